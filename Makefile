@@ -1,0 +1,62 @@
+# Local orchestration. Every target is a thin call to a script or binary, so the GitHub
+# workflows and `make` run the same code. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+CONFIG ?= configs/build-config.yaml
+CARGO ?= cargo
+BIN := target/debug
+
+.PHONY: help setup test gate binaries plan check base-debian base-alpine base-redhat platforms local bench bench-base bench-build bench-scan bench-push clean-local
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
+
+setup: ## Install what the tests and the local pipeline need (apt packages, engine, linters)
+	scripts/setup.sh
+
+test: ## Run the tests: setup, then the whole gate (the README's test command)
+	scripts/test.sh
+
+gate: ## Run the gate only (fmt, clippy, tests, hadolint, shellcheck, zizmor, schemas)
+	scripts/gate.sh
+
+binaries: ## Build the golden binaries (debug)
+	$(CARGO) build --workspace --bins
+
+plan: binaries ## Print the nightly plan (every image) for the shipped config
+	$(BIN)/golden-plan --config $(CONFIG) --event schedule --format table
+
+check: binaries ## Validate the config and the repository against it
+	$(BIN)/golden-plan --config $(CONFIG) --check
+
+base-debian: binaries ## Build the hardened Debian base from the Debian archive into the engine
+	scripts/build-base.sh debian
+
+base-alpine: binaries ## Build the hardened Alpine base (needs its upstream image: GitHub runners)
+	scripts/build-base.sh alpine
+
+base-redhat: binaries ## Build the hardened UBI base (needs its upstream image: GitHub runners)
+	scripts/build-base.sh redhat
+
+platforms: binaries ## Build every platform image buildable here on the hardened Debian base
+	scripts/build-platforms.sh
+
+local: ## The whole chain locally: plan, build, scan, push to 127.0.0.1:5000, report
+	scripts/local.sh
+
+bench: bench-base bench-build bench-scan bench-push ## Run every benchmark (prints ratios against peers)
+
+bench-base: binaries ## Benchmark: base size and bootstrap time
+	scripts/bench-base.sh
+
+bench-build: binaries ## Benchmark: golden-build vs docker build
+	scripts/bench-build.sh
+
+bench-scan: binaries ## Benchmark: golden-scan vs syft
+	scripts/bench-scan.sh
+
+bench-push: binaries ## Benchmark: golden-push vs docker push and skopeo
+	scripts/bench-push.sh
+
+clean-local: ## Stop the local registry and remove reports/
+	scripts/local.sh --clean

@@ -1,0 +1,71 @@
+//! The build record: one JSON document per built (or failed) image, written by `golden-build`
+//! and read by `golden-report`.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use crate::Document;
+
+pub const BUILD_RECORD_SCHEMA: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BuildRecord {
+    pub schema: u32,
+    /// Plan entry id (or a name derived from the first tag for explicit builds).
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    pub result: BuildResult,
+    /// Image id in the engine (`sha256:...`), when the build succeeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
+    /// Tags applied in the engine.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Uncompressed image size in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    /// Wall time of the build in seconds.
+    pub duration_seconds: f64,
+    /// RFC 3339 start time.
+    pub started_at: String,
+    /// Base image reference and its immutable id/digest (platform images).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_image: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_digest: Option<String>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// On failure: the failing step and the last lines of output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<BuildError>,
+}
+
+impl Document for BuildRecord {
+    const KIND: &'static str = "build record";
+    const SCHEMA: u32 = BUILD_RECORD_SCHEMA;
+    fn schema(&self) -> u32 {
+        self.schema
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BuildResult {
+    Success,
+    Failure,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildError {
+    pub message: String,
+    /// The Dockerfile instruction that failed (`Step 3/7 : RUN ...`), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
+    #[serde(default)]
+    pub last_lines: Vec<String>,
+}

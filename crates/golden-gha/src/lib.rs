@@ -1,0 +1,458 @@
+//! GitHub Actions I/O for the golden binaries.
+//!
+//! Everything a binary says to the runner goes through here:
+//! - step outputs (`$GITHUB_OUTPUT`) and environment (`$GITHUB_ENV`) in the heredoc form with a
+//!   random delimiter, so a value can never inject a second output;
+//! - the job summary (`$GITHUB_STEP_SUMMARY`) with GitHub's 1 MiB cap enforced;
+//! - workflow commands (`::add-mask::`, `::group::`, annotations) with the toolkit's escaping;
+//! - [`Fence`]: `::stop-commands::` around untrusted text (build logs, scan findings) so it cannot
+//!   run workflow commands.
+//!
+//! Architecture invariant: no other crate writes workflow commands or environment files by hand.
+
+use std::fmt::Write as _;
+use std::fs::OpenOptions;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+pub mod event;
+
+/// GitHub refuses step summaries above 1 MiB; stay clearly below.
+pub const SUMMARY_LIMIT: usize = 1024 * 1024 - 16 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum GhaError {
+    #[error("failed to append to `{path}` ({var})")]
+    Write {
+        var: &'static str,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("output name `{0}` is not valid (use letters, digits, `-` and `_`)")]
+    BadName(String),
+    #[error(
+        "step summary of {size} bytes is over GitHub's limit of {limit} bytes; trim it before writing"
+    )]
+    SummaryTooLarge { size: usize, limit: usize },
+}
+
+/// True when running inside GitHub Actions.
+pub fn in_actions() -> bool {
+    std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true")
+}
+
+fn env_file(var: &'static str) -> Option<PathBuf> {
+    std::env::var_os(var)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// Render `name<<DELIM\nvalue\nDELIM\n` with a delimiter that does not occur in the value.
+pub fn heredoc_entry(name: &str, value: &str) -> Result<String, GhaError> {
+    if !valid_name(name) {
+        return Err(GhaError::BadName(name.to_string()));
+    }
+    let delim = loop {
+        let d = format!("ghadelimiter_{}", uuid::Uuid::new_v4());
+        if !value.contains(&d) {
+            break d;
+        }
+    };
+    Ok(format!("{name}<<{delim}\n{value}\n{delim}\n"))
+}
+
+fn append(var: &'static str, path: &Path, text: &str) -> Result<(), GhaError> {
+    let mut f = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|source| GhaError::Write {
+            var,
+            path: path.to_path_buf(),
+            source,
+        })?;
+    f.write_all(text.as_bytes())
+        .map_err(|source| GhaError::Write {
+            var,
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+/// A batch of step outputs, written at once to `$GITHUB_OUTPUT`.
+#[derive(Debug, Default, Clone)]
+pub struct Outputs {
+    entries: Vec<(String, String)>,
+}
+
+impl Outputs {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn set(&mut self, name: &str, value: impl Into<String>) -> &mut Self {
+        self.entries.push((name.to_string(), value.into()));
+        self
+    }
+    pub fn entries(&self) -> &[(String, String)] {
+        &self.entries
+    }
+    /// Render every entry in the environment-file format.
+    pub fn render(&self) -> Result<String, GhaError> {
+        let mut out = String::new();
+        for (k, v) in &self.entries {
+            out.push_str(&heredoc_entry(k, v)?);
+        }
+        Ok(out)
+    }
+    /// Append to `$GITHUB_OUTPUT` when set. Returns whether anything was written.
+    pub fn write(&self) -> Result<bool, GhaError> {
+        self.write_to_var("GITHUB_OUTPUT")
+    }
+    /// Append to the file named by `var` (`GITHUB_OUTPUT` or `GITHUB_ENV`).
+    pub fn write_to_var(&self, var: &'static str) -> Result<bool, GhaError> {
+        match env_file(var) {
+            Some(path) => {
+                append(var, &path, &self.render()?)?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+}
+
+/// Parse an environment file written in GitHub's format (`k=v` lines and `k<<DELIM` heredocs).
+/// The runner's own parser behaves the same; tests use this to round-trip what we write.
+pub fn parse_env_file(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    let mut lines = text.split('\n').peekable();
+    let mut lineno = 0usize;
+    while let Some(line) = lines.next() {
+        lineno += 1;
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.is_empty() {
+            continue;
+        }
+        if let Some(pos) = line.find("<<") {
+            let eq = line.find('=');
+            if eq.is_none_or(|e| e > pos) {
+                let name = &line[..pos];
+                let delim = &line[pos + 2..];
+                if delim.is_empty() {
+                    return Err(format!("line {lineno}: empty delimiter"));
+                }
+                let mut value: Vec<&str> = Vec::new();
+                let mut closed = false;
+                for l in lines.by_ref() {
+                    lineno += 1;
+                    let l = l.strip_suffix('\r').unwrap_or(l);
+                    if l == delim {
+                        closed = true;
+                        break;
+                    }
+                    value.push(l);
+                }
+                if !closed {
+                    return Err(format!("line {lineno}: delimiter `{delim}` never closed"));
+                }
+                out.push((name.to_string(), value.join("\n")));
+                continue;
+            }
+        }
+        match line.split_once('=') {
+            Some((k, v)) => out.push((k.to_string(), v.to_string())),
+            None => return Err(format!("line {lineno}: neither `k=v` nor `k<<DELIM`")),
+        }
+    }
+    Ok(out)
+}
+
+/// Append Markdown to `$GITHUB_STEP_SUMMARY` (when set). Refuses text over the limit rather than
+/// letting GitHub drop the whole summary.
+pub fn append_summary(markdown: &str) -> Result<bool, GhaError> {
+    if markdown.len() > SUMMARY_LIMIT {
+        return Err(GhaError::SummaryTooLarge {
+            size: markdown.len(),
+            limit: SUMMARY_LIMIT,
+        });
+    }
+    match env_file("GITHUB_STEP_SUMMARY") {
+        Some(path) => {
+            append("GITHUB_STEP_SUMMARY", &path, markdown)?;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
+/// Escape the data part of a workflow command (`%`, CR, LF).
+pub fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escape a property value of a workflow command (data escapes plus `:` and `,`).
+pub fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// Neutralise text that is printed to the log so it cannot be read as a workflow command:
+/// any line starting with `::` (after whitespace) gets a zero-width prefix.
+pub fn neutralize(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    for (i, l) in line.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        if l.trim_start().starts_with("::") {
+            out.push('\u{200B}');
+        }
+        out.push_str(l);
+    }
+    out
+}
+
+/// Annotation levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Notice,
+    Warning,
+    Error,
+}
+
+impl Level {
+    fn as_str(self) -> &'static str {
+        match self {
+            Level::Notice => "notice",
+            Level::Warning => "warning",
+            Level::Error => "error",
+        }
+    }
+}
+
+/// An annotation (`::error file=..,line=..,title=..::message`).
+#[derive(Debug, Clone, Default)]
+pub struct Annotation<'a> {
+    pub file: Option<&'a str>,
+    pub line: Option<u64>,
+    pub col: Option<u64>,
+    pub title: Option<&'a str>,
+}
+
+/// Render a workflow-command annotation line.
+pub fn annotation(level: Level, at: &Annotation<'_>, message: &str) -> String {
+    let mut props = Vec::new();
+    if let Some(f) = at.file {
+        props.push(format!("file={}", escape_property(f)));
+    }
+    if let Some(l) = at.line {
+        props.push(format!("line={l}"));
+    }
+    if let Some(c) = at.col {
+        props.push(format!("col={c}"));
+    }
+    if let Some(t) = at.title {
+        props.push(format!("title={}", escape_property(t)));
+    }
+    let mut s = format!("::{}", level.as_str());
+    if !props.is_empty() {
+        let _ = write!(s, " {}", props.join(","));
+    }
+    let _ = write!(s, "::{}", escape_data(message));
+    s
+}
+
+/// Print an annotation to stdout inside Actions, or a plain `level: message` line to stderr
+/// elsewhere.
+pub fn annotate(level: Level, at: &Annotation<'_>, message: &str) {
+    if in_actions() {
+        println!("{}", annotation(level, at, message));
+    } else {
+        let loc = match (at.file, at.line) {
+            (Some(f), Some(l)) => format!("{f}:{l}: "),
+            (Some(f), None) => format!("{f}: "),
+            _ => String::new(),
+        };
+        eprintln!("{}: {loc}{message}", level.as_str());
+    }
+}
+
+/// Register a secret with the runner before it can appear anywhere. Outside Actions this is a
+/// no-op (nothing masks there, and we never print secrets anyway).
+pub fn add_mask(secret: &str) {
+    if !in_actions() || secret.is_empty() {
+        return;
+    }
+    // A mask is per line: register each line of a multi-line secret.
+    let mut out = io::stdout().lock();
+    for line in secret.lines().filter(|l| !l.trim().is_empty()) {
+        let _ = writeln!(out, "::add-mask::{}", escape_data(line));
+    }
+    let _ = out.flush();
+}
+
+/// A `::group::` that closes itself (inside Actions; a plain header elsewhere).
+pub struct Group {
+    active: bool,
+}
+
+impl Group {
+    pub fn start(title: &str) -> Self {
+        if in_actions() {
+            println!("::group::{}", escape_data(title));
+            Group { active: true }
+        } else {
+            eprintln!("==> {title}");
+            Group { active: false }
+        }
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        if self.active {
+            println!("::endgroup::");
+        }
+    }
+}
+
+/// Fence for untrusted output: between `::stop-commands::TOKEN` and `::TOKEN::` the runner
+/// executes no workflow command, whatever the text contains. The token is random per fence, so
+/// the fenced text cannot guess it to close the fence early.
+pub struct Fence {
+    token: Option<String>,
+}
+
+impl Fence {
+    /// Open a fence (only inside Actions). Writes the opening line to stdout.
+    pub fn open() -> Self {
+        if in_actions() {
+            let token = format!("golden-{}", uuid::Uuid::new_v4().simple());
+            println!("::stop-commands::{token}");
+            Fence { token: Some(token) }
+        } else {
+            Fence { token: None }
+        }
+    }
+    /// The token of an open fence (inside Actions).
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+    /// Print one untrusted line inside the fence. A line that equals the closing marker is
+    /// impossible (random token), but a line could still try: it is neutralised too.
+    pub fn line(&self, text: &str) {
+        println!("{}", self.sanitize(text));
+    }
+    /// Sanitise untrusted text for printing inside this fence.
+    pub fn sanitize(&self, text: &str) -> String {
+        match &self.token {
+            Some(t) if text.contains(t.as_str()) => text.replace(t.as_str(), "[redacted]"),
+            _ => text.to_string(),
+        }
+    }
+}
+
+impl Drop for Fence {
+    fn drop(&mut self) {
+        if let Some(t) = &self.token {
+            println!("::{t}::");
+        }
+    }
+}
+
+/// Environment variables every golden binary reads from the runner (documented in one place).
+pub mod env {
+    pub const GITHUB_ACTIONS: &str = "GITHUB_ACTIONS";
+    pub const GITHUB_OUTPUT: &str = "GITHUB_OUTPUT";
+    pub const GITHUB_ENV: &str = "GITHUB_ENV";
+    pub const GITHUB_STEP_SUMMARY: &str = "GITHUB_STEP_SUMMARY";
+    pub const GITHUB_EVENT_NAME: &str = "GITHUB_EVENT_NAME";
+    pub const GITHUB_EVENT_PATH: &str = "GITHUB_EVENT_PATH";
+    pub const GITHUB_SHA: &str = "GITHUB_SHA";
+    pub const GITHUB_REF: &str = "GITHUB_REF";
+    pub const GITHUB_REPOSITORY: &str = "GITHUB_REPOSITORY";
+    pub const GITHUB_SERVER_URL: &str = "GITHUB_SERVER_URL";
+    pub const GITHUB_API_URL: &str = "GITHUB_API_URL";
+    pub const GITHUB_TOKEN: &str = "GITHUB_TOKEN";
+    pub const GITHUB_WORKFLOW: &str = "GITHUB_WORKFLOW";
+    pub const GITHUB_RUN_ID: &str = "GITHUB_RUN_ID";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heredoc_round_trips_multiline_and_hostile_values() {
+        let mut o = Outputs::new();
+        o.set("plain", "v")
+            .set("multi", "a\nb\n\nc")
+            .set("hostile", "x\nEOF\nother=injected\nghadelimiter_x")
+            .set("json", r#"{"include":[{"id":"a"}]}"#);
+        let text = o.render().unwrap();
+        let parsed = parse_env_file(&text).unwrap();
+        assert_eq!(parsed, o.entries().to_vec());
+    }
+
+    #[test]
+    fn bad_output_name_is_refused() {
+        let mut o = Outputs::new();
+        o.set("bad name", "v");
+        assert!(matches!(o.render(), Err(GhaError::BadName(_))));
+        let mut o = Outputs::new();
+        o.set("x<<y", "v");
+        assert!(o.render().is_err());
+    }
+
+    #[test]
+    fn parse_rejects_unclosed_heredoc() {
+        let err = parse_env_file("a<<EOF\nvalue\n").unwrap_err();
+        assert!(err.contains("never closed"), "{err}");
+    }
+
+    #[test]
+    fn escapes_follow_the_toolkit() {
+        assert_eq!(escape_data("50%\r\nx"), "50%25%0D%0Ax");
+        assert_eq!(escape_property("a:b,c"), "a%3Ab%2Cc");
+        let a = annotation(
+            Level::Error,
+            &Annotation {
+                file: Some("configs/build-config.yaml"),
+                line: Some(3),
+                col: Some(7),
+                title: Some("bad: key"),
+            },
+            "unknown base\nsecond",
+        );
+        assert_eq!(
+            a,
+            "::error file=configs/build-config.yaml,line=3,col=7,title=bad%3A key::unknown base%0Asecond"
+        );
+    }
+
+    #[test]
+    fn neutralize_breaks_workflow_commands() {
+        let s = neutralize("ok\n  ::set-env name=X::y\n::add-mask::z");
+        for line in s.lines() {
+            assert!(!line.trim_start().starts_with("::"), "{line}");
+        }
+        assert!(s.starts_with("ok\n"));
+    }
+
+    #[test]
+    fn fence_redacts_its_own_token() {
+        let f = Fence {
+            token: Some("golden-abc".into()),
+        };
+        assert_eq!(f.sanitize("::golden-abc::"), "::[redacted]::");
+        std::mem::forget(f);
+    }
+}
