@@ -146,6 +146,9 @@ pub struct ComplianceResult {
     pub evidence: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remediation: Option<String>,
+    /// Set when a policy ignore entry suppresses this result (the reason and expiry).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -232,6 +235,9 @@ pub struct Vulnerability {
     /// Layer diff id the package came from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layer: Option<String>,
+    /// Path of the package inside the image for language packages (`app/lib/x.jar`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pkg_path: Option<String>,
     /// Set when a policy ignore entry suppresses it (the reason), so reports can show it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<String>,
@@ -277,6 +283,18 @@ pub struct Summary {
     pub compliance_warn: u64,
     #[serde(default)]
     pub packages: u64,
+    /// Counted vulnerabilities by Trivy status (`fixed`, `affected`, ...; suppressed excluded).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub vulnerabilities_by_status: BTreeMap<String, u64>,
+    /// Compliance results with status `info` and `skip`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub compliance_info: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub compliance_skip: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[cfg(test)]
