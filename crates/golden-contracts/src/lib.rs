@@ -140,7 +140,10 @@ mod tests {
     fn newer_schema_is_refused_with_a_hint() {
         let err = BuildRecord::from_json(Path::new("r.json"), r#"{"schema": 99}"#).unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("schema 99") && msg.contains("upgrade"), "{msg}");
+        assert!(
+            msg.contains("schema 99") && msg.contains("upgrade"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -38,7 +38,10 @@ impl Document for Plan {
 impl Plan {
     /// Every entry, bases first.
     pub fn entries(&self) -> impl Iterator<Item = &PlanEntry> {
-        self.bases.include.iter().chain(self.platforms.include.iter())
+        self.bases
+            .include
+            .iter()
+            .chain(self.platforms.include.iter())
     }
     pub fn entry(&self, id: &str) -> Option<&PlanEntry> {
         self.entries().find(|e| e.id == id)
@@ -86,6 +89,11 @@ pub struct PlanEntry {
     /// Platforms: the base's primary reference (the builder resolves it to an immutable digest).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_image: Option<String>,
+    /// Platforms: true when the base entry is rebuilt in this same plan (the `bases` stage), so
+    /// the job takes the base from that stage (engine, archive artifact or pushed digest);
+    /// false when the published `base_image` is used as it is.
+    #[serde(default)]
+    pub base_in_plan: bool,
     /// Bases: the pinned upstream image (`name:tag@sha256:...`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upstream: Option<String>,

@@ -1,0 +1,358 @@
+//! `golden-plan` command line. See README.md for the flags and their environment variables.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use golden_contracts::Document;
+use golden_plan::config::{self, RegistryOverride};
+use golden_plan::diag::Diagnostics;
+use golden_plan::expand::TagContext;
+use golden_plan::{Event, PlanRequest, PreviousConfig, Rebuild, check, git, output};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Json,
+    Table,
+}
+
+/// Plan the golden image builds: read the catalog, decide what to rebuild, print the matrix.
+#[derive(Debug, Parser)]
+#[command(name = "golden-plan", version, about, max_term_width = 100)]
+struct Cli {
+    /// The catalog.
+    #[arg(
+        long,
+        env = "GOLDEN_CONFIG",
+        default_value = "configs/build-config.yaml"
+    )]
+    config: PathBuf,
+    /// Repository root (paths in the config are relative to it) [default: git top-level of the
+    /// config's directory, else the current directory].
+    #[arg(long, env = "GOLDEN_REPO_ROOT")]
+    repo_root: Option<PathBuf>,
+    /// Registry overrides file (ACR_LOGIN_SERVER, IMAGE_NAMESPACE) [default: acr-config.env next
+    /// to the config, when present]. GOLDEN_REGISTRY / GOLDEN_NAMESPACE override both.
+    #[arg(long, env = "GOLDEN_ACR_CONFIG")]
+    acr_config: Option<PathBuf>,
+    /// Validate the config and check the repository against it (every file it names exists);
+    /// list every problem, plan nothing.
+    #[arg(long)]
+    check: bool,
+    /// The triggering event [default: from GITHUB_EVENT_NAME, else local].
+    #[arg(long, env = "GOLDEN_EVENT", value_enum)]
+    event: Option<Event>,
+    /// Rebuild what changed or everything [default: changed for pull_request/push, all otherwise].
+    #[arg(long, env = "GOLDEN_REBUILD", value_enum)]
+    rebuild: Option<Rebuild>,
+    /// File listing the changed paths, one per line (repository-relative).
+    #[arg(long, env = "GOLDEN_CHANGED_FILES")]
+    changed_files: Option<PathBuf>,
+    /// Compare against this git revision (runs `git diff base...head`).
+    #[arg(long, env = "GOLDEN_BASE_REF")]
+    base_ref: Option<String>,
+    /// The revision being built.
+    #[arg(long, env = "GOLDEN_HEAD_REF", default_value = "HEAD")]
+    head_ref: String,
+    /// The previous config file, when it is not in git at --base-ref.
+    #[arg(long, env = "GOLDEN_PREVIOUS_CONFIG")]
+    previous_config: Option<PathBuf>,
+    /// Only these base OSes (comma list; empty or `all` means every OS).
+    #[arg(long, env = "GOLDEN_OS", value_delimiter = ',')]
+    os: Vec<String>,
+    /// Only these platforms (comma list; empty or `all` means every platform). Bases are
+    /// filtered by --os only.
+    #[arg(long, env = "GOLDEN_PLATFORMS", value_delimiter = ',')]
+    platforms: Vec<String>,
+    /// Keep only images buildable without a registry or vendor repository (this machine's case:
+    /// the Debian base from the archive and the platforms on it).
+    #[arg(long, env = "GOLDEN_OFFLINE")]
+    offline: bool,
+    /// Output format [default: json when stdout is not a terminal, else table].
+    #[arg(long, env = "GOLDEN_FORMAT", value_enum)]
+    format: Option<Format>,
+    /// Also write the plan JSON to this file.
+    #[arg(long, env = "GOLDEN_PLAN_OUTPUT")]
+    output: Option<PathBuf>,
+    /// Date for the dated tag, YYYYMMDD [default: SOURCE_DATE_EPOCH, else today (UTC)].
+    #[arg(long, env = "GOLDEN_DATE")]
+    date: Option<String>,
+    /// Commit for the commit tag [default: GITHUB_SHA, else git HEAD].
+    #[arg(long, env = "GOLDEN_SHA")]
+    sha: Option<String>,
+    /// Git ref being built, to decide whether moving tags apply [default: GITHUB_REF].
+    #[arg(long = "ref", env = "GOLDEN_REF")]
+    git_ref: Option<String>,
+    /// Pull request number (for `-pr-N` tags) [default: from the event payload].
+    #[arg(long, env = "GOLDEN_PR")]
+    pr: Option<u64>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            if let Some(d) = e.downcast_ref::<Diagnostics>() {
+                for x in &d.0 {
+                    x.annotate();
+                }
+                eprint!("error: {d}");
+            } else {
+                eprintln!("error: {e:#}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn env_nonempty(k: &str) -> Option<String> {
+    std::env::var(k).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn filter(v: &[String]) -> Option<Vec<String>> {
+    let v: Vec<String> = v
+        .iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if v.is_empty() || v.iter().any(|s| s == "all") {
+        None
+    } else {
+        Some(v)
+    }
+}
+
+fn read(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("failed to read `{}`", path.display()))
+}
+
+fn registry_override(cli: &Cli) -> anyhow::Result<RegistryOverride> {
+    let mut o = RegistryOverride::default();
+    let acr = match &cli.acr_config {
+        Some(p) => Some(p.clone()),
+        None => cli
+            .config
+            .parent()
+            .map(|d| d.join("acr-config.env"))
+            .filter(|p| p.is_file()),
+    };
+    if let Some(p) = acr {
+        let text = read(&p)?;
+        let pairs = config::parse_env_file(&p.display().to_string(), &text)
+            .map_err(|d| Diagnostics(vec![d]))?;
+        for (k, v) in pairs {
+            match k.as_str() {
+                "ACR_LOGIN_SERVER" if !v.is_empty() => o.host = Some(v),
+                "IMAGE_NAMESPACE" if !v.is_empty() => o.namespace = Some(v),
+                _ => {}
+            }
+        }
+    }
+    if let Some(h) = env_nonempty("GOLDEN_REGISTRY") {
+        o.host = Some(h);
+    }
+    if let Some(n) = env_nonempty("GOLDEN_NAMESPACE") {
+        o.namespace = Some(n);
+    }
+    Ok(o)
+}
+
+fn tag_date(cli: &Cli) -> anyhow::Result<String> {
+    if let Some(d) = &cli.date {
+        if d.len() != 8 || !d.chars().all(|c| c.is_ascii_digit()) {
+            bail!("--date `{d}` is not YYYYMMDD");
+        }
+        return Ok(d.clone());
+    }
+    let now = match env_nonempty("SOURCE_DATE_EPOCH") {
+        Some(s) => {
+            let secs: i64 = s
+                .trim()
+                .parse()
+                .with_context(|| format!("SOURCE_DATE_EPOCH `{s}` is not a number of seconds"))?;
+            chrono::DateTime::from_timestamp(secs, 0)
+                .with_context(|| format!("SOURCE_DATE_EPOCH `{s}` is out of range"))?
+        }
+        None => chrono::Utc::now(),
+    };
+    Ok(now.format("%Y%m%d").to_string())
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config_dir = cli
+        .config
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let root = match &cli.repo_root {
+        Some(r) => r.clone(),
+        None => git::toplevel(config_dir).unwrap_or_else(|| PathBuf::from(".")),
+    };
+    let overrides = registry_override(&cli)?;
+    let text = read(&cli.config)?;
+    let shown = cli.config.display().to_string();
+    let catalog = config::load_str(&shown, &text, &overrides)?;
+
+    if cli.check {
+        let problems = check::check_repository(&catalog, &root);
+        if !problems.is_empty() {
+            return Err(Diagnostics(problems).into());
+        }
+        let platform_entries: usize = catalog
+            .platforms
+            .iter()
+            .flat_map(|p| &p.versions)
+            .map(|v| v.bases.len())
+            .sum();
+        println!(
+            "ok: {} is valid: {} bases, {} platforms, {} platform images; every referenced file exists under {}",
+            shown,
+            catalog.bases.len(),
+            catalog.platforms.len(),
+            platform_entries,
+            root.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let event = match cli.event {
+        Some(e) => e,
+        None => match env_nonempty("GITHUB_EVENT_NAME") {
+            Some(n) => Event::parse(&n).with_context(|| {
+                format!("GITHUB_EVENT_NAME `{n}` is not an event golden-plan plans for; pass --event (pull_request, push, schedule, workflow_dispatch, local)")
+            })?,
+            None => Event::Local,
+        },
+    };
+    let rebuild = cli.rebuild.unwrap_or(event.default_rebuild());
+
+    // Repository-relative config path, to spot it among the changed files.
+    let abs_config = std::fs::canonicalize(&cli.config).unwrap_or(cli.config.clone());
+    let abs_root = std::fs::canonicalize(&root).unwrap_or(root.clone());
+    let config_rel = abs_config
+        .strip_prefix(&abs_root)
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| cli.config.to_string_lossy().into_owned());
+
+    let mut changed = None;
+    if rebuild == Rebuild::Changed {
+        let mut files: Vec<String> = Vec::new();
+        if let Some(f) = &cli.changed_files {
+            files.extend(read(f)?.lines().filter_map(golden_plan::changes::normalize));
+        }
+        if let Some(base) = &cli.base_ref {
+            let diff = git::changed_files(&root, base, &cli.head_ref).map_err(|e| {
+                anyhow::anyhow!("{e}\n  hint: the base revision must be in the clone: use actions/checkout with `fetch-depth: 0` (or fetch the base ref)")
+            })?;
+            files.extend(diff);
+        }
+        if cli.changed_files.is_some() || cli.base_ref.is_some() {
+            files.sort();
+            files.dedup();
+            changed = Some(files);
+        }
+    }
+
+    let mut previous = PreviousConfig::Unknown;
+    if changed.as_ref().is_some_and(|c| c.contains(&config_rel)) {
+        let old_text = if let Some(p) = &cli.previous_config {
+            Some(Some(read(p)?))
+        } else if let Some(base) = &cli.base_ref {
+            let r = base_rev(&root, base, &cli.head_ref);
+            Some(git::show(&root, &r, &config_rel)?)
+        } else {
+            None
+        };
+        previous = match old_text {
+            None => PreviousConfig::Unknown,
+            Some(None) => PreviousConfig::Absent,
+            Some(Some(t)) => {
+                match config::load_str(&format!("{config_rel} (previous)"), &t, &overrides) {
+                    Ok(c) => PreviousConfig::Catalog(Box::new(c)),
+                    Err(d) => PreviousConfig::Invalid(
+                        d.0.first().map(|x| x.message.clone()).unwrap_or_default(),
+                    ),
+                }
+            }
+        };
+    }
+
+    let git_ref = cli.git_ref.clone().or_else(|| env_nonempty("GITHUB_REF"));
+    let default_branch = match event {
+        Event::Local | Event::Schedule => true,
+        Event::PullRequest => false,
+        Event::Push | Event::WorkflowDispatch => match &git_ref {
+            Some(r) => r == &format!("refs/heads/{}", catalog.registry.default_branch),
+            None => false,
+        },
+    };
+    let pr = match cli.pr {
+        Some(n) => Some(n),
+        None if event == Event::PullRequest => {
+            golden_gha::event::Event::from_env()?.and_then(|e| e.pr_number())
+        }
+        None => None,
+    };
+    let sha = cli
+        .sha
+        .clone()
+        .or_else(|| env_nonempty("GITHUB_SHA"))
+        .or_else(|| git::head_sha(&root));
+    let tags = TagContext {
+        date: tag_date(&cli)?,
+        sha,
+        default_branch,
+        pr,
+    };
+
+    let req = PlanRequest {
+        catalog,
+        config_rel,
+        event,
+        rebuild,
+        changed,
+        previous,
+        os_filter: filter(&cli.os),
+        platform_filter: filter(&cli.platforms),
+        offline: cli.offline,
+        tags,
+    };
+    let plan = golden_plan::make_plan(&req)?;
+
+    if let Some(out) = &cli.output {
+        plan.write(out)?;
+    }
+    let format = cli.format.unwrap_or(if std::io::stdout().is_terminal() {
+        Format::Table
+    } else {
+        Format::Json
+    });
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&plan)?),
+        Format::Table => print!("{}", output::table(&plan)),
+    }
+    output::github_outputs(&plan)
+        .write()
+        .context("failed to write the step outputs")?;
+    golden_gha::append_summary(&output::summary_markdown(&plan))
+        .context("failed to write the step summary")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The revision the old config is read from: the merge base of base and head when there is
+/// one (what a pull request diff compares against), else base itself.
+fn base_rev(root: &Path, base: &str, head: &str) -> String {
+    std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["merge-base", base, head])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| base.to_string())
+}
