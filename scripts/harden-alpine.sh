@@ -1,0 +1,66 @@
+#!/bin/sh
+# harden-alpine.sh: harden an Alpine 3.x root filesystem (container base image).
+# POSIX sh for busybox ash: Alpine has no bash. Runs in base-images/alpine/Dockerfile (root /);
+# with --root DIR --skip packages the file-level steps harden any tree. `--help` lists the
+# options and steps; docs/base-images.md explains every step.
+# shellcheck source-path=SCRIPTDIR
+set -eu
+
+GH_NAME=harden-alpine.sh
+GH_OS=alpine
+GH_OS_IDS=alpine
+GH_NOLOGIN=/sbin/nologin
+GH_SHADOW_POLICY=group
+# Packages a runtime base does not need (deleted when installed; see docs/base-images.md):
+#   ssl_client            TLS helper of busybox wget: a runtime base downloads nothing
+#   sudo doas             privilege escalation: the image runs as uid 10001
+#   openssh-server openssh-client-default dropbear
+#                         remote shells: `docker exec` is the way in (CIS 5.7)
+#   busybox-suid bbsuid   setuid wrappers for busybox applets
+GH_REMOVE_LIST="ssl_client sudo doas openssh-server openssh-client-default dropbear busybox-suid bbsuid"
+
+GH_SELF_DIR=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
+# shellcheck source=harden-common.sh
+. "$GH_SELF_DIR/harden-common.sh"
+
+os_upgrade() {
+  gh_pm apk upgrade --no-cache --no-progress
+}
+
+os_remove_packages() {
+  _ar_found=
+  for _ar_p in $GH_REMOVE_LIST; do
+    if gh_pm_out apk info -e "$_ar_p" >/dev/null 2>&1; then _ar_found="$_ar_found $_ar_p"; fi
+  done
+  if [ -z "$_ar_found" ]; then
+    gh_log "  none of the removal list is installed"
+    return 0
+  fi
+  gh_log "  deleting:$_ar_found"
+  # shellcheck disable=SC2086 # word splitting of the package list is intended
+  gh_pm apk del --no-cache --no-progress $_ar_found
+  for _ar_p in $_ar_found; do
+    if gh_pm_out apk info -e "$_ar_p" >/dev/null 2>&1; then
+      gh_die "$_ar_p is still installed after apk del (another package depends on it)"
+    fi
+  done
+}
+
+os_pm_clean() {
+  : # apk runs with --no-cache: nothing to clean through apk itself
+}
+
+os_clean_caches() {
+  gh_empty_dir /var/cache/apk
+  gh_empty_dir /var/cache/misc
+}
+
+# https only for the package repositories (CIS 4.11: verified packages over a secure channel).
+os_package_config() {
+  _ap_r=$(gh_path /etc/apk/repositories)
+  if [ -f "$_ap_r" ] && [ ! -L "$_ap_r" ] && grep -q '^http://' "$_ap_r"; then
+    sed 's|^http://|https://|' "$_ap_r" | gh_install_quiet /etc/apk/repositories 0644
+  fi
+}
+
+gh_main "$@"
