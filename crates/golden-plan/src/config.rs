@@ -272,9 +272,22 @@ fn syntax_diagnostic(file: &str, err: &serde_saphyr::Error) -> Diagnostic {
         .map(|(_, m)| m.to_string())
         .unwrap_or_else(|| first.to_string());
     let key = unknown_field_key(&msg);
+    let msg = match msg.as_str() {
+        "expected sequence start" => {
+            "wrong type: expected a list (`[a, b]` or `- item` lines)".to_string()
+        }
+        "expected mapping start" => {
+            "wrong type: expected a mapping (`key: value` lines)".to_string()
+        }
+        "expected string scalar" => "wrong type: expected a string".to_string(),
+        _ => msg,
+    };
     let hint = if msg.contains("unknown field") {
         "check the spelling; every key is listed in docs/config.md"
-    } else if msg.contains("invalid type") {
+    } else if msg.contains("invalid type")
+        || msg.contains("wrong type")
+        || msg.contains("invalid value")
+    {
         "check the value's type (quote versions like \"3.20\" so YAML keeps them as strings)"
     } else if msg.contains("missing field") {
         "add the required key (see docs/config.md)"
