@@ -136,6 +136,16 @@ gh_assert_inside() {
   done
 }
 
+# gh_same FILE1 FILE2: true when both files have the same bytes. cmp where it exists
+# (busybox, diffutils), else sha256sum (coreutils-single on UBI minimal has no cmp).
+gh_same() {
+  if gh_have cmp; then
+    cmp -s "$1" "$2"
+  else
+    [ "$(sha256sum <"$1")" = "$(sha256sum <"$2")" ]
+  fi
+}
+
 # gh_install FILE MODE < content: replace FILE's content when it differs. An existing file
 # keeps its inode, owner and mode; a new one gets MODE (owner root when we are root).
 # Returns 0 when the file changed, 1 when it was already identical.
@@ -148,7 +158,7 @@ gh_install() {
     gh_die "refusing to write through the symlink \`$1\`"
   fi
   if [ -f "$_in_dst" ]; then
-    if [ "$(cksum <"$_in_dst")" = "$(cksum <"$_in_tmp")" ]; then
+    if gh_same "$_in_dst" "$_in_tmp"; then
       return 1
     fi
     cat "$_in_tmp" >"$_in_dst"
@@ -598,9 +608,10 @@ step_manifest() {
   # Without SOURCE_DATE_EPOCH the date is "now": keep an existing manifest whose other
   # lines are identical, so that a second run changes nothing.
   _mf_dst=$(gh_path "$GH_MANIFEST")
-  if [ -z "${SOURCE_DATE_EPOCH:-}" ] && [ -f "$_mf_dst" ] &&
-    [ "$(grep -v '^  "date": ' "$_mf_dst" | cksum)" = "$(grep -v '^  "date": ' "$_mf_out" | cksum)" ]; then
-    return 0
+  if [ -z "${SOURCE_DATE_EPOCH:-}" ] && [ -f "$_mf_dst" ]; then
+    grep -v '^  "date": ' "$_mf_dst" >"$GH_TMP/manifest.old" || true
+    grep -v '^  "date": ' "$_mf_out" >"$GH_TMP/manifest.new" || true
+    if gh_same "$GH_TMP/manifest.old" "$GH_TMP/manifest.new"; then return 0; fi
   fi
   gh_install_quiet "$GH_MANIFEST" 0644 <"$_mf_out"
 }
@@ -682,7 +693,7 @@ gh_main() {
   if [ -n "$_m_only" ]; then _m_selected=$(gh_expand_steps "$_m_only"); else _m_selected=$GH_STEPS; fi
 
   if [ "$GH_PKG_OK" = 1 ] && command -v os_install_tools >/dev/null 2>&1; then os_install_tools; fi
-  for _m_t in find sed grep cut cksum mktemp readlink chmod chown; do
+  for _m_t in find sed grep cut sha256sum mktemp readlink chmod chown; do
     gh_have "$_m_t" || gh_die "$_m_t not found in PATH (install it, e.g. findutils for find)"
   done
 

@@ -60,8 +60,19 @@ os_pm_clean() {
 }
 
 os_clean_caches() {
-  gh_empty_dir /var/lib/apt/lists
-  gh_empty_dir /var/cache/apt/archives
+  # apt's own empty `lock` files and `partial` directories stay (apt recreates them anyway,
+  # and keeping them makes a second run a no-op); index files and .debs go.
+  for _dc_d in /var/lib/apt/lists /var/cache/apt/archives; do
+    _dc_p=$(gh_path "$_dc_d")
+    [ -d "$_dc_p" ] && [ ! -L "$_dc_p" ] || continue
+    for _dc in "$_dc_p"/* "$_dc_p"/.[!.]*; do
+      case ${_dc##*/} in
+        lock | partial) ;;
+        *) if [ -e "$_dc" ] || [ -L "$_dc" ]; then gh_rm "${_dc#"$GH_P"}"; fi ;;
+      esac
+    done
+    gh_empty_dir "$_dc_d/partial"
+  done
   for _dc in "$(gh_path /var/cache/apt)"/*.bin; do
     if [ -f "$_dc" ]; then gh_rm "${_dc#"$GH_P"}"; fi
   done
