@@ -1,0 +1,746 @@
+//! The client: one HTTP connection pool, per-registry auth state, and the request loop
+//! (authorise → send with retries → on 401 re-authorise once → classify errors).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, WWW_AUTHENTICATE};
+use reqwest::{Method, Response, StatusCode, Url};
+
+use crate::auth::challenge::{self, Challenge};
+use crate::auth::token::{self, TokenFailure, TokenRequest};
+use crate::auth::{Auth, AuthKind, Credential, NULL_GUID_USERNAME, Scope, checked_url};
+use crate::env::Env;
+use crate::error::{AuthError, ErrorBody, RegistryError};
+pub use crate::retry::RetryPolicy;
+use crate::retry::{self};
+use crate::secret::Secret;
+
+/// Settings of a [`Client`].
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Auth method for every registry (`Auto` = the documented detection order).
+    pub auth: AuthKind,
+    /// Per-registry override (`host[:port]` → method), e.g. the source of a copy.
+    pub registry_auth: HashMap<String, AuthKind>,
+    /// Where auth inputs are read from.
+    pub env: Env,
+    /// Allow plain HTTP to non-loopback registries.
+    pub insecure: bool,
+    pub retry: RetryPolicy,
+    /// Upload chunk size in bytes (blobs up to this size go in one request).
+    pub chunk_size: usize,
+    pub user_agent: String,
+    pub connect_timeout: Duration,
+    /// Maximum time without progress on a read.
+    pub read_timeout: Duration,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            auth: AuthKind::Auto,
+            registry_auth: HashMap::new(),
+            env: Env::process(),
+            insecure: false,
+            retry: RetryPolicy::default(),
+            chunk_size: 8 << 20,
+            user_agent: format!("golden-registry/{}", env!("CARGO_PKG_VERSION")),
+            connect_timeout: Duration::from_secs(15),
+            read_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+/// An OCI distribution client. Cheap to clone (shared pool and token caches).
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) http: reqwest::Client,
+    pub(crate) opts: ClientOptions,
+    registries: Mutex<HashMap<String, Arc<RegistryHandle>>>,
+}
+
+/// Per-registry state.
+pub(crate) struct RegistryHandle {
+    pub(crate) host: String,
+    pub(crate) base: Url,
+    pub(crate) auth: Auth,
+    state: tokio::sync::Mutex<AuthState>,
+    current: RwLock<Option<Arc<CachedAuth>>>,
+}
+
+#[derive(Default)]
+struct AuthState {
+    challenge: Option<Challenge>,
+    /// Union of the scopes asked so far (repository → push).
+    wanted: BTreeMap<String, bool>,
+    /// ACR refresh token from the exchange (Azure methods).
+    refresh: Option<Secret>,
+}
+
+struct CachedAuth {
+    header: Option<HeaderValue>,
+    /// `None`: covers everything (no auth, Basic, a given access token).
+    scopes: Option<BTreeMap<String, bool>>,
+    expires: Option<Instant>,
+}
+
+impl CachedAuth {
+    fn covers(&self, scopes: &[Scope]) -> bool {
+        if self.expires.is_some_and(|e| Instant::now() >= e) {
+            return false;
+        }
+        match &self.scopes {
+            None => true,
+            Some(have) => scopes
+                .iter()
+                .all(|s| have.get(&s.repository).is_some_and(|p| *p || !s.push)),
+        }
+    }
+}
+
+/// A request, rebuilt for each attempt (bodies are `Bytes`: cheap to resend).
+pub(crate) struct Req {
+    pub method: Method,
+    pub url: Url,
+    pub headers: HeaderMap,
+    pub body: Option<Bytes>,
+    /// Retry on connection errors (only for requests that are safe to repeat).
+    pub retry_transport: bool,
+    pub action: &'static str,
+    pub object: String,
+}
+
+impl Req {
+    pub fn new(method: Method, url: Url, action: &'static str, object: impl Into<String>) -> Req {
+        Req {
+            method,
+            url,
+            headers: HeaderMap::new(),
+            body: None,
+            retry_transport: true,
+            action,
+            object: object.into(),
+        }
+    }
+    pub fn header(mut self, name: reqwest::header::HeaderName, value: &str) -> Req {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            self.headers.insert(name, v);
+        }
+        self
+    }
+    pub fn body(mut self, body: Bytes) -> Req {
+        self.body = Some(body);
+        self
+    }
+    pub fn no_transport_retry(mut self) -> Req {
+        self.retry_transport = false;
+        self
+    }
+}
+
+fn registry_base(host: &str, plain_http: bool) -> Result<Url, RegistryError> {
+    let api_host = if host == "docker.io" {
+        "registry-1.docker.io"
+    } else {
+        host
+    };
+    let scheme = if plain_http { "http" } else { "https" };
+    Url::parse(&format!("{scheme}://{api_host}/"))
+        .map_err(|e| RegistryError::Invalid(format!("registry `{host}` is not a host[:port]: {e}")))
+}
+
+impl Client {
+    /// A client with `options`. Auth is resolved per registry on first use.
+    pub fn new(options: ClientOptions) -> Result<Client, RegistryError> {
+        let http = reqwest::Client::builder()
+            .user_agent(options.user_agent.clone())
+            .connect_timeout(options.connect_timeout)
+            .read_timeout(options.read_timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| RegistryError::Invalid(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                opts: options,
+                registries: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    pub fn options(&self) -> &ClientOptions {
+        &self.inner.opts
+    }
+
+    /// The auth method in use for `registry` (resolving it if needed).
+    pub fn auth_for(&self, registry: &str) -> Result<Auth, RegistryError> {
+        Ok(self.registry(registry)?.auth.clone())
+    }
+
+    pub(crate) fn registry(&self, host: &str) -> Result<Arc<RegistryHandle>, RegistryError> {
+        let mut map = self
+            .inner
+            .registries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(r) = map.get(host) {
+            return Ok(r.clone());
+        }
+        let kind = self
+            .inner
+            .opts
+            .registry_auth
+            .get(host)
+            .copied()
+            .unwrap_or(self.inner.opts.auth);
+        let auth = Auth::detect(&self.inner.opts.env, host, kind)?;
+        tracing::debug!("registry {host}: auth {}", auth.description);
+        let probe = golden_oci::Reference {
+            registry: host.to_string(),
+            repository: "x".into(),
+            tag: None,
+            digest: None,
+        };
+        let base = registry_base(host, probe.is_loopback() || self.inner.opts.insecure)?;
+        let handle = Arc::new(RegistryHandle {
+            host: host.to_string(),
+            base,
+            auth,
+            state: tokio::sync::Mutex::new(AuthState::default()),
+            current: RwLock::new(None),
+        });
+        map.insert(host.to_string(), handle.clone());
+        Ok(handle)
+    }
+
+    /// `{base}/v2/{repository}/{suffix}`.
+    pub(crate) fn url(
+        &self,
+        reg: &RegistryHandle,
+        repository: &str,
+        suffix: &str,
+    ) -> Result<Url, RegistryError> {
+        reg.base
+            .join(&format!("v2/{repository}/{suffix}"))
+            .map_err(|e| {
+                RegistryError::Invalid(format!("bad URL for `{repository}/{suffix}`: {e}"))
+            })
+    }
+
+    /// Get a token covering `scopes` now (e.g. push on the target and pull on mount sources),
+    /// so later requests reuse it. Optional: every request authorises itself.
+    pub async fn authorize(&self, registry: &str, scopes: &[Scope]) -> Result<(), RegistryError> {
+        let reg = self.registry(registry)?;
+        self.authorization(&reg, scopes, false).await.map(|_| ())
+    }
+
+    /// Send `req` with the auth `scopes` need; re-authorise once on 401; 401/403 after that
+    /// become [`RegistryError::Denied`] naming the scopes and the auth method.
+    pub(crate) async fn execute(
+        &self,
+        reg: &RegistryHandle,
+        req: &Req,
+        scopes: &[Scope],
+    ) -> Result<Response, RegistryError> {
+        let mut reauthorised = false;
+        loop {
+            let authz = self.authorization(reg, scopes, reauthorised).await?;
+            let what = format!("{} {}", req.action, req.object);
+            let sent = retry::send(&self.inner.opts.retry, req.retry_transport, &what, || {
+                let mut b = self
+                    .inner
+                    .http
+                    .request(req.method.clone(), req.url.clone())
+                    .headers(req.headers.clone());
+                if let Some(h) = &authz {
+                    b = b.header(AUTHORIZATION, h.clone());
+                }
+                if let Some(body) = &req.body {
+                    b = b.body(body.clone());
+                } else if req.method == Method::PUT
+                    || req.method == Method::POST
+                    || req.method == Method::PATCH
+                {
+                    b = b.header(reqwest::header::CONTENT_LENGTH, "0");
+                }
+                b
+            })
+            .await;
+            let resp = match sent {
+                Ok((resp, _)) => resp,
+                Err((source, attempts)) => {
+                    return Err(RegistryError::Transport {
+                        registry: reg.host.clone(),
+                        action: req.action,
+                        object: req.object.clone(),
+                        attempts,
+                        source,
+                    });
+                }
+            };
+            let status = resp.status();
+            if status == StatusCode::UNAUTHORIZED && !reauthorised {
+                reauthorised = true;
+                let header = resp
+                    .headers()
+                    .get(WWW_AUTHENTICATE)
+                    .and_then(|h| h.to_str().ok())
+                    .and_then(challenge::parse);
+                tracing::debug!(
+                    "{} {}: 401, re-authorising ({})",
+                    req.action,
+                    req.object,
+                    if header.is_some() {
+                        "new challenge"
+                    } else {
+                        "no challenge"
+                    }
+                );
+                self.invalidate(reg, header).await;
+                continue;
+            }
+            if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+                let body = ErrorBody::parse(&resp.bytes().await.unwrap_or_default());
+                return Err(self.denied(reg, scopes, status.as_u16(), body));
+            }
+            return Ok(resp);
+        }
+    }
+
+    fn denied(
+        &self,
+        reg: &RegistryHandle,
+        scopes: &[Scope],
+        status: u16,
+        body: ErrorBody,
+    ) -> RegistryError {
+        let wants_push = scopes.iter().any(|s| s.push);
+        let hint = match (reg.auth.kind, wants_push) {
+            (AuthKind::Anonymous, _) => {
+                "hint: no credentials were found for this registry; use one of the auth methods (GitHub OIDC, service principal, GOLDEN_ACR_REFRESH_TOKEN, `docker login`) or --auth"
+            }
+            (_, true) => {
+                "hint: the identity needs push rights on the repository (ACR: AcrPush; ABAC-mode registries: `Container Registry Repository Writer`; repository-scoped tokens: content/write in the scope map)"
+            }
+            (_, false) => {
+                "hint: the identity needs pull rights on the repository (ACR: AcrPull; ABAC-mode registries: `Container Registry Repository Reader`)"
+            }
+        };
+        RegistryError::Denied(Box::new(crate::error::Denied {
+            registry: reg.host.clone(),
+            scopes: if scopes.is_empty() {
+                "registry access".to_string()
+            } else {
+                scopes
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            },
+            method: reg.auth.description.clone(),
+            status,
+            body,
+            hint,
+        }))
+    }
+
+    async fn invalidate(&self, reg: &RegistryHandle, new_challenge: Option<Challenge>) {
+        let mut st = reg.state.lock().await;
+        if let Some(c) = new_challenge {
+            st.challenge = Some(c);
+        }
+        *reg.current.write().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    async fn ping(&self, reg: &RegistryHandle) -> Result<Challenge, RegistryError> {
+        let url = reg
+            .base
+            .join("v2/")
+            .map_err(|e| RegistryError::Invalid(e.to_string()))?;
+        let sent = retry::send(&self.inner.opts.retry, true, "ping", || {
+            self.inner.http.get(url.clone())
+        })
+        .await;
+        let resp = match sent {
+            Ok((r, _)) => r,
+            Err((source, attempts)) => {
+                return Err(RegistryError::Transport {
+                    registry: reg.host.clone(),
+                    action: "reach",
+                    object: url.to_string(),
+                    attempts,
+                    source,
+                });
+            }
+        };
+        match resp.status().as_u16() {
+            200..=299 => Ok(Challenge::None),
+            401 => Ok(resp
+                .headers()
+                .get(WWW_AUTHENTICATE)
+                .and_then(|h| h.to_str().ok())
+                .and_then(challenge::parse)
+                .unwrap_or(Challenge::Basic)),
+            status => Err(RegistryError::NotARegistry {
+                registry: reg.host.clone(),
+                url: url.to_string(),
+                status,
+            }),
+        }
+    }
+
+    /// The `Authorization` header for a request needing `scopes` (None: send nothing).
+    async fn authorization(
+        &self,
+        reg: &RegistryHandle,
+        scopes: &[Scope],
+        force_new: bool,
+    ) -> Result<Option<HeaderValue>, RegistryError> {
+        if !force_new
+            && let Some(c) = reg
+                .current
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .as_ref()
+            && c.covers(scopes)
+        {
+            return Ok(c.header.clone());
+        }
+        let mut st = reg.state.lock().await;
+        // Someone else may have refreshed while we waited.
+        if !force_new
+            && let Some(c) = reg
+                .current
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .as_ref()
+            && c.covers(scopes)
+        {
+            return Ok(c.header.clone());
+        }
+        if st.challenge.is_none() {
+            st.challenge = Some(self.ping(reg).await?);
+        }
+        for s in scopes {
+            let e = st.wanted.entry(s.repository.clone()).or_insert(false);
+            *e |= s.push;
+        }
+        let challenge = st.challenge.clone().unwrap_or(Challenge::None);
+        let cached = match challenge {
+            Challenge::None => CachedAuth {
+                header: None,
+                scopes: None,
+                expires: None,
+            },
+            Challenge::Basic => CachedAuth {
+                header: self.basic_for(reg, &mut st).await?,
+                scopes: None,
+                expires: None,
+            },
+            Challenge::Bearer { realm, service, .. } => {
+                self.bearer_for(reg, &mut st, &realm, service.as_deref())
+                    .await?
+            }
+        };
+        let header = cached.header.clone();
+        *reg.current.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(cached));
+        Ok(header)
+    }
+
+    async fn basic_for(
+        &self,
+        reg: &RegistryHandle,
+        st: &mut AuthState,
+    ) -> Result<Option<HeaderValue>, RegistryError> {
+        Ok(match &reg.auth.credential {
+            Credential::Anonymous => None,
+            Credential::Basic { username, password } => token::basic_header(username, password),
+            Credential::RefreshToken(t) => token::basic_header(NULL_GUID_USERNAME, t),
+            Credential::AccessToken(t) => token::bearer_header(t),
+            Credential::Azure(az) => {
+                let rt = match &st.refresh {
+                    Some(rt) => rt.clone(),
+                    None => {
+                        let url = reg
+                            .base
+                            .join("oauth2/exchange")
+                            .map_err(|e| RegistryError::Invalid(e.to_string()))?;
+                        let rt = az
+                            .acr_refresh_token(&self.inner.http, &reg.host, &url, &reg.host)
+                            .await?;
+                        st.refresh = Some(rt.clone());
+                        rt
+                    }
+                };
+                token::basic_header(NULL_GUID_USERNAME, &rt)
+            }
+        })
+    }
+
+    async fn bearer_for(
+        &self,
+        reg: &RegistryHandle,
+        st: &mut AuthState,
+        realm: &str,
+        service: Option<&str>,
+    ) -> Result<CachedAuth, RegistryError> {
+        if let Credential::AccessToken(t) = &reg.auth.credential {
+            return Ok(CachedAuth {
+                header: token::bearer_header(t),
+                scopes: None,
+                expires: None,
+            });
+        }
+        let realm_url = if self.inner.opts.insecure {
+            Url::parse(realm).map_err(|e| AuthError::BadUrl {
+                what: "token realm",
+                url: realm.to_string(),
+                reason: e.to_string(),
+            })?
+        } else {
+            checked_url("token realm of the registry challenge", realm)?
+        };
+        let scopes: Vec<String> = st
+            .wanted
+            .iter()
+            .map(|(repo, push)| {
+                Scope {
+                    repository: repo.clone(),
+                    push: *push,
+                }
+                .to_string()
+            })
+            .collect();
+        let policy = &self.inner.opts.retry;
+        let http = &self.inner.http;
+        let started = Instant::now();
+        let result = match &reg.auth.credential {
+            Credential::Anonymous => {
+                token::fetch(
+                    http,
+                    policy,
+                    &realm_url,
+                    service,
+                    &scopes,
+                    TokenRequest::Anonymous,
+                )
+                .await
+            }
+            Credential::Basic { username, password } if username == NULL_GUID_USERNAME => {
+                token::fetch(
+                    http,
+                    policy,
+                    &realm_url,
+                    service,
+                    &scopes,
+                    TokenRequest::Refresh(password),
+                )
+                .await
+            }
+            Credential::Basic { username, password } => {
+                token::fetch(
+                    http,
+                    policy,
+                    &realm_url,
+                    service,
+                    &scopes,
+                    TokenRequest::Basic(username, password),
+                )
+                .await
+            }
+            Credential::RefreshToken(t) => {
+                token::fetch(
+                    http,
+                    policy,
+                    &realm_url,
+                    service,
+                    &scopes,
+                    TokenRequest::Refresh(t),
+                )
+                .await
+            }
+            Credential::AccessToken(_) => unreachable_access_token(),
+            Credential::Azure(az) => {
+                let exchange = {
+                    let mut u = realm_url.clone();
+                    u.set_path("/oauth2/exchange");
+                    u.set_query(None);
+                    u
+                };
+                let svc = service.unwrap_or(&reg.host).to_string();
+                let mut fresh = false;
+                let rt = match &st.refresh {
+                    Some(rt) => rt.clone(),
+                    None => {
+                        fresh = true;
+                        az.acr_refresh_token(http, &reg.host, &exchange, &svc)
+                            .await?
+                    }
+                };
+                let mut r = token::fetch(
+                    http,
+                    policy,
+                    &realm_url,
+                    service,
+                    &scopes,
+                    TokenRequest::Refresh(&rt),
+                )
+                .await;
+                if matches!(r, Err(TokenFailure::Refused { status: 401, .. })) && !fresh {
+                    // The cached ACR refresh token expired: run the whole chain again once.
+                    tracing::debug!("ACR refresh token refused; exchanging a new one");
+                    let rt2 = az
+                        .acr_refresh_token(http, &reg.host, &exchange, &svc)
+                        .await?;
+                    r = token::fetch(
+                        http,
+                        policy,
+                        &realm_url,
+                        service,
+                        &scopes,
+                        TokenRequest::Refresh(&rt2),
+                    )
+                    .await;
+                    st.refresh = Some(rt2);
+                } else {
+                    st.refresh = Some(rt);
+                }
+                r
+            }
+        };
+        let tok = result.map_err(|f| match f {
+            TokenFailure::Transport(source) => RegistryError::from(AuthError::Transport {
+                what: "the registry token service",
+                url: realm.to_string(),
+                source,
+            }),
+            TokenFailure::Refused { status, body } => {
+                RegistryError::from(AuthError::TokenRefused {
+                    registry: reg.host.clone(),
+                    realm: realm.to_string(),
+                    scopes: scopes.join(" "),
+                    method: reg.auth.description.clone(),
+                    status,
+                    body,
+                })
+            }
+            TokenFailure::BadReply(reason) => RegistryError::from(AuthError::BadReply {
+                what: "the registry token service",
+                url: realm.to_string(),
+                reason,
+            }),
+        })?;
+        // Refresh a little before the end of life (a fifth of it, at most 30 s).
+        let margin = (tok.lifetime / 5).min(Duration::from_secs(30));
+        tracing::debug!(
+            "token for {} ({} scope(s)) valid {} s",
+            reg.host,
+            scopes.len(),
+            tok.lifetime.as_secs()
+        );
+        Ok(CachedAuth {
+            header: token::bearer_header(&tok.value),
+            scopes: Some(st.wanted.clone()),
+            expires: Some(started + tok.lifetime.saturating_sub(margin)),
+        })
+    }
+
+    /// Map a non-success reply to the most specific error.
+    pub(crate) async fn error_for(
+        &self,
+        reg: &RegistryHandle,
+        repository: &str,
+        resp: Response,
+        action: &'static str,
+        object: &str,
+    ) -> RegistryError {
+        let status = resp.status().as_u16();
+        let body = ErrorBody::parse(&resp.bytes().await.unwrap_or_default());
+        if body.has_code("NAME_UNKNOWN") {
+            return RegistryError::NameUnknown {
+                registry: reg.host.clone(),
+                repository: repository.to_string(),
+                body,
+            };
+        }
+        if status == 404 && (body.has_code("MANIFEST_UNKNOWN") || action.contains("manifest")) {
+            return RegistryError::ManifestUnknown {
+                reference: object.to_string(),
+            };
+        }
+        if status == 404 && (body.has_code("BLOB_UNKNOWN") || action.contains("blob")) {
+            return RegistryError::BlobUnknown {
+                repository: format!("{}/{repository}", reg.host),
+                digest: object.to_string(),
+            };
+        }
+        RegistryError::Status {
+            action,
+            object: object.to_string(),
+            status,
+            body,
+        }
+    }
+}
+
+/// An access token never goes through the token service (handled before the match).
+fn unreachable_access_token() -> Result<token::Token, TokenFailure> {
+    Err(TokenFailure::BadReply(
+        "internal: access tokens are sent as-is".into(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_follow_the_loopback_rule() {
+        assert_eq!(
+            registry_base("127.0.0.1:5000", true).unwrap().as_str(),
+            "http://127.0.0.1:5000/"
+        );
+        assert_eq!(
+            registry_base("docker.io", false).unwrap().as_str(),
+            "https://registry-1.docker.io/"
+        );
+        let c = Client::new(ClientOptions {
+            env: Env::from_pairs([("DOCKER_CONFIG", "/nonexistent-golden")]),
+            ..ClientOptions::default()
+        })
+        .unwrap();
+        assert_eq!(c.registry("localhost:5000").unwrap().base.scheme(), "http");
+        assert_eq!(
+            c.registry("myacr.azurecr.io").unwrap().base.scheme(),
+            "https"
+        );
+    }
+
+    #[test]
+    fn cached_auth_coverage() {
+        let mut have = BTreeMap::new();
+        have.insert("a".to_string(), true);
+        have.insert("b".to_string(), false);
+        let c = CachedAuth {
+            header: None,
+            scopes: Some(have),
+            expires: Some(Instant::now() + Duration::from_secs(60)),
+        };
+        assert!(c.covers(&[Scope::push("a"), Scope::pull("b")]));
+        assert!(!c.covers(&[Scope::push("b")]));
+        assert!(!c.covers(&[Scope::pull("c")]));
+        let expired = CachedAuth {
+            header: None,
+            scopes: None,
+            expires: Some(Instant::now() - Duration::from_secs(1)),
+        };
+        assert!(!expired.covers(&[]));
+    }
+}
