@@ -7,11 +7,17 @@
 //!   (Debian's 20.10 engine speaks 1.41; bollard's default is newer) and turns "nothing
 //!   listening" into one clear error.
 //! - [`Engine::export_image`] streams `docker save` output into any async writer.
+//! - [`Engine::build_image`] runs a classic-builder build from a streamed context tar and yields
+//!   [`BuildEvent`]s; [`Engine::tag_image`], [`Engine::save_images`], [`Engine::load_images`],
+//!   [`Engine::import_rootfs`] and [`Engine::remove_image`] cover the rest of an image's life in
+//!   the engine.
 
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use bollard::Docker;
-use futures_util::StreamExt;
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 pub use bollard;
@@ -21,7 +27,9 @@ const TIMEOUT: Duration = Duration::from_secs(3600);
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    #[error("no Docker engine at {host}: start dockerd (scripts/ensure-docker.sh) or set DOCKER_HOST")]
+    #[error(
+        "no Docker engine at {host}: start dockerd (scripts/ensure-docker.sh) or set DOCKER_HOST"
+    )]
     NotRunning {
         host: String,
         #[source]
@@ -48,6 +56,101 @@ pub enum EngineError {
         #[source]
         source: std::io::Error,
     },
+    /// The builder reported an error (a failing instruction, a missing file, a bad Dockerfile).
+    #[error("{message}")]
+    BuildFailed { message: String },
+    /// The engine refused an image archive or a root filesystem tar.
+    #[error("the engine refused the {what}: {message}")]
+    Refused { what: &'static str, message: String },
+    #[error("invalid image reference `{0}` (expected `name[:tag]`)")]
+    BadReference(String),
+}
+
+/// A classic-builder build request (`POST /build`). The context tar is passed separately.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BuildOptions {
+    /// Dockerfile path inside the context tar (slash-separated).
+    pub dockerfile: String,
+    /// The one tag the engine applies itself; more tags go through [`Engine::tag_image`].
+    pub tag: Option<String>,
+    pub build_args: BTreeMap<String, String>,
+    pub labels: BTreeMap<String, String>,
+    /// Build stage to stop at (`--target`).
+    pub target: Option<String>,
+    pub no_cache: bool,
+    /// Always try to pull newer versions of `FROM` images.
+    pub pull: bool,
+    /// Images the builder may use as cache sources.
+    pub cache_from: Vec<String>,
+}
+
+/// What a build reports while it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BuildEvent {
+    /// Builder output text: one line, several lines or a part of a line (keep the newlines).
+    Output(String),
+    /// Status of a pull the builder started for a `FROM` image (`id: status`).
+    Status {
+        id: Option<String>,
+        status: String,
+        /// True for repeated progress updates (Downloading/Extracting with byte counts).
+        progress: bool,
+    },
+    /// The id of the built image (`sha256:...`).
+    ImageId(String),
+}
+
+/// Split `name[:tag]` into the repository and the tag (`latest` when absent). A digest is refused:
+/// a tag cannot point at a digest reference.
+pub fn split_tag(reference: &str) -> Result<(&str, &str), EngineError> {
+    let bad = || EngineError::BadReference(reference.to_string());
+    if reference.is_empty() || reference.contains('@') || reference.chars().any(char::is_whitespace)
+    {
+        return Err(bad());
+    }
+    let last_slash = reference.rfind('/');
+    match reference.rfind(':') {
+        Some(i) if last_slash.is_none_or(|s| i > s) => {
+            let (repo, tag) = (&reference[..i], &reference[i + 1..]);
+            if repo.is_empty() || tag.is_empty() {
+                return Err(bad());
+            }
+            Ok((repo, tag))
+        }
+        _ => Ok((reference, "latest")),
+    }
+}
+
+fn to_hash(map: &BTreeMap<String, String>) -> HashMap<String, String> {
+    map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+/// Classify an error of `POST /build`: what the builder or the engine said about the build is a
+/// [`EngineError::BuildFailed`] (a failing step, a Dockerfile parse error, a missing Dockerfile);
+/// anything else (connection lost, timeout) stays an API error.
+fn build_error(e: bollard::errors::Error, object: &str) -> EngineError {
+    match e {
+        bollard::errors::Error::DockerStreamError { error } => {
+            EngineError::BuildFailed { message: error }
+        }
+        bollard::errors::Error::DockerResponseServerError {
+            status_code,
+            message,
+        } if (400..=500).contains(&status_code) => EngineError::BuildFailed { message },
+        source => EngineError::Api {
+            action: "build image",
+            object: object.to_string(),
+            source,
+        },
+    }
+}
+
+/// Text of a bollard error for a stream that reported one (`errorDetail`).
+fn stream_message(e: &bollard::errors::Error) -> Option<String> {
+    match e {
+        bollard::errors::Error::DockerStreamError { error } => Some(error.clone()),
+        _ => None,
+    }
 }
 
 /// A connected, version-negotiated engine.
@@ -171,6 +274,246 @@ impl Engine {
         })?;
         Ok(written)
     }
+
+    /// Start a classic-builder build. `context` is the build context as a tar byte stream; it is
+    /// sent while it is produced (never collected in memory). The returned stream yields output
+    /// as it arrives and ends after the image id, or with [`EngineError::BuildFailed`] when a step
+    /// fails.
+    pub fn build_image<'a, S>(
+        &'a self,
+        options: &BuildOptions,
+        context: S,
+    ) -> impl Stream<Item = Result<BuildEvent, EngineError>> + Send + 'a
+    where
+        S: Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
+    {
+        use bollard::query_parameters::{BuildImageOptionsBuilder, BuilderVersion};
+        let mut b = BuildImageOptionsBuilder::default()
+            .dockerfile(&options.dockerfile)
+            .buildargs(&to_hash(&options.build_args))
+            .labels(&to_hash(&options.labels))
+            .nocache(options.no_cache)
+            .rm(true)
+            .forcerm(true)
+            .q(false)
+            .version(BuilderVersion::BuilderV1);
+        if let Some(t) = &options.tag {
+            b = b.t(t);
+        }
+        if let Some(t) = &options.target {
+            b = b.target(t);
+        }
+        if options.pull {
+            b = b.pull("1");
+        }
+        if !options.cache_from.is_empty() {
+            b = b.cachefrom(&options.cache_from);
+        }
+        let object = options
+            .tag
+            .clone()
+            .unwrap_or_else(|| options.dockerfile.clone());
+        self.docker
+            .build_image(b.build(), None, Some(bollard::body_try_stream(context)))
+            .flat_map(move |item| {
+                let events: Vec<Result<BuildEvent, EngineError>> = match item {
+                    Err(e) => vec![Err(build_error(e, &object))],
+                    Ok(info) => {
+                        let mut v = Vec::new();
+                        if let Some(text) = info.stream {
+                            v.push(Ok(BuildEvent::Output(text)));
+                        }
+                        if let Some(status) = info.status {
+                            v.push(Ok(BuildEvent::Status {
+                                id: info.id,
+                                status,
+                                progress: info.progress_detail.is_some_and(|p| p.total.is_some()),
+                            }));
+                        }
+                        if let Some(id) = info.aux.and_then(|a| a.id) {
+                            v.push(Ok(BuildEvent::ImageId(id)));
+                        }
+                        v
+                    }
+                };
+                futures_util::stream::iter(events)
+            })
+    }
+
+    /// Tag `image` (name or id) as `reference` (`name[:tag]`, `latest` when no tag).
+    pub async fn tag_image(&self, image: &str, reference: &str) -> Result<(), EngineError> {
+        use bollard::query_parameters::TagImageOptionsBuilder;
+        let (repo, tag) = split_tag(reference)?;
+        let opts = TagImageOptionsBuilder::default()
+            .repo(repo)
+            .tag(tag)
+            .build();
+        match self.docker.tag_image(image, Some(opts)).await {
+            Ok(()) => Ok(()),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Err(EngineError::ImageNotFound(image.to_string())),
+            Err(source) => Err(EngineError::Api {
+                action: "tag image",
+                object: format!("{image} as {reference}"),
+                source,
+            }),
+        }
+    }
+
+    /// Remove an image reference (a tag) or an image by id. With `force`, also when other tags
+    /// point at the same image.
+    pub async fn remove_image(&self, image: &str, force: bool) -> Result<(), EngineError> {
+        use bollard::query_parameters::RemoveImageOptionsBuilder;
+        let opts = RemoveImageOptionsBuilder::default().force(force).build();
+        match self.docker.remove_image(image, Some(opts), None).await {
+            Ok(_) => Ok(()),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Err(EngineError::ImageNotFound(image.to_string())),
+            Err(source) => Err(EngineError::Api {
+                action: "remove image",
+                object: image.to_string(),
+                source,
+            }),
+        }
+    }
+
+    /// `docker save IMAGE...` (one archive holding every image) as a byte stream. Every image is
+    /// checked first so a missing one gives [`EngineError::ImageNotFound`] instead of a broken
+    /// archive.
+    pub async fn save_images_stream(
+        &self,
+        images: &[String],
+    ) -> Result<impl Stream<Item = Result<Bytes, EngineError>> + Send + 'static, EngineError> {
+        for image in images {
+            self.inspect_image(image).await?;
+        }
+        let names: Vec<&str> = images.iter().map(String::as_str).collect();
+        let shown = images.join(" ");
+        Ok(self.docker.export_images(&names).map(move |chunk| {
+            chunk.map_err(|source| EngineError::Api {
+                action: "save images",
+                object: shown.clone(),
+                source,
+            })
+        }))
+    }
+
+    /// Stream `docker save IMAGE...` into `out`. Returns the bytes written.
+    pub async fn save_images<W: AsyncWrite + Unpin>(
+        &self,
+        images: &[String],
+        out: &mut W,
+    ) -> Result<u64, EngineError> {
+        let shown = images.join(" ");
+        let stream = self.save_images_stream(images).await?;
+        futures_util::pin_mut!(stream);
+        let mut written = 0u64;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            out.write_all(&chunk)
+                .await
+                .map_err(|source| EngineError::Write {
+                    image: shown.clone(),
+                    source,
+                })?;
+            written += chunk.len() as u64;
+        }
+        out.flush().await.map_err(|source| EngineError::Write {
+            image: shown.clone(),
+            source,
+        })?;
+        Ok(written)
+    }
+
+    /// `docker load`: send an image archive (plain or compressed: the engine detects gzip, bzip2
+    /// and xz) as a stream. Returns the engine's messages (`Loaded image: name:tag`,
+    /// `Loaded image ID: sha256:...`), one per loaded image.
+    pub async fn load_images<S>(&self, archive: S) -> Result<Vec<String>, EngineError>
+    where
+        S: Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
+    {
+        use bollard::query_parameters::ImportImageOptionsBuilder;
+        let opts = ImportImageOptionsBuilder::default().quiet(true).build();
+        let mut stream = self.docker.import_image_stream(opts, archive, None);
+        let mut messages = Vec::new();
+        while let Some(item) = stream.next().await {
+            let info = item.map_err(|e| match stream_message(&e) {
+                Some(message) => EngineError::Refused {
+                    what: "image archive",
+                    message,
+                },
+                None => EngineError::Api {
+                    action: "load images",
+                    object: "archive".to_string(),
+                    source: e,
+                },
+            })?;
+            if let Some(text) = info.stream {
+                messages.extend(
+                    text.lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .map(str::to_string),
+                );
+            }
+        }
+        Ok(messages)
+    }
+
+    /// `docker import`: turn a root filesystem tar into a one-layer image tagged `reference`,
+    /// applying Dockerfile `changes` (`LABEL k=v`, `CMD ["sh"]`, `ENV ...`). Returns the image id.
+    pub async fn import_rootfs<S>(
+        &self,
+        reference: &str,
+        changes: &[String],
+        rootfs: S,
+    ) -> Result<String, EngineError>
+    where
+        S: Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
+    {
+        use bollard::query_parameters::CreateImageOptionsBuilder;
+        let (repo, tag) = split_tag(reference)?;
+        let opts = CreateImageOptionsBuilder::default()
+            .from_src("-")
+            .repo(repo)
+            .tag(tag)
+            .changes(changes.to_vec())
+            .build();
+        let mut stream =
+            self.docker
+                .create_image(Some(opts), Some(bollard::body_try_stream(rootfs)), None);
+        let mut last_status = None;
+        while let Some(item) = stream.next().await {
+            let info = item.map_err(|e| match stream_message(&e) {
+                Some(message) => EngineError::Refused {
+                    what: "root filesystem",
+                    message,
+                },
+                None => EngineError::Api {
+                    action: "import root filesystem as",
+                    object: reference.to_string(),
+                    source: e,
+                },
+            })?;
+            if let Some(message) = info.error_detail.and_then(|d| d.message) {
+                return Err(EngineError::Refused {
+                    what: "root filesystem",
+                    message,
+                });
+            }
+            if let Some(s) = info.status {
+                last_status = Some(s);
+            }
+        }
+        // The import reports the new image id as its last status; confirm through inspect.
+        let id = match last_status {
+            Some(s) if s.trim().starts_with("sha256:") => s.trim().to_string(),
+            _ => self.inspect_image(reference).await?.id.unwrap_or_default(),
+        };
+        Ok(id)
+    }
 }
 
 #[cfg(test)]
@@ -201,7 +544,11 @@ mod tests {
             .unwrap()
             .port();
         let host = format!("tcp://127.0.0.1:{port}");
-        let msg = Engine::connect_to(Some(&host)).await.err().unwrap().to_string();
+        let msg = Engine::connect_to(Some(&host))
+            .await
+            .err()
+            .unwrap()
+            .to_string();
         assert!(msg.contains(&host), "{msg}");
     }
 }

@@ -1,0 +1,191 @@
+//! Bootstrap mode: the Debian base is built from the Debian archive by
+//! `scripts/bootstrap-debian.sh` (mmdebstrap, hardening, import), not from a Dockerfile. Its
+//! output is streamed like build output; the image id it prints is inspected and recorded like a
+//! build's.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Stdio;
+
+use golden_engine::Engine;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use crate::build::{BuildError, Built};
+use crate::cli::BuildArgs;
+use crate::logs::LogSink;
+use crate::spec::Job;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BootstrapError {
+    #[error(
+        "bootstrap script `{0}` does not exist; hint: run from the repository, or set --bootstrap-script (GOLDEN_BOOTSTRAP_SCRIPT)"
+    )]
+    Missing(PathBuf),
+    #[error("failed to run the bootstrap script `{path}`")]
+    Spawn {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("bootstrap of `{id}` failed: `{script}` {status}{tail}", tail = crate::build_tail(.last_lines))]
+    Failed {
+        id: String,
+        script: String,
+        status: String,
+        last_lines: Vec<String>,
+    },
+    #[error(
+        "bootstrap script `{script}` succeeded but printed no image id (expected `sha256:<64 hex>` on stdout)"
+    )]
+    NoImageId { script: String },
+}
+
+fn is_image_id(s: &str) -> bool {
+    s.strip_prefix("sha256:")
+        .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The script's arguments for an entry's `bootstrap` settings, tags and labels.
+pub fn script_args(job: &Job, labels: &BTreeMap<String, String>) -> Vec<String> {
+    let mut a = Vec::new();
+    if let Some(b) = &job.bootstrap {
+        a.extend(["--suite".to_string(), b.suite.clone()]);
+        a.extend(["--variant".to_string(), b.variant.clone()]);
+        if !b.components.is_empty() {
+            a.extend(["--components".to_string(), b.components.join(",")]);
+        }
+        if let Some(m) = b.mirror.as_ref().filter(|m| !m.is_empty()) {
+            a.extend(["--mirror".to_string(), m.clone()]);
+        }
+        if let Some(s) = b.snapshot.as_ref().filter(|s| !s.is_empty()) {
+            a.extend(["--snapshot".to_string(), s.clone()]);
+        }
+    }
+    for t in &job.tags {
+        a.extend(["--tag".to_string(), t.clone()]);
+    }
+    for (k, v) in labels {
+        a.extend(["--label".to_string(), format!("{k}={v}")]);
+    }
+    a
+}
+
+/// Run the bootstrap script, then inspect and tag the image it imported.
+pub async fn run(
+    engine: &Engine,
+    job: &Job,
+    args: &BuildArgs,
+    labels: &BTreeMap<String, String>,
+) -> Result<Built, BuildError> {
+    let script = if args.bootstrap_script.is_absolute() {
+        args.bootstrap_script.clone()
+    } else {
+        job.repo_root.join(&args.bootstrap_script)
+    };
+    if !script.is_file() {
+        return Err(BootstrapError::Missing(script).into());
+    }
+    let shown = script
+        .strip_prefix(&job.repo_root)
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| script.display().to_string());
+    let mut child = tokio::process::Command::new("bash")
+        .arg(&script)
+        .args(script_args(job, labels))
+        .current_dir(&job.repo_root)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|source| BootstrapError::Spawn {
+            path: script.clone(),
+            source,
+        })?;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(bool, String)>(64);
+    if let Some(out) = child.stdout.take() {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(out).lines();
+            while let Ok(Some(l)) = lines.next_line().await {
+                if tx.send((true, l)).await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    if let Some(err) = child.stderr.take() {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(err).lines();
+            while let Ok(Some(l)) = lines.next_line().await {
+                if tx.send((false, l)).await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    drop(tx);
+    let mut sink = LogSink::start(&format!("golden-build {} (bootstrap)", job.id), args.quiet);
+    sink.note(&format!(
+        "bootstrap: {shown} (suite {})",
+        job.bootstrap
+            .as_ref()
+            .map(|b| b.suite.as_str())
+            .unwrap_or("?")
+    ));
+    let mut image_id = None;
+    while let Some((stdout, line)) = rx.recv().await {
+        if stdout && is_image_id(line.trim()) {
+            image_id = Some(line.trim().to_string());
+        }
+        sink.push(&format!("{line}\n"));
+    }
+    let status = child.wait().await.map_err(|source| BootstrapError::Spawn {
+        path: script.clone(),
+        source,
+    })?;
+    sink.finish();
+    if !status.success() {
+        return Err(BootstrapError::Failed {
+            id: job.id.clone(),
+            script: shown,
+            status: status.to_string(),
+            last_lines: sink.tail(),
+        }
+        .into());
+    }
+    let image_id = image_id.ok_or(BootstrapError::NoImageId { script: shown })?;
+    // The script tags the import; tagging again makes sure every tag points at this image.
+    for tag in &job.tags {
+        engine.tag_image(&image_id, tag).await?;
+    }
+    let image = engine.inspect_image(&image_id).await?;
+    let size = u64::try_from(image.size.unwrap_or(0)).unwrap_or(0);
+    if args.quiet {
+        println!("{image_id}");
+    }
+    eprintln!(
+        "bootstrapped {} as {} ({})",
+        job.id,
+        &image_id,
+        crate::human_bytes(size)
+    );
+    Ok(Built {
+        image_id,
+        size,
+        tags: job.tags.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_recognised() {
+        assert!(is_image_id(&format!("sha256:{}", "a".repeat(64))));
+        assert!(!is_image_id("sha256:abc"));
+        assert!(!is_image_id("building..."));
+    }
+}

@@ -1,0 +1,600 @@
+//! One build: resolve the job, chain the base, stream the context, follow the log, tag, inspect,
+//! and always leave a build record (also for a failure).
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use futures_util::StreamExt;
+use golden_contracts::Document;
+use golden_contracts::build::{
+    BUILD_RECORD_SCHEMA, BuildError as RecordError, BuildRecord, BuildResult,
+};
+use golden_engine::{BuildEvent, BuildOptions, Engine, EngineError};
+
+use crate::bootstrap;
+use crate::cli::{BuildArgs, Mode};
+use crate::context::{ChannelWriter, Context, ContextError};
+use crate::labels::{self, Env, LabelInputs};
+use crate::logs::{self, LogSink};
+use crate::spec::{self, Job, SpecError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    #[error(transparent)]
+    Label(#[from] labels::LabelError),
+    #[error("failed to prepare the build context `{dir}`")]
+    Context {
+        dir: PathBuf,
+        #[source]
+        source: ContextError,
+    },
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error(
+        "base image `{reference}` is not in the engine and not pinned by digest; hint: build the base first{base_hint}, load its archive (`golden-build load FILE`), or pass --base-image NAME@sha256:..."
+    )]
+    BaseMissing {
+        reference: String,
+        base_hint: String,
+    },
+    #[error("build of `{id}` failed{at}: {message}{tail}", at = at(.step, .location), tail = tail(.last_lines))]
+    Failed {
+        id: String,
+        step: Option<String>,
+        /// Dockerfile (repository-relative) and line of the failing step.
+        location: Option<(String, usize)>,
+        message: String,
+        last_lines: Vec<String>,
+    },
+    #[error(
+        "the engine finished the build of `{0}` without an image id; hint: check the engine log (journalctl -u docker or /var/log/golden-dockerd.log)"
+    )]
+    NoImageId(String),
+    #[error(transparent)]
+    Bootstrap(#[from] bootstrap::BootstrapError),
+    #[error("failed to write the build record")]
+    Record(#[source] golden_contracts::DocError),
+    #[error("failed to write the step outputs")]
+    Outputs(#[source] golden_gha::GhaError),
+    #[error("the build context writer stopped unexpectedly")]
+    ContextThread(#[source] tokio::task::JoinError),
+}
+
+fn at(step: &Option<String>, location: &Option<(String, usize)>) -> String {
+    let mut s = String::new();
+    if let Some(step) = step {
+        s.push_str(&format!(" at `{step}`"));
+    }
+    if let Some((file, line)) = location {
+        s.push_str(&format!(" ({file}:{line})"));
+    }
+    s
+}
+
+fn tail(lines: &[String]) -> String {
+    crate::build_tail(lines)
+}
+
+impl BuildError {
+    /// Step, location and tail for the record (build failures only).
+    fn record_error(&self) -> RecordError {
+        match self {
+            BuildError::Failed {
+                step,
+                message,
+                last_lines,
+                ..
+            } => RecordError {
+                message: message.clone(),
+                step: step.clone(),
+                last_lines: last_lines.clone(),
+            },
+            BuildError::Bootstrap(bootstrap::BootstrapError::Failed {
+                status, last_lines, ..
+            }) => RecordError {
+                message: format!("bootstrap script failed ({status})"),
+                step: Some("bootstrap".into()),
+                last_lines: last_lines.clone(),
+            },
+            other => RecordError {
+                message: error_chain(other),
+                step: None,
+                last_lines: Vec::new(),
+            },
+        }
+    }
+
+    /// Where to annotate in Actions (Dockerfile and line) for a failed step.
+    pub fn location(&self) -> Option<(&str, usize)> {
+        match self {
+            BuildError::Failed {
+                location: Some((f, l)),
+                ..
+            } => Some((f.as_str(), *l)),
+            _ => None,
+        }
+    }
+}
+
+/// The error and its causes on one line (`a: b: c`).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let t = c.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        cur = c.source();
+    }
+    s
+}
+
+/// The base image, resolved to something immutable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedBase {
+    /// As referenced (for the record).
+    pub reference: String,
+    /// `org.opencontainers.image.base.name`: the reference without a digest.
+    pub name: String,
+    /// `org.opencontainers.image.base.digest`: the pinned registry digest when the reference has
+    /// one, else the engine's image id.
+    pub digest: String,
+    /// What `BASE_IMAGE` gets: the engine image id when the engine has the image, else the pinned
+    /// reference.
+    pub build_arg: String,
+}
+
+fn valid_digest(d: &str) -> bool {
+    d.strip_prefix("sha256:")
+        .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+}
+
+fn strip_digest(reference: &str) -> &str {
+    match reference.split_once('@') {
+        Some((name, _)) if !name.is_empty() => name,
+        _ => reference,
+    }
+}
+
+/// Resolve `reference` (a name or id in the engine, or `name@sha256:...`).
+pub async fn resolve_base(
+    engine: &Engine,
+    reference: &str,
+    base_entry: Option<&str>,
+) -> Result<ResolvedBase, BuildError> {
+    let pinned = reference
+        .split_once('@')
+        .map(|(_, d)| d.to_string())
+        .filter(|d| valid_digest(d));
+    match engine.inspect_image(reference).await {
+        Ok(image) => {
+            let id = image.id.unwrap_or_default();
+            Ok(ResolvedBase {
+                reference: reference.to_string(),
+                name: strip_digest(reference).to_string(),
+                digest: pinned.unwrap_or_else(|| id.clone()),
+                build_arg: id,
+            })
+        }
+        Err(EngineError::ImageNotFound(_)) => match pinned {
+            Some(d) => Ok(ResolvedBase {
+                reference: reference.to_string(),
+                name: strip_digest(reference).to_string(),
+                digest: d,
+                build_arg: reference.to_string(),
+            }),
+            None => Err(BuildError::BaseMissing {
+                reference: reference.to_string(),
+                base_hint: base_entry
+                    .map(|b| format!(" (`golden-build --plan plan.json --id {b}`)"))
+                    .unwrap_or_default(),
+            }),
+        },
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Collected while the build runs, so a failure record carries what was known.
+#[derive(Debug, Default)]
+struct Draft {
+    id: Option<String>,
+    os: Option<String>,
+    platform: Option<String>,
+    version: Option<String>,
+    labels: BTreeMap<String, String>,
+    base: Option<ResolvedBase>,
+    tags_applied: Vec<String>,
+    dockerfile: Option<String>,
+}
+
+/// What a successful build produced.
+#[derive(Debug, Clone)]
+pub struct Built {
+    pub image_id: String,
+    pub size: u64,
+    pub tags: Vec<String>,
+}
+
+/// Run a build command: build, write the record (also on failure) and the step outputs.
+pub async fn run(args: &BuildArgs, cwd: &Path, env: Env<'_>) -> Result<BuildRecord, BuildError> {
+    let started = chrono::Utc::now();
+    let t0 = Instant::now();
+    let mut draft = Draft {
+        id: args.id.clone(),
+        ..Draft::default()
+    };
+    let result = build(args, cwd, env, &mut draft).await;
+    let duration = t0.elapsed().as_secs_f64();
+    let id = draft
+        .id
+        .clone()
+        .or_else(|| args.id.clone())
+        .unwrap_or_else(|| "unknown".into());
+    let mut record = BuildRecord {
+        schema: BUILD_RECORD_SCHEMA,
+        id,
+        os: draft.os.clone(),
+        platform: draft.platform.clone(),
+        version: draft.version.clone(),
+        result: BuildResult::Success,
+        image_id: None,
+        tags: draft.tags_applied.clone(),
+        size: None,
+        duration_seconds: (duration * 1000.0).round() / 1000.0,
+        started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        base_image: draft.base.as_ref().map(|b| b.reference.clone()),
+        base_digest: draft.base.as_ref().map(|b| b.digest.clone()),
+        labels: draft.labels.clone(),
+        error: None,
+    };
+    match &result {
+        Ok(b) => {
+            record.image_id = Some(b.image_id.clone());
+            record.size = Some(b.size);
+            record.tags = b.tags.clone();
+        }
+        Err(e) => {
+            record.result = BuildResult::Failure;
+            record.error = Some(e.record_error());
+        }
+    }
+    if let Some(path) = &args.record {
+        record.write(&cwd.join(path)).map_err(BuildError::Record)?;
+    }
+    let mut out = golden_gha::Outputs::new();
+    out.set(
+        "result",
+        match record.result {
+            BuildResult::Success => "success",
+            BuildResult::Failure => "failure",
+        },
+    );
+    if let Ok(b) = &result {
+        out.set("image-id", b.image_id.clone())
+            .set("size", b.size.to_string())
+            .set("tags", b.tags.join("\n"));
+    }
+    out.set("duration", format!("{:.1}", record.duration_seconds));
+    if let Some(path) = &args.record {
+        out.set("record", cwd.join(path).display().to_string());
+    }
+    out.write().map_err(BuildError::Outputs)?;
+    result.map(|_| record)
+}
+
+async fn build(
+    args: &BuildArgs,
+    cwd: &Path,
+    env: Env<'_>,
+    draft: &mut Draft,
+) -> Result<Built, BuildError> {
+    let job = spec::resolve(args, cwd)?;
+    draft.id = Some(job.id.clone());
+    draft.os = job.os();
+    draft.platform = job.platform();
+    draft.version = job.version.clone();
+    draft.dockerfile = Some(job.dockerfile_shown.clone());
+
+    let mut inputs = LabelInputs {
+        created: labels::created(env)?,
+        revision: labels::revision(env, &job.repo_root),
+        source: labels::source(env, &job.repo_root),
+        version: job.version.clone(),
+        title: job.title.clone(),
+        entry: job.entry_labels.clone(),
+        base: None,
+        cli: job.cli_labels.clone(),
+    };
+    draft.labels = labels::assemble(&inputs);
+    let clamp = labels::source_date_epoch(env)?;
+
+    // Everything that can be checked without the engine is checked before connecting.
+    let want_bootstrap = args.mode == Mode::Bootstrap;
+    if want_bootstrap && job.bootstrap.is_none() {
+        return Err(SpecError::NoBootstrap(job.id.clone()).into());
+    }
+    let context = if want_bootstrap {
+        None
+    } else {
+        Some(
+            Context::prepare(&job.context_dir, &job.dockerfile_at, clamp).map_err(|source| {
+                BuildError::Context {
+                    dir: job.context_dir.clone(),
+                    source,
+                }
+            })?,
+        )
+    };
+
+    let engine = Engine::connect().await?;
+
+    let bootstrap_now = match args.mode {
+        Mode::Bootstrap => true,
+        Mode::Dockerfile => false,
+        Mode::Auto => match (&job.bootstrap, &job.upstream) {
+            (None, _) => false,
+            (Some(_), None) => true,
+            (Some(_), Some(up)) => matches!(
+                engine.inspect_image(up).await,
+                Err(EngineError::ImageNotFound(_))
+            ),
+        },
+    };
+    if bootstrap_now {
+        let labels = labels::assemble(&inputs);
+        draft.labels = labels.clone();
+        let built = bootstrap::run(&engine, &job, args, &labels).await?;
+        draft.tags_applied = built.tags.clone();
+        return Ok(built);
+    }
+
+    if let Some(reference) = &job.base_ref {
+        let base_entry = job.entry.as_ref().and_then(|e| e.base.clone());
+        let base = resolve_base(&engine, reference, base_entry.as_deref()).await?;
+        inputs.base = Some((base.name.clone(), base.digest.clone()));
+        draft.base = Some(base);
+    }
+    let labels = labels::assemble(&inputs);
+    draft.labels = labels.clone();
+
+    let mut build_args = job.build_args.clone();
+    if let Some(b) = &draft.base {
+        build_args.insert(job.base_arg.clone(), b.build_arg.clone());
+    }
+    // Reproducible builds: hand SOURCE_DATE_EPOCH to Dockerfiles that declare it.
+    if let Some(epoch) = clamp
+        && !build_args.contains_key("SOURCE_DATE_EPOCH")
+        && declares_arg(&job.dockerfile, "SOURCE_DATE_EPOCH")
+    {
+        build_args.insert("SOURCE_DATE_EPOCH".into(), epoch.to_string());
+    }
+    let mut context = match context {
+        Some(c) => c,
+        None => {
+            Context::prepare(&job.context_dir, &job.dockerfile_at, clamp).map_err(|source| {
+                BuildError::Context {
+                    dir: job.context_dir.clone(),
+                    source,
+                }
+            })?
+        }
+    };
+    // One LABEL instruction instead of the engine's one step per label (see
+    // `with_label_instruction`); with --target the engine must place them in that stage.
+    let engine_labels = match job.target {
+        Some(_) => labels,
+        None => {
+            let text = std::fs::read_to_string(&job.dockerfile).ok();
+            match text
+                .as_deref()
+                .and_then(|t| labels::with_label_instruction(t, &labels))
+            {
+                Some(df) => {
+                    context.replace_dockerfile(df.into_bytes());
+                    BTreeMap::new()
+                }
+                None => labels,
+            }
+        }
+    };
+    let options = BuildOptions {
+        dockerfile: context.dockerfile_name().to_string(),
+        tag: job.tags.first().cloned(),
+        build_args,
+        labels: engine_labels,
+        target: job.target.clone(),
+        no_cache: args.no_cache,
+        pull: args.pull,
+        cache_from: args
+            .cache_from
+            .iter()
+            .filter(|c| !c.trim().is_empty())
+            .cloned()
+            .collect(),
+    };
+    let image_id = run_engine_build(&engine, &job, context, &options, args.quiet).await?;
+
+    for tag in job.tags.iter().skip(1) {
+        engine.tag_image(&image_id, tag).await?;
+    }
+    draft.tags_applied = job.tags.clone();
+    let image = engine.inspect_image(&image_id).await?;
+    let size = u64::try_from(image.size.unwrap_or(0)).unwrap_or(0);
+    if args.quiet {
+        println!("{image_id}");
+    }
+    eprintln!(
+        "built {} as {} ({}){}",
+        job.id,
+        short_id(&image_id),
+        crate::human_bytes(size),
+        if job.tags.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", job.tags.join(", "))
+        }
+    );
+    Ok(Built {
+        image_id,
+        size,
+        tags: job.tags.clone(),
+    })
+}
+
+/// True when the Dockerfile has `ARG NAME` (with or without a default).
+fn declares_arg(dockerfile: &Path, name: &str) -> bool {
+    std::fs::read_to_string(dockerfile).is_ok_and(|text| {
+        text.lines().any(|l| {
+            let mut w = l.split_whitespace();
+            w.next().is_some_and(|i| i.eq_ignore_ascii_case("ARG"))
+                && w.next().is_some_and(|a| a.split('=').next() == Some(name))
+        })
+    })
+}
+
+fn short_id(id: &str) -> &str {
+    let hex = id.strip_prefix("sha256:").unwrap_or(id);
+    &hex[..hex.len().min(12)]
+}
+
+/// Stream the context, follow the build output, and return the image id.
+async fn run_engine_build(
+    engine: &Engine,
+    job: &Job,
+    context: Context,
+    options: &BuildOptions,
+    quiet: bool,
+) -> Result<String, BuildError> {
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<bytes::Bytes>>(8);
+    let progress = std::io::stderr().is_terminal() && !golden_gha::in_actions();
+    let dir = context.root().to_path_buf();
+    let writer = tokio::task::spawn_blocking(move || {
+        let t = Instant::now();
+        let mut w = ChannelWriter::new(tx, progress);
+        let r = context.write_tar(&mut w);
+        w.clear_progress();
+        match &r {
+            Ok(stats) => eprintln!(
+                "sent build context: {} entries, {} in {:.2}s",
+                stats.entries,
+                crate::human_bytes(stats.bytes),
+                t.elapsed().as_secs_f64()
+            ),
+            Err(ContextError::Aborted) => {}
+            Err(e) => w.fail(&e.to_string()),
+        }
+        r
+    });
+    let body = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+
+    let mut sink = LogSink::start(&format!("golden-build {}", job.id), quiet);
+    let mut image_id = None;
+    let mut failure: Option<String> = None;
+    let mut transport: Option<EngineError> = None;
+    {
+        let stream = engine.build_image(options, body);
+        futures_util::pin_mut!(stream);
+        while let Some(event) = stream.next().await {
+            match event {
+                Ok(BuildEvent::Output(text)) => sink.push(&text),
+                Ok(BuildEvent::Status {
+                    id,
+                    status,
+                    progress,
+                }) => sink.status(id.as_deref(), &status, progress),
+                Ok(BuildEvent::ImageId(id)) => image_id = Some(id),
+                Err(EngineError::BuildFailed { message }) => {
+                    failure = Some(message);
+                    break;
+                }
+                Err(e) => {
+                    transport = Some(e);
+                    break;
+                }
+            }
+        }
+    }
+    sink.finish();
+    // The context writer's own error (an unreadable file) explains a broken request best.
+    match writer.await.map_err(BuildError::ContextThread)? {
+        Err(ContextError::Aborted) | Ok(_) => {}
+        Err(source) => return Err(BuildError::Context { dir, source }),
+    }
+    if let Some(message) = failure {
+        let step = sink.step().map(str::to_string);
+        let location = step
+            .as_deref()
+            .and_then(logs::step_number)
+            .and_then(|n| {
+                let text = std::fs::read_to_string(&job.dockerfile).ok()?;
+                logs::step_line(&text, n)
+            })
+            .map(|line| (job.dockerfile_shown.clone(), line));
+        return Err(BuildError::Failed {
+            id: job.id.clone(),
+            step,
+            location,
+            message: message.trim().to_string(),
+            last_lines: sink.tail(),
+        });
+    }
+    if let Some(e) = transport {
+        return Err(e.into());
+    }
+    match image_id {
+        Some(id) => Ok(id),
+        None => {
+            // Older engines only print `Successfully built <short id>`.
+            let short = sink.tail().iter().rev().find_map(|l| {
+                l.strip_prefix("Successfully built ")
+                    .map(|s| s.trim().to_string())
+            });
+            match short {
+                Some(s) => Ok(engine.inspect_image(&s).await?.id.unwrap_or(s)),
+                None => Err(BuildError::NoImageId(job.id.clone())),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failure_message_names_step_location_and_tail() {
+        let e = BuildError::Failed {
+            id: "x".into(),
+            step: Some("Step 3/4 : RUN exit 3".into()),
+            location: Some(("Dockerfile".into(), 7)),
+            message: "The command '/bin/sh -c exit 3' returned a non-zero code: 3".into(),
+            last_lines: vec!["a".into(), "b".into()],
+        };
+        let s = e.to_string();
+        assert!(
+            s.starts_with(
+                "build of `x` failed at `Step 3/4 : RUN exit 3` (Dockerfile:7): The command"
+            ),
+            "{s}"
+        );
+        assert!(s.ends_with("last 2 lines of output:\n  | a\n  | b"), "{s}");
+        let r = e.record_error();
+        assert_eq!(r.step.as_deref(), Some("Step 3/4 : RUN exit 3"));
+        assert_eq!(r.last_lines, ["a", "b"]);
+    }
+
+    #[test]
+    fn digest_is_stripped_from_base_name() {
+        assert_eq!(strip_digest("a/b:1@sha256:00"), "a/b:1");
+        assert_eq!(strip_digest("sha256:abc"), "sha256:abc");
+        assert_eq!(short_id("sha256:0123456789abcdef"), "0123456789ab");
+    }
+}

@@ -1,0 +1,60 @@
+//! `golden-build`: builds one planned image (or an explicit Dockerfile) through the Docker Engine
+//! API, and moves images between jobs as archives.
+//!
+//! - [`spec`]: inputs (plan entry, `GOLDEN_ENTRY`, flags) → a checked [`spec::Job`];
+//! - [`dockerignore`] + [`context`]: the context tar, filtered like the docker CLI, streamed;
+//! - [`labels`]: the OCI label set; [`build`]: base chaining, the engine build, tags, the record;
+//! - [`bootstrap`]: the Debian base from the archive (`scripts/bootstrap-debian.sh`);
+//! - [`logs`]: line-by-line output, fenced in GitHub Actions; [`archive`]: `save` / `load`.
+//!
+//! Architecture invariant: the engine is reached only through `golden-engine`, workflow commands
+//! and `$GITHUB_OUTPUT` only through `golden-gha`.
+
+pub mod archive;
+pub mod bootstrap;
+pub mod build;
+pub mod cli;
+pub mod context;
+pub mod dockerignore;
+pub mod labels;
+pub mod logs;
+pub mod spec;
+
+/// `1.5 MB`-style sizes (decimal units, like the docker CLI).
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u < UNITS.len() - 1 {
+        v /= 1000.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+/// The last lines of output, indented, for an error message.
+pub(crate) fn build_tail(lines: &[String]) -> String {
+    if lines.is_empty() {
+        return String::new();
+    }
+    let mut s = format!("\nlast {} lines of output:", lines.len());
+    for l in lines {
+        s.push_str("\n  | ");
+        s.push_str(l);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sizes_are_human() {
+        assert_eq!(super::human_bytes(999), "999 B");
+        assert_eq!(super::human_bytes(1_500_000), "1.5 MB");
+        assert_eq!(super::human_bytes(2_000_000_000), "2.0 GB");
+    }
+}

@@ -1,0 +1,530 @@
+//! Turn the inputs (a plan entry from `--plan/--id` or `GOLDEN_ENTRY`, or explicit flags) into a
+//! [`Job`]: absolute, checked paths, tags, build args, labels. No engine access here.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use golden_contracts::Document;
+use golden_contracts::plan::{Bootstrap, Plan, PlanEntry, StageKind};
+
+use crate::cli::BuildArgs;
+use crate::context::DockerfileAt;
+use crate::labels::{self, LabelError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    #[error(
+        "nothing to build: pass --plan FILE --id ID, set GOLDEN_ENTRY to a plan entry, or pass --context DIR (and --dockerfile, --tag)"
+    )]
+    NoInput,
+    #[error(
+        "an explicit build needs --context DIR (GOLDEN_CONTEXT); hint: or build a plan entry with --plan FILE --id ID"
+    )]
+    NeedContext,
+    #[error("--plan needs --id (GOLDEN_ID): which entry of `{0}` to build")]
+    PlanWithoutId(PathBuf),
+    #[error("--plan and --entry (GOLDEN_ENTRY) both given: pass one of them")]
+    PlanAndEntry,
+    #[error(transparent)]
+    Plan(#[from] golden_contracts::DocError),
+    #[error("plan `{plan}` has no entry `{id}`{suggestion} (entries: {known})")]
+    UnknownId {
+        plan: PathBuf,
+        id: String,
+        suggestion: String,
+        known: String,
+    },
+    #[error("failed to read the plan entry file `{path}`")]
+    EntryFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "{origin} is not a plan entry: {source} (line {line}, column {column}); hint: pass one object of the plan's `include` list, e.g. `toJSON(matrix)`"
+    )]
+    EntryJson {
+        origin: String,
+        line: usize,
+        column: usize,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("failed to find the repository root `{path}`")]
+    RepoRoot {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{what} `{given}` does not exist (looked at `{resolved}`){hint}")]
+    Missing {
+        what: &'static str,
+        given: String,
+        resolved: PathBuf,
+        hint: String,
+    },
+    #[error("{what} `{given}` is not a {expected}")]
+    WrongKind {
+        what: &'static str,
+        given: String,
+        expected: &'static str,
+    },
+    #[error(
+        "{what} `{given}` resolves to `{resolved}`, outside the repository root `{root}`; hint: keep build inputs inside the repository or pass --repo-root"
+    )]
+    OutsideRepo {
+        what: &'static str,
+        given: String,
+        resolved: PathBuf,
+        root: PathBuf,
+    },
+    #[error("invalid tag `{tag}`: {reason}")]
+    BadTag { tag: String, reason: String },
+    #[error(transparent)]
+    Label(#[from] LabelError),
+    #[error(
+        "--mode bootstrap: entry `{0}` has no `bootstrap` settings (only the Debian base can be bootstrapped)"
+    )]
+    NoBootstrap(String),
+}
+
+/// A checked build request.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// Record id: the entry id, `--id`, or derived from the first tag.
+    pub id: String,
+    pub entry: Option<PlanEntry>,
+    pub repo_root: PathBuf,
+    pub context_dir: PathBuf,
+    pub dockerfile: PathBuf,
+    /// The Dockerfile as the user or the plan named it (repository-relative when inside it).
+    pub dockerfile_shown: String,
+    pub dockerfile_at: DockerfileAt,
+    pub tags: Vec<String>,
+    pub build_args: BTreeMap<String, String>,
+    /// Build args given on the command line (they win over the entry's).
+    pub cli_build_args: BTreeMap<String, String>,
+    pub entry_labels: BTreeMap<String, String>,
+    pub cli_labels: BTreeMap<String, String>,
+    pub target: Option<String>,
+    /// Reference whose immutable id becomes `BASE_IMAGE` (and the base labels).
+    pub base_ref: Option<String>,
+    /// The build arg that receives the resolved base (`BASE_IMAGE` or `UPSTREAM`).
+    pub base_arg: String,
+    pub bootstrap: Option<Bootstrap>,
+    pub upstream: Option<String>,
+    pub version: Option<String>,
+    pub title: Option<String>,
+}
+
+impl Job {
+    pub fn os(&self) -> Option<String> {
+        self.entry.as_ref().map(|e| e.os.clone())
+    }
+    pub fn platform(&self) -> Option<String> {
+        self.entry.as_ref().map(|e| e.platform.clone())
+    }
+}
+
+/// Find the repository root: `--repo-root`, else `git rev-parse --show-toplevel`, else `cwd`.
+pub fn repo_root(given: Option<&Path>, cwd: &Path) -> Result<PathBuf, SpecError> {
+    let candidate = match given {
+        Some(p) => cwd.join(p),
+        None => std::process::Command::new("git")
+            .arg("-C")
+            .arg(cwd)
+            .args(["rev-parse", "--show-toplevel"])
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or_else(|| cwd.to_path_buf()),
+    };
+    candidate
+        .canonicalize()
+        .map_err(|source| SpecError::RepoRoot {
+            path: candidate.clone(),
+            source,
+        })
+}
+
+/// Read the entry from `--plan/--id` or `--entry`; `None` for an explicit build.
+pub fn load_entry(args: &BuildArgs, cwd: &Path) -> Result<Option<PlanEntry>, SpecError> {
+    match (&args.plan, &args.entry) {
+        (Some(_), Some(_)) => Err(SpecError::PlanAndEntry),
+        (Some(plan), None) => {
+            let id = args
+                .id
+                .as_deref()
+                .ok_or_else(|| SpecError::PlanWithoutId(plan.clone()))?;
+            let path = cwd.join(plan);
+            let p = Plan::read(&path).map_err(SpecError::Plan)?;
+            match p.entry(id) {
+                Some(e) => Ok(Some(e.clone())),
+                None => {
+                    let ids: Vec<&str> = p.entries().map(|e| e.id.as_str()).collect();
+                    Err(unknown_id(plan, id, &ids))
+                }
+            }
+        }
+        (None, Some(text)) => {
+            let trimmed = text.trim_start();
+            let (origin, json) = if trimmed.starts_with('{') {
+                ("GOLDEN_ENTRY (--entry)".to_string(), text.clone())
+            } else {
+                let path = cwd.join(text.trim());
+                let json =
+                    std::fs::read_to_string(&path).map_err(|source| SpecError::EntryFile {
+                        path: path.clone(),
+                        source,
+                    })?;
+                (format!("`{}`", path.display()), json)
+            };
+            let entry: PlanEntry =
+                serde_json::from_str(&json).map_err(|source| SpecError::EntryJson {
+                    origin,
+                    line: source.line(),
+                    column: source.column(),
+                    source,
+                })?;
+            Ok(Some(entry))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+fn unknown_id(plan: &Path, id: &str, ids: &[&str]) -> SpecError {
+    let mut scored: Vec<(usize, &str)> = ids
+        .iter()
+        .map(|c| (levenshtein(id, c), *c))
+        .filter(|(d, c)| *d <= (id.len() / 4).max(2) || c.contains(id) || id.contains(*c))
+        .collect();
+    scored.sort();
+    let suggestion = match scored.as_slice() {
+        [] => String::new(),
+        [(_, one)] => format!("; did you mean `{one}`?"),
+        many => format!(
+            "; did you mean one of {}?",
+            many.iter()
+                .take(5)
+                .map(|(_, c)| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let known = if ids.is_empty() {
+        "none: the plan is empty".to_string()
+    } else if ids.len() <= 12 {
+        ids.join(", ")
+    } else {
+        format!("{} and {} more", ids[..12].join(", "), ids.len() - 12)
+    };
+    SpecError::UnknownId {
+        plan: plan.to_path_buf(),
+        id: id.to_string(),
+        suggestion,
+        known,
+    }
+}
+
+/// Edit distance (for "did you mean").
+pub fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Resolve `given` (relative to `base`) to an existing path inside `root`.
+fn inside_root(
+    what: &'static str,
+    given: &Path,
+    base: &Path,
+    root: &Path,
+    hint: &str,
+) -> Result<PathBuf, SpecError> {
+    let joined = base.join(given);
+    let resolved = joined.canonicalize().map_err(|_| SpecError::Missing {
+        what,
+        given: given.display().to_string(),
+        resolved: joined.clone(),
+        hint: hint.to_string(),
+    })?;
+    if !resolved.starts_with(root) {
+        return Err(SpecError::OutsideRepo {
+            what,
+            given: given.display().to_string(),
+            resolved,
+            root: root.to_path_buf(),
+        });
+    }
+    Ok(resolved)
+}
+
+fn check_tag(tag: &str) -> Result<(), SpecError> {
+    let bad = |reason: String| SpecError::BadTag {
+        tag: tag.to_string(),
+        reason,
+    };
+    let r = golden_oci::Reference::parse(tag).map_err(|e| bad(e.to_string()))?;
+    if r.digest.is_some() {
+        return Err(bad(
+            "a tag cannot carry a digest (drop the `@sha256:...` part)".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn kv_map(flag: &'static str, values: &[String]) -> Result<BTreeMap<String, String>, SpecError> {
+    let mut m = BTreeMap::new();
+    for v in values.iter().filter(|v| !v.trim().is_empty()) {
+        let (k, val) = labels::parse_kv(flag, v)?;
+        m.insert(k, val);
+    }
+    Ok(m)
+}
+
+/// Build the job. `cwd` is where explicit relative paths start.
+pub fn resolve(args: &BuildArgs, cwd: &Path) -> Result<Job, SpecError> {
+    let entry = load_entry(args, cwd)?;
+    let root = repo_root(args.repo_root.as_deref(), cwd)?;
+    let cli_build_args = kv_map("--build-arg", &args.build_args)?;
+    let cli_labels = kv_map("--label", &args.labels)?;
+    let tags: Vec<String> = args
+        .tags
+        .iter()
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .collect();
+
+    let root_hint = format!(
+        "; hint: plan entries hold paths relative to the repository root `{}` (set --repo-root)",
+        root.display()
+    );
+    let (context_dir, context_shown) = match (&args.context, &entry) {
+        (Some(c), _) => (
+            inside_root("context", c, cwd, &root, "")?,
+            c.display().to_string(),
+        ),
+        (None, Some(e)) => (
+            inside_root("context", Path::new(&e.context), &root, &root, &root_hint)?,
+            e.context.clone(),
+        ),
+        (None, None) => {
+            if args.dockerfile.is_none() && args.id.is_none() && tags.is_empty() {
+                return Err(SpecError::NoInput);
+            }
+            return Err(SpecError::NeedContext);
+        }
+    };
+    if !context_dir.is_dir() {
+        return Err(SpecError::WrongKind {
+            what: "context",
+            given: context_shown,
+            expected: "directory",
+        });
+    }
+    let (dockerfile, dockerfile_shown) = match (&args.dockerfile, &entry) {
+        (Some(d), _) => (
+            inside_root("Dockerfile", d, cwd, &root, "")?,
+            d.display().to_string(),
+        ),
+        (None, Some(e)) => (
+            inside_root(
+                "Dockerfile",
+                Path::new(&e.dockerfile),
+                &root,
+                &root,
+                &format!("{root_hint} (entry `{}`, field `dockerfile`)", e.id),
+            )?,
+            e.dockerfile.clone(),
+        ),
+        (None, None) => {
+            let d = context_dir.join("Dockerfile");
+            let shown = Path::new(&context_shown)
+                .join("Dockerfile")
+                .display()
+                .to_string();
+            (
+                inside_root(
+                    "Dockerfile",
+                    &d,
+                    cwd,
+                    &root,
+                    "; hint: pass --dockerfile FILE when it is not <context>/Dockerfile",
+                )?,
+                shown,
+            )
+        }
+    };
+    if !dockerfile.is_file() {
+        return Err(SpecError::WrongKind {
+            what: "Dockerfile",
+            given: dockerfile_shown,
+            expected: "file",
+        });
+    }
+    let dockerfile_at = match dockerfile.strip_prefix(&context_dir) {
+        Ok(rel) => DockerfileAt::Inside(
+            rel.components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/"),
+        ),
+        Err(_) => DockerfileAt::Outside(dockerfile.clone()),
+    };
+    let dockerfile_shown = dockerfile
+        .strip_prefix(&root)
+        .map(|p| p.display().to_string())
+        .unwrap_or(dockerfile_shown);
+
+    let tags = if tags.is_empty() {
+        entry.as_ref().map(|e| e.tags.clone()).unwrap_or_default()
+    } else {
+        tags
+    };
+    for t in &tags {
+        check_tag(t)?;
+    }
+
+    let mut build_args = entry
+        .as_ref()
+        .map(|e| e.build_args.clone())
+        .unwrap_or_default();
+    build_args.extend(cli_build_args.clone());
+
+    // The base whose immutable id goes into the build: `--base-image`, a `BASE_IMAGE` or
+    // `UPSTREAM` build arg from the command line, the platform's `base_image`, the base's
+    // `upstream`, then the entry's own build args. Base Dockerfiles take `UPSTREAM`, platform
+    // Dockerfiles `BASE_IMAGE`.
+    let is_base = entry.as_ref().is_some_and(|e| e.stage == StageKind::Base);
+    let default_arg = if is_base { "UPSTREAM" } else { "BASE_IMAGE" };
+    let entry_args = entry
+        .as_ref()
+        .map(|e| e.build_args.clone())
+        .unwrap_or_default();
+    let from_cli_arg = ["BASE_IMAGE", "UPSTREAM"]
+        .into_iter()
+        .find_map(|k| cli_build_args.get(k).map(|v| (k, v.clone())));
+    let (base_arg, base_ref) =
+        if let Some(b) = args.base_image.clone().filter(|s| !s.trim().is_empty()) {
+            (default_arg, Some(b.trim().to_string()))
+        } else if let Some((k, v)) = from_cli_arg {
+            (k, Some(v))
+        } else if let Some(b) = entry.as_ref().and_then(|e| e.base_image.clone()) {
+            ("BASE_IMAGE", Some(b))
+        } else if let Some(u) = entry
+            .as_ref()
+            .filter(|e| e.stage == StageKind::Base)
+            .and_then(|e| {
+                e.upstream
+                    .clone()
+                    .or_else(|| e.build_args.get("UPSTREAM").cloned())
+            })
+        {
+            ("UPSTREAM", Some(u))
+        } else if let Some((k, v)) = ["BASE_IMAGE", "UPSTREAM"]
+            .into_iter()
+            .find_map(|k| entry_args.get(k).map(|v| (k, v.clone())))
+        {
+            (k, Some(v))
+        } else {
+            (default_arg, None)
+        };
+
+    let first_tag = tags
+        .first()
+        .and_then(|t| golden_oci::Reference::parse(t).ok());
+    let id = match (&entry, &args.id) {
+        (Some(e), _) => e.id.clone(),
+        (None, Some(id)) => id.clone(),
+        (None, None) => match &first_tag {
+            Some(r) => {
+                let name = r.repository.rsplit('/').next().unwrap_or(&r.repository);
+                format!("{name}-{}", r.tag.as_deref().unwrap_or("latest"))
+            }
+            None => context_dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "context".into()),
+        },
+    };
+    let (version, title) = match &entry {
+        Some(e) => (Some(e.version.clone()), Some(e.name.clone())),
+        None => (
+            first_tag.as_ref().and_then(|r| r.tag.clone()),
+            first_tag.as_ref().map(|r| {
+                r.repository
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or(&r.repository)
+                    .to_string()
+            }),
+        ),
+    };
+
+    Ok(Job {
+        id,
+        entry_labels: entry.as_ref().map(|e| e.labels.clone()).unwrap_or_default(),
+        bootstrap: entry.as_ref().and_then(|e| e.bootstrap.clone()),
+        upstream: entry.as_ref().and_then(|e| e.upstream.clone()),
+        entry,
+        repo_root: root,
+        context_dir,
+        dockerfile,
+        dockerfile_shown,
+        dockerfile_at,
+        tags,
+        build_args,
+        cli_build_args,
+        cli_labels,
+        target: args.target.clone().filter(|t| !t.is_empty()),
+        base_ref,
+        base_arg: base_arg.to_string(),
+        version,
+        title,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distance() {
+        assert_eq!(levenshtein("debain", "debian"), 2);
+        assert_eq!(levenshtein("", "abc"), 3);
+        assert_eq!(levenshtein("same", "same"), 0);
+    }
+
+    #[test]
+    fn unknown_id_suggests_close_matches() {
+        let e = unknown_id(
+            Path::new("plan.json"),
+            "nginx-1.22-debain",
+            &[
+                "base-debian",
+                "nginx-1.22-debian",
+                "nginx-1.22-redhat",
+                "python-3.11-debian",
+            ],
+        )
+        .to_string();
+        assert!(e.contains("did you mean `nginx-1.22-debian`"), "{e}");
+        assert!(
+            e.contains("plan.json") && e.contains("base-debian, "),
+            "{e}"
+        );
+        let e = unknown_id(Path::new("p.json"), "zzz", &[]).to_string();
+        assert!(e.contains("plan is empty"), "{e}");
+    }
+}
