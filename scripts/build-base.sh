@@ -4,9 +4,10 @@
 #
 #   debian          bootstrapped from the Debian archive (scripts/bootstrap-debian.sh), with
 #                   the plan entry's `bootstrap` settings: needs no registry.
-#   alpine, redhat  base-images/<os>/Dockerfile FROM the pinned upstream image. No registry
-#                   is reachable here, so unless that image is already in the local engine
-#                   this exits 2: these bases are built by the GitHub workflow.
+#   alpine, redhat  base-images/<os>/Dockerfile FROM the pinned upstream image, pulled when
+#                   it is not in the local engine. No registry is reachable on the team's
+#                   machine, so there this exits 2: these bases are built by the GitHub
+#                   workflow.
 #
 # Environment:
 #   GOLDEN_CONFIG         catalog (default configs/build-config.yaml)
@@ -26,7 +27,7 @@ PROG=build-base.sh
 die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 2; }
 log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 
-usage() { sed -n '2,22s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,23s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 
 [ "$#" -eq 1 ] || { usage >&2; die "expected exactly one OS argument (debian, alpine, redhat)"; }
 case $1 in
@@ -94,7 +95,10 @@ fi
 upstream=${GOLDEN_UPSTREAM_IMAGE:-$(jq -r '.build_args.UPSTREAM // .upstream // empty' <<<"$entry")}
 [ -n "$upstream" ] || die "plan entry base-$os names no upstream image"
 if ! docker image inspect "$upstream" >/dev/null 2>&1; then
-  die "cannot build base-$os here: its upstream image $upstream is not in the local engine, and no container registry is reachable from this machine to pull it. The $os base is built by the GitHub workflow on runners that can pull it. To build it here, load the upstream image (docker load) and set GOLDEN_UPSTREAM_IMAGE to its local name."
+  log "upstream $upstream is not in the local engine: trying to pull it"
+  if ! pull_err=$(timeout 300 docker pull -q "$upstream" 2>&1 >/dev/null); then
+    die "cannot build base-$os here: its upstream image $upstream is not in the local engine and cannot be pulled (${pull_err##*$'\n'}). Where no container registry is reachable, as on the team's build machine, the $os base is built by the GitHub workflow on runners that can pull it. To build it here, load the upstream image (docker load) and set GOLDEN_UPSTREAM_IMAGE to its local name."
+  fi
 fi
 dockerfile=$(jq -r '.dockerfile' <<<"$entry")
 context=$(jq -r '.context // "."' <<<"$entry")

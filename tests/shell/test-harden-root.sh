@@ -27,7 +27,6 @@ harden() { # harden OS ARGS...: run the OS script, stderr to a log
 }
 listing() { sh "$FIXTURES/list-tree.sh" "$1"; }
 line_of() { grep "^$2:" "$1" || true; }
-json_ok() { jq -e "${2:-.}" "$1" >/dev/null; }
 
 for os in alpine debian redhat; do
   echo "# $os"
