@@ -1,0 +1,663 @@
+//! Group the documents of a run per image, attach problems, compare with the baseline and
+//! compute each image's status: the [`Report`] every output is rendered from.
+
+use golden_contracts::build::{BuildRecord, BuildResult};
+use golden_contracts::plan::Plan;
+use golden_contracts::scan::{CheckStatus, ScanReport, ScannerStatus, Severity, Vulnerability};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::baseline::{Baseline, BaselineImage};
+use crate::discover::{Discovery, DocKind, FileProblem, Found};
+use crate::summary::{
+    BaselineDiff, BaselineInfo, BuildSummary, CheckSummary, ComplianceCounts, ImageStatus,
+    ImageSummary, PackageChange, PackageRef, Problem, ProblemKind, ProblemSeverity, RunInfo,
+    RunSummary, SUMMARY_SCHEMA, ScanSummary, Totals, VulnRef, zero_severities,
+};
+
+/// Everything the renderers need.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub summary: RunSummary,
+    /// Per image id: the vulnerabilities the details section lists (new ones when a baseline
+    /// was compared, else every counted one), most severe first.
+    pub shown_vulns: HashMap<String, ShownVulns>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ShownVulns {
+    /// True when `items` are the vulnerabilities new versus the baseline.
+    pub new_only: bool,
+    pub items: Vec<VulnRef>,
+}
+
+impl Report {
+    pub fn any_failed(&self) -> bool {
+        self.summary.totals.failed > 0 || self.summary.totals.problems > 0
+    }
+    pub fn failed_images(&self) -> impl Iterator<Item = &ImageSummary> {
+        self.summary.images.iter().filter(|i| i.status.failed())
+    }
+}
+
+/// Inputs of [`aggregate`] besides the documents.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    pub input: String,
+    pub generated_at: String,
+    pub run: RunInfo,
+    pub plan: Option<Plan>,
+    /// Problems found before aggregation (an absent baseline directory, ...).
+    pub extra_problems: Vec<Problem>,
+}
+
+struct Group {
+    id: String,
+    build: Option<Found<BuildRecord>>,
+    scan: Option<Found<ScanReport>>,
+    problems: Vec<String>,
+    /// Kinds of unusable files attached to this image.
+    broken: BTreeSet<Option<DocKind>>,
+}
+
+impl Group {
+    fn new(id: String) -> Self {
+        Group {
+            id,
+            build: None,
+            scan: None,
+            problems: Vec::new(),
+            broken: BTreeSet::new(),
+        }
+    }
+}
+
+fn tool_name() -> String {
+    format!("golden-report {}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Build the report. `baseline` is optional; its own problems are carried as warnings.
+pub fn aggregate(found: Discovery, baseline: Option<&Baseline>, ctx: Context) -> Report {
+    let mut problems: Vec<Problem> = Vec::new();
+    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
+    // Folder -> image ids seen in it, to attach an unreadable file to its neighbours.
+    let mut dir_ids: HashMap<String, BTreeSet<String>> = HashMap::new();
+
+    // 1. Build records by plan entry id; the newest wins on duplicates.
+    for b in found.builds {
+        let id = b.doc.id.clone();
+        dir_ids.entry(b.dir.clone()).or_default().insert(id.clone());
+        let g = groups
+            .entry(id.clone())
+            .or_insert_with(|| Group::new(id.clone()));
+        match &g.build {
+            Some(prev) => {
+                let (keep, drop) = if b.doc.started_at >= prev.doc.started_at {
+                    (b, prev.clone())
+                } else {
+                    (prev.clone(), b)
+                };
+                problems.push(Problem {
+                    kind: ProblemKind::Duplicate,
+                    severity: ProblemSeverity::Warning,
+                    path: Some(drop.path.clone()),
+                    image: Some(id.clone()),
+                    message: format!(
+                        "second build record for `{id}`: using `{}` (newer), ignoring `{}`",
+                        keep.path, drop.path
+                    ),
+                });
+                g.build = Some(keep);
+            }
+            None => g.build = Some(b),
+        }
+    }
+
+    // 2. Scan reports by entry id, else by image id or tag of a build record, else reference.
+    for s in found.scans {
+        let id = scan_key(&s.doc, &groups);
+        dir_ids.entry(s.dir.clone()).or_default().insert(id.clone());
+        let g = groups
+            .entry(id.clone())
+            .or_insert_with(|| Group::new(id.clone()));
+        match &g.scan {
+            Some(prev) => {
+                let (keep, drop) = if s.doc.scanned_at >= prev.doc.scanned_at {
+                    (s, prev.clone())
+                } else {
+                    (prev.clone(), s)
+                };
+                problems.push(Problem {
+                    kind: ProblemKind::Duplicate,
+                    severity: ProblemSeverity::Warning,
+                    path: Some(drop.path.clone()),
+                    image: Some(id.clone()),
+                    message: format!(
+                        "second scan report for `{id}`: using `{}` (newer), ignoring `{}`",
+                        keep.path, drop.path
+                    ),
+                });
+                g.scan = Some(keep);
+            }
+            None => g.scan = Some(s),
+        }
+    }
+
+    // 3. Unusable files: attach to the image they name, else to the only image of their folder,
+    //    else to a row of their own.
+    for fp in found.problems {
+        let id = attach_key(&fp, &dir_ids, &groups);
+        let g = groups
+            .entry(id.clone())
+            .or_insert_with(|| Group::new(id.clone()));
+        let what = fp.doc_kind.map(DocKind::as_str).unwrap_or("file");
+        g.problems
+            .push(format!("{what} `{}`: {}", fp.path, fp.message));
+        g.broken.insert(fp.doc_kind);
+        problems.push(Problem {
+            kind: fp.kind,
+            severity: ProblemSeverity::Error,
+            path: Some(fp.path.clone()),
+            image: Some(id),
+            message: fp.message,
+        });
+    }
+
+    // 4. Planned images with nothing at all.
+    if let Some(plan) = &ctx.plan {
+        for e in plan.entries() {
+            if !groups.contains_key(&e.id) {
+                let mut g = Group::new(e.id.clone());
+                let msg = "planned, but neither a build record nor a scan report was found (did the matrix job run and upload its artifact?)".to_string();
+                g.problems.push(msg.clone());
+                problems.push(Problem {
+                    kind: ProblemKind::MissingImage,
+                    severity: ProblemSeverity::Error,
+                    path: None,
+                    image: Some(e.id.clone()),
+                    message: msg,
+                });
+                groups.insert(e.id.clone(), g);
+            }
+        }
+    }
+
+    // 5. Missing halves.
+    for g in groups.values_mut() {
+        let broken_any = |k: DocKind| g.broken.contains(&Some(k)) || g.broken.contains(&None);
+        match (&g.build, &g.scan) {
+            (Some(b), None)
+                if b.doc.result == BuildResult::Success && !broken_any(DocKind::ScanReport) =>
+            {
+                let msg = format!(
+                    "build succeeded (`{}`) but no scan report was found (did the scan job run and upload `report.json`?)",
+                    b.path
+                );
+                g.problems.push(msg.clone());
+                problems.push(Problem {
+                    kind: ProblemKind::MissingScanReport,
+                    severity: ProblemSeverity::Error,
+                    path: Some(b.path.clone()),
+                    image: Some(g.id.clone()),
+                    message: msg,
+                });
+            }
+            (None, Some(s)) if !broken_any(DocKind::BuildRecord) => {
+                let msg = format!(
+                    "scan report `{}` has no build record (was the build record uploaded with the artifact?)",
+                    s.path
+                );
+                g.problems.push(msg.clone());
+                problems.push(Problem {
+                    kind: ProblemKind::MissingBuildRecord,
+                    severity: ProblemSeverity::Error,
+                    path: Some(s.path.clone()),
+                    image: Some(g.id.clone()),
+                    message: msg,
+                });
+            }
+            _ => {}
+        }
+    }
+
+    if groups.is_empty() {
+        problems.push(Problem {
+            kind: ProblemKind::NoInput,
+            severity: ProblemSeverity::Error,
+            path: None,
+            image: None,
+            message: format!(
+                "no build record or scan report found under `{}` (were the artifacts downloaded there?)",
+                ctx.input
+            ),
+        });
+    }
+
+    if let Some(b) = baseline {
+        problems.extend(b.problems.iter().cloned());
+    }
+    problems.extend(ctx.extra_problems.iter().cloned());
+
+    // 6. Per image summaries.
+    let mut images = Vec::new();
+    let mut shown_vulns = HashMap::new();
+    for g in groups.into_values() {
+        let plan_entry = ctx.plan.as_ref().and_then(|p| p.entry(&g.id));
+        let (img, shown) = image_summary(g, plan_entry, baseline);
+        shown_vulns.insert(img.id.clone(), shown);
+        images.push(img);
+    }
+    images.sort_by(|a, b| a.status.cmp(&b.status).then_with(|| a.id.cmp(&b.id)));
+
+    let totals = totals(&images, &problems);
+    let summary = RunSummary {
+        schema: SUMMARY_SCHEMA,
+        tool: tool_name(),
+        generated_at: ctx.generated_at,
+        run: ctx.run,
+        input: ctx.input,
+        baseline: baseline.map(|b| BaselineInfo {
+            source: b.source.clone(),
+            images: b.images.len() as u64,
+        }),
+        totals,
+        images,
+        problems,
+        ignored_files: found.ignored,
+    };
+    Report {
+        summary,
+        shown_vulns,
+    }
+}
+
+fn scan_key(s: &ScanReport, groups: &BTreeMap<String, Group>) -> String {
+    if let Some(id) = &s.entry_id {
+        return id.clone();
+    }
+    if let Some(image_id) = &s.image.id
+        && let Some(g) = groups.values().find(|g| {
+            g.build
+                .as_ref()
+                .is_some_and(|b| b.doc.image_id.as_deref() == Some(image_id.as_str()))
+        })
+    {
+        return g.id.clone();
+    }
+    let tags: BTreeSet<&str> = s
+        .image
+        .tags
+        .iter()
+        .map(String::as_str)
+        .chain(std::iter::once(s.image.reference.as_str()))
+        .collect();
+    if let Some(g) = groups.values().find(|g| {
+        g.build
+            .as_ref()
+            .is_some_and(|b| b.doc.tags.iter().any(|t| tags.contains(t.as_str())))
+    }) {
+        return g.id.clone();
+    }
+    s.image.reference.clone()
+}
+
+fn attach_key(
+    fp: &FileProblem,
+    dir_ids: &HashMap<String, BTreeSet<String>>,
+    groups: &BTreeMap<String, Group>,
+) -> String {
+    if let Some(id) = &fp.id_hint
+        && !id.trim().is_empty()
+    {
+        return id.clone();
+    }
+    if !fp.dir.is_empty()
+        && let Some(ids) = dir_ids.get(&fp.dir)
+        && ids.len() == 1
+        && let Some(id) = ids.iter().next()
+        && groups.contains_key(id)
+    {
+        return id.clone();
+    }
+    format!("unknown:{}", fp.path)
+}
+
+fn severity_counts(report: &ScanReport) -> BTreeMap<String, u64> {
+    let mut m = zero_severities();
+    if report.summary.vulnerabilities.values().any(|v| *v > 0)
+        || report.vulnerabilities.items.is_empty()
+    {
+        for (k, v) in &report.summary.vulnerabilities {
+            let key = Severity::parse_lenient(k).as_str().to_string();
+            *m.entry(key).or_default() += v;
+        }
+    } else {
+        for v in counted(&report.vulnerabilities.items) {
+            *m.entry(v.severity.as_str().to_string()).or_default() += 1;
+        }
+    }
+    m
+}
+
+fn counted(items: &[Vulnerability]) -> impl Iterator<Item = &Vulnerability> {
+    items.iter().filter(|v| v.suppressed.is_none())
+}
+
+fn vuln_ref(v: &Vulnerability) -> VulnRef {
+    VulnRef {
+        id: v.id.clone(),
+        package: v.package.clone(),
+        installed: v.installed.clone(),
+        fixed: v.fixed.clone(),
+        severity: v.severity,
+        title: v.title.clone(),
+        url: v.url.clone(),
+    }
+}
+
+fn sort_vulns(v: &mut [VulnRef]) {
+    v.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.id.cmp(&b.id))
+            .then_with(|| a.package.cmp(&b.package))
+    });
+}
+
+fn scan_summary(r: &ScanReport) -> ScanSummary {
+    let mut compliance = ComplianceCounts::default();
+    let mut checks = Vec::new();
+    for c in &r.compliance {
+        // A policy ignore entry took this result out of the verdict: count it apart.
+        if c.suppressed.is_some() && c.status != CheckStatus::Pass {
+            compliance.suppressed += 1;
+            continue;
+        }
+        match c.status {
+            CheckStatus::Pass => compliance.pass += 1,
+            CheckStatus::Info => compliance.info += 1,
+            CheckStatus::Warn => compliance.warn += 1,
+            CheckStatus::Fail => compliance.fail += 1,
+            CheckStatus::Skip => compliance.skip += 1,
+        }
+        if matches!(
+            c.status,
+            CheckStatus::Fail | CheckStatus::Warn | CheckStatus::Skip
+        ) {
+            checks.push(CheckSummary {
+                id: c.id.clone(),
+                title: c.title.clone(),
+                status: c.status,
+                cis: c.cis.clone(),
+                evidence: c.evidence.clone(),
+                remediation: c.remediation.clone(),
+            });
+        }
+    }
+    // Failures first, then warnings, then skipped.
+    checks.sort_by_key(|c| match c.status {
+        CheckStatus::Fail => 0,
+        CheckStatus::Warn => 1,
+        _ => 2,
+    });
+    ScanSummary {
+        scanned_at: r.scanned_at.clone(),
+        scanner_status: r.vulnerabilities.status,
+        scanner: r.vulnerabilities.scanner.clone(),
+        scanner_note: r.vulnerabilities.note.clone(),
+        vulnerabilities: severity_counts(r),
+        suppressed: r.summary.suppressed,
+        fixable: r.summary.fixable,
+        packages: if r.summary.packages > 0 {
+            r.summary.packages
+        } else {
+            r.packages.len() as u64
+        },
+        compliance,
+        checks,
+        policy_passed: r.policy.passed,
+        policy: r.policy.policy.clone(),
+        policy_failures: r.policy.failures.clone(),
+        warnings: r.warnings.clone(),
+    }
+}
+
+fn image_summary(
+    g: Group,
+    plan: Option<&golden_contracts::plan::PlanEntry>,
+    baseline: Option<&Baseline>,
+) -> (ImageSummary, ShownVulns) {
+    let build = g.build.as_ref().map(|f| &f.doc);
+    let scan = g.scan.as_ref().map(|f| &f.doc);
+    let name = build
+        .and_then(|b| b.tags.first().cloned())
+        .or_else(|| scan.and_then(|s| s.image.tags.first().cloned()))
+        .or_else(|| scan.map(|s| s.image.reference.clone()))
+        .or_else(|| plan.and_then(|p| p.tags.first().cloned()))
+        .unwrap_or_else(|| g.id.clone());
+    let os = build
+        .and_then(|b| b.os.clone())
+        .or_else(|| plan.map(|p| p.os.clone()))
+        .or_else(|| scan.and_then(|s| s.os.as_ref().map(|o| o.family.clone())));
+    let platform = build
+        .and_then(|b| b.platform.clone())
+        .or_else(|| plan.map(|p| p.platform.clone()));
+    let version = build
+        .and_then(|b| b.version.clone())
+        .or_else(|| plan.map(|p| p.version.clone()));
+    let size = build
+        .and_then(|b| b.size)
+        .or_else(|| scan.map(|s| s.image.size).filter(|s| *s > 0));
+    let digest = scan
+        .and_then(|s| s.image.digest.clone())
+        .or_else(|| build.and_then(|b| b.image_id.clone()))
+        .or_else(|| scan.and_then(|s| s.image.id.clone()));
+
+    let build_summary = build.map(|b| BuildSummary {
+        succeeded: b.result == BuildResult::Success,
+        duration_seconds: b.duration_seconds,
+        started_at: b.started_at.clone(),
+        image_id: b.image_id.clone(),
+        base_digest: b.base_digest.clone(),
+        error: b.error.clone(),
+    });
+    let scan_summary = scan.map(scan_summary);
+
+    let status = if build.is_some_and(|b| b.result == BuildResult::Failure) {
+        ImageStatus::BuildFailed
+    } else if !g.problems.is_empty() {
+        ImageStatus::Incomplete
+    } else if scan.is_some_and(|s| !s.policy.passed) {
+        ImageStatus::PolicyFailed
+    } else {
+        ImageStatus::Ok
+    };
+
+    let mut sources: Vec<String> = Vec::new();
+    if let Some(b) = &g.build {
+        sources.push(b.path.clone());
+    }
+    if let Some(s) = &g.scan {
+        sources.push(s.path.clone());
+    }
+
+    let diff = baseline.map(|b| diff(b.images.get(&g.id), size, scan));
+    let shown = match (&diff, scan) {
+        (Some(d), _) if d.compared_scan => ShownVulns {
+            new_only: true,
+            items: d.new_vulnerabilities.clone(),
+        },
+        (_, Some(s)) => {
+            let mut items: Vec<VulnRef> = counted(&s.vulnerabilities.items).map(vuln_ref).collect();
+            sort_vulns(&mut items);
+            ShownVulns {
+                new_only: false,
+                items,
+            }
+        }
+        _ => ShownVulns::default(),
+    };
+
+    (
+        ImageSummary {
+            id: g.id,
+            name,
+            os,
+            platform,
+            version,
+            status,
+            size,
+            digest,
+            build: build_summary,
+            scan: scan_summary,
+            baseline: diff,
+            problems: g.problems,
+            sources,
+        },
+        shown,
+    )
+}
+
+/// Compare one image with its baseline (`prev` is `None` for an image the baseline lacks).
+pub fn diff(
+    prev: Option<&BaselineImage>,
+    size: Option<u64>,
+    scan: Option<&ScanReport>,
+) -> BaselineDiff {
+    let Some(prev) = prev else {
+        return BaselineDiff {
+            found: false,
+            source: None,
+            size_before: None,
+            size_change: None,
+            compared_scan: false,
+            new_vulnerabilities: Vec::new(),
+            fixed_vulnerabilities: Vec::new(),
+            packages_added: Vec::new(),
+            packages_removed: Vec::new(),
+            packages_changed: Vec::new(),
+        };
+    };
+    let size_before = prev
+        .build
+        .as_ref()
+        .and_then(|b| b.size)
+        .or_else(|| prev.scan.as_ref().map(|s| s.image.size).filter(|s| *s > 0));
+    let size_change = match (size, size_before) {
+        (Some(now), Some(before)) => {
+            Some(i64::try_from(now).unwrap_or(i64::MAX) - i64::try_from(before).unwrap_or(i64::MAX))
+        }
+        _ => None,
+    };
+    let mut d = BaselineDiff {
+        found: true,
+        source: Some(prev.source.clone()),
+        size_before,
+        size_change,
+        compared_scan: false,
+        new_vulnerabilities: Vec::new(),
+        fixed_vulnerabilities: Vec::new(),
+        packages_added: Vec::new(),
+        packages_removed: Vec::new(),
+        packages_changed: Vec::new(),
+    };
+    let (Some(now), Some(before)) = (scan, prev.scan.as_ref()) else {
+        return d;
+    };
+    let scanned = |r: &ScanReport| r.vulnerabilities.status == ScannerStatus::Scanned;
+    if scanned(now) && scanned(before) {
+        d.compared_scan = true;
+        let key = |v: &Vulnerability| (v.id.clone(), v.package.clone());
+        let before_counted: BTreeSet<_> = counted(&before.vulnerabilities.items).map(key).collect();
+        let now_all: BTreeSet<_> = now.vulnerabilities.items.iter().map(key).collect();
+        let mut seen = BTreeSet::new();
+        for v in counted(&now.vulnerabilities.items) {
+            let k = key(v);
+            if !before_counted.contains(&k) && seen.insert(k) {
+                d.new_vulnerabilities.push(vuln_ref(v));
+            }
+        }
+        let mut seen = BTreeSet::new();
+        for v in counted(&before.vulnerabilities.items) {
+            let k = key(v);
+            if !now_all.contains(&k) && seen.insert(k) {
+                d.fixed_vulnerabilities.push(vuln_ref(v));
+            }
+        }
+        sort_vulns(&mut d.new_vulnerabilities);
+        sort_vulns(&mut d.fixed_vulnerabilities);
+    }
+    // Packages by (kind, name); a name installed for several architectures keeps its first.
+    let index = |r: &ScanReport| {
+        let mut m: BTreeMap<(String, String), String> = BTreeMap::new();
+        for p in &r.packages {
+            m.entry((p.kind.clone(), p.name.clone()))
+                .or_insert_with(|| p.version.clone());
+        }
+        m
+    };
+    if !now.packages.is_empty() || !before.packages.is_empty() {
+        let a = index(before);
+        let b = index(now);
+        for ((kind, name), v) in &b {
+            match a.get(&(kind.clone(), name.clone())) {
+                None => d.packages_added.push(PackageRef {
+                    name: name.clone(),
+                    version: v.clone(),
+                }),
+                Some(old) if old != v => d.packages_changed.push(PackageChange {
+                    name: name.clone(),
+                    from: old.clone(),
+                    to: v.clone(),
+                }),
+                _ => {}
+            }
+        }
+        for ((kind, name), v) in &a {
+            if !b.contains_key(&(kind.clone(), name.clone())) {
+                d.packages_removed.push(PackageRef {
+                    name: name.clone(),
+                    version: v.clone(),
+                });
+            }
+        }
+    }
+    d
+}
+
+fn totals(images: &[ImageSummary], problems: &[Problem]) -> Totals {
+    let mut t = Totals {
+        images: images.len() as u64,
+        vulnerabilities: zero_severities(),
+        ..Totals::default()
+    };
+    for i in images {
+        match i.status {
+            ImageStatus::Ok => t.ok += 1,
+            ImageStatus::BuildFailed => t.build_failed += 1,
+            ImageStatus::PolicyFailed => t.policy_failed += 1,
+            ImageStatus::Incomplete => t.incomplete += 1,
+        }
+        if let Some(b) = &i.build {
+            if b.succeeded {
+                t.builds_succeeded += 1;
+            } else {
+                t.builds_failed += 1;
+            }
+        }
+        if let Some(s) = &i.scan {
+            for (k, v) in &s.vulnerabilities {
+                *t.vulnerabilities.entry(k.clone()).or_default() += v;
+            }
+        }
+        if let Some(d) = &i.baseline {
+            t.new_vulnerabilities += d.new_vulnerabilities.len() as u64;
+            t.fixed_vulnerabilities += d.fixed_vulnerabilities.len() as u64;
+        }
+    }
+    t.failed = t.build_failed + t.policy_failed + t.incomplete;
+    t.problems = problems
+        .iter()
+        .filter(|p| p.severity == ProblemSeverity::Error)
+        .count() as u64;
+    t
+}

@@ -1,0 +1,294 @@
+//! The two commands, as library functions: `report` (the default) and `post-comment`.
+
+use golden_contracts::Document;
+use golden_contracts::plan::Plan;
+use golden_gha::{Annotation, Level};
+use std::path::{Path, PathBuf};
+
+use crate::aggregate::{Context, Report, aggregate};
+use crate::baseline::{Baseline, DirBaseline};
+use crate::comment::{self, Author};
+use crate::comment_file::CommentFile;
+use crate::github::{GitHub, GitHubSettings};
+use crate::markdown::{RenderOptions, render};
+use crate::summary::RunInfo;
+use crate::{alert, metrics};
+
+/// Everything `golden-report` (the report command) needs; `main` fills it from flags and the
+/// environment.
+#[derive(Debug, Clone)]
+pub struct ReportConfig {
+    pub input: PathBuf,
+    pub output: PathBuf,
+    pub baseline: Option<PathBuf>,
+    /// The baseline taken from the registry (already loaded by the caller).
+    pub baseline_registry: Option<Baseline>,
+    pub plan: Option<PathBuf>,
+    pub pr: Option<u64>,
+    pub no_comment: bool,
+    pub comment_key: String,
+    pub comment_file: PathBuf,
+    pub comment_author: Option<String>,
+    pub alert: bool,
+    pub alert_key: String,
+    pub alert_label: String,
+    pub job_summary: bool,
+    pub fail_on_failure: bool,
+    pub github: Option<GitHubSettings>,
+    pub run: RunInfo,
+    /// RFC 3339 time of this run.
+    pub now: String,
+}
+
+/// What happened, for the exit code and the step outputs.
+#[derive(Debug, Clone)]
+pub struct ReportOutcome {
+    pub report: Report,
+    pub comment: Option<String>,
+    pub comment_file_written: Option<PathBuf>,
+    pub alert: Option<String>,
+    pub exit_code: i32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Discover(#[from] crate::discover::DiscoverError),
+    #[error("failed to read the plan")]
+    Plan(#[source] golden_contracts::DocError),
+    #[error("failed to write `{path}`")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: golden_contracts::DocError,
+    },
+    #[error(transparent)]
+    CommentFile(#[from] crate::comment_file::CommentFileError),
+    #[error(transparent)]
+    GitHub(#[from] crate::github::GhError),
+    #[error(transparent)]
+    Gha(#[from] golden_gha::GhaError),
+    #[error(
+        "the nightly alert needs GITHUB_TOKEN (with `issues: write`) and GITHUB_REPOSITORY; pass --no-alert to skip it"
+    )]
+    AlertWithoutGitHub,
+    #[error(
+        "posting a comment needs GITHUB_TOKEN (with `pull-requests: write`) and GITHUB_REPOSITORY"
+    )]
+    PostWithoutGitHub,
+    #[error(
+        "refusing to post: pull request #{pr} has head commit {actual}, but the run that wrote the comment built {expected} (the comment file names another pull request)"
+    )]
+    HeadMismatch {
+        pr: u64,
+        expected: String,
+        actual: String,
+    },
+}
+
+fn notice(msg: &str) {
+    golden_gha::annotate(Level::Notice, &Annotation::default(), msg);
+}
+
+fn warning(msg: &str) {
+    golden_gha::annotate(Level::Warning, &Annotation::default(), msg);
+}
+
+fn write(path: &Path, text: &str) -> Result<(), AppError> {
+    golden_contracts::write_atomic(path, text.as_bytes()).map_err(|source| AppError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Read the inputs and build the report (no output written).
+pub fn build_report(cfg: &ReportConfig) -> Result<(Report, Option<Baseline>), AppError> {
+    let found = crate::discover::discover(&cfg.input)?;
+    let mut extra = Vec::new();
+    let baseline = match (&cfg.baseline, &cfg.baseline_registry) {
+        (_, Some(b)) => Some(b.clone()),
+        (Some(dir), None) => match crate::baseline::from_dir(dir)? {
+            DirBaseline::Loaded(b) => Some(b),
+            DirBaseline::Absent(p) => {
+                extra.push(p);
+                None
+            }
+        },
+        (None, None) => None,
+    };
+    let plan = match &cfg.plan {
+        Some(p) => Some(Plan::read(p).map_err(AppError::Plan)?),
+        None => None,
+    };
+    let report = aggregate(
+        found,
+        baseline.as_ref(),
+        Context {
+            input: cfg.input.display().to_string(),
+            generated_at: cfg.now.clone(),
+            run: cfg.run.clone(),
+            plan,
+            extra_problems: extra,
+        },
+    );
+    Ok((report, baseline))
+}
+
+/// The report command.
+pub async fn run_report(cfg: &ReportConfig) -> Result<ReportOutcome, AppError> {
+    let (report, _baseline) = build_report(cfg)?;
+    let run_url = cfg.run.run_url.clone();
+
+    // Files first: whatever happens with GitHub, the data is on disk.
+    let summary_path = cfg.output.join("summary.json");
+    report
+        .summary
+        .write(&summary_path)
+        .map_err(|source| AppError::Write {
+            path: summary_path.clone(),
+            source,
+        })?;
+    write(
+        &cfg.output.join("metrics.prom"),
+        &metrics::render(&report.summary),
+    )?;
+    write(
+        &cfg.output.join("summary.md"),
+        &render(&report, &RenderOptions::unlimited(run_url.clone())),
+    )?;
+
+    if cfg.job_summary {
+        let md = render(&report, &RenderOptions::job_summary(run_url.clone()));
+        golden_gha::append_summary(&md)?;
+    }
+
+    let gh = match &cfg.github {
+        Some(s) => {
+            golden_gha::add_mask(&s.token);
+            Some(GitHub::new(s.clone())?)
+        }
+        None => None,
+    };
+
+    let mut outcome = ReportOutcome {
+        report,
+        comment: None,
+        comment_file_written: None,
+        alert: None,
+        exit_code: 0,
+    };
+
+    if let Some(pr) = cfg.pr.filter(|_| !cfg.no_comment) {
+        let marker_len = comment::marker(&cfg.comment_key).chars().count() + 1;
+        let md = render(
+            &outcome.report,
+            &RenderOptions::comment(run_url.clone(), marker_len),
+        );
+        let body = comment::body(&cfg.comment_key, &md);
+        let file = CommentFile {
+            pr,
+            key: cfg.comment_key.clone(),
+            body: body.clone(),
+        };
+        match &gh {
+            None => {
+                file.write(&cfg.comment_file)?;
+                notice(&format!(
+                    "no GITHUB_TOKEN/GITHUB_REPOSITORY: the comment for #{pr} was written to {} for a workflow_run poster (`golden-report post-comment --file ...`)",
+                    cfg.comment_file.display()
+                ));
+                outcome.comment_file_written = Some(cfg.comment_file.clone());
+            }
+            Some(gh) => {
+                let author = match &cfg.comment_author {
+                    Some(l) => Author::Login(l.clone()),
+                    None => match gh.current_login().await {
+                        Some(l) => Author::Login(l),
+                        None => Author::AnyBot,
+                    },
+                };
+                match comment::upsert(gh, pr, &cfg.comment_key, &body, &author).await {
+                    Ok(o) => {
+                        eprintln!("golden-report: {}", o.describe(pr));
+                        outcome.comment = o.url().map(str::to_string);
+                    }
+                    Err(e) if e.is_forbidden() => {
+                        file.write(&cfg.comment_file)?;
+                        notice(&format!(
+                            "cannot comment on #{pr} with this token ({e}). The comment was written to {}: upload it as an artifact and post it from a workflow_run job with `golden-report post-comment --file pr-comment.json`",
+                            cfg.comment_file.display()
+                        ));
+                        outcome.comment_file_written = Some(cfg.comment_file.clone());
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+    }
+
+    if cfg.alert {
+        let Some(gh) = &gh else {
+            return Err(AppError::AlertWithoutGitHub);
+        };
+        let input = alert::AlertInput {
+            key: &cfg.alert_key,
+            label: &cfg.alert_label,
+            report: &outcome.report,
+            now: &cfg.now,
+            run_url: run_url.as_deref(),
+        };
+        let o = alert::run(gh, &input).await?;
+        eprintln!("golden-report: {}", o.describe());
+        outcome.alert = Some(o.describe());
+    }
+
+    if cfg.fail_on_failure && outcome.report.any_failed() {
+        outcome.exit_code = 1;
+    }
+    Ok(outcome)
+}
+
+/// Settings for `post-comment`.
+#[derive(Debug, Clone)]
+pub struct PostConfig {
+    pub file: PathBuf,
+    /// The head commit of the run that wrote the file (`github.event.workflow_run.head_sha`):
+    /// the PR must have this head, or the file names someone else's PR.
+    pub head_sha: Option<String>,
+    pub comment_author: Option<String>,
+    pub github: Option<GitHubSettings>,
+}
+
+/// The `post-comment` command: validate the file from an untrusted run, then upsert.
+pub async fn run_post(cfg: &PostConfig) -> Result<String, AppError> {
+    let file = CommentFile::read(&cfg.file)?;
+    let Some(settings) = &cfg.github else {
+        return Err(AppError::PostWithoutGitHub);
+    };
+    golden_gha::add_mask(&settings.token);
+    let gh = GitHub::new(settings.clone())?;
+    match &cfg.head_sha {
+        Some(expected) => {
+            let pr = gh.get_pull(file.pr).await?;
+            if !pr.head.sha.eq_ignore_ascii_case(expected.trim()) {
+                return Err(AppError::HeadMismatch {
+                    pr: file.pr,
+                    expected: expected.clone(),
+                    actual: pr.head.sha,
+                });
+            }
+        }
+        None => warning(
+            "post-comment without --head-sha: the pull request number in the file is not checked against the run that wrote it",
+        ),
+    }
+    let author = match &cfg.comment_author {
+        Some(l) => Author::Login(l.clone()),
+        None => match gh.current_login().await {
+            Some(l) => Author::Login(l),
+            None => Author::AnyBot,
+        },
+    };
+    let o = comment::upsert(&gh, file.pr, &file.key, &file.body, &author).await?;
+    Ok(o.describe(file.pr))
+}

@@ -1,0 +1,449 @@
+//! Find build records and scan reports under a directory (the downloaded artifacts of every
+//! matrix job, one folder each), recognising them by content rather than by file name.
+//!
+//! Every `*.json` file is looked at:
+//! - a JSON object shaped like a build record (`schema`, `id`, `result`, ...) or a scan report
+//!   (`schema`, `tool`, `image`, `vulnerabilities`/`policy`) is parsed with its contract type;
+//! - a file that is empty, unreadable, not JSON, invalid for its contract, of a newer schema or
+//!   too large becomes a [`FileProblem`] (never dropped);
+//! - any other JSON (SARIF, CycloneDX, Trivy's own report, our `summary.json`) is listed as
+//!   ignored.
+
+use golden_contracts::build::BuildRecord;
+use golden_contracts::scan::ScanReport;
+use golden_contracts::{DocError, Document};
+use serde_json::Value;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use crate::summary::ProblemKind;
+
+/// Files larger than this are not read (a scan report of a large image is a few MiB).
+pub const MAX_DOCUMENT_BYTES: u64 = 128 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoverError {
+    #[error("input directory `{0}` does not exist")]
+    Missing(PathBuf),
+    #[error("input `{0}` is not a directory (pass the folder that holds the downloaded artifacts)")]
+    NotADirectory(PathBuf),
+    #[error("failed to read input directory `{path}`")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DocKind {
+    BuildRecord,
+    ScanReport,
+}
+
+impl DocKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocKind::BuildRecord => "build record",
+            DocKind::ScanReport => "scan report",
+        }
+    }
+}
+
+/// A document found, with its path relative to the root.
+#[derive(Debug, Clone)]
+pub struct Found<T> {
+    pub path: String,
+    /// Directory part of `path` (`""` at the root): artifacts come one folder per job.
+    pub dir: String,
+    pub doc: T,
+}
+
+/// A file that should have been a document and is not usable.
+#[derive(Debug, Clone)]
+pub struct FileProblem {
+    pub path: String,
+    pub dir: String,
+    pub kind: ProblemKind,
+    /// What the file was taken for, when its name or content says so.
+    pub doc_kind: Option<DocKind>,
+    /// The image id found in a file that parsed as JSON but not as its contract.
+    pub id_hint: Option<String>,
+    pub message: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Discovery {
+    pub builds: Vec<Found<BuildRecord>>,
+    pub scans: Vec<Found<ScanReport>>,
+    pub problems: Vec<FileProblem>,
+    pub ignored: Vec<String>,
+}
+
+impl Discovery {
+    pub fn is_empty(&self) -> bool {
+        self.builds.is_empty() && self.scans.is_empty() && self.problems.is_empty()
+    }
+}
+
+fn rel(root: &Path, p: &Path) -> String {
+    p.strip_prefix(root)
+        .unwrap_or(p)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+fn dir_of(rel_path: &str) -> String {
+    match rel_path.rfind('/') {
+        Some(i) => rel_path[..i].to_string(),
+        None => String::new(),
+    }
+}
+
+/// Guess the kind from the file name alone (used when the content cannot tell).
+fn kind_from_name(name: &str) -> Option<DocKind> {
+    let n = name.to_ascii_lowercase();
+    if n.contains("build-record") || n.contains("build_record") || n == "record.json" {
+        Some(DocKind::BuildRecord)
+    } else if n == "report.json" || n.ends_with("scan-report.json") || n.ends_with(".report.json") {
+        Some(DocKind::ScanReport)
+    } else {
+        None
+    }
+}
+
+/// Decide from content whether a JSON value is one of our documents.
+fn kind_from_content(v: &Value) -> Option<DocKind> {
+    let o = v.as_object()?;
+    // Documents of other tools that may share a folder with ours.
+    if o.contains_key("bomFormat") || o.contains_key("runs") || o.contains_key("SchemaVersion") {
+        return None;
+    }
+    if !o.contains_key("schema") {
+        return None;
+    }
+    let has = |k: &str| o.contains_key(k);
+    if has("result") && (has("id") || has("duration_seconds") || has("started_at")) {
+        return Some(DocKind::BuildRecord);
+    }
+    if has("tool") && has("image") && (has("vulnerabilities") || has("policy") || has("scanned_at"))
+    {
+        return Some(DocKind::ScanReport);
+    }
+    None
+}
+
+fn problem_from_doc_error(e: &DocError) -> ProblemKind {
+    match e {
+        DocError::Read { .. } | DocError::Write { .. } => ProblemKind::Unreadable,
+        DocError::Empty { .. } => ProblemKind::Empty,
+        DocError::Parse { .. } => ProblemKind::Invalid,
+        DocError::NewerSchema { .. } => ProblemKind::NewerSchema,
+    }
+}
+
+fn id_hint(v: &Value) -> Option<String> {
+    let o = v.as_object()?;
+    o.get("id")
+        .or_else(|| o.get("entry_id"))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
+/// Search `root` recursively. Only a missing or unreadable root is an error; everything below
+/// it that goes wrong is collected in [`Discovery::problems`].
+pub fn discover(root: &Path) -> Result<Discovery, DiscoverError> {
+    let meta = std::fs::metadata(root).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            DiscoverError::Missing(root.to_path_buf())
+        } else {
+            DiscoverError::Read {
+                path: root.to_path_buf(),
+                source: e,
+            }
+        }
+    })?;
+    if !meta.is_dir() {
+        return Err(DiscoverError::NotADirectory(root.to_path_buf()));
+    }
+    let mut out = Discovery::default();
+    let mut files = Vec::new();
+    let mut seen_dirs = HashSet::new();
+    walk(root, root, &mut files, &mut seen_dirs, &mut out).map_err(|source| {
+        DiscoverError::Read {
+            path: root.to_path_buf(),
+            source,
+        }
+    })?;
+    files.sort();
+    for f in files {
+        read_one(root, &f, &mut out);
+    }
+    Ok(out)
+}
+
+fn walk(
+    root: &Path,
+    dir: &Path,
+    files: &mut Vec<PathBuf>,
+    seen: &mut HashSet<PathBuf>,
+    out: &mut Discovery,
+) -> std::io::Result<()> {
+    // Follow symlinked folders, but never twice (a link loop ends here).
+    let canon = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    if !seen.insert(canon) {
+        return Ok(());
+    }
+    let entries = std::fs::read_dir(dir)?;
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for entry in entries {
+        match entry {
+            Ok(e) => paths.push(e.path()),
+            Err(e) => {
+                let r = rel(root, dir);
+                out.problems.push(FileProblem {
+                    dir: r.clone(),
+                    path: r,
+                    kind: ProblemKind::Unreadable,
+                    doc_kind: None,
+                    id_hint: None,
+                    message: format!("failed to list an entry of this folder: {e}"),
+                });
+            }
+        }
+    }
+    paths.sort();
+    for p in paths {
+        match std::fs::metadata(&p) {
+            Ok(m) if m.is_dir() => {
+                if let Err(e) = walk(root, &p, files, seen, out) {
+                    let r = rel(root, &p);
+                    out.problems.push(FileProblem {
+                        dir: r.clone(),
+                        path: r,
+                        kind: ProblemKind::Unreadable,
+                        doc_kind: None,
+                        id_hint: None,
+                        message: format!("failed to read folder: {e}"),
+                    });
+                }
+            }
+            Ok(m) if m.is_file() => {
+                let is_json = p
+                    .extension()
+                    .is_some_and(|e| e.to_string_lossy().eq_ignore_ascii_case("json"));
+                if is_json {
+                    files.push(p);
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                // A dangling symlink or a permission problem: say so when it looks like ours.
+                let name = p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                if name.to_ascii_lowercase().ends_with(".json") {
+                    let r = rel(root, &p);
+                    out.problems.push(FileProblem {
+                        dir: dir_of(&r),
+                        path: r,
+                        kind: ProblemKind::Unreadable,
+                        doc_kind: kind_from_name(&name),
+                        id_hint: None,
+                        message: format!("failed to read file: {e}"),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn read_one(root: &Path, path: &Path, out: &mut Discovery) {
+    let r = rel(root, path);
+    let dir = dir_of(&r);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let by_name = kind_from_name(&name);
+    let problem = |kind, doc_kind, id_hint, message: String| FileProblem {
+        path: r.clone(),
+        dir: dir.clone(),
+        kind,
+        doc_kind,
+        id_hint,
+        message,
+    };
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    if size > MAX_DOCUMENT_BYTES {
+        out.problems.push(problem(
+            ProblemKind::TooLarge,
+            by_name,
+            None,
+            format!(
+                "{size} bytes is more than the {MAX_DOCUMENT_BYTES} bytes a build record or scan report can be; not read"
+            ),
+        ));
+        return;
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            out.problems.push(problem(
+                ProblemKind::Unreadable,
+                by_name,
+                None,
+                format!("failed to read: {e}"),
+            ));
+            return;
+        }
+    };
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            out.problems.push(problem(
+                ProblemKind::Corrupt,
+                by_name,
+                None,
+                format!(
+                    "not UTF-8 text (byte {}): not a JSON document",
+                    e.utf8_error().valid_up_to()
+                ),
+            ));
+            return;
+        }
+    };
+    if text.trim().is_empty() {
+        let what = by_name.map(DocKind::as_str).unwrap_or("JSON document");
+        out.problems.push(problem(
+            ProblemKind::Empty,
+            by_name,
+            None,
+            format!(
+                "empty file (expected a {what}); the job that wrote it probably failed before writing"
+            ),
+        ));
+        return;
+    }
+    let value: Value = match serde_json::from_str(&text) {
+        Ok(v) => v,
+        Err(e) => {
+            out.problems.push(problem(
+                ProblemKind::Corrupt,
+                by_name,
+                None,
+                format!("not valid JSON: {e}; the file is truncated or corrupt"),
+            ));
+            return;
+        }
+    };
+    let kind = match kind_from_content(&value) {
+        Some(k) => k,
+        None => {
+            // A file named like ours but shaped like nothing we know is a problem, not noise.
+            if let Some(k) = by_name
+                && (value.as_object().is_some_and(|o| o.contains_key("schema"))
+                    || !value.is_object())
+            {
+                out.problems.push(problem(
+                    ProblemKind::Invalid,
+                    Some(k),
+                    id_hint(&value),
+                    format!("named like a {} but does not have its fields", k.as_str()),
+                ));
+            } else {
+                out.ignored.push(r);
+            }
+            return;
+        }
+    };
+    let hint = id_hint(&value);
+    match kind {
+        DocKind::BuildRecord => match BuildRecord::from_json(Path::new(&r), &text) {
+            Ok(doc) => out.builds.push(Found {
+                path: r.clone(),
+                dir: dir.clone(),
+                doc,
+            }),
+            Err(e) => out.problems.push(problem(
+                problem_from_doc_error(&e),
+                Some(kind),
+                hint,
+                error_text(&e),
+            )),
+        },
+        DocKind::ScanReport => match ScanReport::from_json(Path::new(&r), &text) {
+            Ok(doc) => out.scans.push(Found {
+                path: r.clone(),
+                dir: dir.clone(),
+                doc,
+            }),
+            Err(e) => out.problems.push(problem(
+                problem_from_doc_error(&e),
+                Some(kind),
+                hint,
+                error_text(&e),
+            )),
+        },
+    }
+}
+
+/// The error with its causes, on one line.
+pub fn error_text(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(c) = src {
+        let t = c.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        src = c.source();
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn content_decides_the_kind() {
+        assert_eq!(
+            kind_from_content(&json!({"schema":1,"id":"a","result":"success"})),
+            Some(DocKind::BuildRecord)
+        );
+        assert_eq!(
+            kind_from_content(&json!({"schema":1,"tool":{},"image":{},"policy":{}})),
+            Some(DocKind::ScanReport)
+        );
+        assert_eq!(
+            kind_from_content(&json!({"bomFormat":"CycloneDX","schema":1})),
+            None
+        );
+        assert_eq!(
+            kind_from_content(&json!({"version":"2.1.0","runs":[]})),
+            None
+        );
+        assert_eq!(kind_from_content(&json!([1, 2])), None);
+    }
+
+    #[test]
+    fn names_give_a_hint() {
+        assert_eq!(
+            kind_from_name("build-record.json"),
+            Some(DocKind::BuildRecord)
+        );
+        assert_eq!(kind_from_name("report.json"), Some(DocKind::ScanReport));
+        assert_eq!(kind_from_name("report.sarif.json"), None);
+    }
+
+    #[test]
+    fn missing_root_is_an_error() {
+        let err = discover(Path::new("/nonexistent/golden-report-input")).unwrap_err();
+        assert!(err.to_string().contains("does not exist"));
+    }
+}

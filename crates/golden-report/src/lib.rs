@@ -1,0 +1,28 @@
+//! `golden-report`: turns the build records and scan reports of a whole run into
+//! - one sticky PR comment (hidden marker, updated in place, trimmed under 65,536 characters,
+//!   written to `pr-comment.json` for a `workflow_run` poster when the token cannot write),
+//! - the job summary (under 1 MiB),
+//! - `summary.json` (versioned, [`summary::RunSummary`]) and `metrics.prom` (OpenMetrics),
+//! - a nightly alert issue (one per key, updated while failing, closed when green),
+//!
+//! with a diff against a baseline (the previous run's reports).
+//!
+//! Modules follow the data: [`discover`] finds documents, [`aggregate`] groups them per image
+//! (with [`baseline`] diffs), [`markdown`] / [`metrics`] render, [`github`] talks to GitHub for
+//! [`comment`] and [`alert`], [`app`] strings it together for the binary.
+//!
+//! Architecture invariant: this is the only crate that speaks to the GitHub API; untrusted text
+//! reaches Markdown only through [`escape`].
+
+pub mod aggregate;
+pub mod alert;
+pub mod app;
+pub mod baseline;
+pub mod comment;
+pub mod comment_file;
+pub mod discover;
+pub mod escape;
+pub mod github;
+pub mod markdown;
+pub mod metrics;
+pub mod summary;

@@ -1,0 +1,860 @@
+//! The Markdown report: one table (one row per image, failed builds first), a problems section,
+//! then one collapsible `<details>` block per image. Used for the PR comment (65,536-character
+//! budget) and the job summary (1 MiB budget): when the text does not fit, details are reduced,
+//! then left out, with a pointer to where the full report is.
+//!
+//! Architecture invariant: untrusted text only enters through [`crate::escape`]; the only raw
+//! HTML emitted is `<details>`, `<summary>` and `<code>` (see [`crate::comment_file`], which
+//! re-checks bodies coming from untrusted runs against exactly this).
+
+use golden_contracts::scan::{CheckStatus, ScannerStatus};
+use std::fmt::Write as _;
+
+use crate::aggregate::{Report, ShownVulns};
+use crate::escape::{html, md, safe_url, truncate};
+use crate::summary::{
+    BaselineDiff, ImageStatus, ImageSummary, ProblemKind, ProblemSeverity, ScanSummary,
+    severity_keys,
+};
+
+/// GitHub refuses comment bodies above 65,536 characters.
+pub const COMMENT_LIMIT: usize = 65_536;
+
+/// How a budget is counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Measure {
+    /// Unicode scalar values (GitHub's comment limit).
+    Chars,
+    /// UTF-8 bytes (the job summary limit).
+    Bytes,
+}
+
+impl Measure {
+    pub fn len(self, s: &str) -> usize {
+        match self {
+            Measure::Chars => s.chars().count(),
+            Measure::Bytes => s.len(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RenderOptions {
+    /// Maximum size of the returned text.
+    pub budget: usize,
+    pub measure: Measure,
+    /// Sentence telling where the untrimmed report is, shown when something was left out.
+    pub trimmed_pointer: String,
+    /// Link to the workflow run, when known.
+    pub run_url: Option<String>,
+}
+
+impl RenderOptions {
+    /// For a PR comment: `reserved` characters are taken by the marker line.
+    pub fn comment(run_url: Option<String>, reserved: usize) -> Self {
+        let pointer = match run_url.as_deref().and_then(safe_url) {
+            Some(u) => format!(
+                "Some details were trimmed to keep this comment under GitHub's 65,536-character limit: the full report is in the [job summary]({u}) and in `summary.json` among the run's artifacts."
+            ),
+            None => "Some details were trimmed to keep this comment under GitHub's 65,536-character limit: the full report is in the job summary and in `summary.json` among the run's artifacts.".to_string(),
+        };
+        RenderOptions {
+            // A safety margin below the hard limit.
+            budget: COMMENT_LIMIT - 536 - reserved,
+            measure: Measure::Chars,
+            trimmed_pointer: pointer,
+            run_url,
+        }
+    }
+
+    /// For the job summary (`$GITHUB_STEP_SUMMARY`).
+    pub fn job_summary(run_url: Option<String>) -> Self {
+        RenderOptions {
+            budget: golden_gha::SUMMARY_LIMIT - 4096,
+            measure: Measure::Bytes,
+            trimmed_pointer: "Some details were trimmed to keep the job summary under GitHub's 1 MiB limit: the full data is in `summary.json` and in each image's scan report among the run's artifacts.".to_string(),
+            run_url,
+        }
+    }
+
+    /// No limit (the `summary.md` file).
+    pub fn unlimited(run_url: Option<String>) -> Self {
+        RenderOptions {
+            budget: usize::MAX,
+            measure: Measure::Bytes,
+            trimmed_pointer: String::new(),
+            run_url,
+        }
+    }
+}
+
+/// How much of each image's findings the details show.
+#[derive(Debug, Clone, Copy)]
+struct Caps {
+    vulns: usize,
+    checks: usize,
+    evidence: usize,
+    text: usize,
+    packages: usize,
+    lines: usize,
+    fixed: usize,
+    policy: usize,
+}
+
+const FULL: Caps = Caps {
+    vulns: 50,
+    checks: 30,
+    evidence: 10,
+    text: 300,
+    packages: 30,
+    lines: 20,
+    fixed: 30,
+    policy: 20,
+};
+const REDUCED: Caps = Caps {
+    vulns: 10,
+    checks: 10,
+    evidence: 3,
+    text: 160,
+    packages: 10,
+    lines: 8,
+    fixed: 10,
+    policy: 8,
+};
+const MINIMAL: Caps = Caps {
+    vulns: 3,
+    checks: 3,
+    evidence: 1,
+    text: 100,
+    packages: 3,
+    lines: 3,
+    fixed: 3,
+    policy: 3,
+};
+
+/// Render the report within `opts.budget`.
+pub fn render(report: &Report, opts: &RenderOptions) -> String {
+    let m = opts.measure;
+    let s = &report.summary;
+    let mut head = header(report);
+    let footer = footer(opts);
+
+    // The table; in the (unlikely) case it alone does not fit, keep the rows that do.
+    let note_reserve = opts.trimmed_pointer.len() + 200;
+    let table = table(&s.images);
+    let problems = problems_section(report, 50);
+    if m.len(&head) + m.len(&table) + m.len(&problems) + m.len(&footer) + note_reserve
+        <= opts.budget
+    {
+        head.push_str(&table);
+        head.push_str(&problems);
+    } else {
+        let mut rows = String::from(TABLE_HEAD);
+        let mut kept = 0;
+        for img in &s.images {
+            let r = row(img);
+            if m.len(&head) + m.len(&rows) + m.len(&r) + m.len(&footer) + note_reserve * 2
+                > opts.budget
+            {
+                break;
+            }
+            rows.push_str(&r);
+            kept += 1;
+        }
+        head.push_str(&rows);
+        let _ = writeln!(
+            head,
+            "\n_{} more images are not listed here._ {}\n",
+            s.images.len() - kept,
+            opts.trimmed_pointer
+        );
+        head.push_str(&footer);
+        return head;
+    }
+
+    let with_details: Vec<&ImageSummary> = s
+        .images
+        .iter()
+        .filter(|i| has_details(i, report.shown_vulns.get(&i.id)))
+        .collect();
+    if with_details.is_empty() {
+        head.push_str(&footer);
+        return head;
+    }
+
+    for (level, caps) in [FULL, REDUCED, MINIMAL].into_iter().enumerate() {
+        let blocks: Vec<String> = with_details
+            .iter()
+            .map(|i| details(i, report.shown_vulns.get(&i.id), caps))
+            .collect();
+        let total: usize = blocks.iter().map(|b| m.len(b)).sum();
+        // Below the full level something was shortened: say where the rest is.
+        let note = if level > 0 {
+            format!("\n_{}_\n", opts.trimmed_pointer)
+        } else {
+            String::new()
+        };
+        if m.len(&head) + total + m.len(&note) + m.len(&footer) <= opts.budget {
+            head.push_str("\n### Details\n\n");
+            for b in blocks {
+                head.push_str(&b);
+            }
+            head.push_str(&note);
+            head.push_str(&footer);
+            return head;
+        }
+    }
+
+    // Still too long: as many minimal blocks as fit, in table order (failures first).
+    head.push_str("\n### Details\n\n");
+    let mut left_out = 0usize;
+    for (n, i) in with_details.iter().enumerate() {
+        let b = details(i, report.shown_vulns.get(&i.id), MINIMAL);
+        if m.len(&head) + m.len(&b) + note_reserve + m.len(&footer) > opts.budget {
+            left_out = with_details.len() - n;
+            break;
+        }
+        head.push_str(&b);
+    }
+    let _ = writeln!(
+        head,
+        "\n_Details of {left_out} more images were left out. {}_",
+        opts.trimmed_pointer
+    );
+    head.push_str(&footer);
+    head
+}
+
+fn status_icon(s: ImageStatus) -> &'static str {
+    match s {
+        ImageStatus::Ok => "✅",
+        ImageStatus::BuildFailed => "❌",
+        ImageStatus::PolicyFailed => "⛔",
+        ImageStatus::Incomplete => "⚠️",
+    }
+}
+
+fn status_text(s: ImageStatus) -> &'static str {
+    match s {
+        ImageStatus::Ok => "passed",
+        ImageStatus::BuildFailed => "build failed",
+        ImageStatus::PolicyFailed => "policy failed",
+        ImageStatus::Incomplete => "incomplete",
+    }
+}
+
+fn header(report: &Report) -> String {
+    let s = &report.summary;
+    let t = &s.totals;
+    let mut out = String::new();
+    if t.images == 0 {
+        out.push_str("## ⚠️ Golden images: no results\n\n");
+    } else if t.failed == 0 && t.problems == 0 {
+        let _ = writeln!(out, "## ✅ Golden images: all {} passed\n", t.images);
+    } else {
+        let _ = writeln!(
+            out,
+            "## ❌ Golden images: {} of {} failed\n",
+            t.failed, t.images
+        );
+    }
+    let mut parts = vec![format!("**{}** images", t.images)];
+    parts.push(format!("✅ {} passed", t.ok));
+    if t.build_failed > 0 {
+        parts.push(format!("❌ {} build failed", t.build_failed));
+    }
+    if t.policy_failed > 0 {
+        parts.push(format!("⛔ {} policy failed", t.policy_failed));
+    }
+    if t.incomplete > 0 {
+        parts.push(format!("⚠️ {} incomplete", t.incomplete));
+    }
+    let vulns: Vec<String> = severity_keys()
+        .filter_map(|k| {
+            let n = t.vulnerabilities.get(k).copied().unwrap_or(0);
+            (n > 0).then(|| format!("{n} {}", k.to_ascii_lowercase()))
+        })
+        .collect();
+    if vulns.is_empty() {
+        parts.push("no vulnerabilities".into());
+    } else {
+        parts.push(format!("vulnerabilities: {}", vulns.join(", ")));
+    }
+    if let Some(b) = &s.baseline {
+        parts.push(format!(
+            "versus baseline: +{} new, −{} fixed ({} images compared)",
+            t.new_vulnerabilities, t.fixed_vulnerabilities, b.images
+        ));
+    }
+    let _ = writeln!(out, "{}\n", parts.join(" · "));
+    out
+}
+
+fn footer(opts: &RenderOptions) -> String {
+    match opts.run_url.as_deref().and_then(safe_url) {
+        Some(u) => format!("\n_Report by golden-report for [this run]({u})._\n"),
+        None => "\n_Report by golden-report._\n".to_string(),
+    }
+}
+
+const TABLE_HEAD: &str = "| | Image | OS | Version | Size (change) | Vulnerabilities C / H / M / L / U | New / fixed | Compliance | Policy | Digest |\n|---|---|---|---|---|---|---|---|---|---|\n";
+
+fn table(images: &[ImageSummary]) -> String {
+    let mut out = String::from(TABLE_HEAD);
+    for i in images {
+        out.push_str(&row(i));
+    }
+    out
+}
+
+fn opt_md(v: &Option<String>) -> String {
+    v.as_deref().map(md).unwrap_or_else(|| "—".into())
+}
+
+fn row(i: &ImageSummary) -> String {
+    let size = match (i.size, i.baseline.as_ref()) {
+        (Some(sz), Some(d)) => match (d.found, d.size_change) {
+            (true, Some(c)) => format!("{} ({})", human_size(sz), human_change(c)),
+            (false, _) => format!("{} (new)", human_size(sz)),
+            _ => human_size(sz),
+        },
+        (Some(sz), None) => human_size(sz),
+        (None, _) => "—".into(),
+    };
+    let vulns = match &i.scan {
+        Some(s) => vuln_cell(s),
+        None => "—".into(),
+    };
+    let new_fixed = match (&i.baseline, &i.scan) {
+        (Some(d), Some(_)) if d.compared_scan => format!(
+            "+{} / −{}",
+            d.new_vulnerabilities.len(),
+            d.fixed_vulnerabilities.len()
+        ),
+        (Some(d), Some(_)) if !d.found => "new image".into(),
+        _ => "—".into(),
+    };
+    let compliance = match &i.scan {
+        Some(s) => {
+            let c = s.compliance;
+            if c.fail > 0 {
+                format!("❌ {} failed", c.fail)
+            } else if c.pass + c.warn + c.info + c.skip == 0 {
+                "—".into()
+            } else if c.warn > 0 {
+                format!("⚠️ {} passed, {} warn", c.pass, c.warn)
+            } else {
+                format!("✅ {} passed", c.pass)
+            }
+        }
+        None => "—".into(),
+    };
+    let policy = match &i.scan {
+        Some(s) if s.policy_passed => "✅ pass".to_string(),
+        Some(s) => format!("❌ fail ({})", s.policy_failures.len().max(1)),
+        None => match i.status {
+            ImageStatus::BuildFailed => "not scanned".into(),
+            _ => "—".into(),
+        },
+    };
+    format!(
+        "| {} | **{}** | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+        status_icon(i.status),
+        md(&i.id),
+        opt_md(&i.os),
+        opt_md(&i.version),
+        size,
+        vulns,
+        new_fixed,
+        compliance,
+        policy,
+        digest_cell(i.digest.as_deref()),
+    )
+}
+
+fn vuln_cell(s: &ScanSummary) -> String {
+    match s.scanner_status {
+        ScannerStatus::Scanned => severity_keys()
+            .map(|k| {
+                let n = s.vulnerabilities.get(k).copied().unwrap_or(0);
+                if n > 0 && (k == "CRITICAL" || k == "HIGH") {
+                    format!("**{n}**")
+                } else {
+                    n.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" / "),
+        ScannerStatus::Disabled => "not scanned (disabled)".into(),
+        ScannerStatus::Unavailable => "⚠️ scanner unavailable".into(),
+        ScannerStatus::Failed => "⚠️ scanner failed".into(),
+    }
+}
+
+/// `sha256:` and the first 12 hex digits in a code span, when the value is a well-formed
+/// digest; anything else is escaped text.
+fn digest_cell(d: Option<&str>) -> String {
+    let Some(d) = d else { return "—".into() };
+    match d.split_once(':') {
+        Some((alg, hex))
+            if !alg.is_empty()
+                && alg.chars().all(|c| c.is_ascii_alphanumeric())
+                && hex.len() >= 12
+                && hex.chars().all(|c| c.is_ascii_hexdigit()) =>
+        {
+            format!("`{alg}:{}`", &hex[..12])
+        }
+        _ => md(&truncate(d, 40)),
+    }
+}
+
+/// `12.3 MiB`.
+pub fn human_size(b: u64) -> String {
+    const K: f64 = 1024.0;
+    let f = b as f64;
+    if f < K {
+        format!("{b} B")
+    } else if f < K * K {
+        format!("{:.1} KiB", f / K)
+    } else if f < K * K * K {
+        format!("{:.1} MiB", f / (K * K))
+    } else {
+        format!("{:.2} GiB", f / (K * K * K))
+    }
+}
+
+/// `+1.2 MiB`, `−300 B`, `±0 B`.
+pub fn human_change(c: i64) -> String {
+    if c == 0 {
+        return "±0 B".into();
+    }
+    let sign = if c > 0 { "+" } else { "−" };
+    format!("{sign}{}", human_size(c.unsigned_abs()))
+}
+
+fn human_duration(s: f64) -> String {
+    if !s.is_finite() || s < 0.0 {
+        return "?".into();
+    }
+    if s < 60.0 {
+        format!("{s:.1} s")
+    } else {
+        let total = s.round() as u64;
+        format!("{} min {} s", total / 60, total % 60)
+    }
+}
+
+fn problems_section(report: &Report, cap: usize) -> String {
+    let problems = &report.summary.problems;
+    if problems.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("\n### Problems\n\n");
+    for p in problems.iter().take(cap) {
+        let icon = match p.severity {
+            ProblemSeverity::Error => "❌",
+            ProblemSeverity::Warning => "⚠️",
+        };
+        let kind = problem_kind_text(p.kind);
+        let mut line = format!("- {icon} **{kind}**");
+        if let Some(path) = &p.path {
+            let _ = write!(line, " in {}", md(&truncate(path, 200)));
+        }
+        if let Some(img) = &p.image {
+            let _ = write!(line, " (image {})", md(&truncate(img, 120)));
+        }
+        let _ = writeln!(line, ": {}", md(&truncate(&p.message, 400)));
+        out.push_str(&line);
+    }
+    if problems.len() > cap {
+        let _ = writeln!(
+            out,
+            "- … {} more problems are listed in `summary.json`.",
+            problems.len() - cap
+        );
+    }
+    out
+}
+
+fn problem_kind_text(k: ProblemKind) -> &'static str {
+    match k {
+        ProblemKind::MissingScanReport => "missing scan report",
+        ProblemKind::MissingBuildRecord => "missing build record",
+        ProblemKind::MissingImage => "missing image",
+        ProblemKind::NoInput => "no input",
+        ProblemKind::Empty => "empty file",
+        ProblemKind::Unreadable => "unreadable file",
+        ProblemKind::Corrupt => "corrupt file",
+        ProblemKind::Invalid => "invalid document",
+        ProblemKind::NewerSchema => "newer schema",
+        ProblemKind::TooLarge => "file too large",
+        ProblemKind::Duplicate => "duplicate",
+        ProblemKind::Baseline => "baseline",
+    }
+}
+
+fn has_details(i: &ImageSummary, shown: Option<&ShownVulns>) -> bool {
+    i.status.failed()
+        || !i.problems.is_empty()
+        || shown.is_some_and(|v| !v.items.is_empty())
+        || i.scan.as_ref().is_some_and(|s| {
+            !s.checks.is_empty() || !s.policy_failures.is_empty() || !s.warnings.is_empty()
+        })
+        || i.baseline.as_ref().is_some_and(|d| {
+            !d.fixed_vulnerabilities.is_empty()
+                || !d.packages_added.is_empty()
+                || !d.packages_removed.is_empty()
+                || !d.packages_changed.is_empty()
+        })
+}
+
+fn details(i: &ImageSummary, shown: Option<&ShownVulns>, caps: Caps) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "<details>\n<summary>{} {}: {} · {}</summary>\n",
+        status_icon(i.status),
+        html(&truncate(&i.id, 120)),
+        status_text(i.status),
+        html(&truncate(&i.name, 200)),
+    );
+    let mut facts = vec![format!("**Image:** {}", md(&truncate(&i.name, 200)))];
+    if let Some(os) = &i.os {
+        facts.push(format!("**OS:** {}", md(os)));
+    }
+    if let Some(p) = &i.platform {
+        facts.push(format!("**Platform:** {}", md(p)));
+    }
+    if let Some(v) = &i.version {
+        facts.push(format!("**Version:** {}", md(v)));
+    }
+    if let Some(d) = &i.digest {
+        facts.push(format!("**Digest:** {}", md(&truncate(d, 100))));
+    }
+    if let Some(b) = &i.build {
+        facts.push(format!(
+            "**Build:** {} in {}",
+            if b.succeeded { "succeeded" } else { "failed" },
+            human_duration(b.duration_seconds)
+        ));
+    }
+    let _ = writeln!(out, "{}\n", facts.join(" · "));
+
+    if let Some(b) = &i.build
+        && let Some(e) = &b.error
+    {
+        let mut line = String::from("**Build error**");
+        if let Some(step) = &e.step {
+            let _ = write!(line, " at <code>{}</code>", md(&truncate(step, caps.text)));
+        }
+        let _ = writeln!(
+            out,
+            "{line}: {}\n",
+            md(&truncate(&e.message, caps.text * 2))
+        );
+        let lines: Vec<&String> = e
+            .last_lines
+            .iter()
+            .filter(|l| !l.trim().is_empty())
+            .collect();
+        if !lines.is_empty() {
+            let skip = lines.len().saturating_sub(caps.lines);
+            out.push_str("Last output lines:\n\n");
+            let shown: Vec<String> = lines[skip..]
+                .iter()
+                .map(|l| format!("<code>{}</code>", md(&truncate(l, caps.text))))
+                .collect();
+            // A trailing backslash is a hard line break.
+            let _ = writeln!(out, "{}\n", shown.join("\\\n"));
+        }
+    }
+
+    if !i.problems.is_empty() {
+        out.push_str("**Problems**\n\n");
+        for p in &i.problems {
+            let _ = writeln!(out, "- {}", md(&truncate(p, caps.text * 2)));
+        }
+        out.push('\n');
+    }
+
+    if let Some(s) = &i.scan {
+        scan_details(&mut out, s, caps);
+    }
+
+    if let Some(v) = shown
+        && !v.items.is_empty()
+    {
+        let title = if v.new_only {
+            format!(
+                "**New vulnerabilities** ({}, versus baseline)",
+                v.items.len()
+            )
+        } else {
+            format!("**Vulnerabilities** ({}, most severe first)", v.items.len())
+        };
+        let suppressed = i.scan.as_ref().map(|s| s.suppressed).unwrap_or(0);
+        let title = if suppressed > 0 {
+            format!("{title} · {suppressed} suppressed by policy")
+        } else {
+            title
+        };
+        let _ = writeln!(out, "{title}\n");
+        out.push_str("| Severity | ID | Package | Installed | Fixed in | Title |\n|---|---|---|---|---|---|\n");
+        for v in v.items.iter().take(caps.vulns) {
+            let id = match v.url.as_deref().and_then(safe_url) {
+                Some(u) => format!("[{}]({u})", md(&truncate(&v.id, 60))),
+                None => md(&truncate(&v.id, 60)),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} |",
+                v.severity.as_str(),
+                id,
+                md(&truncate(&v.package, 80)),
+                md(&truncate(&v.installed, 60)),
+                v.fixed
+                    .as_deref()
+                    .map(|f| md(&truncate(f, 60)))
+                    .unwrap_or_else(|| "no fix yet".into()),
+                v.title
+                    .as_deref()
+                    .map(|t| md(&truncate(t, caps.text.min(120))))
+                    .unwrap_or_default(),
+            );
+        }
+        if v.items.len() > caps.vulns {
+            let _ = writeln!(
+                out,
+                "\n… and {} more (see the image's scan report).",
+                v.items.len() - caps.vulns
+            );
+        }
+        out.push('\n');
+    }
+
+    if let Some(d) = &i.baseline {
+        baseline_details(&mut out, d, caps);
+    }
+    out.push_str("</details>\n\n");
+    out
+}
+
+fn scan_details(out: &mut String, s: &ScanSummary, caps: Caps) {
+    if !s.policy_passed {
+        let _ = writeln!(
+            out,
+            "**Policy failed**{}\n",
+            if s.policy.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", md(&truncate(&s.policy, 120)))
+            }
+        );
+        for f in s.policy_failures.iter().take(caps.policy) {
+            let mut line = format!(
+                "- {}: {}",
+                md(&f.rule),
+                md(&truncate(&f.message, caps.text))
+            );
+            if !f.ids.is_empty() {
+                let ids: Vec<String> = f.ids.iter().take(10).map(|x| md(x)).collect();
+                let more = if f.ids.len() > 10 {
+                    format!(" and {} more", f.ids.len() - 10)
+                } else {
+                    String::new()
+                };
+                let _ = write!(line, " ({}{more})", ids.join(", "));
+            }
+            let _ = writeln!(out, "{line}");
+        }
+        if s.policy_failures.len() > caps.policy {
+            let _ = writeln!(out, "- … {} more", s.policy_failures.len() - caps.policy);
+        }
+        out.push('\n');
+    }
+    if s.scanner_status != ScannerStatus::Scanned {
+        let note = s
+            .scanner_note
+            .as_deref()
+            .map(|n| format!(": {}", md(&truncate(n, caps.text))))
+            .unwrap_or_default();
+        let what = match s.scanner_status {
+            ScannerStatus::Disabled => "Vulnerability scanning was disabled",
+            ScannerStatus::Unavailable => "The vulnerability scanner was unavailable",
+            ScannerStatus::Failed => "The vulnerability scanner failed",
+            ScannerStatus::Scanned => "",
+        };
+        let _ = writeln!(out, "**{what}**{note}\n");
+    }
+    if !s.checks.is_empty() {
+        let c = s.compliance;
+        let _ = writeln!(
+            out,
+            "**Compliance checks not passing** (failed: {}, warnings: {}, skipped: {}{})\n",
+            c.fail,
+            c.warn,
+            c.skip,
+            if c.suppressed > 0 {
+                format!(", suppressed by policy: {}", c.suppressed)
+            } else {
+                String::new()
+            }
+        );
+        for ch in s.checks.iter().take(caps.checks) {
+            let icon = match ch.status {
+                CheckStatus::Fail => "❌",
+                CheckStatus::Warn => "⚠️",
+                _ => "⏭️",
+            };
+            let cis = ch
+                .cis
+                .as_deref()
+                .map(|c| format!(" (CIS {})", md(c)))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "- {icon} **{}**{cis}: {}",
+                md(&ch.id),
+                md(&truncate(&ch.title, caps.text))
+            );
+            for e in ch.evidence.iter().take(caps.evidence) {
+                let _ = writeln!(out, "  - {}", md(&truncate(e, caps.text)));
+            }
+            if ch.evidence.len() > caps.evidence {
+                let _ = writeln!(out, "  - … {} more", ch.evidence.len() - caps.evidence);
+            }
+            if ch.status == CheckStatus::Fail
+                && let Some(r) = &ch.remediation
+            {
+                let _ = writeln!(out, "  - _Fix:_ {}", md(&truncate(r, caps.text)));
+            }
+        }
+        if s.checks.len() > caps.checks {
+            let _ = writeln!(out, "- … {} more", s.checks.len() - caps.checks);
+        }
+        out.push('\n');
+    }
+    if !s.warnings.is_empty() {
+        out.push_str("**Scanner warnings**\n\n");
+        for w in s.warnings.iter().take(caps.checks) {
+            let _ = writeln!(out, "- {}", md(&truncate(w, caps.text)));
+        }
+        out.push('\n');
+    }
+}
+
+fn baseline_details(out: &mut String, d: &BaselineDiff, caps: Caps) {
+    if !d.found {
+        out.push_str("_Not in the baseline: a new image._\n\n");
+        return;
+    }
+    if !d.fixed_vulnerabilities.is_empty() {
+        let list: Vec<String> = d
+            .fixed_vulnerabilities
+            .iter()
+            .take(caps.fixed)
+            .map(|v| format!("{} ({})", md(&v.id), md(&truncate(&v.package, 60))))
+            .collect();
+        let more = if d.fixed_vulnerabilities.len() > caps.fixed {
+            format!(" and {} more", d.fixed_vulnerabilities.len() - caps.fixed)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "**Fixed versus baseline** ({}): {}{more}\n",
+            d.fixed_vulnerabilities.len(),
+            list.join(", ")
+        );
+    }
+    let pkg_list = |v: Vec<String>, total: usize| {
+        let more = if total > caps.packages {
+            format!(" and {} more", total - caps.packages)
+        } else {
+            String::new()
+        };
+        format!("{}{more}", v.join(", "))
+    };
+    if !d.packages_added.is_empty() {
+        let v = d
+            .packages_added
+            .iter()
+            .take(caps.packages)
+            .map(|p| {
+                format!(
+                    "{} {}",
+                    md(&truncate(&p.name, 60)),
+                    md(&truncate(&p.version, 40))
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "**Packages added** ({}): {}\n",
+            d.packages_added.len(),
+            pkg_list(v, d.packages_added.len())
+        );
+    }
+    if !d.packages_removed.is_empty() {
+        let v = d
+            .packages_removed
+            .iter()
+            .take(caps.packages)
+            .map(|p| {
+                format!(
+                    "{} {}",
+                    md(&truncate(&p.name, 60)),
+                    md(&truncate(&p.version, 40))
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "**Packages removed** ({}): {}\n",
+            d.packages_removed.len(),
+            pkg_list(v, d.packages_removed.len())
+        );
+    }
+    if !d.packages_changed.is_empty() {
+        let v = d
+            .packages_changed
+            .iter()
+            .take(caps.packages)
+            .map(|p| {
+                format!(
+                    "{} {} → {}",
+                    md(&truncate(&p.name, 60)),
+                    md(&truncate(&p.from, 40)),
+                    md(&truncate(&p.to, 40))
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "**Packages changed** ({}): {}\n",
+            d.packages_changed.len(),
+            pkg_list(v, d.packages_changed.len())
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_well() {
+        assert_eq!(human_size(512), "512 B");
+        assert_eq!(human_size(80 * 1024 * 1024), "80.0 MiB");
+        assert_eq!(human_change(-2048), "−2.0 KiB");
+        assert_eq!(human_change(0), "±0 B");
+    }
+
+    #[test]
+    fn digests_are_shortened_only_when_well_formed() {
+        let d = format!("sha256:{}", "a".repeat(64));
+        assert_eq!(digest_cell(Some(&d)), "`sha256:aaaaaaaaaaaa`");
+        assert_eq!(digest_cell(Some("sha256:`|x")), "sha256:\\`\\|x");
+        assert_eq!(digest_cell(None), "—");
+    }
+}

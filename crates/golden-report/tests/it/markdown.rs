@@ -1,0 +1,132 @@
+//! Snapshots of the Markdown, and the limits it must respect.
+
+use golden_report::comment;
+use golden_report::escape::ZWJ;
+use golden_report::markdown::{COMMENT_LIMIT, RenderOptions, render};
+
+use crate::fixtures::{self, write_set};
+use crate::{RUN_URL, fixture, report};
+
+const KEY: &str = "golden-images:configs/build-config.yaml";
+
+fn comment_body(r: &golden_report::aggregate::Report) -> String {
+    let reserved = comment::marker(KEY).chars().count() + 1;
+    comment::body(
+        KEY,
+        &render(r, &RenderOptions::comment(Some(RUN_URL.into()), reserved)),
+    )
+}
+
+#[test]
+fn all_green_against_a_baseline() {
+    let r = report(&fixture("green"), Some(&fixture("baseline")));
+    assert_eq!(r.summary.totals.failed, 0);
+    let body = comment_body(&r);
+    golden_report::comment_file::check_body(KEY, &body).unwrap();
+    insta::assert_snapshot!("all_green", body);
+}
+
+#[test]
+fn all_green_without_a_baseline() {
+    let r = report(&fixture("green"), None);
+    insta::assert_snapshot!("all_green_no_baseline", comment_body(&r));
+}
+
+#[test]
+fn mixed_failures_list_failed_builds_first_and_every_problem() {
+    let r = report(&fixture("mixed"), None);
+    let body = comment_body(&r);
+    golden_report::comment_file::check_body(KEY, &body).unwrap();
+    // Table order: failed build, then incomplete, then policy failures, then the rest.
+    let rows: Vec<&str> = body
+        .lines()
+        .filter(|l| l.starts_with("| ") && l.contains("**"))
+        .collect();
+    assert!(
+        rows[0].contains("nginx-1.26-debian") && rows[0].starts_with("| ❌"),
+        "{rows:#?}"
+    );
+    assert!(
+        rows.iter().position(|r| r.contains("python-3.11-debian"))
+            > rows.iter().position(|r| r.contains("tomcat-10-debian"))
+    );
+    insta::assert_snapshot!("mixed", body);
+}
+
+#[test]
+fn sixty_images_with_many_findings_stay_under_the_comment_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    write_set(dir.path(), &fixtures::sixty());
+    let r = report(dir.path(), None);
+    assert_eq!(r.summary.images.len(), 60);
+    let body = comment_body(&r);
+    let n = body.chars().count();
+    assert!(n < COMMENT_LIMIT, "{n} characters");
+    // Trimmed, with a pointer to the job summary, and every image still in the table.
+    assert!(
+        body.contains("were trimmed") || body.contains("were left out"),
+        "no trim note"
+    );
+    assert!(body.contains(&format!("[job summary]({RUN_URL})")));
+    for i in &r.summary.images {
+        assert!(
+            body.contains(&format!("| **{}** |", i.id)),
+            "{} missing",
+            i.id
+        );
+    }
+    golden_report::comment_file::check_body(KEY, &body).unwrap();
+    insta::assert_snapshot!("sixty_images", body);
+
+    // The job summary keeps much more, under its own 1 MiB byte limit.
+    let summary = render(&r, &RenderOptions::job_summary(Some(RUN_URL.into())));
+    assert!(summary.len() < golden_gha::SUMMARY_LIMIT);
+    assert!(summary.len() > body.len());
+}
+
+#[test]
+fn hostile_strings_cannot_break_out() {
+    let r = report(&fixture("hostile"), None);
+    let body = comment_body(&r);
+    golden_report::comment_file::check_body(KEY, &body).unwrap();
+    // Exactly one marker: the hostile title's copy is escaped.
+    assert_eq!(body.matches("<!--").count(), 1);
+    for bad in [
+        "<script",
+        "<img",
+        "<a ",
+        "<b>",
+        "@octocat",
+        "@admin",
+        "@github/",
+        "@everyone",
+        "#1 ",
+        "](http://evil",
+        "![",
+        "\u{202E}",
+        "\r",
+    ] {
+        assert!(!body.contains(bad), "`{bad}` survived:\n{body}");
+    }
+    assert!(body.contains(&format!("@{ZWJ}octocat")));
+    // Every row of every table keeps the cell count of its header: no `|` or newline got
+    // through unescaped.
+    let mut expected: Option<usize> = None;
+    for line in body.lines() {
+        if !line.starts_with('|') {
+            expected = None;
+            continue;
+        }
+        let cells = line.replace("\\|", "").matches('|').count() - 1;
+        match expected {
+            None => expected = Some(cells),
+            Some(n) => assert_eq!(cells, n, "{line}"),
+        }
+    }
+    // `<details>` opened == closed.
+    assert_eq!(
+        body.matches("<details>").count(),
+        body.matches("</details>").count()
+    );
+    insta::assert_snapshot!("hostile", body);
+}
