@@ -1,0 +1,103 @@
+# shellcheck shell=bash
+# Helpers shared by the golden composite actions' scripts (sourced, never executed).
+#
+# The actions are thin: every input reaches a script through the step's `env:` and reaches a
+# golden binary as a `GOLDEN_*` environment variable; nothing from `${{ }}` is ever pasted into
+# a script. These helpers normalise those variables (booleans, lists, empty values) and write
+# step outputs in the heredoc form with a random delimiter.
+
+# Escape text for the data part of a workflow command (so a value cannot end the command).
+golden_escape() {
+  local s="${1//'%'/'%25'}"
+  s="${s//$'\r'/'%0D'}"
+  printf '%s' "${s//$'\n'/'%0A'}"
+}
+
+golden_log() { printf '%s: %s\n' "${GOLDEN_ACTION_NAME:-golden}" "$*" >&2; }
+
+# Print an error annotation and exit 2 (usage or runtime error, like the binaries).
+golden_die() {
+  printf '::error title=%s::%s\n' "$(golden_escape "${GOLDEN_ACTION_NAME:-golden}")" "$(golden_escape "$*")"
+  exit 2
+}
+
+golden_warn() {
+  printf '::warning title=%s::%s\n' "$(golden_escape "${GOLDEN_ACTION_NAME:-golden}")" "$(golden_escape "$*")"
+}
+
+# golden_bool NAME VALUE: set REPLY to `true` or `false`; anything else is an error naming the
+# input. Runs in the current shell (never inside `$( )`, where the error could not stop the step).
+golden_bool() {
+  case "${2,,}" in
+    true | yes | 1 | on) REPLY=true ;;
+    false | no | 0 | off | '') REPLY=false ;;
+    *) golden_die "input \`$1\` must be true or false, got \`$2\`" ;;
+  esac
+}
+
+# golden_flag VAR NAME VALUE: export VAR=true when the boolean input is true, else unset VAR
+# (the binaries' boolean flags read presence, not `false`).
+golden_flag() {
+  golden_bool "$2" "$3"
+  if [ "$REPLY" = true ]; then
+    export "$1=true"
+  else
+    unset "$1"
+  fi
+}
+
+# Newline- (or comma-) separated list to a comma list without blanks.
+golden_csv() {
+  printf '%s' "$1" | tr ',' '\n' | sed 's/^[[:space:]]*//; s/[[:space:]]*$//' | grep -v '^$' | paste -sd, - || true
+}
+
+# Newline- (or comma-) separated list to one item per line without blanks.
+golden_lines() {
+  printf '%s' "$1" | tr ',' '\n' | sed 's/^[[:space:]]*//; s/[[:space:]]*$//' | grep -v '^$' || true
+}
+
+# Newline-separated list (commas are part of values, e.g. build args) to lines without blanks.
+golden_nl_lines() {
+  printf '%s\n' "$1" | sed 's/^[[:space:]]*//; s/[[:space:]]*$//' | grep -v '^$' || true
+}
+
+# Unset every empty GOLDEN_* variable: an empty input means "the binary's default", and clap
+# refuses an empty value for a flag that takes one.
+golden_unset_empty() {
+  local v
+  while IFS= read -r v; do
+    case "$v" in
+      GOLDEN_*) if [ -z "${!v}" ]; then unset "$v"; fi ;;
+    esac
+  done < <(compgen -e)
+}
+
+golden_random() {
+  if [ -r /proc/sys/kernel/random/uuid ]; then
+    tr -d '-' </proc/sys/kernel/random/uuid
+  else
+    od -An -tx1 -N16 /dev/urandom | tr -d ' \n'
+  fi
+}
+
+# golden_output NAME VALUE: append a step output (multi-line safe).
+golden_output() {
+  local delim
+  [ -n "${GITHUB_OUTPUT:-}" ] || return 0
+  delim="ghadelimiter_$(golden_random)"
+  while [[ "$2" == *"$delim"* ]]; do delim="ghadelimiter_$(golden_random)"; done
+  printf '%s<<%s\n%s\n%s\n' "$1" "$delim" "$2" "$delim" >>"$GITHUB_OUTPUT"
+}
+
+# golden_need BIN: the golden binary must be on PATH (the setup action puts it there).
+golden_need() {
+  command -v "$1" >/dev/null 2>&1 \
+    || golden_die "$1 not found on PATH: run the setup action first (uses: <owner>/<repo>/actions/setup@<ref>)"
+}
+
+# The per-job scratch directory of the golden actions.
+golden_tmp() {
+  local d="${RUNNER_TEMP:-${TMPDIR:-/tmp}}/golden"
+  mkdir -p "$d"
+  printf '%s' "$d"
+}

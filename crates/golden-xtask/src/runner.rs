@@ -1,0 +1,827 @@
+//! Execute a composite action's steps the way the GitHub runner does, so tests can drive
+//! `actions/<tool>/action.yml` end to end against the real binaries.
+//!
+//! What the runner does and this reproduces:
+//! - inputs: declared defaults (expressions evaluated), provided values, `INPUT_<NAME>`
+//!   variables, the `inputs` context; an undeclared input is an error here (the runner only
+//!   warns) so a typo in a test cannot pass silently;
+//! - per step: `if:` (implicit `success()`), `env:` with `${{ }}` substituted (`inputs`, `steps`,
+//!   `github`, `runner`, `env`), `working-directory`, `continue-on-error`, `shell: bash` run as
+//!   `bash --noprofile --norc -eo pipefail FILE` (and `sh -e FILE`);
+//! - fresh `GITHUB_OUTPUT`, `GITHUB_ENV`, `GITHUB_PATH`, `GITHUB_STEP_SUMMARY` files per step;
+//!   outputs become `steps.<id>.outputs`, `GITHUB_ENV` entries reach later steps, `GITHUB_PATH`
+//!   entries are prepended to `PATH`, summaries are collected;
+//! - workflow commands on stdout/stderr (`::set-output`, `::add-mask::`, annotations) with
+//!   `::stop-commands::` honoured, so a test can prove untrusted text never becomes a command;
+//! - the action's `outputs:` mapped through their `value:` expressions.
+//!
+//! `uses:` steps (actions/cache, upload-artifact, ...) cannot run here: they go to a handler the
+//! test provides (which can fake their effect and outputs); by default they are recorded with
+//! their evaluated `with:` and succeed with no outputs.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::action::{Action, ActionError, Step};
+use crate::expr::{self, Contexts, ExprError, Value};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Action(#[from] ActionError),
+    #[error("action `{action}` is `runs.using: {using}`; only composite actions can be run")]
+    NotComposite { action: String, using: String },
+    #[error("input `{0}` is not declared by the action (declared: {1})")]
+    UnknownInput(String, String),
+    #[error("required input `{0}` was not given and has no default")]
+    MissingInput(String),
+    #[error("{what}: {source}")]
+    Expr {
+        what: String,
+        #[source]
+        source: ExprError,
+    },
+    #[error("step `{step}`: shell `{shell}` is not supported (bash, sh)")]
+    Shell { step: String, shell: String },
+    #[error("step `{step}` has neither `run:` nor `uses:`")]
+    EmptyStep { step: String },
+    #[error("failed to {what} `{path}`")]
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("step `{step}`: `{file}` is not a valid environment file: {message}")]
+    EnvFile {
+        step: String,
+        file: &'static str,
+        message: String,
+    },
+}
+
+fn io<'p>(what: &'static str, path: &'p Path) -> impl FnOnce(std::io::Error) -> RunError + 'p {
+    move |source| RunError::Io {
+        what,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// A `uses:` step handed to the handler.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsesCall {
+    pub step: String,
+    pub uses: String,
+    /// `with:` after substitution.
+    pub with: BTreeMap<String, String>,
+    /// `env:` after substitution.
+    pub env: BTreeMap<String, String>,
+}
+
+/// Step outcome (`steps.<id>.outcome`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    Failure,
+    Skipped,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+            Outcome::Skipped => "skipped",
+        }
+    }
+}
+
+/// A workflow command seen on a step's output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkflowCommand {
+    pub step: String,
+    pub name: String,
+    pub properties: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct StepResult {
+    pub label: String,
+    pub id: Option<String>,
+    pub outcome: Outcome,
+    /// `conclusion`: success when `continue-on-error` absorbed a failure.
+    pub conclusion: Outcome,
+    pub exit_code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub outputs: BTreeMap<String, String>,
+    /// The environment the step's process got (for assertions on what reached the binary).
+    pub process_env: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    pub success: bool,
+    /// The action's outputs after `value:` substitution.
+    pub outputs: BTreeMap<String, String>,
+    pub steps: Vec<StepResult>,
+    /// Every step's `GITHUB_STEP_SUMMARY`, concatenated.
+    pub summary: String,
+    /// What the steps exported with `GITHUB_ENV`.
+    pub env: BTreeMap<String, String>,
+    /// What the steps added with `GITHUB_PATH` (most recent first).
+    pub path: Vec<String>,
+    pub uses: Vec<UsesCall>,
+    pub commands: Vec<WorkflowCommand>,
+}
+
+impl RunResult {
+    pub fn step(&self, id: &str) -> Option<&StepResult> {
+        self.steps.iter().find(|s| s.id.as_deref() == Some(id))
+    }
+    pub fn output(&self, name: &str) -> &str {
+        self.outputs.get(name).map(String::as_str).unwrap_or("")
+    }
+    /// Every step's output, for assertion messages.
+    pub fn log(&self) -> String {
+        let mut s = String::new();
+        for st in &self.steps {
+            s.push_str(&format!(
+                "--- step {} ({}, exit {:?})\n{}{}",
+                st.label,
+                st.outcome.as_str(),
+                st.exit_code,
+                st.stdout,
+                st.stderr
+            ));
+        }
+        s
+    }
+}
+
+type UsesHandler<'a> = Box<dyn FnMut(&UsesCall) -> Result<BTreeMap<String, String>, String> + 'a>;
+
+/// Runs one composite action.
+pub struct Runner<'a> {
+    action_dir: PathBuf,
+    workspace: PathBuf,
+    temp: PathBuf,
+    inputs: BTreeMap<String, String>,
+    env: BTreeMap<String, String>,
+    github: BTreeMap<String, String>,
+    inherit_env: bool,
+    uses_handler: Option<UsesHandler<'a>>,
+    step_timeout: Option<Duration>,
+    echo: bool,
+}
+
+/// Variables never inherited from the test process: they belong to the (simulated) runner.
+fn runner_owned(name: &str) -> bool {
+    name.starts_with("GITHUB_")
+        || name.starts_with("RUNNER_")
+        || name.starts_with("INPUT_")
+        || name.starts_with("GOLDEN_")
+        || name.starts_with("ACTIONS_")
+        || name == "CI"
+}
+
+fn runner_arch() -> &'static str {
+    match std::env::consts::ARCH {
+        "aarch64" => "ARM64",
+        "arm" => "ARM",
+        "x86" => "X86",
+        _ => "X64",
+    }
+}
+
+impl<'a> Runner<'a> {
+    /// `action_dir` holds `action.yml`; steps run in `workspace`; `RUNNER_TEMP` is `temp`.
+    pub fn new(
+        action_dir: impl Into<PathBuf>,
+        workspace: impl Into<PathBuf>,
+        temp: impl Into<PathBuf>,
+    ) -> Self {
+        Self {
+            action_dir: action_dir.into(),
+            workspace: workspace.into(),
+            temp: temp.into(),
+            inputs: BTreeMap::new(),
+            env: BTreeMap::new(),
+            github: BTreeMap::new(),
+            inherit_env: true,
+            uses_handler: None,
+            step_timeout: None,
+            echo: std::env::var_os("GOLDEN_XTASK_ECHO").is_some_and(|v| v == "1"),
+        }
+    }
+    pub fn input(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.inputs.insert(name.to_string(), value.into());
+        self
+    }
+    /// Job-level environment (visible to every step and in the `env` context).
+    pub fn env(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.env.insert(name.to_string(), value.into());
+        self
+    }
+    /// A `github` context field (`repository`, `sha`, `event_name`, `action_ref`, `token`, ...).
+    pub fn github(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.github.insert(name.to_string(), value.into());
+        self
+    }
+    /// Inherit the test process environment (minus runner-owned variables). Default: on.
+    pub fn inherit_env(mut self, yes: bool) -> Self {
+        self.inherit_env = yes;
+        self
+    }
+    pub fn on_uses(
+        mut self,
+        f: impl FnMut(&UsesCall) -> Result<BTreeMap<String, String>, String> + 'a,
+    ) -> Self {
+        self.uses_handler = Some(Box::new(f));
+        self
+    }
+    pub fn step_timeout(mut self, d: Duration) -> Self {
+        self.step_timeout = Some(d);
+        self
+    }
+
+    fn contexts(
+        &self,
+        inputs: &BTreeMap<String, String>,
+        env: &BTreeMap<String, String>,
+        steps: &BTreeMap<String, Value>,
+        job_ok: bool,
+    ) -> Contexts {
+        let strmap = |m: &BTreeMap<String, String>| {
+            Value::Object(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                    .collect(),
+            )
+        };
+        let mut github = self.github.clone();
+        github.insert("action_path".into(), self.action_dir.display().to_string());
+        github.insert("workspace".into(), self.workspace.display().to_string());
+        github
+            .entry("server_url".into())
+            .or_insert_with(|| "https://github.com".into());
+        github
+            .entry("api_url".into())
+            .or_insert_with(|| "https://api.github.com".into());
+        let mut runner = BTreeMap::new();
+        runner.insert("os".to_string(), "Linux".to_string());
+        runner.insert("arch".to_string(), runner_arch().to_string());
+        runner.insert("temp".to_string(), self.temp.display().to_string());
+        runner.insert(
+            "tool_cache".to_string(),
+            self.temp.join("tool-cache").display().to_string(),
+        );
+        runner.insert("name".to_string(), "golden-xtask".to_string());
+        let mut values = BTreeMap::new();
+        values.insert("inputs".to_string(), strmap(inputs));
+        values.insert("env".to_string(), strmap(env));
+        values.insert("github".to_string(), strmap(&github));
+        values.insert("runner".to_string(), strmap(&runner));
+        values.insert("steps".to_string(), Value::Object(steps.clone()));
+        let mut job = BTreeMap::new();
+        job.insert(
+            "status".to_string(),
+            Value::String(if job_ok { "success" } else { "failure" }.into()),
+        );
+        values.insert("job".to_string(), Value::Object(job));
+        values.insert("matrix".to_string(), Value::Object(BTreeMap::new()));
+        values.insert("strategy".to_string(), Value::Object(BTreeMap::new()));
+        Contexts { values, job_ok }
+    }
+
+    /// Run the action.
+    pub fn run(mut self) -> Result<RunResult, RunError> {
+        let file = self.action_dir.join("action.yml");
+        let action = Action::load(&file)?;
+        if action.runs.using != "composite" {
+            return Err(RunError::NotComposite {
+                action: file.display().to_string(),
+                using: action.runs.using.clone(),
+            });
+        }
+        std::fs::create_dir_all(&self.temp).map_err(io("create", &self.temp))?;
+        let files_dir = self.temp.join("_runner_file_commands");
+        std::fs::create_dir_all(&files_dir).map_err(io("create", &files_dir))?;
+
+        // Inputs: provided values win; declared defaults (expressions allowed) fill the rest.
+        for k in self.inputs.keys() {
+            if action.inputs.get(k).is_none() {
+                return Err(RunError::UnknownInput(
+                    k.clone(),
+                    action.inputs.keys().cloned().collect::<Vec<_>>().join(", "),
+                ));
+            }
+        }
+        let mut inputs = BTreeMap::new();
+        let empty_steps = BTreeMap::new();
+        for (name, decl) in action.inputs.iter() {
+            let value = match self.inputs.get(name) {
+                Some(v) => v.clone(),
+                None => match &decl.default {
+                    Some(d) => {
+                        let cx = self.contexts(&BTreeMap::new(), &self.env, &empty_steps, true);
+                        expr::interpolate(d, &cx).map_err(|source| RunError::Expr {
+                            what: format!("default of input `{name}`"),
+                            source,
+                        })?
+                    }
+                    None if decl.is_required() => return Err(RunError::MissingInput(name.clone())),
+                    None => String::new(),
+                },
+            };
+            inputs.insert(name.clone(), value);
+        }
+
+        let mut job_env = self.env.clone();
+        let mut exported: BTreeMap<String, String> = BTreeMap::new();
+        let mut path_added: Vec<String> = Vec::new();
+        let mut steps_cx: BTreeMap<String, Value> = BTreeMap::new();
+        let mut results = Vec::new();
+        let mut summary = String::new();
+        let mut uses_calls = Vec::new();
+        let mut commands = Vec::new();
+        let mut job_ok = true;
+
+        for (index, step) in action.runs.steps.iter().enumerate() {
+            let label = step.label(index);
+            let cx = self.contexts(&inputs, &job_env, &steps_cx, job_ok);
+            let run_it = expr::condition(step.condition.as_deref(), &cx).map_err(|source| {
+                RunError::Expr {
+                    what: format!("`if:` of step `{label}`"),
+                    source,
+                }
+            })?;
+            if !run_it {
+                let r = StepResult {
+                    label: label.clone(),
+                    id: step.id.clone(),
+                    outcome: Outcome::Skipped,
+                    conclusion: Outcome::Skipped,
+                    exit_code: None,
+                    stdout: String::new(),
+                    stderr: String::new(),
+                    outputs: BTreeMap::new(),
+                    process_env: BTreeMap::new(),
+                };
+                record(&mut steps_cx, &r);
+                results.push(r);
+                continue;
+            }
+            let mut step_env = BTreeMap::new();
+            for (k, v) in step.env.iter() {
+                let val = expr::interpolate(v, &cx).map_err(|source| RunError::Expr {
+                    what: format!("env `{k}` of step `{label}`"),
+                    source,
+                })?;
+                step_env.insert(k.clone(), val);
+            }
+            let continue_on_error = match &step.continue_on_error {
+                Some(c) => expr::interpolate(c, &cx)
+                    .map_err(|source| RunError::Expr {
+                        what: format!("`continue-on-error` of step `{label}`"),
+                        source,
+                    })?
+                    .eq_ignore_ascii_case("true"),
+                None => false,
+            };
+
+            let mut r = if let Some(uses) = &step.uses {
+                let mut with = BTreeMap::new();
+                for (k, v) in step.with.iter() {
+                    let val = expr::interpolate(v, &cx).map_err(|source| RunError::Expr {
+                        what: format!("`with.{k}` of step `{label}`"),
+                        source,
+                    })?;
+                    with.insert(k.clone(), val);
+                }
+                let call = UsesCall {
+                    step: label.clone(),
+                    uses: uses.clone(),
+                    with,
+                    env: step_env.clone(),
+                };
+                let outcome = match &mut self.uses_handler {
+                    Some(h) => h(&call),
+                    None => Ok(BTreeMap::new()),
+                };
+                uses_calls.push(call);
+                let (outcome, outputs, stderr) = match outcome {
+                    Ok(o) => (Outcome::Success, o, String::new()),
+                    Err(msg) => (Outcome::Failure, BTreeMap::new(), msg),
+                };
+                StepResult {
+                    label: label.clone(),
+                    id: step.id.clone(),
+                    outcome,
+                    conclusion: outcome,
+                    exit_code: None,
+                    stdout: String::new(),
+                    stderr,
+                    outputs,
+                    process_env: BTreeMap::new(),
+                }
+            } else {
+                self.run_script(
+                    step,
+                    &label,
+                    &cx,
+                    &inputs,
+                    &job_env,
+                    &step_env,
+                    &path_added,
+                    &files_dir,
+                    &mut summary,
+                    &mut commands,
+                )
+                .map(|(r, new_env, new_path)| {
+                    for (k, v) in new_env {
+                        job_env.insert(k.clone(), v.clone());
+                        exported.insert(k, v);
+                    }
+                    for p in new_path {
+                        path_added.insert(0, p);
+                    }
+                    r
+                })?
+            };
+            if r.outcome == Outcome::Failure {
+                if continue_on_error {
+                    r.conclusion = Outcome::Success;
+                } else {
+                    job_ok = false;
+                }
+            }
+            if self.echo {
+                eprintln!(
+                    "[golden-xtask] step {} -> {}\n{}{}",
+                    r.label,
+                    r.outcome.as_str(),
+                    r.stdout,
+                    r.stderr
+                );
+            }
+            record(&mut steps_cx, &r);
+            results.push(r);
+        }
+
+        let cx = self.contexts(&inputs, &job_env, &steps_cx, job_ok);
+        let mut outputs = BTreeMap::new();
+        for (name, out) in action.outputs.iter() {
+            let v = match &out.value {
+                Some(v) => expr::interpolate(v, &cx).map_err(|source| RunError::Expr {
+                    what: format!("value of output `{name}`"),
+                    source,
+                })?,
+                None => String::new(),
+            };
+            outputs.insert(name.clone(), v);
+        }
+        Ok(RunResult {
+            success: job_ok,
+            outputs,
+            steps: results,
+            summary,
+            env: exported,
+            path: path_added,
+            uses: uses_calls,
+            commands,
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run_script(
+        &self,
+        step: &Step,
+        label: &str,
+        cx: &Contexts,
+        inputs: &BTreeMap<String, String>,
+        job_env: &BTreeMap<String, String>,
+        step_env: &BTreeMap<String, String>,
+        path_added: &[String],
+        files_dir: &Path,
+        summary: &mut String,
+        commands: &mut Vec<WorkflowCommand>,
+    ) -> Result<(StepResult, Vec<(String, String)>, Vec<String>), RunError> {
+        let script = step.run.as_deref().ok_or_else(|| RunError::EmptyStep {
+            step: label.to_string(),
+        })?;
+        let shell = step.shell.as_deref().unwrap_or("bash");
+        let nonce = uuid::Uuid::new_v4().simple().to_string();
+        let script_path = files_dir.join(format!("step_{nonce}.sh"));
+        std::fs::write(&script_path, script).map_err(io("write", &script_path))?;
+        let (program, args): (&str, Vec<String>) = match shell {
+            "bash" => (
+                "bash",
+                vec![
+                    "--noprofile".into(),
+                    "--norc".into(),
+                    "-eo".into(),
+                    "pipefail".into(),
+                    script_path.display().to_string(),
+                ],
+            ),
+            "sh" => ("sh", vec!["-e".into(), script_path.display().to_string()]),
+            other => {
+                return Err(RunError::Shell {
+                    step: label.to_string(),
+                    shell: other.to_string(),
+                });
+            }
+        };
+        let file = |kind: &str| files_dir.join(format!("{kind}_{nonce}"));
+        let (f_out, f_env, f_path, f_sum, f_state) = (
+            file("set_output"),
+            file("set_env"),
+            file("add_path"),
+            file("step_summary"),
+            file("save_state"),
+        );
+        for f in [&f_out, &f_env, &f_path, &f_sum, &f_state] {
+            std::fs::write(f, "").map_err(io("create", f))?;
+        }
+
+        let mut env: BTreeMap<String, String> = BTreeMap::new();
+        if self.inherit_env {
+            for (k, v) in std::env::vars() {
+                if !runner_owned(&k) {
+                    env.insert(k, v);
+                }
+            }
+        }
+        env.extend(job_env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let gh = |k: &str| {
+            cx.values.get("github").map(|g| match g {
+                Value::Object(o) => o.get(k).map(Value::to_display).unwrap_or_default(),
+                _ => String::new(),
+            })
+        };
+        env.insert("CI".into(), "true".into());
+        env.insert("GITHUB_ACTIONS".into(), "true".into());
+        env.insert(
+            "GITHUB_WORKSPACE".into(),
+            self.workspace.display().to_string(),
+        );
+        env.insert(
+            "GITHUB_ACTION_PATH".into(),
+            self.action_dir.display().to_string(),
+        );
+        env.insert("RUNNER_TEMP".into(), self.temp.display().to_string());
+        env.insert("RUNNER_OS".into(), "Linux".into());
+        env.insert("RUNNER_ARCH".into(), runner_arch().into());
+        env.insert(
+            "RUNNER_TOOL_CACHE".into(),
+            self.temp.join("tool-cache").display().to_string(),
+        );
+        for (ctx, var) in [
+            ("repository", "GITHUB_REPOSITORY"),
+            ("repository_owner", "GITHUB_REPOSITORY_OWNER"),
+            ("sha", "GITHUB_SHA"),
+            ("ref", "GITHUB_REF"),
+            ("event_name", "GITHUB_EVENT_NAME"),
+            ("event_path", "GITHUB_EVENT_PATH"),
+            ("server_url", "GITHUB_SERVER_URL"),
+            ("api_url", "GITHUB_API_URL"),
+            ("run_id", "GITHUB_RUN_ID"),
+            ("run_attempt", "GITHUB_RUN_ATTEMPT"),
+            ("workflow", "GITHUB_WORKFLOW"),
+            ("action_ref", "GITHUB_ACTION_REF"),
+            ("action_repository", "GITHUB_ACTION_REPOSITORY"),
+        ] {
+            if let Some(v) = gh(ctx).filter(|v| !v.is_empty()) {
+                env.insert(var.into(), v);
+            }
+        }
+        for (name, value) in inputs {
+            env.insert(
+                format!("INPUT_{}", name.to_uppercase().replace(' ', "_")),
+                value.clone(),
+            );
+        }
+        env.insert("GITHUB_OUTPUT".into(), f_out.display().to_string());
+        env.insert("GITHUB_ENV".into(), f_env.display().to_string());
+        env.insert("GITHUB_PATH".into(), f_path.display().to_string());
+        env.insert("GITHUB_STEP_SUMMARY".into(), f_sum.display().to_string());
+        env.insert("GITHUB_STATE".into(), f_state.display().to_string());
+        env.extend(step_env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        if !path_added.is_empty() {
+            let base = env.get("PATH").cloned().unwrap_or_default();
+            let mut p = path_added.join(":");
+            if !base.is_empty() {
+                p.push(':');
+                p.push_str(&base);
+            }
+            env.insert("PATH".into(), p);
+        }
+
+        let dir = match &step.working_directory {
+            Some(w) => {
+                let w = expr::interpolate(w, cx).map_err(|source| RunError::Expr {
+                    what: format!("`working-directory` of step `{label}`"),
+                    source,
+                })?;
+                let p = PathBuf::from(&w);
+                if p.is_absolute() {
+                    p
+                } else {
+                    self.workspace.join(p)
+                }
+            }
+            None => self.workspace.clone(),
+        };
+
+        let mut child = Command::new(program)
+            .args(&args)
+            .current_dir(&dir)
+            .env_clear()
+            .envs(&env)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(io("start a shell in", &dir))?;
+        let mut out_pipe = child.stdout.take();
+        let mut err_pipe = child.stderr.take();
+        let t_out = std::thread::spawn(move || {
+            let mut s = Vec::new();
+            if let Some(p) = out_pipe.as_mut() {
+                let _ = p.read_to_end(&mut s);
+            }
+            String::from_utf8_lossy(&s).into_owned()
+        });
+        let t_err = std::thread::spawn(move || {
+            let mut s = Vec::new();
+            if let Some(p) = err_pipe.as_mut() {
+                let _ = p.read_to_end(&mut s);
+            }
+            String::from_utf8_lossy(&s).into_owned()
+        });
+        let started = Instant::now();
+        let status = loop {
+            match child.try_wait().map_err(io("wait for", &script_path))? {
+                Some(s) => break Some(s),
+                None => {
+                    if self.step_timeout.is_some_and(|t| started.elapsed() > t) {
+                        let _ = child.kill();
+                        let _ = child.wait();
+                        break None;
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+        };
+        let stdout = t_out.join().unwrap_or_default();
+        let mut stderr = t_err.join().unwrap_or_default();
+        let exit_code = status.and_then(|s| s.code());
+        if status.is_none() {
+            stderr.push_str(&format!(
+                "\n[golden-xtask] step timed out after {:?}\n",
+                self.step_timeout.unwrap_or_default()
+            ));
+        }
+
+        let read = |p: &Path| std::fs::read_to_string(p).map_err(io("read", p));
+        let parse = |file: &'static str, text: &str| {
+            golden_gha::parse_env_file(text).map_err(|message| RunError::EnvFile {
+                step: label.to_string(),
+                file,
+                message,
+            })
+        };
+        let mut outputs: BTreeMap<String, String> = BTreeMap::new();
+        for (k, v) in parse("GITHUB_OUTPUT", &read(&f_out)?)? {
+            outputs.insert(k, v);
+        }
+        let new_env = parse("GITHUB_ENV", &read(&f_env)?)?;
+        let new_path: Vec<String> = read(&f_path)?
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect();
+        summary.push_str(&read(&f_sum)?);
+        for text in [&stdout, &stderr] {
+            for c in scan_commands(label, text) {
+                if c.name.eq_ignore_ascii_case("set-output")
+                    && let Some(name) = c.properties.strip_prefix("name=")
+                {
+                    outputs.insert(name.to_string(), c.value.clone());
+                }
+                commands.push(c);
+            }
+        }
+        let _ = std::fs::remove_file(&script_path);
+        let outcome = if exit_code == Some(0) {
+            Outcome::Success
+        } else {
+            Outcome::Failure
+        };
+        Ok((
+            StepResult {
+                label: label.to_string(),
+                id: step.id.clone(),
+                outcome,
+                conclusion: outcome,
+                exit_code,
+                stdout,
+                stderr,
+                outputs,
+                process_env: env,
+            },
+            new_env,
+            new_path,
+        ))
+    }
+}
+
+fn record(steps: &mut BTreeMap<String, Value>, r: &StepResult) {
+    let Some(id) = &r.id else { return };
+    let mut o = BTreeMap::new();
+    o.insert(
+        "outputs".to_string(),
+        Value::Object(
+            r.outputs
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect(),
+        ),
+    );
+    o.insert(
+        "outcome".to_string(),
+        Value::String(r.outcome.as_str().into()),
+    );
+    o.insert(
+        "conclusion".to_string(),
+        Value::String(r.conclusion.as_str().into()),
+    );
+    steps.insert(id.clone(), Value::Object(o));
+}
+
+/// Workflow commands in a step's output, as the runner sees them: `::name props::value` lines,
+/// with `::stop-commands::TOKEN` ... `::TOKEN::` switching processing off.
+pub fn scan_commands(step: &str, text: &str) -> Vec<WorkflowCommand> {
+    let mut out = Vec::new();
+    let mut stopped: Option<String> = None;
+    for line in text.lines() {
+        let line = line.trim_start();
+        if let Some(tok) = &stopped {
+            if line.trim_end() == format!("::{tok}::") {
+                stopped = None;
+            }
+            continue;
+        }
+        let Some(rest) = line.strip_prefix("::") else {
+            continue;
+        };
+        let Some(end) = rest.find("::") else { continue };
+        let head = &rest[..end];
+        let value = unescape_data(&rest[end + 2..]);
+        let (name, props) = match head.split_once(' ') {
+            Some((n, p)) => (n.to_string(), p.to_string()),
+            None => (head.to_string(), String::new()),
+        };
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            continue;
+        }
+        if name.eq_ignore_ascii_case("stop-commands") {
+            stopped = Some(value.clone());
+        }
+        out.push(WorkflowCommand {
+            step: step.to_string(),
+            name,
+            properties: props,
+            value,
+        });
+    }
+    out
+}
+
+fn unescape_data(s: &str) -> String {
+    s.replace("%0D", "\r")
+        .replace("%0A", "\n")
+        .replace("%25", "%")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stop_commands_fence_untrusted_text() {
+        let text = "::add-mask::s3cret\n::stop-commands::tok1\n::set-output name=x::evil\n::tok1::\n::warning file=a::w%0Ax\n";
+        let c = scan_commands("s", text);
+        let names: Vec<_> = c.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["add-mask", "stop-commands", "warning"]);
+        assert_eq!(c[2].value, "w\nx");
+        assert_eq!(c[2].properties, "file=a");
+    }
+}
