@@ -1,0 +1,708 @@
+//! The outer image archive: a `docker save` tar (Docker 20.10: `<id>/layer.tar` entries before
+//! `manifest.json`; Docker 25+: OCI layout `blobs/sha256/...` plus `manifest.json`), an OCI
+//! archive or an OCI layout directory.
+//!
+//! Entries are classified as they stream by: small JSON documents are kept, layer tars are
+//! walked at once (their order is only known from the manifest, which may come last), and the
+//! rest is skipped. [`Collector::finish`] then reads the manifest and merges the layers in order.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::Arc;
+
+use golden_contracts::scan::LayerInfo;
+use golden_oci::{ArchiveManifestEntry, ImageConfigFile};
+use sha2::{Digest, Sha256};
+
+use crate::error::ScanError;
+use crate::fs::Fs;
+use crate::layer::{self, LayerFacts, Sniff};
+use crate::secrets;
+
+/// JSON documents (configs, manifests, indexes) above this size are not kept.
+const JSON_LIMIT: u64 = 16 << 20;
+
+/// A secret-looking file seen in some layer (it may have been deleted later: it is still in
+/// the image's history).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayerSecret {
+    pub layer: usize,
+    pub path: String,
+    pub reason: String,
+}
+
+/// The analysed image: config, layers, merged filesystem.
+#[derive(Debug)]
+pub struct Image {
+    /// Image id: sha256 of the config JSON.
+    pub id: Option<String>,
+    /// Manifest digest when the source knows it.
+    pub digest: Option<String>,
+    pub tags: Vec<String>,
+    pub config: ImageConfigFile,
+    pub layers: Vec<LayerInfo>,
+    /// Credential-like file names and private-key headers per layer.
+    pub layer_secrets: Vec<LayerSecret>,
+    pub fs: Fs,
+    pub warnings: Vec<String>,
+}
+
+/// Collects entries of an image archive in whatever order they come.
+pub struct Collector {
+    what: String,
+    json: HashMap<String, Vec<u8>>,
+    layers: HashMap<String, LayerFacts>,
+    warnings: Vec<String>,
+}
+
+fn clean_name(name: &str) -> String {
+    match layer::normalize(name.as_bytes()) {
+        layer::NormPath::Ok { path, .. } => path,
+        _ => name.to_string(),
+    }
+}
+
+enum Class {
+    Json,
+    Ignore,
+    Sniff,
+}
+
+fn classify(name: &str) -> Class {
+    match name {
+        "manifest.json" | "index.json" | "oci-layout" | "repositories" => return Class::Json,
+        _ => {}
+    }
+    if name.ends_with("/json") || name.ends_with("/VERSION") {
+        // Legacy per-layer v1 metadata of `docker save`: not needed.
+        return Class::Ignore;
+    }
+    if !name.contains('/') && name.ends_with(".json") {
+        return Class::Json;
+    }
+    Class::Sniff
+}
+
+impl Collector {
+    pub fn new(what: &str) -> Self {
+        Collector {
+            what: what.to_string(),
+            json: HashMap::new(),
+            layers: HashMap::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    fn entry_err(&self, entry: &str, source: io::Error) -> ScanError {
+        ScanError::Entry {
+            what: self.what.clone(),
+            entry: entry.to_string(),
+            source,
+        }
+    }
+
+    fn keep_json(&mut self, name: &str, size: u64, r: &mut dyn Read) -> Result<(), ScanError> {
+        if size > JSON_LIMIT {
+            self.warnings.push(format!(
+                "`{name}` in `{}` is {size} bytes; JSON documents over {JSON_LIMIT} bytes are not read",
+                self.what
+            ));
+            return Ok(());
+        }
+        let mut v = Vec::with_capacity(size as usize);
+        r.take(size)
+            .read_to_end(&mut v)
+            .map_err(|e| self.entry_err(name, e))?;
+        if (v.len() as u64) < size {
+            return Err(self.entry_err(
+                name,
+                io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "file shorter than its header says",
+                ),
+            ));
+        }
+        self.json.insert(name.to_string(), v);
+        Ok(())
+    }
+
+    fn add_layer(&mut self, name: &str, facts: LayerFacts) {
+        self.layers.insert(name.to_string(), facts);
+    }
+
+    /// Accept one entry given as a stream (the stream is positioned at its first byte).
+    pub fn accept_stream(
+        &mut self,
+        raw_name: &str,
+        size: u64,
+        r: &mut dyn Read,
+    ) -> Result<(), ScanError> {
+        let name = clean_name(raw_name);
+        match classify(&name) {
+            Class::Ignore => Ok(()),
+            Class::Json => self.keep_json(&name, size, r),
+            Class::Sniff => {
+                let mut head = Vec::with_capacity(512);
+                r.take(512)
+                    .read_to_end(&mut head)
+                    .map_err(|e| self.entry_err(&name, e))?;
+                match layer::sniff(&head) {
+                    Sniff::Json => {
+                        let mut chained = io::Cursor::new(head).chain(r);
+                        self.keep_json(&name, size, &mut chained)
+                    }
+                    Sniff::Unknown => {
+                        if size > 0 {
+                            self.warnings.push(format!(
+                                "`{name}` in `{}` is neither JSON nor a layer tar; skipped",
+                                self.what
+                            ));
+                        }
+                        Ok(())
+                    }
+                    kind => {
+                        let chained = io::Cursor::new(head).chain(r.take(size.saturating_sub(512)));
+                        let mut facts = layer::walk_sniffed(kind, chained, &name)
+                            .map_err(|e| self.entry_err(&name, e))?;
+                        if kind == Sniff::Tar || kind == Sniff::EmptyTar {
+                            facts.size = size;
+                        }
+                        self.add_layer(&name, facts);
+                        Ok(())
+                    }
+                }
+            }
+        }
+    }
+
+    /// Accept one entry that lives at `offset..offset+size` of a file: uncompressed layers are
+    /// walked with seeks, so bodies the scanner does not need are never read.
+    pub fn accept_file(
+        &mut self,
+        raw_name: &str,
+        file: &Arc<File>,
+        offset: u64,
+        size: u64,
+    ) -> Result<(), ScanError> {
+        let name = clean_name(raw_name);
+        let mut section = Section::new(file.clone(), offset, size);
+        match classify(&name) {
+            Class::Ignore => Ok(()),
+            Class::Json => self.keep_json(&name, size, &mut section),
+            Class::Sniff => {
+                let mut head = vec![0u8; size.min(512) as usize];
+                section
+                    .read_exact(&mut head)
+                    .map_err(|e| self.entry_err(&name, e))?;
+                section
+                    .seek(SeekFrom::Start(0))
+                    .map_err(|e| self.entry_err(&name, e))?;
+                match layer::sniff(&head) {
+                    Sniff::Json => self.keep_json(&name, size, &mut section),
+                    Sniff::Unknown => {
+                        if size > 0 {
+                            self.warnings.push(format!(
+                                "`{name}` in `{}` is neither JSON nor a layer tar; skipped",
+                                self.what
+                            ));
+                        }
+                        Ok(())
+                    }
+                    Sniff::Tar | Sniff::EmptyTar => {
+                        let mut facts = layer::walk_seekable(section, &name)
+                            .map_err(|e| self.entry_err(&name, e))?;
+                        facts.size = size;
+                        self.add_layer(&name, facts);
+                        Ok(())
+                    }
+                    kind => {
+                        let facts = layer::walk_sniffed(kind, section, &name)
+                            .map_err(|e| self.entry_err(&name, e))?;
+                        self.add_layer(&name, facts);
+                        Ok(())
+                    }
+                }
+            }
+        }
+    }
+
+    /// Read an outer tar from a stream (engine export, compressed archive).
+    pub fn read_tar_stream<R: Read>(&mut self, r: R) -> Result<(), ScanError> {
+        let mut archive = tar::Archive::new(r);
+        {
+            let entries = archive
+                .entries()
+                .map_err(|e| self.entry_err("(archive header)", e))?;
+            for entry in entries {
+                let mut entry = entry.map_err(|e| self.entry_err("(next entry)", e))?;
+                if !entry.header().entry_type().is_file() {
+                    continue;
+                }
+                let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+                let size = entry.size();
+                self.accept_stream(&name, size, &mut entry)?;
+            }
+        }
+        // Read the end-of-archive padding too, so a writer feeding us (the engine export)
+        // is never cut off mid-stream.
+        let mut rest = archive.into_inner();
+        io::copy(&mut rest, &mut io::sink()).map_err(|e| self.entry_err("(end of archive)", e))?;
+        Ok(())
+    }
+
+    /// Read an outer tar from a file, seeking past what is not needed.
+    pub fn read_tar_file(&mut self, file: File) -> Result<(), ScanError> {
+        let file = Arc::new(file);
+        let mut archive = tar::Archive::new(Section::new(file.clone(), 0, u64::MAX));
+        let entries = archive
+            .entries_with_seek()
+            .map_err(|e| self.entry_err("(archive header)", e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| self.entry_err("(next entry)", e))?;
+            if !entry.header().entry_type().is_file() {
+                continue;
+            }
+            let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            let size = entry.size();
+            let offset = entry.raw_file_position();
+            // The body must really be there: a truncated archive is an error, not a short layer.
+            let len = file.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
+            if offset.saturating_add(size) > len {
+                return Err(self.entry_err(
+                    &name,
+                    io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!(
+                            "needs bytes {offset}..{} but the file has {len}",
+                            offset.saturating_add(size)
+                        ),
+                    ),
+                ));
+            }
+            self.accept_file(&name, &file, offset, size)?;
+        }
+        Ok(())
+    }
+
+    /// Read an OCI layout directory (`index.json`, `blobs/<alg>/<hex>`).
+    pub fn read_oci_dir(&mut self, dir: &Path) -> Result<(), ScanError> {
+        for name in ["index.json", "oci-layout"] {
+            let p = dir.join(name);
+            if p.exists() {
+                let bytes =
+                    std::fs::read(&p).map_err(|source| ScanError::Open { path: p, source })?;
+                self.json.insert(name.to_string(), bytes);
+            }
+        }
+        let blobs = dir.join("blobs");
+        let algs = std::fs::read_dir(&blobs).map_err(|source| ScanError::Open {
+            path: blobs.clone(),
+            source,
+        })?;
+        for alg in algs.flatten() {
+            let Ok(files) = std::fs::read_dir(alg.path()) else {
+                continue;
+            };
+            for f in files.flatten() {
+                let path = f.path();
+                let name = format!(
+                    "blobs/{}/{}",
+                    alg.file_name().to_string_lossy(),
+                    f.file_name().to_string_lossy()
+                );
+                let file = File::open(&path).map_err(|source| ScanError::Open {
+                    path: path.clone(),
+                    source,
+                })?;
+                let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+                self.accept_file(&name, &Arc::new(file), 0, size)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Resolve the manifest, merge the layers in order and build the [`Image`].
+    /// `want` picks one image of a multi-image `docker save` by tag.
+    pub fn finish(mut self, want: Option<&str>) -> Result<Image, ScanError> {
+        let what = self.what.clone();
+        let (config_path, layer_paths, tags, digest) = if let Some(m) =
+            self.json.get("manifest.json")
+        {
+            let entries: Vec<ArchiveManifestEntry> = golden_oci::parse_archive_manifest(m)
+                .map_err(|e| {
+                    ScanError::archive(&what, format!("`manifest.json` is not valid: {e}"))
+                })?;
+            if entries.is_empty() {
+                return Err(ScanError::archive(&what, "`manifest.json` lists no image"));
+            }
+            let pick = want
+                .and_then(|w| {
+                    entries.iter().find(|e| {
+                        e.repo_tags
+                            .as_ref()
+                            .is_some_and(|t| t.iter().any(|t| tag_matches(t, w)))
+                    })
+                })
+                .unwrap_or(&entries[0]);
+            if entries.len() > 1 {
+                self.warnings.push(format!(
+                    "`{what}` holds {} images; scanned the one with config `{}`",
+                    entries.len(),
+                    pick.config
+                ));
+            }
+            (
+                clean_name(&pick.config),
+                pick.layers
+                    .iter()
+                    .map(|l| clean_name(l))
+                    .collect::<Vec<_>>(),
+                pick.repo_tags.clone().unwrap_or_default(),
+                None,
+            )
+        } else if self.json.contains_key("index.json") {
+            self.resolve_oci()?
+        } else {
+            return Err(ScanError::archive(
+                &what,
+                "no `manifest.json` or `index.json` found: not a docker-archive or OCI archive (is the file complete?)",
+            ));
+        };
+
+        let config_bytes = self.json.get(&config_path).ok_or_else(|| {
+            ScanError::archive(
+                &what,
+                format!(
+                    "the image config `{config_path}` named by the manifest is not in the archive"
+                ),
+            )
+        })?;
+        let config: ImageConfigFile = serde_json::from_slice(config_bytes).map_err(|e| {
+            ScanError::archive(
+                &what,
+                format!("image config `{config_path}` is not valid JSON: {e}"),
+            )
+        })?;
+        let id = Some(format!(
+            "sha256:{}",
+            hex::encode(Sha256::digest(config_bytes))
+        ));
+
+        let diff_ids = config
+            .rootfs
+            .as_ref()
+            .map(|r| r.diff_ids.clone())
+            .unwrap_or_default();
+        if !diff_ids.is_empty() && diff_ids.len() != layer_paths.len() {
+            self.warnings.push(format!(
+                "the config lists {} layers (diff_ids) but the manifest {}",
+                diff_ids.len(),
+                layer_paths.len()
+            ));
+        }
+        let history: Vec<Option<String>> = config
+            .history
+            .as_ref()
+            .map(|h| {
+                h.iter()
+                    .filter(|h| h.empty_layer != Some(true))
+                    .map(|h| h.created_by.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+
+        let mut merged = Vec::with_capacity(layer_paths.len());
+        let mut infos = Vec::with_capacity(layer_paths.len());
+        let mut secrets_found = Vec::new();
+        for (i, path) in layer_paths.iter().enumerate() {
+            // The same layer may appear twice (identical diffs); walk once, use twice.
+            let facts = match self.layers.get(path) {
+                Some(_) if layer_paths[i + 1..].contains(path) => {
+                    let f = self.layers.get(path).map(clone_facts).unwrap_or_default();
+                    Some(f)
+                }
+                Some(_) => self.layers.remove(path),
+                None => None,
+            };
+            let Some(facts) = facts else {
+                return Err(ScanError::archive(
+                    &what,
+                    format!(
+                        "layer `{path}` named by the manifest is not in the archive (truncated archive?)"
+                    ),
+                ));
+            };
+            let diff_id = diff_ids.get(i).cloned().unwrap_or_else(|| {
+                path.strip_prefix("blobs/")
+                    .map(|p| p.replacen('/', ":", 1))
+                    .unwrap_or_else(|| path.clone())
+            });
+            infos.push(LayerInfo {
+                diff_id,
+                size: facts.size,
+                // History lines can carry build-arg values: never copy them verbatim.
+                created_by: history
+                    .get(i)
+                    .cloned()
+                    .flatten()
+                    .map(|c| crate::history::redact(&c)),
+            });
+            for e in &facts.entries {
+                if e.kind == layer::Kind::File
+                    && let Some(reason) = secrets::secret_file_reason(&e.path)
+                {
+                    secrets_found.push(LayerSecret {
+                        layer: i,
+                        path: e.path.to_string(),
+                        reason,
+                    });
+                }
+            }
+            for (path, label) in &facts.key_hits {
+                secrets_found.push(LayerSecret {
+                    layer: i,
+                    path: path.clone(),
+                    reason: format!("`{label}` header"),
+                });
+            }
+            merged.push((path.clone(), facts));
+        }
+        let mut fs = Fs::merge(merged);
+        let mut warnings = std::mem::take(&mut self.warnings);
+        warnings.append(&mut fs.warnings);
+        Ok(Image {
+            id,
+            digest,
+            tags,
+            config,
+            layers: infos,
+            layer_secrets: secrets_found,
+            fs,
+            warnings,
+        })
+    }
+
+    /// OCI layout: index.json → (nested index) → manifest → config + layers.
+    fn resolve_oci(
+        &mut self,
+    ) -> Result<(String, Vec<String>, Vec<String>, Option<String>), ScanError> {
+        let what = self.what.clone();
+        let index_bytes = self.json.get("index.json").cloned().unwrap_or_default();
+        let mut doc: serde_json::Value = serde_json::from_slice(&index_bytes).map_err(|e| {
+            ScanError::archive(&what, format!("`index.json` is not valid JSON: {e}"))
+        })?;
+        let mut tags = Vec::new();
+        let mut digest = None;
+        for _depth in 0..4 {
+            if let Some(manifests) = doc.get("manifests").and_then(|m| m.as_array()) {
+                let pick = pick_manifest(manifests).ok_or_else(|| {
+                    ScanError::archive(&what, "the OCI index lists no usable image manifest")
+                })?;
+                if let Some(t) = pick
+                    .get("annotations")
+                    .and_then(|a| {
+                        a.get("io.containerd.image.name")
+                            .or_else(|| a.get("org.opencontainers.image.ref.name"))
+                    })
+                    .and_then(|t| t.as_str())
+                {
+                    tags.push(t.to_string());
+                }
+                let d = pick
+                    .get("digest")
+                    .and_then(|d| d.as_str())
+                    .unwrap_or_default();
+                digest = Some(d.to_string());
+                let path = blob_path(d);
+                let bytes = self.json.get(&path).ok_or_else(|| {
+                    ScanError::archive(
+                        &what,
+                        format!("manifest blob `{path}` is not in the archive"),
+                    )
+                })?;
+                doc = serde_json::from_slice(bytes).map_err(|e| {
+                    ScanError::archive(&what, format!("manifest `{path}` is not valid JSON: {e}"))
+                })?;
+                continue;
+            }
+            let config = doc
+                .get("config")
+                .and_then(|c| c.get("digest"))
+                .and_then(|d| d.as_str())
+                .ok_or_else(|| {
+                    ScanError::archive(&what, "the image manifest has no config digest")
+                })?;
+            let layers = doc
+                .get("layers")
+                .and_then(|l| l.as_array())
+                .map(|ls| {
+                    ls.iter()
+                        .filter_map(|l| l.get("digest").and_then(|d| d.as_str()))
+                        .map(blob_path)
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default();
+            return Ok((blob_path(config), layers, tags, digest));
+        }
+        Err(ScanError::archive(
+            &what,
+            "OCI indexes nested more than 4 deep",
+        ))
+    }
+}
+
+fn clone_facts(f: &LayerFacts) -> LayerFacts {
+    LayerFacts {
+        entries: f.entries.clone(),
+        whiteouts: f.whiteouts.clone(),
+        opaque: f.opaque.clone(),
+        contents: f.contents.clone(),
+        key_hits: f.key_hits.clone(),
+        size: f.size,
+        compression: f.compression,
+        warnings: Vec::new(),
+    }
+}
+
+fn blob_path(digest: &str) -> String {
+    match digest.split_once(':') {
+        Some((alg, hex)) => format!("blobs/{alg}/{hex}"),
+        None => format!("blobs/{digest}"),
+    }
+}
+
+/// Pick an image manifest from an index: linux/amd64 (the machine's architecture) first,
+/// skipping attestation manifests (`unknown/unknown`).
+fn pick_manifest(manifests: &[serde_json::Value]) -> Option<&serde_json::Value> {
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    let platform = |m: &serde_json::Value, key: &str| {
+        m.get("platform")
+            .and_then(|p| p.get(key))
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    let usable: Vec<&serde_json::Value> = manifests
+        .iter()
+        .filter(|m| {
+            platform(m, "os").as_deref() != Some("unknown")
+                && m.get("annotations")
+                    .and_then(|a| a.get("vnd.docker.reference.type"))
+                    .is_none()
+        })
+        .collect();
+    usable
+        .iter()
+        .find(|m| {
+            platform(m, "os").as_deref() == Some("linux")
+                && platform(m, "architecture").as_deref() == Some(arch)
+        })
+        .or_else(|| usable.first())
+        .copied()
+}
+
+/// Does the archive tag `have` (`name:tag`) match the wanted reference `want`?
+fn tag_matches(have: &str, want: &str) -> bool {
+    if have == want {
+        return true;
+    }
+    match (
+        golden_oci::Reference::parse(have),
+        golden_oci::Reference::parse(want),
+    ) {
+        (Ok(a), Ok(b)) => a.name() == b.name() && a.tag_or_latest() == b.tag_or_latest(),
+        _ => false,
+    }
+}
+
+/// A window `start..start+len` of a shared file, readable and seekable, with a small read
+/// buffer that survives seeks inside it (tar headers are read 512 bytes at a time).
+pub struct Section {
+    file: Arc<File>,
+    start: u64,
+    len: u64,
+    pos: u64,
+    buf: Vec<u8>,
+    buf_at: u64,
+    buf_len: usize,
+}
+
+const SECTION_BUF: usize = 64 * 1024;
+
+impl Section {
+    pub fn new(file: Arc<File>, start: u64, len: u64) -> Self {
+        Section {
+            file,
+            start,
+            len,
+            pos: 0,
+            buf: Vec::new(),
+            buf_at: 0,
+            buf_len: 0,
+        }
+    }
+}
+
+impl Read for Section {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.pos >= self.len || out.is_empty() {
+            return Ok(0);
+        }
+        let want = (out.len() as u64).min(self.len - self.pos) as usize;
+        // Served from the buffer?
+        if self.pos >= self.buf_at && self.pos < self.buf_at + self.buf_len as u64 {
+            let off = (self.pos - self.buf_at) as usize;
+            let n = want.min(self.buf_len - off);
+            out[..n].copy_from_slice(&self.buf[off..off + n]);
+            self.pos += n as u64;
+            return Ok(n);
+        }
+        if want >= SECTION_BUF {
+            let n = self.file.read_at(&mut out[..want], self.start + self.pos)?;
+            self.pos += n as u64;
+            return Ok(n);
+        }
+        if self.buf.is_empty() {
+            self.buf = vec![0u8; SECTION_BUF];
+        }
+        let fill = (SECTION_BUF as u64).min(self.len - self.pos) as usize;
+        let got = self
+            .file
+            .read_at(&mut self.buf[..fill], self.start + self.pos)?;
+        self.buf_at = self.pos;
+        self.buf_len = got;
+        if got == 0 {
+            return Ok(0);
+        }
+        let n = want.min(got);
+        out[..n].copy_from_slice(&self.buf[..n]);
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for Section {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        let new = match pos {
+            SeekFrom::Start(p) => Some(p),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+            SeekFrom::End(d) => self.len.checked_add_signed(d),
+        };
+        match new {
+            Some(p) => {
+                self.pos = p;
+                Ok(p)
+            }
+            None => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "seek before the start",
+            )),
+        }
+    }
+}

@@ -1,0 +1,53 @@
+use std::io;
+use std::path::PathBuf;
+
+/// Everything that can stop a scan. Findings are never errors: they end in the report and the
+/// policy verdict; these are the cases where no trustworthy report can be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error("failed to open `{path}`")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    /// The image archive is not what it should be (message says what and gives a hint).
+    #[error("failed to read image `{what}`: {detail}")]
+    Archive { what: String, detail: String },
+    #[error("failed to read `{entry}` in image `{what}` (truncated or corrupt archive?)")]
+    Entry {
+        what: String,
+        entry: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error(transparent)]
+    Engine(#[from] golden_engine::EngineError),
+    /// A policy file problem, already located (`file:line:col: ...`).
+    #[error("{0}")]
+    Policy(String),
+    /// A Trivy report or Trivy run problem, already described.
+    #[error("{0}")]
+    Trivy(String),
+    #[error("failed to write `{path}`")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error(transparent)]
+    Doc(#[from] golden_contracts::DocError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Registry(String),
+}
+
+impl ScanError {
+    pub(crate) fn archive(what: &str, detail: impl Into<String>) -> Self {
+        ScanError::Archive {
+            what: what.to_string(),
+            detail: detail.into(),
+        }
+    }
+}

@@ -1,0 +1,269 @@
+//! OS and package inventory from the merged filesystem: os-release, dpkg (status and
+//! status.d), apk, rpm (sqlite). Licenses: apk `L:`, rpm LICENSE, dpkg DEP-5 copyright files.
+
+pub mod apk;
+pub mod dpkg;
+pub mod osrelease;
+pub mod purl;
+pub mod rpm;
+
+use golden_contracts::scan::{OsInfo, Package};
+
+use crate::fs::Fs;
+
+#[derive(Debug, Default)]
+pub struct Inventory {
+    pub os: Option<OsInfo>,
+    pub packages: Vec<Package>,
+    pub warnings: Vec<String>,
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Read a kept file, turning a symlink loop into a warning.
+fn read<'a>(fs: &'a Fs, path: &str, warnings: &mut Vec<String>) -> Option<&'a [u8]> {
+    match fs.read(path) {
+        Ok(v) => v,
+        Err(e) => {
+            warnings.push(format!("cannot read {e}"));
+            None
+        }
+    }
+}
+
+fn distro(os: &Option<OsInfo>) -> String {
+    match os {
+        Some(o) if !o.version_id.is_empty() => format!("{}-{}", o.id, o.version_id),
+        Some(o) => o.id.clone(),
+        None => String::new(),
+    }
+}
+
+pub fn collect(fs: &Fs) -> Inventory {
+    let mut inv = Inventory::default();
+    let w = &mut inv.warnings;
+
+    // OS.
+    let release = read(fs, "etc/os-release", w).or_else(|| read(fs, "usr/lib/os-release", w));
+    match release {
+        Some(bytes) => {
+            let fields = osrelease::parse(&text(bytes));
+            let debian_version = read(fs, "etc/debian_version", w).map(text);
+            inv.os = osrelease::os_info(&fields, debian_version.as_deref());
+            match &inv.os {
+                None => w.push("/etc/os-release has no ID; OS unknown".into()),
+                Some(os) if os.family == "unknown" => w.push(format!(
+                    "unknown OS `{}` (os-release ID); OS-specific checks use whatever package databases exist",
+                    os.id
+                )),
+                _ => {}
+            }
+        }
+        None => {
+            if fs.exists("etc/os-release") {
+                w.push("/etc/os-release exists but could not be read (symlink outside the image?); OS unknown".into());
+            } else {
+                w.push("no /etc/os-release in the image; OS unknown".into());
+            }
+        }
+    }
+    let os_id = inv.os.as_ref().map(|o| o.id.clone()).unwrap_or_default();
+    let distro = distro(&inv.os);
+
+    // dpkg.
+    let mut dpkg_sources: Vec<(String, String)> = Vec::new();
+    if let Some(b) = read(fs, "var/lib/dpkg/status", w) {
+        dpkg_sources.push(("/var/lib/dpkg/status".into(), text(b)));
+    }
+    for (path, node) in fs.children("var/lib/dpkg/status.d") {
+        if let Some(c) = &node.content {
+            // Distroless also writes `<pkg>.md5sums` beside each status file.
+            if !path.ends_with(".md5sums") {
+                dpkg_sources.push((format!("/{path}"), text(c)));
+            }
+        }
+    }
+    let namespace = if os_id.is_empty() {
+        "debian".to_string()
+    } else {
+        os_id.clone()
+    };
+    for (file, body) in &dpkg_sources {
+        for p in dpkg::parse(body, file, w) {
+            let license = read(
+                fs,
+                &format!("usr/share/doc/{}/copyright", p.name),
+                &mut Vec::new(),
+            )
+            .map(|b| dpkg::copyright_licenses(&text(b)))
+            .filter(|l| !l.is_empty())
+            .map(|l| l.join(" AND "));
+            let upstream = match (&p.source_name, &p.source_version) {
+                (Some(n), Some(v)) if *v != p.version => format!("{n}@{v}"),
+                (Some(n), _) => n.clone(),
+                _ => String::new(),
+            };
+            let purl = purl::purl(
+                "deb",
+                &namespace,
+                &p.name,
+                &p.version,
+                &[
+                    ("arch", p.arch.clone().unwrap_or_default()),
+                    ("distro", distro.clone()),
+                    ("upstream", upstream),
+                ],
+            );
+            inv.packages.push(Package {
+                name: p.name,
+                version: p.version.clone(),
+                kind: "dpkg".into(),
+                source_version: p
+                    .source_version
+                    .or_else(|| p.source_name.as_ref().map(|_| p.version.clone())),
+                source_name: p.source_name,
+                arch: p.arch,
+                license,
+                purl: Some(purl),
+            });
+        }
+    }
+
+    // apk.
+    for db in ["lib/apk/db/installed", "usr/lib/apk/db/installed"] {
+        let Some(b) = read(fs, db, w) else { continue };
+        let namespace = if os_id.is_empty() {
+            "alpine".to_string()
+        } else {
+            os_id.clone()
+        };
+        for p in apk::parse(&text(b), &format!("/{db}"), w) {
+            let purl = purl::purl(
+                "apk",
+                &namespace,
+                &p.name,
+                &p.version,
+                &[
+                    ("arch", p.arch.clone().unwrap_or_default()),
+                    ("distro", distro.clone()),
+                ],
+            );
+            inv.packages.push(Package {
+                name: p.name,
+                version: p.version.clone(),
+                kind: "apk".into(),
+                source_version: p.origin.as_ref().map(|_| p.version.clone()),
+                source_name: p.origin,
+                arch: p.arch,
+                license: p.license,
+                purl: Some(purl),
+            });
+        }
+        break;
+    }
+
+    // rpm.
+    let mut rpm_found = false;
+    for dir in ["var/lib/rpm", "usr/lib/sysimage/rpm"] {
+        let db_path = format!("{dir}/rpmdb.sqlite");
+        let Some(db) = read(fs, &db_path, w) else {
+            continue;
+        };
+        rpm_found = true;
+        let wal = read(fs, &format!("{dir}/rpmdb.sqlite-wal"), w);
+        match rpm::read_sqlite(db, wal) {
+            Ok((pkgs, mut warns)) => {
+                w.append(&mut warns);
+                let namespace = if os_id.is_empty() {
+                    "redhat".to_string()
+                } else {
+                    os_id.clone()
+                };
+                for p in pkgs {
+                    let version = p.evr();
+                    let purl_version = if p.release.is_empty() {
+                        p.version.clone()
+                    } else {
+                        format!("{}-{}", p.version, p.release)
+                    };
+                    let purl = purl::purl(
+                        "rpm",
+                        &namespace,
+                        &p.name,
+                        &purl_version,
+                        &[
+                            ("arch", p.arch.clone().unwrap_or_default()),
+                            (
+                                "epoch",
+                                p.epoch
+                                    .filter(|e| *e > 0)
+                                    .map(|e| e.to_string())
+                                    .unwrap_or_default(),
+                            ),
+                            ("distro", distro.clone()),
+                            ("upstream", p.source_rpm.clone().unwrap_or_default()),
+                        ],
+                    );
+                    let (source_name, source_version) = split_source_rpm(p.source_rpm.as_deref());
+                    inv.packages.push(Package {
+                        name: p.name,
+                        version,
+                        kind: "rpm".into(),
+                        source_name,
+                        source_version,
+                        arch: p.arch,
+                        license: p.license,
+                        purl: Some(purl),
+                    });
+                }
+            }
+            Err(e) => w.push(format!("/{db_path}: {e}; rpm packages not listed")),
+        }
+        break;
+    }
+    if !rpm_found {
+        for legacy in ["var/lib/rpm/Packages", "var/lib/rpm/Packages.db"] {
+            if fs.exists(legacy) {
+                w.push(format!(
+                    "/{legacy}: BerkeleyDB/ndb rpm databases (RHEL 8 and older, SUSE) are not supported; rpm packages not listed"
+                ));
+            }
+        }
+    }
+    inv.packages.sort();
+    inv.packages.dedup();
+    inv
+}
+
+/// `openssl-3.0.7-27.el9.src.rpm` → (`openssl`, `3.0.7-27.el9`).
+fn split_source_rpm(s: Option<&str>) -> (Option<String>, Option<String>) {
+    let Some(s) = s else { return (None, None) };
+    let base = s
+        .trim_end_matches(".rpm")
+        .trim_end_matches(".src")
+        .trim_end_matches(".nosrc");
+    let mut parts = base.rsplitn(3, '-');
+    let release = parts.next();
+    let version = parts.next();
+    let name = parts.next();
+    match (name, version, release) {
+        (Some(n), Some(v), Some(r)) => (Some(n.to_string()), Some(format!("{v}-{r}"))),
+        _ => (Some(s.to_string()), None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_rpm_split() {
+        assert_eq!(
+            split_source_rpm(Some("openssl-3.0.7-27.el9.src.rpm")),
+            (Some("openssl".into()), Some("3.0.7-27.el9".into()))
+        );
+        assert_eq!(split_source_rpm(Some("odd")), (Some("odd".into()), None));
+    }
+}

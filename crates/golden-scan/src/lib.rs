@@ -1,0 +1,504 @@
+//! `golden-scan`: one streaming pass over an image's layers gives the OS and package
+//! inventory, the compliance checks and the inputs for Trivy; the policy turns findings into a
+//! verdict; the outputs are `report.json` (the contract in `golden-contracts`), SARIF, Markdown
+//! and a CycloneDX SBOM.
+//!
+//! Architecture invariant: nothing is unpacked to disk and no symlink is followed through the
+//! host filesystem; the image is a list of tar entries merged in memory
+//! ([`archive`] → [`layer`] → [`fs`]). Only [`source`] talks to the engine (through
+//! `golden-engine`) or a registry (through `golden-registry`).
+
+pub mod archive;
+pub mod checks;
+pub mod error;
+pub mod fs;
+pub mod history;
+pub mod inventory;
+pub mod layer;
+pub mod output;
+pub mod policy;
+pub mod registry;
+pub mod secrets;
+pub mod source;
+pub mod trivy;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use golden_contracts::Document;
+use golden_contracts::plan::{Plan, PlanEntry};
+use golden_contracts::scan::{
+    CheckStatus, ImageInfo, LayerInfo, ScanReport, ScannerStatus, Summary, Tool,
+    VulnerabilitySection,
+};
+
+pub use error::ScanError;
+use policy::{Evaluation, Policy};
+use source::Source;
+use trivy::{TrivyMode, TrivyOptions, TrivyTarget};
+
+pub const TOOL_NAME: &str = "golden-scan";
+pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The one message saying Trivy is missing (report warning, note and annotation).
+pub const TRIVY_UNAVAILABLE: &str = "trivy not found on PATH: vulnerabilities were NOT scanned (install trivy, pass --trivy PATH, or --trivy off to silence this)";
+
+/// Everything `run` needs (the CLI fills it from flags and `GOLDEN_*` variables).
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Image argument; optional when a plan entry or a Trivy report is given.
+    pub image: Option<String>,
+    pub output: PathBuf,
+    /// Policy file; `None` uses `configs/policy.yaml` when it exists here, else the built-in.
+    pub policy: Option<PathBuf>,
+    pub trivy: TrivyMode,
+    pub trivy_report: Option<PathBuf>,
+    pub trivy_options: TrivyOptions,
+    /// Plan entry id (or the entry's JSON, as a matrix job passes it).
+    pub entry: Option<String>,
+    /// Plan file to look the entry up in.
+    pub plan: Option<PathBuf>,
+    /// Repository path SARIF results point at.
+    pub dockerfile: Option<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            image: None,
+            output: PathBuf::from("scan-output"),
+            policy: None,
+            trivy: TrivyMode::Auto,
+            trivy_report: None,
+            trivy_options: TrivyOptions::default(),
+            entry: None,
+            plan: None,
+            dockerfile: None,
+        }
+    }
+}
+
+/// The result of a scan: the report (already written) and where the files are.
+#[derive(Debug)]
+pub struct Outcome {
+    pub report: ScanReport,
+    pub written: output::Written,
+    /// Set when Trivy was wanted but missing (the caller says so once).
+    pub trivy_unavailable: bool,
+}
+
+fn resolve_entry(opts: &Options) -> Result<(Option<String>, Option<PlanEntry>), ScanError> {
+    let Some(entry) = opts
+        .entry
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    else {
+        return Ok((None, None));
+    };
+    if entry.starts_with('{') {
+        let e: PlanEntry = serde_json::from_str(entry).map_err(|e| {
+            ScanError::Usage(format!(
+                "GOLDEN_ENTRY looks like a plan entry JSON but does not parse: {e} (line {}, column {})",
+                e.line(),
+                e.column()
+            ))
+        })?;
+        return Ok((Some(e.id.clone()), Some(e)));
+    }
+    match &opts.plan {
+        Some(p) => {
+            let plan = Plan::read(p)?;
+            let e = plan.entry(entry).cloned().ok_or_else(|| {
+                let ids: Vec<&str> = plan.entries().map(|e| e.id.as_str()).collect();
+                ScanError::Usage(format!(
+                    "plan `{}` has no entry `{entry}` (entries: {})",
+                    p.display(),
+                    if ids.is_empty() {
+                        "none".to_string()
+                    } else {
+                        ids.join(", ")
+                    }
+                ))
+            })?;
+            Ok((Some(entry.to_string()), Some(e)))
+        }
+        None => Ok((Some(entry.to_string()), None)),
+    }
+}
+
+fn load_policy(opts: &Options, entry: Option<&PlanEntry>) -> Result<Policy, ScanError> {
+    if let Some(p) = &opts.policy {
+        return Policy::load(Some(p));
+    }
+    if let Some(e) = entry
+        && !e.policy.is_empty()
+    {
+        return Policy::load(Some(Path::new(&e.policy)));
+    }
+    let local = Path::new("configs/policy.yaml");
+    if local.is_file() {
+        Policy::load(Some(local))
+    } else {
+        Policy::load(None)
+    }
+}
+
+/// The analysed image plus how Trivy should see it.
+struct Analysed {
+    image: archive::Image,
+    reference: String,
+    trivy_target: TrivyTarget,
+    engine_tags: Vec<String>,
+    engine_digest: Option<String>,
+}
+
+async fn analyse(arg: &str) -> Result<Analysed, ScanError> {
+    match Source::parse(arg)? {
+        Source::Archive(path) => {
+            let what = arg.to_string();
+            let p = path.clone();
+            let image = tokio::task::spawn_blocking(move || source::analyze_path(&p, &what, None))
+                .await
+                .map_err(|e| {
+                    ScanError::archive(arg, format!("the archive walker stopped unexpectedly: {e}"))
+                })??;
+            Ok(Analysed {
+                image,
+                reference: arg.to_string(),
+                trivy_target: TrivyTarget::Input(path),
+                engine_tags: Vec::new(),
+                engine_digest: None,
+            })
+        }
+        Source::OciDir(path) => {
+            let what = arg.to_string();
+            let p = path.clone();
+            let image = tokio::task::spawn_blocking(move || source::analyze_path(&p, &what, None))
+                .await
+                .map_err(|e| {
+                    ScanError::archive(arg, format!("the layout reader stopped unexpectedly: {e}"))
+                })??;
+            Ok(Analysed {
+                image,
+                reference: arg.to_string(),
+                trivy_target: TrivyTarget::Input(path),
+                engine_tags: Vec::new(),
+                engine_digest: None,
+            })
+        }
+        Source::Registry(r) => registry_source(&r).await,
+        Source::Engine {
+            image,
+            fallback_registry,
+        } => {
+            let engine = match golden_engine::Engine::connect().await {
+                Ok(e) => e,
+                Err(e) if fallback_registry => {
+                    let _ = e;
+                    return registry_source(&image).await;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            match source::analyze_engine(&engine, &image).await {
+                Ok((img, facts)) => Ok(Analysed {
+                    image: img,
+                    reference: image.clone(),
+                    trivy_target: TrivyTarget::Image(image.clone()),
+                    engine_tags: facts.repo_tags,
+                    engine_digest: facts
+                        .repo_digests
+                        .first()
+                        .and_then(|d| d.split_once('@').map(|(_, d)| d.to_string())),
+                }),
+                Err(ScanError::Engine(golden_engine::EngineError::ImageNotFound(_)))
+                    if fallback_registry =>
+                {
+                    registry_source(&image).await
+                }
+                Err(ScanError::Engine(golden_engine::EngineError::ImageNotFound(n))) => {
+                    Err(ScanError::Usage(format!(
+                        "image `{n}` is not in the engine\n  hint: build or load it first, or scan `docker-archive:PATH`, `oci-archive:PATH` or `registry:REF`"
+                    )))
+                }
+                Err(e) => Err(e),
+            }
+        }
+    }
+}
+
+async fn registry_source(reference: &str) -> Result<Analysed, ScanError> {
+    let (image, digest) = registry::analyze(reference).await?;
+    Ok(Analysed {
+        image,
+        reference: reference.to_string(),
+        trivy_target: TrivyTarget::Image(reference.to_string()),
+        engine_tags: Vec::new(),
+        engine_digest: Some(digest),
+    })
+}
+
+fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Run a whole scan and write the outputs.
+pub async fn run(opts: &Options) -> Result<Outcome, ScanError> {
+    let (entry_id, entry) = resolve_entry(opts)?;
+    let policy = load_policy(opts, entry.as_ref())?;
+    let image_arg = opts
+        .image
+        .clone()
+        .filter(|s| !s.trim().is_empty())
+        .or_else(|| entry.as_ref().and_then(|e| e.tags.first().cloned()));
+    if image_arg.is_none() && opts.trivy_report.is_none() {
+        return Err(ScanError::Usage(
+            "nothing to scan: give an IMAGE (engine name, docker-archive:PATH, oci-archive:PATH, oci:DIR, registry:REF), a plan entry, or --trivy-report FILE".into(),
+        ));
+    }
+    let mut warnings: Vec<String> = Vec::new();
+
+    // 1. The image itself.
+    let analysed = match &image_arg {
+        Some(arg) => Some(analyse(arg).await?),
+        None => None,
+    };
+
+    // 2. Vulnerabilities.
+    let mut trivy_unavailable = false;
+    let mut normalized: Option<trivy::Normalized> = None;
+    let (status, scanner, note) = if let Some(path) = &opts.trivy_report {
+        let bytes = std::fs::read(path).map_err(|source| ScanError::Open {
+            path: path.clone(),
+            source,
+        })?;
+        let n = trivy::normalize(&bytes, &path.display().to_string())?;
+        let scanner = n.scanner.clone();
+        normalized = Some(n);
+        (
+            ScannerStatus::Scanned,
+            scanner,
+            Some(format!("read from {}", path.display())),
+        )
+    } else if let Some(a) = &analysed {
+        match trivy::locate(&opts.trivy)? {
+            None if opts.trivy == TrivyMode::Off => (
+                ScannerStatus::Disabled,
+                None,
+                Some("disabled with --trivy off".into()),
+            ),
+            None => {
+                trivy_unavailable = true;
+                warnings.push(TRIVY_UNAVAILABLE.into());
+                (
+                    ScannerStatus::Unavailable,
+                    None,
+                    Some(TRIVY_UNAVAILABLE.into()),
+                )
+            }
+            Some(bin) => match trivy::run(&bin, &a.trivy_target, &opts.trivy_options).await {
+                Ok(bytes) => {
+                    let n = trivy::normalize(&bytes, &format!("output of {}", bin.display()))?;
+                    let scanner = n.scanner.clone().or_else(|| Some("trivy".into()));
+                    normalized = Some(n);
+                    (ScannerStatus::Scanned, scanner, None)
+                }
+                Err(e) => {
+                    warnings.push(format!("trivy failed: {e}"));
+                    (ScannerStatus::Failed, Some("trivy".into()), Some(e))
+                }
+            },
+        }
+    } else {
+        (ScannerStatus::Disabled, None, None)
+    };
+    let mut vulns = Vec::new();
+    if let Some(n) = &mut normalized {
+        warnings.append(&mut n.warnings);
+        vulns = std::mem::take(&mut n.items);
+    }
+
+    // 3. Inventory, compliance, image info.
+    let mut names: Vec<String> = Vec::new();
+    let (image_info, os, packages, compliance, hardening) = match &analysed {
+        Some(a) => {
+            let img = &a.image;
+            warnings.extend(img.warnings.iter().cloned());
+            let inv = inventory::collect(&img.fs);
+            warnings.extend(inv.warnings.iter().cloned());
+            let mut tags = img.tags.clone();
+            for t in &a.engine_tags {
+                if !tags.contains(t) {
+                    tags.push(t.clone());
+                }
+            }
+            names.push(a.reference.clone());
+            names.extend(tags.iter().cloned());
+            names.extend(entry.iter().flat_map(|e| e.tags.iter().cloned()));
+            names.extend(entry_id.iter().cloned());
+            let checks = checks::run(&checks::CheckInput {
+                config: &img.config,
+                fs: Some(&img.fs),
+                layer_secrets: &img.layer_secrets,
+                packages: &inv.packages,
+                os: inv.os.as_ref(),
+                policy: &policy,
+                names: &names,
+            });
+            warnings.extend(checks.warnings);
+            let cfg = img.config.config.clone().unwrap_or_default();
+            let info = ImageInfo {
+                reference: a.reference.clone(),
+                id: img.id.clone(),
+                digest: img.digest.clone().or_else(|| a.engine_digest.clone()),
+                tags,
+                created: img.config.created.clone(),
+                architecture: img.config.architecture.clone(),
+                size: img.layers.iter().map(|l: &LayerInfo| l.size).sum(),
+                user: cfg.user.unwrap_or_default(),
+                labels: cfg.labels.unwrap_or_default(),
+                layers: img.layers.clone(),
+            };
+            (info, inv.os, inv.packages, checks.results, checks.hardening)
+        }
+        None => {
+            let n = normalized.as_ref();
+            let reference = n.and_then(|n| n.artifact.clone()).unwrap_or_else(|| {
+                opts.trivy_report
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            });
+            names.push(reference.clone());
+            names.extend(n.map(|n| n.repo_tags.clone()).unwrap_or_default());
+            names.extend(entry_id.iter().cloned());
+            let info = ImageInfo {
+                reference,
+                id: n.and_then(|n| n.image_id.clone()),
+                digest: n.and_then(|n| {
+                    n.repo_digests
+                        .first()
+                        .and_then(|d| d.split_once('@').map(|(_, d)| d.to_string()))
+                }),
+                tags: n.map(|n| n.repo_tags.clone()).unwrap_or_default(),
+                ..ImageInfo::default()
+            };
+            let pkgs = n.map(|n| n.packages.clone()).unwrap_or_default();
+            (info, n.and_then(|n| n.os.clone()), pkgs, Vec::new(), None)
+        }
+    };
+
+    // 4. Policy.
+    let mut compliance = compliance;
+    let verdict = policy.evaluate(Evaluation {
+        names: &names,
+        vulnerabilities: &mut vulns,
+        compliance: &mut compliance,
+        scanner: status,
+        today: chrono::Utc::now().date_naive(),
+    });
+
+    // 5. Summary and report.
+    let mut summary = Summary {
+        packages: packages.len() as u64,
+        ..Summary::default()
+    };
+    for v in &vulns {
+        if v.suppressed.is_some() {
+            summary.suppressed += 1;
+            continue;
+        }
+        *summary
+            .vulnerabilities
+            .entry(v.severity.as_str().to_string())
+            .or_insert(0) += 1;
+        *summary
+            .vulnerabilities_by_status
+            .entry(v.status.clone())
+            .or_insert(0) += 1;
+        if v.fixed.is_some() {
+            summary.fixable += 1;
+        }
+    }
+    for c in &compliance {
+        match c.status {
+            CheckStatus::Pass => summary.compliance_pass += 1,
+            CheckStatus::Fail => summary.compliance_fail += 1,
+            CheckStatus::Warn => summary.compliance_warn += 1,
+            CheckStatus::Info => summary.compliance_info += 1,
+            CheckStatus::Skip => summary.compliance_skip += 1,
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    warnings.retain(|w| seen.insert(w.clone()));
+    let report = ScanReport {
+        schema: golden_contracts::scan::SCAN_REPORT_SCHEMA,
+        tool: Tool {
+            name: TOOL_NAME.into(),
+            version: TOOL_VERSION.into(),
+        },
+        scanned_at: now_rfc3339(),
+        entry_id,
+        image: image_info,
+        os,
+        packages,
+        compliance,
+        hardening,
+        vulnerabilities: VulnerabilitySection {
+            status,
+            scanner,
+            note,
+            items: vulns,
+        },
+        policy: verdict,
+        summary,
+        warnings,
+    };
+    let dockerfile = opts
+        .dockerfile
+        .clone()
+        .or_else(|| entry.as_ref().map(|e| e.dockerfile.clone()))
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| "Dockerfile".to_string());
+    let written = output::write_all(
+        &opts.output,
+        &report,
+        &output::RenderContext {
+            policy: &policy,
+            dockerfile: &dockerfile,
+        },
+    )?;
+    Ok(Outcome {
+        report,
+        written,
+        trivy_unavailable,
+    })
+}
+
+/// The step outputs for `$GITHUB_OUTPUT`: `passed`, `critical`, `high`, `compliance-failures`,
+/// `report` (path of report.json).
+pub fn step_outputs(o: &Outcome) -> golden_gha::Outputs {
+    let sev = |s: &str| {
+        o.report
+            .summary
+            .vulnerabilities
+            .get(s)
+            .copied()
+            .unwrap_or(0)
+    };
+    let mut out = golden_gha::Outputs::new();
+    out.set("passed", o.report.policy.passed.to_string())
+        .set("critical", sev("CRITICAL").to_string())
+        .set("high", sev("HIGH").to_string())
+        .set(
+            "compliance-failures",
+            o.report.summary.compliance_fail.to_string(),
+        )
+        .set("report", o.written.report.display().to_string());
+    out
+}
+
+/// Counts by severity name, for printing.
+pub fn severity_counts(r: &ScanReport) -> BTreeMap<String, u64> {
+    r.summary.vulnerabilities.clone()
+}

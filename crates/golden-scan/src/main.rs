@@ -1,0 +1,236 @@
+//! `golden-scan`: thin CLI over the library (parse, run, print, exit code).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{ArgAction, Parser, ValueEnum};
+use golden_contracts::scan::CheckStatus;
+use golden_scan::trivy::{TrivyMode, TrivyOptions};
+use golden_scan::{Options, Outcome};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    /// A short human summary.
+    Text,
+    /// report.json on stdout.
+    Json,
+}
+
+/// Scan an image in one streaming pass: OS and packages, CIS compliance checks, Trivy
+/// vulnerabilities, policy verdict. Writes report.json, report.sarif, report.md and
+/// sbom.cdx.json to --output. Exit codes: 0 policy passed, 1 policy failed, 2 error.
+#[derive(Debug, Parser)]
+#[command(name = "golden-scan", version)]
+struct Cli {
+    /// Image: engine name or id, docker-archive:PATH (.tar/.tar.gz/.tar.zst), oci-archive:PATH,
+    /// oci:DIR, registry:REF (a reference naming a registry host falls back to the registry
+    /// when the engine does not have it). Optional with a plan entry or --trivy-report.
+    #[arg(env = "GOLDEN_IMAGE")]
+    image: Option<String>,
+
+    /// Directory for report.json, report.sarif, report.md, sbom.cdx.json.
+    #[arg(long, short, env = "GOLDEN_OUTPUT", default_value = "scan-output")]
+    output: PathBuf,
+
+    /// Policy file (default: the plan entry's policy, else ./configs/policy.yaml, else built-in).
+    #[arg(long, env = "GOLDEN_POLICY")]
+    policy: Option<PathBuf>,
+
+    /// Trivy binary: `auto` (search PATH), `off`, or a path.
+    #[arg(long, env = "GOLDEN_TRIVY", default_value = "auto")]
+    trivy: String,
+
+    /// Read this Trivy JSON report instead of running Trivy (alone: just normalise it).
+    #[arg(long, env = "GOLDEN_TRIVY_REPORT")]
+    trivy_report: Option<PathBuf>,
+
+    /// Trivy cache directory (passed as --cache-dir).
+    #[arg(long, env = "GOLDEN_TRIVY_CACHE_DIR")]
+    trivy_cache_dir: Option<PathBuf>,
+
+    /// Pass --skip-db-update to Trivy (use a DB cached by an earlier job).
+    #[arg(long, env = "GOLDEN_TRIVY_SKIP_DB_UPDATE", action = ArgAction::SetTrue,
+          value_parser = clap::builder::FalseyValueParser::new())]
+    skip_db_update: bool,
+
+    /// Plan entry id to record in the report (or the entry's JSON, as a matrix job has it).
+    #[arg(long = "entry-id", env = "GOLDEN_ENTRY")]
+    entry_id: Option<String>,
+
+    /// Plan file to read the entry from (its tags, policy and Dockerfile become defaults).
+    #[arg(long, env = "GOLDEN_PLAN")]
+    plan: Option<PathBuf>,
+
+    /// Repository path of the image's Dockerfile, used as the SARIF location.
+    #[arg(long, env = "GOLDEN_DOCKERFILE")]
+    dockerfile: Option<String>,
+
+    /// What to print on stdout.
+    #[arg(long, env = "GOLDEN_FORMAT", value_enum, default_value = "text")]
+    format: Format,
+}
+
+fn print_text(o: &Outcome) {
+    let r = &o.report;
+    let fence = golden_gha::Fence::open();
+    let line = |s: String| fence.line(&golden_gha::neutralize(&s));
+    line(format!(
+        "golden-scan {}: {} ({} packages, {} layers, {:.1} MB)",
+        r.image.reference,
+        r.os.as_ref()
+            .map(|o| format!("{} {}", o.id, o.version_id))
+            .unwrap_or_else(|| "OS unknown".into()),
+        r.summary.packages,
+        r.image.layers.len(),
+        r.image.size as f64 / 1e6
+    ));
+    let v = &r.summary.vulnerabilities;
+    line(format!(
+        "vulnerabilities ({:?}): {} critical, {} high, {} medium, {} low, {} unknown, {} suppressed",
+        r.vulnerabilities.status,
+        v.get("CRITICAL").unwrap_or(&0),
+        v.get("HIGH").unwrap_or(&0),
+        v.get("MEDIUM").unwrap_or(&0),
+        v.get("LOW").unwrap_or(&0),
+        v.get("UNKNOWN").unwrap_or(&0),
+        r.summary.suppressed
+    ));
+    line(format!(
+        "compliance: {} pass, {} fail, {} warn, {} info, {} skip",
+        r.summary.compliance_pass,
+        r.summary.compliance_fail,
+        r.summary.compliance_warn,
+        r.summary.compliance_info,
+        r.summary.compliance_skip
+    ));
+    for c in r
+        .compliance
+        .iter()
+        .filter(|c| matches!(c.status, CheckStatus::Fail | CheckStatus::Warn))
+    {
+        line(format!(
+            "  {:?} {} {}: {}",
+            c.status,
+            c.id,
+            c.title,
+            c.evidence.first().cloned().unwrap_or_default()
+        ));
+    }
+    for f in &r.policy.failures {
+        line(format!("  policy rule `{}` failed: {}", f.rule, f.message));
+    }
+    for n in &r.policy.notes {
+        line(format!("  note: {n}"));
+    }
+    line(format!(
+        "policy {} [{}]; outputs in {}",
+        if r.policy.passed { "PASSED" } else { "FAILED" },
+        r.policy.policy,
+        o.written
+            .report
+            .parent()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
+    ));
+}
+
+async fn run(cli: Cli) -> anyhow::Result<bool> {
+    let opts = Options {
+        image: cli.image,
+        output: cli.output,
+        policy: cli.policy,
+        trivy: TrivyMode::parse(&cli.trivy),
+        trivy_report: cli.trivy_report,
+        trivy_options: TrivyOptions {
+            cache_dir: cli.trivy_cache_dir,
+            skip_db_update: cli.skip_db_update,
+        },
+        entry: cli.entry_id,
+        plan: cli.plan,
+        dockerfile: cli.dockerfile,
+    };
+    let outcome = golden_scan::run(&opts).await.context("scan failed")?;
+    if outcome.trivy_unavailable {
+        // Said once, as an annotation in Actions (a plain warning line elsewhere).
+        golden_gha::annotate(
+            golden_gha::Level::Warning,
+            &golden_gha::Annotation::default(),
+            golden_scan::TRIVY_UNAVAILABLE,
+        );
+    }
+    // Scan warnings go to stderr (fenced: they quote paths from the image).
+    let warnings: Vec<&String> = outcome
+        .report
+        .warnings
+        .iter()
+        .filter(|w| w.as_str() != golden_scan::TRIVY_UNAVAILABLE)
+        .collect();
+    if !warnings.is_empty() {
+        let fence = golden_gha::Fence::open();
+        for w in warnings.iter().take(20) {
+            eprintln!("warning: {}", fence.sanitize(&golden_gha::neutralize(w)));
+        }
+        if warnings.len() > 20 {
+            eprintln!(
+                "warning: ... and {} more in report.json",
+                warnings.len() - 20
+            );
+        }
+    }
+    match cli.format {
+        Format::Text => print_text(&outcome),
+        Format::Json => {
+            let text = serde_json::to_string_pretty(&outcome.report)
+                .context("failed to render the report")?;
+            println!("{text}");
+        }
+    }
+    golden_scan::step_outputs(&outcome)
+        .write()
+        .context("failed to write step outputs")?;
+    if !outcome.report.policy.passed {
+        let msg = outcome
+            .report
+            .policy
+            .failures
+            .iter()
+            .map(|f| format!("{}: {}", f.rule, f.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        golden_gha::annotate(
+            golden_gha::Level::Error,
+            &golden_gha::Annotation {
+                title: Some("golden-scan policy failed"),
+                ..Default::default()
+            },
+            &format!("{}: {msg}", outcome.report.image.reference),
+        );
+    }
+    Ok(outcome.report.policy.passed)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: failed to start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}

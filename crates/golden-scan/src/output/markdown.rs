@@ -1,0 +1,251 @@
+//! `report.md`: a short human summary. Everything that comes from the image or from Trivy is
+//! untrusted and escaped (Markdown and HTML metacharacters, table pipes, `@` mentions).
+
+use std::fmt::Write as _;
+
+use golden_contracts::scan::{CheckStatus, ScanReport, ScannerStatus, Severity};
+
+use super::RenderContext;
+
+const TOP_VULNS: usize = 20;
+const MAX_WARNINGS: usize = 10;
+
+/// Escape untrusted text for a Markdown table cell or paragraph (one line).
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' | '\r' | '\t' => out.push(' '),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '@' => out.push_str("&#64;"),
+            '|' | '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '~' | '!' | '(' | ')' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        format!("{}...", s.chars().take(n).collect::<String>())
+    }
+}
+
+fn status_word(s: CheckStatus) -> &'static str {
+    match s {
+        CheckStatus::Pass => "pass",
+        CheckStatus::Info => "info",
+        CheckStatus::Warn => "**warn**",
+        CheckStatus::Fail => "**FAIL**",
+        CheckStatus::Skip => "skip",
+    }
+}
+
+pub fn render(r: &ScanReport, cx: &RenderContext<'_>) -> String {
+    let mut s = String::new();
+    let verdict = if r.policy.passed { "passed" } else { "FAILED" };
+    let _ = writeln!(
+        s,
+        "## golden-scan: {} — policy {verdict}\n",
+        escape(&r.image.reference)
+    );
+    let os =
+        r.os.as_ref()
+            .map(|o| {
+                if o.pretty_name.is_empty() {
+                    format!("{} {}", o.id, o.version_id)
+                } else {
+                    o.pretty_name.clone()
+                }
+            })
+            .unwrap_or_else(|| "unknown".into());
+    let _ = writeln!(s, "| | |\n|---|---|");
+    if let Some(id) = &r.image.id {
+        let _ = writeln!(s, "| Image id | {} |", escape(&clip(id, 19)));
+    }
+    if let Some(e) = &r.entry_id {
+        let _ = writeln!(s, "| Plan entry | {} |", escape(e));
+    }
+    let _ = writeln!(s, "| OS | {} |", escape(&os));
+    let _ = writeln!(
+        s,
+        "| User | {} |",
+        if r.image.user.is_empty() {
+            "(root, unset)".to_string()
+        } else {
+            escape(&r.image.user)
+        }
+    );
+    let _ = writeln!(s, "| Packages | {} |", r.summary.packages);
+    let _ = writeln!(
+        s,
+        "| Layers | {} ({:.1} MB) |",
+        r.image.layers.len(),
+        r.image.size as f64 / 1e6
+    );
+    let _ = writeln!(s, "| Policy | {} |", escape(&r.policy.policy));
+    s.push('\n');
+
+    if !r.policy.failures.is_empty() {
+        let _ = writeln!(s, "### Policy failures\n");
+        for f in &r.policy.failures {
+            let _ = writeln!(s, "- `{}`: {}", f.rule, escape(&clip(&f.message, 400)));
+        }
+        s.push('\n');
+    }
+    if !r.policy.notes.is_empty() {
+        let _ = writeln!(s, "### Notes\n");
+        for n in &r.policy.notes {
+            let _ = writeln!(s, "- {}", escape(&clip(n, 400)));
+        }
+        s.push('\n');
+    }
+
+    let _ = writeln!(s, "### Vulnerabilities\n");
+    match r.vulnerabilities.status {
+        ScannerStatus::Scanned => {
+            let _ = writeln!(
+                s,
+                "| CRITICAL | HIGH | MEDIUM | LOW | UNKNOWN | fixable | suppressed |\n|---|---|---|---|---|---|---|"
+            );
+            let n = |sev: Severity| {
+                r.summary
+                    .vulnerabilities
+                    .get(sev.as_str())
+                    .copied()
+                    .unwrap_or(0)
+            };
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} | {} |\n",
+                n(Severity::Critical),
+                n(Severity::High),
+                n(Severity::Medium),
+                n(Severity::Low),
+                n(Severity::Unknown),
+                r.summary.fixable,
+                r.summary.suppressed
+            );
+            let threshold = cx.policy.fail_on.unwrap_or(Severity::Critical);
+            let top: Vec<_> = r
+                .vulnerabilities
+                .items
+                .iter()
+                .filter(|v| v.suppressed.is_none() && v.severity >= threshold)
+                .collect();
+            if !top.is_empty() {
+                let _ = writeln!(
+                    s,
+                    "| Id | Package | Installed | Fixed | Severity |\n|---|---|---|---|---|"
+                );
+                for v in top.iter().take(TOP_VULNS) {
+                    let _ = writeln!(
+                        s,
+                        "| {} | {} | {} | {} | {} |",
+                        escape(&clip(&v.id, 40)),
+                        escape(&clip(&v.package, 60)),
+                        escape(&clip(&v.installed, 40)),
+                        v.fixed
+                            .as_deref()
+                            .map(|f| escape(&clip(f, 40)))
+                            .unwrap_or_else(|| escape(&v.status)),
+                        v.severity.as_str()
+                    );
+                }
+                if top.len() > TOP_VULNS {
+                    let _ = writeln!(
+                        s,
+                        "\n... and {} more at or above {} (see report.json)",
+                        top.len() - TOP_VULNS,
+                        threshold.as_str()
+                    );
+                }
+                s.push('\n');
+            }
+        }
+        ScannerStatus::Disabled => s.push_str("Not scanned (Trivy disabled).\n\n"),
+        ScannerStatus::Unavailable => s.push_str("**Not scanned: Trivy is not available.**\n\n"),
+        ScannerStatus::Failed => {
+            let _ = writeln!(
+                s,
+                "**Trivy failed**: {}\n",
+                escape(&clip(r.vulnerabilities.note.as_deref().unwrap_or(""), 400))
+            );
+        }
+    }
+
+    if !r.compliance.is_empty() {
+        let _ = writeln!(
+            s,
+            "### Compliance ({} pass, {} fail, {} warn)\n",
+            r.summary.compliance_pass, r.summary.compliance_fail, r.summary.compliance_warn
+        );
+        let _ = writeln!(s, "| Check | CIS | Status | Evidence |\n|---|---|---|---|");
+        for c in &r.compliance {
+            let ev = c
+                .evidence
+                .first()
+                .map(|e| escape(&clip(e, 160)))
+                .unwrap_or_default();
+            let more = if c.evidence.len() > 1 {
+                format!(" (+{})", c.evidence.len() - 1)
+            } else {
+                String::new()
+            };
+            let status = if c.suppressed.is_some() {
+                format!("{} (suppressed)", status_word(c.status))
+            } else {
+                status_word(c.status).to_string()
+            };
+            let _ = writeln!(
+                s,
+                "| {} {} | {} | {status} | {ev}{more} |",
+                c.id,
+                escape(&c.title),
+                c.cis.as_deref().unwrap_or("")
+            );
+        }
+        s.push('\n');
+    }
+    if !r.warnings.is_empty() {
+        let _ = writeln!(
+            s,
+            "<details><summary>{} scan warning(s)</summary>\n",
+            r.warnings.len()
+        );
+        for w in r.warnings.iter().take(MAX_WARNINGS) {
+            let _ = writeln!(s, "- {}", escape(&clip(w, 300)));
+        }
+        if r.warnings.len() > MAX_WARNINGS {
+            let _ = writeln!(
+                s,
+                "- ... and {} more in report.json",
+                r.warnings.len() - MAX_WARNINGS
+            );
+        }
+        s.push_str("\n</details>\n");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_untrusted_text() {
+        assert_eq!(
+            escape("a|b<script>@x\n`y`"),
+            "a\\|b&lt;script&gt;&#64;x \\`y\\`"
+        );
+        assert_eq!(escape("[link](http://e)"), "\\[link\\]\\(http://e\\)");
+    }
+}

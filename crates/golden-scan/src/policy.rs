@@ -1,0 +1,627 @@
+//! The scan policy (`configs/policy.yaml`): what fails an image, what is ignored until when,
+//! and the allow/deny lists the compliance checks use. Errors name `file:line:column`.
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+use globset::{Glob, GlobMatcher};
+use golden_contracts::scan::{
+    CheckStatus, ComplianceResult, PolicyFailure, PolicyVerdict, ScannerStatus, Severity,
+    Vulnerability,
+};
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use crate::checks;
+use crate::error::ScanError;
+
+/// The shipped default policy, compiled in so the binary works from any directory.
+pub const DEFAULT_POLICY: &str = include_str!("../../../configs/policy.yaml");
+pub const DEFAULT_POLICY_NAME: &str = "(built-in configs/policy.yaml)";
+pub const POLICY_SCHEMA: u32 = 1;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    schema: Spanned<u32>,
+    #[serde(default)]
+    vulnerabilities: RawVulns,
+    #[serde(default)]
+    compliance: RawCompliance,
+    #[serde(default)]
+    ignore: Vec<RawIgnore>,
+    #[serde(default)]
+    setuid_allowlist: Vec<Spanned<String>>,
+    #[serde(default)]
+    unnecessary_packages: Vec<Spanned<String>>,
+    #[serde(default)]
+    world_writable_allow: Vec<String>,
+    #[serde(default)]
+    secrets: RawSecrets,
+    #[serde(default)]
+    hardening: RawHardening,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawVulns {
+    #[serde(default)]
+    fail_on: Option<Spanned<String>>,
+    #[serde(default)]
+    only_fixed: bool,
+    #[serde(default)]
+    require_scan: bool,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawCompliance {
+    #[serde(default)]
+    required: Option<Spanned<RequiredSpec>>,
+    #[serde(default)]
+    optional: Vec<RawOptional>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RequiredSpec {
+    Keyword(String),
+    List(Vec<String>),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOptional {
+    id: Spanned<String>,
+    #[serde(default)]
+    image: Option<Spanned<String>>,
+    reason: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIgnore {
+    id: Spanned<String>,
+    #[serde(default)]
+    package: Option<String>,
+    #[serde(default)]
+    image: Option<Spanned<String>>,
+    reason: Spanned<String>,
+    expires: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawSecrets {
+    #[serde(default)]
+    accept_env_keys: Vec<String>,
+    #[serde(default)]
+    allow_paths: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawHardening {
+    #[serde(default)]
+    required_for: Vec<Spanned<String>>,
+}
+
+/// An image-scope glob (`*` matches `/` too): matched against the reference, tags and entry id.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub pattern: String,
+    matcher: GlobMatcher,
+}
+
+impl Scope {
+    pub fn matches(&self, names: &[String]) -> bool {
+        names.iter().any(|n| self.matcher.is_match(n))
+    }
+}
+
+/// A path glob (`/usr/bin/*`): `*` does not cross `/`, `**` does.
+#[derive(Debug, Clone)]
+pub struct PathGlob {
+    pub pattern: String,
+    matcher: GlobMatcher,
+}
+
+impl PathGlob {
+    pub fn matches(&self, path: &str) -> bool {
+        self.matcher.is_match(path)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct IgnoreEntry {
+    pub id: String,
+    pub package: Option<String>,
+    pub image: Option<Scope>,
+    pub reason: String,
+    pub expires: NaiveDate,
+    /// `file:line` of the entry, for notes.
+    pub at: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct OptionalCheck {
+    pub id: String,
+    pub image: Option<Scope>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Required {
+    All,
+    None,
+    Only(Vec<String>),
+}
+
+/// A validated policy.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Where it came from (path, or the built-in default).
+    pub source: String,
+    /// Vulnerabilities at or above this severity fail the policy (`None`: never).
+    pub fail_on: Option<Severity>,
+    pub only_fixed: bool,
+    pub require_scan: bool,
+    pub required: Required,
+    pub optional: Vec<OptionalCheck>,
+    pub ignore: Vec<IgnoreEntry>,
+    pub setuid_allowlist: Vec<PathGlob>,
+    pub unnecessary_packages: Vec<PathGlob>,
+    pub world_writable_allow: Vec<String>,
+    pub accept_env_keys: Vec<String>,
+    pub secret_allow_paths: Vec<PathGlob>,
+    pub hardening_required_for: Vec<Scope>,
+}
+
+struct Ctx<'a> {
+    file: &'a str,
+}
+
+impl Ctx<'_> {
+    fn err<T>(
+        &self,
+        at: &serde_saphyr::Location,
+        msg: impl std::fmt::Display,
+        hint: &str,
+    ) -> Result<T, ScanError> {
+        let mut s = format!("{}:{}:{}: {msg}", self.file, at.line(), at.column());
+        if !hint.is_empty() {
+            s.push_str(&format!("\n  hint: {hint}"));
+        }
+        Err(ScanError::Policy(s))
+    }
+
+    fn scope(&self, s: &Spanned<String>) -> Result<Scope, ScanError> {
+        match Glob::new(&s.value) {
+            Ok(g) => Ok(Scope {
+                pattern: s.value.clone(),
+                matcher: g.compile_matcher(),
+            }),
+            Err(e) => self.err(
+                &s.referenced,
+                format!("image pattern `{}` is not a valid glob: {e}", s.value),
+                "",
+            ),
+        }
+    }
+
+    fn path_glob(&self, s: &Spanned<String>, what: &str) -> Result<PathGlob, ScanError> {
+        let built = globset::GlobBuilder::new(&s.value)
+            .literal_separator(true)
+            .build();
+        match built {
+            Ok(g) => Ok(PathGlob {
+                pattern: s.value.clone(),
+                matcher: g.compile_matcher(),
+            }),
+            Err(e) => self.err(
+                &s.referenced,
+                format!("{what} pattern `{}` is not a valid glob: {e}", s.value),
+                "",
+            ),
+        }
+    }
+}
+
+fn parse_severity(s: &str) -> Option<Option<Severity>> {
+    match s.to_ascii_uppercase().as_str() {
+        "NONE" | "OFF" => Some(None),
+        "UNKNOWN" => Some(Some(Severity::Unknown)),
+        "LOW" => Some(Some(Severity::Low)),
+        "MEDIUM" => Some(Some(Severity::Medium)),
+        "HIGH" => Some(Some(Severity::High)),
+        "CRITICAL" => Some(Some(Severity::Critical)),
+        _ => None,
+    }
+}
+
+impl Policy {
+    /// Load a policy file, or the built-in default with `None`.
+    pub fn load(path: Option<&Path>) -> Result<Policy, ScanError> {
+        match path {
+            None => Policy::parse(DEFAULT_POLICY, DEFAULT_POLICY_NAME),
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| {
+                    ScanError::Policy(format!(
+                        "failed to read policy `{}`: {e}\n  hint: pass an existing file with --policy (GOLDEN_POLICY), or omit it for the built-in default",
+                        p.display()
+                    ))
+                })?;
+                Policy::parse(&text, &p.display().to_string())
+            }
+        }
+    }
+
+    pub fn parse(text: &str, file: &str) -> Result<Policy, ScanError> {
+        let cx = Ctx { file };
+        if text.trim().is_empty() {
+            return Err(ScanError::Policy(format!(
+                "{file}: the policy file is empty (expected `schema: 1` and rules)"
+            )));
+        }
+        let raw: RawPolicy = serde_saphyr::from_str(text)
+            .map_err(|e| ScanError::Policy(format!("{file}: invalid policy\n{e}")))?;
+        if raw.schema.value != POLICY_SCHEMA {
+            return cx.err(
+                &raw.schema.referenced,
+                format!("policy schema {} is not supported (this golden-scan reads schema {POLICY_SCHEMA})", raw.schema.value),
+                "",
+            );
+        }
+        let fail_on = match &raw.vulnerabilities.fail_on {
+            None => Some(Severity::High),
+            Some(s) => match parse_severity(&s.value) {
+                Some(v) => v,
+                None => {
+                    return cx.err(
+                        &s.referenced,
+                        format!("unknown severity `{}`", s.value),
+                        "use one of CRITICAL, HIGH, MEDIUM, LOW, UNKNOWN, or none",
+                    );
+                }
+            },
+        };
+        let known = checks::ALL_IDS;
+        let check_id = |s: &Spanned<String>| -> Result<String, ScanError> {
+            let id = s.value.trim().to_ascii_uppercase();
+            if known.contains(&id.as_str()) {
+                Ok(id)
+            } else {
+                cx.err(
+                    &s.referenced,
+                    format!("unknown compliance check `{}`", s.value),
+                    &format!("known checks: {}", known.join(", ")),
+                )
+            }
+        };
+        let required = match &raw.compliance.required {
+            None => Required::All,
+            Some(spec) => match &spec.value {
+                RequiredSpec::Keyword(k) if k.eq_ignore_ascii_case("all") => Required::All,
+                RequiredSpec::Keyword(k) if k.eq_ignore_ascii_case("none") => Required::None,
+                RequiredSpec::Keyword(k) => {
+                    return cx.err(
+                        &spec.referenced,
+                        format!("`required: {k}` is not valid"),
+                        "use `all`, `none` or a list of check ids",
+                    );
+                }
+                RequiredSpec::List(ids) => {
+                    let mut out = Vec::new();
+                    for id in ids {
+                        let s = Spanned {
+                            value: id.clone(),
+                            referenced: spec.referenced,
+                            defined: spec.defined,
+                        };
+                        out.push(check_id(&s)?);
+                    }
+                    Required::Only(out)
+                }
+            },
+        };
+        let mut optional = Vec::new();
+        for o in &raw.compliance.optional {
+            optional.push(OptionalCheck {
+                id: check_id(&o.id)?,
+                image: o.image.as_ref().map(|s| cx.scope(s)).transpose()?,
+                reason: o.reason.clone(),
+            });
+        }
+        let mut ignore = Vec::new();
+        for (i, e) in raw.ignore.iter().enumerate() {
+            let id = e.id.value.trim().to_string();
+            if id.is_empty() {
+                return cx.err(&e.id.referenced, format!("ignore[{i}].id is empty"), "");
+            }
+            if id.to_ascii_uppercase().starts_with("GOLDEN-") {
+                check_id(&e.id)?;
+                if e.package.is_some() {
+                    return cx.err(&e.id.referenced, format!("ignore[{i}]: `package` only applies to vulnerability ids, not to check `{id}`"), "");
+                }
+            }
+            if e.reason.value.trim().is_empty() {
+                return cx.err(
+                    &e.reason.referenced,
+                    format!("ignore[{i}].reason is empty"),
+                    "say why the finding is accepted",
+                );
+            }
+            let expires = match NaiveDate::parse_from_str(e.expires.value.trim(), "%Y-%m-%d") {
+                Ok(d) if e.expires.value.trim().len() == 10 => d,
+                _ => {
+                    return cx.err(
+                        &e.expires.referenced,
+                        format!("ignore[{i}].expires `{}` is not a date", e.expires.value),
+                        "write a real calendar date as YYYY-MM-DD, e.g. 2026-06-30",
+                    );
+                }
+            };
+            ignore.push(IgnoreEntry {
+                id,
+                package: e.package.clone().filter(|p| !p.is_empty()),
+                image: e.image.as_ref().map(|s| cx.scope(s)).transpose()?,
+                reason: e.reason.value.trim().to_string(),
+                expires,
+                at: format!("{file}:{}", e.id.referenced.line()),
+            });
+        }
+        let globs = |v: &[Spanned<String>], what: &str| -> Result<Vec<PathGlob>, ScanError> {
+            v.iter().map(|s| cx.path_glob(s, what)).collect()
+        };
+        Ok(Policy {
+            source: file.to_string(),
+            fail_on,
+            only_fixed: raw.vulnerabilities.only_fixed,
+            require_scan: raw.vulnerabilities.require_scan,
+            required,
+            optional,
+            ignore,
+            setuid_allowlist: globs(&raw.setuid_allowlist, "setuid_allowlist")?,
+            unnecessary_packages: globs(&raw.unnecessary_packages, "unnecessary_packages")?,
+            world_writable_allow: raw
+                .world_writable_allow
+                .iter()
+                .map(|p| p.trim_end_matches('/').to_string())
+                .collect(),
+            accept_env_keys: raw.secrets.accept_env_keys,
+            secret_allow_paths: globs(&raw.secrets.allow_paths, "secrets.allow_paths")?,
+            hardening_required_for: raw
+                .hardening
+                .required_for
+                .iter()
+                .map(|s| cx.scope(s))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+}
+
+/// What the verdict is computed from.
+pub struct Evaluation<'a> {
+    /// Names the image is known by (reference, tags, entry id) for `image:` scopes.
+    pub names: &'a [String],
+    pub vulnerabilities: &'a mut [Vulnerability],
+    pub compliance: &'a mut [ComplianceResult],
+    pub scanner: ScannerStatus,
+    pub today: NaiveDate,
+}
+
+fn counts_line(vulns: &[&Vulnerability]) -> String {
+    Severity::ALL
+        .iter()
+        .filter_map(|s| {
+            let n = vulns.iter().filter(|v| v.severity == *s).count();
+            (n > 0).then(|| format!("{n} {}", s.as_str()))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Policy {
+    /// Apply ignore entries (marking suppressed findings) and compute the verdict.
+    pub fn evaluate(&self, ev: Evaluation<'_>) -> PolicyVerdict {
+        let mut notes = Vec::new();
+        let mut failures = Vec::new();
+        // Ignore entries.
+        for entry in &self.ignore {
+            let in_scope = entry.image.as_ref().is_none_or(|s| s.matches(ev.names));
+            if !in_scope {
+                continue;
+            }
+            let expired = ev.today > entry.expires;
+            let mut matched = 0usize;
+            for v in ev.vulnerabilities.iter_mut() {
+                if v.id.eq_ignore_ascii_case(&entry.id)
+                    && entry.package.as_ref().is_none_or(|p| *p == v.package)
+                {
+                    matched += 1;
+                    if !expired && v.suppressed.is_none() {
+                        v.suppressed = Some(format!("{} (until {})", entry.reason, entry.expires));
+                    }
+                }
+            }
+            for c in ev.compliance.iter_mut() {
+                if c.id.eq_ignore_ascii_case(&entry.id) {
+                    matched += 1;
+                    if !expired && c.suppressed.is_none() {
+                        c.suppressed = Some(format!("{} (until {})", entry.reason, entry.expires));
+                    }
+                }
+            }
+            if expired {
+                notes.push(format!(
+                    "ignore entry `{}` ({}) expired on {} and no longer suppresses anything{}",
+                    entry.id,
+                    entry.at,
+                    entry.expires,
+                    if matched > 0 {
+                        format!(" ({matched} finding(s) counted again)")
+                    } else {
+                        String::new()
+                    }
+                ));
+            }
+        }
+
+        // Vulnerability threshold.
+        if let Some(threshold) = self.fail_on {
+            let failing: Vec<&Vulnerability> = ev
+                .vulnerabilities
+                .iter()
+                .filter(|v| v.suppressed.is_none() && v.severity >= threshold)
+                .filter(|v| !self.only_fixed || v.fixed.as_deref().is_some_and(|f| !f.is_empty()))
+                .collect();
+            if !failing.is_empty() {
+                let mut ids: Vec<String> = failing.iter().map(|v| v.id.clone()).collect();
+                ids.sort();
+                ids.dedup();
+                failures.push(PolicyFailure {
+                    rule: "severity-threshold".into(),
+                    message: format!(
+                        "{} vulnerabilit{} at or above {}{} ({})",
+                        failing.len(),
+                        if failing.len() == 1 { "y" } else { "ies" },
+                        threshold.as_str(),
+                        if self.only_fixed {
+                            " with a fix available"
+                        } else {
+                            ""
+                        },
+                        counts_line(&failing)
+                    ),
+                    ids,
+                });
+            }
+        }
+        let suppressed = ev
+            .vulnerabilities
+            .iter()
+            .filter(|v| v.suppressed.is_some())
+            .count();
+        if suppressed > 0 {
+            notes.push(format!(
+                "{suppressed} vulnerabilit{} suppressed by ignore entries",
+                if suppressed == 1 { "y" } else { "ies" }
+            ));
+        }
+
+        // Scanner.
+        match ev.scanner {
+            ScannerStatus::Failed => failures.push(PolicyFailure {
+                rule: "vulnerability-scan".into(),
+                message: "Trivy failed, so vulnerabilities are unknown".into(),
+                ids: Vec::new(),
+            }),
+            ScannerStatus::Unavailable if self.require_scan => failures.push(PolicyFailure {
+                rule: "vulnerability-scan".into(),
+                message: "Trivy is not available and the policy requires a vulnerability scan (vulnerabilities.require_scan)".into(),
+                ids: Vec::new(),
+            }),
+            ScannerStatus::Unavailable => {
+                notes.push("vulnerabilities were not scanned: Trivy is not available".into())
+            }
+            ScannerStatus::Disabled => notes.push("vulnerability scan disabled (--trivy off)".into()),
+            ScannerStatus::Scanned => {}
+        }
+
+        // Required compliance checks.
+        let mut failed_ids = Vec::new();
+        for c in ev.compliance.iter() {
+            if c.status != CheckStatus::Fail {
+                continue;
+            }
+            let required = match &self.required {
+                Required::All => true,
+                Required::None => false,
+                Required::Only(ids) => ids.iter().any(|i| i.eq_ignore_ascii_case(&c.id)),
+            };
+            if !required {
+                continue;
+            }
+            if let Some(s) = &c.suppressed {
+                notes.push(format!("check {} failed but is suppressed: {s}", c.id));
+                continue;
+            }
+            if let Some(o) = self.optional.iter().find(|o| {
+                o.id.eq_ignore_ascii_case(&c.id)
+                    && o.image.as_ref().is_none_or(|s| s.matches(ev.names))
+            }) {
+                notes.push(format!(
+                    "check {} failed but is optional for this image: {}",
+                    c.id, o.reason
+                ));
+                continue;
+            }
+            failed_ids.push(c.id.clone());
+        }
+        if !failed_ids.is_empty() {
+            failures.push(PolicyFailure {
+                rule: "required-check".into(),
+                message: format!(
+                    "{} required compliance check{} failed: {}",
+                    failed_ids.len(),
+                    if failed_ids.len() == 1 { "" } else { "s" },
+                    failed_ids.join(", ")
+                ),
+                ids: failed_ids,
+            });
+        }
+        PolicyVerdict {
+            policy: self.source.clone(),
+            passed: failures.is_empty(),
+            failures,
+            notes,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_default_parses() {
+        let p = Policy::load(None).unwrap();
+        assert_eq!(p.fail_on, Some(Severity::High));
+        assert_eq!(p.required, Required::All);
+        assert!(!p.unnecessary_packages.is_empty());
+    }
+
+    #[test]
+    fn bad_dates_are_located() {
+        let text = "schema: 1\nignore:\n  - id: CVE-2024-1\n    reason: accepted\n    expires: 2024-02-30\n";
+        let e = Policy::parse(text, "p.yaml").unwrap_err().to_string();
+        assert!(e.starts_with("p.yaml:5:"), "{e}");
+        assert!(e.contains("2024-02-30") && e.contains("YYYY-MM-DD"), "{e}");
+    }
+
+    #[test]
+    fn unknown_keys_and_checks_are_errors() {
+        let e = Policy::parse("schema: 1\nvulnerabilites: {}\n", "p.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("vulnerabilites"), "{e}");
+        let e = Policy::parse(
+            "schema: 1\ncompliance:\n  required: [GOLDEN-NOPE-001]\n",
+            "p.yaml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("GOLDEN-NOPE-001") && e.contains("p.yaml:3:"),
+            "{e}"
+        );
+        let e = Policy::parse("schema: 1\nvulnerabilities:\n  fail_on: severe\n", "p.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("p.yaml:3:") && e.contains("severe"), "{e}");
+        let e = Policy::parse("schema: 2\n", "p.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("schema 2"), "{e}");
+    }
+}

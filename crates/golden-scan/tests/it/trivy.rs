@@ -1,0 +1,303 @@
+//! Trivy: the real reports in the fixtures, the runner (a fake `trivy` on PATH that asserts its
+//! arguments), an absent Trivy, old and incomplete reports.
+
+use std::os::unix::fs::PermissionsExt;
+
+use serde_json::json;
+
+use crate::support::*;
+
+fn counts(report: &serde_json::Value) -> (serde_json::Value, serde_json::Value) {
+    (
+        report["summary"]["vulnerabilities"].clone(),
+        report["summary"]["vulnerabilities_by_status"].clone(),
+    )
+}
+
+#[test]
+fn alpine_310_report_normalises_to_exact_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let (code, _, err) = golden_scan(
+        &[
+            "--trivy-report",
+            third_party("trivy/alpine-310.json").to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    let r = read_json(&out.join("report.json"));
+    assert_eq!(counts(&r), (json!({"MEDIUM": 4}), json!({"fixed": 4})));
+    assert_eq!(r["summary"]["fixable"], 4);
+    assert_eq!(r["vulnerabilities"]["status"], "scanned");
+    assert_eq!(
+        r["image"]["reference"],
+        "testdata/fixtures/images/alpine-310.tar.gz"
+    );
+    assert_eq!(r["os"]["family"], "alpine");
+    let first = &r["vulnerabilities"]["items"][0];
+    assert_eq!(first["id"], "CVE-2019-1549");
+    assert_eq!(first["package"], "libcrypto1.1");
+    assert_eq!(first["installed"], "1.1.1c-r0");
+    assert_eq!(first["fixed"], "1.1.1d-r0");
+    assert_eq!(
+        first["layer"],
+        "sha256:03901b4a2ea88eeaad62dbe59b072b28b6efa00491962b8741081c5df50c65e0"
+    );
+    assert!(first["cvss"].as_f64().is_some());
+    for f in ["report.sarif", "report.md", "sbom.cdx.json"] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+}
+
+#[test]
+fn centos_7_report_normalises_to_exact_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let (code, _, err) = golden_scan(
+        &[
+            "--trivy-report",
+            third_party("trivy/centos-7.json").to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    let r = read_json(&out.join("report.json"));
+    assert_eq!(
+        counts(&r),
+        (
+            json!({"LOW": 2, "MEDIUM": 1}),
+            json!({"fixed": 2, "will_not_fix": 1})
+        )
+    );
+    let bash = r["vulnerabilities"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["package"] == "bash")
+        .unwrap();
+    assert_eq!(bash["status"], "will_not_fix");
+    assert!(bash.get("fixed").is_none());
+    assert_eq!(
+        r["vulnerabilities"]["items"][0]["installed"],
+        "1:1.0.2k-16.el7"
+    );
+    // Policy: MEDIUM fails a MEDIUM threshold, and only_fixed still counts the fixed one.
+    let pol = write(
+        dir.path(),
+        "p.yaml",
+        b"schema: 1\nvulnerabilities:\n  fail_on: MEDIUM\n  only_fixed: true\n",
+    );
+    let (code, _, _) = golden_scan(
+        &[
+            "--trivy-report",
+            third_party("trivy/centos-7.json").to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--policy",
+            pol.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 1);
+    let r = read_json(&out.join("report.json"));
+    assert_eq!(r["policy"]["failures"][0]["rule"], "severity-threshold");
+    assert_eq!(r["policy"]["failures"][0]["ids"], json!(["CVE-2019-1559"]));
+}
+
+#[test]
+fn old_schema_and_missing_fields_are_read_with_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let legacy = write(
+        dir.path(),
+        "legacy.json",
+        br#"[{"Target":"img (debian 9)","Type":"debian","Vulnerabilities":[{"VulnerabilityID":"CVE-1","PkgName":"a","InstalledVersion":"1","FixedVersion":"2","Severity":"CRITICAL"},{"VulnerabilityID":"CVE-2","PkgName":"b","Severity":"weird"},{"PkgName":"no-id"}]}]"#,
+    );
+    let out = dir.path().join("out");
+    let (code, _, err) = golden_scan(
+        &[
+            "--trivy-report",
+            legacy.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 1, "CRITICAL fails the default policy: {err}");
+    let r = read_json(&out.join("report.json"));
+    assert_eq!(
+        counts(&r),
+        (
+            json!({"CRITICAL": 1, "UNKNOWN": 1}),
+            json!({"affected": 1, "fixed": 1})
+        )
+    );
+    let w = r["warnings"].to_string();
+    assert!(
+        w.contains("pre-0.20") && w.contains("without a VulnerabilityID"),
+        "{w}"
+    );
+    assert!(err.contains("pre-0.20"), "{err}");
+
+    let broken = write(
+        dir.path(),
+        "broken.json",
+        b"{\"SchemaVersion\": 2, \"Results\": [",
+    );
+    let out2 = dir.path().join("out2");
+    let (code, _, err) = golden_scan(
+        &[
+            "--trivy-report",
+            broken.to_str().unwrap(),
+            "-o",
+            out2.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("broken.json") && err.contains("not JSON"),
+        "{err}"
+    );
+    assert!(
+        !out2.join("report.json").exists(),
+        "nothing is written on error"
+    );
+}
+
+fn small_archive(dir: &std::path::Path) -> std::path::PathBuf {
+    let layers = vec![debian_layer().bytes()];
+    let cfg = config(
+        &layers,
+        &[("/bin/sh -c #(nop) ADD file:x in / ", false)],
+        json!({"User": "10001", "Healthcheck": {"Test": ["CMD", "true"]}}),
+    );
+    write(dir, "img.tar", &docker_archive(&layers, &cfg, "img:1"))
+}
+
+fn fake_trivy(dir: &std::path::Path, body: &str) -> std::path::PathBuf {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let p = bin.join("trivy");
+    std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    bin
+}
+
+fn path_with(bin: &std::path::Path) -> String {
+    format!("{}:/usr/bin:/bin", bin.display())
+}
+
+#[test]
+fn runs_trivy_from_path_with_the_expected_arguments() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = small_archive(dir.path());
+    let cache = dir.path().join("cache");
+    let expected = format!(
+        "image --format json --quiet --scanners vuln --cache-dir {} --skip-db-update --input {}",
+        cache.display(),
+        archive.display()
+    );
+    let bin = fake_trivy(
+        dir.path(),
+        &format!(
+            "if [ \"$*\" != \"{expected}\" ]; then echo \"unexpected arguments: $*\" >&2; exit 3; fi\ncat '{}'",
+            third_party("trivy/centos-7.json").display()
+        ),
+    );
+    let out = dir.path().join("out");
+    let image = format!("docker-archive:{}", archive.display());
+    let (code, _, err) = golden_scan(
+        &[
+            &image,
+            "-o",
+            out.to_str().unwrap(),
+            "--trivy-cache-dir",
+            cache.to_str().unwrap(),
+        ],
+        &[
+            ("PATH", &path_with(&bin)),
+            ("GOLDEN_TRIVY_SKIP_DB_UPDATE", "true"),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let r = read_json(&out.join("report.json"));
+    assert_eq!(r["vulnerabilities"]["status"], "scanned", "{err}");
+    assert_eq!(counts(&r).0, json!({"LOW": 2, "MEDIUM": 1}));
+    // The image's own inventory is there too.
+    assert_eq!(r["summary"]["packages"], 2);
+}
+
+#[test]
+fn a_failing_trivy_fails_the_policy_and_an_absent_one_is_reported_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = small_archive(dir.path());
+    let image = format!("docker-archive:{}", archive.display());
+    let bin = fake_trivy(
+        dir.path(),
+        "echo 'FATAL db download failed: ::error::injected' >&2\nexit 1",
+    );
+    let out = dir.path().join("out");
+    let (code, _, err) = golden_scan(
+        &[&image, "-o", out.to_str().unwrap()],
+        &[("PATH", &path_with(&bin))],
+    );
+    assert_eq!(code, 1, "{err}");
+    let r = read_json(&out.join("report.json"));
+    assert_eq!(r["vulnerabilities"]["status"], "failed");
+    assert!(
+        r["vulnerabilities"]["note"]
+            .as_str()
+            .unwrap()
+            .contains("db download failed")
+    );
+    assert_eq!(r["policy"]["failures"][0]["rule"], "vulnerability-scan");
+
+    // No trivy anywhere on PATH.
+    let empty = dir.path().join("empty-bin");
+    std::fs::create_dir_all(&empty).unwrap();
+    let (code, _, err) = golden_scan(
+        &[&image, "-o", out.to_str().unwrap()],
+        &[("PATH", empty.to_str().unwrap())],
+    );
+    assert_eq!(code, 0, "{err}");
+    let r = read_json(&out.join("report.json"));
+    assert_eq!(r["vulnerabilities"]["status"], "unavailable");
+    assert_eq!(
+        err.matches("trivy not found").count(),
+        1,
+        "said exactly once:\n{err}"
+    );
+    // With require_scan the same is a policy failure.
+    let pol = write(
+        dir.path(),
+        "p.yaml",
+        b"schema: 1\nvulnerabilities:\n  require_scan: true\n",
+    );
+    let (code, _, _) = golden_scan(
+        &[
+            &image,
+            "-o",
+            out.to_str().unwrap(),
+            "--policy",
+            pol.to_str().unwrap(),
+        ],
+        &[("PATH", empty.to_str().unwrap())],
+    );
+    assert_eq!(code, 1);
+    // --trivy off: disabled, silent.
+    let (code, _, err) = golden_scan(
+        &[&image, "-o", out.to_str().unwrap(), "--trivy", "off"],
+        &[],
+    );
+    assert_eq!(code, 0);
+    assert!(!err.contains("trivy not found"), "{err}");
+    assert_eq!(
+        read_json(&out.join("report.json"))["vulnerabilities"]["status"],
+        "disabled"
+    );
+}
