@@ -1,1 +1,440 @@
+//! Inputs (discovery, broken files, plan, baseline) and file outputs (summary.json, metrics.prom,
+//! job summary, step outputs, exit codes), through the real binary.
 
+use golden_contracts::Document;
+use golden_report::summary::{ImageStatus, ProblemKind, ProblemSeverity, RunSummary};
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::fixtures::{self, Img, write_set};
+use crate::{fixture, report};
+
+/// Run the binary with a clean environment (no GitHub Actions variables leak in from CI).
+pub fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_golden-report"));
+    c.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .args(args);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+fn kinds(s: &RunSummary) -> Vec<(ProblemKind, Option<String>)> {
+    s.problems
+        .iter()
+        .map(|p| (p.kind, p.image.clone()))
+        .collect()
+}
+
+#[test]
+fn missing_empty_corrupt_and_newer_files_are_each_reported() {
+    let r = report(&fixture("mixed"), None);
+    let k = kinds(&r.summary);
+    for want in [
+        (ProblemKind::Empty, Some("aspnet-8.0-debian".to_string())),
+        (ProblemKind::Corrupt, Some("dotnet-8.0-debian".to_string())),
+        (
+            ProblemKind::NewerSchema,
+            Some("springboot-3-debian".to_string()),
+        ),
+        (
+            ProblemKind::MissingScanReport,
+            Some("tomcat-10-debian".to_string()),
+        ),
+        (
+            ProblemKind::Corrupt,
+            Some("unknown:stray/build-record.json".to_string()),
+        ),
+    ] {
+        assert!(k.contains(&want), "{want:?} not in {k:#?}");
+    }
+    // Each such image has a failing row; the SARIF file is ignored, and listed as such.
+    for id in [
+        "aspnet-8.0-debian",
+        "dotnet-8.0-debian",
+        "springboot-3-debian",
+        "tomcat-10-debian",
+        "unknown:stray/build-record.json",
+    ] {
+        let img = r.summary.images.iter().find(|i| i.id == id).unwrap();
+        assert_eq!(img.status, ImageStatus::Incomplete, "{id}");
+        assert!(!img.problems.is_empty());
+    }
+    assert_eq!(
+        r.summary.ignored_files,
+        vec!["scan-base-debian/report.sarif.json".to_string()]
+    );
+    assert!(
+        r.summary
+            .problems
+            .iter()
+            .all(|p| p.severity == ProblemSeverity::Error)
+    );
+    assert_eq!(r.summary.totals.problems, 5);
+}
+
+#[test]
+fn a_scan_report_without_build_record_and_a_planned_image_without_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = Img::new("alpine-only-scan", "alpine", "base", "3.20");
+    img.scan_report()
+        .write(&dir.path().join("scan/report.json"))
+        .unwrap();
+    // A dangling link named like a document: unreadable, reported.
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("/nonexistent/target.json", dir.path().join("gone.json")).unwrap();
+    // A plan naming one more image.
+    let plan = serde_json::json!({
+        "schema": 1, "event": "pull_request", "rebuild": "changed", "config": "configs/build-config.yaml",
+        "bases": {"include": [{
+            "id": "base-redhat", "stage": "base", "os": "redhat", "platform": "base", "name": "base-redhat",
+            "version": "9", "dockerfile": "base-images/redhat/Dockerfile", "context": ".",
+            "image": "goldenimages.azurecr.io/golden/base-redhat",
+            "tags": ["goldenimages.azurecr.io/golden/base-redhat:9-redhat"],
+            "cache_scope": "base-redhat", "policy": "configs/policy.yaml", "offline": false
+        }]},
+        "platforms": {"include": []}
+    });
+    let plan_path = dir.path().join("plan.json");
+    std::fs::write(&plan_path, plan.to_string()).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let mut cfg = crate::config(dir.path(), out.path());
+    cfg.plan = Some(plan_path);
+    let r = golden_report::app::build_report(&cfg).unwrap().0;
+    let k = kinds(&r.summary);
+    assert!(k.contains(&(
+        ProblemKind::MissingBuildRecord,
+        Some("alpine-only-scan".into())
+    )));
+    assert!(k.contains(&(ProblemKind::MissingImage, Some("base-redhat".into()))));
+    #[cfg(unix)]
+    assert!(
+        r.summary
+            .problems
+            .iter()
+            .any(|p| p.kind == ProblemKind::Unreadable && p.path.as_deref() == Some("gone.json")),
+        "{:#?}",
+        r.summary.problems
+    );
+    let redhat = r
+        .summary
+        .images
+        .iter()
+        .find(|i| i.id == "base-redhat")
+        .unwrap();
+    assert_eq!(redhat.os.as_deref(), Some("redhat"));
+    assert_eq!(
+        redhat.name,
+        "goldenimages.azurecr.io/golden/base-redhat:9-redhat"
+    );
+}
+
+#[test]
+fn an_empty_input_is_a_problem_not_a_silent_green() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = report(dir.path(), None);
+    assert_eq!(r.summary.totals.images, 0);
+    assert_eq!(r.summary.problems[0].kind, ProblemKind::NoInput);
+    assert!(r.any_failed());
+}
+
+#[test]
+fn baseline_diff_finds_new_fixed_size_and_packages() {
+    let r = report(&fixture("green"), Some(&fixture("baseline")));
+    let base = &r.summary.images[0];
+    assert_eq!(base.id, "base-debian");
+    let d = base.baseline.as_ref().unwrap();
+    assert!(d.found && d.compared_scan);
+    assert_eq!(d.size_change, Some(2 * 1024 * 1024));
+    let ids =
+        |v: &[golden_report::summary::VulnRef]| v.iter().map(|x| x.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&d.new_vulnerabilities), vec!["CVE-2024-2961"]);
+    assert_eq!(ids(&d.fixed_vulnerabilities), vec!["CVE-2024-45490"]);
+    assert_eq!(d.packages_added[0].name, "ca-certificates");
+    assert_eq!(d.packages_removed[0].name, "libexpat1");
+    assert_eq!(d.packages_changed.len(), 2);
+    let python = r
+        .summary
+        .images
+        .iter()
+        .find(|i| i.id == "python-3.11-debian")
+        .unwrap();
+    assert!(!python.baseline.as_ref().unwrap().found);
+    assert_eq!(r.summary.totals.new_vulnerabilities, 1);
+    assert_eq!(r.summary.totals.fixed_vulnerabilities, 1);
+}
+
+#[test]
+fn absent_baseline_directory_is_a_warning() {
+    let r = report(&fixture("green"), Some(Path::new("/nonexistent/baseline")));
+    assert!(r.summary.baseline.is_none());
+    assert_eq!(r.summary.problems.len(), 1);
+    assert_eq!(r.summary.problems[0].severity, ProblemSeverity::Warning);
+    assert!(!r.any_failed());
+}
+
+#[test]
+fn binary_writes_every_output_atomically_and_exits_by_the_rules() {
+    let out = tempfile::tempdir().unwrap();
+    let step_summary = out.path().join("step-summary.md");
+    let gh_output = out.path().join("gh-output");
+    let o = run(
+        &[
+            "--input",
+            fixture("mixed").to_str().unwrap(),
+            "--output",
+            out.path().join("reports").to_str().unwrap(),
+        ],
+        &[
+            ("GITHUB_STEP_SUMMARY", step_summary.to_str().unwrap()),
+            ("GITHUB_OUTPUT", gh_output.to_str().unwrap()),
+        ],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let reports = out.path().join("reports");
+    let s = RunSummary::read(&reports.join("summary.json")).unwrap();
+    assert_eq!(s.schema, 1);
+    assert_eq!(s.totals.images, 9);
+    let names: Vec<String> = std::fs::read_dir(&reports)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(sorted, vec!["metrics.prom", "summary.json", "summary.md"]);
+    let summary_md = std::fs::read_to_string(&step_summary).unwrap();
+    assert!(summary_md.contains("## ❌ Golden images: 7 of 9 failed"));
+    assert!(summary_md.len() < golden_gha::SUMMARY_LIMIT);
+    let outputs =
+        golden_gha::parse_env_file(&std::fs::read_to_string(&gh_output).unwrap()).unwrap();
+    assert!(outputs.contains(&("status".into(), "failed".into())));
+    assert!(outputs.contains(&("failed".into(), "7".into())));
+
+    // --fail-on-failure: 1 with failures, 0 when green.
+    let o = run(
+        &[
+            "--input",
+            fixture("mixed").to_str().unwrap(),
+            "--output",
+            out.path().join("r2").to_str().unwrap(),
+            "--fail-on-failure",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let o = run(
+        &[
+            "--output",
+            out.path().join("r3").to_str().unwrap(),
+            "--fail-on-failure",
+        ],
+        &[("GOLDEN_INPUT", fixture("green").to_str().unwrap())],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn usage_and_runtime_errors_exit_2_with_a_clear_message() {
+    let o = run(&["--input", "/nonexistent/artifacts"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("input directory `/nonexistent/artifacts` does not exist"),
+        "{err}"
+    );
+    let o = run(&[], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--input"));
+    let o = run(&["--bogus"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    // A plan that is not a plan names the file.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("plan.json"), "{").unwrap();
+    let o = run(
+        &[
+            "--input",
+            fixture("green").to_str().unwrap(),
+            "--output",
+            dir.path().join("out").to_str().unwrap(),
+            "--plan",
+            dir.path().join("plan.json").to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("plan.json"));
+}
+
+/// Parse OpenMetrics text strictly enough to catch format mistakes: TYPE before samples, one
+/// block per family, quoted and escaped label values, `# EOF` last.
+/// (family, labels, value).
+type Sample = (String, Vec<(String, String)>, f64);
+
+fn check_openmetrics(text: &str) -> Vec<Sample> {
+    assert!(text.ends_with("# EOF\n"), "no # EOF at the end");
+    let mut samples = Vec::new();
+    let mut seen_families = std::collections::HashSet::new();
+    let mut current = String::new();
+    for line in text.lines() {
+        if line == "# EOF" {
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, ty) = rest.split_once(' ').unwrap();
+            assert_eq!(ty, "gauge");
+            assert!(
+                seen_families.insert(name.to_string()),
+                "family {name} twice"
+            );
+            current = name.to_string();
+            continue;
+        }
+        if let Some(rest) = line
+            .strip_prefix("# HELP ")
+            .or_else(|| line.strip_prefix("# UNIT "))
+        {
+            assert!(rest.starts_with(&current), "{line}");
+            if let Some(u) = line.strip_prefix("# UNIT ") {
+                let unit = u.split_once(' ').unwrap().1;
+                assert!(current.ends_with(&format!("_{unit}")), "{line}");
+            }
+            continue;
+        }
+        // name{labels} value
+        let (name_labels, value) = line.rsplit_once(' ').unwrap();
+        let value: f64 = value.parse().unwrap();
+        let (name, labels) = match name_labels.split_once('{') {
+            Some((n, l)) => (n, l.strip_suffix('}').unwrap()),
+            None => (name_labels, ""),
+        };
+        assert_eq!(name, current, "sample outside its family: {line}");
+        let mut parsed = Vec::new();
+        let mut chars = labels.chars().peekable();
+        while chars.peek().is_some() {
+            let key: String = chars.by_ref().take_while(|c| *c != '=').collect();
+            assert_eq!(chars.next(), Some('"'), "{line}");
+            let mut val = String::new();
+            loop {
+                match chars.next().unwrap() {
+                    '\\' => match chars.next().unwrap() {
+                        'n' => val.push('\n'),
+                        c @ ('\\' | '"') => val.push(c),
+                        c => panic!("bad escape \\{c} in {line}"),
+                    },
+                    '"' => break,
+                    '\n' => panic!("raw newline"),
+                    c => val.push(c),
+                }
+            }
+            parsed.push((key, val));
+            if chars.peek() == Some(&',') {
+                chars.next();
+            }
+        }
+        samples.push((name.to_string(), parsed, value));
+    }
+    samples
+}
+
+#[test]
+fn metrics_are_valid_openmetrics_with_escaped_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut imgs = fixtures::mixed();
+    imgs.extend(fixtures::hostile());
+    write_set(dir.path(), &imgs);
+    let r = report(dir.path(), None);
+    let text = golden_report::metrics::render(&r.summary);
+    let samples = check_openmetrics(&text);
+    let get = |name: &str, image: &str, extra: Option<(&str, &str)>| {
+        samples
+            .iter()
+            .find(|(n, l, _)| {
+                n == name
+                    && l.iter().any(|(k, v)| k == "image" && v == image)
+                    && extra.is_none_or(|(ek, ev)| l.iter().any(|(k, v)| k == ek && v == ev))
+            })
+            .map(|s| s.2)
+    };
+    assert_eq!(
+        samples
+            .iter()
+            .find(|(n, l, _)| n == "golden_builds" && l[0].1 == "failure")
+            .unwrap()
+            .2,
+        1.0
+    );
+    assert_eq!(
+        get("golden_image_build_success", "nginx-1.26-debian", None),
+        Some(0.0)
+    );
+    assert_eq!(
+        get(
+            "golden_image_vulnerabilities",
+            "python-3.11-debian",
+            Some(("severity", "critical"))
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        get(
+            "golden_image_compliance_failures",
+            "python-3.11-debian",
+            None
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        get("golden_image_size_bytes", "base-debian", None),
+        Some((74 * 1024 * 1024 + 123_456) as f64)
+    );
+    assert_eq!(
+        get("golden_build_duration_seconds", "base-debian", None),
+        Some(42.5)
+    );
+    // The hostile image id round-trips through the label escaping.
+    let hostile = &fixtures::hostile()[0];
+    assert_eq!(
+        get("golden_image_policy_passed", &hostile.id, None),
+        Some(0.0)
+    );
+    let version = samples
+        .iter()
+        .find(|(n, l, _)| {
+            n == "golden_image_policy_passed" && l.iter().any(|(_, v)| v == &hostile.id)
+        })
+        .unwrap()
+        .1
+        .iter()
+        .find(|(k, _)| k == "version")
+        .unwrap()
+        .1
+        .clone();
+    assert_eq!(version, hostile.version);
+}
+
+#[test]
+fn summary_json_refuses_a_newer_schema() {
+    let r = report(&fixture("green"), None);
+    let mut v = serde_json::to_value(&r.summary).unwrap();
+    v["schema"] = serde_json::json!(golden_report::summary::SUMMARY_SCHEMA + 1);
+    let e = RunSummary::from_json(Path::new("summary.json"), &v.to_string()).unwrap_err();
+    assert!(e.to_string().contains("newer"), "{e}");
+    // And the current one round-trips.
+    let text = serde_json::to_string(&r.summary).unwrap();
+    assert_eq!(
+        RunSummary::from_json(Path::new("summary.json"), &text).unwrap(),
+        r.summary
+    );
+}
