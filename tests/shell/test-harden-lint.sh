@@ -18,7 +18,8 @@ for df in base-images/alpine/Dockerfile base-images/debian/Dockerfile base-image
 done
 
 posix=(scripts/harden-common.sh scripts/harden-alpine.sh scripts/harden-debian.sh scripts/harden-redhat.sh
-  tests/shell/fixtures/harden/make-tree.sh tests/shell/fixtures/harden/list-tree.sh)
+  tests/shell/fixtures/harden/make-tree.sh tests/shell/fixtures/harden/list-tree.sh
+  tests/shell/fixtures/harden/check-debian-rootfs.sh)
 for f in "${posix[@]}"; do
   check_empty "shellcheck -s sh $f" "$(shellcheck -x -s sh "$f" 2>&1 || echo "shellcheck exited non-zero")"
 done
