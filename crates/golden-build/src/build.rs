@@ -316,9 +316,6 @@ async fn build(
 
     // Everything that can be checked without the engine is checked before connecting.
     let want_bootstrap = args.mode == Mode::Bootstrap;
-    if want_bootstrap && job.bootstrap.is_none() {
-        return Err(SpecError::NoBootstrap(job.id.clone()).into());
-    }
     let context = if want_bootstrap {
         None
     } else {

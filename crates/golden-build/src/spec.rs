@@ -296,6 +296,16 @@ fn kv_map(flag: &'static str, values: &[String]) -> Result<BTreeMap<String, Stri
 /// Build the job. `cwd` is where explicit relative paths start.
 pub fn resolve(args: &BuildArgs, cwd: &Path) -> Result<Job, SpecError> {
     let entry = load_entry(args, cwd)?;
+    if args.mode == crate::cli::Mode::Bootstrap
+        && entry.as_ref().is_none_or(|e| e.bootstrap.is_none())
+    {
+        let id = entry
+            .as_ref()
+            .map(|e| e.id.clone())
+            .or_else(|| args.id.clone())
+            .unwrap_or_else(|| "explicit build".into());
+        return Err(SpecError::NoBootstrap(id));
+    }
     let root = repo_root(args.repo_root.as_deref(), cwd)?;
     let cli_build_args = kv_map("--build-arg", &args.build_args)?;
     let cli_labels = kv_map("--label", &args.labels)?;
@@ -310,77 +320,94 @@ pub fn resolve(args: &BuildArgs, cwd: &Path) -> Result<Job, SpecError> {
         "; hint: plan entries hold paths relative to the repository root `{}` (set --repo-root)",
         root.display()
     );
-    let (context_dir, context_shown) = match (&args.context, &entry) {
-        (Some(c), _) => (
-            inside_root("context", c, cwd, &root, "")?,
-            c.display().to_string(),
-        ),
-        (None, Some(e)) => (
-            inside_root("context", Path::new(&e.context), &root, &root, &root_hint)?,
-            e.context.clone(),
-        ),
-        (None, None) => {
-            if args.dockerfile.is_none() && args.id.is_none() && tags.is_empty() {
-                return Err(SpecError::NoInput);
+    let files = (|| -> Result<(PathBuf, PathBuf, String, DockerfileAt), SpecError> {
+        let (context_dir, context_shown) = match (&args.context, &entry) {
+            (Some(c), _) => (
+                inside_root("context", c, cwd, &root, "")?,
+                c.display().to_string(),
+            ),
+            (None, Some(e)) => (
+                inside_root("context", Path::new(&e.context), &root, &root, &root_hint)?,
+                e.context.clone(),
+            ),
+            (None, None) => {
+                if args.dockerfile.is_none() && args.id.is_none() && tags.is_empty() {
+                    return Err(SpecError::NoInput);
+                }
+                return Err(SpecError::NeedContext);
             }
-            return Err(SpecError::NeedContext);
+        };
+        if !context_dir.is_dir() {
+            return Err(SpecError::WrongKind {
+                what: "context",
+                given: context_shown,
+                expected: "directory",
+            });
         }
-    };
-    if !context_dir.is_dir() {
-        return Err(SpecError::WrongKind {
-            what: "context",
-            given: context_shown,
-            expected: "directory",
-        });
-    }
-    let (dockerfile, dockerfile_shown) = match (&args.dockerfile, &entry) {
-        (Some(d), _) => (
-            inside_root("Dockerfile", d, cwd, &root, "")?,
-            d.display().to_string(),
-        ),
-        (None, Some(e)) => (
-            inside_root(
-                "Dockerfile",
-                Path::new(&e.dockerfile),
-                &root,
-                &root,
-                &format!("{root_hint} (entry `{}`, field `dockerfile`)", e.id),
-            )?,
-            e.dockerfile.clone(),
-        ),
-        (None, None) => {
-            let d = context_dir.join("Dockerfile");
-            let shown = Path::new(&context_shown)
-                .join("Dockerfile")
-                .display()
-                .to_string();
-            (
+        let (dockerfile, dockerfile_shown) = match (&args.dockerfile, &entry) {
+            (Some(d), _) => (
+                inside_root("Dockerfile", d, cwd, &root, "")?,
+                d.display().to_string(),
+            ),
+            (None, Some(e)) => (
                 inside_root(
                     "Dockerfile",
-                    &d,
-                    cwd,
+                    Path::new(&e.dockerfile),
                     &root,
-                    "; hint: pass --dockerfile FILE when it is not <context>/Dockerfile",
+                    &root,
+                    &format!("{root_hint} (entry `{}`, field `dockerfile`)", e.id),
                 )?,
-                shown,
+                e.dockerfile.clone(),
+            ),
+            (None, None) => {
+                let shown = Path::new(&context_shown).join("Dockerfile");
+                (
+                    inside_root(
+                        "Dockerfile",
+                        &shown,
+                        cwd,
+                        &root,
+                        "; hint: pass --dockerfile FILE when it is not <context>/Dockerfile",
+                    )?,
+                    shown.display().to_string(),
+                )
+            }
+        };
+        if !dockerfile.is_file() {
+            return Err(SpecError::WrongKind {
+                what: "Dockerfile",
+                given: dockerfile_shown,
+                expected: "file",
+            });
+        }
+        let dockerfile_at = match dockerfile.strip_prefix(&context_dir) {
+            Ok(rel) => DockerfileAt::Inside(
+                rel.components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/"),
+            ),
+            Err(_) => DockerfileAt::Outside(dockerfile.clone()),
+        };
+        Ok((context_dir, dockerfile, dockerfile_shown, dockerfile_at))
+    })();
+    // A bootstrap build does not read the Dockerfile: a missing one is not an error there (a
+    // path outside the repository still is).
+    let (context_dir, dockerfile, dockerfile_shown, dockerfile_at) = match files {
+        Ok(f) => f,
+        Err(SpecError::Missing { .. } | SpecError::WrongKind { .. })
+            if args.mode == crate::cli::Mode::Bootstrap
+                && entry.as_ref().is_some_and(|e| e.bootstrap.is_some()) =>
+        {
+            let df = root.join("Dockerfile");
+            (
+                root.clone(),
+                df,
+                "Dockerfile".to_string(),
+                DockerfileAt::Inside("Dockerfile".into()),
             )
         }
-    };
-    if !dockerfile.is_file() {
-        return Err(SpecError::WrongKind {
-            what: "Dockerfile",
-            given: dockerfile_shown,
-            expected: "file",
-        });
-    }
-    let dockerfile_at = match dockerfile.strip_prefix(&context_dir) {
-        Ok(rel) => DockerfileAt::Inside(
-            rel.components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect::<Vec<_>>()
-                .join("/"),
-        ),
-        Err(_) => DockerfileAt::Outside(dockerfile.clone()),
+        Err(e) => return Err(e),
     };
     let dockerfile_shown = dockerfile
         .strip_prefix(&root)

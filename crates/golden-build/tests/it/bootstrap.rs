@@ -1,0 +1,152 @@
+//! Bootstrap mode, with a stand-in script that keeps the real script's CLI contract
+//! (tests/fixtures/build/fake-bootstrap.sh): the decision (auto), the arguments, the streamed
+//! and fenced output, tags, labels, record, and a failing bootstrap.
+
+use crate::common::*;
+
+fn entry(tags: &[String]) -> serde_json::Value {
+    serde_json::json!({
+        "id": "base-debian", "stage": "base", "os": "debian", "platform": "base",
+        "name": "base-debian", "version": "12",
+        "dockerfile": "Dockerfile", "context": ".",
+        "build_args": {"UPSTREAM": "golden-build-test-absent:bookworm@sha256:0000000000000000000000000000000000000000000000000000000000000000"},
+        "image": "golden-build-test-bootstrap", "tags": tags,
+        "upstream": "golden-build-test-absent:bookworm@sha256:0000000000000000000000000000000000000000000000000000000000000000",
+        "cache_scope": "s", "policy": "p",
+        "labels": {"org.opencontainers.image.title": "golden debian 12 base"},
+        "bootstrap": {"suite": "bookworm", "variant": "minbase", "components": ["main", "contrib"]},
+        "offline": true
+    })
+}
+
+#[test]
+fn docker_bootstrap_mode_runs_the_script_and_records_the_image() {
+    engine();
+    let mut cleanup = Cleanup::default();
+    let d = tempfile::tempdir().expect("tempdir");
+    write_tree(d.path(), &[("Dockerfile", "FROM scratch\n")]);
+    let tags = vec![
+        cleanup.add(&unique_tag("bootstrap")),
+        cleanup.add(&unique_tag("bootstrap")),
+    ];
+    let args_file = d.path().join("args.txt");
+    let script = fixtures().join("fake-bootstrap.sh");
+    let out = run(golden_build(d.path())
+        .env("GOLDEN_ENTRY", entry(&tags).to_string())
+        .env("GOLDEN_FAKE_BOOTSTRAP_ARGS", &args_file)
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .arg("--bootstrap-script")
+        .arg(&script)
+        .args(["--repo-root", ".", "--record", "rec.json"]));
+    assert_eq!(
+        out.code,
+        0,
+        "auto mode bootstraps when the upstream is absent\n{}",
+        out.both()
+    );
+    assert!(
+        out.stdout.contains("fake-bootstrap: resolving packages"),
+        "script output is streamed\n{}",
+        out.both()
+    );
+
+    let args = std::fs::read_to_string(&args_file).expect("script ran");
+    let args: Vec<&str> = args.lines().collect();
+    for pair in [
+        ["--suite", "bookworm"],
+        ["--variant", "minbase"],
+        ["--components", "main,contrib"],
+        ["--tag", tags[0].as_str()],
+        ["--tag", tags[1].as_str()],
+        [
+            "--label",
+            "org.opencontainers.image.created=2023-11-14T22:13:20Z",
+        ],
+        [
+            "--label",
+            "org.opencontainers.image.title=golden debian 12 base",
+        ],
+    ] {
+        assert!(args.windows(2).any(|w| w == pair), "{pair:?} in {args:?}");
+    }
+    let id = inspect(&tags[0]).and_then(|i| i.id).expect("tagged");
+    assert_eq!(inspect(&tags[1]).and_then(|i| i.id), Some(id.clone()));
+    assert_eq!(
+        labels_of(&tags[0])["org.opencontainers.image.title"],
+        "golden debian 12 base"
+    );
+    let rec: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.path().join("rec.json")).expect("record"))
+            .expect("json");
+    assert_eq!(rec["result"], "success");
+    assert_eq!(rec["image_id"].as_str(), Some(id.as_str()));
+    assert_eq!(rec["id"], "base-debian");
+}
+
+#[test]
+fn docker_failing_bootstrap_exits_2_with_its_last_lines_fenced() {
+    engine();
+    let d = tempfile::tempdir().expect("tempdir");
+    let tags = vec![unique_tag("bootstrap-fail")];
+    let out = run(golden_build(d.path())
+        .env("GOLDEN_ENTRY", entry(&tags).to_string())
+        .env("GOLDEN_FAKE_BOOTSTRAP_FAIL", "1")
+        .env("GITHUB_ACTIONS", "true")
+        .arg("--bootstrap-script")
+        .arg(fixtures().join("fake-bootstrap.sh"))
+        .args([
+            "--repo-root",
+            ".",
+            "--mode",
+            "bootstrap",
+            "--record",
+            "rec.json",
+        ]));
+    assert_eq!(out.code, 2, "{}", out.both());
+    // The script's own workflow command is printed, but only inside a stop-commands fence.
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    let injected = lines
+        .iter()
+        .position(|l| *l == "::warning::injected from the bootstrap log")
+        .expect("printed");
+    let stop = lines
+        .iter()
+        .position(|l| l.starts_with("::stop-commands::"))
+        .expect("fenced");
+    let token = lines[stop].trim_start_matches("::stop-commands::");
+    let close = lines
+        .iter()
+        .position(|l| *l == format!("::{token}::"))
+        .expect("fence closed");
+    assert!(stop < injected && injected < close, "{}", out.both());
+    // The error (with the script's last lines) is an annotation plus fenced text.
+    assert!(
+        out.stdout
+            .contains("::error title=golden-build::bootstrap of `base-debian` failed"),
+        "{}",
+        out.both()
+    );
+    assert!(
+        out.stdout.contains("Unable to locate package nonexistent"),
+        "{}",
+        out.both()
+    );
+    let rec: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.path().join("rec.json")).expect("record"))
+            .expect("json");
+    assert_eq!(rec["result"], "failure");
+    assert_eq!(rec["error"]["step"], "bootstrap");
+
+    // --mode bootstrap for an entry without bootstrap settings is a usage error.
+    let mut e = entry(&tags);
+    e["bootstrap"] = serde_json::Value::Null;
+    let out = run(golden_build(d.path())
+        .env("GOLDEN_ENTRY", e.to_string())
+        .args(["--repo-root", ".", "--mode", "bootstrap"]));
+    assert_eq!(out.code, 2, "{}", out.both());
+    assert!(
+        out.stderr.contains("has no `bootstrap` settings"),
+        "{}",
+        out.both()
+    );
+}
