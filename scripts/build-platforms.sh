@@ -129,8 +129,22 @@ docker_build() { # docker_build ENTRY_JSON LOGFILE
 }
 
 mkdir -p "$records"
+records=$(cd "$records" && pwd)
+gb_extra=()
 if [ "$builder" = golden-build ]; then
   build_bin=$(ensure_bin "${GOLDEN_BUILD_BIN:-target/debug/golden-build}" golden-build)
+  if [ ! -f .dockerignore ]; then
+    # Without a .dockerignore the context (the repository root) would carry target/ and .venv/
+    # (gigabytes). Build from a copy of the files git knows instead, and keep the labels the
+    # checkout would have given.
+    log "no .dockerignore at the repository root: building from a copy of the files git tracks"
+    stage=$work/context
+    mkdir -p "$stage"
+    git ls-files -z --cached --others --exclude-standard | tar --null -cf - -T - | tar -xf - -C "$stage"
+    gb_extra+=(--repo-root "$stage")
+    rev=$(git rev-parse HEAD 2>/dev/null || true)
+    [ -z "$rev" ] || gb_extra+=(--label "org.opencontainers.image.revision=$rev")
+  fi
 fi
 summary=()
 for id in "${ids[@]}"; do
@@ -142,7 +156,8 @@ for id in "${ids[@]}"; do
   if [ "$builder" = golden-build ]; then
     quiet=(-q)
     [ "${GOLDEN_VERBOSE:-0}" = 1 ] && quiet=()
-    if ! "$build_bin" --plan "$plan_file" --id "$id" --record "$records/$id.json" "${quiet[@]}" >"$logf"; then
+    if ! "$build_bin" --plan "$plan_file" --id "$id" --record "$records/$id.json" \
+      "${gb_extra[@]+"${gb_extra[@]}"}" "${quiet[@]+"${quiet[@]}"}" >"$logf"; then
       die "golden-build failed for $id (build record: $records/$id.json)"
     fi
   else
