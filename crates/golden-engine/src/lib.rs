@@ -535,6 +535,23 @@ mod tests {
         std::fs::remove_dir_all(dir).unwrap();
     }
 
+    #[test]
+    fn tags_split_like_the_docker_cli() {
+        assert_eq!(split_tag("a/b:1").unwrap(), ("a/b", "1"));
+        assert_eq!(
+            split_tag("127.0.0.1:5000/a/b").unwrap(),
+            ("127.0.0.1:5000/a/b", "latest")
+        );
+        assert_eq!(
+            split_tag("127.0.0.1:5000/a:v2").unwrap(),
+            ("127.0.0.1:5000/a", "v2")
+        );
+        assert_eq!(split_tag("x").unwrap(), ("x", "latest"));
+        for bad in ["", "a@sha256:00", "a:", ":b", "a b"] {
+            assert!(split_tag(bad).is_err(), "{bad}");
+        }
+    }
+
     #[tokio::test]
     async fn closed_tcp_port_gives_the_clear_error() {
         // Bind then drop a listener: the port is (almost certainly) closed now.
