@@ -13,7 +13,8 @@ set -Eeuo pipefail
 require_docker
 
 busybox=${GOLDEN_TEST_BUSYBOX:-/bin/busybox}
-if ! file -L "$busybox" 2>/dev/null | grep -q 'statically linked'; then
+ldd_out=$(LC_ALL=C ldd "$busybox" 2>&1 || true)
+if [ ! -x "$busybox" ] || [[ $ldd_out != *"not a dynamic executable"* ]]; then
   echo "FAIL - a static busybox is required at $busybox (apt-get install busybox-static; scripts/setup.sh does)"
   exit 1
 fi
