@@ -56,6 +56,8 @@ Options (each also read from the environment variable in brackets):
   --no-harden           plain bootstrap, no hardening and no runtime user: an offline
                         stand-in for the upstream image of base-images/debian/Dockerfile
                         [GOLDEN_BOOTSTRAP_NO_HARDEN=1]
+  --dry-run             validate, print the mmdebstrap command line on stdout, and exit
+                        (needs neither root nor the engine) [GOLDEN_BOOTSTRAP_DRY_RUN=1]
   -h, --help            this help
 
 Environment:
@@ -80,6 +82,7 @@ output=${GOLDEN_BOOTSTRAP_OUTPUT:-}
 cache_dir=${GOLDEN_DEBIAN_CACHE_DIR:-}
 no_import=${GOLDEN_BOOTSTRAP_NO_IMPORT:-0}
 no_harden=${GOLDEN_BOOTSTRAP_NO_HARDEN:-0}
+dry_run=${GOLDEN_BOOTSTRAP_DRY_RUN:-0}
 tags=()
 labels=()
 if [ -n "${GOLDEN_BOOTSTRAP_TAGS:-}" ]; then read -r -a tags <<<"$GOLDEN_BOOTSTRAP_TAGS"; fi
@@ -103,6 +106,7 @@ while [ "$#" -gt 0 ]; do
     --output) need_arg "$@"; output=$2; shift ;;
     --no-import) no_import=1 ;;
     --no-harden) no_harden=1 ;;
+    --dry-run) dry_run=1 ;;
     -h | --help) usage; exit 0 ;;
     *) die "unknown argument \`$1\` (see --help)" ;;
   esac
@@ -118,6 +122,7 @@ bool() {
 }
 no_import=$(bool GOLDEN_BOOTSTRAP_NO_IMPORT "$no_import")
 no_harden=$(bool GOLDEN_BOOTSTRAP_NO_HARDEN "$no_harden")
+dry_run=$(bool GOLDEN_BOOTSTRAP_DRY_RUN "$dry_run")
 
 # ---- validate ---------------------------------------------------------------------------
 [[ $suite =~ ^[a-z][a-z0-9.-]*$ ]] || die "suite \`$suite\` is not a Debian suite name (e.g. bookworm)"
@@ -157,25 +162,18 @@ if [ -n "$output" ]; then
 fi
 if [ -n "$cache_dir" ]; then
   [[ $cache_dir != *[[:space:]]* ]] || die "the cache directory must not contain whitespace: \`$cache_dir\`"
-  mkdir -p -- "$cache_dir" || die "cannot create the cache directory \`$cache_dir\`"
-  cache_dir=$(cd -- "$cache_dir" && pwd)
+  if [ "$dry_run" = 0 ]; then
+    mkdir -p -- "$cache_dir" || die "cannot create the cache directory \`$cache_dir\`"
+    cache_dir=$(cd -- "$cache_dir" && pwd)
+  fi
 fi
 if [ -n "${SOURCE_DATE_EPOCH:-}" ]; then
   [[ $SOURCE_DATE_EPOCH =~ ^[0-9]+$ ]] || die "SOURCE_DATE_EPOCH must be seconds since 1970, got \`$SOURCE_DATE_EPOCH\`"
 else
   SOURCE_DATE_EPOCH=$(date +%s)
-  log "SOURCE_DATE_EPOCH not set: using now ($SOURCE_DATE_EPOCH); the tar will not be reproducible"
+  [ "$dry_run" = 1 ] || log "SOURCE_DATE_EPOCH not set: using now ($SOURCE_DATE_EPOCH); the tar will not be reproducible"
 fi
 export SOURCE_DATE_EPOCH
-
-command -v mmdebstrap >/dev/null || die "mmdebstrap not found: apt-get install mmdebstrap (scripts/setup.sh does)"
-command -v mmtarfilter >/dev/null || die "mmtarfilter not found (it ships with mmdebstrap)"
-if [ "$no_import" = 0 ]; then
-  command -v docker >/dev/null || die "docker CLI not found: run scripts/ensure-docker.sh"
-  docker version --format '{{.Server.Version}}' >/dev/null 2>&1 ||
-    die "no Docker engine answers: run scripts/ensure-docker.sh (or pass --no-import --output FILE)"
-fi
-[ "$(id -u)" -eq 0 ] || die "run as root: the hardening hook chroots into the bootstrap (mmdebstrap root mode)"
 
 # ---- mirrors ----------------------------------------------------------------------------
 mirrors=()
@@ -196,11 +194,7 @@ elif [ -n "$mirror" ]; then
   fi
 fi
 
-# ---- bootstrap --------------------------------------------------------------------------
-work=$(mktemp -d "${TMPDIR:-/tmp}/golden-bootstrap.XXXXXX")
-cleanup() { rm -rf "$work"; }
-trap cleanup EXIT
-
+# ---- hooks ------------------------------------------------------------------------------
 export GOLDEN_BOOTSTRAP_SCRIPTS="$SCRIPT_DIR"
 # Hooks are shell snippets mmdebstrap runs with the chroot as $1: single quotes on purpose.
 hooks=()
@@ -227,13 +221,33 @@ fi
 # shellcheck disable=SC2016
 hooks+=(--customize-hook='rm -f "$1/etc/resolv.conf" "$1/etc/hostname"')
 
+mm=(mmdebstrap --quiet --mode=root --format=tar --variant="$variant" --components="$comps_csv"
+  --hook-dir=/usr/share/mmdebstrap/hooks/maybe-merged-usr "${hooks[@]}" "$suite")
+if [ "$dry_run" = 1 ]; then
+  printf 'GOLDEN_BOOTSTRAP_SCRIPTS=%q SOURCE_DATE_EPOCH=%q' "$GOLDEN_BOOTSTRAP_SCRIPTS" "$SOURCE_DATE_EPOCH"
+  printf ' %q' "${mm[@]}" ROOTFS.tar "${mirrors[@]}"
+  printf '\n'
+  exit 0
+fi
+
+command -v mmdebstrap >/dev/null || die "mmdebstrap not found: apt-get install mmdebstrap (scripts/setup.sh does)"
+command -v mmtarfilter >/dev/null || die "mmtarfilter not found (it ships with mmdebstrap)"
+if [ "$no_import" = 0 ]; then
+  command -v docker >/dev/null || die "docker CLI not found: run scripts/ensure-docker.sh"
+  docker version --format '{{.Server.Version}}' >/dev/null 2>&1 ||
+    die "no Docker engine answers: run scripts/ensure-docker.sh (or pass --no-import --output FILE)"
+fi
+[ "$(id -u)" -eq 0 ] || die "run as root: the hardening hook chroots into the bootstrap (mmdebstrap root mode)"
+
+# ---- bootstrap --------------------------------------------------------------------------
+work=$(mktemp -d "${TMPDIR:-/tmp}/golden-bootstrap.XXXXXX")
+cleanup() { rm -rf "$work"; }
+trap cleanup EXIT
 raw=$work/rootfs.raw.tar
 tarball=$work/rootfs.tar
 log "bootstrapping $suite ($variant; $comps_csv)${snapshot:+ at snapshot $snapshot}${mirror:+ from $mirror}; SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH"
 start=$(date +%s.%N)
-mmdebstrap --quiet --mode=root --format=tar --variant="$variant" --components="$comps_csv" \
-  --hook-dir=/usr/share/mmdebstrap/hooks/maybe-merged-usr \
-  "${hooks[@]}" "$suite" "$raw" "${mirrors[@]}" >&2 ||
+"${mm[@]}" "$raw" "${mirrors[@]}" >&2 ||
   die "mmdebstrap failed (see the messages above)"
 # Device nodes belong to the engine, not to an image layer.
 mmtarfilter --path-exclude='/dev/*' <"$raw" >"$tarball" || die "mmtarfilter failed"
