@@ -124,7 +124,7 @@ docker_build() { # docker_build ENTRY_JSON LOGFILE
   while IFS= read -r t; do args+=(--tag "$t"); done < <(jq -r '.tags[]' <<<"$e")
   [ "$(jq -r '.context' <<<"$e")" = . ] || die "docker builder: only the repository root context is supported"
   git ls-files -z --cached --others --exclude-standard |
-    tar --null -cf - -T - |
+    tar --null --ignore-failed-read -cf - -T - 2>/dev/null |
     docker build --force-rm -f "$(jq -r '.dockerfile' <<<"$e")" "${args[@]}" - >"$logf" 2>&1
 }
 
@@ -140,7 +140,8 @@ if [ "$builder" = golden-build ]; then
     log "no .dockerignore at the repository root: building from a copy of the files git tracks"
     stage=$work/context
     mkdir -p "$stage"
-    git ls-files -z --cached --others --exclude-standard | tar --null -cf - -T - | tar -xf - -C "$stage"
+    git ls-files -z --cached --others --exclude-standard |
+      tar --null --ignore-failed-read -cf - -T - 2>/dev/null | tar -xf - -C "$stage"
     gb_extra+=(--repo-root "$stage")
     rev=$(git rev-parse HEAD 2>/dev/null || true)
     [ -z "$rev" ] || gb_extra+=(--label "org.opencontainers.image.revision=$rev")
