@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Step scripts of actions/build. Inputs arrive as environment variables: GOLDEN_* go to
+# golden-build as they are; IN_* are lists and booleans normalised here first.
+#   build  load the given archives, then golden-build (it writes the record and the outputs
+#          result, image-id, size, tags, duration, record to $GITHUB_OUTPUT itself)
+#   save   golden-build save every tag of the built image (from the record) to GOLDEN_OUTPUT
+set -Eeuo pipefail
+GOLDEN_ACTION_NAME="golden build"
+# shellcheck source=actions/lib/common.sh
+. "$(dirname "$0")/../lib/common.sh"
+
+golden_need golden-build
+
+cmd_build() {
+  local archive handoff record digest labels="${IN_LABELS:-}"
+  handoff="${IN_BASE_HANDOFF:-}"
+  if [ -n "$handoff" ]; then
+    [ -d "$handoff" ] || golden_die "input \`base-handoff\`: no folder at $handoff (was the base artifact downloaded?)"
+    archive="$(find "$handoff" -type f \( -name '*.tar.gz' -o -name '*.tar' -o -name '*.tar.zst' \) | sort | head -n 1)"
+    [ -n "$archive" ] || golden_die "input \`base-handoff\`: no image archive in $handoff"
+    golden_log "loading the handed-over base $archive"
+    GOLDEN_ARCHIVE="$archive" golden-build load
+    record="$(find "$handoff" -type f -name 'push-record.json' | head -n 1)"
+    if [ -n "$record" ]; then
+      digest="$(jq -r '.digest // empty' "$record")"
+      [[ "$digest" =~ ^sha256:[0-9a-f]{64}$ ]] || golden_die "the base's push record $record has no valid digest"
+      labels="$(printf 'org.opencontainers.image.base.digest=%s\n%s' "$digest" "$labels")"
+    fi
+  fi
+  while IFS= read -r archive; do
+    [ -f "$archive" ] || golden_die "input \`load\`: no archive at $archive"
+    golden_log "loading $archive"
+    GOLDEN_ARCHIVE="$archive" golden-build load
+  done < <(golden_nl_lines "${IN_LOAD:-}")
+
+  export GOLDEN_TAGS GOLDEN_BUILD_ARGS GOLDEN_LABELS GOLDEN_CACHE_FROM
+  GOLDEN_TAGS="$(golden_nl_lines "${IN_TAGS:-}")"
+  GOLDEN_BUILD_ARGS="$(golden_nl_lines "${IN_BUILD_ARGS:-}")"
+  GOLDEN_LABELS="$(golden_nl_lines "$labels")"
+  GOLDEN_CACHE_FROM="$(golden_nl_lines "${IN_CACHE_FROM:-}")"
+  golden_flag GOLDEN_NO_CACHE no-cache "${IN_NO_CACHE:-false}"
+  golden_flag GOLDEN_PULL pull "${IN_PULL:-false}"
+  export GOLDEN_RECORD="${GOLDEN_RECORD:-$(golden_tmp)/build-record.json}"
+  mkdir -p "$(dirname "$GOLDEN_RECORD")"
+  golden_unset_empty
+  golden-build
+}
+
+cmd_save() {
+  local images
+  [ -s "${IN_RECORD:-}" ] || golden_die "no build record to save from (the build step wrote none)"
+  command -v jq >/dev/null 2>&1 || golden_die "jq not found (needed to read the build record)"
+  images="$(jq -r 'if (.tags | length) > 0 then .tags[] else .image_id // empty end' "$IN_RECORD")"
+  [ -n "$images" ] || golden_die "the build record $IN_RECORD names no image"
+  mkdir -p "$(dirname "$GOLDEN_OUTPUT")"
+  GOLDEN_IMAGES="$images" golden-build save
+  golden_output archive "$(cd "$(dirname "$GOLDEN_OUTPUT")" && pwd)/$(basename "$GOLDEN_OUTPUT")"
+}
+
+case "${1:-}" in
+  build) cmd_build ;;
+  save) cmd_save ;;
+  *) golden_die "unknown subcommand \`${1:-}\` (build, save)" ;;
+esac

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Step script of actions/report. Inputs arrive as environment variables: GOLDEN_* go to
+# golden-report as they are; IN_* (mode, booleans) are mapped to its flags here. golden-report
+# writes status, images, failed, summary-json, metrics, comment-url and comment-file to
+# $GITHUB_OUTPUT itself; this adds output-dir and summary-markdown.
+set -Eeuo pipefail
+GOLDEN_ACTION_NAME="golden report"
+# shellcheck source=actions/lib/common.sh
+. "$(dirname "$0")/../lib/common.sh"
+
+golden_need golden-report
+
+# {"<id>": "<image>@sha256:..."} from the push records (golden push action) under the record
+# folders; an index record (multi-arch) replaces the per-architecture references of its id.
+collect_digests() {
+  local dirs=() d files=()
+  mapfile -t dirs < <(golden_nl_lines "${IN_PUSH_RECORDS:-${GOLDEN_INPUT:-}}")
+  for d in "${dirs[@]}"; do
+    [ -d "$d" ] || continue
+    while IFS= read -r -d '' f; do files+=("$f"); done \
+      < <(find "$d" -type f \( -name 'push-record.json' -o -name 'index-records.json' \) -print0)
+  done
+  if [ "${#files[@]}" -eq 0 ]; then
+    printf '{}'
+    return 0
+  fi
+  jq -sc '[.[] | if type == "array" then .[] else . end] as $r
+    | ($r | map(select(.kind == "golden-push-record")) | map({key: .id, value: .reference}) | from_entries)
+    + ($r | map(select(.kind == "golden-index-record")) | map({key: .id, value: .reference}) | from_entries)' "${files[@]}"
+}
+
+case "${IN_MODE:-report}" in
+  report)
+    unset GOLDEN_HEAD_SHA
+    export GOLDEN_OUTPUT="${GOLDEN_OUTPUT:-$(golden_tmp)/report}"
+    [ -d "${GOLDEN_INPUT:-}" ] || golden_die "input \`input\`: no folder at \`${GOLDEN_INPUT:-}\` (download the report artifacts there first)"
+    case "${IN_COMMENT:-auto}" in
+      auto | true) unset GOLDEN_NO_COMMENT ;;
+      # No token: golden-report writes the comment file instead of calling the API.
+      file) unset GOLDEN_NO_COMMENT GITHUB_TOKEN ;;
+      false) export GOLDEN_NO_COMMENT=true ;;
+      *) golden_die "input \`comment\` must be auto, file or false, got \`${IN_COMMENT:-}\`" ;;
+    esac
+    case "${IN_ALERT:-auto}" in
+      auto) unset GOLDEN_ALERT GOLDEN_NO_ALERT ;;
+      *)
+        golden_bool alert "$IN_ALERT"
+        if [ "$REPLY" = true ]; then export GOLDEN_ALERT=true; unset GOLDEN_NO_ALERT
+        else export GOLDEN_NO_ALERT=true; unset GOLDEN_ALERT; fi
+        ;;
+    esac
+    golden_bool job-summary "${IN_JOB_SUMMARY:-true}"
+    if [ "$REPLY" = false ]; then export GOLDEN_NO_JOB_SUMMARY=true; else unset GOLDEN_NO_JOB_SUMMARY; fi
+    golden_flag GOLDEN_FAIL_ON_FAILURE fail-on-failure "${IN_FAIL_ON_FAILURE:-false}"
+    mkdir -p "$GOLDEN_OUTPUT"
+    golden_unset_empty
+    code=0
+    golden-report || code=$?
+    out="$(cd "$GOLDEN_OUTPUT" && pwd)"
+    golden_output output-dir "$out"
+    if [ -f "$out/summary.md" ]; then golden_output summary-markdown "$out/summary.md"; fi
+    if [ -f "$out/summary.json" ] && command -v jq >/dev/null 2>&1; then
+      golden_output summary "$(jq -c '{
+        status: (if (.totals.failed > 0 or .totals.problems > 0) then "failed" else "passed" end),
+        totals: .totals,
+        images: [.images[] | {id, status, digest}]}' "$out/summary.json")"
+      golden_output digests "$(collect_digests)"
+    fi
+    exit "$code"
+    ;;
+  post-comment)
+    for v in GOLDEN_INPUT GOLDEN_OUTPUT GOLDEN_PLAN GOLDEN_BASELINE GOLDEN_CONFIG GOLDEN_PR GOLDEN_COMMENT_KEY GOLDEN_ALERT_LABEL; do
+      unset "$v"
+    done
+    [ -n "${GOLDEN_COMMENT_FILE:-}" ] || golden_die "mode post-comment needs input \`comment-file\`"
+    [ -f "$GOLDEN_COMMENT_FILE" ] || golden_die "no comment file at \`$GOLDEN_COMMENT_FILE\`"
+    golden_unset_empty
+    golden-report post-comment
+    ;;
+  *) golden_die "input \`mode\` must be report or post-comment, got \`${IN_MODE:-}\`" ;;
+esac
