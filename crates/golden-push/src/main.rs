@@ -1,0 +1,482 @@
+//! `golden-push`: parse flags (each also from a `GOLDEN_*` variable), run, print the error
+//! chain, exit 0 (success) or 2 (usage or runtime error).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::builder::BoolishValueParser;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use golden_oci::Reference;
+use golden_push::{Log, copy, parse_annotations, push, split_list};
+use golden_registry::{AuthKind, Client, ClientOptions, RetryPolicy};
+use serde::Serialize;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "golden-push",
+    version,
+    about = "Push images to Azure Container Registry (or any OCI registry) natively: ACR auth from GitHub OIDC, parallel deterministic gzip, resumable uploads; plus index, copy, attach, referrers.",
+    after_help = "`golden-push IMAGE --to REF` is short for `golden-push push IMAGE --to REF`. Exit codes: 0 success, 2 usage or runtime error."
+)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Args, Debug)]
+struct Global {
+    /// Auth method: auto (GitHub OIDC, service principal, token, docker config, anonymous — in
+    /// that order), github-oidc, service-principal, token, docker-config, anonymous.
+    #[arg(long, global = true, env = "GOLDEN_AUTH", default_value = "auto")]
+    auth: String,
+    /// Allow plain HTTP to a registry that is not on loopback (loopback registries always use HTTP).
+    #[arg(long, global = true, env = "GOLDEN_INSECURE", value_parser = BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, default_missing_value = "true")]
+    insecure: bool,
+    /// Retries of a failed request (connection errors, 429, 5xx), with exponential backoff.
+    #[arg(long, global = true, env = "GOLDEN_RETRIES", default_value_t = 5)]
+    retries: u32,
+    /// Blobs transferred at the same time.
+    #[arg(long, global = true, env = "GOLDEN_JOBS", default_value_t = 4)]
+    jobs: usize,
+    /// Upload chunk size in MiB (blobs up to this size go in one request).
+    #[arg(
+        long,
+        global = true,
+        env = "GOLDEN_CHUNK_SIZE",
+        default_value_t = 8,
+        value_name = "MIB"
+    )]
+    chunk_size: usize,
+    /// Output on stdout: text or json.
+    #[arg(long, global = true, env = "GOLDEN_FORMAT", value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// No progress lines on stderr.
+    #[arg(long, short, global = true, env = "GOLDEN_QUIET", value_parser = BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, default_missing_value = "true")]
+    quiet: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Push an engine image or docker-archive:PATH to REGISTRY/REPO:TAG (the default command).
+    Push(PushArgs),
+    /// Build an OCI image index from per-platform manifests already in the registry.
+    Index(IndexArgs),
+    /// Copy an image (or index) between repositories or registries, by digest.
+    Copy(CopyArgs),
+    /// Push a file (scan report, SBOM) as an OCI artifact whose subject is an image.
+    Attach(AttachArgs),
+    /// List the artifacts attached to an image.
+    Referrers(ReferrersArgs),
+}
+
+#[derive(Args, Debug)]
+struct PushArgs {
+    /// Engine image (name or id) or docker-archive:PATH.
+    #[arg(env = "GOLDEN_IMAGE")]
+    image: String,
+    /// Target REGISTRY/REPOSITORY:TAG.
+    #[arg(long, env = "GOLDEN_TO")]
+    to: String,
+    /// More tags in the same repository (repeat, or comma/newline separated).
+    #[arg(long = "tag", env = "GOLDEN_TAGS")]
+    tags: Vec<String>,
+    /// Base image in the same registry whose layers can be reused and mounted (default: the
+    /// image's org.opencontainers.image.base.name label).
+    #[arg(long, env = "GOLDEN_BASE")]
+    base: Option<String>,
+    /// Manifest annotation KEY=VALUE (repeat, or one per line).
+    #[arg(long = "annotation", env = "GOLDEN_ANNOTATIONS")]
+    annotations: Vec<String>,
+    /// gzip level (1 fastest .. 9 smallest).
+    #[arg(long, env = "GOLDEN_COMPRESSION_LEVEL", default_value_t = golden_push::push::DEFAULT_LEVEL, value_parser = clap::value_parser!(u32).range(1..=9))]
+    compression_level: u32,
+    /// Compression threads (default: all cores).
+    #[arg(long, env = "GOLDEN_THREADS")]
+    threads: Option<usize>,
+    /// Where to remember diff-id → blob digests (default $XDG_CACHE_HOME/golden-push or ~/.cache/golden-push).
+    #[arg(long, env = "GOLDEN_CACHE_DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Do not read or write the local layer cache.
+    #[arg(long, env = "GOLDEN_NO_CACHE", value_parser = BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, default_missing_value = "true")]
+    no_cache: bool,
+    /// Directory for the temporary export and compressed layers (default: the system temp dir).
+    #[arg(long, env = "GOLDEN_WORK_DIR")]
+    work_dir: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct IndexArgs {
+    /// Target REGISTRY/REPOSITORY:TAG of the index.
+    #[arg(long, env = "GOLDEN_TO")]
+    to: String,
+    /// Per-platform manifests: digests in the target repository, or full references.
+    #[arg(env = "GOLDEN_MANIFESTS", required = true)]
+    manifests: Vec<String>,
+    /// More tags in the same repository.
+    #[arg(long = "tag", env = "GOLDEN_TAGS")]
+    tags: Vec<String>,
+    /// Index annotation KEY=VALUE (repeat, or one per line).
+    #[arg(long = "annotation", env = "GOLDEN_ANNOTATIONS")]
+    annotations: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+struct CopyArgs {
+    /// Source REGISTRY/REPOSITORY:TAG or @DIGEST.
+    #[arg(env = "GOLDEN_COPY_FROM")]
+    src: String,
+    /// Destination REGISTRY/REPOSITORY[:TAG] (no tag: the source's tag, or digest only).
+    #[arg(env = "GOLDEN_COPY_TO")]
+    dst: String,
+    /// More tags in the destination repository.
+    #[arg(long = "tag", env = "GOLDEN_TAGS")]
+    tags: Vec<String>,
+    /// Auth method for the source registry when it differs from the destination's.
+    #[arg(long, env = "GOLDEN_FROM_AUTH")]
+    from_auth: Option<String>,
+}
+
+#[derive(Args, Debug)]
+struct AttachArgs {
+    /// The image the artifact is about (tag or digest).
+    #[arg(env = "GOLDEN_SUBJECT")]
+    subject: String,
+    /// The file to attach.
+    #[arg(env = "GOLDEN_FILE")]
+    file: PathBuf,
+    /// Artifact type, e.g. application/vnd.golden.scan-report.v1+json.
+    #[arg(long, env = "GOLDEN_ARTIFACT_TYPE")]
+    artifact_type: String,
+    /// Media type of the file (default: from its extension).
+    #[arg(long, env = "GOLDEN_MEDIA_TYPE")]
+    media_type: Option<String>,
+    /// Manifest annotation KEY=VALUE (repeat, or one per line).
+    #[arg(long = "annotation", env = "GOLDEN_ANNOTATIONS")]
+    annotations: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+struct ReferrersArgs {
+    /// The image (tag or digest).
+    #[arg(env = "GOLDEN_SUBJECT")]
+    subject: String,
+    /// Only artifacts of this type.
+    #[arg(long, env = "GOLDEN_ARTIFACT_TYPE")]
+    artifact_type: Option<String>,
+}
+
+const SUBCOMMANDS: [&str; 6] = ["push", "index", "copy", "attach", "referrers", "help"];
+
+/// `golden-push IMAGE --to REF` → `golden-push push IMAGE --to REF`.
+fn with_default_subcommand(mut args: Vec<String>) -> Vec<String> {
+    let first = args.get(1).map(String::as_str);
+    let keep = matches!(first, Some(a) if SUBCOMMANDS.contains(&a) || ["-h", "--help", "-V", "--version"].contains(&a));
+    if !keep {
+        args.insert(1.min(args.len()), "push".to_string());
+    }
+    args
+}
+
+fn reference(what: &str, s: &str) -> Result<Reference> {
+    Reference::parse(s).with_context(|| {
+        format!("{what} `{s}` is not an image reference (REGISTRY/REPOSITORY[:TAG][@DIGEST])")
+    })
+}
+
+fn client(g: &Global, registry_auth: Vec<(String, AuthKind)>) -> Result<Client> {
+    let auth: AuthKind = g.auth.parse().context("--auth / GOLDEN_AUTH")?;
+    if g.chunk_size == 0 || g.chunk_size > 1024 {
+        bail!(
+            "--chunk-size must be between 1 and 1024 MiB, got {}",
+            g.chunk_size
+        );
+    }
+    let opts = ClientOptions {
+        auth,
+        registry_auth: registry_auth.into_iter().collect(),
+        insecure: g.insecure,
+        retry: RetryPolicy {
+            max_retries: g.retries,
+            ..RetryPolicy::default()
+        },
+        chunk_size: g.chunk_size << 20,
+        user_agent: format!("golden-push/{}", env!("CARGO_PKG_VERSION")),
+        ..ClientOptions::default()
+    };
+    Ok(Client::new(opts)?)
+}
+
+fn emit<T: Serialize>(
+    format: Format,
+    report: &T,
+    text: &[(&str, String)],
+    outputs: &[(&str, String)],
+) -> Result<()> {
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(report)?),
+        Format::Text => {
+            for (k, v) in text {
+                println!("{k}: {v}");
+            }
+        }
+    }
+    let mut o = golden_gha::Outputs::new();
+    for (k, v) in outputs {
+        o.set(k, v.clone());
+    }
+    o.write().context("failed to write $GITHUB_OUTPUT")?;
+    Ok(())
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let log = Log {
+        quiet: cli.global.quiet,
+    };
+    let g = &cli.global;
+    match &cli.cmd {
+        Cmd::Push(a) => {
+            let to = reference("--to", &a.to)?;
+            let cache_dir = if a.no_cache {
+                None
+            } else {
+                a.cache_dir.clone().or_else(golden_push::cache::default_dir)
+            };
+            let opts = push::PushOptions {
+                image: a.image.clone(),
+                to,
+                tags: split_list(&a.tags),
+                base: a
+                    .base
+                    .as_deref()
+                    .map(|b| reference("--base", b))
+                    .transpose()?,
+                annotations: parse_annotations(&a.annotations)?,
+                level: a.compression_level,
+                threads: a.threads.unwrap_or_else(|| {
+                    std::thread::available_parallelism()
+                        .map(|n| n.get())
+                        .unwrap_or(2)
+                }),
+                jobs: g.jobs,
+                cache_dir,
+                work_dir: a.work_dir.clone(),
+            };
+            let c = client(g, Vec::new())?;
+            let r = push::push(&c, &opts, &log).await?;
+            emit(
+                g.format,
+                &r,
+                &[
+                    ("reference", r.reference.clone()),
+                    ("digest", r.digest.clone()),
+                    ("tags", r.tags.join(" ")),
+                ],
+                &[
+                    ("digest", r.digest.clone()),
+                    ("reference", r.reference.clone()),
+                    ("tags", r.tags.join("\n")),
+                ],
+            )
+        }
+        Cmd::Index(a) => {
+            let to = reference("--to", &a.to)?;
+            let c = client(g, Vec::new())?;
+            let r = copy::index(
+                &c,
+                &to,
+                &split_list(&a.manifests),
+                &split_list(&a.tags),
+                parse_annotations(&a.annotations)?,
+                g.jobs,
+                &log,
+            )
+            .await?;
+            emit(
+                g.format,
+                &r,
+                &[
+                    ("reference", r.reference.clone()),
+                    ("digest", r.digest.clone()),
+                    ("tags", r.tags.join(" ")),
+                    ("platforms", r.platforms.join(" ")),
+                ],
+                &[
+                    ("digest", r.digest.clone()),
+                    ("reference", r.reference.clone()),
+                    ("tags", r.tags.join("\n")),
+                ],
+            )
+        }
+        Cmd::Copy(a) => {
+            let src = reference("SRC", &a.src)?;
+            let dst = reference("DST", &a.dst)?;
+            let mut per = Vec::new();
+            if let Some(fa) = &a.from_auth
+                && src.registry != dst.registry
+            {
+                per.push((
+                    src.registry.clone(),
+                    fa.parse::<AuthKind>().context("--from-auth")?,
+                ));
+            }
+            let c = client(g, per)?;
+            let r = copy::copy(&c, &src, &dst, &split_list(&a.tags), g.jobs, &log).await?;
+            emit(
+                g.format,
+                &r,
+                &[
+                    ("reference", r.reference.clone()),
+                    ("digest", r.digest.clone()),
+                    ("tags", r.tags.join(" ")),
+                ],
+                &[
+                    ("digest", r.digest.clone()),
+                    ("reference", r.reference.clone()),
+                    ("tags", r.tags.join("\n")),
+                ],
+            )
+        }
+        Cmd::Attach(a) => {
+            let subject = reference("SUBJECT", &a.subject)?;
+            let c = client(g, Vec::new())?;
+            let r = golden_push::attach(
+                &c,
+                &subject,
+                &a.file,
+                &a.artifact_type,
+                a.media_type.as_deref(),
+                parse_annotations(&a.annotations)?,
+                &log,
+            )
+            .await?;
+            emit(
+                g.format,
+                &r,
+                &[
+                    ("reference", r.reference.clone()),
+                    ("digest", r.digest.clone()),
+                    ("subject", r.subject.clone()),
+                ],
+                &[
+                    ("digest", r.digest.clone()),
+                    ("reference", r.reference.clone()),
+                    ("subject", r.subject.clone()),
+                ],
+            )
+        }
+        Cmd::Referrers(a) => {
+            let subject = reference("SUBJECT", &a.subject)?;
+            let c = client(g, Vec::new())?;
+            let list = golden_push::referrers(&c, &subject, a.artifact_type.as_deref()).await?;
+            match g.format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&list)?),
+                Format::Text => {
+                    for d in &list {
+                        let title = d
+                            .annotations
+                            .get("org.opencontainers.image.title")
+                            .or_else(|| d.annotations.get("org.opencontainers.image.created"))
+                            .cloned()
+                            .unwrap_or_default();
+                        println!(
+                            "{}\t{}\t{}\t{}",
+                            d.digest,
+                            d.artifact_type.as_deref().unwrap_or("-"),
+                            d.size,
+                            title
+                        );
+                    }
+                }
+            }
+            let mut o = golden_gha::Outputs::new();
+            o.set("count", list.len().to_string());
+            o.set(
+                "digests",
+                list.iter()
+                    .map(|d| d.digest.clone())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            );
+            o.write().context("failed to write $GITHUB_OUTPUT")?;
+            Ok(())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let cli = Cli::parse_from(with_default_subcommand(std::env::args().collect()));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .init();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("golden-push: error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("golden-push: error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn bare_image_means_push() {
+        let v = |s: &[&str]| with_default_subcommand(s.iter().map(|x| x.to_string()).collect());
+        assert_eq!(
+            v(&["gp", "img", "--to", "r/a"]),
+            ["gp", "push", "img", "--to", "r/a"]
+        );
+        assert_eq!(v(&["gp", "copy", "a", "b"]), ["gp", "copy", "a", "b"]);
+        assert_eq!(v(&["gp", "--help"]), ["gp", "--help"]);
+        assert_eq!(v(&["gp"]), ["gp", "push"]);
+        let cli = Cli::try_parse_from(v(&[
+            "gp",
+            "img",
+            "--to",
+            "127.0.0.1:5000/a:1",
+            "--tag",
+            "x,y",
+        ]))
+        .unwrap();
+        match cli.cmd {
+            Cmd::Push(p) => assert_eq!(split_list(&p.tags), ["x", "y"]),
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,794 @@
+//! `golden-push IMAGE --to REF`: blobs first, then the config, then the manifest (by digest),
+//! then every tag.
+//!
+//! 1. Image metadata: engine `inspect` (diff-ids, labels, platform) or the indexed archive.
+//! 2. Hints "diff-id → compressed blob": the previous manifest of the target tag (its config's
+//!    `rootfs.diff_ids` align with its layers), the base image (`--base` or the
+//!    `org.opencontainers.image.base.name` label, same registry: mountable) and the local cache.
+//! 3. Per layer: `HEAD` in the target → exists; else mount from the base repository (201) →
+//!    mounted; else (or on 202) the layer must be sent.
+//! 4. Only if a layer or the config must be sent, the image is exported from the engine (an
+//!    unchanged re-push never exports anything). Layers are compressed one after the other with
+//!    all cores (parallel deterministic gzip), and each is uploaded (chunked, bounded
+//!    concurrency) while the next compresses. Just before uploading, `HEAD` again: a blob
+//!    uploaded by an interrupted earlier run is skipped.
+//! 5. Config, manifest by digest, then the tags. A failure anywhere before step 5 leaves no tag.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result, anyhow, bail};
+use bytes::Bytes;
+use golden_oci::{ImageConfigFile, Reference, media};
+use golden_registry::types::{Descriptor, ImageManifest, ParsedManifest, to_bytes};
+use golden_registry::{Client, MountOutcome, RegistryError, Scope, UploadSession};
+use serde::Serialize;
+use tokio::sync::Semaphore;
+
+use crate::Log;
+use crate::cache::LayerCache;
+use crate::gzip;
+use crate::source::{self, Archive, ImageInput, ImageMeta};
+
+/// Default gzip level (see README: speed vs size).
+pub const DEFAULT_LEVEL: u32 = 6;
+
+pub const BASE_NAME_LABEL: &str = "org.opencontainers.image.base.name";
+pub const BASE_DIGEST_LABEL: &str = "org.opencontainers.image.base.digest";
+
+/// Settings of one push.
+#[derive(Debug, Clone)]
+pub struct PushOptions {
+    pub image: String,
+    pub to: Reference,
+    /// Extra tags in the same repository.
+    pub tags: Vec<String>,
+    /// Repository (and tag/digest) of the base image, to reuse and mount its layers.
+    pub base: Option<Reference>,
+    /// Extra manifest annotations (override those derived from labels).
+    pub annotations: BTreeMap<String, String>,
+    pub level: u32,
+    pub threads: usize,
+    pub jobs: usize,
+    pub cache_dir: Option<PathBuf>,
+    pub work_dir: Option<PathBuf>,
+}
+
+/// What happened to one blob.
+#[derive(Debug, Clone, Serialize)]
+pub struct BlobReport {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff_id: Option<String>,
+    pub digest: String,
+    pub size: u64,
+    /// `exists`, `mounted`, `uploaded`.
+    pub action: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+}
+
+/// Result of a push (printed with `--format json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct PushReport {
+    pub digest: String,
+    /// `registry/repository@sha256:...`
+    pub reference: String,
+    pub tags: Vec<String>,
+    pub media_type: String,
+    pub size: u64,
+    pub platform: String,
+    pub config: BlobReport,
+    pub layers: Vec<BlobReport>,
+    /// Whether the image had to be exported from the engine.
+    pub exported: bool,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Clone)]
+struct Hint {
+    digest: String,
+    size: u64,
+    /// Repository to mount from (`None`: only useful if the target already has it).
+    from: Option<Reference>,
+    origin: &'static str,
+}
+
+#[derive(Debug)]
+enum Plan {
+    Done(BlobReport),
+    Send(Option<UploadSession>),
+}
+
+fn is_gzip_layer(mt: &str) -> bool {
+    mt == media::OCI_LAYER_GZIP || mt == media::DOCKER_LAYER_GZIP
+}
+
+fn repo_ref(r: &Reference) -> Reference {
+    Reference {
+        registry: r.registry.clone(),
+        repository: r.repository.clone(),
+        tag: None,
+        digest: None,
+    }
+}
+
+/// Validate a tag for `repo` (same rules as a reference's tag).
+pub fn checked_tag(repo: &Reference, tag: &str) -> Result<String> {
+    let t = tag.trim();
+    Reference::parse(&format!("{}:{t}", repo.name()))
+        .map_err(|e| anyhow!("tag `{t}` is not valid: {e}"))?;
+    Ok(t.to_string())
+}
+
+/// Every tag to set: the target's own tag (default `latest`) then the extra ones, deduplicated.
+pub fn all_tags(to: &Reference, extra: &[String]) -> Result<Vec<String>> {
+    let mut tags = Vec::new();
+    if to.digest.is_some() {
+        bail!("--to `{to}` is pinned to a digest: push to a tag (REGISTRY/REPO:TAG)");
+    }
+    tags.push(to.tag.clone().unwrap_or_else(|| "latest".into()));
+    for t in extra {
+        let t = checked_tag(to, t)?;
+        if !tags.contains(&t) {
+            tags.push(t);
+        }
+    }
+    Ok(tags)
+}
+
+/// Manifest annotations: `org.opencontainers.image.*` labels, the resolved base image, then the
+/// explicit ones.
+pub fn annotations_for(
+    labels: &BTreeMap<String, String>,
+    base: Option<(&Reference, &str)>,
+    extra: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let mut a: BTreeMap<String, String> = labels
+        .iter()
+        .filter(|(k, _)| k.starts_with("org.opencontainers.image."))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if let Some((name, digest)) = base {
+        a.entry(BASE_DIGEST_LABEL.into())
+            .or_insert_with(|| digest.to_string());
+        let mut shown = name.clone();
+        shown.digest = None;
+        a.entry(BASE_NAME_LABEL.into())
+            .or_insert_with(|| shown.to_string());
+    }
+    for (k, v) in extra {
+        a.insert(k.clone(), v.clone());
+    }
+    a
+}
+
+/// The image manifest for `config` and `layers`.
+pub fn build_manifest(
+    config: Descriptor,
+    layers: Vec<Descriptor>,
+    annotations: BTreeMap<String, String>,
+) -> ImageManifest {
+    let mut m = ImageManifest::new(config);
+    m.layers = layers;
+    m.annotations = annotations;
+    m
+}
+
+/// The base image to reuse layers from: `--base`, else the base-name label — only in the
+/// target's registry (mounts do not cross registries).
+fn resolve_base(opts: &PushOptions, meta: &ImageMeta) -> Option<Reference> {
+    let from_label = || {
+        let name = meta.labels.get(BASE_NAME_LABEL)?;
+        let mut r = Reference::parse(name).ok()?;
+        if r.digest.is_none()
+            && let Some(d) = meta.labels.get(BASE_DIGEST_LABEL)
+            && golden_registry::digest::is_sha256(d)
+        {
+            r.digest = Some(d.clone());
+        }
+        Some(r)
+    };
+    let base = opts.base.clone().or_else(from_label)?;
+    (base.registry == opts.to.registry).then_some(base)
+}
+
+/// Pick the manifest for `platform` out of an index.
+async fn platform_manifest(
+    client: &Client,
+    repo: &Reference,
+    fetched: golden_registry::FetchedManifest,
+    meta: &ImageMeta,
+) -> Result<Option<ImageManifest>, RegistryError> {
+    match fetched.parse()? {
+        ParsedManifest::Image(m) => Ok(Some(m)),
+        ParsedManifest::Index(i) => {
+            let Some(d) = i.manifests.iter().find(|d| {
+                d.platform.as_ref().is_some_and(|p| {
+                    p.os == meta.platform.os
+                        && p.architecture == meta.platform.architecture
+                        && (meta.platform.variant.is_none() || p.variant == meta.platform.variant)
+                })
+            }) else {
+                return Ok(None);
+            };
+            match client
+                .get_manifest(&repo.with_digest(&d.digest))
+                .await?
+                .parse()?
+            {
+                ParsedManifest::Image(m) => Ok(Some(m)),
+                ParsedManifest::Index(_) => Ok(None),
+            }
+        }
+    }
+}
+
+/// Add the diff-id → blob pairs of `manifest` (config fetched from `repo`) to `hints`.
+async fn collect_hints(
+    client: &Client,
+    repo: &Reference,
+    manifest: &ImageManifest,
+    meta: &ImageMeta,
+    from: Option<Reference>,
+    origin: &'static str,
+    hints: &mut HashMap<String, Vec<Hint>>,
+) -> Result<(), RegistryError> {
+    let diff_ids = if manifest.config.digest == meta.config_digest {
+        meta.diff_ids.clone()
+    } else {
+        let bytes = client
+            .get_blob_bytes(repo, &manifest.config.digest, 16 << 20)
+            .await?;
+        match serde_json::from_slice::<ImageConfigFile>(&bytes) {
+            Ok(c) => c.rootfs.map(|r| r.diff_ids).unwrap_or_default(),
+            Err(_) => return Ok(()),
+        }
+    };
+    if diff_ids.len() != manifest.layers.len() {
+        return Ok(());
+    }
+    for (diff, layer) in diff_ids.iter().zip(&manifest.layers) {
+        if !is_gzip_layer(&layer.media_type) || !layer.urls.is_empty() {
+            continue;
+        }
+        let list = hints.entry(diff.clone()).or_default();
+        if !list.iter().any(|h| h.digest == layer.digest) {
+            list.push(Hint {
+                digest: layer.digest.clone(),
+                size: layer.size,
+                from: from.clone(),
+                origin,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn tolerate_missing<T>(r: Result<Option<T>, RegistryError>) -> Result<Option<T>, RegistryError> {
+    match r {
+        Err(e) if e.is_not_found() => Ok(None),
+        other => other,
+    }
+}
+
+/// Decide what to do with one layer given its hints.
+async fn plan_layer(
+    client: &Client,
+    target: &Reference,
+    hints: &[Hint],
+    log: &Log,
+) -> Result<Plan, RegistryError> {
+    for h in hints {
+        if let Some(size) = client.blob_exists(target, &h.digest).await? {
+            return Ok(Plan::Done(BlobReport {
+                diff_id: None,
+                digest: h.digest.clone(),
+                size: if size > 0 { size } else { h.size },
+                action: "exists".into(),
+                from: Some(h.origin.to_string()),
+            }));
+        }
+    }
+    let mut session = None;
+    for h in hints {
+        let Some(src) = &h.from else { continue };
+        match client.mount_blob(target, &h.digest, src).await {
+            Ok(MountOutcome::Mounted) => {
+                return Ok(Plan::Done(BlobReport {
+                    diff_id: None,
+                    digest: h.digest.clone(),
+                    size: h.size,
+                    action: "mounted".into(),
+                    from: Some(src.name()),
+                }));
+            }
+            Ok(MountOutcome::Upload(s)) => {
+                log.detail(&format!(
+                    "mount of {} from {} refused (202): uploading instead",
+                    short(&h.digest),
+                    src.name()
+                ));
+                session = Some(s);
+                break;
+            }
+            Err(e) if e.is_not_found() => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Plan::Send(session))
+}
+
+pub fn short(d: &str) -> &str {
+    let h = d.strip_prefix("sha256:").unwrap_or(d);
+    &h[..h.len().min(12)]
+}
+
+pub fn human(n: u64) -> String {
+    const U: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut i = 0;
+    while v >= 1024.0 && i < U.len() - 1 {
+        v /= 1024.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", U[i])
+    }
+}
+
+/// Push an image.
+pub async fn push(client: &Client, opts: &PushOptions, log: &Log) -> Result<PushReport> {
+    let started = Instant::now();
+    let tags = all_tags(&opts.to, &opts.tags)?;
+    let target = repo_ref(&opts.to);
+    let input = ImageInput::parse(&opts.image)?;
+
+    // 1. metadata
+    let mut engine = None;
+    let mut archive: Option<Archive> = None;
+    let (engine_id, meta) = match &input {
+        ImageInput::Archive(p) => {
+            let p = p.clone();
+            let a = tokio::task::spawn_blocking(move || source::read_archive(&p))
+                .await
+                .context("archive indexer stopped")??;
+            let meta = a.meta.clone();
+            archive = Some(a);
+            (None, meta)
+        }
+        ImageInput::Engine(name) => {
+            let e = golden_engine::Engine::connect()
+                .await
+                .context("failed to connect to the Docker engine")?;
+            let (id, meta) = source::engine_meta(&e, name).await?;
+            engine = Some(e);
+            (Some(id), meta)
+        }
+    };
+    if meta.diff_ids.is_empty() {
+        bail!("image `{}` has no layers: nothing to push", opts.image);
+    }
+    log.line(&format!(
+        "pushing {} ({}, {} layers) to {}",
+        opts.image,
+        meta.platform.display(),
+        meta.diff_ids.len(),
+        target.name()
+    ));
+
+    // 2. auth for everything this push touches, then hints
+    let base = resolve_base(opts, &meta);
+    let mut scopes = vec![Scope::push(&target.repository)];
+    if let Some(b) = &base
+        && b.repository != target.repository
+    {
+        scopes.push(Scope::pull(&b.repository));
+    }
+    client.authorize(&target.registry, &scopes).await?;
+
+    let mut hints: HashMap<String, Vec<Hint>> = HashMap::new();
+    let previous = tolerate_missing(client.try_get_manifest(&opts.to.with_tag(&tags[0])).await)?;
+    if let Some(prev) = previous
+        && let Some(m) = tolerate_missing(platform_manifest(client, &target, prev, &meta).await)?
+        && let Err(e) =
+            collect_hints(client, &target, &m, &meta, None, "previous tag", &mut hints).await
+    {
+        log.detail(&format!("previous manifest not usable as a hint: {e}"));
+    }
+    let mut base_resolved: Option<(Reference, String)> = None;
+    if let Some(b) = &base {
+        match tolerate_missing(client.try_get_manifest(b).await) {
+            Ok(Some(fetched)) => {
+                let digest = fetched.digest.clone();
+                let base_repo = repo_ref(b);
+                match tolerate_missing(platform_manifest(client, &base_repo, fetched, &meta).await)
+                {
+                    Ok(Some(m)) => {
+                        if let Err(e) = collect_hints(
+                            client,
+                            &base_repo,
+                            &m,
+                            &meta,
+                            Some(base_repo.clone()),
+                            "base image",
+                            &mut hints,
+                        )
+                        .await
+                        {
+                            log.detail(&format!("base image {b} not usable as a hint: {e}"));
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(e) => log.detail(&format!("base image {b} not usable as a hint: {e}")),
+                }
+                base_resolved = Some((b.clone(), digest));
+            }
+            Ok(None) => log.detail(&format!(
+                "base image {b} not found in the registry; layers will be uploaded"
+            )),
+            Err(e) => log.detail(&format!(
+                "base image {b} not readable ({e}); layers will be uploaded"
+            )),
+        }
+    }
+    let cache = opts
+        .cache_dir
+        .as_ref()
+        .map(|d| LayerCache::new(d, &gzip::format_id(opts.level)));
+    if let Some(c) = &cache {
+        for d in &meta.diff_ids {
+            if let Some((digest, size)) = c.get(d) {
+                let list = hints.entry(d.clone()).or_default();
+                if !list.iter().any(|h| h.digest == digest) {
+                    list.push(Hint {
+                        digest,
+                        size,
+                        from: None,
+                        origin: "local cache",
+                    });
+                }
+            }
+        }
+    }
+
+    // 3. plan every distinct layer (concurrently), and the config
+    let mut unique: Vec<String> = Vec::new();
+    for d in &meta.diff_ids {
+        if !unique.contains(d) {
+            unique.push(d.clone());
+        }
+    }
+    let planned = futures_util::future::join_all(unique.iter().map(|d| {
+        let h = hints.get(d).cloned().unwrap_or_default();
+        let target = target.clone();
+        async move { plan_layer(client, &target, &h, log).await }
+    }))
+    .await;
+    let mut plans: HashMap<String, Plan> = HashMap::new();
+    for (d, p) in unique.iter().zip(planned) {
+        plans.insert(d.clone(), p?);
+    }
+    let config_present = client.blob_exists(&target, &meta.config_digest).await?;
+    let to_send: Vec<String> = unique
+        .iter()
+        .filter(|d| matches!(plans.get(*d), Some(Plan::Send(_))))
+        .cloned()
+        .collect();
+
+    // 4. export only when bytes are needed
+    let work = match &opts.work_dir {
+        Some(d) => {
+            std::fs::create_dir_all(d)
+                .with_context(|| format!("failed to create work dir `{}`", d.display()))?;
+            tempfile::Builder::new()
+                .prefix("golden-push-")
+                .tempdir_in(d)
+        }
+        None => tempfile::Builder::new().prefix("golden-push-").tempdir(),
+    }
+    .context("failed to create a temporary directory")?;
+    let mut exported = false;
+    if (!to_send.is_empty() || config_present.is_none())
+        && archive.is_none()
+        && let (Some(e), Some(id)) = (&engine, &engine_id)
+    {
+        let t = Instant::now();
+        let a = source::export_engine_image(e, id, work.path()).await?;
+        if a.meta.diff_ids != meta.diff_ids {
+            bail!(
+                "the engine's export of `{}` does not match its inspect data (diff-ids differ): was the image replaced during the push?",
+                opts.image
+            );
+        }
+        log.detail(&format!(
+            "exported {} from the engine in {:.1} s",
+            opts.image,
+            t.elapsed().as_secs_f64()
+        ));
+        archive = Some(a);
+        exported = true;
+    }
+    let config_digest = match &archive {
+        Some(a) => a.meta.config_digest.clone(),
+        None => meta.config_digest.clone(),
+    };
+
+    // 5. compress + upload what must be sent
+    let mut reports: HashMap<String, BlobReport> = HashMap::new();
+    for (d, p) in &plans {
+        if let Plan::Done(r) = p {
+            let mut r = r.clone();
+            r.diff_id = Some(d.clone());
+            log.line(&format!(
+                "  layer {} {:>10}  {}{}",
+                short(&r.digest),
+                human(r.size),
+                r.action,
+                r.from
+                    .as_ref()
+                    .map(|f| format!(" ({f})"))
+                    .unwrap_or_default()
+            ));
+            reports.insert(d.clone(), r);
+        }
+    }
+    if !to_send.is_empty() {
+        let a = archive
+            .as_ref()
+            .ok_or_else(|| anyhow!("internal: layers to send but no image data"))?;
+        let sem = Arc::new(Semaphore::new(opts.jobs.max(1)));
+        let mut uploads = tokio::task::JoinSet::new();
+        let mut plans = plans;
+        for (n, d) in to_send.iter().enumerate() {
+            let idx = meta
+                .diff_ids
+                .iter()
+                .position(|x| x == d)
+                .ok_or_else(|| anyhow!("internal: unknown diff-id {d}"))?;
+            let (off, len) = a.layers[idx];
+            let src = a.path.clone();
+            let out = work.path().join(format!("layer-{n}.gz"));
+            let (level, threads) = (opts.level, opts.threads.max(1));
+            let t = Instant::now();
+            let out2 = out.clone();
+            let c = tokio::task::spawn_blocking(move || {
+                gzip::compress_range(&src, off, len, &out2, level, threads)
+            })
+            .await
+            .context("compressor stopped")?
+            .with_context(|| format!("failed to compress layer {} of `{}`", idx + 1, opts.image))?;
+            if c.diff_id != *d {
+                bail!(
+                    "layer {} of `{}` does not match its diff-id (expected {d}, read {}): the image data is corrupt",
+                    idx + 1,
+                    opts.image,
+                    c.diff_id
+                );
+            }
+            log.detail(&format!(
+                "compressed layer {} {} → {} in {:.1} s",
+                short(&c.digest),
+                human(c.uncompressed),
+                human(c.size),
+                t.elapsed().as_secs_f64()
+            ));
+            if let Some(cache) = &cache {
+                cache.put(d, &c.digest, c.size);
+            }
+            let session = match plans.remove(d) {
+                Some(Plan::Send(s)) => s,
+                _ => None,
+            };
+            let client = client.clone();
+            let target = target.clone();
+            let sem = sem.clone();
+            let d = d.clone();
+            uploads.spawn(async move {
+                let _permit = sem.acquire_owned().await;
+                let t = Instant::now();
+                let action = if client.blob_exists(&target, &c.digest).await?.is_some() {
+                    "exists"
+                } else {
+                    client
+                        .upload_file(&target, &out, &c.digest, session)
+                        .await?;
+                    "uploaded"
+                };
+                let _ = std::fs::remove_file(&out);
+                Ok::<_, RegistryError>((d, c, action, t.elapsed().as_secs_f64()))
+            });
+            // Keep memory and disk bounded: finish uploads that are done.
+            while let Some(res) = uploads.try_join_next() {
+                let (d, c, action, secs) = res.context("upload task stopped")??;
+                report_upload(log, &mut reports, d, &c, action, secs);
+            }
+        }
+        while let Some(res) = uploads.join_next().await {
+            let (d, c, action, secs) = res.context("upload task stopped")??;
+            report_upload(log, &mut reports, d, &c, action, secs);
+        }
+    }
+
+    // 6. config
+    let (config_size, config_action) = match config_present {
+        Some(size) if config_digest == meta.config_digest => (size, "exists"),
+        _ => {
+            let a = archive
+                .as_ref()
+                .ok_or_else(|| anyhow!("internal: config missing but no image data"))?;
+            match client.blob_exists(&target, &config_digest).await? {
+                Some(s) => (s, "exists"),
+                None => {
+                    client
+                        .upload_bytes(&target, Bytes::from(a.config_bytes.clone()), &config_digest)
+                        .await?;
+                    (a.config_bytes.len() as u64, "uploaded")
+                }
+            }
+        }
+    };
+    let config_size = if config_size == 0 {
+        archive
+            .as_ref()
+            .map(|a| a.config_bytes.len() as u64)
+            .unwrap_or(0)
+    } else {
+        config_size
+    };
+    log.line(&format!(
+        "  config {} {:>9}  {config_action}",
+        short(&config_digest),
+        human(config_size)
+    ));
+
+    // 7. manifest by digest, then tags
+    let mut layers = Vec::new();
+    let mut layer_reports = Vec::new();
+    for d in &meta.diff_ids {
+        let r = reports
+            .get(d)
+            .ok_or_else(|| anyhow!("internal: no blob for layer {d}"))?;
+        layers.push(Descriptor::new(
+            media::OCI_LAYER_GZIP,
+            r.digest.clone(),
+            r.size,
+        ));
+        layer_reports.push(r.clone());
+    }
+    let annotations = annotations_for(
+        &meta.labels,
+        base_resolved.as_ref().map(|(r, d)| (r, d.as_str())),
+        &opts.annotations,
+    );
+    let manifest = build_manifest(
+        Descriptor::new(media::OCI_CONFIG, config_digest.clone(), config_size),
+        layers,
+        annotations,
+    );
+    let bytes = Bytes::from(to_bytes(&manifest));
+    let size = bytes.len() as u64;
+    let digest = golden_registry::digest::sha256_digest(&bytes);
+    client
+        .put_manifest(&target, &digest, bytes.clone(), media::OCI_MANIFEST)
+        .await
+        .context("failed to push the manifest (no tag was changed)")?;
+    let mut full_tags = Vec::new();
+    for t in &tags {
+        client
+            .put_manifest(&target, t, bytes.clone(), media::OCI_MANIFEST)
+            .await
+            .with_context(|| {
+                format!(
+                    "failed to tag {}:{t} (the manifest {digest} is pushed)",
+                    target.name()
+                )
+            })?;
+        full_tags.push(format!("{}:{t}", target.name()));
+    }
+    let reference = format!("{}@{digest}", target.name());
+    log.line(&format!(
+        "  manifest {} tagged {}",
+        short(&digest),
+        tags.join(", ")
+    ));
+    Ok(PushReport {
+        digest,
+        reference,
+        tags: full_tags,
+        media_type: media::OCI_MANIFEST.into(),
+        size,
+        platform: meta.platform.display(),
+        config: BlobReport {
+            diff_id: None,
+            digest: config_digest,
+            size: config_size,
+            action: config_action.into(),
+            from: None,
+        },
+        layers: layer_reports,
+        exported,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+fn report_upload(
+    log: &Log,
+    reports: &mut HashMap<String, BlobReport>,
+    d: String,
+    c: &gzip::Compressed,
+    action: &str,
+    secs: f64,
+) {
+    log.line(&format!(
+        "  layer {} {:>10}  {action} ({secs:.1} s)",
+        short(&c.digest),
+        human(c.size)
+    ));
+    reports.insert(
+        d.clone(),
+        BlobReport {
+            diff_id: Some(d),
+            digest: c.digest.clone(),
+            size: c.size,
+            action: action.into(),
+            from: None,
+        },
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_are_validated_and_deduplicated() {
+        let to = Reference::parse("127.0.0.1:5000/golden/app:1.2").unwrap();
+        assert_eq!(
+            all_tags(&to, &["1.2".into(), "latest".into(), "1.2-sha-abc".into()]).unwrap(),
+            vec!["1.2", "latest", "1.2-sha-abc"]
+        );
+        let bare = Reference::parse("127.0.0.1:5000/golden/app").unwrap();
+        assert_eq!(all_tags(&bare, &[]).unwrap(), vec!["latest"]);
+        let e = all_tags(&to, &["bad tag!".into()]).unwrap_err().to_string();
+        assert!(e.contains("bad tag!"), "{e}");
+        let pinned = to.with_digest(&format!("sha256:{}", "a".repeat(64)));
+        assert!(
+            all_tags(&pinned, &[])
+                .unwrap_err()
+                .to_string()
+                .contains("pinned to a digest")
+        );
+    }
+
+    #[test]
+    fn annotations_come_from_oci_labels_base_and_flags() {
+        let mut labels = BTreeMap::new();
+        labels.insert(
+            "org.opencontainers.image.version".to_string(),
+            "1.22".to_string(),
+        );
+        labels.insert("maintainer".to_string(), "x".to_string());
+        let base = Reference::parse("r.io/golden/base-debian:12").unwrap();
+        let mut extra = BTreeMap::new();
+        extra.insert(
+            "org.opencontainers.image.version".to_string(),
+            "override".to_string(),
+        );
+        let a = annotations_for(&labels, Some((&base, "sha256:bb")), &extra);
+        assert_eq!(a["org.opencontainers.image.version"], "override");
+        assert_eq!(a[BASE_DIGEST_LABEL], "sha256:bb");
+        assert_eq!(a[BASE_NAME_LABEL], "r.io/golden/base-debian:12");
+        assert!(!a.contains_key("maintainer"));
+    }
+
+    #[test]
+    fn human_sizes() {
+        assert_eq!(human(5), "5 B");
+        assert_eq!(human(1536), "1.5 KiB");
+        assert_eq!(human(3 << 20), "3.0 MiB");
+    }
+}
