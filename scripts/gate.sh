@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# The step_* functions and their helpers are called indirectly through "$fn".
+# shellcheck disable=SC2329
 # The quality gate: the same checks locally and in CI. Every step runs; the gate fails if any
 # step failed, and prints a table of results at the end.
 #   scripts/gate.sh            all steps
