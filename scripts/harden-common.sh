@@ -146,8 +146,9 @@ gh_same() {
   fi
 }
 
-# gh_install FILE MODE < content: replace FILE's content when it differs. An existing file
-# keeps its inode, owner and mode; a new one gets MODE (owner root when we are root).
+# gh_install FILE MODE < content: replace FILE's content when it differs, atomically (a temp
+# file beside it, then rename: never a half-written /etc/passwd). An existing file keeps its
+# owner and mode; a new one gets MODE (owner root when we are root).
 # Returns 0 when the file changed, 1 when it was already identical.
 gh_install() {
   gh_assert_inside "$1"
@@ -161,13 +162,16 @@ gh_install() {
     if gh_same "$_in_dst" "$_in_tmp"; then
       return 1
     fi
-    cat "$_in_tmp" >"$_in_dst"
+    _in_meta=$(stat -c '%a %u:%g' "$_in_dst")
   else
     mkdir -p "$(dirname "$_in_dst")"
-    cat "$_in_tmp" >"$_in_dst"
-    chmod "$2" "$_in_dst"
-    if [ "$(id -u)" = 0 ]; then chown 0:0 "$_in_dst"; fi
+    _in_meta="$2 0:0"
   fi
+  _in_new=$(dirname "$_in_dst")/.golden-harden.$$.$(basename "$_in_dst")
+  cat "$_in_tmp" >"$_in_new"
+  if [ "$(id -u)" = 0 ]; then chown "${_in_meta#* }" "$_in_new"; fi
+  chmod "${_in_meta%% *}" "$_in_new"
+  mv -f "$_in_new" "$_in_dst"
   gh_log "  wrote $1"
   return 0
 }
@@ -693,7 +697,7 @@ gh_main() {
   if [ -n "$_m_only" ]; then _m_selected=$(gh_expand_steps "$_m_only"); else _m_selected=$GH_STEPS; fi
 
   if [ "$GH_PKG_OK" = 1 ] && command -v os_install_tools >/dev/null 2>&1; then os_install_tools; fi
-  for _m_t in find sed grep cut sha256sum mktemp readlink chmod chown; do
+  for _m_t in find sed grep cut stat sha256sum mktemp readlink chmod chown mv; do
     gh_have "$_m_t" || gh_die "$_m_t not found in PATH (install it, e.g. findutils for find)"
   done
 
