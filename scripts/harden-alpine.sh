@@ -12,12 +12,13 @@ GH_OS_IDS=alpine
 GH_NOLOGIN=/sbin/nologin
 GH_SHADOW_POLICY=group
 # Packages a runtime base does not need (deleted when installed; see docs/base-images.md):
-#   ssl_client            TLS helper of busybox wget: a runtime base downloads nothing
 #   sudo doas             privilege escalation: the image runs as uid 10001
 #   openssh-server openssh-client-default dropbear
 #                         remote shells: `docker exec` is the way in (CIS 5.7)
-#   busybox-suid bbsuid   setuid wrappers for busybox applets
-GH_REMOVE_LIST="ssl_client sudo doas openssh-server openssh-client-default dropbear busybox-suid bbsuid"
+#   busybox-suid          setuid wrapper (bbsuid) for busybox applets
+# Not ssl_client (busybox wget's TLS helper): apk reinstalls it by itself (install_if
+# busybox + libssl), so deleting it would not last.
+GH_REMOVE_LIST="sudo doas openssh-server openssh-client-default dropbear busybox-suid"
 
 GH_SELF_DIR=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 # shellcheck source=harden-common.sh
