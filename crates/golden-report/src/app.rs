@@ -21,8 +21,9 @@ pub struct ReportConfig {
     pub input: PathBuf,
     pub output: PathBuf,
     pub baseline: Option<PathBuf>,
-    /// The baseline taken from the registry (already loaded by the caller).
-    pub baseline_registry: Option<Baseline>,
+    /// Take the baseline from the reports attached to the published tags, with these
+    /// artifact types (`--baseline-registry`).
+    pub baseline_registry: Option<Vec<String>>,
     pub plan: Option<PathBuf>,
     pub pr: Option<u64>,
     pub no_comment: bool,
@@ -68,6 +69,8 @@ pub enum AppError {
     GitHub(#[from] crate::github::GhError),
     #[error(transparent)]
     Gha(#[from] golden_gha::GhaError),
+    #[error("failed to set up the registry client for --baseline-registry")]
+    Registry(#[source] golden_registry::RegistryError),
     #[error(
         "the nightly alert needs GITHUB_TOKEN (with `issues: write`) and GITHUB_REPOSITORY; pass --no-alert to skip it"
     )]
@@ -101,12 +104,27 @@ fn write(path: &Path, text: &str) -> Result<(), AppError> {
     })
 }
 
-/// Read the inputs and build the report (no output written).
+/// Read the inputs and build the report (no output written), with the baseline directory if
+/// any. A registry baseline is loaded by [`run_report`] and passed as `preloaded`.
 pub fn build_report(cfg: &ReportConfig) -> Result<(Report, Option<Baseline>), AppError> {
+    assemble(cfg, None)
+}
+
+fn read_plan(cfg: &ReportConfig) -> Result<Option<Plan>, AppError> {
+    match &cfg.plan {
+        Some(p) => Ok(Some(Plan::read(p).map_err(AppError::Plan)?)),
+        None => Ok(None),
+    }
+}
+
+fn assemble(
+    cfg: &ReportConfig,
+    preloaded: Option<Baseline>,
+) -> Result<(Report, Option<Baseline>), AppError> {
     let found = crate::discover::discover(&cfg.input)?;
     let mut extra = Vec::new();
-    let baseline = match (&cfg.baseline, &cfg.baseline_registry) {
-        (_, Some(b)) => Some(b.clone()),
+    let baseline = match (&cfg.baseline, preloaded) {
+        (_, Some(b)) => Some(b),
         (Some(dir), None) => match crate::baseline::from_dir(dir)? {
             DirBaseline::Loaded(b) => Some(b),
             DirBaseline::Absent(p) => {
@@ -116,10 +134,7 @@ pub fn build_report(cfg: &ReportConfig) -> Result<(Report, Option<Baseline>), Ap
         },
         (None, None) => None,
     };
-    let plan = match &cfg.plan {
-        Some(p) => Some(Plan::read(p).map_err(AppError::Plan)?),
-        None => None,
-    };
+    let plan = read_plan(cfg)?;
     let report = aggregate(
         found,
         baseline.as_ref(),
@@ -134,9 +149,26 @@ pub fn build_report(cfg: &ReportConfig) -> Result<(Report, Option<Baseline>), Ap
     Ok((report, baseline))
 }
 
+/// The baseline from the registry: the reports attached to each image's published tag.
+async fn registry_baseline(
+    cfg: &ReportConfig,
+    artifact_types: &[String],
+) -> Result<Baseline, AppError> {
+    let found = crate::discover::discover(&cfg.input)?;
+    let plan = read_plan(cfg)?;
+    let subjects = crate::registry::subjects(&found, plan.as_ref());
+    let client = golden_registry::Client::new(golden_registry::ClientOptions::default())
+        .map_err(AppError::Registry)?;
+    Ok(crate::registry::load(&client, &subjects, artifact_types).await)
+}
+
 /// The report command.
 pub async fn run_report(cfg: &ReportConfig) -> Result<ReportOutcome, AppError> {
-    let (report, _baseline) = build_report(cfg)?;
+    let preloaded = match &cfg.baseline_registry {
+        Some(types) => Some(registry_baseline(cfg, types).await?),
+        None => None,
+    };
+    let (report, _baseline) = assemble(cfg, preloaded)?;
     let run_url = cfg.run.run_url.clone();
 
     // Files first: whatever happens with GitHub, the data is on disk.

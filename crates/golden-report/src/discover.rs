@@ -300,10 +300,56 @@ fn read_one(root: &Path, path: &Path, out: &mut Discovery) {
             return;
         }
     };
+    match classify_bytes(&r, &name, bytes) {
+        Classified::Build(doc) => out.builds.push(Found {
+            path: r,
+            dir,
+            doc: *doc,
+        }),
+        Classified::Scan(doc) => out.scans.push(Found {
+            path: r,
+            dir,
+            doc: *doc,
+        }),
+        Classified::Ignored => out.ignored.push(r),
+        Classified::Problem {
+            kind,
+            doc_kind,
+            id_hint,
+            message,
+        } => out.problems.push(problem(kind, doc_kind, id_hint, message)),
+    }
+}
+
+/// What a file's bytes turned out to be.
+#[derive(Debug)]
+pub enum Classified {
+    Build(Box<BuildRecord>),
+    Scan(Box<ScanReport>),
+    /// JSON that is none of ours.
+    Ignored,
+    Problem {
+        kind: ProblemKind,
+        doc_kind: Option<DocKind>,
+        id_hint: Option<String>,
+        message: String,
+    },
+}
+
+/// Classify one document by content (`label` names it in errors, `name` is its file name,
+/// used only as a hint). Shared by the input, the baseline directory and registry artifacts.
+pub fn classify_bytes(label: &str, name: &str, bytes: Vec<u8>) -> Classified {
+    let by_name = kind_from_name(name);
+    let problem = |kind, doc_kind, id_hint, message: String| Classified::Problem {
+        kind,
+        doc_kind,
+        id_hint,
+        message,
+    };
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
-            out.problems.push(problem(
+            return problem(
                 ProblemKind::Corrupt,
                 by_name,
                 None,
@@ -311,32 +357,29 @@ fn read_one(root: &Path, path: &Path, out: &mut Discovery) {
                     "not UTF-8 text (byte {}): not a JSON document",
                     e.utf8_error().valid_up_to()
                 ),
-            ));
-            return;
+            );
         }
     };
     if text.trim().is_empty() {
         let what = by_name.map(DocKind::as_str).unwrap_or("JSON document");
-        out.problems.push(problem(
+        return problem(
             ProblemKind::Empty,
             by_name,
             None,
             format!(
                 "empty file (expected a {what}); the job that wrote it probably failed before writing"
             ),
-        ));
-        return;
+        );
     }
     let value: Value = match serde_json::from_str(&text) {
         Ok(v) => v,
         Err(e) => {
-            out.problems.push(problem(
+            return problem(
                 ProblemKind::Corrupt,
                 by_name,
                 None,
                 format!("not valid JSON: {e}; the file is truncated or corrupt"),
-            ));
-            return;
+            );
         }
     };
     let kind = match kind_from_content(&value) {
@@ -347,45 +390,26 @@ fn read_one(root: &Path, path: &Path, out: &mut Discovery) {
                 && (value.as_object().is_some_and(|o| o.contains_key("schema"))
                     || !value.is_object())
             {
-                out.problems.push(problem(
+                return problem(
                     ProblemKind::Invalid,
                     Some(k),
                     id_hint(&value),
                     format!("named like a {} but does not have its fields", k.as_str()),
-                ));
-            } else {
-                out.ignored.push(r);
+                );
             }
-            return;
+            return Classified::Ignored;
         }
     };
     let hint = id_hint(&value);
+    let path = Path::new(label);
     match kind {
-        DocKind::BuildRecord => match BuildRecord::from_json(Path::new(&r), &text) {
-            Ok(doc) => out.builds.push(Found {
-                path: r.clone(),
-                dir: dir.clone(),
-                doc,
-            }),
-            Err(e) => out.problems.push(problem(
-                problem_from_doc_error(&e),
-                Some(kind),
-                hint,
-                error_text(&e),
-            )),
+        DocKind::BuildRecord => match BuildRecord::from_json(path, &text) {
+            Ok(doc) => Classified::Build(Box::new(doc)),
+            Err(e) => problem(problem_from_doc_error(&e), Some(kind), hint, error_text(&e)),
         },
-        DocKind::ScanReport => match ScanReport::from_json(Path::new(&r), &text) {
-            Ok(doc) => out.scans.push(Found {
-                path: r.clone(),
-                dir: dir.clone(),
-                doc,
-            }),
-            Err(e) => out.problems.push(problem(
-                problem_from_doc_error(&e),
-                Some(kind),
-                hint,
-                error_text(&e),
-            )),
+        DocKind::ScanReport => match ScanReport::from_json(path, &text) {
+            Ok(doc) => Classified::Scan(Box::new(doc)),
+            Err(e) => problem(problem_from_doc_error(&e), Some(kind), hint, error_text(&e)),
         },
     }
 }

@@ -5,7 +5,8 @@
 //! - `summary.json` (versioned, [`summary::RunSummary`]) and `metrics.prom` (OpenMetrics),
 //! - a nightly alert issue (one per key, updated while failing, closed when green),
 //!
-//! with a diff against a baseline (the previous run's reports).
+//! with a diff against a baseline: the previous run's reports ([`baseline`]) or the reports
+//! attached to the published tags ([`registry`]).
 //!
 //! Modules follow the data: [`discover`] finds documents, [`aggregate`] groups them per image
 //! (with [`baseline`] diffs), [`markdown`] / [`metrics`] render, [`github`] talks to GitHub for
@@ -25,4 +26,5 @@ pub mod escape;
 pub mod github;
 pub mod markdown;
 pub mod metrics;
+pub mod registry;
 pub mod summary;

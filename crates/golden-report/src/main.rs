@@ -50,6 +50,21 @@ struct ReportArgs {
     /// The previous run's reports, to diff against (new/fixed vulnerabilities, size, packages).
     #[arg(long, env = "GOLDEN_BASELINE", value_name = "DIR")]
     baseline: Option<PathBuf>,
+    /// Compare with the reports attached (OCI referrers) to the published tag of each image.
+    #[arg(long, env = "GOLDEN_BASELINE_REGISTRY", conflicts_with = "baseline")]
+    baseline_registry: bool,
+    /// Artifact types read with --baseline-registry (comma-separated).
+    #[arg(
+        long,
+        env = "GOLDEN_BASELINE_ARTIFACT_TYPES",
+        value_name = "TYPES",
+        value_delimiter = ',',
+        default_values_t = [
+            golden_report::registry::SCAN_REPORT_ARTIFACT_TYPE.to_string(),
+            golden_report::registry::BUILD_RECORD_ARTIFACT_TYPE.to_string()
+        ]
+    )]
+    baseline_artifact_types: Vec<String>,
     /// The plan of this run: planned images without any document are reported as missing.
     #[arg(long, env = "GOLDEN_PLAN", value_name = "FILE")]
     plan: Option<PathBuf>,
@@ -217,7 +232,9 @@ async fn report(a: ReportArgs) -> Result<i32> {
         input,
         output: a.output.clone(),
         baseline: a.baseline.clone(),
-        baseline_registry: None,
+        baseline_registry: a
+            .baseline_registry
+            .then(|| a.baseline_artifact_types.clone()),
         plan: a.plan.clone(),
         pr,
         no_comment: a.no_comment,

@@ -8,6 +8,7 @@ mod fixtures;
 mod github;
 mod inputs;
 mod markdown;
+mod registry;
 
 use golden_report::aggregate::Report;
 use golden_report::app::{ReportConfig, build_report};
