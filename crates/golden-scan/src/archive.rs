@@ -55,6 +55,9 @@ pub struct Collector {
     what: String,
     json: HashMap<String, Vec<u8>>,
     layers: HashMap<String, LayerFacts>,
+    /// Archive entries that are links to other entries (`docker save` writes a layer that
+    /// occurs twice as `<id>/layer.tar -> ../<other>/layer.tar`).
+    aliases: HashMap<String, String>,
     warnings: Vec<String>,
 }
 
@@ -92,8 +95,41 @@ impl Collector {
             what: what.to_string(),
             json: HashMap::new(),
             layers: HashMap::new(),
+            aliases: HashMap::new(),
             warnings: Vec::new(),
         }
+    }
+
+    /// Record a symlink or hardlink entry of the outer archive.
+    fn add_alias<R: Read>(&mut self, entry: &tar::Entry<'_, R>) {
+        let name = clean_name(&String::from_utf8_lossy(&entry.path_bytes()));
+        let Some(target) = entry.link_name_bytes() else {
+            return;
+        };
+        let target = String::from_utf8_lossy(&target).into_owned();
+        let joined = if entry.header().entry_type().is_symlink() {
+            match name.rsplit_once('/') {
+                Some((dir, _)) if !target.starts_with('/') => format!("{dir}/{target}"),
+                _ => target,
+            }
+        } else {
+            target
+        };
+        if let layer::NormPath::Ok { path, .. } = layer::normalize(joined.as_bytes()) {
+            self.aliases.insert(name, path);
+        }
+    }
+
+    /// Follow archive-level links (a few hops at most).
+    fn canonical(&self, name: &str) -> String {
+        let mut cur = name.to_string();
+        for _ in 0..8 {
+            match self.aliases.get(&cur) {
+                Some(next) => cur = next.clone(),
+                None => break,
+            }
+        }
+        cur
     }
 
     fn entry_err(&self, entry: &str, source: io::Error) -> ScanError {
@@ -131,6 +167,21 @@ impl Collector {
 
     fn add_layer(&mut self, name: &str, facts: LayerFacts) {
         self.layers.insert(name.to_string(), facts);
+    }
+
+    /// Add a JSON document fetched elsewhere (registry source), under its archive path.
+    pub fn add_json(&mut self, name: &str, bytes: Vec<u8>) {
+        self.json.insert(name.to_string(), bytes);
+    }
+
+    /// Add the facts of a layer walked elsewhere (registry source), under its archive path.
+    pub fn add_layer_facts(&mut self, name: &str, facts: LayerFacts) {
+        self.add_layer(name, facts);
+    }
+
+    /// Add a warning about the source.
+    pub fn warn(&mut self, message: String) {
+        self.warnings.push(message);
     }
 
     /// Accept one entry given as a stream (the stream is positioned at its first byte).
@@ -238,7 +289,12 @@ impl Collector {
                 .map_err(|e| self.entry_err("(archive header)", e))?;
             for entry in entries {
                 let mut entry = entry.map_err(|e| self.entry_err("(next entry)", e))?;
-                if !entry.header().entry_type().is_file() {
+                let kind = entry.header().entry_type();
+                if kind.is_symlink() || kind.is_hard_link() {
+                    self.add_alias(&entry);
+                    continue;
+                }
+                if !kind.is_file() {
                     continue;
                 }
                 let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
@@ -262,7 +318,12 @@ impl Collector {
             .map_err(|e| self.entry_err("(archive header)", e))?;
         for entry in entries {
             let entry = entry.map_err(|e| self.entry_err("(next entry)", e))?;
-            if !entry.header().entry_type().is_file() {
+            let kind = entry.header().entry_type();
+            if kind.is_symlink() || kind.is_hard_link() {
+                self.add_alias(&entry);
+                continue;
+            }
+            if !kind.is_file() {
                 continue;
             }
             let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
@@ -372,6 +433,8 @@ impl Collector {
             ));
         };
 
+        let config_path = self.canonical(&config_path);
+        let layer_paths: Vec<String> = layer_paths.iter().map(|p| self.canonical(p)).collect();
         let config_bytes = self.json.get(&config_path).ok_or_else(|| {
             ScanError::archive(
                 &what,
@@ -486,9 +549,7 @@ impl Collector {
     }
 
     /// OCI layout: index.json → (nested index) → manifest → config + layers.
-    fn resolve_oci(
-        &mut self,
-    ) -> Result<(String, Vec<String>, Vec<String>, Option<String>), ScanError> {
+    fn resolve_oci(&mut self) -> Result<Resolved, ScanError> {
         let what = self.what.clone();
         let index_bytes = self.json.get("index.json").cloned().unwrap_or_default();
         let mut doc: serde_json::Value = serde_json::from_slice(&index_bytes).map_err(|e| {
@@ -554,6 +615,9 @@ impl Collector {
     }
 }
 
+/// What a manifest resolves to: config path, layer paths, tags, manifest digest.
+type Resolved = (String, Vec<String>, Vec<String>, Option<String>);
+
 fn clone_facts(f: &LayerFacts) -> LayerFacts {
     LayerFacts {
         entries: f.entries.clone(),
@@ -567,7 +631,7 @@ fn clone_facts(f: &LayerFacts) -> LayerFacts {
     }
 }
 
-fn blob_path(digest: &str) -> String {
+pub fn blob_path(digest: &str) -> String {
     match digest.split_once(':') {
         Some((alg, hex)) => format!("blobs/{alg}/{hex}"),
         None => format!("blobs/{digest}"),

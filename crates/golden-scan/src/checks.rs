@@ -898,8 +898,7 @@ fn check_world_writable(fs: &Fs, policy: &Policy) -> ComplianceResult {
         }
         let abs = format!("/{path}");
         let sticky = node.mode & 0o1000 != 0;
-        if node.kind == Kind::Dir && sticky && policy.world_writable_allow.iter().any(|a| *a == abs)
-        {
+        if node.kind == Kind::Dir && sticky && policy.world_writable_allow.contains(&abs) {
             continue;
         }
         let what = match (node.kind, sticky) {

@@ -172,7 +172,7 @@ pub fn build_header(tags: &[(i32, HeaderValue)]) -> Vec<u8> {
             }
             HeaderValue::I18n(s) => (TYPE_I18NSTRING, s),
             HeaderValue::Int32(v) => {
-                while data.len() % 4 != 0 {
+                while !data.len().is_multiple_of(4) {
                     data.push(0);
                 }
                 let off = data.len();

@@ -270,3 +270,29 @@ fn a_symlinked_os_release_loop_is_a_warning_not_a_hang() {
         inv.warnings
     );
 }
+
+#[test]
+fn a_layer_used_twice_is_a_symlink_in_docker_save_and_applies_twice() {
+    let l1 = Layer::new().file("app/config", 0o644, b"v1").bytes();
+    let l2 = Layer::new().file("app/.wh.config", 0o644, b"").bytes();
+    let layers = vec![l1.clone(), l2, l1];
+    let cfg = config(
+        &layers,
+        &[("a", false), ("b", false), ("c", false)],
+        json!({}),
+    );
+    let archive = docker_archive(&layers, &cfg, "dup:1");
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "dup.tar", &archive);
+    for img in [
+        analyze_path(&p, "dup", None).unwrap(),
+        analyze_stream(Cursor::new(&archive), "dup", None).unwrap(),
+    ] {
+        assert_eq!(img.layers.len(), 3);
+        assert_eq!(
+            img.fs.get("app/config").map(|n| n.layer),
+            Some(2),
+            "re-added by the third layer"
+        );
+    }
+}

@@ -1,5 +1,8 @@
 //! Integration tests of golden-scan (one binary, modules per area). Tests named `docker_*` use
-//! the real Docker engine and fail loudly without one.
+//! the real Docker engine, `registry_*` a real local registry; both fail loudly without them.
+
+// Test helpers: a failed setup step should panic with its error.
+#![allow(clippy::unwrap_used)]
 
 mod archive;
 mod docker;
@@ -8,5 +11,6 @@ mod inventory;
 mod outputs;
 mod policy;
 mod props;
+mod registry;
 mod support;
 mod trivy;

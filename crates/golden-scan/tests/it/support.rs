@@ -181,12 +181,25 @@ pub fn docker_archive(layers: &[Vec<u8>], config: &Value, tag: &str) -> Vec<u8> 
     let cfg_name = format!("{}.json", &sha256(&cfg)[7..]);
     let mut b = tar::Builder::new(Vec::new());
     append(&mut b, &cfg_name, &cfg);
-    let mut paths = Vec::new();
+    let mut paths: Vec<String> = Vec::new();
     for (i, l) in layers.iter().enumerate() {
         let dir = format!("{:064x}", i + 1);
         append(&mut b, &format!("{dir}/VERSION"), b"1.0");
         append(&mut b, &format!("{dir}/json"), b"{}");
-        append(&mut b, &format!("{dir}/layer.tar"), l);
+        // Like `docker save`: a layer that occurs again is a symlink to the first copy.
+        match layers[..i].iter().position(|earlier| earlier == l) {
+            Some(j) => {
+                let mut h = tar::Header::new_gnu();
+                h.set_path(format!("{dir}/layer.tar")).unwrap();
+                h.set_entry_type(tar::EntryType::Symlink);
+                h.set_link_name(format!("../{:064x}/layer.tar", j + 1))
+                    .unwrap();
+                h.set_size(0);
+                h.set_cksum();
+                b.append(&h, std::io::empty()).unwrap();
+            }
+            None => append(&mut b, &format!("{dir}/layer.tar"), l),
+        }
         paths.push(format!("{dir}/layer.tar"));
     }
     let manifest = json!([{ "Config": cfg_name, "RepoTags": [tag], "Layers": paths }]);
