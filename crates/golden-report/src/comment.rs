@@ -4,6 +4,9 @@
 use crate::escape::marker_key;
 use crate::github::{Comment, GhError, GitHub};
 
+/// The login of the GitHub Actions token's comments.
+pub const ACTIONS_BOT: &str = "github-actions[bot]";
+
 /// The hidden first line of every comment we own.
 pub fn marker(key: &str) -> String {
     format!("<!-- golden-report:{key} -->")
@@ -88,7 +91,14 @@ pub async fn upsert(
     author: &Author,
 ) -> Result<Outcome, GhError> {
     let comments = gh.list_comments(pr).await?;
-    let mut ours = comments.iter().filter(|c| is_ours(c, key, author));
+    let mut candidates: Vec<&Comment> = comments
+        .iter()
+        .filter(|c| is_ours(c, key, author))
+        .collect();
+    // When the author is unknown, the Actions bot's own comment comes first (oldest first
+    // otherwise, as GitHub lists them).
+    candidates.sort_by_key(|c| c.user.as_ref().is_none_or(|u| u.login != ACTIONS_BOT));
+    let mut ours = candidates.into_iter();
     match ours.next() {
         Some(existing) => {
             let extra: Vec<u64> = ours.map(|c| c.id).collect();

@@ -1,7 +1,8 @@
 //! `golden-report`: aggregate a run's build records and scan reports (see the crate README).
 
 use anyhow::{Context as _, Result, bail};
-use clap::{Args, Parser, Subcommand};
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, Args, Parser, Subcommand};
 use golden_gha::env as genv;
 use golden_report::app::{self, PostConfig, ReportConfig};
 use golden_report::comment::default_key;
@@ -51,7 +52,7 @@ struct ReportArgs {
     #[arg(long, env = "GOLDEN_BASELINE", value_name = "DIR")]
     baseline: Option<PathBuf>,
     /// Compare with the reports attached (OCI referrers) to the published tag of each image.
-    #[arg(long, env = "GOLDEN_BASELINE_REGISTRY", conflicts_with = "baseline")]
+    #[arg(long, env = "GOLDEN_BASELINE_REGISTRY", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     baseline_registry: bool,
     /// Artifact types read with --baseline-registry (comma-separated).
     #[arg(
@@ -72,7 +73,7 @@ struct ReportArgs {
     #[arg(long, env = "GOLDEN_PR", value_name = "N")]
     pr: Option<u64>,
     /// Do not comment on the pull request.
-    #[arg(long, env = "GOLDEN_NO_COMMENT")]
+    #[arg(long, env = "GOLDEN_NO_COMMENT", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     no_comment: bool,
     /// Key of the hidden marker (default: from GITHUB_WORKFLOW and --config), so several
     /// sticky comments can coexist on one PR.
@@ -93,10 +94,10 @@ struct ReportArgs {
     )]
     config: String,
     /// Open/update/close the nightly alert issue (automatic on `schedule` events).
-    #[arg(long, env = "GOLDEN_ALERT", conflicts_with = "no_alert")]
+    #[arg(long, env = "GOLDEN_ALERT", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     alert: bool,
     /// Never touch the alert issue, even on `schedule` events.
-    #[arg(long, env = "GOLDEN_NO_ALERT")]
+    #[arg(long, env = "GOLDEN_NO_ALERT", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     no_alert: bool,
     /// Label of the alert issue (created when missing).
     #[arg(
@@ -107,10 +108,10 @@ struct ReportArgs {
     )]
     alert_label: String,
     /// Do not append to $GITHUB_STEP_SUMMARY.
-    #[arg(long, env = "GOLDEN_NO_JOB_SUMMARY")]
+    #[arg(long, env = "GOLDEN_NO_JOB_SUMMARY", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     no_job_summary: bool,
     /// Exit 1 when any image failed its build or policy, or its documents are missing.
-    #[arg(long, env = "GOLDEN_FAIL_ON_FAILURE")]
+    #[arg(long, env = "GOLDEN_FAIL_ON_FAILURE", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     fail_on_failure: bool,
     #[command(flatten)]
     github: GitHubArgs,
@@ -199,6 +200,16 @@ async fn report(a: ReportArgs) -> Result<i32> {
             "no input folder: pass --input DIR (or GOLDEN_INPUT) with the downloaded build records and scan reports"
         );
     };
+    if a.alert && a.no_alert {
+        bail!(
+            "--alert and --no-alert (GOLDEN_ALERT, GOLDEN_NO_ALERT) contradict each other: set one"
+        );
+    }
+    if a.baseline_registry && a.baseline.is_some() {
+        bail!(
+            "--baseline DIR and --baseline-registry (GOLDEN_BASELINE, GOLDEN_BASELINE_REGISTRY) are two baselines: set one"
+        );
+    }
     let event_name = var(genv::GITHUB_EVENT_NAME);
     let event = match golden_gha::event::Event::from_env() {
         Ok(e) => e,

@@ -229,6 +229,19 @@ fn binary_writes_every_output_atomically_and_exits_by_the_rules() {
         &[],
     );
     assert_eq!(o.status.code(), Some(1));
+    // Boolean variables accept the usual spellings.
+    for (v, code) in [("1", 1), ("yes", 1), ("false", 0), ("0", 0)] {
+        let o = run(
+            &[
+                "--input",
+                fixture("mixed").to_str().unwrap(),
+                "--output",
+                out.path().join("r2").to_str().unwrap(),
+            ],
+            &[("GOLDEN_FAIL_ON_FAILURE", v)],
+        );
+        assert_eq!(o.status.code(), Some(code), "GOLDEN_FAIL_ON_FAILURE={v}");
+    }
     let o = run(
         &[
             "--output",
