@@ -12,7 +12,7 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: %s\n' "$*" >&2; exit 2; }
 
 APT_PACKAGES=(docker.io mmdebstrap docker-registry skopeo jq make busybox-static apache2-utils
-  uidmap python3-venv git ca-certificates curl openjdk-17-jdk-headless)
+  uidmap python3-venv git ca-certificates curl openjdk-17-jdk-headless time gnupg)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
