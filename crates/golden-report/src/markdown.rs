@@ -498,7 +498,10 @@ fn has_details(i: &ImageSummary, shown: Option<&ShownVulns>) -> bool {
         || !i.problems.is_empty()
         || shown.is_some_and(|v| !v.items.is_empty())
         || i.scan.as_ref().is_some_and(|s| {
-            !s.checks.is_empty() || !s.policy_failures.is_empty() || !s.warnings.is_empty()
+            !s.checks.is_empty()
+                || !s.policy_failures.is_empty()
+                || !s.warnings.is_empty()
+                || s.scanner_status != ScannerStatus::Scanned
         })
         || i.baseline.as_ref().is_some_and(|d| {
             !d.fixed_vulnerabilities.is_empty()
@@ -734,9 +737,15 @@ fn scan_details(out: &mut String, s: &ScanSummary, caps: Caps) {
         }
         out.push('\n');
     }
-    if !s.warnings.is_empty() {
+    // The scanner note is already shown above; do not repeat it as a warning.
+    let warnings: Vec<&String> = s
+        .warnings
+        .iter()
+        .filter(|w| s.scanner_note.as_deref() != Some(w.as_str()))
+        .collect();
+    if !warnings.is_empty() {
         out.push_str("**Scanner warnings**\n\n");
-        for w in s.warnings.iter().take(caps.checks) {
+        for w in warnings.iter().take(caps.checks) {
             let _ = writeln!(out, "- {}", md(&truncate(w, caps.text)));
         }
         out.push('\n');
