@@ -1,0 +1,365 @@
+//! Fault injection with a proxy in front of a real registry: a registry killed in the middle of
+//! an upload (error, no tag; the rerun resumes and ends with the same digest), and 429/503
+//! answers (retried, honouring Retry-After).
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::{Request, Response};
+
+use crate::support::*;
+
+type Action = Arc<dyn Fn() + Send + Sync>;
+
+enum Fault {
+    /// Answer with this status (and `Retry-After` seconds) instead of forwarding.
+    Status(u16, Option<u64>),
+    /// Run the action (e.g. kill the registry), then drop the connection without an answer.
+    Drop(Action),
+}
+
+struct Rule {
+    method: &'static str,
+    path_contains: &'static str,
+    /// Fire on the n-th matching request (1-based).
+    nth: usize,
+    seen: usize,
+    fault: Fault,
+}
+
+#[derive(Default)]
+struct State {
+    rules: Vec<Rule>,
+    /// (method, path, what happened)
+    log: Vec<(String, String, String)>,
+}
+
+struct Proxy {
+    host: String,
+    state: Arc<Mutex<State>>,
+}
+
+impl Proxy {
+    async fn start(upstream: String, rules: Vec<Rule>) -> Proxy {
+        let state = Arc::new(Mutex::new(State {
+            rules,
+            log: Vec::new(),
+        }));
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let st = state.clone();
+        let handler: Handler = Arc::new(move |req: Request<Bytes>| {
+            let st = st.clone();
+            let http = http.clone();
+            let upstream = upstream.clone();
+            Box::pin(async move { proxy(&st, &http, &upstream, req).await })
+        });
+        let addr = serve(handler).await;
+        Proxy {
+            host: addr.to_string(),
+            state,
+        }
+    }
+
+    fn log(&self) -> Vec<(String, String, String)> {
+        self.state.lock().unwrap().log.clone()
+    }
+
+    fn injected(&self) -> Vec<String> {
+        self.log()
+            .into_iter()
+            .filter(|(_, _, what)| what != "forwarded")
+            .map(|(m, p, what)| format!("{m} {p} {what}"))
+            .collect()
+    }
+}
+
+async fn proxy(
+    st: &Mutex<State>,
+    http: &reqwest::Client,
+    upstream: &str,
+    req: Request<Bytes>,
+) -> Result<Response<Full<Bytes>>, String> {
+    let method = req.method().to_string();
+    let path = req.uri().path().to_string();
+    let fault = {
+        let mut s = st.lock().unwrap();
+        let mut hit = None;
+        for (i, r) in s.rules.iter_mut().enumerate() {
+            if r.method == method && path.contains(r.path_contains) {
+                r.seen += 1;
+                if r.seen == r.nth && hit.is_none() {
+                    hit = Some(i);
+                }
+            }
+        }
+        hit.map(|i| match &s.rules[i].fault {
+            Fault::Status(code, ra) => Fault::Status(*code, *ra),
+            Fault::Drop(a) => Fault::Drop(a.clone()),
+        })
+    };
+    match fault {
+        Some(Fault::Status(code, retry_after)) => {
+            st.lock()
+                .unwrap()
+                .log
+                .push((method, path, format!("injected {code}")));
+            let mut b = Response::builder().status(code);
+            if let Some(s) = retry_after {
+                b = b.header("retry-after", s.to_string());
+            }
+            return Ok(b
+                .body(Full::new(Bytes::from_static(
+                    b"{\"errors\":[{\"code\":\"TOOMANYREQUESTS\",\"message\":\"injected\"}]}",
+                )))
+                .unwrap());
+        }
+        Some(Fault::Drop(action)) => {
+            st.lock()
+                .unwrap()
+                .log
+                .push((method, path, "killed registry".into()));
+            action();
+            return Err("connection dropped by the test proxy".into());
+        }
+        None => {}
+    }
+    let url = format!(
+        "{upstream}{}",
+        req.uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/")
+    );
+    let mut fwd = http.request(req.method().clone(), url);
+    for (k, v) in req.headers() {
+        let name = k.as_str();
+        if !matches!(
+            name,
+            "connection" | "content-length" | "transfer-encoding" | "keep-alive" | "te" | "upgrade"
+        ) {
+            fwd = fwd.header(k, v);
+        }
+    }
+    let resp = match fwd.body(req.into_body()).send().await {
+        Ok(r) => r,
+        Err(e) => {
+            st.lock()
+                .unwrap()
+                .log
+                .push((method, path, "upstream down".into()));
+            return Err(format!("upstream: {e}"));
+        }
+    };
+    let mut b = Response::builder().status(resp.status());
+    for (k, v) in resp.headers() {
+        if !matches!(
+            k.as_str(),
+            "connection" | "content-length" | "transfer-encoding" | "keep-alive"
+        ) {
+            b = b.header(k, v);
+        }
+    }
+    let body = resp.bytes().await.map_err(|e| e.to_string())?;
+    st.lock()
+        .unwrap()
+        .log
+        .push((method, path, "forwarded".into()));
+    Ok(b.body(Full::new(body)).unwrap())
+}
+
+fn two_layer_archive(dir: &std::path::Path) -> std::path::PathBuf {
+    make_archive(
+        dir,
+        "fault",
+        "amd64",
+        &[
+            vec![File {
+                path: "small",
+                data: noise(100_000, 7),
+            }],
+            vec![File {
+                path: "big",
+                data: noise(6 << 20, 8),
+            }],
+        ],
+        &[],
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn registry_killed_mid_upload_leaves_no_tag_and_the_rerun_resumes() {
+    let reg = Arc::new(Registry::start());
+    let dir = tempfile::tempdir().unwrap();
+    let archive = format!("docker-archive:{}", two_layer_archive(dir.path()).display());
+    let killer = reg.clone();
+    let proxy = Proxy::start(
+        format!("http://{}", reg.host()),
+        vec![Rule {
+            method: "PATCH",
+            path_contains: "/blobs/uploads/",
+            nth: 3,
+            seen: 0,
+            fault: Fault::Drop(Arc::new(move || killer.stop())),
+        }],
+    )
+    .await;
+    let cache = dir.path().join("cache");
+    let env = [("GOLDEN_CACHE_DIR", cache.display().to_string())];
+    let to = format!("{}/golden/fault:1", proxy.host);
+    let args = [
+        archive.as_str(),
+        "--to",
+        &to,
+        "--chunk-size",
+        "1",
+        "--jobs",
+        "1",
+        "--retries",
+        "2",
+        "--format",
+        "json",
+    ];
+
+    let first = golden_push(&args, &env).await;
+    first.failed();
+    assert!(
+        first.stderr.contains("failed to reach registry"),
+        "{}",
+        first.stderr
+    );
+    assert!(
+        proxy
+            .injected()
+            .iter()
+            .any(|l| l.starts_with("PATCH") && l.ends_with("killed registry")),
+        "{:?}",
+        proxy.log()
+    );
+    assert!(
+        first.outputs.is_empty(),
+        "no output on failure: {:?}",
+        first.outputs
+    );
+
+    // Nothing is tagged.
+    reg.restart();
+    let err = skopeo(&format!("{}/golden/fault:1", reg.host()), true, None).unwrap_err();
+    assert!(
+        err.contains("manifest unknown") || err.contains("not found"),
+        "{err}"
+    );
+
+    // Rerun: the small layer (fully uploaded before the kill) is skipped, the big one sent.
+    let second = golden_push(&args, &env).await;
+    second.ok();
+    let r = second.json();
+    assert_eq!(r["layers"][0]["action"], "exists", "{}", second.stderr);
+    assert_eq!(r["layers"][1]["action"], "uploaded", "{}", second.stderr);
+    let info: serde_json::Value = serde_json::from_str(
+        &skopeo(&format!("{}/golden/fault:1", reg.host()), false, None).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(info["Digest"], second.output("digest"));
+
+    // Same digest as an uninterrupted push to a fresh registry.
+    let clean = Registry::start();
+    let c = golden_push(
+        &[
+            archive.as_str(),
+            "--to",
+            &format!("{}/golden/fault:1", clean.host()),
+        ],
+        &[],
+    )
+    .await;
+    c.ok();
+    assert_eq!(c.output("digest"), second.output("digest"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn registry_429_and_503_are_retried_with_retry_after() {
+    let reg = Registry::start();
+    let dir = tempfile::tempdir().unwrap();
+    let archive = format!("docker-archive:{}", two_layer_archive(dir.path()).display());
+    let rule = |method, path_contains, nth, fault| Rule {
+        method,
+        path_contains,
+        nth,
+        seen: 0,
+        fault,
+    };
+    let proxy = Proxy::start(
+        format!("http://{}", reg.host()),
+        vec![
+            rule("GET", "/v2/", 1, Fault::Status(503, None)),
+            rule("HEAD", "/blobs/", 1, Fault::Status(429, Some(1))),
+            rule("POST", "/blobs/uploads/", 1, Fault::Status(503, None)),
+            rule("PATCH", "/blobs/uploads/", 2, Fault::Status(429, Some(1))),
+            rule("PATCH", "/blobs/uploads/", 4, Fault::Status(502, None)),
+            rule("PUT", "/manifests/sha256:", 1, Fault::Status(503, None)),
+            rule("PUT", "/manifests/1", 1, Fault::Status(429, Some(1))),
+        ],
+    )
+    .await;
+    let to = format!("{}/golden/retry:1", proxy.host);
+    let started = Instant::now();
+    let run = golden_push(
+        &[
+            archive.as_str(),
+            "--to",
+            &to,
+            "--chunk-size",
+            "1",
+            "--jobs",
+            "1",
+        ],
+        &[],
+    )
+    .await;
+    run.ok();
+    let took = started.elapsed().as_secs_f64();
+    let injected = proxy.injected();
+    assert_eq!(
+        injected.len(),
+        7,
+        "every fault was served once: {injected:?}"
+    );
+    assert!(
+        took >= 3.0,
+        "three Retry-After: 1 must be honoured, took {took:.1} s"
+    );
+    assert!(run.stderr.contains("HTTP 429"), "{}", run.stderr);
+    assert!(run.stderr.contains("HTTP 503"), "{}", run.stderr);
+    let info: serde_json::Value = serde_json::from_str(
+        &skopeo(&format!("{}/golden/retry:1", reg.host()), false, None).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(info["Digest"], run.output("digest"));
+
+    // Retries are bounded: a registry that keeps answering 503 fails with a clear error.
+    let always = Proxy::start(
+        format!("http://{}", reg.host()),
+        (1..=50)
+            .map(|n| rule("HEAD", "/blobs/", n, Fault::Status(503, None)))
+            .collect(),
+    )
+    .await;
+    let run = golden_push(
+        &[
+            archive.as_str(),
+            "--to",
+            &format!("{}/golden/retry:2", always.host),
+            "--retries",
+            "2",
+        ],
+        &[],
+    )
+    .await;
+    run.failed();
+    assert!(run.stderr.contains("HTTP 503"), "{}", run.stderr);
+}

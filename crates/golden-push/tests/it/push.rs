@@ -1,0 +1,172 @@
+//! Push from archives: what lands in the registry, outputs, determinism, re-push.
+
+use crate::support::*;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn registry_push_archive_is_inspectable_valid_and_deterministic() {
+    let reg = Registry::start();
+    let dir = tempfile::tempdir().unwrap();
+    let archive = small_archive(dir.path(), "app", "amd64");
+    let src = format!("docker-archive:{}", archive.display());
+    let to = format!("{}/golden/app:1.0", reg.host());
+
+    let run = golden_push(
+        &[
+            &src,
+            "--to",
+            &to,
+            "--tag",
+            "1.0-extra,latest",
+            "--format",
+            "json",
+        ],
+        &[],
+    )
+    .await;
+    run.ok();
+    let report = run.json();
+    let digest = run.output("digest").to_string();
+    assert_eq!(report["digest"], digest.as_str());
+    assert_eq!(
+        run.output("reference"),
+        format!("{}/golden/app@{digest}", reg.host())
+    );
+    assert_eq!(
+        run.output("tags"),
+        format!(
+            "{h}/golden/app:1.0\n{h}/golden/app:1.0-extra\n{h}/golden/app:latest",
+            h = reg.host()
+        )
+    );
+    let actions: Vec<&str> = report["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["uploaded", "uploaded"], "{}", run.stderr);
+
+    // skopeo (an independent client) agrees on the digest for every tag.
+    for tag in ["1.0", "1.0-extra", "latest"] {
+        let info: serde_json::Value = serde_json::from_str(
+            &skopeo(&format!("{}/golden/app:{tag}", reg.host()), false, None).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(info["Digest"], digest.as_str(), "{tag}");
+        assert_eq!(info["Labels"]["org.opencontainers.image.title"], "app");
+    }
+    let raw = skopeo(&to, true, None).unwrap();
+    assert_eq!(sha256(raw.as_bytes()), digest);
+    validate_oci_schema(&raw, "image-manifest-schema.json");
+    let m: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    assert_eq!(m["mediaType"], "application/vnd.oci.image.manifest.v1+json");
+    assert_eq!(m["annotations"]["org.opencontainers.image.version"], "1.0");
+    assert_eq!(
+        m["layers"][0]["mediaType"],
+        "application/vnd.oci.image.layer.v1.tar+gzip"
+    );
+
+    // Re-push: nothing sent, same digest.
+    let again = golden_push(&[&src, "--to", &to, "--format", "json"], &[]).await;
+    again.ok();
+    let r2 = again.json();
+    assert_eq!(r2["digest"], digest.as_str());
+    for l in r2["layers"].as_array().unwrap() {
+        assert_eq!(l["action"], "exists", "{}", again.stderr);
+    }
+    assert_eq!(r2["config"]["action"], "exists");
+
+    // Deterministic: a fresh registry (and a fresh local cache) gives the same digest.
+    let other = Registry::start();
+    let run3 = golden_push(
+        &[
+            &src,
+            "--to",
+            &format!("{}/x/y:1", other.host()),
+            "--threads",
+            "1",
+        ],
+        &[],
+    )
+    .await;
+    run3.ok();
+    assert_eq!(run3.output("digest"), digest);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn registry_push_errors_are_clear() {
+    let reg = Registry::start();
+    let dir = tempfile::tempdir().unwrap();
+    let archive = small_archive(dir.path(), "bad", "amd64");
+    let src = format!("docker-archive:{}", archive.display());
+
+    // Missing archive.
+    let r = golden_push(
+        &[
+            "docker-archive:/nonexistent/x.tar",
+            "--to",
+            &format!("{}/a:1", reg.host()),
+        ],
+        &[],
+    )
+    .await;
+    r.failed();
+    assert!(
+        r.stderr
+            .contains("failed to open docker archive `/nonexistent/x.tar`"),
+        "{}",
+        r.stderr
+    );
+    // Bad reference.
+    let r = golden_push(&[&src, "--to", "Bad/Upper:1"], &[]).await;
+    r.failed();
+    assert!(
+        r.stderr
+            .contains("--to `Bad/Upper:1` is not an image reference"),
+        "{}",
+        r.stderr
+    );
+    // Bad tag.
+    let r = golden_push(
+        &[
+            &src,
+            "--to",
+            &format!("{}/a:1", reg.host()),
+            "--tag",
+            "no/slash",
+        ],
+        &[],
+    )
+    .await;
+    r.failed();
+    assert!(
+        r.stderr.contains("tag `no/slash` is not valid"),
+        "{}",
+        r.stderr
+    );
+    // Nothing listening: a transport error naming the registry, after the retries.
+    let port = free_port();
+    let r = golden_push(
+        &[
+            &src,
+            "--to",
+            &format!("127.0.0.1:{port}/a:1"),
+            "--retries",
+            "1",
+        ],
+        &[],
+    )
+    .await;
+    r.failed();
+    assert!(
+        r.stderr
+            .contains(&format!("failed to reach registry `127.0.0.1:{port}`")),
+        "{}",
+        r.stderr
+    );
+    // Plain HTTP to a non-loopback registry is refused without --insecure: the https attempt
+    // fails (nothing serves TLS there), and the message names the registry.
+    let r = golden_push(&[&src, "--to", "golden.invalid/a:1", "--retries", "0"], &[]).await;
+    r.failed();
+    assert!(r.stderr.contains("golden.invalid"), "{}", r.stderr);
+}
