@@ -68,6 +68,26 @@ pub fn md(text: &str) -> String {
             _ => out.push(c),
         }
     }
+    no_autolinks(&out)
+}
+
+/// GitHub turns bare `http://...`, `https://...` and `www....` into links; a zero-width joiner
+/// before `://` and after `www` keeps untrusted text from becoming clickable.
+fn no_autolinks(s: &str) -> String {
+    if !s.contains("://") && !s.to_ascii_lowercase().contains("www.") {
+        return s.to_string();
+    }
+    let s = s.replace("://", &format!("{ZWJ}://"));
+    let mut out = String::with_capacity(s.len() + 8);
+    let lower = s.to_ascii_lowercase();
+    let mut i = 0;
+    while let Some(pos) = lower[i..].find("www.") {
+        let at = i + pos;
+        out.push_str(&s[i..at + 3]);
+        out.push(ZWJ);
+        i = at + 3;
+    }
+    out.push_str(&s[i..]);
     out
 }
 
@@ -179,6 +199,17 @@ mod tests {
             }
         }
         assert!(s.contains("a&amp;b"));
+    }
+
+    #[test]
+    fn bare_urls_do_not_become_links() {
+        let s = md("see https://evil.example/x and WWW.evil.example");
+        assert!(
+            !s.contains("https://") && !s.to_ascii_lowercase().contains("www."),
+            "{s}"
+        );
+        assert!(s.contains(&format!("https{ZWJ}://evil")));
+        assert_eq!(md("no link"), "no link");
     }
 
     #[test]

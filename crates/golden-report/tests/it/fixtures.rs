@@ -549,7 +549,12 @@ pub fn hostile() -> Vec<Img> {
 
 /// 60 images, each with many findings, to push the comment over its limit.
 pub fn sixty() -> Vec<Img> {
-    (0..60)
+    many(60)
+}
+
+/// `n` images with 120 vulnerabilities and a failing check with 25 evidence lines each.
+pub fn many(n: usize) -> Vec<Img> {
+    (0..n)
         .map(|n| {
             let mut i = Img::new(
                 &format!("platform{n:02}-1.{n}-debian"),

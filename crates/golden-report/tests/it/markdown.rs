@@ -85,6 +85,28 @@ fn sixty_images_with_many_findings_stay_under_the_comment_limit() {
 }
 
 #[test]
+fn job_summary_is_trimmed_under_one_mib_with_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    write_set(dir.path(), &fixtures::many(200));
+    let r = report(dir.path(), None);
+    let full = render(&r, &RenderOptions::unlimited(Some(RUN_URL.into())));
+    assert!(
+        full.len() > golden_gha::SUMMARY_LIMIT,
+        "{} bytes: not a trimming case",
+        full.len()
+    );
+    let summary = render(&r, &RenderOptions::job_summary(Some(RUN_URL.into())));
+    assert!(
+        summary.len() < golden_gha::SUMMARY_LIMIT,
+        "{} bytes",
+        summary.len()
+    );
+    assert!(summary.contains("1 MiB limit"), "no trim note");
+    // The table is complete.
+    assert_eq!(summary.matches("| ⛔ | **platform").count(), 200);
+}
+
+#[test]
 fn hostile_strings_cannot_break_out() {
     let r = report(&fixture("hostile"), None);
     let body = comment_body(&r);
