@@ -301,10 +301,27 @@ async fn build(
     draft.version = job.version.clone();
     draft.dockerfile = Some(job.dockerfile_shown.clone());
 
+    // git answers in a few milliseconds per call: ask it on a thread while the context is
+    // prepared and the engine is connected.
+    let revision_env = labels::revision_from_env(env);
+    let source_env = labels::source_from_env(env);
+    let git = (revision_env.is_none() || source_env.is_none()).then(|| {
+        let root = job.repo_root.clone();
+        let (want_rev, want_src) = (revision_env.is_none(), source_env.is_none());
+        let ask = move || {
+            let rev = want_rev.then(|| labels::git_revision(&root)).flatten();
+            let src = want_src.then(|| labels::git_source(&root)).flatten();
+            (rev, src)
+        };
+        std::thread::Builder::new()
+            .name("git".into())
+            .spawn(ask.clone())
+            .map_err(|_| ask)
+    });
     let mut inputs = LabelInputs {
         created: labels::created(env)?,
-        revision: labels::revision(env, &job.repo_root),
-        source: labels::source(env, &job.repo_root),
+        revision: revision_env,
+        source: source_env,
         version: job.version.clone(),
         title: job.title.clone(),
         entry: job.entry_labels.clone(),
@@ -330,6 +347,15 @@ async fn build(
     };
 
     let engine = Engine::connect().await?;
+    if let Some(pending) = git {
+        // Without a thread (the system refused one) ask git here.
+        let (rev, src) = match pending {
+            Ok(handle) => handle.join().unwrap_or_default(),
+            Err(ask) => ask(),
+        };
+        inputs.revision = inputs.revision.take().or(rev);
+        inputs.source = inputs.source.take().or(src);
+    }
 
     let bootstrap_now = match args.mode {
         Mode::Bootstrap => true,

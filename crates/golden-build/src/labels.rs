@@ -101,25 +101,173 @@ fn git(repo: &Path, args: &[&str]) -> Option<String> {
     (!s.is_empty()).then_some(s)
 }
 
+/// The commit from the environment (`GITHUB_SHA`).
+pub fn revision_from_env(env: Env<'_>) -> Option<String> {
+    env_nonempty(env, "GITHUB_SHA")
+}
+
+/// The commit from git: read from `.git` directly (no process: a build waits for it), else
+/// `git rev-parse HEAD` when the repository holds something the reader does not know.
+pub fn git_revision(repo: &Path) -> Option<String> {
+    match gitfiles::revision(repo) {
+        Ok(found) => found,
+        Err(()) => git(repo, &["rev-parse", "HEAD"]),
+    }
+}
+
+/// The source URL from the environment (`GITHUB_SERVER_URL/GITHUB_REPOSITORY`).
+pub fn source_from_env(env: Env<'_>) -> Option<String> {
+    let server = env_nonempty(env, "GITHUB_SERVER_URL")?;
+    let repository = env_nonempty(env, "GITHUB_REPOSITORY")?;
+    Some(format!("{}/{}", server.trim_end_matches('/'), repository))
+}
+
+/// The source URL from git: the `origin` remote, else the first remote, credentials removed.
+pub fn git_source(repo: &Path) -> Option<String> {
+    let urls = match gitfiles::remote_urls(repo) {
+        Ok(urls) => urls,
+        Err(()) => git(repo, &["config", "--get-regexp", r"^remote\..*\.url$"])?
+            .lines()
+            .filter_map(|l| l.split_once(' '))
+            .filter_map(|(k, v)| {
+                let name = k.strip_prefix("remote.")?.strip_suffix(".url")?;
+                Some((name.to_string(), v.to_string()))
+            })
+            .collect(),
+    };
+    let url = urls
+        .iter()
+        .find(|(name, _)| name == "origin")
+        .or_else(|| urls.first())
+        .map(|(_, v)| v.as_str())?;
+    Some(public_url(url))
+}
+
+/// Reading `.git` without starting git. `Err(())` means "ask git" (a layout this reader does
+/// not handle: reftable, config includes, ...); `Ok(None)` means there is nothing to find.
+mod gitfiles {
+    use std::fs;
+    use std::path::{Path, PathBuf};
+
+    fn git_dir(root: &Path) -> Result<Option<PathBuf>, ()> {
+        let dot = root.join(".git");
+        if dot.is_dir() {
+            return Ok(Some(dot));
+        }
+        if !dot.exists() {
+            return Ok(None);
+        }
+        // Worktrees and submodules: a file `gitdir: <path>`.
+        let text = fs::read_to_string(&dot).map_err(|_| ())?;
+        let p = text.trim().strip_prefix("gitdir:").ok_or(())?.trim();
+        let p = Path::new(p);
+        Ok(Some(if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            root.join(p)
+        }))
+    }
+
+    fn common_dir(git_dir: &Path) -> PathBuf {
+        match fs::read_to_string(git_dir.join("commondir")) {
+            Ok(c) => {
+                let c = Path::new(c.trim());
+                if c.is_absolute() {
+                    c.to_path_buf()
+                } else {
+                    git_dir.join(c)
+                }
+            }
+            Err(_) => git_dir.to_path_buf(),
+        }
+    }
+
+    fn is_hash(s: &str) -> bool {
+        (s.len() == 40 || s.len() == 64) && s.bytes().all(|b| b.is_ascii_hexdigit())
+    }
+
+    pub fn revision(root: &Path) -> Result<Option<String>, ()> {
+        let Some(gd) = git_dir(root)? else {
+            return Ok(None);
+        };
+        let head = fs::read_to_string(gd.join("HEAD")).map_err(|_| ())?;
+        let head = head.trim();
+        if is_hash(head) {
+            return Ok(Some(head.to_string()));
+        }
+        let name = head.strip_prefix("ref:").ok_or(())?.trim();
+        let common = common_dir(&gd);
+        for dir in [&gd, &common] {
+            if let Ok(v) = fs::read_to_string(dir.join(name)) {
+                let v = v.trim();
+                return if is_hash(v) {
+                    Ok(Some(v.to_string()))
+                } else {
+                    Err(())
+                };
+            }
+        }
+        let packed = fs::read_to_string(common.join("packed-refs")).map_err(|_| ())?;
+        for line in packed.lines() {
+            if let Some((hash, r)) = line.split_once(' ')
+                && r.trim() == name
+                && is_hash(hash)
+            {
+                return Ok(Some(hash.to_string()));
+            }
+        }
+        Err(())
+    }
+
+    /// `(remote name, url)` in config order.
+    pub fn remote_urls(root: &Path) -> Result<Vec<(String, String)>, ()> {
+        let Some(gd) = git_dir(root)? else {
+            return Ok(Vec::new());
+        };
+        let text = fs::read_to_string(common_dir(&gd).join("config")).map_err(|_| ())?;
+        let mut urls = Vec::new();
+        let mut remote: Option<String> = None;
+        for line in text.lines() {
+            let t = line.trim();
+            if t.is_empty() || t.starts_with('#') || t.starts_with(';') {
+                continue;
+            }
+            if let Some(section) = t.strip_prefix('[') {
+                let section = section.split(']').next().unwrap_or("").trim();
+                if section.to_ascii_lowercase().starts_with("include") {
+                    return Err(()); // included files may hold remotes: let git resolve them
+                }
+                remote = section
+                    .strip_prefix("remote")
+                    .map(str::trim)
+                    .and_then(|r| r.strip_prefix('"')?.strip_suffix('"'))
+                    .map(str::to_string);
+                continue;
+            }
+            if let (Some(name), Some((k, v))) = (&remote, t.split_once('='))
+                && k.trim().eq_ignore_ascii_case("url")
+            {
+                let v = v.trim();
+                let v = v
+                    .strip_prefix('"')
+                    .and_then(|v| v.strip_suffix('"'))
+                    .unwrap_or(v);
+                urls.push((name.clone(), v.to_string()));
+            }
+        }
+        Ok(urls)
+    }
+}
+
 /// The commit: `GITHUB_SHA`, else `git rev-parse HEAD` in the repository.
 pub fn revision(env: Env<'_>, repo: &Path) -> Option<String> {
-    env_nonempty(env, "GITHUB_SHA").or_else(|| git(repo, &["rev-parse", "HEAD"]))
+    revision_from_env(env).or_else(|| git_revision(repo))
 }
 
 /// The source URL: `GITHUB_SERVER_URL/GITHUB_REPOSITORY`, else the `origin` remote (or the first
 /// remote) with any credentials removed.
 pub fn source(env: Env<'_>, repo: &Path) -> Option<String> {
-    if let (Some(server), Some(repository)) = (
-        env_nonempty(env, "GITHUB_SERVER_URL"),
-        env_nonempty(env, "GITHUB_REPOSITORY"),
-    ) {
-        return Some(format!("{}/{}", server.trim_end_matches('/'), repository));
-    }
-    let url = git(repo, &["remote", "get-url", "origin"]).or_else(|| {
-        let first = git(repo, &["remote"])?.lines().next()?.to_string();
-        git(repo, &["remote", "get-url", &first])
-    })?;
-    Some(public_url(&url))
+    source_from_env(env).or_else(|| git_source(repo))
 }
 
 /// Remove credentials from a remote URL and make scp-like remotes browsable:
@@ -319,6 +467,59 @@ mod tests {
         );
         let empty = env_of(&[]);
         assert_eq!(revision(&empty, nowhere), None);
+    }
+
+    #[test]
+    fn git_files_are_read_without_git() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path();
+        assert_eq!(git_revision(root), None, "not a repository");
+        assert_eq!(git_source(root), None);
+        let gd = root.join(".git");
+        std::fs::create_dir_all(gd.join("refs/heads")).unwrap();
+        std::fs::write(gd.join("HEAD"), "ref: refs/heads/main\n").unwrap();
+        let h = "0123456789abcdef0123456789abcdef01234567";
+        std::fs::write(
+            gd.join("packed-refs"),
+            format!("# pack-refs with: peeled\n{h} refs/heads/main\n^ffff\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            gd.join("config"),
+            "[core]\n\tbare = false\n[remote \"upstream\"]\n\turl = https://u@example.com/up.git\n[remote \"origin\"]\n\turl = git@github.com:org/repo.git\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n",
+        )
+        .unwrap();
+        assert_eq!(git_revision(root).as_deref(), Some(h));
+        assert_eq!(
+            git_source(root).as_deref(),
+            Some("https://github.com/org/repo")
+        );
+        let h2 = "89abcdef0123456789abcdef0123456789abcdef";
+        std::fs::write(gd.join("refs/heads/main"), format!("{h2}\n")).unwrap();
+        assert_eq!(
+            git_revision(root).as_deref(),
+            Some(h2),
+            "loose ref wins over packed"
+        );
+        // A worktree: `.git` is a file naming its git dir, which names the common dir.
+        let wt = root.join("wt");
+        let wgd = gd.join("worktrees/wt");
+        std::fs::create_dir_all(&wt).unwrap();
+        std::fs::create_dir_all(&wgd).unwrap();
+        std::fs::write(wt.join(".git"), format!("gitdir: {}\n", wgd.display())).unwrap();
+        std::fs::write(wgd.join("HEAD"), "ref: refs/heads/main\n").unwrap();
+        std::fs::write(wgd.join("commondir"), "../..\n").unwrap();
+        assert_eq!(git_revision(&wt).as_deref(), Some(h2));
+        assert_eq!(
+            git_source(&wt).as_deref(),
+            Some("https://github.com/org/repo")
+        );
+    }
+
+    #[test]
+    fn this_repository_agrees_with_git() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        assert_eq!(git_revision(&root), git(&root, &["rev-parse", "HEAD"]));
     }
 
     #[test]

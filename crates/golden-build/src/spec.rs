@@ -126,21 +126,17 @@ impl Job {
     }
 }
 
-/// Find the repository root: `--repo-root`, else `git rev-parse --show-toplevel`, else `cwd`.
+/// Find the repository root: `--repo-root`, else the nearest directory from `cwd` up that holds
+/// `.git` (a directory, or a file in worktrees and submodules: what `git rev-parse
+/// --show-toplevel` finds, without starting git), else `cwd`.
 pub fn repo_root(given: Option<&Path>, cwd: &Path) -> Result<PathBuf, SpecError> {
     let candidate = match given {
         Some(p) => cwd.join(p),
-        None => std::process::Command::new("git")
-            .arg("-C")
-            .arg(cwd)
-            .args(["rev-parse", "--show-toplevel"])
-            .stderr(std::process::Stdio::null())
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or_else(|| cwd.to_path_buf()),
+        None => cwd
+            .ancestors()
+            .find(|d| d.join(".git").exists())
+            .unwrap_or(cwd)
+            .to_path_buf(),
     };
     candidate
         .canonicalize()

@@ -203,12 +203,13 @@ impl Engine {
             host: shown.clone(),
             source,
         };
+        // One round trip: negotiation asks the engine for its version and keeps the lower one.
         let docker = docker.negotiate_version().await.map_err(not_running)?;
-        let version = docker.version().await.map_err(not_running)?;
+        let v = docker.client_version();
         Ok(Engine {
             docker,
             host: shown.clone(),
-            api_version: version.api_version.unwrap_or_default(),
+            api_version: format!("{}.{}", v.major_version, v.minor_version),
         })
     }
 
@@ -221,7 +222,8 @@ impl Engine {
         &self.host
     }
 
-    /// API version the engine reports (e.g. `1.41`).
+    /// The negotiated API version: the engine's (e.g. `1.41`), or bollard's when the engine is
+    /// newer.
     pub fn api_version(&self) -> &str {
         &self.api_version
     }

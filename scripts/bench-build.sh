@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# bench-build.sh: golden-build against `docker build` (classic builder) on the same Dockerfile and
+# context, measured in the same run. Prints medians and ratios; it is not a test (no pass/fail).
+#
+#   1. build, cold (--no-cache) and cached: golden-build wall / docker build wall
+#      (target <= 1.05). golden-build always applies the OCI labels, so the peer gets them too,
+#      two ways: as `--label` flags (what a user would type: the classic builder then adds one
+#      step per label) and as the one `LABEL` line golden-build appends to the Dockerfile (the
+#      same instructions on both sides: pure tool overhead). A bare `docker build` (no labels)
+#      is printed for reference.
+#   2. context upload: a 200 MB context whose .dockerignore excludes all but ~4 MB, same
+#      instructions on both sides (target <= 1.00, i.e. no slower than the docker CLI).
+#
+# Environment:
+#   GOLDEN_BUILD_BIN  golden-build binary (default target/debug/golden-build, built when missing)
+#   DOCKER_CLI        peer CLI (default /usr/local/bin/docker when present, else docker)
+#   BENCH_RUNS        repetitions of each cached measurement (default 7; cold runs: half)
+#   BENCH_DIR         scratch directory (default: a new temporary directory, removed at the end)
+# Needs a Docker engine (scripts/ensure-docker.sh) and /bin/busybox (busybox-static).
+set -Eeuo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+PROG=bench-build.sh
+die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 2; }
+log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+
+GB=${GOLDEN_BUILD_BIN:-target/debug/golden-build}
+if [ ! -x "$GB" ]; then
+  log "building golden-build"
+  cargo build -q -p golden-build || die "cargo build -p golden-build failed"
+fi
+[ -x "$GB" ] || die "golden-build not found at $GB (set GOLDEN_BUILD_BIN)"
+GB=$(realpath "$GB")
+if [ -n "${DOCKER_CLI:-}" ]; then
+  PEER=$DOCKER_CLI
+elif [ -x /usr/local/bin/docker ]; then
+  PEER=/usr/local/bin/docker
+else
+  PEER=docker
+fi
+command -v "$PEER" >/dev/null || die "docker CLI \`$PEER\` not found"
+"$PEER" version --format '{{.Server.Version}}' >/dev/null 2>&1 || die "no Docker engine answers: run scripts/ensure-docker.sh"
+[ -x /bin/busybox ] || die "/bin/busybox not found: apt-get install busybox-static"
+command -v jq >/dev/null || die "jq not found: run scripts/setup.sh"
+RUNS=${BENCH_RUNS:-7}
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive number"
+COLD_RUNS=$(( (RUNS + 1) / 2 ))
+
+if [ -n "${BENCH_DIR:-}" ]; then
+  WORK=$BENCH_DIR
+  mkdir -p "$WORK"
+else
+  WORK=$(mktemp -d)
+fi
+PREFIX=golden-build-bench-$$
+BASE=$PREFIX-busybox:1
+cleanup() {
+  local images
+  images=$("$PEER" images --format '{{.Repository}}:{{.Tag}}' | grep "^$PREFIX" || true)
+  if [ -n "$images" ]; then
+    # shellcheck disable=SC2086 # one tag per word
+    "$PEER" rmi $images >/dev/null 2>&1 || true
+  fi
+  [ -n "${BENCH_DIR:-}" ] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# Same label values on every run (and for both tools): a fixed build date.
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 1700000000)}
+export DOCKER_BUILDKIT=0
+
+now() { date +%s.%N; }
+# time_cmd VAR cmd...: run, add the wall time (seconds) to the array VAR.
+time_cmd() {
+  local -n acc=$1
+  shift
+  local t0 t1
+  t0=$(now)
+  "$@" >"$WORK/last.log" 2>&1 || { tail -n 30 "$WORK/last.log" >&2; die "benchmark command failed: $*"; }
+  t1=$(now)
+  acc+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')")
+}
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.4f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+
+# ---- the base image: busybox copied into scratch --------------------------------------------
+mkdir -p "$WORK/base"
+cp /bin/busybox "$WORK/base/busybox"
+printf 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\n' >"$WORK/base/Dockerfile"
+"$GB" -q --repo-root "$WORK" --context "$WORK/base" --tag "$BASE" >/dev/null
+
+# ---- scenario 1: a small application build -------------------------------------------------
+APP=$WORK/app
+mkdir -p "$APP/src" "$APP/assets"
+for i in $(seq 1 200); do head -c 4096 /dev/urandom >"$APP/src/module$i.txt"; done
+head -c $((6 * 1024 * 1024)) /dev/urandom >"$APP/assets/blob.bin"
+cat >"$APP/Dockerfile" <<EOF
+ARG BASE_IMAGE=$BASE
+FROM \${BASE_IMAGE}
+ENV APP_HOME=/app
+WORKDIR /app
+COPY src/ /app/src/
+RUN find /app/src -type f | sort | xargs sha256sum > /app/manifest.sha256
+COPY assets/ /app/assets/
+RUN dd if=/dev/zero of=/app/data.bin bs=1M count=16 2>/dev/null && sha256sum /app/data.bin > /app/data.sha256
+RUN for i in \$(seq 1 300); do echo "line \$i" >> /app/log.txt; done && wc -l /app/log.txt
+RUN chown -R 10001:10001 /app
+USER 10001
+CMD ["/bin/sh"]
+EOF
+
+TAG_GB=$PREFIX-app:golden
+TAG_PEER=$PREFIX-app:docker
+TAG_BARE=$PREFIX-app:bare
+RECORD=$WORK/record.json
+EXTRA=() # --no-cache for the cold runs
+gb_build() { "$GB" --repo-root "$WORK" --context "$APP" --tag "$TAG_GB" --record "$RECORD" "${EXTRA[@]}"; }
+# The labels golden-build applies (from its record) become the peer's --label flags.
+gb_build >/dev/null 2>&1 || die "golden-build failed on the benchmark app"
+mapfile -t LABEL_ARGS < <(jq -r '.labels | to_entries[] | "--label\n\(.key)=\(.value)"' "$RECORD")
+# label_line: the LABEL instruction golden-build appends (same quoting: \ " $ escaped).
+label_line() {
+  printf '# labels added by golden-build\n'
+  # shellcheck disable=SC2016 # jq program, not shell
+  jq -r 'def q: "\"" + gsub("(?<c>[\\\\\"$])"; "\\\(.c)") + "\""; "LABEL " + ([.labels | to_entries[] | (.key|q) + "=" + (.value|q)] | join(" "))' "$RECORD"
+}
+# The peer's copy of the Dockerfile golden-build sends, kept out of golden-build's context.
+{ cat "$APP/Dockerfile"; label_line; } >"$APP/Dockerfile.golden"
+printf 'Dockerfile.golden\n' >"$APP/.dockerignore"
+peer_build() { "$PEER" build "${LABEL_ARGS[@]}" -t "$TAG_PEER" "${EXTRA[@]}" "$APP"; }
+bare_build() { "$PEER" build -t "$TAG_BARE" "${EXTRA[@]}" "$APP"; }
+TAG_SAME=$PREFIX-app:same
+same_build() { "$PEER" build -f "$APP/Dockerfile.golden" -t "$TAG_SAME" "${EXTRA[@]}" "$APP"; }
+rmi() { "$PEER" rmi "$@" >/dev/null 2>&1 || true; }
+
+log "scenario 1: cold builds ($COLD_RUNS runs each, alternating)"
+cold_gb=() cold_peer=() cold_bare=() cold_same=()
+EXTRA=(--no-cache)
+for _ in $(seq 1 "$COLD_RUNS"); do
+  time_cmd cold_gb gb_build; rmi "$TAG_GB"
+  time_cmd cold_peer peer_build; rmi "$TAG_PEER"
+  time_cmd cold_same same_build; rmi "$TAG_SAME"
+  time_cmd cold_bare bare_build; rmi "$TAG_BARE"
+done
+EXTRA=()
+log "scenario 1: cached builds ($RUNS runs each, alternating)"
+gb_build >/dev/null 2>&1; peer_build >/dev/null 2>&1; bare_build >/dev/null 2>&1; same_build >/dev/null 2>&1
+warm_gb=() warm_peer=() warm_bare=() warm_same=()
+for _ in $(seq 1 "$RUNS"); do
+  time_cmd warm_gb gb_build
+  time_cmd warm_peer peer_build
+  time_cmd warm_same same_build
+  time_cmd warm_bare bare_build
+done
+
+# ---- scenario 2: context upload, 200 MB mostly excluded ------------------------------------
+CTX=$WORK/bigctx
+mkdir -p "$CTX/node_modules" "$CTX/dist" "$CTX/src" "$CTX/.git/objects"
+log "scenario 2: writing a 200 MB context"
+for d in $(seq 1 40); do
+  mkdir -p "$CTX/node_modules/pkg$d/lib"
+  for f in $(seq 1 50); do head -c 40960 /dev/urandom >"$CTX/node_modules/pkg$d/lib/f$f.js"; done
+done
+head -c $((60 * 1024 * 1024)) /dev/urandom >"$CTX/dist/bundle.tar"
+head -c $((50 * 1024 * 1024)) /dev/urandom >"$CTX/.git/objects/pack.bin"
+for f in $(seq 1 100); do head -c 40960 /dev/urandom >"$CTX/src/s$f.txt"; done
+printf 'node_modules\ndist/\n.git\n**/*.log\n!src/**\nDockerfile.golden\n' >"$CTX/.dockerignore"
+printf 'FROM %s\nCOPY src/ /src/\n' "$BASE" >"$CTX/Dockerfile"
+{ cat "$CTX/Dockerfile"; label_line; } >"$CTX/Dockerfile.golden"
+ctx_mb=$(du -sm "$CTX" | cut -f1)
+TAG_CTX_GB=$PREFIX-ctx:golden
+TAG_CTX_PEER=$PREFIX-ctx:docker
+ctx_gb() { "$GB" --repo-root "$WORK" --context "$CTX" --tag "$TAG_CTX_GB"; }
+ctx_peer() { "$PEER" build -f "$CTX/Dockerfile.golden" -t "$TAG_CTX_PEER" "$CTX"; }
+ctx_gb >/dev/null 2>&1; ctx_peer >/dev/null 2>&1
+up_gb=() up_peer=()
+for _ in $(seq 1 "$RUNS"); do
+  time_cmd up_gb ctx_gb
+  time_cmd up_peer ctx_peer
+done
+
+# ---- report ---------------------------------------------------------------------------------
+m() { median "$@"; }
+c_gb=$(m "${cold_gb[@]}") c_peer=$(m "${cold_peer[@]}") c_bare=$(m "${cold_bare[@]}") c_same=$(m "${cold_same[@]}")
+w_gb=$(m "${warm_gb[@]}") w_peer=$(m "${warm_peer[@]}") w_bare=$(m "${warm_bare[@]}") w_same=$(m "${warm_same[@]}")
+u_gb=$(m "${up_gb[@]}") u_peer=$(m "${up_peer[@]}")
+printf '\ngolden-build benchmark (%s, peer: %s %s, engine %s, %s labels, SOURCE_DATE_EPOCH=%s)\n' \
+  "$(basename "$GB")" "$PEER" "$("$PEER" version --format '{{.Client.Version}}' 2>/dev/null)" \
+  "$("$PEER" version --format '{{.Server.Version}}' 2>/dev/null)" "$(( ${#LABEL_ARGS[@]} / 2 ))" "$SOURCE_DATE_EPOCH"
+row() { printf '%-50s %12s %8s %7s\n' "$1" "$2" "$3" "$(ratio "$2" "$3")"; }
+printf '%-50s %12s %8s %7s\n' "median wall time (s)" golden-build docker ratio
+row "build, cold, peer: same labels as --label" "$c_gb" "$c_peer"
+row "build, cold, peer: same LABEL line (identical)" "$c_gb" "$c_same"
+row "build, cold, peer: no labels (reference)" "$c_gb" "$c_bare"
+row "build, cached, peer: same labels as --label" "$w_gb" "$w_peer"
+row "build, cached, peer: same LABEL line (identical)" "$w_gb" "$w_same"
+row "build, cached, peer: no labels (reference)" "$w_gb" "$w_bare"
+row "context upload (${ctx_mb} MB, mostly ignored)" "$u_gb" "$u_peer"
+printf 'targets: build ratios <= 1.05 (same labels), context upload ratio <= 1.00\n'
