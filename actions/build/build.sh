@@ -11,6 +11,22 @@ GOLDEN_ACTION_NAME="golden build"
 
 golden_need golden-build
 
+golden_single_line plan "${GOLDEN_PLAN:-}"
+golden_single_line id "${GOLDEN_ID:-}"
+golden_single_line dockerfile "${GOLDEN_DOCKERFILE:-}"
+golden_single_line context "${GOLDEN_CONTEXT:-}"
+golden_single_line target "${GOLDEN_TARGET:-}"
+golden_single_line base-image "${GOLDEN_BASE_IMAGE:-}"
+golden_single_line mode "${GOLDEN_BUILD_MODE:-}"
+golden_single_line repo-root "${GOLDEN_REPO_ROOT:-}"
+golden_single_line record "${GOLDEN_RECORD:-}"
+golden_single_line base-handoff "${IN_BASE_HANDOFF:-}"
+golden_single_line save "${GOLDEN_OUTPUT:-}"
+golden_check_entry "${GOLDEN_ENTRY:-}"
+for pair in tags:IN_TAGS build-args:IN_BUILD_ARGS labels:IN_LABELS cache-from:IN_CACHE_FROM load:IN_LOAD; do
+  golden_check_items "${pair%%:*}" "$(golden_env "${pair#*:}")"
+done
+
 cmd_build() {
   local archive handoff record digest labels="${IN_LABELS:-}"
   handoff="${IN_BASE_HANDOFF:-}"

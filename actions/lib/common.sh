@@ -101,3 +101,38 @@ golden_tmp() {
   mkdir -p "$d"
   printf '%s' "$d"
 }
+
+# golden_single_line NAME VALUE...: refuse a line break in an input that is one value. The
+# binaries quote bad values in their error messages; a line break there would let the value
+# start a line of its own on the log, where the runner reads workflow commands (`::set-output`).
+golden_single_line() {
+  local name="$1"
+  shift
+  local v
+  for v in "$@"; do
+    case "$v" in
+      *$'\n'* | *$'\r'*) golden_die "input \`$name\` must be a single line (it holds a line break)" ;;
+    esac
+  done
+}
+
+# golden_check_entry VALUE: a plan entry must be a JSON object whose strings hold no line break
+# or other control character (the binaries quote its values in messages, see above).
+golden_check_entry() {
+  [ -n "$1" ] || return 0
+  command -v jq >/dev/null 2>&1 || golden_die "jq not found (needed to check the plan entry)"
+  jq -e 'type == "object"' >/dev/null 2>&1 <<<"$1" || golden_die "input \`entry\` is not a JSON object (pass toJSON(matrix.entry))"
+  jq -e '[.. | strings | test("[[:cntrl:]]")] | any | not' >/dev/null <<<"$1" \
+    || golden_die "input \`entry\` has a string with a line break or control character"
+}
+
+# golden_check_items NAME VALUE: every item of a list input must be free of carriage returns
+# (line feeds separate the items).
+golden_check_items() {
+  case "$2" in
+    *$'\r'*) golden_die "input \`$1\` holds a carriage return" ;;
+  esac
+}
+
+# golden_env VAR: the value of the environment variable named VAR (empty when unset).
+golden_env() { printf '%s' "${!1:-}"; }

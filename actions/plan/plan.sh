@@ -9,6 +9,20 @@ GOLDEN_ACTION_NAME="golden plan"
 
 golden_need golden-plan
 
+golden_single_line config "${GOLDEN_CONFIG:-}"
+golden_single_line repo-root "${GOLDEN_REPO_ROOT:-}"
+golden_single_line acr-config "${GOLDEN_ACR_CONFIG:-}"
+golden_single_line event "${GOLDEN_EVENT:-}"
+golden_single_line rebuild "${GOLDEN_REBUILD:-}"
+golden_single_line base-ref "${GOLDEN_BASE_REF:-}"
+golden_single_line head-ref "${GOLDEN_HEAD_REF:-}"
+golden_single_line registry "${GOLDEN_REGISTRY:-}"
+golden_single_line namespace "${GOLDEN_NAMESPACE:-}"
+golden_single_line output "${GOLDEN_PLAN_OUTPUT:-}"
+golden_check_items os "${IN_OS:-}"
+golden_check_items platforms "${IN_PLATFORMS:-}"
+golden_check_items changed-files "${IN_CHANGED_FILES:-}"
+
 export GOLDEN_OS GOLDEN_PLATFORMS
 GOLDEN_OS="$(golden_csv "${IN_OS:-}")"
 GOLDEN_PLATFORMS="$(golden_csv "${IN_PLATFORMS:-}")"

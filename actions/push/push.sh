@@ -18,6 +18,16 @@ GOLDEN_ACTION_NAME="golden push"
 golden_need golden-push
 command -v jq >/dev/null 2>&1 || golden_die "jq not found (needed to read the plan entry and golden-push's report)"
 
+golden_single_line image "${GOLDEN_IMAGE:-}"
+golden_single_line base "${GOLDEN_BASE:-}"
+golden_single_line auth "${GOLDEN_AUTH:-}"
+golden_single_line to "${IN_TO:-}"
+golden_single_line arch-suffix "${IN_ARCH_SUFFIX:-}"
+golden_check_entry "${IN_ENTRY:-}"
+for pair in tags:IN_TAGS annotations:IN_ANNOTATIONS attach:IN_ATTACH record:IN_RECORD records:IN_RECORDS; do
+  golden_check_items "${pair%%:*}" "$(golden_env "${pair#*:}")"
+done
+
 STEP_OUTPUT="${GITHUB_OUTPUT:-}"
 unset GITHUB_OUTPUT
 export GOLDEN_FORMAT=json

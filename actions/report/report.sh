@@ -10,6 +10,13 @@ GOLDEN_ACTION_NAME="golden report"
 
 golden_need golden-report
 
+for pair in input:GOLDEN_INPUT output:GOLDEN_OUTPUT plan:GOLDEN_PLAN baseline:GOLDEN_BASELINE config:GOLDEN_CONFIG \
+  pr:GOLDEN_PR comment-key:GOLDEN_COMMENT_KEY comment-file:GOLDEN_COMMENT_FILE comment-author:GOLDEN_COMMENT_AUTHOR \
+  head-sha:GOLDEN_HEAD_SHA alert-label:GOLDEN_ALERT_LABEL repository:GOLDEN_REPOSITORY mode:IN_MODE comment:IN_COMMENT; do
+  golden_single_line "${pair%%:*}" "$(golden_env "${pair#*:}")"
+done
+golden_check_items push-records "${IN_PUSH_RECORDS:-}"
+
 # {"<id>": "<image>@sha256:..."} from the push records (golden push action) under the record
 # folders; an index record (multi-arch) replaces the per-architecture references of its id.
 collect_digests() {

@@ -10,6 +10,26 @@ GOLDEN_ACTION_NAME="golden scan"
 # shellcheck source=actions/lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
 
+golden_single_line image "${GOLDEN_IMAGE:-}"
+golden_single_line plan "${GOLDEN_PLAN:-}"
+golden_single_line output "${GOLDEN_OUTPUT:-}"
+golden_single_line policy "${GOLDEN_POLICY:-}"
+golden_single_line dockerfile "${GOLDEN_DOCKERFILE:-}"
+golden_single_line trivy "${IN_TRIVY:-}"
+golden_single_line trivy-version "${IN_TRIVY_VERSION:-}"
+golden_single_line trivy-sha256 "${IN_TRIVY_SHA256:-}"
+golden_single_line trivy-download-url "${IN_TRIVY_URL:-}"
+golden_single_line trivy-cache-dir "${IN_CACHE_DIR:-}"
+golden_single_line trivy-db-key "${IN_DB_KEY:-}"
+golden_single_line sarif-category "${IN_SARIF_CATEGORY:-}"
+golden_check_items trivy-db-repository "${IN_DB_REPOSITORY:-}"
+golden_check_items trivy-java-db-repository "${IN_JAVA_DB_REPOSITORY:-}"
+# GOLDEN_ENTRY is a plan entry (JSON) or an entry id.
+case "${GOLDEN_ENTRY:-}" in
+  '{'*) golden_check_entry "$GOLDEN_ENTRY" ;;
+  *) golden_single_line entry "${GOLDEN_ENTRY:-}" ;;
+esac
+
 # Release archives whose sha256 the action knows (version, asset, sha256). A version not listed
 # needs the `trivy-sha256` input: Trivy is never installed unchecked or from a floating tag.
 KNOWN_TRIVY=(
@@ -86,8 +106,10 @@ cmd_install() {
   rm -rf "$tmp"
   mkdir -p "$tmp" "$dir"
   golden_log "downloading $url"
+  local retry=(--retry 5 --retry-delay 2 --retry-all-errors)
+  case "$url" in file://*) retry=() ;; esac
   curl --fail --silent --show-error --location --proto '=https,file' --proto-redir '=https' --tlsv1.2 \
-    --retry 5 --retry-delay 2 --retry-all-errors --connect-timeout 20 --max-time 600 \
+    "${retry[@]}" --connect-timeout 20 --max-time 600 \
     --output "$tmp/trivy.tar.gz" "$url" || golden_die "download failed: $url"
   got="$(sha256sum "$tmp/trivy.tar.gz" | cut -d' ' -f1)"
   [ "$got" = "$sha" ] || golden_die "Trivy archive $url has sha256 $got, expected $sha: refusing to install"

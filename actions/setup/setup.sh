@@ -22,6 +22,14 @@ here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=actions/lib/common.sh
 . "$here/../lib/common.sh"
 
+golden_single_line version "${IN_VERSION:-}"
+golden_single_line repository "${IN_REPOSITORY:-}"
+golden_single_line artifact-name "${IN_ARTIFACT_NAME:-}"
+golden_single_line install-dir "${IN_INSTALL_DIR:-}"
+golden_single_line cargo-profile "${IN_CARGO_PROFILE:-}"
+golden_single_line sha256sums-sha256 "${IN_SUMS_SHA256:-}"
+golden_single_line release-url "${IN_RELEASE_URL:-}"
+
 BINARIES=(golden-plan golden-build golden-scan golden-push golden-report)
 
 target_triple() {
@@ -136,8 +144,10 @@ fetch() {
     https://* | file://*) ;;
     *) golden_die "refusing to download over a non-HTTPS URL: $url" ;;
   esac
+  local retry=(--retry 5 --retry-delay 2 --retry-all-errors)
+  case "$url" in file://*) retry=() ;; esac
   curl --fail --silent --show-error --location --proto '=https,file' --proto-redir '=https' --tlsv1.2 \
-    --retry 5 --retry-delay 2 --retry-all-errors --connect-timeout 20 --max-time 600 \
+    "${retry[@]}" --connect-timeout 20 --max-time 600 \
     --output "$out" "$url" || golden_die "download failed: $url"
 }
 

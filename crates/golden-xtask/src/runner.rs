@@ -164,6 +164,9 @@ impl RunResult {
     }
 }
 
+/// A run step's result, the `GITHUB_ENV` entries it wrote and the `GITHUB_PATH` lines it added.
+type ScriptOutcome = (StepResult, Vec<(String, String)>, Vec<String>);
+
 type UsesHandler<'a> = Box<dyn FnMut(&UsesCall) -> Result<BTreeMap<String, String>, String> + 'a>;
 
 /// Runs one composite action.
@@ -511,7 +514,7 @@ impl<'a> Runner<'a> {
         files_dir: &Path,
         summary: &mut String,
         commands: &mut Vec<WorkflowCommand>,
-    ) -> Result<(StepResult, Vec<(String, String)>, Vec<String>), RunError> {
+    ) -> Result<ScriptOutcome, RunError> {
         let script = step.run.as_deref().ok_or_else(|| RunError::EmptyStep {
             step: label.to_string(),
         })?;
