@@ -22,6 +22,7 @@ golden_single_line image "${GOLDEN_IMAGE:-}"
 golden_single_line base "${GOLDEN_BASE:-}"
 golden_single_line auth "${GOLDEN_AUTH:-}"
 golden_single_line to "${IN_TO:-}"
+golden_single_line id "${IN_ID:-}"
 golden_single_line arch-suffix "${IN_ARCH_SUFFIX:-}"
 golden_check_entry "${IN_ENTRY:-}"
 for pair in tags:IN_TAGS annotations:IN_ANNOTATIONS attach:IN_ATTACH record:IN_RECORD records:IN_RECORDS; do
@@ -80,6 +81,7 @@ cmd_push() {
     id="$(jq -r '.id // ""' <<<"$entry")"
     image="$(jq -r '.image // ""' <<<"$entry")"
   fi
+  if [ -n "${IN_ID:-}" ]; then id="$IN_ID"; fi
   to="${IN_TO:-}"
   if [ -z "$to" ]; then
     [ -n "$entry" ] || golden_die "give input \`to\` (REGISTRY/REPOSITORY:TAG) or \`entry\`"
