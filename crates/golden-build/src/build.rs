@@ -370,6 +370,10 @@ async fn build(
         },
     };
     if bootstrap_now {
+        // A bootstrapped image is built from the Debian archive, not FROM the upstream image
+        // the plan names: it gets no base labels (unless given with --label).
+        inputs.entry.remove(labels::BASE_NAME);
+        inputs.entry.remove(labels::BASE_DIGEST);
         let labels = labels::assemble(&inputs);
         draft.labels = labels.clone();
         let built = bootstrap::run(&engine, &job, args, &labels).await?;

@@ -13,7 +13,10 @@ fn entry(tags: &[String]) -> serde_json::Value {
         "image": "golden-build-test-bootstrap", "tags": tags,
         "upstream": "golden-build-test-absent:bookworm@sha256:0000000000000000000000000000000000000000000000000000000000000000",
         "cache_scope": "s", "policy": "p",
-        "labels": {"org.opencontainers.image.title": "golden debian 12 base"},
+        "labels": {
+            "org.opencontainers.image.title": "golden debian 12 base",
+            "org.opencontainers.image.base.name": "golden-build-test-absent:bookworm",
+        },
         "bootstrap": {"suite": "bookworm", "variant": "minbase", "components": ["main", "contrib"]},
         "offline": true
     })
@@ -71,9 +74,14 @@ fn docker_bootstrap_mode_runs_the_script_and_records_the_image() {
     }
     let id = inspect(&tags[0]).and_then(|i| i.id).expect("tagged");
     assert_eq!(inspect(&tags[1]).and_then(|i| i.id), Some(id.clone()));
+    let labels = labels_of(&tags[0]);
     assert_eq!(
-        labels_of(&tags[0])["org.opencontainers.image.title"],
+        labels["org.opencontainers.image.title"],
         "golden debian 12 base"
+    );
+    assert!(
+        !labels.contains_key("org.opencontainers.image.base.name"),
+        "a bootstrapped base has no base image: {labels:?}"
     );
     let rec: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d.path().join("rec.json")).expect("record"))
