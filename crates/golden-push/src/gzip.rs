@@ -99,13 +99,33 @@ pub fn compress_range(
     let mut input = File::open(src)?;
     input.seek(SeekFrom::Start(offset))?;
     let output = File::create(out)?;
-    compress_stream(&mut input.take(len), len, output, level, threads)
+    compress(&mut input.take(len), Some(len), output, level, threads)
 }
 
 /// Compress exactly `len` bytes from `input` into `output`.
 pub fn compress_stream<R: Read, W: Write + Send>(
     input: &mut R,
     len: u64,
+    output: W,
+    level: u32,
+    threads: usize,
+) -> io::Result<Compressed> {
+    compress(input, Some(len), output, level, threads)
+}
+
+/// Compress everything `input` yields (until EOF) into `output`.
+pub fn compress_reader<R: Read, W: Write + Send>(
+    input: &mut R,
+    output: W,
+    level: u32,
+    threads: usize,
+) -> io::Result<Compressed> {
+    compress(input, None, output, level, threads)
+}
+
+fn compress<R: Read, W: Write + Send>(
+    input: &mut R,
+    expected: Option<u64>,
     output: W,
     level: u32,
     threads: usize,
@@ -125,7 +145,7 @@ pub fn compress_stream<R: Read, W: Write + Send>(
         drop(done_tx);
         let writer = scope.spawn(move || write_ordered(done_rx, output));
 
-        let read = read_blocks(input, len, &job_tx);
+        let read = read_blocks(input, expected, &job_tx);
         drop(job_tx);
         let written = writer
             .join()
@@ -148,41 +168,52 @@ pub fn compress_stream<R: Read, W: Write + Send>(
     })
 }
 
+/// Read up to `n` bytes (fewer only at the end of the input).
+fn read_full<R: Read>(input: &mut R, n: usize) -> io::Result<Vec<u8>> {
+    let mut buf = vec![0u8; n];
+    let mut filled = 0;
+    while filled < n {
+        match input.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(k) => filled += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    buf.truncate(filled);
+    Ok(buf)
+}
+
 fn read_blocks<R: Read>(
     input: &mut R,
-    len: u64,
+    expected: Option<u64>,
     jobs: &SyncSender<Job>,
 ) -> io::Result<(String, u32, u64)> {
     let mut sha = Sha256Hasher::new();
     let mut crc = Crc::new();
-    let mut remaining = len;
+    let mut total = 0u64;
     let mut seq = 0u64;
     let mut dict: Vec<u8> = Vec::new();
+    let mut cur = read_full(input, BLOCK_SIZE)?;
     loop {
-        let want = remaining.min(BLOCK_SIZE as u64) as usize;
-        let mut data = vec![0u8; want];
-        input.read_exact(&mut data).map_err(|e| {
-            if e.kind() == io::ErrorKind::UnexpectedEof {
-                io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    format!("layer data ended {} bytes early", remaining),
-                )
-            } else {
-                e
-            }
-        })?;
-        sha.update(&data);
-        crc.update(&data);
-        remaining -= want as u64;
-        let last = remaining == 0;
+        // One block of lookahead tells whether `cur` is the last one.
+        let next = if cur.len() == BLOCK_SIZE {
+            read_full(input, BLOCK_SIZE)?
+        } else {
+            Vec::new()
+        };
+        let last = next.is_empty();
+        sha.update(&cur);
+        crc.update(&cur);
+        total += cur.len() as u64;
         let next_dict = if last {
             Vec::new()
         } else {
-            data[data.len().saturating_sub(DICT_SIZE)..].to_vec()
+            cur[cur.len().saturating_sub(DICT_SIZE)..].to_vec()
         };
         let job = Job {
             seq,
-            data,
+            data: cur,
             dict: std::mem::replace(&mut dict, next_dict),
             last,
         };
@@ -192,9 +223,22 @@ fn read_blocks<R: Read>(
         }
         seq += 1;
         if last {
-            return Ok((sha.finish(), crc.sum(), len));
+            break;
         }
+        cur = next;
     }
+    if let Some(want) = expected
+        && want != total
+    {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!(
+                "layer data ended {} bytes early",
+                want.saturating_sub(total)
+            ),
+        ));
+    }
+    Ok((sha.finish(), crc.sum(), total))
 }
 
 fn worker(

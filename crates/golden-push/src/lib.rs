@@ -5,6 +5,7 @@
 pub mod cache;
 pub mod copy;
 pub mod gzip;
+pub mod layer_store;
 pub mod push;
 pub mod source;
 

@@ -111,6 +111,17 @@ struct PushArgs {
     /// Directory for the temporary export and compressed layers (default: the system temp dir).
     #[arg(long, env = "GOLDEN_WORK_DIR")]
     work_dir: Option<PathBuf>,
+    /// Read layers of a local engine from its overlay2 layer store when readable (auto), or
+    /// always use the engine export (off). Layers read from the store are verified against
+    /// their diff-ids.
+    #[arg(long, env = "GOLDEN_LAYER_STORE", value_enum, default_value_t = LayerStoreMode::Auto)]
+    layer_store: LayerStoreMode,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum LayerStoreMode {
+    Auto,
+    Off,
 }
 
 #[derive(Args, Debug)]
@@ -269,6 +280,7 @@ async fn run(cli: Cli) -> Result<()> {
                 jobs: g.jobs,
                 cache_dir,
                 work_dir: a.work_dir.clone(),
+                layer_store: a.layer_store == LayerStoreMode::Auto,
             };
             let c = client(g, Vec::new())?;
             let r = push::push(&c, &opts, &log).await?;

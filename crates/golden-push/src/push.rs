@@ -30,6 +30,7 @@ use tokio::sync::Semaphore;
 use crate::Log;
 use crate::cache::LayerCache;
 use crate::gzip;
+use crate::layer_store::{LayerReader, LayerStore};
 use crate::source::{self, Archive, ImageInput, ImageMeta};
 
 /// Default gzip level (see README: speed vs size).
@@ -54,6 +55,9 @@ pub struct PushOptions {
     pub jobs: usize,
     pub cache_dir: Option<PathBuf>,
     pub work_dir: Option<PathBuf>,
+    /// Read layers from a local engine's overlay2 layer store when readable (verified against
+    /// the diff-ids; falls back to the engine export).
+    pub layer_store: bool,
 }
 
 /// What happened to one blob.
@@ -83,6 +87,9 @@ pub struct PushReport {
     pub layers: Vec<BlobReport>,
     /// Whether the image had to be exported from the engine.
     pub exported: bool,
+    /// Where layer bytes came from: `none` (nothing to send), `archive`, `engine-export`,
+    /// `engine-layer-store`.
+    pub layer_source: String,
     pub seconds: f64,
 }
 
@@ -350,6 +357,7 @@ pub async fn push(client: &Client, opts: &PushOptions, log: &Log) -> Result<Push
     // 1. metadata
     let mut engine = None;
     let mut archive: Option<Archive> = None;
+    let mut driver = source::GraphDriver::default();
     let (engine_id, meta) = match &input {
         ImageInput::Archive(p) => {
             let p = p.clone();
@@ -364,8 +372,9 @@ pub async fn push(client: &Client, opts: &PushOptions, log: &Log) -> Result<Push
             let e = golden_engine::Engine::connect()
                 .await
                 .context("failed to connect to the Docker engine")?;
-            let (id, meta) = source::engine_meta(&e, name).await?;
+            let (id, meta, d) = source::engine_meta(&e, name).await?;
             engine = Some(e);
+            driver = d;
             (Some(id), meta)
         }
     };
@@ -479,7 +488,8 @@ pub async fn push(client: &Client, opts: &PushOptions, log: &Log) -> Result<Push
         .cloned()
         .collect();
 
-    // 4. export only when bytes are needed
+    // 4. where bytes come from, only when some are needed: the archive, the local engine's
+    //    layer store (verified), or an engine export.
     let work = match &opts.work_dir {
         Some(d) => {
             std::fs::create_dir_all(d)
@@ -491,25 +501,45 @@ pub async fn push(client: &Client, opts: &PushOptions, log: &Log) -> Result<Push
         None => tempfile::Builder::new().prefix("golden-push-").tempdir(),
     }
     .context("failed to create a temporary directory")?;
-    let mut exported = false;
-    if (!to_send.is_empty() || config_present.is_none())
+    let needs_bytes = !to_send.is_empty() || config_present.is_none();
+    let mut store: Option<LayerStore> = None;
+    let mut store_config: Option<Vec<u8>> = None;
+    if needs_bytes
         && archive.is_none()
-        && let (Some(e), Some(id)) = (&engine, &engine_id)
+        && opts.layer_store
+        && let Some(id) = &engine_id
     {
-        let t = Instant::now();
-        let a = source::export_engine_image(e, id, work.path()).await?;
-        if a.meta.diff_ids != meta.diff_ids {
-            bail!(
-                "the engine's export of `{}` does not match its inspect data (diff-ids differ): was the image replaced during the push?",
-                opts.image
-            );
+        store = LayerStore::locate(
+            &driver.name,
+            driver.upper_dir.as_deref(),
+            id,
+            &meta.diff_ids,
+        );
+        if let Some(s) = &store
+            && config_present.is_none()
+        {
+            store_config = s.config_bytes(id);
+            if store_config.is_none() {
+                store = None;
+            }
         }
-        log.detail(&format!(
-            "exported {} from the engine in {:.1} s",
-            opts.image,
-            t.elapsed().as_secs_f64()
-        ));
-        archive = Some(a);
+        if store.is_some() {
+            log.detail("reading layers from the local engine's layer store (verified against the diff-ids)");
+        }
+    }
+    let mut exported = false;
+    if needs_bytes && archive.is_none() && store.is_none() {
+        archive = Some(
+            export(
+                engine.as_ref(),
+                engine_id.as_deref(),
+                &meta,
+                &opts.image,
+                work.path(),
+                log,
+            )
+            .await?,
+        );
         exported = true;
     }
     let config_digest = match &archive {
@@ -517,7 +547,8 @@ pub async fn push(client: &Client, opts: &PushOptions, log: &Log) -> Result<Push
         None => meta.config_digest.clone(),
     };
 
-    // 5. compress + upload what must be sent
+    // 5. compress (largest first, so the big uploads overlap the remaining compression) and
+    //    upload what must be sent
     let mut reports: HashMap<String, BlobReport> = HashMap::new();
     for (d, p) in &plans {
         if let Plan::Done(r) = p {
@@ -536,39 +567,109 @@ pub async fn push(client: &Client, opts: &PushOptions, log: &Log) -> Result<Push
             reports.insert(d.clone(), r);
         }
     }
+    let mut used_store = false;
     if !to_send.is_empty() {
-        let a = archive
-            .as_ref()
-            .ok_or_else(|| anyhow!("internal: layers to send but no image data"))?;
-        let sem = Arc::new(Semaphore::new(opts.jobs.max(1)));
-        let mut uploads = tokio::task::JoinSet::new();
-        let mut plans = plans;
-        for (n, d) in to_send.iter().enumerate() {
+        let mut order: Vec<(String, usize, u64)> = Vec::new();
+        for d in &to_send {
             let idx = meta
                 .diff_ids
                 .iter()
                 .position(|x| x == d)
                 .ok_or_else(|| anyhow!("internal: unknown diff-id {d}"))?;
-            let (off, len) = a.layers[idx];
-            let src = a.path.clone();
+            let size = match (&archive, &store) {
+                (Some(a), _) => a.layers[idx].1,
+                (None, Some(s)) => {
+                    let l = s.layers[idx].clone();
+                    tokio::task::spawn_blocking(move || LayerReader::tar_size(&l))
+                        .await
+                        .context("layer sizer stopped")?
+                        .unwrap_or(0)
+                }
+                _ => 0,
+            };
+            order.push((d.clone(), idx, size));
+        }
+        order.sort_by(|a, b| b.2.cmp(&a.2).then(a.1.cmp(&b.1)));
+
+        let sem = Arc::new(Semaphore::new(opts.jobs.max(1)));
+        let mut uploads = tokio::task::JoinSet::new();
+        let mut plans = plans;
+        for (n, (d, idx, _)) in order.iter().enumerate() {
             let out = work.path().join(format!("layer-{n}.gz"));
             let (level, threads) = (opts.level, opts.threads.max(1));
             let t = Instant::now();
-            let out2 = out.clone();
-            let c = tokio::task::spawn_blocking(move || {
-                gzip::compress_range(&src, off, len, &out2, level, threads)
-            })
-            .await
-            .context("compressor stopped")?
-            .with_context(|| format!("failed to compress layer {} of `{}`", idx + 1, opts.image))?;
-            if c.diff_id != *d {
-                bail!(
-                    "layer {} of `{}` does not match its diff-id (expected {d}, read {}): the image data is corrupt",
-                    idx + 1,
-                    opts.image,
-                    c.diff_id
-                );
+            let mut compressed = None;
+            if archive.is_none()
+                && let Some(s) = &store
+            {
+                let layer = s.layers[*idx].clone();
+                let out2 = out.clone();
+                let r =
+                    tokio::task::spawn_blocking(move || -> std::io::Result<gzip::Compressed> {
+                        let mut reader = LayerReader::open(&layer)?;
+                        let f = std::fs::File::create(&out2)?;
+                        gzip::compress_reader(&mut reader, f, level, threads)
+                    })
+                    .await
+                    .context("compressor stopped")?;
+                match r {
+                    Ok(c) if c.diff_id == *d => {
+                        used_store = true;
+                        compressed = Some(c);
+                    }
+                    Ok(c) => log.detail(&format!(
+                        "layer store copy of layer {} hashes to {}, not {d}: using the engine export",
+                        idx + 1,
+                        c.diff_id
+                    )),
+                    Err(e) => log.detail(&format!(
+                        "layer store unreadable for layer {} ({e}): using the engine export",
+                        idx + 1
+                    )),
+                }
             }
+            let c = match compressed {
+                Some(c) => c,
+                None => {
+                    if archive.is_none() {
+                        archive = Some(
+                            export(
+                                engine.as_ref(),
+                                engine_id.as_deref(),
+                                &meta,
+                                &opts.image,
+                                work.path(),
+                                log,
+                            )
+                            .await?,
+                        );
+                        exported = true;
+                    }
+                    let a = archive
+                        .as_ref()
+                        .ok_or_else(|| anyhow!("internal: layers to send but no image data"))?;
+                    let (off, len) = a.layers[*idx];
+                    let src = a.path.clone();
+                    let out2 = out.clone();
+                    let c = tokio::task::spawn_blocking(move || {
+                        gzip::compress_range(&src, off, len, &out2, level, threads)
+                    })
+                    .await
+                    .context("compressor stopped")?
+                    .with_context(|| {
+                        format!("failed to compress layer {} of `{}`", idx + 1, opts.image)
+                    })?;
+                    if c.diff_id != *d {
+                        bail!(
+                            "layer {} of `{}` does not match its diff-id (expected {d}, read {}): the image data is corrupt",
+                            idx + 1,
+                            opts.image,
+                            c.diff_id
+                        );
+                    }
+                    c
+                }
+            };
             log.detail(&format!(
                 "compressed layer {} {} → {} in {:.1} s",
                 short(&c.digest),
@@ -601,7 +702,7 @@ pub async fn push(client: &Client, opts: &PushOptions, log: &Log) -> Result<Push
                 let _ = std::fs::remove_file(&out);
                 Ok::<_, RegistryError>((d, c, action, t.elapsed().as_secs_f64()))
             });
-            // Keep memory and disk bounded: finish uploads that are done.
+            // Report uploads that are done while the next layer compresses.
             while let Some(res) = uploads.try_join_next() {
                 let (d, c, action, secs) = res.context("upload task stopped")??;
                 report_upload(log, &mut reports, d, &c, action, secs);
@@ -612,21 +713,33 @@ pub async fn push(client: &Client, opts: &PushOptions, log: &Log) -> Result<Push
             report_upload(log, &mut reports, d, &c, action, secs);
         }
     }
+    let layer_source = if to_send.is_empty() {
+        "none"
+    } else if matches!(input, ImageInput::Archive(_)) {
+        "archive"
+    } else if used_store && !exported {
+        "engine-layer-store"
+    } else {
+        "engine-export"
+    };
 
     // 6. config
     let (config_size, config_action) = match config_present {
         Some(size) if config_digest == meta.config_digest => (size, "exists"),
         _ => {
-            let a = archive
-                .as_ref()
-                .ok_or_else(|| anyhow!("internal: config missing but no image data"))?;
+            let bytes = match (&archive, &store_config) {
+                (Some(a), _) => a.config_bytes.clone(),
+                (None, Some(b)) => b.clone(),
+                (None, None) => bail!("internal: config missing but no image data"),
+            };
             match client.blob_exists(&target, &config_digest).await? {
                 Some(s) => (s, "exists"),
                 None => {
+                    let n = bytes.len() as u64;
                     client
-                        .upload_bytes(&target, Bytes::from(a.config_bytes.clone()), &config_digest)
+                        .upload_bytes(&target, Bytes::from(bytes), &config_digest)
                         .await?;
-                    (a.config_bytes.len() as u64, "uploaded")
+                    (n, "uploaded")
                 }
             }
         }
@@ -635,6 +748,7 @@ pub async fn push(client: &Client, opts: &PushOptions, log: &Log) -> Result<Push
         archive
             .as_ref()
             .map(|a| a.config_bytes.len() as u64)
+            .or(store_config.as_ref().map(|b| b.len() as u64))
             .unwrap_or(0)
     } else {
         config_size
@@ -711,8 +825,35 @@ pub async fn push(client: &Client, opts: &PushOptions, log: &Log) -> Result<Push
         },
         layers: layer_reports,
         exported,
+        layer_source: layer_source.into(),
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Export the engine image into `dir` and check it is the image that was inspected.
+async fn export(
+    engine: Option<&golden_engine::Engine>,
+    id: Option<&str>,
+    meta: &ImageMeta,
+    image: &str,
+    dir: &std::path::Path,
+    log: &Log,
+) -> Result<Archive> {
+    let (Some(e), Some(id)) = (engine, id) else {
+        bail!("internal: no engine to export `{image}` from");
+    };
+    let t = Instant::now();
+    let a = source::export_engine_image(e, id, dir).await?;
+    if a.meta.diff_ids != meta.diff_ids {
+        bail!(
+            "the engine's export of `{image}` does not match its inspect data (diff-ids differ): was the image replaced during the push?"
+        );
+    }
+    log.detail(&format!(
+        "exported {image} from the engine in {:.1} s",
+        t.elapsed().as_secs_f64()
+    ));
+    Ok(a)
 }
 
 fn report_upload(

@@ -229,11 +229,18 @@ pub fn read_archive(path: &Path) -> Result<Archive> {
     })
 }
 
+/// Where the engine stores the image (inspect `GraphDriver`): driver name and overlay2 `UpperDir`.
+#[derive(Debug, Clone, Default)]
+pub struct GraphDriver {
+    pub name: String,
+    pub upper_dir: Option<String>,
+}
+
 /// Metadata of an engine image from `inspect` (no export).
 pub async fn engine_meta(
     engine: &golden_engine::Engine,
     image: &str,
-) -> Result<(String, ImageMeta)> {
+) -> Result<(String, ImageMeta, GraphDriver)> {
     let info = engine
         .inspect_image(image)
         .await
@@ -254,6 +261,14 @@ pub async fn engine_meta(
         .unwrap_or_default()
         .into_iter()
         .collect();
+    let driver = info
+        .graph_driver
+        .as_ref()
+        .map(|g| GraphDriver {
+            name: g.name.clone(),
+            upper_dir: g.data.get("UpperDir").cloned(),
+        })
+        .unwrap_or_default();
     Ok((
         id.clone(),
         ImageMeta {
@@ -268,6 +283,7 @@ pub async fn engine_meta(
                 variant: info.variant.clone().filter(|v| !v.is_empty()),
             },
         },
+        driver,
     ))
 }
 

@@ -68,7 +68,13 @@ async fn docker_push_then_pull_and_run_and_archive_gives_the_same_digest() {
     let run = golden_push(&[&image, "--to", &to, "--format", "json"], &[]).await;
     run.ok();
     let digest = run.output("digest").to_string();
-    assert_eq!(run.json()["exported"], true);
+    // As root on a local engine the layers come from the layer store (verified), else from
+    // the engine export: either way the same bytes.
+    let source = run.json()["layer_source"].as_str().unwrap().to_string();
+    assert!(
+        source == "engine-layer-store" || source == "engine-export",
+        "{source}"
+    );
 
     let info: serde_json::Value = serde_json::from_str(&skopeo(&to, false, None).unwrap()).unwrap();
     assert_eq!(info["Digest"], digest.as_str());
@@ -102,10 +108,30 @@ async fn docker_push_then_pull_and_run_and_archive_gives_the_same_digest() {
     run2.ok();
     assert_eq!(run2.output("digest"), digest);
 
+    // The engine export path gives the same digest.
+    let third = Registry::start();
+    let run3 = golden_push(
+        &[
+            &image,
+            "--to",
+            &format!("{}/golden/run:1", third.host()),
+            "--layer-store",
+            "off",
+            "--format",
+            "json",
+        ],
+        &[],
+    )
+    .await;
+    run3.ok();
+    assert_eq!(run3.json()["layer_source"], "engine-export");
+    assert_eq!(run3.output("digest"), digest);
+
     // Unchanged re-push: the engine image is not even exported.
     let again = golden_push(&[&image, "--to", &to, "--format", "json"], &[]).await;
     again.ok();
     assert_eq!(again.json()["exported"], false, "{}", again.stderr);
+    assert_eq!(again.json()["layer_source"], "none");
     assert_eq!(again.output("digest"), digest);
 }
 
