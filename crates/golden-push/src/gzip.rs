@@ -35,6 +35,38 @@ pub fn format_id(level: u32) -> String {
     format!("gzip-pigz1-l{level}-b{}k", BLOCK_SIZE / 1024)
 }
 
+/// Writes the compressed bytes to a file and, while a receiver listens, also hands them to an
+/// upload that runs at the same time (the file stays the replayable copy for a retry).
+pub struct TeeWriter {
+    file: File,
+    tx: Option<tokio::sync::mpsc::Sender<bytes::Bytes>>,
+}
+
+impl TeeWriter {
+    pub fn new(file: File, tx: Option<tokio::sync::mpsc::Sender<bytes::Bytes>>) -> TeeWriter {
+        TeeWriter { file, tx }
+    }
+}
+
+impl Write for TeeWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        if n > 0
+            && let Some(tx) = &self.tx
+            && tx
+                .blocking_send(bytes::Bytes::copy_from_slice(&buf[..n]))
+                .is_err()
+        {
+            // The streaming upload gave up; the file is still complete.
+            self.tx = None;
+        }
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
 /// What a compression produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Compressed {

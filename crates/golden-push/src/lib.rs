@@ -8,6 +8,7 @@ pub mod gzip;
 pub mod layer_store;
 pub mod push;
 pub mod source;
+pub mod stream;
 
 use std::collections::BTreeMap;
 use std::path::Path;

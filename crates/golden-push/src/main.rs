@@ -116,6 +116,10 @@ struct PushArgs {
     /// their diff-ids.
     #[arg(long, env = "GOLDEN_LAYER_STORE", value_enum, default_value_t = LayerStoreMode::Auto)]
     layer_store: LayerStoreMode,
+    /// Upload layers larger than a chunk while they compress (true), or compress each layer
+    /// completely and ask the registry (HEAD) before sending it (false).
+    #[arg(long, env = "GOLDEN_STREAM_UPLOADS", value_parser = BoolishValueParser::new(), default_value_t = true, num_args = 0..=1, default_missing_value = "true")]
+    stream_uploads: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -281,6 +285,7 @@ async fn run(cli: Cli) -> Result<()> {
                 cache_dir,
                 work_dir: a.work_dir.clone(),
                 layer_store: a.layer_store == LayerStoreMode::Auto,
+                stream: a.stream_uploads,
             };
             let c = client(g, Vec::new())?;
             let r = push::push(&c, &opts, &log).await?;

@@ -32,6 +32,7 @@ use crate::cache::LayerCache;
 use crate::gzip;
 use crate::layer_store::{LayerReader, LayerStore};
 use crate::source::{self, Archive, ImageInput, ImageMeta};
+use crate::stream::ChannelReader;
 
 /// Default gzip level (see README: speed vs size).
 pub const DEFAULT_LEVEL: u32 = 6;
@@ -58,6 +59,8 @@ pub struct PushOptions {
     /// Read layers from a local engine's overlay2 layer store when readable (verified against
     /// the diff-ids; falls back to the engine export).
     pub layer_store: bool,
+    /// Upload layers larger than a chunk while they compress.
+    pub stream: bool,
 }
 
 /// What happened to one blob.
@@ -592,26 +595,50 @@ pub async fn push(client: &Client, opts: &PushOptions, log: &Log) -> Result<Push
         order.sort_by(|a, b| b.2.cmp(&a.2).then(a.1.cmp(&b.1)));
 
         let sem = Arc::new(Semaphore::new(opts.jobs.max(1)));
+        let chunk = client.options().chunk_size as u64;
         let mut uploads = tokio::task::JoinSet::new();
         let mut plans = plans;
-        for (n, (d, idx, _)) in order.iter().enumerate() {
+        for (n, (d, idx, size)) in order.iter().enumerate() {
             let out = work.path().join(format!("layer-{n}.gz"));
             let (level, threads) = (opts.level, opts.threads.max(1));
             let t = Instant::now();
+            let mut session = match plans.remove(d) {
+                Some(Plan::Send(s)) => s,
+                _ => None,
+            };
+            // A layer bigger than a chunk is uploaded while it compresses; its file is kept
+            // for a retry. Its digest is only known at the end: the registry is asked then.
+            let mut streaming = None;
+            let mut tx = None;
+            if opts.stream && *size > chunk {
+                let (sender, rx) = tokio::sync::mpsc::channel::<Bytes>(8);
+                let (client, target, sem, s) =
+                    (client.clone(), target.clone(), sem.clone(), session.take());
+                streaming = Some(tokio::spawn(async move {
+                    let _permit = sem.acquire_owned().await;
+                    let mut reader = ChannelReader::new(rx);
+                    client.upload_streaming(&target, &mut reader, s).await
+                }));
+                tx = Some(sender);
+            }
             let mut compressed = None;
+            let mut stream_dirty = false;
             if archive.is_none()
                 && let Some(s) = &store
             {
                 let layer = s.layers[*idx].clone();
-                let out2 = out.clone();
+                let (out2, tx2) = (out.clone(), tx.clone());
                 let r =
                     tokio::task::spawn_blocking(move || -> std::io::Result<gzip::Compressed> {
                         let mut reader = LayerReader::open(&layer)?;
-                        let f = std::fs::File::create(&out2)?;
-                        gzip::compress_reader(&mut reader, f, level, threads)
+                        let f = gzip::TeeWriter::new(std::fs::File::create(&out2)?, tx2.clone());
+                        let c = gzip::compress_reader(&mut reader, f, level, threads)?;
+                        end_stream(tx2);
+                        Ok(c)
                     })
                     .await
                     .context("compressor stopped")?;
+                stream_dirty = !matches!(&r, Ok(c) if c.diff_id == *d);
                 match r {
                     Ok(c) if c.diff_id == *d => {
                         used_store = true;
@@ -649,11 +676,28 @@ pub async fn push(client: &Client, opts: &PushOptions, log: &Log) -> Result<Push
                         .as_ref()
                         .ok_or_else(|| anyhow!("internal: layers to send but no image data"))?;
                     let (off, len) = a.layers[*idx];
-                    let src = a.path.clone();
-                    let out2 = out.clone();
-                    let c = tokio::task::spawn_blocking(move || {
-                        gzip::compress_range(&src, off, len, &out2, level, threads)
-                    })
+                    let (src, out2) = (a.path.clone(), out.clone());
+                    // A stream that already carried bytes of a failed attempt cannot be reused:
+                    // its upload fails and the file is uploaded instead.
+                    let tx2 = if stream_dirty { None } else { tx.clone() };
+                    let c = tokio::task::spawn_blocking(
+                        move || -> std::io::Result<gzip::Compressed> {
+                            use std::io::{Read, Seek, SeekFrom};
+                            let mut input = std::fs::File::open(&src)?;
+                            input.seek(SeekFrom::Start(off))?;
+                            let f =
+                                gzip::TeeWriter::new(std::fs::File::create(&out2)?, tx2.clone());
+                            let c = gzip::compress_stream(
+                                &mut input.take(len),
+                                len,
+                                f,
+                                level,
+                                threads,
+                            )?;
+                            end_stream(tx2);
+                            Ok(c)
+                        },
+                    )
                     .await
                     .context("compressor stopped")?
                     .with_context(|| {
@@ -670,6 +714,7 @@ pub async fn push(client: &Client, opts: &PushOptions, log: &Log) -> Result<Push
                     c
                 }
             };
+            drop(tx);
             log.detail(&format!(
                 "compressed layer {} {} → {} in {:.1} s",
                 short(&c.digest),
@@ -680,27 +725,34 @@ pub async fn push(client: &Client, opts: &PushOptions, log: &Log) -> Result<Push
             if let Some(cache) = &cache {
                 cache.put(d, &c.digest, c.size);
             }
-            let session = match plans.remove(d) {
-                Some(Plan::Send(s)) => s,
-                _ => None,
-            };
-            let client = client.clone();
-            let target = target.clone();
-            let sem = sem.clone();
-            let d = d.clone();
+            let (client, target, sem, d) = (client.clone(), target.clone(), sem.clone(), d.clone());
             uploads.spawn(async move {
-                let _permit = sem.acquire_owned().await;
                 let t = Instant::now();
+                if let Some(task) = streaming {
+                    match task.await {
+                        Ok(Ok(u)) if u.digest == c.digest => {
+                            let _ = std::fs::remove_file(&out);
+                            let action = if u.already_present { "exists" } else { "uploaded" };
+                            return Ok::<_, RegistryError>((d, c, action, t.elapsed().as_secs_f64()));
+                        }
+                        Ok(Ok(u)) => tracing::warn!(
+                            "streamed upload of layer {d} hashed to {}, expected {}: uploading the file",
+                            u.digest,
+                            c.digest
+                        ),
+                        Ok(Err(e)) => tracing::warn!("streamed upload of {} failed ({e}): uploading the file", c.digest),
+                        Err(e) => tracing::warn!("streamed upload task stopped ({e}): uploading the file"),
+                    }
+                }
+                let _permit = sem.acquire_owned().await;
                 let action = if client.blob_exists(&target, &c.digest).await?.is_some() {
                     "exists"
                 } else {
-                    client
-                        .upload_file(&target, &out, &c.digest, session)
-                        .await?;
+                    client.upload_file(&target, &out, &c.digest, session).await?;
                     "uploaded"
                 };
                 let _ = std::fs::remove_file(&out);
-                Ok::<_, RegistryError>((d, c, action, t.elapsed().as_secs_f64()))
+                Ok((d, c, action, t.elapsed().as_secs_f64()))
             });
             // Report uploads that are done while the next layer compresses.
             while let Some(res) = uploads.try_join_next() {
@@ -854,6 +906,13 @@ async fn export(
         t.elapsed().as_secs_f64()
     ));
     Ok(a)
+}
+
+/// Tell the streaming upload that the layer is complete (an empty chunk), so it commits.
+fn end_stream(tx: Option<tokio::sync::mpsc::Sender<Bytes>>) {
+    if let Some(tx) = tx {
+        let _ = tx.blocking_send(Bytes::new());
+    }
 }
 
 fn report_upload(

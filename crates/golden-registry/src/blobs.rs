@@ -22,6 +22,15 @@ pub struct UploadSession {
     pub offset: u64,
 }
 
+/// Result of [`Client::upload_streaming`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Uploaded {
+    pub digest: String,
+    pub size: u64,
+    /// The registry already had the blob: nothing was committed.
+    pub already_present: bool,
+}
+
 /// Result of [`Client::mount_blob`].
 #[derive(Debug)]
 pub enum MountOutcome {
@@ -296,7 +305,7 @@ impl Client {
                     &repo.repository,
                     session,
                     Feed::Reader(&mut slice),
-                    digest,
+                    Some(digest),
                 )
                 .await
             {
@@ -337,10 +346,16 @@ impl Client {
                         source,
                     })?;
             match self
-                .upload_feed(&reg, &repo.repository, s, Feed::Reader(&mut file), digest)
+                .upload_feed(
+                    &reg,
+                    &repo.repository,
+                    s,
+                    Feed::Reader(&mut file),
+                    Some(digest),
+                )
                 .await
             {
-                Ok(n) => return Ok(n),
+                Ok(u) => return Ok(u.size),
                 Err(UploadFailure::Restart(e)) => {
                     tracing::warn!("upload of {digest} failed ({e}); restarting it");
                     last = Some(e)
@@ -367,10 +382,41 @@ impl Client {
             None => self.start_upload_in(&reg, &repo.repository).await?,
         };
         match self
-            .upload_feed(&reg, &repo.repository, s, Feed::Reader(reader), digest)
+            .upload_feed(
+                &reg,
+                &repo.repository,
+                s,
+                Feed::Reader(reader),
+                Some(digest),
+            )
             .await
         {
-            Ok(n) => Ok(n),
+            Ok(u) => Ok(u.size),
+            Err(UploadFailure::Restart(e) | UploadFailure::Fatal(e)) => Err(e),
+        }
+    }
+
+    /// Upload whatever `reader` yields while it is being produced (e.g. compressed on the fly),
+    /// without knowing its digest beforehand: the digest is computed as the bytes pass, and
+    /// before committing the registry is asked (`HEAD`) whether it already has the blob — then
+    /// the session is discarded and [`Uploaded::already_present`] is set. Not restartable:
+    /// on error, upload again from a replayable source ([`Client::upload_file`]).
+    pub async fn upload_streaming(
+        &self,
+        repo: &Reference,
+        reader: &mut (dyn AsyncRead + Unpin + Send),
+        session: Option<UploadSession>,
+    ) -> Result<Uploaded, RegistryError> {
+        let reg = self.registry(&repo.registry)?;
+        let s = match session {
+            Some(s) => s,
+            None => self.start_upload_in(&reg, &repo.repository).await?,
+        };
+        match self
+            .upload_feed(&reg, &repo.repository, s, Feed::Reader(reader), None)
+            .await
+        {
+            Ok(u) => Ok(u),
             Err(UploadFailure::Restart(e) | UploadFailure::Fatal(e)) => Err(e),
         }
     }
@@ -391,10 +437,16 @@ impl Client {
             None => self.start_upload_in(&reg, &repo.repository).await?,
         };
         match self
-            .upload_feed(&reg, &repo.repository, s, Feed::Download(download), digest)
+            .upload_feed(
+                &reg,
+                &repo.repository,
+                s,
+                Feed::Download(download),
+                Some(digest),
+            )
             .await
         {
-            Ok(n) => Ok(n),
+            Ok(u) => Ok(u.size),
             Err(UploadFailure::Restart(e) | UploadFailure::Fatal(e)) => Err(e),
         }
     }
@@ -439,40 +491,68 @@ impl Client {
         Ok(UploadSession { location, offset })
     }
 
+    /// Send `feed` through `session`. With `expected` the data must hash to it; without, the
+    /// digest is computed as the bytes pass and, before committing, the registry is asked
+    /// whether it already has that blob (then the session is discarded).
     async fn upload_feed(
         &self,
         reg: &RegistryHandle,
         repository: &str,
         mut session: UploadSession,
         mut feed: Feed<'_>,
-        digest: &str,
-    ) -> Result<u64, UploadFailure> {
+        expected: Option<&str>,
+    ) -> Result<Uploaded, UploadFailure> {
         let chunk_size = self.inner.opts.chunk_size.max(64 * 1024);
         let scopes = [Scope::push(repository)];
         let mut hasher = Sha256Hasher::new();
         let mut sent: u64 = 0;
         let mut first = true;
+        let shown = expected.unwrap_or("streamed blob").to_string();
         loop {
-            let data = feed
-                .read_chunk(chunk_size)
-                .await
-                .map_err(UploadFailure::Fatal)?;
+            let data = match feed.read_chunk(chunk_size).await {
+                Ok(d) => d,
+                Err(e) => {
+                    self.cancel_upload(reg, repository, &session).await;
+                    return Err(UploadFailure::Fatal(e));
+                }
+            };
             if first && data.len() < chunk_size {
                 // Small blob: one PUT with the body.
                 hasher.update(&data);
                 let actual = std::mem::take(&mut hasher).finish();
-                if actual != digest {
-                    self.cancel_upload(reg, repository, &session).await;
-                    return Err(UploadFailure::Fatal(RegistryError::DigestMismatch {
-                        what: format!("upload data ({} bytes)", data.len()),
-                        expected: digest.to_string(),
-                        actual,
-                    }));
-                }
                 let len = data.len() as u64;
-                self.finish_upload(reg, repository, &session, digest, Some(data))
+                match expected {
+                    Some(want) if actual != want => {
+                        self.cancel_upload(reg, repository, &session).await;
+                        return Err(UploadFailure::Fatal(RegistryError::DigestMismatch {
+                            what: format!("upload data ({len} bytes)"),
+                            expected: want.to_string(),
+                            actual,
+                        }));
+                    }
+                    Some(_) => {}
+                    None => {
+                        if self
+                            .exists_in(reg, repository, &actual)
+                            .await
+                            .map_err(UploadFailure::Fatal)?
+                        {
+                            self.cancel_upload(reg, repository, &session).await;
+                            return Ok(Uploaded {
+                                digest: actual,
+                                size: len,
+                                already_present: true,
+                            });
+                        }
+                    }
+                }
+                self.finish_upload(reg, repository, &session, &actual, Some(data))
                     .await?;
-                return Ok(len);
+                return Ok(Uploaded {
+                    digest: actual,
+                    size: len,
+                    already_present: false,
+                });
             }
             first = false;
             if data.is_empty() {
@@ -487,7 +567,7 @@ impl Client {
                     Method::PATCH,
                     session.location.clone(),
                     "upload chunk of",
-                    digest,
+                    shown.clone(),
                 )
                 .header(CONTENT_TYPE, "application/octet-stream")
                 .header(reqwest::header::CONTENT_RANGE, &range)
@@ -505,12 +585,12 @@ impl Client {
                         break;
                     }
                     Ok(resp) if resp.status() == StatusCode::RANGE_NOT_SATISFIABLE => {
-                        self.error_for(reg, repository, resp, "upload chunk of", digest)
+                        self.error_for(reg, repository, resp, "upload chunk of", &shown)
                             .await
                     }
                     Ok(resp) => {
                         let e = self
-                            .error_for(reg, repository, resp, "upload chunk of", digest)
+                            .error_for(reg, repository, resp, "upload chunk of", &shown)
                             .await;
                         return Err(UploadFailure::Restart(e));
                     }
@@ -523,7 +603,7 @@ impl Client {
                 }
                 tokio::time::sleep(self.inner.opts.retry.backoff(tries)).await;
                 tracing::warn!(
-                    "chunk {range} of {digest} failed ({recoverable}); checking the upload status"
+                    "chunk {range} of {shown} failed ({recoverable}); checking the upload status"
                 );
                 let status = match self.upload_status(reg, repository, &session).await {
                     Ok(s) => s,
@@ -540,7 +620,7 @@ impl Client {
                     return Err(UploadFailure::Restart(RegistryError::BadReply {
                         registry: reg.host.clone(),
                         action: "resume upload of",
-                        object: digest.to_string(),
+                        object: shown.clone(),
                         reason: format!(
                             "the registry holds {} bytes of the session, expected {sent} or {}",
                             status.offset,
@@ -551,17 +631,53 @@ impl Client {
             }
         }
         let actual = hasher.finish();
-        if actual != digest {
-            self.cancel_upload(reg, repository, &session).await;
-            return Err(UploadFailure::Fatal(RegistryError::DigestMismatch {
-                what: format!("upload data ({sent} bytes)"),
-                expected: digest.to_string(),
-                actual,
-            }));
+        match expected {
+            Some(want) if actual != want => {
+                self.cancel_upload(reg, repository, &session).await;
+                return Err(UploadFailure::Fatal(RegistryError::DigestMismatch {
+                    what: format!("upload data ({sent} bytes)"),
+                    expected: want.to_string(),
+                    actual,
+                }));
+            }
+            Some(_) => {}
+            None => {
+                if self
+                    .exists_in(reg, repository, &actual)
+                    .await
+                    .map_err(UploadFailure::Fatal)?
+                {
+                    self.cancel_upload(reg, repository, &session).await;
+                    return Ok(Uploaded {
+                        digest: actual,
+                        size: sent,
+                        already_present: true,
+                    });
+                }
+            }
         }
-        self.finish_upload(reg, repository, &session, digest, None)
+        self.finish_upload(reg, repository, &session, &actual, None)
             .await?;
-        Ok(sent)
+        Ok(Uploaded {
+            digest: actual,
+            size: sent,
+            already_present: false,
+        })
+    }
+
+    async fn exists_in(
+        &self,
+        reg: &RegistryHandle,
+        repository: &str,
+        digest: &str,
+    ) -> Result<bool, RegistryError> {
+        let probe = Reference {
+            registry: reg.host.clone(),
+            repository: repository.to_string(),
+            tag: None,
+            digest: None,
+        };
+        Ok(self.blob_exists(&probe, digest).await?.is_some())
     }
 
     async fn finish_upload(

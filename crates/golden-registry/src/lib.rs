@@ -19,7 +19,8 @@
 //!   ([`RegistryError`]).
 //! - **content**: manifests ([`Client::get_manifest`], [`Client::put_manifest`]), blobs
 //!   ([`Client::blob_exists`], [`Client::mount_blob`], chunked resumable uploads
-//!   [`Client::upload_file`] / [`Client::upload_bytes`] / [`Client::upload_stream`], verified
+//!   [`Client::upload_file`] / [`Client::upload_bytes`] / [`Client::upload_reader`] /
+//!   [`Client::upload_streaming`] (digest computed on the fly), verified
 //!   downloads [`Client::get_blob`], [`Client::get_blob_bytes`], [`Client::blob_download`]),
 //!   tags ([`Client::list_tags`]) and referrers ([`Client::referrers`],
 //!   [`Client::attach_artifact`]) with the referrers tag-schema fallback (`sha256-<hex>`) for
@@ -60,7 +61,7 @@ pub mod types;
 pub use auth::{
     AZURE_CONTAINER_REGISTRY_SCOPE, Auth, AuthKind, Credential, NULL_GUID_USERNAME, Scope,
 };
-pub use blobs::{BlobDownload, MountOutcome, UploadSession};
+pub use blobs::{BlobDownload, MountOutcome, UploadSession, Uploaded};
 pub use client::{Client, ClientOptions, RetryPolicy};
 pub use env::Env;
 pub use error::{ApiError, AuthError, Denied, ErrorBody, RegistryError};
