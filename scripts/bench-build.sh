@@ -14,7 +14,7 @@
 # Environment:
 #   GOLDEN_BUILD_BIN  golden-build binary (default target/debug/golden-build, built when missing)
 #   DOCKER_CLI        peer CLI (default /usr/local/bin/docker when present, else docker)
-#   BENCH_RUNS        repetitions of each cached measurement (default 7; cold runs: half)
+#   BENCH_RUNS        repetitions of each measurement (default 7)
 #   BENCH_DIR         scratch directory (default: a new temporary directory, removed at the end)
 # Needs a Docker engine (scripts/ensure-docker.sh) and /bin/busybox (busybox-static).
 set -Eeuo pipefail
@@ -44,7 +44,7 @@ command -v "$PEER" >/dev/null || die "docker CLI \`$PEER\` not found"
 command -v jq >/dev/null || die "jq not found: run scripts/setup.sh"
 RUNS=${BENCH_RUNS:-7}
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive number"
-COLD_RUNS=$(( (RUNS + 1) / 2 ))
+COLD_RUNS=$RUNS
 
 if [ -n "${BENCH_DIR:-}" ]; then
   WORK=$BENCH_DIR
@@ -82,6 +82,8 @@ time_cmd() {
 }
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.4f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- the base image: busybox copied into scratch --------------------------------------------
 mkdir -p "$WORK/base"
@@ -133,24 +135,29 @@ TAG_SAME=$PREFIX-app:same
 same_build() { "$PEER" build -f "$APP/Dockerfile.golden" -t "$TAG_SAME" "${EXTRA[@]}" "$APP"; }
 rmi() { "$PEER" rmi "$@" >/dev/null 2>&1 || true; }
 
-log "scenario 1: cold builds ($COLD_RUNS runs each, alternating)"
+declare -A TAG_OF=([gb]=$TAG_GB [peer]=$TAG_PEER [same]=$TAG_SAME [bare]=$TAG_BARE)
+VARIANTS=(gb peer same bare)
+# Each round runs every variant once, starting with a different one each round, so no variant
+# always follows the same neighbour (image removal and cache state affect the next build).
+log "scenario 1: cold builds ($COLD_RUNS rounds)"
 cold_gb=() cold_peer=() cold_bare=() cold_same=()
 EXTRA=(--no-cache)
-for _ in $(seq 1 "$COLD_RUNS"); do
-  time_cmd cold_gb gb_build; rmi "$TAG_GB"
-  time_cmd cold_peer peer_build; rmi "$TAG_PEER"
-  time_cmd cold_same same_build; rmi "$TAG_SAME"
-  time_cmd cold_bare bare_build; rmi "$TAG_BARE"
+for k in $(seq 0 $((COLD_RUNS - 1))); do
+  for j in 0 1 2 3; do
+    v=${VARIANTS[$(( (j + k) % 4 ))]}
+    time_cmd "cold_$v" "${v}_build"
+    rmi "${TAG_OF[$v]}"
+  done
 done
 EXTRA=()
-log "scenario 1: cached builds ($RUNS runs each, alternating)"
+log "scenario 1: cached builds ($RUNS rounds)"
 gb_build >/dev/null 2>&1; peer_build >/dev/null 2>&1; bare_build >/dev/null 2>&1; same_build >/dev/null 2>&1
 warm_gb=() warm_peer=() warm_bare=() warm_same=()
-for _ in $(seq 1 "$RUNS"); do
-  time_cmd warm_gb gb_build
-  time_cmd warm_peer peer_build
-  time_cmd warm_same same_build
-  time_cmd warm_bare bare_build
+for k in $(seq 0 $((RUNS - 1))); do
+  for j in 0 1 2 3; do
+    v=${VARIANTS[$(( (j + k) % 4 ))]}
+    time_cmd "warm_$v" "${v}_build"
+  done
 done
 
 # ---- scenario 2: context upload, 200 MB mostly excluded ------------------------------------
@@ -174,12 +181,16 @@ ctx_gb() { "$GB" --repo-root "$WORK" --context "$CTX" --tag "$TAG_CTX_GB"; }
 ctx_peer() { "$PEER" build -f "$CTX/Dockerfile.golden" -t "$TAG_CTX_PEER" "$CTX"; }
 ctx_gb >/dev/null 2>&1; ctx_peer >/dev/null 2>&1
 up_gb=() up_peer=()
-for _ in $(seq 1 "$RUNS"); do
-  time_cmd up_gb ctx_gb
-  time_cmd up_peer ctx_peer
+for k in $(seq 1 "$RUNS"); do
+  if (( k % 2 )); then
+    time_cmd up_gb ctx_gb; time_cmd up_peer ctx_peer
+  else
+    time_cmd up_peer ctx_peer; time_cmd up_gb ctx_gb
+  fi
 done
 
 # ---- report ---------------------------------------------------------------------------------
+load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 m() { median "$@"; }
 c_gb=$(m "${cold_gb[@]}") c_peer=$(m "${cold_peer[@]}") c_bare=$(m "${cold_bare[@]}") c_same=$(m "${cold_same[@]}")
 w_gb=$(m "${warm_gb[@]}") w_peer=$(m "${warm_peer[@]}") w_bare=$(m "${warm_bare[@]}") w_same=$(m "${warm_same[@]}")
@@ -187,13 +198,23 @@ u_gb=$(m "${up_gb[@]}") u_peer=$(m "${up_peer[@]}")
 printf '\ngolden-build benchmark (%s, peer: %s %s, engine %s, %s labels, SOURCE_DATE_EPOCH=%s)\n' \
   "$(basename "$GB")" "$PEER" "$("$PEER" version --format '{{.Client.Version}}' 2>/dev/null)" \
   "$("$PEER" version --format '{{.Server.Version}}' 2>/dev/null)" "$(( ${#LABEL_ARGS[@]} / 2 ))" "$SOURCE_DATE_EPOCH"
-row() { printf '%-50s %12s %8s %7s\n' "$1" "$2" "$3" "$(ratio "$2" "$3")"; }
-printf '%-50s %12s %8s %7s\n' "median wall time (s)" golden-build docker ratio
-row "build, cold, peer: same labels as --label" "$c_gb" "$c_peer"
-row "build, cold, peer: same LABEL line (identical)" "$c_gb" "$c_same"
-row "build, cold, peer: no labels (reference)" "$c_gb" "$c_bare"
-row "build, cached, peer: same labels as --label" "$w_gb" "$w_peer"
-row "build, cached, peer: same LABEL line (identical)" "$w_gb" "$w_same"
-row "build, cached, peer: no labels (reference)" "$w_gb" "$w_bare"
-row "context upload (${ctx_mb} MB, mostly ignored)" "$u_gb" "$u_peer"
+# paired NAME_A NAME_B: median of the per-run ratios a[i]/b[i] (runs alternate, so a pair
+# shares the machine's load at that moment: steadier than a ratio of medians on a busy box).
+paired() {
+  local -n pa=$1 pb=$2
+  local i out=()
+  for i in "${!pa[@]}"; do out+=("$(ratio "${pa[$i]}" "${pb[$i]}")"); done
+  median "${out[@]}"
+}
+row() { printf '%-48s %12s %8s %7s %7s\n' "$1" "$2" "$3" "$(ratio "$2" "$3")" "$4"; }
+printf 'load average at start %s, at end %s (the machine is shared: expect noise)\n' "$load_start" "$load_end"
+printf '%-48s %12s %8s %7s %7s\n' "median wall time (s)" golden-build docker ratio paired
+row "build, cold, peer: same labels as --label" "$c_gb" "$c_peer" "$(paired cold_gb cold_peer)"
+row "build, cold, peer: same LABEL line (identical)" "$c_gb" "$c_same" "$(paired cold_gb cold_same)"
+row "build, cold, peer: no labels (reference)" "$c_gb" "$c_bare" "$(paired cold_gb cold_bare)"
+row "build, cached, peer: same labels as --label" "$w_gb" "$w_peer" "$(paired warm_gb warm_peer)"
+row "build, cached, peer: same LABEL line (identical)" "$w_gb" "$w_same" "$(paired warm_gb warm_same)"
+row "build, cached, peer: no labels (reference)" "$w_gb" "$w_bare" "$(paired warm_gb warm_bare)"
+row "context upload (${ctx_mb} MB, mostly ignored)" "$u_gb" "$u_peer" "$(paired up_gb up_peer)"
+printf '(ratio: golden-build median / docker median; paired: median of per-run ratios)\n'
 printf 'targets: build ratios <= 1.05 (same labels), context upload ratio <= 1.00\n'

@@ -35,6 +35,8 @@ pub enum ArchiveError {
     },
     #[error("`{0}` is empty: not an image archive")]
     Empty(PathBuf),
+    #[error("interrupted; no archive written")]
+    Interrupted,
     #[error("the archive writer stopped unexpectedly")]
     Thread(#[source] tokio::task::JoinError),
     #[error("failed to write the step outputs")]
@@ -102,14 +104,24 @@ pub async fn save(args: &SaveArgs, cwd: &Path) -> Result<u64, ArchiveError> {
     });
     let mut failed: Option<ArchiveError> = None;
     futures_util::pin_mut!(stream);
-    while let Some(chunk) = stream.next().await {
+    let interrupted = tokio::signal::ctrl_c();
+    futures_util::pin_mut!(interrupted);
+    loop {
+        let chunk = tokio::select! {
+            c = stream.next() => c,
+            _ = &mut interrupted => {
+                failed = Some(ArchiveError::Interrupted);
+                break;
+            }
+        };
         match chunk {
-            Ok(c) => {
+            None => break,
+            Some(Ok(c)) => {
                 if tx.send(c).await.is_err() {
                     break; // the writer failed; its error is reported below
                 }
             }
-            Err(e) => {
+            Some(Err(e)) => {
                 failed = Some(e.into());
                 break;
             }
