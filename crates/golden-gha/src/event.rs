@@ -15,6 +15,20 @@ pub struct Event {
     pub inputs: Option<serde_json::Map<String, serde_json::Value>>,
     #[serde(default)]
     pub schedule: Option<String>,
+    /// Present on `workflow_run` events (the run that triggered this one).
+    #[serde(default)]
+    pub workflow_run: Option<WorkflowRun>,
+}
+
+/// The triggering run of a `workflow_run` event.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WorkflowRun {
+    #[serde(default)]
+    pub head_sha: Option<String>,
+    #[serde(default)]
+    pub conclusion: Option<String>,
+    #[serde(default)]
+    pub event: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -87,6 +101,13 @@ impl Event {
         self.pull_request.as_ref().map(|p| p.number).or(self.number)
     }
 
+    /// The head commit of the triggering run, on `workflow_run` events.
+    pub fn workflow_run_head_sha(&self) -> Option<&str> {
+        self.workflow_run
+            .as_ref()
+            .and_then(|w| w.head_sha.as_deref())
+    }
+
     /// Whether the PR comes from a fork (head repository differs from the base repository).
     pub fn is_fork_pr(&self) -> bool {
         let Some(pr) = &self.pull_request else {
@@ -129,6 +150,20 @@ mod tests {
         let e = Event::from_path(&fixture("event_schedule.json")).unwrap();
         assert_eq!(e.pr_number(), None);
         assert!(!e.is_fork_pr());
+    }
+
+    #[test]
+    fn workflow_run_head_sha_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("event.json");
+        std::fs::write(
+            &p,
+            r#"{"action":"completed","workflow_run":{"head_sha":"abc123","event":"pull_request","conclusion":"success"}}"#,
+        )
+        .unwrap();
+        let e = Event::from_path(&p).unwrap();
+        assert_eq!(e.workflow_run_head_sha(), Some("abc123"));
+        assert_eq!(e.pr_number(), None);
     }
 
     #[test]

@@ -140,8 +140,8 @@ struct PostArgs {
     /// The `pr-comment.json` written by the pull-request run.
     #[arg(long, env = "GOLDEN_COMMENT_FILE", value_name = "FILE")]
     file: PathBuf,
-    /// Head commit of the run that wrote the file (`github.event.workflow_run.head_sha`); the
-    /// pull request must have it.
+    /// Head commit of the run that wrote the file; the pull request must have it [default:
+    /// `workflow_run.head_sha` of the event payload, on workflow_run events].
     #[arg(long, env = "GOLDEN_HEAD_SHA", value_name = "SHA")]
     head_sha: Option<String>,
     /// Login whose comments may be updated (default: the token's user, else any bot account).
@@ -327,7 +327,13 @@ async fn report(a: ReportArgs) -> Result<i32> {
 async fn post(a: PostArgs) -> Result<i32> {
     let cfg = PostConfig {
         file: a.file.clone(),
-        head_sha: a.head_sha.clone(),
+        // Default: the head commit of the triggering run when this is a workflow_run event.
+        head_sha: match &a.head_sha {
+            Some(s) => Some(s.clone()),
+            None => golden_gha::event::Event::from_env()
+                .context("failed to read the event payload")?
+                .and_then(|e| e.workflow_run_head_sha().map(str::to_string)),
+        },
         comment_author: a.comment_author.clone(),
         github: github_settings(&a.github),
     };
