@@ -210,7 +210,6 @@ struct Draft {
     labels: BTreeMap<String, String>,
     base: Option<ResolvedBase>,
     tags_applied: Vec<String>,
-    dockerfile: Option<String>,
 }
 
 /// What a successful build produced.
@@ -299,7 +298,6 @@ async fn build(
     draft.os = job.os();
     draft.platform = job.platform();
     draft.version = job.version.clone();
-    draft.dockerfile = Some(job.dockerfile_shown.clone());
 
     // git answers in a few milliseconds per call: ask it on a thread while the context is
     // prepared and the engine is connected.
@@ -447,10 +445,12 @@ async fn build(
     };
     let image_id = run_engine_build(&engine, &job, context, &options, args.quiet).await?;
 
+    // The engine applied the first tag; the record lists what was applied even if one fails.
+    draft.tags_applied = job.tags.iter().take(1).cloned().collect();
     for tag in job.tags.iter().skip(1) {
         engine.tag_image(&image_id, tag).await?;
+        draft.tags_applied.push(tag.clone());
     }
-    draft.tags_applied = job.tags.clone();
     let image = engine.inspect_image(&image_id).await?;
     let size = u64::try_from(image.size.unwrap_or(0)).unwrap_or(0);
     if args.quiet {
