@@ -619,6 +619,39 @@ mod tests {
     }
 
     #[test]
+    fn other_failures_are_recorded_with_their_whole_chain() {
+        let e = BuildError::BaseMissing {
+            reference: "r/base:1".into(),
+            base_hint: String::new(),
+        };
+        let r = e.record_error();
+        assert!(
+            r.message.contains("`r/base:1` is not in the engine"),
+            "{}",
+            r.message
+        );
+        assert!(r.step.is_none() && r.last_lines.is_empty());
+        let e = BuildError::Context {
+            dir: "ctx".into(),
+            source: ContextError::Aborted,
+        };
+        let r = e.record_error();
+        assert_eq!(
+            r.message,
+            "failed to prepare the build context `ctx`: the engine stopped reading the build context"
+        );
+        let e = BuildError::Bootstrap(bootstrap::BootstrapError::Failed {
+            id: "base-debian".into(),
+            script: "s.sh".into(),
+            status: "exit status: 2".into(),
+            last_lines: vec!["E: boom".into()],
+        });
+        let r = e.record_error();
+        assert_eq!(r.step.as_deref(), Some("bootstrap"));
+        assert_eq!(r.last_lines, ["E: boom"]);
+    }
+
+    #[test]
     fn digest_is_stripped_from_base_name() {
         assert_eq!(strip_digest("a/b:1@sha256:00"), "a/b:1");
         assert_eq!(strip_digest("sha256:abc"), "sha256:abc");
