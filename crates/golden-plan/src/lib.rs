@@ -282,14 +282,22 @@ pub fn make_plan(req: &PlanRequest) -> Result<Plan, PlanError> {
         e.reasons = why;
         selected.push(e);
     }
-    let base_ids: BTreeSet<String> = selected
+    // A platform whose base is rebuilt in this plan builds on that build: point `base_image` at
+    // the primary tag the base entry gets in this run (on a pull request that is the commit tag,
+    // not the published moving tag).
+    let base_primary: std::collections::BTreeMap<String, String> = selected
         .iter()
         .filter(|e| e.stage == StageKind::Base)
-        .map(|e| e.id.clone())
+        .filter_map(|e| e.tags.first().map(|t| (e.id.clone(), t.clone())))
         .collect();
     for e in selected.iter_mut() {
-        if let Some(b) = &e.base {
-            e.base_in_plan = base_ids.contains(b);
+        if let Some(b) = &e.base
+            && let Some(primary) = base_primary.get(b)
+        {
+            e.base_in_plan = true;
+            e.base_image = Some(primary.clone());
+            e.labels
+                .insert("org.opencontainers.image.base.name".into(), primary.clone());
         }
     }
     let (bases, platforms): (Vec<_>, Vec<_>) = selected

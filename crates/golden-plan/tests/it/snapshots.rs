@@ -73,6 +73,13 @@ fn pr_touching_the_debian_hardening_script() {
     // every platform on debian follows its base
     assert_eq!(p.platforms.include.len(), 7);
     assert!(p.platforms.include.iter().all(|e| e.base_in_plan));
+    // the platforms build on the base built in this run, by the tag it gets here
+    assert!(
+        p.platforms
+            .include
+            .iter()
+            .all(|e| e.base_image.as_deref() == Some(p.bases.include[0].tags[0].as_str()))
+    );
     // no moving tags on a pull request
     assert!(p.entries().all(|e| {
         e.tags
