@@ -357,30 +357,40 @@ pub async fn push(client: &Client, opts: &PushOptions, log: &Log) -> Result<Push
     let target = repo_ref(&opts.to);
     let input = ImageInput::parse(&opts.image)?;
 
-    // 1. metadata
-    let mut engine = None;
-    let mut archive: Option<Archive> = None;
-    let mut driver = source::GraphDriver::default();
-    let (engine_id, meta) = match &input {
-        ImageInput::Archive(p) => {
-            let p = p.clone();
-            let a = tokio::task::spawn_blocking(move || source::read_archive(&p))
-                .await
-                .context("archive indexer stopped")??;
-            let meta = a.meta.clone();
-            archive = Some(a);
-            (None, meta)
-        }
-        ImageInput::Engine(name) => {
-            let e = golden_engine::Engine::connect()
-                .await
-                .context("failed to connect to the Docker engine")?;
-            let (id, meta, d) = source::engine_meta(&e, name).await?;
-            engine = Some(e);
-            driver = d;
-            (Some(id), meta)
+    // 1. metadata, and at the same time the registry's view of the target tag
+    let metadata = async {
+        match &input {
+            ImageInput::Archive(p) => {
+                let p = p.clone();
+                let a = tokio::task::spawn_blocking(move || source::read_archive(&p))
+                    .await
+                    .context("archive indexer stopped")??;
+                Ok::<_, anyhow::Error>((
+                    None,
+                    None,
+                    a.meta.clone(),
+                    Some(a),
+                    source::GraphDriver::default(),
+                ))
+            }
+            ImageInput::Engine(name) => {
+                let e = golden_engine::Engine::connect()
+                    .await
+                    .context("failed to connect to the Docker engine")?;
+                let (id, meta, d) = source::engine_meta(&e, name).await?;
+                Ok((Some(e), Some(id), meta, None, d))
+            }
         }
     };
+    let previous = async {
+        client
+            .authorize(&target.registry, &[Scope::push(&target.repository)])
+            .await?;
+        tolerate_missing(client.try_get_manifest(&opts.to.with_tag(&tags[0])).await)
+    };
+    let (metadata, previous) = tokio::join!(metadata, previous);
+    let (engine, engine_id, meta, mut archive, driver) = metadata?;
+    let previous = previous?;
     if meta.diff_ids.is_empty() {
         bail!("image `{}` has no layers: nothing to push", opts.image);
     }
@@ -392,18 +402,19 @@ pub async fn push(client: &Client, opts: &PushOptions, log: &Log) -> Result<Push
         target.name()
     ));
 
-    // 2. auth for everything this push touches, then hints
+    // 2. hints: the previous manifest of the tag, the base image (pull on its repository too)
     let base = resolve_base(opts, &meta);
-    let mut scopes = vec![Scope::push(&target.repository)];
     if let Some(b) = &base
         && b.repository != target.repository
     {
-        scopes.push(Scope::pull(&b.repository));
+        client
+            .authorize(
+                &target.registry,
+                &[Scope::push(&target.repository), Scope::pull(&b.repository)],
+            )
+            .await?;
     }
-    client.authorize(&target.registry, &scopes).await?;
-
     let mut hints: HashMap<String, Vec<Hint>> = HashMap::new();
-    let previous = tolerate_missing(client.try_get_manifest(&opts.to.with_tag(&tags[0])).await)?;
     if let Some(prev) = previous
         && let Some(m) = tolerate_missing(platform_manifest(client, &target, prev, &meta).await)?
         && let Err(e) =
@@ -548,6 +559,30 @@ pub async fn push(client: &Client, opts: &PushOptions, log: &Log) -> Result<Push
     let config_digest = match &archive {
         Some(a) => a.meta.config_digest.clone(),
         None => meta.config_digest.clone(),
+    };
+    // The config goes up next to the layers.
+    let config_task = match config_present {
+        Some(_) if config_digest == meta.config_digest => None,
+        _ => {
+            let bytes = match (&archive, &store_config) {
+                (Some(a), _) => a.config_bytes.clone(),
+                (None, Some(b)) => b.clone(),
+                (None, None) => bail!("internal: config missing but no image data"),
+            };
+            let (client, target, digest) = (client.clone(), target.clone(), config_digest.clone());
+            Some(tokio::spawn(async move {
+                match client.blob_exists(&target, &digest).await? {
+                    Some(s) => Ok::<_, RegistryError>((s, "exists")),
+                    None => {
+                        let n = bytes.len() as u64;
+                        client
+                            .upload_bytes(&target, Bytes::from(bytes), &digest)
+                            .await?;
+                        Ok((n, "uploaded"))
+                    }
+                }
+            }))
+        }
     };
 
     // 5. compress (largest first, so the big uploads overlap the remaining compression) and
@@ -775,26 +810,10 @@ pub async fn push(client: &Client, opts: &PushOptions, log: &Log) -> Result<Push
         "engine-export"
     };
 
-    // 6. config
-    let (config_size, config_action) = match config_present {
-        Some(size) if config_digest == meta.config_digest => (size, "exists"),
-        _ => {
-            let bytes = match (&archive, &store_config) {
-                (Some(a), _) => a.config_bytes.clone(),
-                (None, Some(b)) => b.clone(),
-                (None, None) => bail!("internal: config missing but no image data"),
-            };
-            match client.blob_exists(&target, &config_digest).await? {
-                Some(s) => (s, "exists"),
-                None => {
-                    let n = bytes.len() as u64;
-                    client
-                        .upload_bytes(&target, Bytes::from(bytes), &config_digest)
-                        .await?;
-                    (n, "uploaded")
-                }
-            }
-        }
+    // 6. config (its upload ran next to the layers)
+    let (config_size, config_action) = match config_task {
+        None => (config_present.unwrap_or(0), "exists"),
+        Some(task) => task.await.context("config upload stopped")??,
     };
     let config_size = if config_size == 0 {
         archive

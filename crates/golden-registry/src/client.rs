@@ -61,7 +61,7 @@ pub struct Client {
 }
 
 pub(crate) struct Inner {
-    pub(crate) http: reqwest::Client,
+    pub(crate) http: Http,
     pub(crate) opts: ClientOptions,
     registries: Mutex<HashMap<String, Arc<RegistryHandle>>>,
 }
@@ -156,16 +156,57 @@ fn registry_base(host: &str, plain_http: bool) -> Result<Url, RegistryError> {
         .map_err(|e| RegistryError::Invalid(format!("registry `{host}` is not a host[:port]: {e}")))
 }
 
+/// Two connection pools: plain HTTP (loopback registries, test endpoints), built at once, and
+/// HTTPS, built on first use — loading the system's CA roots costs ~10 ms, which a push to a
+/// local registry never needs.
+pub(crate) struct Http {
+    plain: reqwest::Client,
+    tls: std::sync::OnceLock<reqwest::Client>,
+    opts: ClientOptions,
+}
+
+impl Http {
+    fn builder(opts: &ClientOptions) -> reqwest::ClientBuilder {
+        reqwest::Client::builder()
+            .user_agent(opts.user_agent.clone())
+            .connect_timeout(opts.connect_timeout)
+            .read_timeout(opts.read_timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+    }
+
+    pub(crate) fn new(opts: &ClientOptions) -> Result<Http, RegistryError> {
+        // No roots: this pool never completes a TLS handshake (only http:// URLs go here).
+        let plain = Self::builder(opts)
+            .tls_certs_only(Vec::new())
+            .build()
+            .map_err(|e| RegistryError::Invalid(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Http {
+            plain,
+            tls: std::sync::OnceLock::new(),
+            opts: opts.clone(),
+        })
+    }
+
+    /// The pool for `url`.
+    pub(crate) fn for_url(&self, url: &Url) -> &reqwest::Client {
+        if url.scheme() == "http" {
+            return &self.plain;
+        }
+        self.tls.get_or_init(|| {
+            Self::builder(&self.opts).build().unwrap_or_else(|e| {
+                // Building with the platform verifier only fails without any CA roots; the
+                // plain pool then fails the handshake with a clear TLS error.
+                tracing::warn!("cannot build the HTTPS client: {e}");
+                self.plain.clone()
+            })
+        })
+    }
+}
+
 impl Client {
     /// A client with `options`. Auth is resolved per registry on first use.
     pub fn new(options: ClientOptions) -> Result<Client, RegistryError> {
-        let http = reqwest::Client::builder()
-            .user_agent(options.user_agent.clone())
-            .connect_timeout(options.connect_timeout)
-            .read_timeout(options.read_timeout)
-            .pool_idle_timeout(Duration::from_secs(60))
-            .build()
-            .map_err(|e| RegistryError::Invalid(format!("cannot build the HTTP client: {e}")))?;
+        let http = Http::new(&options)?;
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
@@ -257,6 +298,7 @@ impl Client {
                 let mut b = self
                     .inner
                     .http
+                    .for_url(&req.url)
                     .request(req.method.clone(), req.url.clone())
                     .headers(req.headers.clone());
                 if let Some(h) = &authz {
@@ -365,7 +407,7 @@ impl Client {
             .join("v2/")
             .map_err(|e| RegistryError::Invalid(e.to_string()))?;
         let sent = retry::send(&self.inner.opts.retry, true, "ping", || {
-            self.inner.http.get(url.clone())
+            self.inner.http.for_url(&url).get(url.clone())
         })
         .await;
         let resp = match sent {

@@ -170,7 +170,7 @@ struct ExchangeReply {
 impl AzureCredential {
     /// A fresh GitHub ID token (they live minutes: fetched for each Entra request).
     async fn github_token(
-        http: &reqwest::Client,
+        http: &crate::client::Http,
         request_url: &Url,
         request_token: &Secret,
         audience: &str,
@@ -186,7 +186,8 @@ impl AzureCredential {
             })?;
         auth.set_sensitive(true);
         let resp = http
-            .get(url)
+            .for_url(&url)
+            .get(url.clone())
             .header(reqwest::header::AUTHORIZATION, auth)
             .header(reqwest::header::ACCEPT, "application/json")
             .send()
@@ -219,7 +220,10 @@ impl AzureCredential {
     }
 
     /// An Entra access token for [`AzureCredential::scope`].
-    pub(crate) async fn entra_token(&self, http: &reqwest::Client) -> Result<Secret, AuthError> {
+    pub(crate) async fn entra_token(
+        &self,
+        http: &crate::client::Http,
+    ) -> Result<Secret, AuthError> {
         let (method, secret_field, secret) = match &self.assertion {
             Assertion::GithubOidc {
                 request_url,
@@ -242,6 +246,7 @@ impl AzureCredential {
         }
         form.push((secret_field, secret.expose()));
         let resp = http
+            .for_url(&self.token_url)
             .post(self.token_url.clone())
             .header(reqwest::header::ACCEPT, "application/json")
             .form(&form)
@@ -291,7 +296,7 @@ impl AzureCredential {
     /// Entra token → ACR refresh token via `POST <exchange_url>`.
     pub(crate) async fn acr_refresh_token(
         &self,
-        http: &reqwest::Client,
+        http: &crate::client::Http,
         registry: &str,
         exchange_url: &Url,
         service: &str,
@@ -304,6 +309,7 @@ impl AzureCredential {
             ("access_token", entra.expose()),
         ];
         let resp = http
+            .for_url(exchange_url)
             .post(exchange_url.clone())
             .header(reqwest::header::ACCEPT, "application/json")
             .form(&form)
@@ -412,7 +418,7 @@ mod tests {
         let Credential::Azure(az) = auth.credential else {
             panic!()
         };
-        let http = reqwest::Client::new();
+        let http = crate::client::Http::new(&crate::ClientOptions::default()).unwrap();
         let url = Url::parse(&format!("{}/oauth2/exchange", acr.uri())).unwrap();
         let rt = az
             .acr_refresh_token(&http, "myacr.azurecr.io", &url, "myacr.azurecr.io")
@@ -443,7 +449,7 @@ mod tests {
             panic!()
         };
         let e = az
-            .entra_token(&reqwest::Client::new())
+            .entra_token(&crate::client::Http::new(&crate::ClientOptions::default()).unwrap())
             .await
             .unwrap_err()
             .to_string();
@@ -466,7 +472,7 @@ mod tests {
             panic!()
         };
         let e = az
-            .entra_token(&reqwest::Client::new())
+            .entra_token(&crate::client::Http::new(&crate::ClientOptions::default()).unwrap())
             .await
             .unwrap_err()
             .to_string();

@@ -75,7 +75,7 @@ pub(crate) fn jwt_remaining(token: &str) -> Option<Duration> {
 }
 
 pub(crate) async fn fetch(
-    http: &reqwest::Client,
+    http: &crate::client::Http,
     policy: &RetryPolicy,
     realm: &Url,
     service: Option<&str>,
@@ -97,7 +97,8 @@ pub(crate) async fn fetch(
                 form.push(("scope", &joined));
             }
             retry::send(policy, true, "token request", || {
-                http.post(realm.clone())
+                http.for_url(realm)
+                    .post(realm.clone())
                     .header(ACCEPT, "application/json")
                     .form(&form)
             })
@@ -119,7 +120,10 @@ pub(crate) async fn fetch(
                 _ => None,
             };
             retry::send(policy, true, "token request", || {
-                let mut r = http.get(url.clone()).header(ACCEPT, "application/json");
+                let mut r = http
+                    .for_url(&url)
+                    .get(url.clone())
+                    .header(ACCEPT, "application/json");
                 if let Some(a) = &authz {
                     r = r.header(AUTHORIZATION, a.clone());
                 }
