@@ -40,7 +40,9 @@ pub struct ArchiveManifestEntry {
 }
 
 /// Parse a `docker save` `manifest.json`.
-pub fn parse_archive_manifest(bytes: &[u8]) -> Result<Vec<ArchiveManifestEntry>, serde_json::Error> {
+pub fn parse_archive_manifest(
+    bytes: &[u8],
+) -> Result<Vec<ArchiveManifestEntry>, serde_json::Error> {
     serde_json::from_slice(bytes)
 }
 
@@ -119,10 +121,14 @@ mod tests {
     fn parses_dockle_fixture_configs() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../tests/fixtures/third-party/dockle");
-        for name in ["root_default.json", "apk_cache.json", "apt_update_upgrade.json"] {
+        for name in [
+            "root_default.json",
+            "apk_cache.json",
+            "apt_update_upgrade.json",
+        ] {
             let text = std::fs::read_to_string(dir.join(name)).unwrap();
-            let cfg: ImageConfigFile = serde_json::from_str(&text)
-                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let cfg: ImageConfigFile =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(cfg.history.is_some_and(|h| !h.is_empty()), "{name}");
         }
     }

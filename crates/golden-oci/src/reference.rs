@@ -34,8 +34,18 @@ fn invalid(reference: &str, reason: impl Into<String>) -> ReferenceError {
 /// Validate a digest of the form `algorithm:hex`.
 pub fn valid_digest(d: &str) -> bool {
     match d.split_once(':') {
-        Some(("sha256", hex)) => hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
-        Some(("sha512", hex)) => hex.len() == 128 && hex.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
+        Some(("sha256", hex)) => {
+            hex.len() == 64
+                && hex
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        }
+        Some(("sha512", hex)) => {
+            hex.len() == 128
+                && hex
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        }
         _ => false,
     }
 }
@@ -43,8 +53,11 @@ pub fn valid_digest(d: &str) -> bool {
 fn valid_tag(t: &str) -> bool {
     !t.is_empty()
         && t.len() <= 128
-        && t.chars().next().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
-        && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
+        && t.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+        && t.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
 }
 
 fn valid_path_component(c: &str) -> bool {
@@ -102,7 +115,9 @@ impl Reference {
                 if !valid_digest(d) {
                     return Err(invalid(
                         s,
-                        format!("digest `{d}` is not `sha256:` followed by 64 lowercase hex digits"),
+                        format!(
+                            "digest `{d}` is not `sha256:` followed by 64 lowercase hex digits"
+                        ),
                     ));
                 }
                 (r, Some(d.to_string()))
@@ -115,7 +130,12 @@ impl Reference {
             Some(i) if last_slash.is_none_or(|sl| i > sl) => {
                 let t = &rest[i + 1..];
                 if !valid_tag(t) {
-                    return Err(invalid(s, format!("tag `{t}` is not valid (letters, digits, `_`, `.`, `-`; at most 128)")));
+                    return Err(invalid(
+                        s,
+                        format!(
+                            "tag `{t}` is not valid (letters, digits, `_`, `.`, `-`; at most 128)"
+                        ),
+                    ));
                 }
                 (&rest[..i], Some(t.to_string()))
             }
@@ -140,11 +160,16 @@ impl Reference {
         if let Some(bad) = repository.split('/').find(|c| !valid_path_component(c)) {
             return Err(invalid(
                 s,
-                format!("repository component `{bad}` must be lowercase letters, digits and separators"),
+                format!(
+                    "repository component `{bad}` must be lowercase letters, digits and separators"
+                ),
             ));
         }
         if registry.chars().any(|c| c.is_whitespace() || c == '/') {
-            return Err(invalid(s, format!("registry `{registry}` is not a host[:port]")));
+            return Err(invalid(
+                s,
+                format!("registry `{registry}` is not a host[:port]"),
+            ));
         }
         Ok(Reference {
             registry,
@@ -201,7 +226,13 @@ impl Reference {
         let host = self
             .registry
             .rsplit_once(':')
-            .map(|(h, p)| if p.chars().all(|c| c.is_ascii_digit()) { h } else { self.registry.as_str() })
+            .map(|(h, p)| {
+                if p.chars().all(|c| c.is_ascii_digit()) {
+                    h
+                } else {
+                    self.registry.as_str()
+                }
+            })
             .unwrap_or(&self.registry);
         host == "localhost" || host == "[::1]" || host.starts_with("127.")
     }
@@ -253,7 +284,11 @@ mod tests {
         assert!(r.is_loopback());
         let r = Reference::parse("localhost:5000/a").unwrap();
         assert!(r.is_loopback());
-        assert!(!Reference::parse("myacr.azurecr.io/a:b").unwrap().is_loopback());
+        assert!(
+            !Reference::parse("myacr.azurecr.io/a:b")
+                .unwrap()
+                .is_loopback()
+        );
     }
 
     #[test]
