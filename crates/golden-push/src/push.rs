@@ -14,7 +14,7 @@
 //!    uploaded by an interrupted earlier run is skipped.
 //! 5. Config, manifest by digest, then the tags. A failure anywhere before step 5 leaves no tag.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -34,8 +34,9 @@ use crate::layer_store::{LayerReader, LayerStore};
 use crate::source::{self, Archive, ImageInput, ImageMeta};
 use crate::stream::ChannelReader;
 
-/// Default gzip level (see README: speed vs size).
-pub const DEFAULT_LEVEL: u32 = 6;
+/// Default gzip level: 3 gives blobs about 3% larger than level 6 for about 40% less CPU
+/// (measured on the Debian platform images; see README).
+pub const DEFAULT_LEVEL: u32 = 3;
 
 pub const BASE_NAME_LABEL: &str = "org.opencontainers.image.base.name";
 pub const BASE_DIGEST_LABEL: &str = "org.opencontainers.image.base.digest";
@@ -288,8 +289,20 @@ async fn plan_layer(
     client: &Client,
     target: &Reference,
     hints: &[Hint],
+    in_tag: &HashSet<String>,
     log: &Log,
 ) -> Result<Plan, RegistryError> {
+    // Blobs referenced by the manifest the target tag points at are in the repository (a
+    // registry refuses a manifest whose blobs are missing): no need to ask again.
+    if let Some(h) = hints.iter().find(|h| in_tag.contains(&h.digest)) {
+        return Ok(Plan::Done(BlobReport {
+            diff_id: None,
+            digest: h.digest.clone(),
+            size: h.size,
+            action: "exists".into(),
+            from: Some("previous tag".into()),
+        }));
+    }
     for h in hints {
         if let Some(size) = client.blob_exists(target, &h.digest).await? {
             return Ok(Plan::Done(BlobReport {
@@ -415,12 +428,39 @@ pub async fn push(client: &Client, opts: &PushOptions, log: &Log) -> Result<Push
             .await?;
     }
     let mut hints: HashMap<String, Vec<Hint>> = HashMap::new();
+    let cache = opts
+        .cache_dir
+        .as_ref()
+        .map(|d| LayerCache::new(d, &gzip::format_id(opts.level)));
+    if let Some(c) = &cache {
+        for d in &meta.diff_ids {
+            if let Some((digest, size)) = c.get(d) {
+                hints.entry(d.clone()).or_default().push(Hint {
+                    digest,
+                    size,
+                    from: None,
+                    origin: "local cache",
+                });
+            }
+        }
+    }
+    let mut in_tag: HashSet<String> = HashSet::new();
     if let Some(prev) = previous
         && let Some(m) = tolerate_missing(platform_manifest(client, &target, prev, &meta).await)?
-        && let Err(e) =
-            collect_hints(client, &target, &m, &meta, None, "previous tag", &mut hints).await
     {
-        log.detail(&format!("previous manifest not usable as a hint: {e}"));
+        in_tag = m.layers.iter().map(|l| l.digest.clone()).collect();
+        let known: HashSet<&str> = hints
+            .values()
+            .flatten()
+            .map(|h| h.digest.as_str())
+            .collect();
+        // Its config maps diff-ids to its layers; only worth fetching when it knows more.
+        if !m.layers.iter().all(|l| known.contains(l.digest.as_str()))
+            && let Err(e) =
+                collect_hints(client, &target, &m, &meta, None, "previous tag", &mut hints).await
+        {
+            log.detail(&format!("previous manifest not usable as a hint: {e}"));
+        }
     }
     let mut base_resolved: Option<(Reference, String)> = None;
     if let Some(b) = &base {
@@ -458,26 +498,6 @@ pub async fn push(client: &Client, opts: &PushOptions, log: &Log) -> Result<Push
             )),
         }
     }
-    let cache = opts
-        .cache_dir
-        .as_ref()
-        .map(|d| LayerCache::new(d, &gzip::format_id(opts.level)));
-    if let Some(c) = &cache {
-        for d in &meta.diff_ids {
-            if let Some((digest, size)) = c.get(d) {
-                let list = hints.entry(d.clone()).or_default();
-                if !list.iter().any(|h| h.digest == digest) {
-                    list.push(Hint {
-                        digest,
-                        size,
-                        from: None,
-                        origin: "local cache",
-                    });
-                }
-            }
-        }
-    }
-
     // 3. plan every distinct layer (concurrently), and the config
     let mut unique: Vec<String> = Vec::new();
     for d in &meta.diff_ids {
@@ -488,7 +508,8 @@ pub async fn push(client: &Client, opts: &PushOptions, log: &Log) -> Result<Push
     let planned = futures_util::future::join_all(unique.iter().map(|d| {
         let h = hints.get(d).cloned().unwrap_or_default();
         let target = target.clone();
-        async move { plan_layer(client, &target, &h, log).await }
+        let in_tag = &in_tag;
+        async move { plan_layer(client, &target, &h, in_tag, log).await }
     }))
     .await;
     let mut plans: HashMap<String, Plan> = HashMap::new();
@@ -780,11 +801,15 @@ pub async fn push(client: &Client, opts: &PushOptions, log: &Log) -> Result<Push
                     }
                 }
                 let _permit = sem.acquire_owned().await;
-                let action = if client.blob_exists(&target, &c.digest).await?.is_some() {
-                    "exists"
-                } else {
-                    client.upload_file(&target, &out, &c.digest, session).await?;
+                let action = if head_then_upload(&client, &target, &c.digest, session, |s| {
+                    let (client, target, out, digest) = (client.clone(), target.clone(), out.clone(), c.digest.clone());
+                    async move { client.upload_file(&target, &out, &digest, Some(s)).await.map(|_| ()) }
+                })
+                .await?
+                {
                     "uploaded"
+                } else {
+                    "exists"
                 };
                 let _ = std::fs::remove_file(&out);
                 Ok((d, c, action, t.elapsed().as_secs_f64()))
@@ -925,6 +950,38 @@ async fn export(
         t.elapsed().as_secs_f64()
     ));
     Ok(a)
+}
+
+/// Ask whether the repository has `digest` while opening an upload session (one round trip
+/// instead of two); upload with `send` when it does not. True when uploaded.
+async fn head_then_upload<F, Fut>(
+    client: &Client,
+    target: &Reference,
+    digest: &str,
+    session: Option<UploadSession>,
+    send: F,
+) -> Result<bool, RegistryError>
+where
+    F: FnOnce(UploadSession) -> Fut,
+    Fut: std::future::Future<Output = Result<(), RegistryError>>,
+{
+    let (exists, session) = match session {
+        Some(s) => (client.blob_exists(target, digest).await?, s),
+        None => {
+            let (e, s) = tokio::join!(
+                client.blob_exists(target, digest),
+                client.start_upload(target)
+            );
+            (e?, s?)
+        }
+    };
+    if exists.is_some() {
+        let (client, target) = (client.clone(), target.clone());
+        tokio::spawn(async move { client.cancel_upload_session(&target, &session).await });
+        return Ok(false);
+    }
+    send(session).await?;
+    Ok(true)
 }
 
 /// Tell the streaming upload that the layer is complete (an empty chunk), so it commits.

@@ -273,6 +273,13 @@ impl Client {
         })
     }
 
+    /// Cancel an upload session (best effort: errors are only logged).
+    pub async fn cancel_upload_session(&self, repo: &Reference, session: &UploadSession) {
+        if let Ok(reg) = self.registry(&repo.registry) {
+            self.cancel_upload(&reg, &repo.repository, session).await;
+        }
+    }
+
     /// Cancel a session (best effort).
     async fn cancel_upload(&self, reg: &RegistryHandle, repository: &str, session: &UploadSession) {
         let req = Req::new(
