@@ -1,0 +1,287 @@
+#!/usr/bin/env bash
+# local.sh: the whole golden chain on this machine, what `make local` runs (`make clean-local`
+# runs it with --clean). The same binaries with the same GOLDEN_* variables as the composite
+# actions of the GitHub workflow, in the same order:
+#
+#   1. scripts/setup.sh (engine, mmdebstrap, docker-registry, linters; idempotent)
+#   2. the local registry on 127.0.0.1:5000, data in .cache/registry (scripts/registry.sh)
+#   3. cargo build of the golden binaries (target/debug)
+#   4. golden-plan --event local --offline with GOLDEN_REGISTRY=127.0.0.1:5000: what can be
+#      built here (the Debian base from the archive and the platforms on it)
+#   5. for each base, then each platform: golden-build (bases with `bootstrap` in mode
+#      bootstrap) -> golden-scan (Trivy only when one is on PATH) -> golden-push to the local
+#      registry when policy passed -> golden-push attach report.json and sbom.cdx.json
+#   6. golden-report over reports/ (the previous run's reports as the baseline), then the
+#      Markdown summary in the terminal
+#
+# Usage: scripts/local.sh [--clean] [--no-setup] [--verbose]
+#   --clean     stop the local registry and remove reports/ (and .cache/local); keeps the
+#               registry's data in .cache/registry and the Debian package cache
+#   --no-setup  skip scripts/setup.sh (everything it installs is already there)
+#   --verbose   stream build and scan output (default: kept in reports/<id>/*.log)
+#
+# A second run with no change rebuilds from the engine's cache (the Debian bootstrap is
+# reproducible: same SOURCE_DATE_EPOCH, same archive state, same layer) and pushes nothing new:
+# every blob is already in the registry, every digest is the same, and the reports are only
+# attached to an image that does not have them yet.
+#
+# Environment: SOURCE_DATE_EPOCH (default: the HEAD commit time; dates tags and labels and
+# makes the bootstrap reproducible), GOLDEN_SHA (default: HEAD; the commit tag and the
+# revision label), GOLDEN_DEBIAN_* (bootstrap mirror/snapshot settings, see
+# scripts/bootstrap-debian.sh --help; the .deb cache defaults to .cache/debian-debs).
+# Output: reports/<id>/{build-record.json,report.json,report.sarif,report.md,sbom.cdx.json,
+# push-record.json,*.log}, reports/{plan.json,summary.json,summary.md,metrics.prom}.
+# Exit codes: 0 every image built, passed policy and was pushed; 1 an image failed its build
+# or policy; 2 usage or runtime error.
+set -Eeuo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT="$PWD"
+PROG=local.sh
+PORT=5000
+REGISTRY="127.0.0.1:$PORT"
+REG_DIR="$ROOT/.cache/registry"
+WORK="$ROOT/.cache/local"
+REPORTS="$ROOT/reports"
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug"
+BINARIES=(golden-plan golden-build golden-scan golden-push golden-report)
+REPORT_TYPE=application/vnd.golden.scan-report.v1+json
+SBOM_TYPE=application/vnd.cyclonedx+json
+
+die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 2; }
+log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+usage() { sed -n '2,36s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+
+clean=0 setup=1 verbose=0
+while [ "$#" -gt 0 ]; do
+  case "$1" in
+    --clean) clean=1 ;;
+    --no-setup) setup=0 ;;
+    --verbose) verbose=1 ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage >&2; die "unknown argument \`$1\`" ;;
+  esac
+  shift
+done
+
+if [ "$clean" = 1 ]; then
+  scripts/registry.sh stop --dir "$REG_DIR"
+  rm -rf "$REPORTS" "$WORK"
+  log "stopped the local registry ($REGISTRY) and removed reports/ (registry data kept in .cache/registry)"
+  exit 0
+fi
+
+[ "$(id -u)" -eq 0 ] || die "make local needs root (apt packages, the Docker engine, mmdebstrap's root mode): run it as root"
+
+# ---- 1-3: tools, registry, binaries -------------------------------------------------------
+if [ "$setup" = 1 ]; then
+  log "setup: scripts/setup.sh"
+  scripts/setup.sh
+fi
+for t in jq curl git docker; do
+  command -v "$t" >/dev/null 2>&1 || die "$t not found: run scripts/setup.sh"
+done
+docker version --format '{{.Server.Version}}' >/dev/null 2>&1 || die "no Docker engine answers: run scripts/ensure-docker.sh"
+
+mkdir -p "$REG_DIR"
+if ! scripts/registry.sh status --dir "$REG_DIR" >/dev/null 2>&1 &&
+  [ "$(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://$REGISTRY/v2/" 2>/dev/null || true)" = 200 ]; then
+  # Another registry (docker compose up -d registry) already serves the port anonymously.
+  log "registry: using the one already answering on http://$REGISTRY (docker-compose.yml?)"
+else
+  pid="$(scripts/registry.sh start --port "$PORT" --dir "$REG_DIR")"
+  log "registry: http://$REGISTRY (PID $pid, data in .cache/registry)"
+fi
+
+log "building the golden binaries (cargo build, debug)"
+cargo_args=()
+for b in "${BINARIES[@]}"; do cargo_args+=(-p "$b" --bin "$b"); done
+cargo build --locked "${cargo_args[@]}"
+export PATH="$BIN:$PATH"
+
+export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}"
+export GOLDEN_DEBIAN_CACHE_DIR="${GOLDEN_DEBIAN_CACHE_DIR:-$ROOT/.cache/debian-debs}"
+revision="${GOLDEN_SHA:-$(git rev-parse HEAD 2>/dev/null || true)}"
+
+# The build context is the repository root; without a .dockerignore it would carry target/ and
+# .venv/ (gigabytes). Build from a copy of the files git knows (tracked and new, not ignored).
+rm -rf "$WORK/context"
+mkdir -p "$WORK/context"
+git ls-files -z --cached --others --exclude-standard |
+  tar --null --ignore-failed-read -cf - -T - 2>/dev/null | tar -xf - -C "$WORK/context"
+
+# The previous run's reports become the baseline (new and fixed vulnerabilities, size change).
+baseline=""
+rm -rf "$WORK/baseline"
+if [ -d "$REPORTS" ]; then
+  mv "$REPORTS" "$WORK/baseline"
+  baseline="$WORK/baseline"
+fi
+mkdir -p "$REPORTS"
+
+trivy=off
+trivy_cache=()
+if command -v trivy >/dev/null 2>&1; then
+  trivy="$(command -v trivy)"
+  trivy_cache=(GOLDEN_TRIVY_CACHE_DIR="$ROOT/.cache/trivy")
+  log "Trivy: $trivy (vulnerabilities scanned)"
+else
+  log "Trivy: not on PATH, vulnerabilities are not scanned here (the GitHub workflow installs a pinned Trivy)"
+fi
+
+# ---- 4: plan ------------------------------------------------------------------------------
+env GOLDEN_REGISTRY="$REGISTRY" GOLDEN_EVENT=local GOLDEN_OFFLINE=true GOLDEN_SHA="$revision" \
+  GOLDEN_PLAN_OUTPUT="$REPORTS/plan.json" GOLDEN_FORMAT=json golden-plan >/dev/null \
+  || die "golden-plan failed (see its message above)"
+mapfile -t entries < <(jq -c '.bases.include[], .platforms.include[]' "$REPORTS/plan.json")
+[ "${#entries[@]}" -gt 0 ] || die "the plan is empty: nothing can be built here"
+log "plan: ${#entries[@]} images: $(jq -r '[.bases.include[], .platforms.include[] | .id] | join(", ")' "$REPORTS/plan.json")"
+
+# ---- 5: build, scan, push, attach ---------------------------------------------------------
+# run LOG CMD...: run a step, its output in LOG (and on the terminal with --verbose).
+run() {
+  local logf="$1"
+  shift
+  if [ "$verbose" = 1 ]; then
+    "$@" 2>&1 | tee "$logf"
+    return "${PIPESTATUS[0]}"
+  fi
+  "$@" >"$logf" 2>&1
+}
+
+has_referrer() { # has_referrer SUBJECT TYPE
+  local n
+  n="$(env GOLDEN_SUBJECT="$1" GOLDEN_ARTIFACT_TYPE="$2" GOLDEN_FORMAT=json golden-push referrers 2>/dev/null | jq 'length' 2>/dev/null || echo 0)"
+  [ "${n:-0}" -gt 0 ]
+}
+
+# same_content A B: two engine images with the same layers and the same config (labels, user,
+# environment, command...); only their creation time may differ.
+same_content() {
+  local a b
+  a="$(docker image inspect -f '{{json .RootFS.Layers}}{{json .Config}}' "$1" 2>/dev/null)" || return 1
+  b="$(docker image inspect -f '{{json .RootFS.Layers}}{{json .Config}}' "$2" 2>/dev/null)" || return 1
+  [ "$a" = "$b" ]
+}
+
+failed=()
+declare -A pushed_line
+for e in "${entries[@]}"; do
+  id="$(jq -r '.id' <<<"$e")"
+  dir="$REPORTS/$id"
+  mkdir -p "$dir"
+  mode=auto
+  if [ "$(jq -r '.bootstrap != null' <<<"$e")" = true ]; then mode=bootstrap; fi
+
+  to="$(jq -r '.tags[0]' <<<"$e")"
+  prev_id=""
+  if [ "$mode" = bootstrap ]; then prev_id="$(docker image inspect -f '{{.Id}}' "$to" 2>/dev/null || true)"; fi
+  start=$(date +%s)
+  if ! run "$dir/build.log" env GOLDEN_ENTRY="$e" GOLDEN_REPO_ROOT="$WORK/context" \
+    GOLDEN_RECORD="$dir/build-record.json" GOLDEN_BUILD_MODE="$mode" \
+    GOLDEN_LABELS="org.opencontainers.image.revision=$revision" golden-build; then
+    tail -n 25 "$dir/build.log" >&2
+    log "$id: build FAILED (reports/$id/build.log)"
+    failed+=("$id")
+    continue
+  fi
+  image_id="$(jq -r '.image_id' "$dir/build-record.json")"
+  log "$id: built ${image_id:7:12} in $(($(date +%s) - start))s ($mode)"
+  if [ -n "$prev_id" ] && [ "$prev_id" != "$image_id" ] && same_content "$prev_id" "$image_id"; then
+    # `docker import` stamps the image config with the import time, so a reproducible bootstrap
+    # (same layer, same labels) still gets a new image id. Keep the image already here: the
+    # platforms then build from the engine's cache and nothing new is pushed.
+    while IFS= read -r t; do docker tag "$prev_id" "$t"; done < <(jq -r '.tags[]' <<<"$e")
+    docker rmi "$image_id" >/dev/null 2>&1 || true
+    jq --arg id "$prev_id" '.image_id = $id' "$dir/build-record.json" >"$dir/build-record.json.tmp"
+    mv -f "$dir/build-record.json.tmp" "$dir/build-record.json"
+    log "$id: same layers and config as ${prev_id:7:12} already here (only the import time differs): keeping it"
+    image_id="$prev_id"
+  fi
+
+  scan_rc=0
+  run "$dir/scan.log" env GOLDEN_IMAGE="$image_id" GOLDEN_ENTRY="$e" GOLDEN_OUTPUT="$dir" \
+    GOLDEN_TRIVY="$trivy" "${trivy_cache[@]}" GOLDEN_FORMAT=text golden-scan || scan_rc=$?
+  case "$scan_rc" in
+    0) log "$id: scan passed policy" ;;
+    1)
+      grep -E 'policy|Fail' "$dir/scan.log" | tail -n 10 >&2 || true
+      log "$id: scan FAILED policy (reports/$id/report.md); not pushed"
+      failed+=("$id")
+      continue
+      ;;
+    *)
+      tail -n 25 "$dir/scan.log" >&2
+      log "$id: scan error (reports/$id/scan.log); not pushed"
+      failed+=("$id")
+      continue
+      ;;
+  esac
+
+  tags="$(jq -r '(.tags[0] | sub(":[^:/]+$"; "")) as $repo | .tags[1:][] | ltrimstr($repo + ":")' <<<"$e")"
+  if ! env GOLDEN_IMAGE="$image_id" GOLDEN_TO="$to" GOLDEN_TAGS="$tags" GOLDEN_FORMAT=json \
+    golden-push push >"$dir/push.json" 2>"$dir/push.log"; then
+    cat "$dir/push.log" >&2
+    log "$id: push FAILED"
+    failed+=("$id")
+    continue
+  fi
+  digest="$(jq -r '.digest' "$dir/push.json")"
+  reference="$(jq -r '.reference' "$dir/push.json")"
+  total="$(jq '.layers | length + 1' "$dir/push.json")"
+  uploaded="$(jq '[.config, .layers[]] | map(select(.action != "exists")) | length' "$dir/push.json")"
+
+  attached=()
+  for pair in "report.json:$REPORT_TYPE" "sbom.cdx.json:$SBOM_TYPE"; do
+    file="$dir/${pair%%:*}"
+    type="${pair#*:}"
+    # Reports go with a new image; an image already in the registry keeps the ones it has.
+    if [ "$uploaded" -eq 0 ] && has_referrer "$reference" "$type"; then continue; fi
+    a="$(env GOLDEN_SUBJECT="$reference" GOLDEN_FILE="$file" GOLDEN_ARTIFACT_TYPE="$type" GOLDEN_FORMAT=json \
+      golden-push attach 2>>"$dir/push.log" | jq -r '.digest')" || die "$id: attaching $file failed (reports/$id/push.log)"
+    attached+=("$a")
+  done
+  jq -n --arg id "$id" --arg arch "$(uname -m)" --arg image "$(jq -r '.image' <<<"$e")" \
+    --slurpfile report "$dir/push.json" --argjson uploaded "$uploaded" \
+    --argjson attached "$(printf '%s\n' "${attached[@]}" | jq -R . | jq -s 'map(select(. != ""))')" \
+    '{kind: "golden-push-record", id: $id, arch: $arch, image: $image, digest: $report[0].digest,
+      reference: $report[0].reference, tags: $report[0].tags, uploaded: $uploaded,
+      attached: $attached, index_to: "", index_tags: []}' >"$dir/push-record.json"
+  if [ "$uploaded" -eq 0 ]; then
+    pushed_line[$id]="$digest  every blob already present ($total of $total), ${#attached[@]} report(s) attached"
+  else
+    pushed_line[$id]="$digest  $uploaded of $total blobs sent, ${#attached[@]} report(s) attached"
+  fi
+  log "$id: pushed $reference (${pushed_line[$id]#*  })"
+done
+
+# ---- 6: report ----------------------------------------------------------------------------
+report_env=(GOLDEN_INPUT="$REPORTS" GOLDEN_OUTPUT="$REPORTS" GOLDEN_PLAN="$REPORTS/plan.json"
+  GOLDEN_NO_COMMENT=true GOLDEN_NO_ALERT=true GOLDEN_NO_JOB_SUMMARY=true GOLDEN_FAIL_ON_FAILURE=true)
+if [ -n "$baseline" ]; then report_env+=(GOLDEN_BASELINE="$baseline"); fi
+report_rc=0
+env -u GITHUB_TOKEN "${report_env[@]}" golden-report >"$WORK/report.log" 2>&1 || report_rc=$?
+if [ "$report_rc" -ge 2 ]; then
+  cat "$WORK/report.log" >&2
+  die "golden-report failed"
+fi
+
+printf '\n'
+cat "$REPORTS/summary.md"
+printf '\n## Local registry http://%s\n\n' "$REGISTRY"
+for e in "${entries[@]}"; do
+  id="$(jq -r '.id' <<<"$e")"
+  if [ -n "${pushed_line[$id]:-}" ]; then
+    printf -- '- %s %s %s\n' "$id" "\`$(jq -r '.tags[0]' <<<"$e")\`" "${pushed_line[$id]}"
+  else
+    printf -- '- %s not pushed\n' "$id"
+  fi
+done
+printf '\nReports: reports/ (summary.md, summary.json, metrics.prom, <image>/report.json ...)\n'
+printf 'Catalog: curl -s http://%s/v2/_catalog\n' "$REGISTRY"
+
+if [ "${#failed[@]}" -gt 0 ] || [ "$report_rc" -ne 0 ]; then
+  log "FAILED: ${failed[*]:-see the summary}"
+  exit 1
+fi
+log "every image built, passed policy and is in the local registry"
