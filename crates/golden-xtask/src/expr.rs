@@ -756,6 +756,20 @@ pub fn interpolate(text: &str, cx: &Contexts) -> Result<String, ExprError> {
     Ok(out)
 }
 
+/// The expressions inside every `${{ }}` of `text`.
+pub fn expressions(text: &str) -> Result<Vec<String>, ExprError> {
+    Ok(segments(text)?
+        .into_iter()
+        .filter(|(e, _)| *e)
+        .map(|(_, s)| s)
+        .collect())
+}
+
+/// Check that `expr` (without `${{ }}`) is a well-formed expression; contexts are not resolved.
+pub fn check_syntax(expr: &str) -> Result<(), ExprError> {
+    parse(expr).map(|_| ())
+}
+
 /// True when `text` holds an expression.
 pub fn has_expression(text: &str) -> bool {
     text.contains("${{")

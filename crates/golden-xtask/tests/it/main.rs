@@ -10,5 +10,6 @@
 mod chain;
 mod harness;
 mod injection;
+mod lint;
 mod plan;
 mod setup;

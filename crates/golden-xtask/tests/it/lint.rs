@@ -1,0 +1,195 @@
+//! Rules the workflows and actions follow beyond what zizmor and the schemas check: every
+//! expression parses, third-party actions are exactly the verified pins, every job has a
+//! timeout, matrices do not fail fast, checkouts do not persist credentials, and every workflow
+//! starts from `permissions: {}`.
+
+use serde_json::Value;
+
+use crate::harness::repo_root;
+
+/// The verified pins (full SHA), and the sub-actions of actions/cache at the same commit.
+const PINS: [&str; 8] = [
+    "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683",
+    "actions/cache@5a3ec84eff668545956fd18022155c47e93e2684",
+    "actions/cache/restore@5a3ec84eff668545956fd18022155c47e93e2684",
+    "actions/cache/save@5a3ec84eff668545956fd18022155c47e93e2684",
+    "actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02",
+    "actions/download-artifact@d3f86a106a0bac45b974a628896c90dbdf5c8093",
+    "github/codeql-action/upload-sarif@5d4e8d1aca955e8d8589aabd499c5cae939e33c7",
+    "actions/attest-build-provenance@e8998f949152b193b063cb0ec769d69d929409be",
+];
+
+fn files() -> Vec<(String, Value, String)> {
+    let root = repo_root();
+    let mut out = Vec::new();
+    let mut paths: Vec<_> = std::fs::read_dir(root.join(".github/workflows"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yml"))
+        .collect();
+    for (_, p) in golden_xtask::action::discover(&root).unwrap() {
+        paths.push(p);
+    }
+    paths.sort();
+    for p in paths {
+        let text = std::fs::read_to_string(&p).unwrap();
+        let v: Value =
+            serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        out.push((
+            p.strip_prefix(&root).unwrap().display().to_string(),
+            v,
+            text,
+        ));
+    }
+    assert!(
+        out.len() >= 13,
+        "7 workflows and 6 actions expected, found {}",
+        out.len()
+    );
+    out
+}
+
+fn walk<'a>(v: &'a Value, path: &mut Vec<String>, f: &mut dyn FnMut(&[String], &'a Value)) {
+    f(path, v);
+    match v {
+        Value::Object(o) => {
+            for (k, x) in o {
+                path.push(k.clone());
+                walk(x, path, f);
+                path.pop();
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                path.push(i.to_string());
+                walk(x, path, f);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn every_expression_parses() {
+    let mut n = 0;
+    for (file, v, _) in files() {
+        walk(&v, &mut Vec::new(), &mut |path, x| {
+            let texts: Vec<&str> = match x {
+                Value::String(s) => vec![s.as_str()],
+                _ => vec![],
+            };
+            for t in texts {
+                for e in golden_xtask::expr::expressions(t)
+                    .unwrap_or_else(|e| panic!("{file} {}: {e}", path.join(".")))
+                {
+                    golden_xtask::expr::check_syntax(&e)
+                        .unwrap_or_else(|err| panic!("{file} {}: {err}", path.join(".")));
+                    n += 1;
+                }
+            }
+            // `if:` without `${{ }}` is an expression too.
+            if path.last().is_some_and(|k| k == "if")
+                && let Value::String(s) = x
+                && !s.contains("${{")
+            {
+                golden_xtask::expr::check_syntax(s)
+                    .unwrap_or_else(|err| panic!("{file} {}: {err}", path.join(".")));
+                n += 1;
+            }
+        });
+    }
+    assert!(n > 300, "only {n} expressions found");
+}
+
+#[test]
+fn third_party_actions_are_exactly_the_verified_pins_with_a_version_comment() {
+    for (file, v, text) in files() {
+        walk(&v, &mut Vec::new(), &mut |path, x| {
+            if path.last().is_some_and(|k| k == "uses")
+                && let Value::String(u) = x
+            {
+                if u.starts_with("./") {
+                    return;
+                }
+                assert!(
+                    PINS.contains(&u.as_str()),
+                    "{file} {}: `{u}` is not one of the verified pins",
+                    path.join(".")
+                );
+                let line = text.lines().find(|l| l.contains(u.as_str())).unwrap();
+                assert!(
+                    line.contains(" # v"),
+                    "{file}: `{u}` has no version comment: {line}"
+                );
+            }
+        });
+    }
+}
+
+#[test]
+fn jobs_have_timeouts_no_fail_fast_no_persisted_credentials_and_empty_top_permissions() {
+    for (file, v, _) in files() {
+        if !file.starts_with(".github/workflows/") {
+            continue;
+        }
+        assert_eq!(
+            v["permissions"],
+            serde_json::json!({}),
+            "{file}: top-level `permissions: {{}}`"
+        );
+        let reusable = v["on"].get("workflow_call").is_some();
+        if !reusable {
+            assert!(
+                v.get("concurrency").is_some(),
+                "{file}: no concurrency group"
+            );
+        }
+        for (name, job) in v["jobs"].as_object().unwrap() {
+            if job.get("uses").is_some() {
+                assert!(
+                    job.get("permissions").is_some(),
+                    "{file} {name}: a called workflow gets explicit permissions"
+                );
+                assert!(
+                    job.get("secrets").is_none_or(|s| s != "inherit"),
+                    "{file} {name}: secrets: inherit"
+                );
+                continue;
+            }
+            assert!(
+                job.get("timeout-minutes").is_some(),
+                "{file} {name}: no timeout-minutes"
+            );
+            assert!(
+                job.get("permissions").is_some(),
+                "{file} {name}: no job permissions"
+            );
+            if job.get("strategy").and_then(|s| s.get("matrix")).is_some() {
+                assert_eq!(
+                    job["strategy"]["fail-fast"],
+                    Value::Bool(false),
+                    "{file} {name}: fail-fast must be false"
+                );
+            }
+            for step in job["steps"].as_array().unwrap() {
+                if step["uses"]
+                    .as_str()
+                    .is_some_and(|u| u.starts_with("actions/checkout@"))
+                {
+                    assert_eq!(
+                        step["with"]["persist-credentials"],
+                        Value::Bool(false),
+                        "{file} {name}: checkout persists credentials"
+                    );
+                }
+                if let Some(run) = step["run"].as_str() {
+                    assert!(
+                        !run.contains("${{"),
+                        "{file} {name}: `${{{{ }}}}` inside run:"
+                    );
+                }
+            }
+        }
+    }
+}
