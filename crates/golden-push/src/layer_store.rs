@@ -61,13 +61,15 @@ pub fn chain_ids(diff_ids: &[String]) -> Vec<String> {
 }
 
 impl LayerStore {
-    /// Locate the layers of image `id` (`sha256:...`) with `diff_ids`, given the inspect
-    /// GraphDriver data. `None` unless everything is there, readable and consistent.
+    /// Locate the layers `needed` (indices into `diff_ids`) of image `id` (`sha256:...`), given
+    /// the inspect GraphDriver data. `None` unless each is there, readable and consistent.
+    /// Layers not needed are not checked (their entries are left empty).
     pub fn locate(
         driver: &str,
         upper_dir: Option<&str>,
         id: &str,
         diff_ids: &[String],
+        needed: &[usize],
     ) -> Option<LayerStore> {
         if driver != "overlay2" || diff_ids.is_empty() {
             return None;
@@ -81,7 +83,14 @@ impl LayerStore {
         let root = overlay.parent()?;
         let layerdb = root.join("image/overlay2/layerdb/sha256");
         let mut layers = Vec::with_capacity(diff_ids.len());
-        for (diff, chain) in diff_ids.iter().zip(chain_ids(diff_ids)) {
+        for (i, (diff, chain)) in diff_ids.iter().zip(chain_ids(diff_ids)).enumerate() {
+            if !needed.contains(&i) {
+                layers.push(StoredLayer {
+                    tar_split: PathBuf::new(),
+                    diff_dir: PathBuf::new(),
+                });
+                continue;
+            }
             let dir = layerdb.join(chain.strip_prefix("sha256:")?);
             if read_trim(&dir.join("diff"))? != *diff {
                 return None;
@@ -354,7 +363,8 @@ mod tests {
                 "vfs",
                 Some("/x/overlay2/a/diff"),
                 "sha256:aa",
-                &["sha256:aa".into()]
+                &["sha256:aa".into()],
+                &[0]
             )
             .is_none()
         );
@@ -378,12 +388,29 @@ mod tests {
         )
         .unwrap();
         let upper = root.join("overlay2/cacheone/diff").display().to_string();
-        let s =
-            LayerStore::locate("overlay2", Some(&upper), &id, std::slice::from_ref(&diff)).unwrap();
+        let s = LayerStore::locate(
+            "overlay2",
+            Some(&upper),
+            &id,
+            std::slice::from_ref(&diff),
+            &[0],
+        )
+        .unwrap();
         assert_eq!(s.layers[0].diff_dir, root.join("overlay2/cacheone/diff"));
         assert!(s.config_bytes(&id).is_none(), "config must hash to the id");
-        // A layerdb whose diff does not match is not used.
+        // A layerdb whose diff does not match is not used...
         std::fs::write(layerdb.join("diff"), "sha256:other").unwrap();
-        assert!(LayerStore::locate("overlay2", Some(&upper), &id, &[diff]).is_none());
+        assert!(
+            LayerStore::locate(
+                "overlay2",
+                Some(&upper),
+                &id,
+                std::slice::from_ref(&diff),
+                &[0]
+            )
+            .is_none()
+        );
+        // ...and is not even read when that layer is not needed.
+        assert!(LayerStore::locate("overlay2", Some(&upper), &id, &[diff], &[]).is_some());
     }
 }

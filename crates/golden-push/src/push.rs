@@ -242,16 +242,21 @@ async fn collect_hints(
     repo: &Reference,
     manifest: &ImageManifest,
     meta: &ImageMeta,
-    from: Option<Reference>,
-    origin: &'static str,
+    (from, origin): (Option<Reference>, &'static str),
+    prefetched: Option<&(String, Bytes)>,
     hints: &mut HashMap<String, Vec<Hint>>,
 ) -> Result<(), RegistryError> {
     let diff_ids = if manifest.config.digest == meta.config_digest {
         meta.diff_ids.clone()
     } else {
-        let bytes = client
-            .get_blob_bytes(repo, &manifest.config.digest, 16 << 20)
-            .await?;
+        let bytes = match prefetched {
+            Some((d, b)) if *d == manifest.config.digest => b.clone(),
+            _ => {
+                client
+                    .get_blob_bytes(repo, &manifest.config.digest, 16 << 20)
+                    .await?
+            }
+        };
         match serde_json::from_slice::<ImageConfigFile>(&bytes) {
             Ok(c) => c.rootfs.map(|r| r.diff_ids).unwrap_or_default(),
             Err(_) => return Ok(()),
@@ -399,11 +404,22 @@ pub async fn push(client: &Client, opts: &PushOptions, log: &Log) -> Result<Push
         client
             .authorize(&target.registry, &[Scope::push(&target.repository)])
             .await?;
-        tolerate_missing(client.try_get_manifest(&opts.to.with_tag(&tags[0])).await)
+        let m = tolerate_missing(client.try_get_manifest(&opts.to.with_tag(&tags[0])).await)?;
+        // Its config too (it maps diff-ids to blobs), while the engine is still answering.
+        let mut config = None;
+        if let Some(f) = &m
+            && let Ok(ParsedManifest::Image(im)) = f.parse()
+            && let Ok(b) = client
+                .get_blob_bytes(&target, &im.config.digest, 16 << 20)
+                .await
+        {
+            config = Some((im.config.digest.clone(), b));
+        }
+        Ok::<_, RegistryError>((m, config))
     };
     let (metadata, previous) = tokio::join!(metadata, previous);
     let (engine, engine_id, meta, mut archive, driver) = metadata?;
-    let previous = previous?;
+    let (previous, previous_config) = previous?;
     if meta.diff_ids.is_empty() {
         bail!("image `{}` has no layers: nothing to push", opts.image);
     }
@@ -449,15 +465,16 @@ pub async fn push(client: &Client, opts: &PushOptions, log: &Log) -> Result<Push
         && let Some(m) = tolerate_missing(platform_manifest(client, &target, prev, &meta).await)?
     {
         in_tag = m.layers.iter().map(|l| l.digest.clone()).collect();
-        let known: HashSet<&str> = hints
-            .values()
-            .flatten()
-            .map(|h| h.digest.as_str())
-            .collect();
-        // Its config maps diff-ids to its layers; only worth fetching when it knows more.
-        if !m.layers.iter().all(|l| known.contains(l.digest.as_str()))
-            && let Err(e) =
-                collect_hints(client, &target, &m, &meta, None, "previous tag", &mut hints).await
+        if let Err(e) = collect_hints(
+            client,
+            &target,
+            &m,
+            &meta,
+            (None, "previous tag"),
+            previous_config.as_ref(),
+            &mut hints,
+        )
+        .await
         {
             log.detail(&format!("previous manifest not usable as a hint: {e}"));
         }
@@ -476,8 +493,8 @@ pub async fn push(client: &Client, opts: &PushOptions, log: &Log) -> Result<Push
                             &base_repo,
                             &m,
                             &meta,
-                            Some(base_repo.clone()),
-                            "base image",
+                            (Some(base_repo.clone()), "base image"),
+                            None,
                             &mut hints,
                         )
                         .await
@@ -544,11 +561,16 @@ pub async fn push(client: &Client, opts: &PushOptions, log: &Log) -> Result<Push
         && opts.layer_store
         && let Some(id) = &engine_id
     {
+        let needed: Vec<usize> = to_send
+            .iter()
+            .filter_map(|d| meta.diff_ids.iter().position(|x| x == d))
+            .collect();
         store = LayerStore::locate(
             &driver.name,
             driver.upper_dir.as_deref(),
             id,
             &meta.diff_ids,
+            &needed,
         );
         if let Some(s) = &store
             && config_present.is_none()
@@ -591,17 +613,22 @@ pub async fn push(client: &Client, opts: &PushOptions, log: &Log) -> Result<Push
                 (None, None) => bail!("internal: config missing but no image data"),
             };
             let (client, target, digest) = (client.clone(), target.clone(), config_digest.clone());
+            // The planning step asked already when the digest is the one it asked about.
+            let known_absent = config_present.is_none() && config_digest == meta.config_digest;
             Some(tokio::spawn(async move {
-                match client.blob_exists(&target, &digest).await? {
-                    Some(s) => Ok::<_, RegistryError>((s, "exists")),
-                    None => {
-                        let n = bytes.len() as u64;
+                let n = bytes.len() as u64;
+                let sent = head_then_upload(&client, &target, &digest, None, known_absent, |s| {
+                    let (client, target, digest) = (client.clone(), target.clone(), digest.clone());
+                    async move {
+                        let mut data: &[u8] = &bytes;
                         client
-                            .upload_bytes(&target, Bytes::from(bytes), &digest)
-                            .await?;
-                        Ok((n, "uploaded"))
+                            .upload_reader(&target, &mut data, &digest, Some(s))
+                            .await
+                            .map(|_| ())
                     }
-                }
+                })
+                .await?;
+                Ok::<_, RegistryError>((n, if sent { "uploaded" } else { "exists" }))
             }))
         }
     };
@@ -801,7 +828,7 @@ pub async fn push(client: &Client, opts: &PushOptions, log: &Log) -> Result<Push
                     }
                 }
                 let _permit = sem.acquire_owned().await;
-                let action = if head_then_upload(&client, &target, &c.digest, session, |s| {
+                let action = if head_then_upload(&client, &target, &c.digest, session, false, |s| {
                     let (client, target, out, digest) = (client.clone(), target.clone(), out.clone(), c.digest.clone());
                     async move { client.upload_file(&target, &out, &digest, Some(s)).await.map(|_| ()) }
                 })
@@ -959,12 +986,21 @@ async fn head_then_upload<F, Fut>(
     target: &Reference,
     digest: &str,
     session: Option<UploadSession>,
+    known_absent: bool,
     send: F,
 ) -> Result<bool, RegistryError>
 where
     F: FnOnce(UploadSession) -> Fut,
     Fut: std::future::Future<Output = Result<(), RegistryError>>,
 {
+    if known_absent {
+        let s = match session {
+            Some(s) => s,
+            None => client.start_upload(target).await?,
+        };
+        send(s).await?;
+        return Ok(true);
+    }
     let (exists, session) = match session {
         Some(s) => (client.blob_exists(target, digest).await?, s),
         None => {
