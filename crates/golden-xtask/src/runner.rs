@@ -2,9 +2,11 @@
 //! `actions/<tool>/action.yml` end to end against the real binaries.
 //!
 //! What the runner does and this reproduces:
-//! - inputs: declared defaults (expressions evaluated), provided values, `INPUT_<NAME>`
-//!   variables, the `inputs` context; an undeclared input is an error here (the runner only
-//!   warns) so a typo in a test cannot pass silently;
+//! - inputs: declared defaults (expressions evaluated), provided values, the `inputs` context;
+//!   an undeclared input is an error here (the runner only warns) so a typo in a test cannot
+//!   pass silently. Like the runner, composite steps get no `INPUT_<NAME>` variables
+//!   (actions/runner#665): inputs reach a script only through its step's `env:`.
+//!   [`Runner::input_env`] adds them, as JavaScript and Docker actions get them;
 //! - per step: `if:` (implicit `success()`), `env:` with `${{ }}` substituted (`inputs`, `steps`,
 //!   `github`, `runner`, `env`), `working-directory`, `continue-on-error`, `shell: bash` run as
 //!   `bash --noprofile --norc -eo pipefail FILE` (and `sh -e FILE`);
@@ -181,6 +183,7 @@ pub struct Runner<'a> {
     uses_handler: Option<UsesHandler<'a>>,
     step_timeout: Option<Duration>,
     echo: bool,
+    input_env: bool,
 }
 
 /// Variables never inherited from the test process: they belong to the (simulated) runner.
@@ -220,6 +223,7 @@ impl<'a> Runner<'a> {
             uses_handler: None,
             step_timeout: None,
             echo: std::env::var_os("GOLDEN_XTASK_ECHO").is_some_and(|v| v == "1"),
+            input_env: false,
         }
     }
     pub fn input(mut self, name: &str, value: impl Into<String>) -> Self {
@@ -246,6 +250,12 @@ impl<'a> Runner<'a> {
         f: impl FnMut(&UsesCall) -> Result<BTreeMap<String, String>, String> + 'a,
     ) -> Self {
         self.uses_handler = Some(Box::new(f));
+        self
+    }
+    /// Also export `INPUT_<NAME>` to run steps, as the runner does for JavaScript and Docker
+    /// actions (not for composite ones). Default: off.
+    pub fn input_env(mut self, yes: bool) -> Self {
+        self.input_env = yes;
         self
     }
     pub fn step_timeout(mut self, d: Duration) -> Self {
@@ -604,11 +614,13 @@ impl<'a> Runner<'a> {
                 env.insert(var.into(), v);
             }
         }
-        for (name, value) in inputs {
-            env.insert(
-                format!("INPUT_{}", name.to_uppercase().replace(' ', "_")),
-                value.clone(),
-            );
+        if self.input_env {
+            for (name, value) in inputs {
+                env.insert(
+                    format!("INPUT_{}", name.to_uppercase().replace(' ', "_")),
+                    value.clone(),
+                );
+            }
         }
         env.insert("GITHUB_OUTPUT".into(), f_out.display().to_string());
         env.insert("GITHUB_ENV".into(), f_env.display().to_string());
