@@ -220,6 +220,19 @@ pub fn neutralize(line: &str) -> String {
     out
 }
 
+/// Print an error and its causes to stderr as `error: ...` / `  caused by: ...` lines.
+/// Error messages quote user input (config values, references, paths), so every line is
+/// neutralised: a value holding a line break followed by `::set-output` cannot become a
+/// workflow command.
+pub fn print_error_chain(prefix: &str, err: &(dyn std::error::Error + 'static)) {
+    eprintln!("{}", neutralize(&format!("{prefix}error: {err}")));
+    let mut cause = err.source();
+    while let Some(c) = cause {
+        eprintln!("{}", neutralize(&format!("  caused by: {c}")));
+        cause = c.source();
+    }
+}
+
 /// Annotation levels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
@@ -445,6 +458,15 @@ mod tests {
             assert!(!line.trim_start().starts_with("::"), "{line}");
         }
         assert!(s.starts_with("ok\n"));
+    }
+
+    #[test]
+    fn error_lines_are_neutralised() {
+        let text = neutralize("error: bad value `x\n::set-output name=a::b`");
+        assert!(
+            text.lines().all(|l| !l.trim_start().starts_with("::")),
+            "{text}"
+        );
     }
 
     #[test]

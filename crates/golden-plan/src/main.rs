@@ -99,9 +99,9 @@ fn main() -> ExitCode {
                 for x in &d.0 {
                     x.annotate();
                 }
-                eprint!("error: {d}");
+                eprint!("{}", golden_gha::neutralize(&format!("error: {d}")));
             } else {
-                eprintln!("error: {e:#}");
+                golden_gha::print_error_chain("", e.as_ref());
             }
             ExitCode::from(2)
         }
@@ -207,14 +207,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .flat_map(|p| &p.versions)
             .map(|v| v.bases.len())
             .sum();
-        println!(
-            "ok: {} is valid: {} bases, {} platforms, {} platform images; every referenced file exists under {}",
+        print_stdout(&format!(
+            "ok: {} is valid: {} bases, {} platforms, {} platform images; every referenced file exists under {}\n",
             shown,
             catalog.bases.len(),
             catalog.platforms.len(),
             platform_entries,
             root.display()
-        );
+        ))?;
         return Ok(ExitCode::SUCCESS);
     }
 
@@ -330,16 +330,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     } else {
         Format::Json
     });
-    match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&plan)?),
-        Format::Table => print!("{}", output::table(&plan)),
-    }
+    let text = match format {
+        Format::Json => serde_json::to_string_pretty(&plan)? + "\n",
+        Format::Table => output::table(&plan),
+    };
+    print_stdout(&text)?;
     output::github_outputs(&plan)
         .write()
         .context("failed to write the step outputs")?;
     golden_gha::append_summary(&output::summary_markdown(&plan))
         .context("failed to write the step summary")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Write to stdout; a closed pipe (`golden-plan | head`) is not an error.
+fn print_stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(anyhow::Error::new(e).context("failed to write to stdout")),
+    }
 }
 
 /// The revision the old config is read from: the merge base of base and head when there is

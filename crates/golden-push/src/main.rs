@@ -453,10 +453,7 @@ fn main() -> ExitCode {
     match rt.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("golden-push: error: {e}");
-            for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
-            }
+            golden_gha::print_error_chain("golden-push: ", e.as_ref());
             ExitCode::from(2)
         }
     }

@@ -323,3 +323,50 @@ fn check_passes_on_the_shipped_repository() {
         stdout(&out)
     );
 }
+
+#[test]
+fn hostile_values_in_errors_cannot_become_workflow_commands() {
+    // A namespace from a pull request's config (or an input) with a line break and a command.
+    let cfg = shipped_config();
+    let out = golden_plan(
+        &["--config", cfg.to_str().unwrap(), "--event", "local"],
+        &[(
+            "GOLDEN_NAMESPACE",
+            "x\n::set-output name=pwned::1\n  ::add-mask::y",
+        )],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let all = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(all.contains("set-output name=pwned"), "{all}");
+    for line in all.lines() {
+        assert!(
+            !line.trim_start().starts_with("::"),
+            "workflow command escaped: {line}"
+        );
+    }
+}
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    let cfg = shipped_config();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_golden-plan"))
+        .args([
+            "--config",
+            cfg.to_str().unwrap(),
+            "--event",
+            "schedule",
+            "--format",
+            "json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close our end before the plan is written (nobody reads, like `| head` that has exited):
+    // the write fails with EPIPE whatever the pipe's buffer size.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.code(), Some(0), "{err}");
+}
