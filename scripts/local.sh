@@ -47,6 +47,7 @@ BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug"
 BINARIES=(golden-plan golden-build golden-scan golden-push golden-report)
 REPORT_TYPE=application/vnd.golden.scan-report.v1+json
 SBOM_TYPE=application/vnd.cyclonedx+json
+RECORD_TYPE=application/vnd.golden.build-record.v1+json
 
 die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 2; }
 log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
@@ -232,7 +233,7 @@ for e in "${entries[@]}"; do
   uploaded="$(jq '[.config, .layers[]] | map(select(.action != "exists")) | length' "$dir/push.json")"
 
   attached=()
-  for pair in "report.json:$REPORT_TYPE" "sbom.cdx.json:$SBOM_TYPE"; do
+  for pair in "report.json:$REPORT_TYPE" "sbom.cdx.json:$SBOM_TYPE" "build-record.json:$RECORD_TYPE"; do
     file="$dir/${pair%%:*}"
     type="${pair#*:}"
     # Reports go with a new image; an image already in the registry keeps the ones it has.

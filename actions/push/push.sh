@@ -56,6 +56,7 @@ write_record() {
 artifact_type() {
   case "$1" in
     *=*) printf '%s' "${1#*=}" ;;
+    *build-record.json) printf 'application/vnd.golden.build-record.v1+json' ;;
     *report.json) printf 'application/vnd.golden.scan-report.v1+json' ;;
     *.cdx.json) printf 'application/vnd.cyclonedx+json' ;;
     *.sarif | *.sarif.json) printf 'application/sarif+json' ;;
