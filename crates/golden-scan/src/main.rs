@@ -49,7 +49,7 @@ struct Cli {
     #[arg(long, env = "GOLDEN_TRIVY_CACHE_DIR")]
     trivy_cache_dir: Option<PathBuf>,
 
-    /// Pass --skip-db-update to Trivy (use a DB cached by an earlier job).
+    /// Pass --skip-db-update and --skip-java-db-update to Trivy (use DBs cached by an earlier job).
     #[arg(long, env = "GOLDEN_TRIVY_SKIP_DB_UPDATE", action = ArgAction::SetTrue,
           value_parser = clap::builder::FalseyValueParser::new())]
     skip_db_update: bool,

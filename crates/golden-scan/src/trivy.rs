@@ -407,6 +407,9 @@ pub fn args(target: &TrivyTarget, opts: &TrivyOptions) -> Vec<String> {
     }
     if opts.skip_db_update {
         a.push("--skip-db-update".into());
+        // Jars (openjdk, tomcat, springboot images) need the Java DB: a cached run must not
+        // fetch that one either.
+        a.push("--skip-java-db-update".into());
     }
     match target {
         TrivyTarget::Input(p) => {
@@ -496,7 +499,7 @@ mod tests {
         );
         assert_eq!(
             a.join(" "),
-            "image --format json --quiet --scanners vuln --cache-dir /c --skip-db-update --input /x/img.tar"
+            "image --format json --quiet --scanners vuln --cache-dir /c --skip-db-update --skip-java-db-update --input /x/img.tar"
         );
     }
 }

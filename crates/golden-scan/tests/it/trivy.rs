@@ -198,7 +198,7 @@ fn runs_trivy_from_path_with_the_expected_arguments() {
     let archive = small_archive(dir.path());
     let cache = dir.path().join("cache");
     let expected = format!(
-        "image --format json --quiet --scanners vuln --cache-dir {} --skip-db-update --input {}",
+        "image --format json --quiet --scanners vuln --cache-dir {} --skip-db-update --skip-java-db-update --input {}",
         cache.display(),
         archive.display()
     );
