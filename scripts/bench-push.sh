@@ -116,10 +116,15 @@ run_skopeo() { skopeo copy -q --dest-tls-verify=false "docker-daemon:$1" "docker
 declare -A T SZ
 REG=""
 n=0
+# Rounds are interleaved (tool after tool, round after round) so a noisy moment on this shared
+# machine hits every tool alike.
+sync
+sleep 2
 # ---- cold ---------------------------------------------------------------------------------
-for tool in golden golden-export docker skopeo; do
-  times=""
-  for r in $(seq 1 "$ROUNDS"); do
+COLD_TOOLS=(golden golden-export docker skopeo)
+declare -A TIMES
+for r in $(seq 1 "$ROUNDS"); do
+  for tool in "${COLD_TOOLS[@]}"; do
     n=$((n + 1))
     start_reg "$n"
     reg="$REG"
@@ -132,50 +137,51 @@ for tool in golden golden-export docker skopeo; do
       skopeo) run_skopeo "$SRC" "$reg/bench/skopeo:cold" ;;
     esac
     t="$(since "$start")"
-    times="$times $t"
+    TIMES[$tool]="${TIMES[$tool]:-} $t"
     SZ[$tool]="$(stored "$n")"
     stop_reg "$n"
     log "cold $tool round $r: ${t} s (${SZ[$tool]} MiB stored)"
   done
-  T[cold-$tool]="$(printf '%s' "$times" | median)"
 done
+for tool in "${COLD_TOOLS[@]}"; do T[cold-$tool]="$(printf '%s' "${TIMES[$tool]}" | median)"; done
 
 # ---- warm ---------------------------------------------------------------------------------
+# One registry per tool; the previous image is pushed first (not timed), then each round
+# pushes a variant whose top layer differs, over the same tag.
+declare -A WREG WCACHE
 for tool in golden docker; do
   n=$((n + 1))
   start_reg "$n"
-  reg="$REG"
-  cache="$WORK/cache-warm-$n"
-  target="$reg/bench/$tool:latest"
+  WREG[$tool]="$REG/bench/$tool:latest"
+  WCACHE[$tool]="$WORK/cache-warm-$n"
   case "$tool" in
-    golden) GOLDEN_CACHE_DIR="$cache" run_golden "golden-push-bench-warm-$$:0" --to "$target" ;;
-    docker) run_docker "golden-push-bench-warm-$$:0" "$target" ;;
+    golden) GOLDEN_CACHE_DIR="${WCACHE[golden]}" run_golden "golden-push-bench-warm-$$:0" --to "${WREG[golden]}" ;;
+    docker) run_docker "golden-push-bench-warm-$$:0" "${WREG[docker]}" ;;
   esac
-  times=""
-  for r in $(seq 1 "$ROUNDS"); do
+done
+for r in $(seq 1 "$ROUNDS"); do
+  for tool in golden docker; do
     start="$(now)"
     case "$tool" in
-      golden) GOLDEN_CACHE_DIR="$cache" run_golden "golden-push-bench-warm-$$:$r" --to "$target" ;;
-      docker) run_docker "golden-push-bench-warm-$$:$r" "$target" ;;
+      golden) GOLDEN_CACHE_DIR="${WCACHE[golden]}" run_golden "golden-push-bench-warm-$$:$r" --to "${WREG[golden]}" ;;
+      docker) run_docker "golden-push-bench-warm-$$:$r" "${WREG[docker]}" ;;
     esac
     t="$(since "$start")"
-    times="$times $t"
+    TIMES[warm-$tool]="${TIMES[warm-$tool]:-} $t"
     log "warm $tool round $r: ${t} s"
   done
-  T[warm-$tool]="$(printf '%s' "$times" | median)"
-  if [ "$tool" = golden ]; then
-    times=""
-    for r in $(seq 1 "$ROUNDS"); do
-      start="$(now)"
-      GOLDEN_CACHE_DIR="$cache" run_golden "golden-push-bench-warm-$$:$ROUNDS" --to "$target"
-      t="$(since "$start")"
-      times="$times $t"
-      log "unchanged golden round $r: ${t} s"
-    done
-    T[unchanged]="$(printf '%s' "$times" | median)"
-  fi
-  stop_reg "$n"
 done
+T[warm-golden]="$(printf '%s' "${TIMES[warm-golden]}" | median)"
+T[warm-docker]="$(printf '%s' "${TIMES[warm-docker]}" | median)"
+times=""
+for r in $(seq 1 "$ROUNDS"); do
+  start="$(now)"
+  GOLDEN_CACHE_DIR="${WCACHE[golden]}" run_golden "golden-push-bench-warm-$$:$ROUNDS" --to "${WREG[golden]}"
+  t="$(since "$start")"
+  times="$times $t"
+  log "unchanged golden round $r: ${t} s"
+done
+T[unchanged]="$(printf '%s' "$times" | median)"
 
 # ---- report -------------------------------------------------------------------------------
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
@@ -186,7 +192,9 @@ r_warm="$(ratio "${T[warm-docker]}" "${T[warm-golden]}")"
 unchanged_ok="$(awk -v t="${T[unchanged]}" 'BEGIN { print (t < 0.5) ? "PASS" : "MISS" }')"
 
 printf '\n== golden-push benchmark (%s rounds, medians; load average %s) ==\n' "$ROUNDS" "$(cut -d' ' -f1-3 /proc/loadavg)"
-printf 'image: %s (%s), %s MiB uncompressed, %s layers\n\n' "$IMAGE" "$KIND" "$((SIZE / 1024 / 1024))" "$LAYERS"
+printf 'image: %s (%s), %s MiB uncompressed, %s layers\n' "$IMAGE" "$KIND" "$((SIZE / 1024 / 1024))" "$LAYERS"
+printf 'golden-push: gzip level %s, %s compression threads, layer store %s\n\n' \
+  "${GOLDEN_COMPRESSION_LEVEL:-default (3)}" "$(nproc)" "${GOLDEN_LAYER_STORE:-auto}"
 printf '%-38s %10s %14s\n' "push" "seconds" "stored MiB"
 printf '%-38s %10s %14s\n' "cold golden-push" "${T[cold-golden]}" "${SZ[golden]}"
 printf '%-38s %10s %14s\n' "cold golden-push --layer-store off" "${T[cold-golden-export]}" "${SZ[golden-export]}"
