@@ -225,6 +225,55 @@ impl Client {
         Ok(self.registry(registry)?.auth.clone())
     }
 
+    /// The credential for `registry` in the form a docker client logs in with (`docker login`,
+    /// a Docker engine's `X-Registry-Auth`), for an engine that pulls by itself. The Entra → ACR
+    /// exchange (GitHub OIDC, service principal) runs here: its ACR refresh token comes back as
+    /// [`Credential::RefreshToken`] (the password of [`NULL_GUID_USERNAME`]), cached like the
+    /// one a push obtains. Every other method is returned as detected; never
+    /// [`Credential::Azure`].
+    pub async fn login_credential(&self, registry: &str) -> Result<Credential, RegistryError> {
+        let reg = self.registry(registry)?;
+        let az = match &reg.auth.credential {
+            Credential::Azure(az) => az.clone(),
+            other => return Ok(other.clone()),
+        };
+        let mut st = reg.state.lock().await;
+        if let Some(rt) = &st.refresh {
+            return Ok(Credential::RefreshToken(rt.clone()));
+        }
+        if st.challenge.is_none() {
+            st.challenge = Some(self.ping(&reg).await?);
+        }
+        // The exchange endpoint and service a push uses (`bearer_for`, `basic_for`).
+        let (exchange, service) = match &st.challenge {
+            Some(Challenge::Bearer { realm, service, .. }) => {
+                let mut url = if self.inner.opts.insecure {
+                    Url::parse(realm).map_err(|e| AuthError::BadUrl {
+                        what: "token realm",
+                        url: realm.to_string(),
+                        reason: e.to_string(),
+                    })?
+                } else {
+                    checked_url("token realm of the registry challenge", realm)?
+                };
+                url.set_path("/oauth2/exchange");
+                url.set_query(None);
+                (url, service.clone().unwrap_or_else(|| reg.host.clone()))
+            }
+            _ => (
+                reg.base
+                    .join("oauth2/exchange")
+                    .map_err(|e| RegistryError::Invalid(e.to_string()))?,
+                reg.host.clone(),
+            ),
+        };
+        let rt = az
+            .acr_refresh_token(&self.inner.http, &reg.host, &exchange, &service)
+            .await?;
+        st.refresh = Some(rt.clone());
+        Ok(Credential::RefreshToken(rt))
+    }
+
     pub(crate) fn registry(&self, host: &str) -> Result<Arc<RegistryHandle>, RegistryError> {
         let mut map = self
             .inner
@@ -763,6 +812,82 @@ mod tests {
             c.registry("myacr.azurecr.io").unwrap().base.scheme(),
             "https"
         );
+    }
+
+    #[tokio::test]
+    async fn login_credential_runs_the_acr_exchange_once() {
+        use wiremock::matchers::{body_string_contains, method, path};
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+        let server = MockServer::start().await;
+        let host = server.uri().trim_start_matches("http://").to_string();
+        Mock::given(method("GET"))
+            .and(path("/v2/"))
+            .respond_with(
+                ResponseTemplate::new(401).insert_header(
+                    "www-authenticate",
+                    format!(
+                        r#"Bearer realm="{}/oauth2/token",service="acr.test""#,
+                        server.uri()
+                    )
+                    .as_str(),
+                ),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/tenant-1/oauth2/v2.0/token"))
+            .and(body_string_contains("client_secret=sp-secret"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(serde_json::json!({"access_token": "entra-at"})),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/oauth2/exchange"))
+            .and(body_string_contains("service=acr.test"))
+            .and(body_string_contains("access_token=entra-at"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(serde_json::json!({"refresh_token": "acr-rt"})),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        let c = Client::new(ClientOptions {
+            env: Env::from_pairs([
+                ("AZURE_CLIENT_ID", "client-1".to_string()),
+                ("AZURE_TENANT_ID", "tenant-1".to_string()),
+                ("AZURE_CLIENT_SECRET", "sp-secret".to_string()),
+                ("AZURE_AUTHORITY_HOST", server.uri()),
+            ]),
+            ..ClientOptions::default()
+        })
+        .unwrap();
+        for _ in 0..2 {
+            match c.login_credential(&host).await.unwrap() {
+                Credential::RefreshToken(t) => assert_eq!(t.expose(), "acr-rt"),
+                other => panic!("{other:?}"),
+            }
+        }
+        // Other methods come back as detected, without a request.
+        let c = Client::new(ClientOptions {
+            env: Env::from_pairs([
+                ("GOLDEN_REGISTRY_USERNAME", "u"),
+                ("GOLDEN_REGISTRY_PASSWORD", "p"),
+            ]),
+            ..ClientOptions::default()
+        })
+        .unwrap();
+        match c.login_credential("myacr.azurecr.io").await.unwrap() {
+            Credential::Basic { username, password } => {
+                assert_eq!((username.as_str(), password.expose()), ("u", "p"))
+            }
+            other => panic!("{other:?}"),
+        }
+        server.verify().await;
     }
 
     #[test]
