@@ -33,7 +33,7 @@ struct Global {
     #[arg(long, global = true, env = "GOLDEN_AUTH", default_value = "auto")]
     auth: String,
     /// Allow plain HTTP to a registry that is not on loopback (loopback registries always use HTTP).
-    #[arg(long, global = true, env = "GOLDEN_INSECURE", value_parser = BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, global = true, env = "GOLDEN_INSECURE", value_parser = BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     insecure: bool,
     /// Retries of a failed request (connection errors, 429, 5xx), with exponential backoff.
     #[arg(long, global = true, env = "GOLDEN_RETRIES", default_value_t = 5)]
@@ -54,7 +54,7 @@ struct Global {
     #[arg(long, global = true, env = "GOLDEN_FORMAT", value_enum, default_value_t = Format::Text)]
     format: Format,
     /// No progress lines on stderr.
-    #[arg(long, short, global = true, env = "GOLDEN_QUIET", value_parser = BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, short, global = true, env = "GOLDEN_QUIET", value_parser = BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     quiet: bool,
 }
 
@@ -106,7 +106,7 @@ struct PushArgs {
     #[arg(long, env = "GOLDEN_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
     /// Do not read or write the local layer cache.
-    #[arg(long, env = "GOLDEN_NO_CACHE", value_parser = BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, env = "GOLDEN_NO_CACHE", value_parser = BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     no_cache: bool,
     /// Directory for the temporary export and compressed layers (default: the system temp dir).
     #[arg(long, env = "GOLDEN_WORK_DIR")]
@@ -118,7 +118,7 @@ struct PushArgs {
     layer_store: LayerStoreMode,
     /// Upload layers larger than a chunk while they compress (true), or compress each layer
     /// completely and ask the registry (HEAD) before sending it (false).
-    #[arg(long, env = "GOLDEN_STREAM_UPLOADS", value_parser = BoolishValueParser::new(), default_value_t = true, num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, env = "GOLDEN_STREAM_UPLOADS", value_parser = BoolishValueParser::new(), default_value_t = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     stream_uploads: bool,
 }
 
