@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # bootstrap-debian.sh: build the hardened Debian base straight from the Debian archive
-# (no registry), reproducibly, and import it into the Docker engine.
+# (no registry), reproducibly, and load it into the Docker engine.
 #
 # mmdebstrap bootstraps the suite; a customize hook copies the hardening scripts to
 # /usr/share/golden/scripts and runs harden-debian.sh against the chroot (--root DIR
 # --chroot: package steps inside the chroot, file steps from here); the rootfs tar
 # (device nodes dropped) is bit-for-bit reproducible for the same SOURCE_DATE_EPOCH and
-# archive state, hence the same layer diff id after `docker import`.
+# archive state. The image is not `docker import`ed (the engine would stamp the import time
+# into the config): the script writes the image config itself, canonical JSON dated
+# SOURCE_DATE_EPOCH, and `docker load`s a docker-save archive. Same inputs = same layer diff
+# id AND same image id (the config's sha256).
 #
 # Called by `scripts/build-base.sh debian` (make base-debian) and by golden-build for plan
 # entries that carry `bootstrap`: keep this CLI stable. Run with --help for the interface.
@@ -25,7 +28,8 @@ usage() {
 Usage: scripts/bootstrap-debian.sh [options]
 
 Bootstrap Debian with mmdebstrap, harden it inside the bootstrap (harden-debian.sh), write a
-reproducible rootfs tar and import it into the Docker engine as a single-layer image.
+reproducible rootfs tar and load it into the Docker engine as a single-layer image whose
+config the script writes itself (`docker load` of a docker-save archive, no `docker import`).
 Prints the image id (sha256:...) on stdout; everything else goes to stderr.
 
 Options (each also read from the environment variable in brackets):
@@ -47,12 +51,13 @@ Options (each also read from the environment variable in brackets):
                         checks each against the archive's hashes, so the result is the
                         same; the directory only grows: delete it to reset)
                         [GOLDEN_DEBIAN_CACHE_DIR]
-  --tag REF             tag the imported image (repeatable; the first is the primary)
-                        [GOLDEN_BOOTSTRAP_TAGS, whitespace-separated]
+  --tag REF             tag the image, NAME[:TAG] (repeatable; the first is the primary;
+                        no TAG means :latest) [GOLDEN_BOOTSTRAP_TAGS, whitespace-separated]
   --label KEY=VALUE     image label, e.g. org.opencontainers.image.revision=abc (repeatable)
                         [GOLDEN_BOOTSTRAP_LABELS, one KEY=VALUE per line]
   --output FILE         keep the rootfs tar at FILE [GOLDEN_BOOTSTRAP_OUTPUT]
-  --no-import           do not import (needs --output) [GOLDEN_BOOTSTRAP_NO_IMPORT=1]
+  --no-import           do not load the image into the engine (needs --output)
+                        [GOLDEN_BOOTSTRAP_NO_IMPORT=1]
   --no-harden           plain bootstrap, no hardening and no runtime user: an offline
                         stand-in for the upstream image of base-images/debian/Dockerfile
                         [GOLDEN_BOOTSTRAP_NO_HARDEN=1]
@@ -61,12 +66,17 @@ Options (each also read from the environment variable in brackets):
   -h, --help            this help
 
 Environment:
-  SOURCE_DATE_EPOCH     clamps file times, dates the hardening manifest: same value + same
-                        archive state = same tar sha256 = same layer diff id. When unset, the
-                        current time is used (the result is then not reproducible).
+  SOURCE_DATE_EPOCH     clamps file times, dates the hardening manifest and the image config
+                        (`created`): same value + same archive state + same labels = same tar
+                        sha256 = same layer diff id = same image id. When unset, the current
+                        time (`date +%s` at start) is used for all of them (the result is then
+                        not reproducible).
 
-Image config set on import: USER 10001, WORKDIR /home/app, ENV PATH=..., CMD ["/bin/bash"],
-the labels given with --label.
+Image config (canonical JSON: sorted keys, compact): architecture from
+`dpkg --print-architecture` (OCI name), os linux, created = SOURCE_DATE_EPOCH, USER 10001,
+WORKDIR /home/app (both not with --no-harden), ENV PATH=..., CMD ["/bin/bash"], the labels
+given with --label (the last wins for a repeated key), one history entry naming suite,
+variant and components.
 Exit codes: 0 success, 2 usage or runtime error. Needs root (mmdebstrap root mode).
 EOF
 }
@@ -152,6 +162,7 @@ for l in "${labels[@]}"; do
 done
 for t in "${tags[@]}"; do
   [[ $t =~ ^[a-z0-9][A-Za-z0-9._/:@-]*$ ]] || die "tag \`$t\` is not an image reference"
+  [[ $t != *@* ]] || die "tag \`$t\` is a digest reference: an image is tagged NAME[:TAG]"
 done
 if [ "$no_import" = 1 ] && [ -z "$output" ]; then
   die "--no-import without --output would throw the result away"
@@ -236,8 +247,21 @@ if [ "$no_import" = 0 ]; then
   command -v docker >/dev/null || die "docker CLI not found: run scripts/ensure-docker.sh"
   docker version --format '{{.Server.Version}}' >/dev/null 2>&1 ||
     die "no Docker engine answers: run scripts/ensure-docker.sh (or pass --no-import --output FILE)"
+  command -v jq >/dev/null || die "jq not found (it writes the image config): apt-get install jq (scripts/setup.sh does)"
 fi
 [ "$(id -u)" -eq 0 ] || die "run as root: the hardening hook chroots into the bootstrap (mmdebstrap root mode)"
+# mmdebstrap bootstraps the host's native architecture; the image config names it the OCI way.
+deb_arch=$(dpkg --print-architecture) || die "dpkg --print-architecture failed"
+oci_variant=
+case $deb_arch in
+  amd64 | arm64 | s390x | riscv64 | loong64) oci_arch=$deb_arch ;;
+  i386) oci_arch=386 ;;
+  armhf) oci_arch=arm oci_variant=v7 ;;
+  armel) oci_arch=arm oci_variant=v5 ;;
+  ppc64el) oci_arch=ppc64le ;;
+  mips64el) oci_arch=mips64le ;;
+  *) die "no OCI architecture name known for the dpkg architecture \`$deb_arch\`" ;;
+esac
 
 # ---- bootstrap --------------------------------------------------------------------------
 work=$(mktemp -d "${TMPDIR:-/tmp}/golden-bootstrap.XXXXXX")
@@ -264,35 +288,70 @@ if [ -n "$output" ]; then
 fi
 [ "$no_import" = 0 ] || exit 0
 
-# ---- import -----------------------------------------------------------------------------
-# Dockerfile-syntax string literal for LABEL values.
-quote() {
-  local s=$1
-  s=${s//\\/\\\\}
-  s=${s//\"/\\\"}
-  printf '"%s"' "$s"
-}
-changes=(
-  --change 'USER 10001'
-  --change 'WORKDIR /home/app'
-  --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
-  --change 'CMD ["/bin/bash"]'
-)
-if [ "$no_harden" = 1 ]; then
-  changes=(--change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' --change 'CMD ["/bin/bash"]')
-fi
-for l in "${labels[@]}"; do
-  changes+=(--change "LABEL $(quote "${l%%=*}")=$(quote "${l#*=}")")
+# ---- image: config, docker-save archive, docker load ----------------------------------
+# `docker import` would write the config itself and date it with the import time: a new image
+# id on every run. The config below depends only on the inputs, so the image id (the sha256
+# of the config bytes, which `docker load` keeps as they are) is reproducible like the layer.
+created=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)
+hardened=true
+[ "$no_harden" = 0 ] || hardened=false
+created_by="bootstrap-debian.sh: mmdebstrap --variant=$variant --components=$comps_csv $suite"
+if [ "$hardened" = true ]; then created_by+=" + harden-debian.sh"; else created_by+=" (not hardened)"; fi
+# Labels as named arguments k<i>/v<i> (jq 1.6 would parse a value starting with `-` after
+# --args as an option); from_entries keeps the last of a repeated key, like LABEL.
+label_args=()
+for i in "${!labels[@]}"; do
+  label_args+=(--arg "k$i" "${labels[$i]%%=*}" --arg "v$i" "${labels[$i]#*=}")
 done
-primary=()
-[ "${#tags[@]}" -eq 0 ] || primary=("${tags[0]}")
+config=$(jq -n -S -c "${label_args[@]}" --argjson n "${#labels[@]}" --arg arch "$oci_arch" \
+  --arg arch_variant "$oci_variant" --arg created "$created" --arg created_by "$created_by" \
+  --arg diff_id "sha256:$sha" --argjson hardened "$hardened" '
+  ([range(0; $n) as $i | {key: $ARGS.named["k\($i)"], value: $ARGS.named["v\($i)"]}] | from_entries) as $labels
+  | {
+      architecture: $arch,
+      os: "linux",
+      created: $created,
+      config: ({
+        Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+        Cmd: ["/bin/bash"]
+      }
+      + (if $hardened then {User: "10001", WorkingDir: "/home/app"} else {} end)
+      + (if ($labels | length) > 0 then {Labels: $labels} else {} end)),
+      rootfs: {type: "layers", diff_ids: [$diff_id]},
+      history: [{created: $created, created_by: $created_by}]
+    }
+  + (if $arch_variant != "" then {variant: $arch_variant} else {} end)') ||
+  die "could not write the image config (jq failed)"
+image=$work/image
+mkdir -p "$image/$sha"
+printf '%s' "$config" >"$image/config.json"
+config_sha=$(sha256sum "$image/config.json" | cut -d' ' -f1)
+mv -- "$image/config.json" "$image/$config_sha.json"
+# docker load tags only NAME:TAG references: give the implicit :latest explicitly, as
+# `docker tag` would.
+repo_tags=()
+for t in "${tags[@]}"; do
+  if [[ ${t##*/} == *:* ]]; then repo_tags+=("$t"); else repo_tags+=("$t:latest"); fi
+done
+jq -n -c --arg config "$config_sha.json" --arg layer "$sha/layer.tar" \
+  '[{Config: $config, RepoTags: $ARGS.positional, Layers: [$layer]}]' --args "${repo_tags[@]}" \
+  >"$image/manifest.json" || die "could not write manifest.json (jq failed)"
+ln -- "$tarball" "$image/$sha/layer.tar" 2>/dev/null || cp -- "$tarball" "$image/$sha/layer.tar"
+
 istart=$(date +%s.%N)
-id=$(docker import --message "golden bootstrap-debian.sh $suite $variant" "${changes[@]}" "$tarball" "${primary[@]}") ||
-  die "docker import failed"
-for t in "${tags[@]:1}"; do
-  docker tag "$id" "$t" || die "docker tag $t failed"
-done
+tar -C "$image" --owner=0 --group=0 --numeric-owner -cf - manifest.json "$config_sha.json" "$sha/layer.tar" |
+  docker load >&2 || die "docker load failed (see the messages above)"
 iend=$(date +%s.%N)
+id=sha256:$config_sha
+# The engine keeps the config bytes: its image id must be their sha256.
+got=$(docker image inspect --format '{{.Id}}' "$id" 2>/dev/null) ||
+  die "docker load reported success but the engine has no image $id"
+[ "$got" = "$id" ] || die "the engine stored the image as $got, expected $id (the config's sha256)"
+for t in "${repo_tags[@]}"; do
+  got=$(docker image inspect --format '{{.Id}}' "$t" 2>/dev/null) || got=none
+  [ "$got" = "$id" ] || die "tag $t points at $got after docker load, expected $id"
+done
 diff_id=$(docker image inspect --format '{{index .RootFS.Layers 0}}' "$id")
-log "imported in $(elapsed "$istart" "$iend") s: $id (layer $diff_id)${tags[*]:+; tags: ${tags[*]}}"
+[ "$diff_id" = "sha256:$sha" ] || die "the engine's layer diff id $diff_id is not the tar's sha256:$sha"
+log "imported in $(elapsed "$istart" "$iend") s (docker load): $id (layer $diff_id; $oci_arch${oci_variant:+/$oci_variant}; created $created)${tags[*]:+; tags: ${repo_tags[*]}}"
 printf '%s\n' "$id"

@@ -16,7 +16,8 @@
 #   GOLDEN_PLAN_FILE      read the plan from this JSON file instead of running golden-plan
 #   GOLDEN_UPSTREAM_IMAGE use this local image as the upstream instead of the pinned one
 #                         (alpine/redhat: e.g. an image loaded with `docker load`)
-#   SOURCE_DATE_EPOCH     reproducibility date (default: the HEAD commit time)
+#   SOURCE_DATE_EPOCH     reproducibility date (default: the HEAD commit time, so building
+#                         the same commit twice gives the same Debian image id)
 #   GOLDEN_DEBIAN_*       mirror/snapshot/cache settings, see bootstrap-debian.sh --help
 # Prints the image id on stdout. Exit codes: 0 built, 2 usage or runtime error (including
 # "upstream image not available here").
@@ -27,7 +28,7 @@ PROG=build-base.sh
 die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 2; }
 log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 
-usage() { sed -n '2,23s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,24s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 
 [ "$#" -eq 1 ] || { usage >&2; die "expected exactly one OS argument (debian, alpine, redhat)"; }
 case $1 in
@@ -63,10 +64,15 @@ mapfile -t tags < <(jq -r '.tags[]' <<<"$entry")
 mapfile -t labels < <(jq -r '.labels // {} | to_entries[] | "\(.key)=\(.value)"' <<<"$entry")
 
 if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
-  if SOURCE_DATE_EPOCH=$(git log -1 --format=%ct 2>/dev/null) && [ -n "$SOURCE_DATE_EPOCH" ]; then
+  # The bootstrap runs as root (sudo make base-debian) in a checkout that may belong to
+  # another user: git would refuse it ("dubious ownership") and the date would silently
+  # become "now". This repository's own scripts run as root anyway, so trust it for this read.
+  if SOURCE_DATE_EPOCH=$(git -c "safe.directory=$(pwd -P)" log -1 --format=%ct 2>/dev/null) &&
+    [ -n "$SOURCE_DATE_EPOCH" ]; then
     log "SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH (HEAD commit time)"
   else
     SOURCE_DATE_EPOCH=$(date +%s)
+    log "SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH (now: no git commit here; the image id will not be reproducible)"
   fi
 fi
 export SOURCE_DATE_EPOCH
@@ -86,7 +92,12 @@ if jq -e '.bootstrap != null' >/dev/null <<<"$entry"; then
   [ -z "$mirror" ] || args+=(--mirror "$mirror")
   [ -z "$snapshot" ] || args+=(--snapshot "$snapshot")
   for t in "${tags[@]}"; do args+=(--tag "$t"); done
-  for l in "${labels[@]}"; do args+=(--label "$l"); done
+  # Bootstrapped from the archive, not FROM the upstream the plan names: no base.name or
+  # base.digest label (as golden-build does for bootstrapped images).
+  for l in "${labels[@]}"; do
+    case ${l%%=*} in org.opencontainers.image.base.name | org.opencontainers.image.base.digest) continue ;; esac
+    args+=(--label "$l")
+  done
   log "bootstrapping base-$os from the Debian archive -> ${tags[0]}"
   exec scripts/bootstrap-debian.sh "${args[@]}"
 fi

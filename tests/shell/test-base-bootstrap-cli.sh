@@ -67,6 +67,8 @@ expect_fail "a label without =" 'is not KEY=VALUE' --label org.opencontainers.im
 expect_fail "--no-import without --output" 'would throw the result away' --no-import
 expect_fail "--security-mirror without --mirror" 'only applies with --mirror' --security-mirror http://s.invalid/debian-security
 expect_fail "an unknown flag" 'unknown argument `--frob`' --frob
+expect_fail "a digest reference as a tag" 'is a digest reference: an image is tagged NAME\[:TAG\]' \
+  --tag "golden/base-debian@sha256:$(printf '0%.0s' {1..64})"
 rc=0
 SOURCE_DATE_EPOCH=yesterday scripts/bootstrap-debian.sh --dry-run >/dev/null 2>"$work/err" || rc=$?
 if [ "$rc" -eq 2 ] && grep -q 'SOURCE_DATE_EPOCH must be seconds' "$work/err"; then ok "a non-numeric SOURCE_DATE_EPOCH"; else

@@ -47,5 +47,22 @@ expect "a missing plan file is reported" 2 'GOLDEN_PLAN_FILE `/nonexistent/plan.
 echo '{"bases":{"include":[]},"platforms":{"include":[]}}' >"$work/empty-plan.json"
 expect "a plan without the base entry is reported" 2 'the plan has no base entry `base-debian`' \
   env GOLDEN_PLAN_FILE="$work/empty-plan.json" scripts/build-base.sh debian
+# The default SOURCE_DATE_EPOCH is the HEAD commit time (same commit = same Debian image id),
+# also when git would call the checkout "dubious" (owned by another user than the root that
+# runs the bootstrap; GIT_TEST_ASSUME_DIFFERENT_OWNER makes git treat it so). The bootstrap's
+# --dry-run shows the epoch it gets without building anything.
+target/debug/golden-plan --config configs/build-config.yaml --event local --os debian --format json >"$work/plan.json"
+head_before=$(git -c "safe.directory=$(pwd -P)" log -1 --format=%ct)
+rc=0
+env -u SOURCE_DATE_EPOCH GIT_TEST_ASSUME_DIFFERENT_OWNER=1 GOLDEN_BOOTSTRAP_DRY_RUN=1 GOLDEN_PLAN_FILE="$work/plan.json" \
+  scripts/build-base.sh debian >"$work/out" 2>"$work/err" || rc=$?
+head_after=$(git -c "safe.directory=$(pwd -P)" log -1 --format=%ct)
+got=$(grep -o ' SOURCE_DATE_EPOCH=[0-9]*' "$work/out" | cut -d= -f2 || true)
+if [ "$rc" -eq 0 ] && { [ "$got" = "$head_before" ] || [ "$got" = "$head_after" ]; }; then
+  ok "SOURCE_DATE_EPOCH defaults to the HEAD commit time, in a checkout owned by another user too"
+else
+  fail "SOURCE_DATE_EPOCH defaults to the HEAD commit time, in a checkout owned by another user too (exit $rc, got \`$got\`, HEAD $head_before)"
+  tail -n 5 "$work/err" | sed 's/^/       /'
+fi
 check "--help documents the OS argument" bash -c 'scripts/build-base.sh --help | grep -q "build-base.sh OS"'
 finish

@@ -2,13 +2,16 @@
 # The hardened Debian base against the real engine, built the way `make base-debian` builds
 # it: golden-plan's entry for base-debian (tags rewritten to a unique test name so nothing
 # real is overwritten) through scripts/build-base.sh -> bootstrap-debian.sh. Then:
-#   - image config: numeric USER 10001, WORKDIR, the plan's labels plus created;
+#   - image config: numeric USER 10001, WORKDIR, the plan's labels plus created (no base.*
+#     labels: the image is not built FROM the upstream they name), Created = the epoch;
 #   - as the default user: uid/gid 10001, the home is writable, /etc/shadow is not readable;
 #   - as root inside (tests/shell/fixtures/harden/check-debian-rootfs.sh): no setuid/setgid,
 #     nothing world-writable outside sticky /tmp and /var/tmp, root locked, limits file,
 #     no apt lists/caches, docs stripped, manifest present, re-hardening is a no-op;
 #   - the manifest is valid JSON with every step applied;
-#   - apt still works for platform images (installs a package, docs excluded by dpkg).
+#   - apt still works for platform images (installs a package, docs excluded by dpkg);
+#   - building again (what a second `make base-debian` of the same commit does) gives the
+#     same image id, under another tag.
 # Needs root (mmdebstrap) and the Docker engine; fails, never skips, without them.
 # Set GOLDEN_DEBIAN_CACHE_DIR to reuse downloaded .debs between runs.
 # shellcheck source-path=SCRIPTDIR
@@ -23,8 +26,9 @@ cd "$REPO"
 work=$(mktemp -d "${TMPDIR:-/tmp}/golden-test-base-debian.XXXXXX")
 tag=$(unique_tag base-debian)
 tag2=${tag}-second
+tag3=${tag}-rebuild
 cleanup() {
-  docker image rm -f "$tag" "$tag2" >/dev/null 2>&1 || true
+  docker image rm -f "$tag" "$tag2" "$tag3" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -57,9 +61,11 @@ docker image inspect "$tag" >"$work/inspect.json"
 check_eq "numeric non-root user in the image config" "$(jq -r '.[0].Config.User' "$work/inspect.json")" 10001
 check_eq "working directory" "$(jq -r '.[0].Config.WorkingDir' "$work/inspect.json")" /home/app
 check_eq "one layer" "$(jq -r '.[0].RootFS.Layers | length' "$work/inspect.json")" 1
-want_labels=$(jq -c '.bases.include[] | select(.id == "base-debian") | .labels + {"org.opencontainers.image.created": "'"$TEST_DATE"'"}' "$work/plan-test.json")
-check_eq "the plan's labels (+ created) are on the image" \
+want_labels=$(jq -c '.bases.include[] | select(.id == "base-debian") | .labels + {"org.opencontainers.image.created": "'"$TEST_DATE"'"}
+  | del(.["org.opencontainers.image.base.name", "org.opencontainers.image.base.digest"])' "$work/plan-test.json")
+check_eq "the plan's labels (+ created, - base.*) are on the image" \
   "$(jq -cS '.[0].Config.Labels' "$work/inspect.json")" "$(jq -cS . <<<"$want_labels")"
+check_eq "the config is dated SOURCE_DATE_EPOCH" "$(jq -r '.[0].Created' "$work/inspect.json")" "$TEST_DATE"
 
 # as the default user
 check_eq "runs as uid/gid 10001 by default" "$(docker run --rm "$tag" id -u):$(docker run --rm "$tag" id -g)" "10001:10001"
@@ -89,6 +95,19 @@ if [ "$rc" -eq 0 ]; then ok "apt-get install works in the base; new docs/man pag
   fail "apt-get install works in the base; new docs/man pages are excluded, .debs not kept"
   tail -n 20 "$work/apt.log" | sed 's/^/       /'
 fi
+
+# Build again: same commit, same epoch, same plan (tags aside) -> the same image, not a new one.
+jq --arg t "$tag3" '(.bases.include[] | select(.id == "base-debian") | .tags) = [$t]' \
+  "$work/plan-test.json" >"$work/plan-rebuild.json"
+start=$(date +%s)
+rc=0
+GOLDEN_PLAN_FILE=$work/plan-rebuild.json SOURCE_DATE_EPOCH=$TEST_EPOCH scripts/build-base.sh debian \
+  >"$work/id2" 2>"$work/build2.log" || rc=$?
+check_eq "a second build-base.sh debian exits 0 ($(($(date +%s) - start)) s)" "$rc" 0
+[ "$rc" -eq 0 ] || tail -n 20 "$work/build2.log" | sed 's/^/       /'
+echo "# image ids: $id / $(cat "$work/id2")"
+check_eq "the second build gives the same image id" "$(cat "$work/id2")" "$id"
+check_eq "its tag points at that image" "$(docker image inspect --format '{{.Id}}' "$tag3" 2>&1)" "$id"
 
 size=$(jq -r '.[0].Size' "$work/inspect.json")
 packages=$(docker run --rm "$tag" dpkg-query -W -f='.\n' | wc -l)
