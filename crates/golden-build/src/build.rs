@@ -13,6 +13,7 @@ use golden_contracts::build::{
 };
 use golden_engine::{BuildEvent, BuildOptions, Engine, EngineError};
 
+use crate::base::{BaseError, BaseOptions, ResolvedBase};
 use crate::bootstrap;
 use crate::cli::{BuildArgs, Mode};
 use crate::context::{ChannelWriter, Context, ContextError};
@@ -34,13 +35,8 @@ pub enum BuildError {
     },
     #[error(transparent)]
     Engine(#[from] EngineError),
-    #[error(
-        "base image `{reference}` is not in the engine and not pinned by digest; hint: build the base first{base_hint}, load its archive (`golden-build load FILE`), or pass --base-image NAME@sha256:..."
-    )]
-    BaseMissing {
-        reference: String,
-        base_hint: String,
-    },
+    #[error(transparent)]
+    Base(#[from] BaseError),
     #[error("build of `{id}` failed{at}: {message}{tail}", at = at(.step, .location), tail = tail(.last_lines))]
     Failed {
         id: String,
@@ -135,71 +131,6 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
     s
 }
 
-/// The base image, resolved to something immutable.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResolvedBase {
-    /// As referenced (for the record).
-    pub reference: String,
-    /// `org.opencontainers.image.base.name`: the reference without a digest.
-    pub name: String,
-    /// `org.opencontainers.image.base.digest`: the pinned registry digest when the reference has
-    /// one, else the engine's image id.
-    pub digest: String,
-    /// What `BASE_IMAGE` gets: the engine image id when the engine has the image, else the pinned
-    /// reference.
-    pub build_arg: String,
-}
-
-fn valid_digest(d: &str) -> bool {
-    d.strip_prefix("sha256:")
-        .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
-}
-
-fn strip_digest(reference: &str) -> &str {
-    match reference.split_once('@') {
-        Some((name, _)) if !name.is_empty() => name,
-        _ => reference,
-    }
-}
-
-/// Resolve `reference` (a name or id in the engine, or `name@sha256:...`).
-pub async fn resolve_base(
-    engine: &Engine,
-    reference: &str,
-    base_entry: Option<&str>,
-) -> Result<ResolvedBase, BuildError> {
-    let pinned = reference
-        .split_once('@')
-        .map(|(_, d)| d.to_string())
-        .filter(|d| valid_digest(d));
-    match engine.inspect_image(reference).await {
-        Ok(image) => {
-            let id = image.id.unwrap_or_default();
-            Ok(ResolvedBase {
-                reference: reference.to_string(),
-                name: strip_digest(reference).to_string(),
-                digest: pinned.unwrap_or_else(|| id.clone()),
-                build_arg: id,
-            })
-        }
-        Err(EngineError::ImageNotFound(_)) => match pinned {
-            Some(d) => Ok(ResolvedBase {
-                reference: reference.to_string(),
-                name: strip_digest(reference).to_string(),
-                digest: d,
-                build_arg: reference.to_string(),
-            }),
-            None => Err(BuildError::BaseMissing {
-                reference: reference.to_string(),
-                base_hint: base_entry
-                    .map(|b| format!(" (`golden-build --plan plan.json --id {b}`)"))
-                    .unwrap_or_default(),
-            }),
-        },
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// Collected while the build runs, so a failure record carries what was known.
 #[derive(Debug, Default)]
 struct Draft {
@@ -278,6 +209,10 @@ pub async fn run(args: &BuildArgs, cwd: &Path, env: Env<'_>) -> Result<BuildReco
         out.set("image-id", b.image_id.clone())
             .set("size", b.size.to_string())
             .set("tags", b.tags.join("\n"));
+    }
+    if let Some(base) = &draft.base {
+        out.set("base-image-id", base.build_arg.clone())
+            .set("base-digest", base.digest.clone());
     }
     out.set("duration", format!("{:.1}", record.duration_seconds));
     if let Some(path) = &args.record {
@@ -380,8 +315,16 @@ async fn build(
     }
 
     if let Some(reference) = &job.base_ref {
-        let base_entry = job.entry.as_ref().and_then(|e| e.base.clone());
-        let base = resolve_base(&engine, reference, base_entry.as_deref()).await?;
+        let opts = BaseOptions {
+            pull: !args.no_pull_base,
+            auth: args.auth,
+            env: golden_registry::Env::process(),
+            rebuilt_in_run: job.base_in_run,
+            base_entry: job.entry.as_ref().and_then(|e| e.base.clone()),
+            os: job.os(),
+            quiet: args.quiet,
+        };
+        let base = crate::base::resolve_base(&engine, reference, &opts).await?;
         inputs.base = Some((base.name.clone(), base.digest.clone()));
         draft.base = Some(base);
     }
@@ -620,10 +563,10 @@ mod tests {
 
     #[test]
     fn other_failures_are_recorded_with_their_whole_chain() {
-        let e = BuildError::BaseMissing {
+        let e = BuildError::Base(BaseError::PullDisabled {
             reference: "r/base:1".into(),
             base_hint: String::new(),
-        };
+        });
         let r = e.record_error();
         assert!(
             r.message.contains("`r/base:1` is not in the engine"),
@@ -653,6 +596,7 @@ mod tests {
 
     #[test]
     fn digest_is_stripped_from_base_name() {
+        use crate::base::strip_digest;
         assert_eq!(strip_digest("a/b:1@sha256:00"), "a/b:1");
         assert_eq!(strip_digest("sha256:abc"), "sha256:abc");
         assert_eq!(short_id("sha256:0123456789abcdef"), "0123456789ab");

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use golden_registry::AuthKind;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -93,9 +94,18 @@ pub struct BuildArgs {
     /// Build stage to stop at.
     #[arg(long, env = "GOLDEN_TARGET", value_name = "STAGE")]
     pub target: Option<String>,
-    /// Base image for BASE_IMAGE: an image in the engine (name:tag or id) or `name@sha256:...`.
+    /// Base image for BASE_IMAGE: an image in the engine (name:tag or id) or a registry reference
+    /// (`registry/name:tag`, `name@sha256:...`), pulled when the engine does not have it.
     #[arg(long, env = "GOLDEN_BASE_IMAGE", value_name = "REF")]
     pub base_image: Option<String>,
+    /// Never pull the base image: it must be in the engine already (air-gapped builds).
+    #[arg(long, env = "GOLDEN_NO_PULL_BASE")]
+    pub no_pull_base: bool,
+    /// Registry auth for pulling the base: auto (GitHub OIDC, service principal, token, docker
+    /// config, anonymous — in that order), github-oidc, service-principal, token, docker-config,
+    /// anonymous.
+    #[arg(long, env = "GOLDEN_AUTH", value_name = "METHOD", default_value = "auto", value_parser = parse_auth)]
+    pub auth: AuthKind,
     /// Repository root that entry paths are relative to (default: git top level of the
     /// current directory, else the current directory). Contexts and Dockerfiles must be inside.
     #[arg(long, env = "GOLDEN_REPO_ROOT", value_name = "DIR")]
@@ -132,6 +142,10 @@ pub struct BuildArgs {
     /// image id on stdout at the end.
     #[arg(long, short = 'q', env = "GOLDEN_QUIET")]
     pub quiet: bool,
+}
+
+fn parse_auth(s: &str) -> Result<AuthKind, String> {
+    s.parse::<AuthKind>().map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Clone, Args)]

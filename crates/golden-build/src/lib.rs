@@ -3,14 +3,18 @@
 //!
 //! - [`spec`]: inputs (plan entry, `GOLDEN_ENTRY`, flags) → a checked [`spec::Job`];
 //! - [`dockerignore`] + [`context`]: the context tar, filtered like the docker CLI, streamed;
-//! - [`labels`]: the OCI label set; [`build`]: base chaining, the engine build, tags, the record;
+//! - [`labels`]: the OCI label set; [`build`]: the engine build, tags, the record;
+//! - [`base`]: the base image from the engine, or pulled with `golden-registry`'s credentials;
 //! - [`bootstrap`]: the Debian base from the archive (`scripts/bootstrap-debian.sh`);
 //! - [`logs`]: line-by-line output, fenced in GitHub Actions; [`archive`]: `save` / `load`.
 //!
-//! Architecture invariant: the engine is reached only through `golden-engine`, workflow commands
-//! and `$GITHUB_OUTPUT` only through `golden-gha`.
+//! Architecture invariant: the engine is reached only through `golden-engine` (the base pull uses
+//! its bollard client, `Engine::docker`, until `golden-engine` has a pull), registry credentials
+//! only through `golden-registry`, workflow commands and `$GITHUB_OUTPUT` only through
+//! `golden-gha`.
 
 pub mod archive;
+pub mod base;
 pub mod bootstrap;
 pub mod build;
 pub mod cli;

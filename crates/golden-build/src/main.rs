@@ -7,6 +7,8 @@ use golden_build::build::{BuildError, error_chain};
 use golden_build::cli::{Cli, Command};
 
 fn main() -> ExitCode {
+    // One TLS provider for the registry client (the base pull's ACR exchange).
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -111,6 +111,9 @@ pub struct Job {
     pub base_ref: Option<String>,
     /// The build arg that receives the resolved base (`BASE_IMAGE` or `UPSTREAM`).
     pub base_arg: String,
+    /// The base reference is the entry's `base_image` and the entry says the base is rebuilt in
+    /// the same run (`base_in_plan`): it must come from the engine, never from the registry.
+    pub base_in_run: bool,
     pub bootstrap: Option<Bootstrap>,
     pub upstream: Option<String>,
     pub version: Option<String>,
@@ -438,13 +441,15 @@ pub fn resolve(args: &BuildArgs, cwd: &Path) -> Result<Job, SpecError> {
     let from_cli_arg = ["BASE_IMAGE", "UPSTREAM"]
         .into_iter()
         .find_map(|k| cli_build_args.get(k).map(|v| (k, v.clone())));
+    let mut base_in_run = false;
     let (base_arg, base_ref) =
         if let Some(b) = args.base_image.clone().filter(|s| !s.trim().is_empty()) {
             (default_arg, Some(b.trim().to_string()))
         } else if let Some((k, v)) = from_cli_arg {
             (k, Some(v))
-        } else if let Some(b) = entry.as_ref().and_then(|e| e.base_image.clone()) {
-            ("BASE_IMAGE", Some(b))
+        } else if let Some(e) = entry.as_ref().filter(|e| e.base_image.is_some()) {
+            base_in_run = e.base_in_plan;
+            ("BASE_IMAGE", e.base_image.clone())
         } else if let Some(u) = entry
             .as_ref()
             .filter(|e| e.stage == StageKind::Base)
@@ -513,6 +518,7 @@ pub fn resolve(args: &BuildArgs, cwd: &Path) -> Result<Job, SpecError> {
         target: args.target.clone().filter(|t| !t.is_empty()),
         base_ref,
         base_arg: base_arg.to_string(),
+        base_in_run,
         version,
         title,
     })

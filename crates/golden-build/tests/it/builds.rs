@@ -306,26 +306,56 @@ fn docker_base_image_is_resolved_to_its_id() {
     assert_eq!(labels["org.opencontainers.image.base.digest"], bb_id);
     assert_eq!(labels["used-base"], bb_id, "BASE_IMAGE is the immutable id");
 
-    // A base that is neither in the engine nor pinned gets a clear error with the ways out.
+    // A base that is not in the engine, with pulling disabled: a clear error with the ways out.
+    let absent = |extra: &[&str]| {
+        run(golden_build(d.path())
+            .args([
+                "--repo-root",
+                ".",
+                "--context",
+                ".",
+                "--base-image",
+                "golden-build-test-absent:nope",
+                "--record",
+                "r.json",
+            ])
+            .args(extra))
+    };
+    let out = absent(&["--no-pull-base"]);
+    assert_eq!(out.code, 2, "{}", out.both());
+    assert!(
+        out.stderr.contains(
+            "base image `golden-build-test-absent:nope` is not in the engine and pulling it is disabled"
+        ),
+        "{}",
+        out.both()
+    );
+    assert!(out.stderr.contains("golden-build load"), "{}", out.both());
+    // Pulled: the reference names no registry, so Docker Hub is asked (unreachable here, a
+    // refusal with internet access), and the error says so.
+    let out = absent(&[]);
+    assert_eq!(out.code, 2, "{}", out.both());
+    assert!(
+        out.stderr.contains("golden-build-test-absent:nope")
+            && out
+                .stderr
+                .contains("names no registry, so `docker.io` was asked"),
+        "{}",
+        out.both()
+    );
+    // An image id the engine does not have is never pulled.
     let out = run(golden_build(d.path()).args([
         "--repo-root",
         ".",
         "--context",
         ".",
         "--base-image",
-        "golden-build-test-absent:nope",
-        "--record",
-        "r.json",
+        "sha256:0000000000000000000000000000000000000000000000000000000000000000",
     ]));
     assert_eq!(out.code, 2, "{}", out.both());
     assert!(
         out.stderr
-            .contains("base image `golden-build-test-absent:nope` is not in the engine"),
-        "{}",
-        out.both()
-    );
-    assert!(
-        out.stderr.contains("golden-build load") && out.stderr.contains("@sha256:"),
+            .contains("is not in the engine and is not a registry reference"),
         "{}",
         out.both()
     );

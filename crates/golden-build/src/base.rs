@@ -1,0 +1,649 @@
+//! The base image: found in the engine, or pulled from its registry through the engine with the
+//! credentials `golden-registry` detects (GitHub OIDC → Entra → ACR refresh token, service
+//! principal, refresh/access token, username/password, docker config, anonymous), then resolved
+//! to its immutable image id (what `BASE_IMAGE` gets) and its registry digest (what
+//! `org.opencontainers.image.base.digest` records).
+//!
+//! Order: the engine has the reference → use it (no pull); else, unless pulling is disabled
+//! (`--no-pull-base`) or the base is rebuilt in this run (`base_in_plan`: it must come from the
+//! base job, not from the registry), `POST /images/create` with `X-Registry-Auth`.
+
+use futures_util::StreamExt;
+use golden_engine::bollard;
+use golden_engine::{Engine, EngineError};
+use golden_oci::Reference;
+use golden_registry::{AuthKind, Credential, NULL_GUID_USERNAME};
+
+/// The base image, resolved to something immutable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedBase {
+    /// As referenced (for the record).
+    pub reference: String,
+    /// `org.opencontainers.image.base.name`: the reference without a digest.
+    pub name: String,
+    /// `org.opencontainers.image.base.digest`: the registry (manifest) digest when known — the
+    /// pinned digest, the digest the pull reported, or the image's only `RepoDigests` entry for
+    /// the repository — else the engine's image id.
+    pub digest: String,
+    /// What `BASE_IMAGE` gets: the engine's image id (`sha256:...`).
+    pub build_arg: String,
+    /// True when golden-build pulled it in this run.
+    pub pulled: bool,
+}
+
+/// How a base that is not in the engine may be obtained.
+#[derive(Debug, Clone)]
+pub struct BaseOptions {
+    /// Pull a base the engine does not have (false: `--no-pull-base`).
+    pub pull: bool,
+    /// Auth method for the registry (`--auth`, `GOLDEN_AUTH`; `Auto` = detection order).
+    pub auth: AuthKind,
+    /// Where auth inputs are read from.
+    pub env: golden_registry::Env,
+    /// The base is rebuilt in this run (the plan entry's `base_in_plan`, reference from the
+    /// entry): it must be in the engine (loaded from the base job), never pulled.
+    pub rebuilt_in_run: bool,
+    /// Plan id of the base entry (for hints).
+    pub base_entry: Option<String>,
+    /// The entry's OS (for hints).
+    pub os: Option<String>,
+    /// Do not print pull progress.
+    pub quiet: bool,
+}
+
+impl Default for BaseOptions {
+    fn default() -> Self {
+        BaseOptions {
+            pull: true,
+            auth: AuthKind::Auto,
+            env: golden_registry::Env::process(),
+            rebuilt_in_run: false,
+            base_entry: None,
+            os: None,
+            quiet: false,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BaseError {
+    #[error(
+        "base image `{reference}` is not in the engine and is not a registry reference; hint: build the base first{base_hint}, load its archive (`golden-build load FILE`), or pass --base-image REGISTRY/NAME:TAG or NAME@sha256:..."
+    )]
+    Missing {
+        reference: String,
+        base_hint: String,
+    },
+    #[error(
+        "base image `{reference}` is not in the engine and pulling it is disabled (--no-pull-base / GOLDEN_NO_PULL_BASE); hint: build the base first{base_hint}, load its archive (`golden-build load FILE`), or allow the pull"
+    )]
+    PullDisabled {
+        reference: String,
+        base_hint: String,
+    },
+    #[error(
+        "base image `{reference}` is rebuilt in this run (the entry's `base_in_plan`) but is not in the engine; hint: load the base job's archive first (`golden-build load FILE`, the `base-handoff` input of the build action) or build the base{base_hint}; the published base is not pulled: it would be the previous build"
+    )]
+    RebuiltInRun {
+        reference: String,
+        base_hint: String,
+    },
+    #[error("failed to get credentials for `{registry}` to pull the base image `{reference}`")]
+    Credentials {
+        reference: String,
+        registry: String,
+        #[source]
+        source: golden_registry::RegistryError,
+    },
+    #[error(
+        "the registry `{registry}` refused to let the engine pull the base image `{reference}` (auth: {method}): {message}; hint: {hint}"
+    )]
+    Denied {
+        reference: String,
+        registry: String,
+        method: String,
+        message: String,
+        hint: String,
+    },
+    #[error(
+        "base image `{reference}` is not in the registry `{registry}`: {message}; hint: the base was never published (or its tag was removed): rebuild it in the same run ({rebuild}){base_hint}, or push it first"
+    )]
+    NotPublished {
+        reference: String,
+        registry: String,
+        message: String,
+        rebuild: String,
+        base_hint: String,
+    },
+    #[error(
+        "failed to pull the base image `{reference}` from `{registry}`: {message}; hint: {hint}"
+    )]
+    PullFailed {
+        reference: String,
+        registry: String,
+        message: String,
+        hint: String,
+    },
+    #[error(
+        "the engine pulled `{reference}` but has no image for it afterwards; hint: check the engine log (journalctl -u docker)"
+    )]
+    Vanished {
+        reference: String,
+        #[source]
+        source: EngineError,
+    },
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+fn valid_digest(d: &str) -> bool {
+    d.strip_prefix("sha256:")
+        .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+}
+
+pub(crate) fn strip_digest(reference: &str) -> &str {
+    match reference.split_once('@') {
+        Some((name, _)) if !name.is_empty() => name,
+        _ => reference,
+    }
+}
+
+/// An image id (`sha256:<hex>`, or a bare hex id of 12 to 64 digits): never pulled.
+fn looks_like_id(reference: &str) -> bool {
+    let hex = reference.strip_prefix("sha256:").unwrap_or(reference);
+    (12..=64).contains(&hex.len()) && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// True when the reference names its registry (`host[:port]/...`, `localhost/...`).
+fn names_registry(reference: &str) -> bool {
+    reference.split_once('/').is_some_and(|(first, _)| {
+        first.contains('.') || first.contains(':') || first == "localhost"
+    })
+}
+
+/// The one registry digest `RepoDigests` records for the reference's repository, if exactly one.
+fn repo_digest_for(repo_digests: &[String], reference: &Reference) -> Option<String> {
+    let mut found: Vec<String> = repo_digests
+        .iter()
+        .filter_map(|rd| Reference::parse(rd).ok())
+        .filter(|r| r.registry == reference.registry && r.repository == reference.repository)
+        .filter_map(|r| r.digest)
+        .filter(|d| valid_digest(d))
+        .collect();
+    found.sort();
+    found.dedup();
+    match found.as_slice() {
+        [one] => Some(one.clone()),
+        _ => None,
+    }
+}
+
+fn base_hint(opts: &BaseOptions) -> String {
+    opts.base_entry
+        .as_ref()
+        .map(|b| format!(" (`golden-build --plan plan.json --id {b}`)"))
+        .unwrap_or_default()
+}
+
+/// Resolve `reference` (a name, tag or id in the engine, or a registry reference to pull).
+pub async fn resolve_base(
+    engine: &Engine,
+    reference: &str,
+    opts: &BaseOptions,
+) -> Result<ResolvedBase, BaseError> {
+    let parsed = Reference::parse(reference).ok();
+    let pinned = parsed.as_ref().and_then(|r| r.digest.clone());
+    let name = strip_digest(reference).to_string();
+    match engine.inspect_image(reference).await {
+        Ok(image) => {
+            let id = image.id.unwrap_or_default();
+            let digest = pinned
+                .or_else(|| {
+                    parsed.as_ref().and_then(|r| {
+                        repo_digest_for(image.repo_digests.as_deref().unwrap_or_default(), r)
+                    })
+                })
+                .unwrap_or_else(|| id.clone());
+            return Ok(ResolvedBase {
+                reference: reference.to_string(),
+                name,
+                digest,
+                build_arg: id,
+                pulled: false,
+            });
+        }
+        Err(EngineError::ImageNotFound(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let parsed = match parsed {
+        Some(p) if !looks_like_id(reference) => p,
+        _ => {
+            return Err(BaseError::Missing {
+                reference: reference.to_string(),
+                base_hint: base_hint(opts),
+            });
+        }
+    };
+    if opts.rebuilt_in_run {
+        return Err(BaseError::RebuiltInRun {
+            reference: reference.to_string(),
+            base_hint: base_hint(opts),
+        });
+    }
+    if !opts.pull {
+        return Err(BaseError::PullDisabled {
+            reference: reference.to_string(),
+            base_hint: base_hint(opts),
+        });
+    }
+    let pulled = pull(engine, reference, &parsed, opts).await?;
+    Ok(ResolvedBase {
+        reference: reference.to_string(),
+        name,
+        digest: pulled
+            .registry_digest
+            .unwrap_or_else(|| pulled.image_id.clone()),
+        build_arg: pulled.image_id,
+        pulled: true,
+    })
+}
+
+/// What a pull produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pulled {
+    pub image_id: String,
+    /// The manifest digest in the registry (the pinned one, or what the engine reported).
+    pub registry_digest: Option<String>,
+}
+
+/// The `X-Registry-Auth` content for a credential (`None`: anonymous). An ACR refresh token is
+/// the password of the null-GUID user, as `docker login` sends it; an access token is a
+/// `registrytoken` the engine sends as `Bearer`.
+pub fn engine_credentials(
+    credential: &Credential,
+    registry: &str,
+) -> Option<bollard::auth::DockerCredentials> {
+    let server = Some(registry.to_string());
+    match credential {
+        Credential::Anonymous | Credential::Azure(_) => None,
+        Credential::Basic { username, password } => Some(bollard::auth::DockerCredentials {
+            username: Some(username.clone()),
+            password: Some(password.expose().to_string()),
+            serveraddress: server,
+            ..Default::default()
+        }),
+        Credential::RefreshToken(t) => Some(bollard::auth::DockerCredentials {
+            username: Some(NULL_GUID_USERNAME.to_string()),
+            password: Some(t.expose().to_string()),
+            serveraddress: server,
+            ..Default::default()
+        }),
+        Credential::AccessToken(t) => Some(bollard::auth::DockerCredentials {
+            registrytoken: Some(t.expose().to_string()),
+            serveraddress: server,
+            ..Default::default()
+        }),
+    }
+}
+
+/// The engine decodes `X-Registry-Auth` as URL-safe base64 and, for a pull, silently ignores a
+/// header it cannot decode (an anonymous pull, then a 401). bollard encodes with the standard
+/// alphabet, which differs in `+` and `/` (a password holding `?`, `>` or `~` produces them):
+/// translate the header, and mark it sensitive.
+pub fn url_safe_registry_auth(mut request: bollard::BollardRequest) -> bollard::BollardRequest {
+    if let Some(value) = request.headers_mut().get_mut("x-registry-auth") {
+        let fixed = value
+            .to_str()
+            .ok()
+            .map(|s| s.replace('+', "-").replace('/', "_"));
+        if let Some(fixed) = fixed
+            && let Ok(v) = fixed.try_into()
+        {
+            *value = v;
+        }
+        value.set_sensitive(true);
+    }
+    request
+}
+
+/// What a failed pull means, from the engine's status and message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    Denied,
+    NotFound,
+    Other,
+}
+
+fn classify(status: Option<u16>, message: &str) -> Failure {
+    let m = message.to_ascii_lowercase();
+    let denied = [
+        "unauthorized",
+        "authentication required",
+        "no basic auth credentials",
+        "denied",
+        "forbidden",
+        "401",
+        "403",
+        "invalid username/password",
+        "incorrect username or password",
+    ]
+    .iter()
+    .any(|p| m.contains(p));
+    let not_found = status == Some(404)
+        || [
+            "manifest unknown",
+            "name unknown",
+            "not found",
+            "does not exist",
+        ]
+        .iter()
+        .any(|p| m.contains(p));
+    match (denied, not_found) {
+        // Docker Hub says "pull access denied ... repository does not exist or may require
+        // 'docker login'" for both: a refusal names the auth method, which is the better hint.
+        (true, _) => Failure::Denied,
+        (false, true) => Failure::NotFound,
+        (false, false) => Failure::Other,
+    }
+}
+
+fn denied_hint(kind: AuthKind, registry: &str, env: &golden_registry::Env) -> String {
+    match kind {
+        AuthKind::Anonymous | AuthKind::Auto => {
+            let mut h = format!(
+                "no credentials were found for `{registry}`: in GitHub Actions give the job `permissions: id-token: write` and set AZURE_CLIENT_ID and AZURE_TENANT_ID (Entra federated credential), or set AZURE_CLIENT_SECRET (service principal), GOLDEN_ACR_REFRESH_TOKEN, GOLDEN_REGISTRY_USERNAME/GOLDEN_REGISTRY_PASSWORD, or run `docker login {registry}` (DOCKER_CONFIG)"
+            );
+            if env.has("AZURE_CLIENT_ID") && !env.has("ACTIONS_ID_TOKEN_REQUEST_URL") {
+                h.push_str(
+                    "; AZURE_CLIENT_ID is set but ACTIONS_ID_TOKEN_REQUEST_URL is not: the job lacks `permissions: id-token: write`",
+                );
+            }
+            h
+        }
+        AuthKind::GithubOidc | AuthKind::ServicePrincipal => format!(
+            "the Entra identity (AZURE_CLIENT_ID) needs pull rights on the repository in `{registry}` (ACR: AcrPull; ABAC-mode registries: `Container Registry Repository Reader`)"
+        ),
+        AuthKind::Token | AuthKind::DockerConfig => format!(
+            "the credentials for `{registry}` were refused or lack pull rights: check the user and password or token (expired? another registry's?)"
+        ),
+    }
+}
+
+fn rebuild_hint(opts: &BaseOptions) -> String {
+    let os = opts
+        .os
+        .as_ref()
+        .map(|o| format!(" `{o}`"))
+        .unwrap_or_default();
+    format!(
+        "`golden-plan --rebuild all`, workflow input `rebuild: all`, or an OS filter that includes the base OS{os}"
+    )
+}
+
+/// Pull `parsed` through the engine with the credentials golden-registry resolves for its
+/// registry.
+async fn pull(
+    engine: &Engine,
+    reference: &str,
+    parsed: &Reference,
+    opts: &BaseOptions,
+) -> Result<Pulled, BaseError> {
+    let registry = parsed.registry.clone();
+    let cred_err = |source| BaseError::Credentials {
+        reference: reference.to_string(),
+        registry: registry.clone(),
+        source,
+    };
+    let client = golden_registry::Client::new(golden_registry::ClientOptions {
+        auth: opts.auth,
+        env: opts.env.clone(),
+        ..golden_registry::ClientOptions::default()
+    })
+    .map_err(cred_err)?;
+    let auth = client.auth_for(&registry).map_err(cred_err)?;
+    let credential = client.login_credential(&registry).await.map_err(cred_err)?;
+    let credentials = engine_credentials(&credential, &registry);
+    if !opts.quiet {
+        eprintln!(
+            "{}",
+            golden_gha::neutralize(&format!(
+                "pulling base image {reference} (auth: {})",
+                auth.description
+            ))
+        );
+    }
+
+    let tag = parsed.manifest_reference().to_string();
+    let name = parsed.name();
+    let options = bollard::query_parameters::CreateImageOptionsBuilder::default()
+        .from_image(&name)
+        .tag(&tag)
+        .build();
+    let docker = engine
+        .docker()
+        .clone()
+        .with_request_modifier(url_safe_registry_auth);
+    let mut stream = docker.create_image(Some(options), None, credentials);
+    let mut reported: Option<String> = None;
+    let fail = |status: Option<u16>, message: String| {
+        let message = message.trim().to_string();
+        let implicit = if names_registry(reference) {
+            String::new()
+        } else {
+            format!(
+                " (`{reference}` names no registry, so `{registry}` was asked; build or load the base first{}, or name its registry)",
+                base_hint(opts)
+            )
+        };
+        match classify(status, &message) {
+            Failure::Denied => BaseError::Denied {
+                reference: reference.to_string(),
+                registry: registry.clone(),
+                method: auth.description.clone(),
+                message,
+                hint: denied_hint(auth.kind, &registry, &opts.env) + &implicit,
+            },
+            Failure::NotFound => BaseError::NotPublished {
+                reference: reference.to_string(),
+                registry: registry.clone(),
+                message,
+                rebuild: rebuild_hint(opts),
+                base_hint: base_hint(opts) + &implicit,
+            },
+            Failure::Other => BaseError::PullFailed {
+                reference: reference.to_string(),
+                registry: registry.clone(),
+                message,
+                hint: format!(
+                    "the engine at {} pulls by itself and must reach `{registry}` (plain HTTP only for loopback registries 127.0.0.0/8 or the engine's insecure-registries; a private CA belongs in /etc/docker/certs.d/{registry}/ca.crt){implicit}",
+                    engine.host()
+                ),
+            },
+        }
+    };
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(info) => {
+                let Some(status) = info.status else { continue };
+                if let Some(d) = status.strip_prefix("Digest:").map(str::trim)
+                    && valid_digest(d)
+                {
+                    reported = Some(d.to_string());
+                }
+                let progress = info.progress_detail.is_some_and(|p| p.total.is_some());
+                if !opts.quiet && !progress {
+                    let line = match &info.id {
+                        Some(id) => format!("  {id}: {status}"),
+                        None => format!("  {status}"),
+                    };
+                    eprintln!("{}", golden_gha::neutralize(&line));
+                }
+            }
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code,
+                message,
+            }) => return Err(fail(Some(status_code), message)),
+            Err(bollard::errors::Error::DockerStreamError { error }) => {
+                return Err(fail(None, error));
+            }
+            Err(source) => {
+                return Err(EngineError::Api {
+                    action: "pull image",
+                    object: reference.to_string(),
+                    source,
+                }
+                .into());
+            }
+        }
+    }
+
+    // What was pulled, by the reference the engine now knows it under.
+    let local = match &parsed.digest {
+        Some(d) => format!("{name}@{d}"),
+        None => format!("{name}:{tag}"),
+    };
+    let image = engine
+        .inspect_image(&local)
+        .await
+        .map_err(|source| BaseError::Vanished {
+            reference: reference.to_string(),
+            source,
+        })?;
+    let image_id = image.id.clone().unwrap_or_default();
+    let registry_digest = parsed
+        .digest
+        .clone()
+        .or(reported)
+        .or_else(|| repo_digest_for(image.repo_digests.as_deref().unwrap_or_default(), parsed));
+    if !opts.quiet {
+        eprintln!(
+            "pulled base image {reference}: id {image_id}{}",
+            registry_digest
+                .as_deref()
+                .map(|d| format!(", registry digest {d}"))
+                .unwrap_or_default()
+        );
+    }
+    Ok(Pulled {
+        image_id,
+        registry_digest,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+
+    const D1: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+    const D2: &str = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+
+    #[test]
+    fn repo_digest_matches_the_repository_only_and_must_be_unique() {
+        let r = Reference::parse("127.0.0.1:5000/golden/base:12").unwrap();
+        let rds = vec![
+            format!("127.0.0.1:5000/golden/other@{D2}"),
+            format!("127.0.0.1:5000/golden/base@{D1}"),
+        ];
+        assert_eq!(repo_digest_for(&rds, &r).as_deref(), Some(D1));
+        // Docker Hub entries are recorded with the familiar name.
+        let hub = Reference::parse("debian:12").unwrap();
+        assert_eq!(
+            repo_digest_for(&[format!("debian@{D2}")], &hub).as_deref(),
+            Some(D2)
+        );
+        // Two digests for the repository: ambiguous.
+        let both = vec![
+            format!("127.0.0.1:5000/golden/base@{D1}"),
+            format!("127.0.0.1:5000/golden/base@{D2}"),
+        ];
+        assert_eq!(repo_digest_for(&both, &r), None);
+        assert_eq!(repo_digest_for(&[], &r), None);
+    }
+
+    #[test]
+    fn ids_are_not_pulled_and_registries_are_recognised() {
+        assert!(looks_like_id(D1));
+        assert!(looks_like_id("0123456789ab"));
+        assert!(!looks_like_id("golden/base:12"));
+        assert!(names_registry("myacr.azurecr.io/golden/base-debian:12"));
+        assert!(names_registry("127.0.0.1:5000/b:1"));
+        assert!(names_registry("localhost/b"));
+        assert!(!names_registry("golden/base:1"));
+        assert!(!names_registry("busybox"));
+    }
+
+    #[test]
+    fn engine_messages_are_classified() {
+        for m in [
+            "unauthorized: authentication required",
+            "Head \"http://127.0.0.1:5000/v2/a/manifests/1\": no basic auth credentials",
+            "pull access denied for x, repository does not exist or may require 'docker login': denied: requested access to the resource is denied",
+            "unauthorized: authentication required, visit https://aka.ms/acr/authorization for more information.",
+        ] {
+            assert_eq!(classify(Some(500), m), Failure::Denied, "{m}");
+        }
+        for m in [
+            "manifest for 127.0.0.1:5000/a:2 not found: manifest unknown: manifest unknown",
+            "repository 127.0.0.1:5000/nope not found: name unknown: repository name not known to registry",
+        ] {
+            assert_eq!(classify(Some(404), m), Failure::NotFound, "{m}");
+        }
+        assert_eq!(
+            classify(
+                Some(500),
+                "Get \"http://127.0.0.1:1/v2/\": dial tcp 127.0.0.1:1: connect: connection refused"
+            ),
+            Failure::Other
+        );
+    }
+
+    #[test]
+    fn credentials_map_like_docker_login() {
+        let s = golden_registry::Secret::new;
+        let c = engine_credentials(
+            &Credential::RefreshToken(s("acr-refresh-token")),
+            "myacr.azurecr.io",
+        )
+        .unwrap();
+        assert_eq!(c.username.as_deref(), Some(NULL_GUID_USERNAME));
+        assert_eq!(c.password.as_deref(), Some("acr-refresh-token"));
+        assert_eq!(c.serveraddress.as_deref(), Some("myacr.azurecr.io"));
+        let c = engine_credentials(
+            &Credential::Basic {
+                username: "u".into(),
+                password: s("p"),
+            },
+            "r",
+        )
+        .unwrap();
+        assert_eq!(
+            (c.username.as_deref(), c.password.as_deref()),
+            (Some("u"), Some("p"))
+        );
+        let c = engine_credentials(&Credential::AccessToken(s("at")), "r").unwrap();
+        assert_eq!(c.registrytoken.as_deref(), Some("at"));
+        assert!(c.password.is_none());
+        assert!(engine_credentials(&Credential::Anonymous, "r").is_none());
+    }
+
+    #[test]
+    fn x_registry_auth_becomes_url_safe_base64() {
+        // `?~>` in every position: one of them lands where standard base64 writes `+` or `/`.
+        let json = r#"{"username":"u","password":"p?~>?~>"}"#;
+        let standard = base64::engine::general_purpose::STANDARD.encode(json);
+        assert!(standard.contains(['+', '/']), "{standard}");
+        let mut req = bollard::BollardRequest::new(bollard::body_full(bytes::Bytes::new()));
+        req.headers_mut()
+            .insert("x-registry-auth", standard.as_str().try_into().unwrap());
+        let req = url_safe_registry_auth(req);
+        let v = req.headers().get("x-registry-auth").unwrap();
+        assert!(v.is_sensitive());
+        let sent = v.to_str().unwrap();
+        assert!(!sent.contains(['+', '/']), "{sent}");
+        let decoded = base64::engine::general_purpose::URL_SAFE
+            .decode(sent)
+            .unwrap();
+        assert_eq!(decoded, json.as_bytes());
+    }
+}
