@@ -156,15 +156,6 @@ has_referrer() { # has_referrer SUBJECT TYPE
   [ "${n:-0}" -gt 0 ]
 }
 
-# same_content A B: two engine images with the same layers and the same config (labels, user,
-# environment, command...); only their creation time may differ.
-same_content() {
-  local a b
-  a="$(docker image inspect -f '{{json .RootFS.Layers}}{{json .Config}}' "$1" 2>/dev/null)" || return 1
-  b="$(docker image inspect -f '{{json .RootFS.Layers}}{{json .Config}}' "$2" 2>/dev/null)" || return 1
-  [ "$a" = "$b" ]
-}
-
 failed=()
 declare -A pushed_line
 for e in "${entries[@]}"; do
@@ -174,9 +165,6 @@ for e in "${entries[@]}"; do
   mode=auto
   if [ "$(jq -r '.bootstrap != null' <<<"$e")" = true ]; then mode=bootstrap; fi
 
-  to="$(jq -r '.tags[0]' <<<"$e")"
-  prev_id=""
-  if [ "$mode" = bootstrap ]; then prev_id="$(docker image inspect -f '{{.Id}}' "$to" 2>/dev/null || true)"; fi
   start=$(date +%s)
   if ! run "$dir/build.log" env GOLDEN_ENTRY="$e" GOLDEN_REPO_ROOT="$WORK/context" \
     GOLDEN_RECORD="$dir/build-record.json" GOLDEN_BUILD_MODE="$mode" \
@@ -188,17 +176,6 @@ for e in "${entries[@]}"; do
   fi
   image_id="$(jq -r '.image_id' "$dir/build-record.json")"
   log "$id: built ${image_id:7:12} in $(($(date +%s) - start))s ($mode)"
-  if [ -n "$prev_id" ] && [ "$prev_id" != "$image_id" ] && same_content "$prev_id" "$image_id"; then
-    # `docker import` stamps the image config with the import time, so a reproducible bootstrap
-    # (same layer, same labels) still gets a new image id. Keep the image already here: the
-    # platforms then build from the engine's cache and nothing new is pushed.
-    while IFS= read -r t; do docker tag "$prev_id" "$t"; done < <(jq -r '.tags[]' <<<"$e")
-    docker rmi "$image_id" >/dev/null 2>&1 || true
-    jq --arg id "$prev_id" '.image_id = $id' "$dir/build-record.json" >"$dir/build-record.json.tmp"
-    mv -f "$dir/build-record.json.tmp" "$dir/build-record.json"
-    log "$id: same layers and config as ${prev_id:7:12} already here (only the import time differs): keeping it"
-    image_id="$prev_id"
-  fi
 
   scan_rc=0
   run "$dir/scan.log" env GOLDEN_IMAGE="$image_id" GOLDEN_ENTRY="$e" GOLDEN_OUTPUT="$dir" \
@@ -219,6 +196,7 @@ for e in "${entries[@]}"; do
       ;;
   esac
 
+  to="$(jq -r '.tags[0]' <<<"$e")"
   tags="$(jq -r '(.tags[0] | sub(":[^:/]+$"; "")) as $repo | .tags[1:][] | ltrimstr($repo + ":")' <<<"$e")"
   if ! env GOLDEN_IMAGE="$image_id" GOLDEN_TO="$to" GOLDEN_TAGS="$tags" GOLDEN_FORMAT=json \
     golden-push push >"$dir/push.json" 2>"$dir/push.log"; then

@@ -49,6 +49,14 @@ cmd_build() {
     GOLDEN_ARCHIVE="$archive" golden-build load
   done < <(golden_nl_lines "${IN_LOAD:-}")
 
+  # Reproducible by default: the `created` label and the Debian bootstrap's timestamps come from
+  # the commit time, so rebuilding an unchanged commit gives the same image id (and pushes
+  # nothing new). A SOURCE_DATE_EPOCH set by the caller wins.
+  if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
+    SOURCE_DATE_EPOCH="$(git -C "${GOLDEN_REPO_ROOT:-.}" log -1 --format=%ct 2>/dev/null || true)"
+    if [ -n "$SOURCE_DATE_EPOCH" ]; then export SOURCE_DATE_EPOCH; else unset SOURCE_DATE_EPOCH; fi
+  fi
+
   export GOLDEN_TAGS GOLDEN_BUILD_ARGS GOLDEN_LABELS GOLDEN_CACHE_FROM
   GOLDEN_TAGS="$(golden_nl_lines "${IN_TAGS:-}")"
   GOLDEN_BUILD_ARGS="$(golden_nl_lines "${IN_BUILD_ARGS:-}")"
