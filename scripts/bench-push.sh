@@ -34,10 +34,19 @@ BIN="$PWD/target/release/golden-push"
 WORK="$(mktemp -d -t golden-push-bench.XXXXXX)"
 REGS=()
 TAGS=()
+PORTS=()
 cleanup() {
-  local d t
+  local d t p
+  set +e
   for d in "${REGS[@]}"; do scripts/registry.sh stop --dir "$d" >/dev/null 2>&1 || true; done
-  for t in "${TAGS[@]}"; do docker rmi -f "$t" >/dev/null 2>&1 || true; done
+  # `docker push` leaves repo-digest references (127.0.0.1:PORT/bench/...@sha256:...) on the
+  # images it pushed; drop them (an image is deleted only when nothing else refers to it).
+  for p in "${PORTS[@]}"; do
+    docker images --digests --format '{{.Repository}}@{{.Digest}}' \
+      | grep -F "127.0.0.1:$p/bench/" | grep -v '@<none>$' \
+      | while read -r t; do docker rmi "$t" >/dev/null 2>&1 || true; done
+  done
+  for t in "${TAGS[@]}"; do docker rmi "$t" >/dev/null 2>&1 || true; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -96,6 +105,7 @@ start_reg() {
   local dir="$WORK/reg-$1" port
   port="$(free_port)"
   REGS+=("$dir")
+  PORTS+=("$port")
   scripts/registry.sh start --port "$port" --dir "$dir" >/dev/null
   REG="127.0.0.1:$port"
 }
