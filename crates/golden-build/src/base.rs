@@ -38,8 +38,11 @@ pub struct BaseOptions {
     pub pull: bool,
     /// Auth method for the registry (`--auth`, `GOLDEN_AUTH`; `Auto` = detection order).
     pub auth: AuthKind,
-    /// Where auth inputs are read from.
-    pub env: golden_registry::Env,
+    /// The environment auth inputs are read from (a snapshot of the process environment).
+    pub vars: Vec<(String, String)>,
+    /// Registries the image itself is tagged for: in `Auto` mode the Entra methods apply to
+    /// them (and to ACR hosts) only.
+    pub own_registries: Vec<String>,
     /// The base is rebuilt in this run (the plan entry's `base_in_plan`, reference from the
     /// entry): it must be in the engine (loaded from the base job), never pulled.
     pub rebuilt_in_run: bool,
@@ -56,7 +59,8 @@ impl Default for BaseOptions {
         BaseOptions {
             pull: true,
             auth: AuthKind::Auto,
-            env: golden_registry::Env::process(),
+            vars: std::env::vars().collect(),
+            own_registries: Vec::new(),
             rebuilt_in_run: false,
             base_entry: None,
             os: None,
@@ -136,6 +140,42 @@ pub enum BaseError {
     Engine(#[from] EngineError),
 }
 
+/// The Entra inputs (GitHub OIDC and service principal need both ids).
+const ENTRA_VARS: [&str; 3] = ["AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET"];
+
+/// An Azure Container Registry host (public cloud, China, US Government).
+pub fn is_acr_host(registry: &str) -> bool {
+    let host = registry
+        .split(':')
+        .next()
+        .unwrap_or(registry)
+        .to_ascii_lowercase();
+    [".azurecr.io", ".azurecr.cn", ".azurecr.us"]
+        .iter()
+        .any(|s| host.ends_with(s))
+}
+
+/// Whether the Entra methods may apply to `registry`: always when a method is forced; in `Auto`
+/// mode only for ACR hosts and the image's own registries (Entra credentials are for the
+/// organisation's ACR; a public upstream on Docker Hub continues the detection without them:
+/// token, docker config, anonymous).
+fn entra_applies(opts: &BaseOptions, registry: &str) -> bool {
+    opts.auth != AuthKind::Auto
+        || is_acr_host(registry)
+        || opts.own_registries.iter().any(|r| r == registry)
+}
+
+/// The auth inputs for `registry`.
+fn auth_env(opts: &BaseOptions, registry: &str) -> golden_registry::Env {
+    let entra = entra_applies(opts, registry);
+    golden_registry::Env::from_pairs(
+        opts.vars
+            .iter()
+            .filter(|(k, _)| entra || !ENTRA_VARS.contains(&k.as_str()))
+            .cloned(),
+    )
+}
+
 fn valid_digest(d: &str) -> bool {
     d.strip_prefix("sha256:")
         .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
@@ -155,7 +195,7 @@ fn looks_like_id(reference: &str) -> bool {
 }
 
 /// True when the reference names its registry (`host[:port]/...`, `localhost/...`).
-fn names_registry(reference: &str) -> bool {
+pub(crate) fn names_registry(reference: &str) -> bool {
     reference.split_once('/').is_some_and(|(first, _)| {
         first.contains('.') || first.contains(':') || first == "localhost"
     })
@@ -347,13 +387,25 @@ fn classify(status: Option<u16>, message: &str) -> Failure {
     }
 }
 
-fn denied_hint(kind: AuthKind, registry: &str, env: &golden_registry::Env) -> String {
+fn denied_hint(kind: AuthKind, registry: &str, opts: &BaseOptions) -> String {
+    let has = |k: &str| {
+        opts.vars
+            .iter()
+            .any(|(n, v)| n == k && !v.trim().is_empty())
+    };
     match kind {
         AuthKind::Anonymous | AuthKind::Auto => {
             let mut h = format!(
                 "no credentials were found for `{registry}`: in GitHub Actions give the job `permissions: id-token: write` and set AZURE_CLIENT_ID and AZURE_TENANT_ID (Entra federated credential), or set AZURE_CLIENT_SECRET (service principal), GOLDEN_ACR_REFRESH_TOKEN, GOLDEN_REGISTRY_USERNAME/GOLDEN_REGISTRY_PASSWORD, or run `docker login {registry}` (DOCKER_CONFIG)"
             );
-            if env.has("AZURE_CLIENT_ID") && !env.has("ACTIONS_ID_TOKEN_REQUEST_URL") {
+            if !entra_applies(opts, registry) && has("AZURE_CLIENT_ID") {
+                h.push_str(&format!(
+                    "; the Entra credentials (AZURE_CLIENT_ID) are used automatically only for ACR hosts and the image's own registry, not `{registry}`: force them with --auth github-oidc or service-principal (GOLDEN_AUTH)"
+                ));
+            } else if has("AZURE_CLIENT_ID")
+                && !has("AZURE_CLIENT_SECRET")
+                && !has("ACTIONS_ID_TOKEN_REQUEST_URL")
+            {
                 h.push_str(
                     "; AZURE_CLIENT_ID is set but ACTIONS_ID_TOKEN_REQUEST_URL is not: the job lacks `permissions: id-token: write`",
                 );
@@ -396,7 +448,7 @@ async fn pull(
     };
     let client = golden_registry::Client::new(golden_registry::ClientOptions {
         auth: opts.auth,
-        env: opts.env.clone(),
+        env: auth_env(opts, &registry),
         ..golden_registry::ClientOptions::default()
     })
     .map_err(cred_err)?;
@@ -441,7 +493,7 @@ async fn pull(
                 registry: registry.clone(),
                 method: auth.description.clone(),
                 message,
-                hint: denied_hint(auth.kind, &registry, &opts.env) + &implicit,
+                hint: denied_hint(auth.kind, &registry, opts) + &implicit,
             },
             Failure::NotFound => BaseError::NotPublished {
                 reference: reference.to_string(),
@@ -559,6 +611,37 @@ mod tests {
         ];
         assert_eq!(repo_digest_for(&both, &r), None);
         assert_eq!(repo_digest_for(&[], &r), None);
+    }
+
+    #[test]
+    fn entra_inputs_reach_acr_and_own_registries_only_in_auto_mode() {
+        let opts = BaseOptions {
+            vars: vec![
+                ("AZURE_CLIENT_ID".into(), "c".into()),
+                ("AZURE_TENANT_ID".into(), "t".into()),
+                ("AZURE_CLIENT_SECRET".into(), "s".into()),
+                ("DOCKER_CONFIG".into(), "/nonexistent-golden".into()),
+            ],
+            own_registries: vec!["127.0.0.1:5000".into()],
+            ..BaseOptions::default()
+        };
+        let kind = |registry: &str| {
+            golden_registry::Auth::detect(&auth_env(&opts, registry), registry, AuthKind::Auto)
+                .unwrap()
+                .kind
+        };
+        assert_eq!(kind("myacr.azurecr.io"), AuthKind::ServicePrincipal);
+        assert_eq!(kind("myacr.azurecr.cn:443"), AuthKind::ServicePrincipal);
+        assert_eq!(kind("127.0.0.1:5000"), AuthKind::ServicePrincipal);
+        assert_eq!(kind("docker.io"), AuthKind::Anonymous);
+        let forced = BaseOptions {
+            auth: AuthKind::ServicePrincipal,
+            ..opts.clone()
+        };
+        assert!(entra_applies(&forced, "docker.io"));
+        assert!(
+            denied_hint(AuthKind::Anonymous, "docker.io", &opts).contains("--auth github-oidc")
+        );
     }
 
     #[test]

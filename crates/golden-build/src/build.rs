@@ -318,7 +318,14 @@ async fn build(
         let opts = BaseOptions {
             pull: !args.no_pull_base,
             auth: args.auth,
-            env: golden_registry::Env::process(),
+            vars: std::env::vars().collect(),
+            own_registries: job
+                .tags
+                .iter()
+                .filter(|t| crate::base::names_registry(t))
+                .filter_map(|t| golden_oci::Reference::parse(t).ok())
+                .map(|r| r.registry)
+                .collect(),
             rebuilt_in_run: job.base_in_run,
             base_entry: job.entry.as_ref().and_then(|e| e.base.clone()),
             os: job.os(),

@@ -393,7 +393,9 @@ fn registry_acr_like_base_is_pulled_with_github_oidc_and_the_refresh_token() {
     let base_ref = format!("{}/golden/base-busybox:1", reg.host());
     let (digest, base_id) = publish_base(&base_ref, Some(&format!("{NULL_GUID}:{REFRESH_TOKEN}")));
     let mut cleanup = Cleanup::default();
-    let tag = unique_tag("on-acr-base");
+    // The platform is tagged for the same registry: in `auto` mode the Entra methods apply to
+    // the image's own registry (and to ACR hosts).
+    let tag = format!("{}/{}", reg.host(), unique_tag("on-acr-base"));
     let entry = platform_entry(dir.path(), "tiny-0.1-busybox", &tag, &base_ref, false);
     cleanup.add(&tag);
     cleanup.add(&base_ref);

@@ -311,6 +311,17 @@ fn registry_private_base_is_pulled_with_docker_config_credentials() {
             .env("DOCKER_CONFIG", config)
             .args(["--repo-root", ".", "--record", "record.json"]))
     };
+    // Entra inputs in the environment are not used for a registry that is neither an ACR host
+    // nor the image's own: the detection goes on to the docker config.
+    let build_with_entra_inputs = |config: &Path| {
+        run(golden_build(dir.path())
+            .env("GOLDEN_ENTRY", &entry)
+            .env("DOCKER_CONFIG", config)
+            .env("AZURE_CLIENT_ID", "6b2f0c2d-0000-4000-8000-00000000b17d")
+            .env("AZURE_TENANT_ID", "tenant-golden-build")
+            .env("AZURE_CLIENT_SECRET", "sp-secret-never-used")
+            .args(["--repo-root", ".", "--record", "record.json"]))
+    };
 
     // No credentials: refused, with the ways to provide them.
     let out = build(&dir.path().join("no-docker-config"));
@@ -349,7 +360,7 @@ fn registry_private_base_is_pulled_with_docker_config_credentials() {
 
     // The right credentials (whose header needs the URL-safe alphabet): pulled and built on.
     let right = docker_config(dir.path(), &reg.host(), USER, PASSWORD);
-    let out = build(&right);
+    let out = build_with_entra_inputs(&right);
     assert_eq!(out.code, 0, "{}", out.both());
     assert!(out.stderr.contains("auth: docker-config"), "{}", out.both());
     assert!(!out.both().contains(PASSWORD), "{}", out.both());
