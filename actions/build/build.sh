@@ -64,6 +64,8 @@ cmd_build() {
   GOLDEN_CACHE_FROM="$(golden_nl_lines "${IN_CACHE_FROM:-}")"
   golden_flag GOLDEN_NO_CACHE no-cache "${IN_NO_CACHE:-false}"
   golden_flag GOLDEN_PULL pull "${IN_PULL:-false}"
+  golden_bool pull-base "${IN_PULL_BASE:-true}"
+  if [ "$REPLY" = false ]; then export GOLDEN_NO_PULL_BASE=true; else unset GOLDEN_NO_PULL_BASE; fi
   export GOLDEN_RECORD="${GOLDEN_RECORD:-$(golden_tmp)/build-record.json}"
   mkdir -p "$(dirname "$GOLDEN_RECORD")"
   golden_unset_empty
