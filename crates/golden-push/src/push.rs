@@ -914,16 +914,25 @@ pub async fn push(client: &Client, opts: &PushOptions, log: &Log) -> Result<Push
         .await
         .context("failed to push the manifest (no tag was changed)")?;
     let mut full_tags = Vec::new();
-    for t in &tags {
-        client
-            .put_manifest(&target, t, bytes.clone(), media::OCI_MANIFEST)
-            .await
-            .with_context(|| {
-                format!(
-                    "failed to tag {}:{t} (the manifest {digest} is pushed)",
-                    target.name()
-                )
-            })?;
+    // The tags, all at once (the manifest they point at is complete).
+    let tagged = futures_util::future::join_all(tags.iter().map(|t| {
+        let bytes = bytes.clone();
+        let target = &target;
+        async move {
+            client
+                .put_manifest(target, t, bytes, media::OCI_MANIFEST)
+                .await
+                .map(|_| ())
+        }
+    }))
+    .await;
+    for (t, r) in tags.iter().zip(tagged) {
+        r.with_context(|| {
+            format!(
+                "failed to tag {}:{t} (the manifest {digest} is pushed)",
+                target.name()
+            )
+        })?;
         full_tags.push(format!("{}:{t}", target.name()));
     }
     let reference = format!("{}@{digest}", target.name());

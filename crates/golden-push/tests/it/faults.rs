@@ -18,6 +18,8 @@ enum Fault {
     Status(u16, Option<u64>),
     /// Run the action (e.g. kill the registry), then drop the connection without an answer.
     Drop(Action),
+    /// Forward, but flip one byte of the answer's body.
+    Corrupt,
 }
 
 struct Rule {
@@ -100,6 +102,7 @@ async fn proxy(
         hit.map(|i| match &s.rules[i].fault {
             Fault::Status(code, ra) => Fault::Status(*code, *ra),
             Fault::Drop(a) => Fault::Drop(a.clone()),
+            Fault::Corrupt => Fault::Corrupt,
         })
     };
     match fault {
@@ -126,8 +129,9 @@ async fn proxy(
             action();
             return Err("connection dropped by the test proxy".into());
         }
-        None => {}
+        Some(Fault::Corrupt) | None => {}
     }
+    let corrupt = matches!(fault, Some(Fault::Corrupt));
     let url = format!(
         "{upstream}{}",
         req.uri()
@@ -165,6 +169,16 @@ async fn proxy(
         }
     }
     let body = resp.bytes().await.map_err(|e| e.to_string())?;
+    if corrupt && !body.is_empty() {
+        let mut v = body.to_vec();
+        let mid = v.len() / 2;
+        v[mid] ^= 0x20;
+        st.lock()
+            .unwrap()
+            .log
+            .push((method, path, "corrupted".into()));
+        return Ok(b.body(Full::new(Bytes::from(v))).unwrap());
+    }
     st.lock()
         .unwrap()
         .log
@@ -366,4 +380,71 @@ async fn registry_429_and_503_are_retried_with_retry_after() {
     .await;
     run.failed();
     assert!(run.stderr.contains("HTTP 503"), "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn registry_corrupted_reads_are_caught_by_the_digest_checks() {
+    let reg = Registry::start();
+    let dir = tempfile::tempdir().unwrap();
+    let archive = small_archive(dir.path(), "corrupt", "amd64");
+    let pushed = golden_push(
+        &[
+            &format!("docker-archive:{}", archive.display()),
+            "--to",
+            &format!("{}/golden/c:1", reg.host()),
+        ],
+        &[],
+    )
+    .await;
+    pushed.ok();
+    let digest = pushed.output("digest").to_string();
+    let proxy = Proxy::start(
+        format!("http://{}", reg.host()),
+        vec![
+            Rule {
+                method: "GET",
+                path_contains: "/blobs/",
+                nth: 1,
+                seen: 0,
+                fault: Fault::Corrupt,
+            },
+            Rule {
+                method: "GET",
+                path_contains: "/manifests/",
+                nth: 1,
+                seen: 0,
+                fault: Fault::Corrupt,
+            },
+        ],
+    )
+    .await;
+    let client = golden_registry::Client::new(golden_registry::ClientOptions::default()).unwrap();
+    let by_digest =
+        golden_registry::Reference::parse(&format!("{}/golden/c@{digest}", proxy.host)).unwrap();
+
+    // A manifest whose bytes do not hash to the digest asked for.
+    let e = client.get_manifest(&by_digest).await.unwrap_err();
+    assert!(
+        matches!(e, golden_registry::RegistryError::DigestMismatch { .. }),
+        "{e}"
+    );
+    // The next read is clean: the same call works.
+    let m = client.get_manifest(&by_digest).await.unwrap();
+    let golden_registry::ParsedManifest::Image(im) = m.parse().unwrap() else {
+        panic!()
+    };
+
+    // A blob whose bytes do not hash to its digest: the write target gets them, the call fails.
+    let mut sink = Vec::new();
+    let e = client
+        .get_blob(&by_digest, &im.layers[0].digest, &mut sink)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("digest mismatch"), "{e}");
+    let n = client
+        .get_blob(&by_digest, &im.layers[0].digest, &mut Vec::new())
+        .await
+        .unwrap();
+    assert_eq!(n, im.layers[0].size);
+    assert_eq!(proxy.injected().len(), 2, "{:?}", proxy.log());
 }

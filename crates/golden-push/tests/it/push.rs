@@ -170,3 +170,62 @@ async fn registry_push_errors_are_clear() {
     r.failed();
     assert!(r.stderr.contains("golden.invalid"), "{}", r.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn registry_library_errors_name_what_went_wrong() {
+    use golden_registry::{
+        Client, ClientOptions, Descriptor, ImageManifest, RegistryError, media, types,
+    };
+    let reg = Registry::start();
+    let client = Client::new(ClientOptions::default()).unwrap();
+    let repo = golden_registry::Reference::parse(&format!("{}/golden/none", reg.host())).unwrap();
+
+    // Unknown repository.
+    let e = client.list_tags(&repo).await.unwrap_err();
+    assert!(matches!(e, RegistryError::NameUnknown { .. }), "{e}");
+    assert!(
+        e.to_string()
+            .contains("repository `golden/none` is unknown"),
+        "{e}"
+    );
+    // Unknown manifest: None from try_, a clear error from get_.
+    assert!(
+        client
+            .try_get_manifest(&repo.with_tag("nope"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let e = client
+        .get_manifest(&repo.with_tag("nope"))
+        .await
+        .unwrap_err();
+    assert!(
+        e.is_not_found() && e.to_string().contains(":nope` not found"),
+        "{e}"
+    );
+
+    // A manifest pointing at blobs the registry does not have is rejected, with its reason.
+    let missing = format!("sha256:{}", "0".repeat(64));
+    let mut m = ImageManifest::new(Descriptor::new(media::OCI_CONFIG, missing.clone(), 2));
+    m.layers
+        .push(Descriptor::new(media::OCI_LAYER_GZIP, missing, 3));
+    let bytes = bytes::Bytes::from(types::to_bytes(&m));
+    let e = client
+        .put_manifest(&repo, "1", bytes, media::OCI_MANIFEST)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, RegistryError::ManifestRejected { .. }), "{e}");
+    assert!(e.to_string().contains("BLOB_UNKNOWN"), "{e}");
+
+    // Upload data that does not match its digest is refused before anything is committed.
+    let e = client
+        .upload_bytes(
+            &repo,
+            bytes::Bytes::from_static(b"data"),
+            &format!("sha256:{}", "1".repeat(64)),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, RegistryError::DigestMismatch { .. }), "{e}");
+}
