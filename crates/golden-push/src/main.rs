@@ -404,12 +404,16 @@ async fn run(cli: Cli) -> Result<()> {
                             .or_else(|| d.annotations.get("org.opencontainers.image.created"))
                             .cloned()
                             .unwrap_or_default();
+                        // Annotations come from the registry: untrusted text.
                         println!(
-                            "{}\t{}\t{}\t{}",
-                            d.digest,
-                            d.artifact_type.as_deref().unwrap_or("-"),
-                            d.size,
-                            title
+                            "{}",
+                            golden_gha::neutralize(&format!(
+                                "{}\t{}\t{}\t{}",
+                                d.digest,
+                                d.artifact_type.as_deref().unwrap_or("-"),
+                                d.size,
+                                title.replace(['\r', '\n'], " ")
+                            ))
                         );
                     }
                 }

@@ -107,9 +107,12 @@ pub struct ErrorBody {
 }
 
 impl ErrorBody {
-    /// Decode a reply body; keeps at most 2 KiB of raw text.
+    /// Decode a reply body; keeps at most 2 KiB of raw text. Line breaks become spaces: a
+    /// registry's text is untrusted and must not start a line of our output (in GitHub Actions
+    /// a line starting with `::` is a workflow command).
     pub fn parse(bytes: &[u8]) -> ErrorBody {
-        let mut raw = String::from_utf8_lossy(bytes).trim().to_string();
+        let one_line = |s: &str| s.replace(['\r', '\n'], " ");
+        let mut raw = one_line(String::from_utf8_lossy(bytes).trim());
         if raw.len() > 2048 {
             let mut cut = 2048;
             while !raw.is_char_boundary(cut) {
@@ -123,20 +126,14 @@ impl ErrorBody {
             && let Some(list) = v.get("errors").and_then(|e| e.as_array())
         {
             for e in list {
+                let text =
+                    |k: &str| one_line(e.get(k).and_then(|c| c.as_str()).unwrap_or_default());
                 errors.push(ApiError {
-                    code: e
-                        .get("code")
-                        .and_then(|c| c.as_str())
-                        .unwrap_or_default()
-                        .to_string(),
-                    message: e
-                        .get("message")
-                        .and_then(|c| c.as_str())
-                        .unwrap_or_default()
-                        .to_string(),
+                    code: text("code"),
+                    message: text("message"),
                     detail: match e.get("detail") {
                         None | Some(serde_json::Value::Null) => String::new(),
-                        Some(serde_json::Value::String(s)) => s.clone(),
+                        Some(serde_json::Value::String(s)) => one_line(s),
                         Some(other) => other.to_string(),
                     },
                 });
@@ -293,6 +290,11 @@ mod tests {
             "404 page not found"
         );
         assert_eq!(ErrorBody::parse(b"").to_string(), "(empty body)");
+        // Untrusted text never starts a line of output.
+        let b = ErrorBody::parse(b"oops\n::set-output name=x::y");
+        assert!(!b.to_string().contains('\n'), "{b}");
+        let b = ErrorBody::parse(br#"{"errors":[{"code":"X","message":"a\n::add-mask::b"}]}"#);
+        assert!(!b.to_string().contains('\n'), "{b}");
         let long = ErrorBody::parse(&vec![b'x'; 5000]);
         assert!(long.raw.len() < 2100);
     }
