@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CONFIG ?= configs/build-config.yaml
 CARGO ?= cargo
-BIN := target/debug
+BIN := $(or $(CARGO_TARGET_DIR),target)/debug
 
 .PHONY: help setup test gate binaries plan check base-debian base-alpine base-redhat platforms local bench bench-base bench-build bench-scan bench-push clean-local
 

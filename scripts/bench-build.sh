@@ -24,7 +24,7 @@ PROG=bench-build.sh
 die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 2; }
 log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 
-GB=${GOLDEN_BUILD_BIN:-target/debug/golden-build}
+GB=${GOLDEN_BUILD_BIN:-${CARGO_TARGET_DIR:-target}/debug/golden-build}
 if [ ! -x "$GB" ]; then
   log "building golden-build"
   cargo build -q -p golden-build || die "cargo build -p golden-build failed"

@@ -29,7 +29,7 @@ docker version --format '{{.Server.Version}}' >/dev/null 2>&1 || die "no Docker 
 
 log "building golden-push (release)"
 cargo build --release --quiet -p golden-push
-BIN="$PWD/target/release/golden-push"
+BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/golden-push"
 
 WORK="$(mktemp -d -t golden-push-bench.XXXXXX)"
 REGS=()

@@ -40,7 +40,7 @@ if [ -n "${GOLDEN_SCAN_BIN:-}" ]; then
 else
   log "building golden-scan (release)"
   cargo build -q --release -p golden-scan >&2 || die "cargo build --release -p golden-scan failed"
-  scan=target/release/golden-scan
+  scan=${CARGO_TARGET_DIR:-target}/release/golden-scan
 fi
 [ -x "$scan" ] || die "golden-scan not found at $scan"
 

@@ -47,7 +47,7 @@ if [ -n "${GOLDEN_PLAN_FILE:-}" ]; then
   [ -f "$GOLDEN_PLAN_FILE" ] || die "GOLDEN_PLAN_FILE \`$GOLDEN_PLAN_FILE\` does not exist"
   plan=$(cat "$GOLDEN_PLAN_FILE")
 else
-  plan_bin=${GOLDEN_PLAN_BIN:-target/debug/golden-plan}
+  plan_bin=${GOLDEN_PLAN_BIN:-${CARGO_TARGET_DIR:-target}/debug/golden-plan}
   if [ ! -x "$plan_bin" ]; then
     log "building golden-plan"
     cargo build -q -p golden-plan >&2 || die "cargo build -p golden-plan failed"

@@ -81,7 +81,7 @@ if [ -n "${GOLDEN_PLAN_FILE:-}" ]; then
   [ -f "$GOLDEN_PLAN_FILE" ] || die "GOLDEN_PLAN_FILE \`$GOLDEN_PLAN_FILE\` does not exist"
   cp "$GOLDEN_PLAN_FILE" "$plan_file"
 else
-  plan_bin=$(ensure_bin "${GOLDEN_PLAN_BIN:-target/debug/golden-plan}" golden-plan)
+  plan_bin=$(ensure_bin "${GOLDEN_PLAN_BIN:-${CARGO_TARGET_DIR:-target}/debug/golden-plan}" golden-plan)
   "$plan_bin" --config "$config" --event local --rebuild all --offline --os debian \
     --format json >"$plan_file" || die "golden-plan failed for $config (see its message above)"
 fi
@@ -132,7 +132,7 @@ mkdir -p "$records"
 records=$(cd "$records" && pwd)
 gb_extra=()
 if [ "$builder" = golden-build ]; then
-  build_bin=$(ensure_bin "${GOLDEN_BUILD_BIN:-target/debug/golden-build}" golden-build)
+  build_bin=$(ensure_bin "${GOLDEN_BUILD_BIN:-${CARGO_TARGET_DIR:-target}/debug/golden-build}" golden-build)
   if [ ! -f .dockerignore ]; then
     # Without a .dockerignore the context (the repository root) would carry target/ and .venv/
     # (gigabytes). Build from a copy of the files git knows instead, and keep the labels the

@@ -11,7 +11,8 @@ set -Eeuo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/fixtures/harden/lib.sh"
 require_docker
 cd "$REPO"
-if [ ! -x target/debug/golden-plan ]; then cargo build -q -p golden-plan; fi
+plan_bin=${CARGO_TARGET_DIR:-target}/debug/golden-plan
+if [ ! -x "$plan_bin" ]; then cargo build -q -p golden-plan; fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/golden-test-base-build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -27,7 +28,7 @@ expect() { # expect DESCRIPTION RC MESSAGE-REGEX COMMAND...
 }
 
 for os in alpine redhat; do
-  upstream=$(target/debug/golden-plan --config configs/build-config.yaml --event local --os "$os" --format json |
+  upstream=$("$plan_bin" --config configs/build-config.yaml --event local --os "$os" --format json |
     jq -r --arg id "base-$os" '.bases.include[] | select(.id == $id) | .upstream')
   if docker image inspect "$upstream" >/dev/null 2>&1; then
     fail "$os: the upstream $upstream is unexpectedly in the local engine; this test needs a machine that cannot pull it"
@@ -51,7 +52,7 @@ expect "a plan without the base entry is reported" 2 'the plan has no base entry
 # also when git would call the checkout "dubious" (owned by another user than the root that
 # runs the bootstrap; GIT_TEST_ASSUME_DIFFERENT_OWNER makes git treat it so). The bootstrap's
 # --dry-run shows the epoch it gets without building anything.
-target/debug/golden-plan --config configs/build-config.yaml --event local --os debian --format json >"$work/plan.json"
+"$plan_bin" --config configs/build-config.yaml --event local --os debian --format json >"$work/plan.json"
 head_before=$(git -c "safe.directory=$(pwd -P)" log -1 --format=%ct)
 rc=0
 env -u SOURCE_DATE_EPOCH GIT_TEST_ASSUME_DIFFERENT_OWNER=1 GOLDEN_BOOTSTRAP_DRY_RUN=1 GOLDEN_PLAN_FILE="$work/plan.json" \

@@ -34,7 +34,7 @@ cleanup() {
 trap cleanup EXIT
 
 # The plan, from golden-plan, with the tags replaced by test tags.
-plan_bin=target/debug/golden-plan
+plan_bin=${CARGO_TARGET_DIR:-target}/debug/golden-plan
 if [ ! -x "$plan_bin" ]; then cargo build -q -p golden-plan; fi
 "$plan_bin" --config configs/build-config.yaml --event local --os debian --format json >"$work/plan.json"
 jq --arg t1 "$tag" --arg t2 "$tag2" '(.bases.include[] | select(.id == "base-debian") | .tags) = [$t1, $t2]' \

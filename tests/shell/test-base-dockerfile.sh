@@ -32,7 +32,7 @@ if [ "$rc" -ne 0 ]; then tail -n 20 "$work/upstream.log" | sed 's/^/       /'; f
 check_eq "the stand-in upstream is unhardened (runs as root, setuid present)" \
   "$(docker run --rm "$upstream" sh -c 'id -u; test -u /usr/bin/su && echo setuid')" $'0\nsetuid'
 
-plan_bin=target/debug/golden-plan
+plan_bin=${CARGO_TARGET_DIR:-target}/debug/golden-plan
 if [ ! -x "$plan_bin" ]; then cargo build -q -p golden-plan; fi
 "$plan_bin" --config configs/build-config.yaml --event local --os debian --format json |
   jq --arg t "$tag" '(.bases.include[] | select(.id == "base-debian")) |= (.tags = [$t] | del(.bootstrap))' >"$work/plan.json"

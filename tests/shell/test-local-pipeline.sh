@@ -42,7 +42,7 @@ tags_of() { # tags_of REPO: sorted tag list
 }
 
 referrers() { # referrers SUBJECT TYPE: number of referrers of that type
-  GOLDEN_SUBJECT="$1" GOLDEN_ARTIFACT_TYPE="$2" GOLDEN_FORMAT=json target/debug/golden-push referrers | jq 'length'
+  GOLDEN_SUBJECT="$1" GOLDEN_ARTIFACT_TYPE="$2" GOLDEN_FORMAT=json "${CARGO_TARGET_DIR:-target}/debug/golden-push" referrers | jq 'length'
 }
 
 # ---- first run ----------------------------------------------------------------------------

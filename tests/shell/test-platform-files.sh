@@ -163,8 +163,8 @@ msg=$(env -i PATH="$(client_path curl "$(command -v curl)")" /usr/bin/dash "$hc"
 check "probe: the unhealthy reason is printed for the health log ($msg)" matches "$msg" "^unhealthy: http://127.0.0.1:$closed/ did not answer"
 
 # ---- the catalog names files that exist -------------------------------------------------------
-if [ -x target/debug/golden-plan ]; then
-  check "golden-plan --check: every file the catalog names exists" target/debug/golden-plan --config configs/build-config.yaml --check
-fi
+plan_bin=${CARGO_TARGET_DIR:-target}/debug/golden-plan
+[ -x "$plan_bin" ] || cargo build -q -p golden-plan
+check "golden-plan --check: every file the catalog names exists" "$plan_bin" --config configs/build-config.yaml --check
 
 pt_done
