@@ -13,6 +13,8 @@
 //!   the engine.
 
 use std::collections::{BTreeMap, HashMap};
+pub mod layer_store;
+
 use std::time::Duration;
 
 use bollard::Docker;

@@ -5,7 +5,6 @@
 pub mod cache;
 pub mod copy;
 pub mod gzip;
-pub mod layer_store;
 pub mod push;
 pub mod source;
 pub mod stream;

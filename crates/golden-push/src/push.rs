@@ -30,9 +30,9 @@ use tokio::sync::Semaphore;
 use crate::Log;
 use crate::cache::LayerCache;
 use crate::gzip;
-use crate::layer_store::{LayerReader, LayerStore};
 use crate::source::{self, Archive, ImageInput, ImageMeta};
 use crate::stream::ChannelReader;
+use golden_engine::layer_store::{LayerReader, LayerStore};
 
 /// Default gzip level: 3 gives blobs about 3% larger than level 6 for about 40% less CPU
 /// (measured on the Debian platform images; see README).

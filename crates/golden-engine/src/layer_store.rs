@@ -1,3 +1,6 @@
+//! Architecture note: this is the one place that reads the engine's on-disk layer store; it lives
+//! in golden-engine so that only this crate knows how Docker keeps images.
+//!
 //! Fast path for a LOCAL engine whose data root is readable (root, `make local`): read a layer
 //! straight from the engine's overlay2 layer store instead of `docker save`.
 //!
@@ -23,8 +26,8 @@ use std::path::{Component, Path, PathBuf};
 
 use base64::Engine as _;
 use flate2::read::GzDecoder;
-use golden_registry::digest::sha256_digest;
 use serde::Deserialize;
+use sha2::{Digest as _, Sha256};
 
 /// Where a local engine keeps one image's layers.
 #[derive(Debug, Clone)]
@@ -39,6 +42,13 @@ pub struct LayerStore {
 pub struct StoredLayer {
     pub tar_split: PathBuf,
     pub diff_dir: PathBuf,
+}
+
+/// `sha256:<hex>` of `bytes`.
+fn sha256_digest(bytes: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(bytes);
+    format!("sha256:{}", hex::encode(h.finalize()))
 }
 
 fn read_trim(p: &Path) -> Option<String> {
