@@ -8,9 +8,8 @@
 //! (`--no-pull-base`) or the base is rebuilt in this run (`base_in_plan`: it must come from the
 //! base job, not from the registry), `POST /images/create` with `X-Registry-Auth`.
 
-use futures_util::StreamExt;
 use golden_engine::bollard;
-use golden_engine::{Engine, EngineError};
+use golden_engine::{Engine, EngineError, PullError, PullStatus};
 use golden_oci::Reference;
 use golden_registry::{AuthKind, Credential, NULL_GUID_USERNAME};
 
@@ -326,26 +325,6 @@ pub fn engine_credentials(
     }
 }
 
-/// The engine decodes `X-Registry-Auth` as URL-safe base64 and, for a pull, silently ignores a
-/// header it cannot decode (an anonymous pull, then a 401). bollard encodes with the standard
-/// alphabet, which differs in `+` and `/` (a password holding `?`, `>` or `~` produces them):
-/// translate the header, and mark it sensitive.
-pub fn url_safe_registry_auth(mut request: bollard::BollardRequest) -> bollard::BollardRequest {
-    if let Some(value) = request.headers_mut().get_mut("x-registry-auth") {
-        let fixed = value
-            .to_str()
-            .ok()
-            .map(|s| s.replace('+', "-").replace('/', "_"));
-        if let Some(fixed) = fixed
-            && let Ok(v) = fixed.try_into()
-        {
-            *value = v;
-        }
-        value.set_sensitive(true);
-    }
-    request
-}
-
 /// What a failed pull means, from the engine's status and message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Failure {
@@ -467,16 +446,6 @@ async fn pull(
 
     let tag = parsed.manifest_reference().to_string();
     let name = parsed.name();
-    let options = bollard::query_parameters::CreateImageOptionsBuilder::default()
-        .from_image(&name)
-        .tag(&tag)
-        .build();
-    let docker = engine
-        .docker()
-        .clone()
-        .with_request_modifier(url_safe_registry_auth);
-    let mut stream = docker.create_image(Some(options), None, credentials);
-    let mut reported: Option<String> = None;
     let fail = |status: Option<u16>, message: String| {
         let message = message.trim().to_string();
         let implicit = if names_registry(reference) {
@@ -513,41 +482,25 @@ async fn pull(
             },
         }
     };
-    while let Some(item) = stream.next().await {
-        match item {
-            Ok(info) => {
-                let Some(status) = info.status else { continue };
-                if let Some(d) = status.strip_prefix("Digest:").map(str::trim)
-                    && valid_digest(d)
-                {
-                    reported = Some(d.to_string());
-                }
-                let progress = info.progress_detail.is_some_and(|p| p.total.is_some());
-                if !opts.quiet && !progress {
-                    let line = match &info.id {
-                        Some(id) => format!("  {id}: {status}"),
-                        None => format!("  {status}"),
-                    };
-                    eprintln!("{}", golden_gha::neutralize(&line));
-                }
+    let quiet = opts.quiet;
+    let pulled = engine
+        .pull_image(&name, &tag, credentials, |st: PullStatus<'_>| {
+            if !quiet && !st.progress {
+                let line = match st.id {
+                    Some(id) => format!("  {id}: {}", st.status),
+                    None => format!("  {}", st.status),
+                };
+                eprintln!("{}", golden_gha::neutralize(&line));
             }
-            Err(bollard::errors::Error::DockerResponseServerError {
-                status_code,
-                message,
-            }) => return Err(fail(Some(status_code), message)),
-            Err(bollard::errors::Error::DockerStreamError { error }) => {
-                return Err(fail(None, error));
-            }
-            Err(source) => {
-                return Err(EngineError::Api {
-                    action: "pull image",
-                    object: reference.to_string(),
-                    source,
-                }
-                .into());
-            }
-        }
-    }
+        })
+        .await;
+    let reported = match pulled {
+        Ok(d) => d.filter(|d| valid_digest(d)),
+        Err(PullError::Refused {
+            status, message, ..
+        }) => return Err(fail(status, message)),
+        Err(PullError::Engine(e)) => return Err(e.into()),
+    };
 
     // What was pulled, by the reference the engine now knows it under.
     let local = match &parsed.digest {
@@ -719,7 +672,7 @@ mod tests {
         let mut req = bollard::BollardRequest::new(bollard::body_full(bytes::Bytes::new()));
         req.headers_mut()
             .insert("x-registry-auth", standard.as_str().try_into().unwrap());
-        let req = url_safe_registry_auth(req);
+        let req = golden_engine::url_safe_registry_auth(req);
         let v = req.headers().get("x-registry-auth").unwrap();
         assert!(v.is_sensitive());
         let sent = v.to_str().unwrap();

@@ -520,6 +520,125 @@ impl Engine {
     }
 }
 
+/// One progress line of a pull (`id: status`), for the caller to show.
+#[derive(Debug, Clone, Copy)]
+pub struct PullStatus<'a> {
+    /// Layer id the line is about, when it is about one.
+    pub id: Option<&'a str>,
+    pub status: &'a str,
+    /// A byte-progress update (usually not worth printing in CI logs).
+    pub progress: bool,
+}
+
+/// Why a pull failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PullError {
+    /// The engine (or the registry behind it) refused: the caller classifies the message
+    /// (denied, not found, unreachable) since the engine reports them all as text.
+    #[error("the engine could not pull `{reference}`: {message}")]
+    Refused {
+        reference: String,
+        status: Option<u16>,
+        message: String,
+    },
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+/// The engine reads `X-Registry-Auth` as URL-safe base64 and, for a pull, silently drops a
+/// header it cannot decode (an anonymous pull, then a 401). bollard encodes with the standard
+/// alphabet, which differs in `+` and `/` (a password holding `?`, `>` or `~` produces them):
+/// translate the header, and mark it sensitive.
+pub fn url_safe_registry_auth(mut request: bollard::BollardRequest) -> bollard::BollardRequest {
+    if let Some(value) = request.headers_mut().get_mut("x-registry-auth") {
+        let fixed = value
+            .to_str()
+            .ok()
+            .map(|s| s.replace('+', "-").replace('/', "_"));
+        if let Some(fixed) = fixed
+            && let Ok(v) = fixed.try_into()
+        {
+            *value = v;
+        }
+        value.set_sensitive(true);
+    }
+    request
+}
+
+impl Engine {
+    /// Pull `name` at `tag_or_digest` (`12`, `sha256:...`) with optional registry credentials,
+    /// reporting each status line to `on_status`. Returns the manifest digest the engine
+    /// reported (`Digest: sha256:...`), when it did.
+    pub async fn pull_image(
+        &self,
+        name: &str,
+        tag_or_digest: &str,
+        credentials: Option<bollard::auth::DockerCredentials>,
+        mut on_status: impl FnMut(PullStatus<'_>),
+    ) -> Result<Option<String>, PullError> {
+        let reference = if tag_or_digest.starts_with("sha256:") {
+            format!("{name}@{tag_or_digest}")
+        } else {
+            format!("{name}:{tag_or_digest}")
+        };
+        let options = bollard::query_parameters::CreateImageOptionsBuilder::default()
+            .from_image(name)
+            .tag(tag_or_digest)
+            .build();
+        let docker = self
+            .docker
+            .clone()
+            .with_request_modifier(url_safe_registry_auth);
+        let mut stream = docker.create_image(Some(options), None, credentials);
+        let mut reported = None;
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(info) => {
+                    let Some(status) = info.status.as_deref() else {
+                        continue;
+                    };
+                    if let Some(d) = status.strip_prefix("Digest:").map(str::trim)
+                        && d.starts_with("sha256:")
+                    {
+                        reported = Some(d.to_string());
+                    }
+                    on_status(PullStatus {
+                        id: info.id.as_deref(),
+                        status,
+                        progress: info.progress_detail.is_some_and(|p| p.total.is_some()),
+                    });
+                }
+                Err(bollard::errors::Error::DockerResponseServerError {
+                    status_code,
+                    message,
+                }) => {
+                    return Err(PullError::Refused {
+                        reference,
+                        status: Some(status_code),
+                        message,
+                    });
+                }
+                Err(bollard::errors::Error::DockerStreamError { error }) => {
+                    return Err(PullError::Refused {
+                        reference,
+                        status: None,
+                        message: error,
+                    });
+                }
+                Err(source) => {
+                    return Err(EngineError::Api {
+                        action: "pull image",
+                        object: reference,
+                        source,
+                    }
+                    .into());
+                }
+            }
+        }
+        Ok(reported)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
