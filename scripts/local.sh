@@ -210,6 +210,10 @@ for e in "${entries[@]}"; do
   total="$(jq '.layers | length + 1' "$dir/push.json")"
   uploaded="$(jq '[.config, .layers[]] | map(select(.action != "exists")) | length' "$dir/push.json")"
 
+  # The scan ran before the push: record the pushed manifest digest in the report
+  # (`image.digest`), so the summary and the attached report show it.
+  jq --arg d "$digest" '.image.digest = $d' "$dir/report.json" >"$dir/report.json.tmp" &&
+    mv -f "$dir/report.json.tmp" "$dir/report.json"
   attached=()
   for pair in "report.json:$REPORT_TYPE" "sbom.cdx.json:$SBOM_TYPE" "build-record.json:$RECORD_TYPE"; do
     file="$dir/${pair%%:*}"

@@ -64,6 +64,13 @@ artifact_type() {
   esac
 }
 
+# record_digest REPORT DIGEST: the scan ran before the push, so its report knows the image id
+# only; `image.digest` is the report's field for the registry manifest digest of a pushed image.
+# Filled in before the report is attached and uploaded, so the run summary shows the digest.
+record_digest() {
+  jq --arg d "$2" '.image.digest = $d' "$1" >"$1.tmp" && mv -f "$1.tmp" "$1"
+}
+
 arch_name() {
   case "$(uname -m)" in
     x86_64 | amd64) printf 'amd64' ;;
@@ -120,6 +127,7 @@ cmd_push() {
     file="${f%%=*}"
     type="$(artifact_type "$f")"
     [ -f "$file" ] || golden_die "input \`attach\`: no file at $file"
+    if [ "$type" = application/vnd.golden.scan-report.v1+json ]; then record_digest "$file" "$digest"; fi
     a="$(GOLDEN_SUBJECT="$reference" GOLDEN_FILE="$file" GOLDEN_ARTIFACT_TYPE="$type" golden-push attach | jq -r '.digest')"
     attached+=("$a")
     golden_log "attached $file ($type) as $a"
