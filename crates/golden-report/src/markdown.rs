@@ -275,10 +275,31 @@ fn header(report: &Report) -> String {
             (n > 0).then(|| format!("{n} {}", k.to_ascii_lowercase()))
         })
         .collect();
-    if vulns.is_empty() {
-        parts.push("no vulnerabilities".into());
-    } else {
+    // "No vulnerabilities" only means something for images a scanner looked at.
+    let unscanned = s
+        .images
+        .iter()
+        .filter(|i| {
+            i.scan
+                .as_ref()
+                .is_none_or(|sc| sc.scanner_status != ScannerStatus::Scanned)
+        })
+        .count();
+    let scanned = s.images.len() - unscanned;
+    if vulns.is_empty() && scanned > 0 {
+        parts.push(if unscanned == 0 {
+            "no vulnerabilities".into()
+        } else {
+            format!("no vulnerabilities in the {scanned} scanned")
+        });
+    } else if !vulns.is_empty() {
         parts.push(format!("vulnerabilities: {}", vulns.join(", ")));
+    }
+    if unscanned > 0 {
+        parts.push(format!(
+            "vulnerabilities not scanned for {unscanned} image{}",
+            if unscanned == 1 { "" } else { "s" }
+        ));
     }
     if let Some(b) = &s.baseline {
         parts.push(format!(
