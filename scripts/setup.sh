@@ -12,7 +12,8 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: %s\n' "$*" >&2; exit 2; }
 
 APT_PACKAGES=(docker.io mmdebstrap docker-registry skopeo jq make busybox-static apache2-utils
-  uidmap python3-venv git ca-certificates curl openjdk-17-jdk-headless time gnupg)
+  uidmap python3-venv git ca-certificates curl openjdk-17-jdk-headless time gnupg
+  debian-archive-keyring)
 
 # Root for package installs: as root directly, else through passwordless sudo (GitHub runners).
 SUDO=()
