@@ -16,6 +16,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 pub mod event;
+pub mod markdown;
 
 /// GitHub refuses step summaries above 1 MiB; stay clearly below.
 pub const SUMMARY_LIMIT: usize = 1024 * 1024 - 16 * 1024;

@@ -26,13 +26,6 @@ pub fn github_outputs(plan: &Plan) -> golden_gha::Outputs {
     o
 }
 
-fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('\n', " ")
-}
-
 /// A short Markdown table of what will be built and why.
 pub fn summary_markdown(plan: &Plan) -> String {
     let mut s = String::new();
@@ -54,8 +47,8 @@ pub fn summary_markdown(plan: &Plan) -> String {
                 s,
                 "| {stage} | `{}` | `{}` | {} |",
                 e.id,
-                md_escape(e.tags.first().map(String::as_str).unwrap_or("")),
-                md_escape(&e.reasons.join("; "))
+                golden_gha::markdown::md(e.tags.first().map(String::as_str).unwrap_or("")),
+                golden_gha::markdown::md(&e.reasons.join("; "))
             );
         }
     }
@@ -66,7 +59,7 @@ pub fn summary_markdown(plan: &Plan) -> String {
             plan.skipped.len()
         );
         for k in &plan.skipped {
-            let _ = writeln!(s, "- `{}`: {}", k.id, md_escape(&k.reason));
+            let _ = writeln!(s, "- `{}`: {}", k.id, golden_gha::markdown::md(&k.reason));
         }
         s.push_str("\n</details>\n");
     }

@@ -4,40 +4,12 @@
 use std::fmt::Write as _;
 
 use golden_contracts::scan::{CheckStatus, ScanReport, ScannerStatus, Severity};
+use golden_gha::markdown::{md, truncate};
 
 use super::RenderContext;
 
 const TOP_VULNS: usize = 20;
 const MAX_WARNINGS: usize = 10;
-
-/// Escape untrusted text for a Markdown table cell or paragraph (one line).
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\n' | '\r' | '\t' => out.push(' '),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '@' => out.push_str("&#64;"),
-            '|' | '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '~' | '!' | '(' | ')' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn clip(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        format!("{}...", s.chars().take(n).collect::<String>())
-    }
-}
 
 fn status_word(s: CheckStatus) -> &'static str {
     match s {
@@ -55,7 +27,7 @@ pub fn render(r: &ScanReport, cx: &RenderContext<'_>) -> String {
     let _ = writeln!(
         s,
         "## golden-scan: {} — policy {verdict}\n",
-        escape(&r.image.reference)
+        md(&r.image.reference)
     );
     let os =
         r.os.as_ref()
@@ -69,19 +41,19 @@ pub fn render(r: &ScanReport, cx: &RenderContext<'_>) -> String {
             .unwrap_or_else(|| "unknown".into());
     let _ = writeln!(s, "| | |\n|---|---|");
     if let Some(id) = &r.image.id {
-        let _ = writeln!(s, "| Image id | {} |", escape(&clip(id, 19)));
+        let _ = writeln!(s, "| Image id | {} |", md(&truncate(id, 19)));
     }
     if let Some(e) = &r.entry_id {
-        let _ = writeln!(s, "| Plan entry | {} |", escape(e));
+        let _ = writeln!(s, "| Plan entry | {} |", md(e));
     }
-    let _ = writeln!(s, "| OS | {} |", escape(&os));
+    let _ = writeln!(s, "| OS | {} |", md(&os));
     let _ = writeln!(
         s,
         "| User | {} |",
         if r.image.user.is_empty() {
             "(root, unset)".to_string()
         } else {
-            escape(&r.image.user)
+            md(&r.image.user)
         }
     );
     let _ = writeln!(s, "| Packages | {} |", r.summary.packages);
@@ -91,20 +63,20 @@ pub fn render(r: &ScanReport, cx: &RenderContext<'_>) -> String {
         r.image.layers.len(),
         r.image.size as f64 / 1e6
     );
-    let _ = writeln!(s, "| Policy | {} |", escape(&r.policy.policy));
+    let _ = writeln!(s, "| Policy | {} |", md(&r.policy.policy));
     s.push('\n');
 
     if !r.policy.failures.is_empty() {
         let _ = writeln!(s, "### Policy failures\n");
         for f in &r.policy.failures {
-            let _ = writeln!(s, "- `{}`: {}", f.rule, escape(&clip(&f.message, 400)));
+            let _ = writeln!(s, "- `{}`: {}", f.rule, md(&truncate(&f.message, 400)));
         }
         s.push('\n');
     }
     if !r.policy.notes.is_empty() {
         let _ = writeln!(s, "### Notes\n");
         for n in &r.policy.notes {
-            let _ = writeln!(s, "- {}", escape(&clip(n, 400)));
+            let _ = writeln!(s, "- {}", md(&truncate(n, 400)));
         }
         s.push('\n');
     }
@@ -150,13 +122,13 @@ pub fn render(r: &ScanReport, cx: &RenderContext<'_>) -> String {
                     let _ = writeln!(
                         s,
                         "| {} | {} | {} | {} | {} |",
-                        escape(&clip(&v.id, 40)),
-                        escape(&clip(&v.package, 60)),
-                        escape(&clip(&v.installed, 40)),
+                        md(&truncate(&v.id, 40)),
+                        md(&truncate(&v.package, 60)),
+                        md(&truncate(&v.installed, 40)),
                         v.fixed
                             .as_deref()
-                            .map(|f| escape(&clip(f, 40)))
-                            .unwrap_or_else(|| escape(&v.status)),
+                            .map(|f| md(&truncate(f, 40)))
+                            .unwrap_or_else(|| md(&v.status)),
                         v.severity.as_str()
                     );
                 }
@@ -177,7 +149,10 @@ pub fn render(r: &ScanReport, cx: &RenderContext<'_>) -> String {
             let _ = writeln!(
                 s,
                 "**Trivy failed**: {}\n",
-                escape(&clip(r.vulnerabilities.note.as_deref().unwrap_or(""), 400))
+                md(&truncate(
+                    r.vulnerabilities.note.as_deref().unwrap_or(""),
+                    400
+                ))
             );
         }
     }
@@ -193,7 +168,7 @@ pub fn render(r: &ScanReport, cx: &RenderContext<'_>) -> String {
             let ev = c
                 .evidence
                 .first()
-                .map(|e| escape(&clip(e, 160)))
+                .map(|e| md(&truncate(e, 160)))
                 .unwrap_or_default();
             let more = if c.evidence.len() > 1 {
                 format!(" (+{})", c.evidence.len() - 1)
@@ -209,7 +184,7 @@ pub fn render(r: &ScanReport, cx: &RenderContext<'_>) -> String {
                 s,
                 "| {} {} | {} | {status} | {ev}{more} |",
                 c.id,
-                escape(&c.title),
+                md(&c.title),
                 c.cis.as_deref().unwrap_or("")
             );
         }
@@ -222,7 +197,7 @@ pub fn render(r: &ScanReport, cx: &RenderContext<'_>) -> String {
             r.warnings.len()
         );
         for w in r.warnings.iter().take(MAX_WARNINGS) {
-            let _ = writeln!(s, "- {}", escape(&clip(w, 300)));
+            let _ = writeln!(s, "- {}", md(&truncate(w, 300)));
         }
         if r.warnings.len() > MAX_WARNINGS {
             let _ = writeln!(
@@ -242,10 +217,15 @@ mod tests {
 
     #[test]
     fn escapes_untrusted_text() {
+        // The shared escaping (golden_gha::markdown::md): no raw HTML, no live mention, table
+        // pipes and backticks escaped, one line.
         assert_eq!(
-            escape("a|b<script>@x\n`y`"),
-            "a\\|b&lt;script&gt;&#64;x \\`y\\`"
+            md("a|b<script>@x\n`y`"),
+            format!("a\\|b&lt;script&gt;@{}x \\`y\\`", golden_gha::markdown::ZWJ)
         );
-        assert_eq!(escape("[link](http://e)"), "\\[link\\]\\(http://e\\)");
+        assert_eq!(
+            md("[link](http://e)"),
+            format!("\\[link\\]\\(http{}://e\\)", golden_gha::markdown::ZWJ)
+        );
     }
 }

@@ -3,6 +3,7 @@
 //! run is capped far below GitHub's limits (25,000 results per run, 5,000 stored, 10 MB gzip):
 //! at most [`MAX_RESULTS`] results and [`MAX_BYTES`] of JSON, with a notification when cut.
 
+use golden_gha::markdown::md;
 use std::collections::BTreeMap;
 
 use golden_contracts::scan::{CheckStatus, ScanReport, Severity};
@@ -87,7 +88,7 @@ pub fn render(report: &ScanReport, cx: &RenderContext<'_>) -> Value {
                 "fullDescription": { "text": clip(&title, TEXT_LIMIT) },
                 "help": {
                     "text": clip(&format!("{} in {} {}: {fix}. {}", v.id, v.package, v.installed, v.url.clone().unwrap_or_default()), TEXT_LIMIT),
-                    "markdown": clip(&format!("**{}** in `{}` {}: {fix}.", v.id, v.package, v.installed), TEXT_LIMIT)
+                    "markdown": clip(&format!("**{}** in {} {}: {}.", md(&v.id), md(&v.package), md(&v.installed), md(&fix)), TEXT_LIMIT)
                 },
                 "defaultConfiguration": { "level": level(v.severity) },
                 "properties": {
