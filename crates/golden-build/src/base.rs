@@ -11,6 +11,7 @@
 use golden_engine::bollard;
 use golden_engine::{Engine, EngineError, PullError, PullStatus};
 use golden_oci::Reference;
+use golden_oci::digest::is_sha256;
 use golden_registry::{AuthKind, Credential, NULL_GUID_USERNAME};
 
 /// The base image, resolved to something immutable.
@@ -175,11 +176,6 @@ fn auth_env(opts: &BaseOptions, registry: &str) -> golden_registry::Env {
     )
 }
 
-fn valid_digest(d: &str) -> bool {
-    d.strip_prefix("sha256:")
-        .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
-}
-
 pub(crate) fn strip_digest(reference: &str) -> &str {
     match reference.split_once('@') {
         Some((name, _)) if !name.is_empty() => name,
@@ -207,7 +203,7 @@ fn repo_digest_for(repo_digests: &[String], reference: &Reference) -> Option<Str
         .filter_map(|rd| Reference::parse(rd).ok())
         .filter(|r| r.registry == reference.registry && r.repository == reference.repository)
         .filter_map(|r| r.digest)
-        .filter(|d| valid_digest(d))
+        .filter(|d| is_sha256(d))
         .collect();
     found.sort();
     found.dedup();
@@ -495,7 +491,7 @@ async fn pull(
         })
         .await;
     let reported = match pulled {
-        Ok(d) => d.filter(|d| valid_digest(d)),
+        Ok(d) => d.filter(|d| is_sha256(d)),
         Err(PullError::Refused {
             status, message, ..
         }) => return Err(fail(status, message)),

@@ -40,11 +40,6 @@ pub enum BootstrapError {
     NoImageId { script: String },
 }
 
-fn is_image_id(s: &str) -> bool {
-    s.strip_prefix("sha256:")
-        .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
-}
-
 /// The script's arguments for an entry's `bootstrap` settings, tags and labels.
 pub fn script_args(job: &Job, labels: &BTreeMap<String, String>) -> Vec<String> {
     let mut a = Vec::new();
@@ -136,7 +131,7 @@ pub async fn run(
     ));
     let mut image_id = None;
     while let Some((stdout, line)) = rx.recv().await {
-        if stdout && is_image_id(line.trim()) {
+        if stdout && golden_oci::digest::is_sha256(line.trim()) {
             image_id = Some(line.trim().to_string());
         }
         sink.push(&format!("{line}\n"));
@@ -180,12 +175,14 @@ pub async fn run(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
 
     #[test]
     fn ids_are_recognised() {
-        assert!(is_image_id(&format!("sha256:{}", "a".repeat(64))));
-        assert!(!is_image_id("sha256:abc"));
-        assert!(!is_image_id("building..."));
+        assert!(golden_oci::digest::is_sha256(&format!(
+            "sha256:{}",
+            "a".repeat(64)
+        )));
+        assert!(!golden_oci::digest::is_sha256("sha256:abc"));
+        assert!(!golden_oci::digest::is_sha256("building..."));
     }
 }

@@ -26,8 +26,8 @@ use std::path::{Component, Path, PathBuf};
 
 use base64::Engine as _;
 use flate2::read::GzDecoder;
+use golden_oci::digest::sha256_digest;
 use serde::Deserialize;
-use sha2::{Digest as _, Sha256};
 
 /// Where a local engine keeps one image's layers.
 #[derive(Debug, Clone)]
@@ -42,13 +42,6 @@ pub struct LayerStore {
 pub struct StoredLayer {
     pub tar_split: PathBuf,
     pub diff_dir: PathBuf,
-}
-
-/// `sha256:<hex>` of `bytes`.
-fn sha256_digest(bytes: &[u8]) -> String {
-    let mut h = Sha256::new();
-    h.update(bytes);
-    format!("sha256:{}", hex::encode(h.finalize()))
 }
 
 fn read_trim(p: &Path) -> Option<String> {

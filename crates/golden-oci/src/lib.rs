@@ -4,9 +4,10 @@
 //! Architecture invariant: no I/O here. The registry client (golden-registry) and the engine
 //! access (golden-engine) use these types; neither re-implements reference parsing.
 
+pub mod digest;
 mod reference;
 
-pub use reference::{Reference, ReferenceError};
+pub use reference::{Reference, ReferenceError, valid_digest};
 
 use serde::{Deserialize, Serialize};
 

@@ -50,7 +50,8 @@
 mod auth;
 mod blobs;
 mod client;
-pub mod digest;
+/// sha256 digest helpers (they live in golden-oci; re-exported for callers of this crate).
+pub use golden_oci::digest;
 mod env;
 mod error;
 mod manifests;

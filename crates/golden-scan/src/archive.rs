@@ -15,7 +15,6 @@ use std::sync::Arc;
 
 use golden_contracts::scan::LayerInfo;
 use golden_oci::{ArchiveManifestEntry, ImageConfigFile};
-use sha2::{Digest, Sha256};
 
 use crate::error::ScanError;
 use crate::fs::Fs;
@@ -449,10 +448,7 @@ impl Collector {
                 format!("image config `{config_path}` is not valid JSON: {e}"),
             )
         })?;
-        let id = Some(format!(
-            "sha256:{}",
-            hex::encode(Sha256::digest(config_bytes))
-        ));
+        let id = Some(golden_oci::digest::sha256_digest(config_bytes));
 
         let diff_ids = config
             .rootfs

@@ -1,4 +1,5 @@
-//! sha256 digests (`sha256:<64 hex>`) computed once, while the bytes stream by.
+//! sha256 digests (`sha256:<64 hex>`) computed once, while the bytes stream by. Shared by the
+//! registry client, the engine layer store, the builder and the scanner.
 
 use sha2::{Digest as _, Sha256};
 
