@@ -82,3 +82,11 @@ pub fn show(root: &Path, rev: &str, path: &str) -> Result<Option<String>, GitErr
     let out = git(root, &["show", &spec])?;
     Ok(Some(String::from_utf8_lossy(&out).into_owned()))
 }
+
+/// The merge base of `base` and `head` — what a pull request diff compares against — when
+/// there is one.
+pub fn merge_base(root: &Path, base: &str, head: &str) -> Option<String> {
+    let out = git(root, &["merge-base", base, head]).ok()?;
+    let s = String::from_utf8_lossy(&out).trim().to_string();
+    (!s.is_empty()).then_some(s)
+}

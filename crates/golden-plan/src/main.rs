@@ -192,7 +192,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         None => git::toplevel(config_dir).unwrap_or_else(|| PathBuf::from(".")),
     };
     let overrides = registry_override(&cli)?;
-    let text = read(&cli.config)?;
+    let text = read(&cli.config).with_context(|| {
+        format!(
+            "no catalog to plan from\n  hint: pass --config (or GOLDEN_CONFIG) with the path of build-config.yaml; paths are relative to {}",
+            std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default()
+        )
+    })?;
     let shown = cli.config.display().to_string();
     let catalog = config::load_str(&shown, &text, &overrides)?;
 
@@ -261,7 +266,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         let old_text = if let Some(p) = &cli.previous_config {
             Some(Some(read(p)?))
         } else if let Some(base) = &cli.base_ref {
-            let r = base_rev(&root, base, &cli.head_ref);
+            let r = git::merge_base(&root, base, &cli.head_ref).unwrap_or_else(|| base.clone());
             Some(git::show(&root, &r, &config_rel)?)
         } else {
             None
@@ -352,19 +357,4 @@ fn print_stdout(text: &str) -> anyhow::Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(anyhow::Error::new(e).context("failed to write to stdout")),
     }
-}
-
-/// The revision the old config is read from: the merge base of base and head when there is
-/// one (what a pull request diff compares against), else base itself.
-fn base_rev(root: &Path, base: &str, head: &str) -> String {
-    std::process::Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(["merge-base", base, head])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| base.to_string())
 }

@@ -370,3 +370,19 @@ fn a_closed_pipe_is_not_an_error() {
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(out.status.code(), Some(0), "{err}");
 }
+
+#[test]
+fn a_missing_config_names_the_file_and_the_flag() {
+    let out = golden_plan(
+        &["--config", "no/such/build-config.yaml", "--event", "local"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("failed to read `no/such/build-config.yaml`"),
+        "{err}"
+    );
+    assert!(err.contains("hint: pass --config"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
