@@ -67,9 +67,16 @@ pub trait Document: serde::Serialize + serde::de::DeserializeOwned {
             });
         }
         // Look at the schema number first so a newer document gets the right message rather
-        // than a confusing "unknown field".
-        if let Ok(v) = serde_json::from_str::<serde_json::Value>(text)
-            && let Some(found) = v.get("schema").and_then(|s| s.as_u64())
+        // than a confusing "unknown field". The probe skips every other field without building
+        // a tree (scan reports run to megabytes).
+        #[derive(serde::Deserialize)]
+        struct Probe {
+            #[serde(default)]
+            schema: Option<u64>,
+        }
+        if let Ok(Probe {
+            schema: Some(found),
+        }) = serde_json::from_str::<Probe>(text)
             && found > u64::from(Self::SCHEMA)
         {
             return Err(DocError::NewerSchema {
