@@ -89,27 +89,7 @@ pub fn aggregate(found: Discovery, baseline: Option<&Baseline>, ctx: Context) ->
         let g = groups
             .entry(id.clone())
             .or_insert_with(|| Group::new(id.clone()));
-        match &g.build {
-            Some(prev) => {
-                let (keep, drop) = if b.doc.started_at >= prev.doc.started_at {
-                    (b, prev.clone())
-                } else {
-                    (prev.clone(), b)
-                };
-                problems.push(Problem {
-                    kind: ProblemKind::Duplicate,
-                    severity: ProblemSeverity::Warning,
-                    path: Some(drop.path.clone()),
-                    image: Some(id.clone()),
-                    message: format!(
-                        "second build record for `{id}`: using `{}` (newer), ignoring `{}`",
-                        keep.path, drop.path
-                    ),
-                });
-                g.build = Some(keep);
-            }
-            None => g.build = Some(b),
-        }
+        keep_newer(&mut g.build, b, &id, &mut problems);
     }
 
     // 2. Scan reports by entry id, else by image id or tag of a build record, else reference.
@@ -119,27 +99,7 @@ pub fn aggregate(found: Discovery, baseline: Option<&Baseline>, ctx: Context) ->
         let g = groups
             .entry(id.clone())
             .or_insert_with(|| Group::new(id.clone()));
-        match &g.scan {
-            Some(prev) => {
-                let (keep, drop) = if s.doc.scanned_at >= prev.doc.scanned_at {
-                    (s, prev.clone())
-                } else {
-                    (prev.clone(), s)
-                };
-                problems.push(Problem {
-                    kind: ProblemKind::Duplicate,
-                    severity: ProblemSeverity::Warning,
-                    path: Some(drop.path.clone()),
-                    image: Some(id.clone()),
-                    message: format!(
-                        "second scan report for `{id}`: using `{}` (newer), ignoring `{}`",
-                        keep.path, drop.path
-                    ),
-                });
-                g.scan = Some(keep);
-            }
-            None => g.scan = Some(s),
-        }
+        keep_newer(&mut g.scan, s, &id, &mut problems);
     }
 
     // 3. Unusable files: attach to the image they name, else to the only image of their folder,
@@ -268,6 +228,59 @@ pub fn aggregate(found: Discovery, baseline: Option<&Baseline>, ctx: Context) ->
         summary,
         shown_vulns,
     }
+}
+
+/// A document that can be found twice for one image: the one made last is used.
+trait Dated {
+    const KIND: DocKind;
+    /// RFC 3339 time the document was made.
+    fn made_at(&self) -> &str;
+}
+
+impl Dated for BuildRecord {
+    const KIND: DocKind = DocKind::BuildRecord;
+    fn made_at(&self) -> &str {
+        &self.started_at
+    }
+}
+
+impl Dated for ScanReport {
+    const KIND: DocKind = DocKind::ScanReport;
+    fn made_at(&self) -> &str {
+        &self.scanned_at
+    }
+}
+
+/// Put `new` in `slot`; when a document is there already, keep the newer one and report the
+/// other as a `duplicate` warning.
+fn keep_newer<T: Dated>(
+    slot: &mut Option<Found<T>>,
+    new: Found<T>,
+    id: &str,
+    problems: &mut Vec<Problem>,
+) {
+    let Some(prev) = slot.take() else {
+        *slot = Some(new);
+        return;
+    };
+    let (keep, drop) = if new.doc.made_at() >= prev.doc.made_at() {
+        (new, prev)
+    } else {
+        (prev, new)
+    };
+    problems.push(Problem {
+        kind: ProblemKind::Duplicate,
+        severity: ProblemSeverity::Warning,
+        message: format!(
+            "second {} for `{id}`: using `{}` (newer), ignoring `{}`",
+            T::KIND.as_str(),
+            keep.path,
+            drop.path
+        ),
+        path: Some(drop.path),
+        image: Some(id.to_string()),
+    });
+    *slot = Some(keep);
 }
 
 fn scan_key(s: &ScanReport, groups: &BTreeMap<String, Group>) -> String {

@@ -141,6 +141,55 @@ fn an_empty_input_is_a_problem_not_a_silent_green() {
 }
 
 #[test]
+fn a_second_document_of_a_kind_keeps_the_newer_and_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    write_set(dir.path(), &fixtures::green());
+    let base = &fixtures::green()[0];
+    // A rerun's build record, started earlier: ignored. A later scan report: used.
+    let mut older = base.build_record();
+    older.started_at = "2026-11-27T01:00:00Z".into();
+    older
+        .write(&dir.path().join("rerun/build-record.json"))
+        .unwrap();
+    let mut newer = base.scan_report();
+    newer.scanned_at = "2026-11-27T04:00:00Z".into();
+    newer.write(&dir.path().join("rerun/report.json")).unwrap();
+    let r = report(dir.path(), None);
+    let dups: Vec<(Option<&str>, &str)> = r
+        .summary
+        .problems
+        .iter()
+        .filter(|p| p.kind == ProblemKind::Duplicate)
+        .map(|p| {
+            assert_eq!(p.severity, ProblemSeverity::Warning);
+            assert_eq!(p.image.as_deref(), Some("base-debian"));
+            (p.path.as_deref(), p.message.as_str())
+        })
+        .collect();
+    assert_eq!(
+        dups,
+        vec![
+            (
+                Some("rerun/build-record.json"),
+                "second build record for `base-debian`: using `build-base-debian/build-record.json` (newer), ignoring `rerun/build-record.json`"
+            ),
+            (
+                Some("scan-base-debian/report.json"),
+                "second scan report for `base-debian`: using `rerun/report.json` (newer), ignoring `scan-base-debian/report.json`"
+            ),
+        ]
+    );
+    let img = &r.summary.images[0];
+    assert_eq!(img.id, "base-debian");
+    assert_eq!(img.status, ImageStatus::Ok);
+    assert_eq!(
+        img.sources,
+        vec!["build-base-debian/build-record.json", "rerun/report.json"]
+    );
+    assert!(!r.any_failed());
+}
+
+#[test]
 fn baseline_diff_finds_new_fixed_size_and_packages() {
     let r = report(&fixture("green"), Some(&fixture("baseline")));
     let base = &r.summary.images[0];
