@@ -164,18 +164,15 @@ impl Collector {
         Ok(())
     }
 
-    fn add_layer(&mut self, name: &str, facts: LayerFacts) {
+    /// Add the facts of a walked layer under its archive path (the registry source walks
+    /// layers itself).
+    pub fn add_layer(&mut self, name: &str, facts: LayerFacts) {
         self.layers.insert(name.to_string(), facts);
     }
 
     /// Add a JSON document fetched elsewhere (registry source), under its archive path.
     pub fn add_json(&mut self, name: &str, bytes: Vec<u8>) {
         self.json.insert(name.to_string(), bytes);
-    }
-
-    /// Add the facts of a layer walked elsewhere (registry source), under its archive path.
-    pub fn add_layer_facts(&mut self, name: &str, facts: LayerFacts) {
-        self.add_layer(name, facts);
     }
 
     /// Add a warning about the source.
@@ -622,7 +619,6 @@ fn clone_facts(f: &LayerFacts) -> LayerFacts {
         contents: f.contents.clone(),
         key_hits: f.key_hits.clone(),
         size: f.size,
-        compression: f.compression,
         warnings: Vec::new(),
     }
 }

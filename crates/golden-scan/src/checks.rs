@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use golden_contracts::scan::{CheckStatus, ComplianceResult, OsInfo, Package};
+use golden_contracts::scan::{CheckStatus, ComplianceResult, Package};
 use golden_oci::ImageConfigFile;
 
 use crate::archive::LayerSecret;
@@ -244,7 +244,6 @@ pub struct CheckInput<'a> {
     pub fs: Option<&'a Fs>,
     pub layer_secrets: &'a [LayerSecret],
     pub packages: &'a [Package],
-    pub os: Option<&'a OsInfo>,
     pub policy: &'a Policy,
     /// Names of the image (reference, tags, entry id) for the hardening scope.
     pub names: &'a [String],
@@ -406,7 +405,6 @@ pub fn run(input: &CheckInput<'_>) -> CheckOutput {
         Some(fs) => check_files(fs),
         None => skip(FILES, NO_FS),
     });
-    let _ = input.os;
     out
 }
 

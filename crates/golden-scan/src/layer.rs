@@ -56,8 +56,6 @@ pub struct LayerFacts {
     pub key_hits: Vec<(String, String)>,
     /// Uncompressed tar bytes read (the layer size).
     pub size: u64,
-    /// `gzip`, `zstd` or `tar`.
-    pub compression: &'static str,
     pub warnings: Vec<String>,
 }
 
@@ -244,9 +242,7 @@ pub fn walk_sniffed<R: Read>(kind: Sniff, r: R, name: &str) -> io::Result<LayerF
     match kind {
         Sniff::Gzip => {
             let dec = flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(256 << 10, r));
-            let mut facts = walk_tar(tar::Archive::new(Counting::new(dec)), name)?;
-            facts.compression = "gzip";
-            Ok(facts)
+            walk_tar(tar::Archive::new(Counting::new(dec)), name)
         }
         Sniff::Zstd => {
             let dec =
@@ -254,9 +250,7 @@ pub fn walk_sniffed<R: Read>(kind: Sniff, r: R, name: &str) -> io::Result<LayerF
                     .map_err(|e| {
                         io::Error::new(io::ErrorKind::InvalidData, format!("zstd: {e}"))
                     })?;
-            let mut facts = walk_tar(tar::Archive::new(Counting::new(dec)), name)?;
-            facts.compression = "zstd";
-            Ok(facts)
+            walk_tar(tar::Archive::new(Counting::new(dec)), name)
         }
         Sniff::Tar | Sniff::EmptyTar => walk_tar(tar::Archive::new(Counting::new(r)), name),
         Sniff::Json | Sniff::Unknown => Err(io::Error::new(
@@ -317,10 +311,7 @@ fn entry_kind(t: tar::EntryType) -> Kind {
 }
 
 fn walk_tar<R: Read>(mut archive: tar::Archive<Counting<R>>, name: &str) -> io::Result<LayerFacts> {
-    let mut facts = LayerFacts {
-        compression: "tar",
-        ..LayerFacts::default()
-    };
+    let mut facts = LayerFacts::default();
     walk_entries(archive.entries()?, name, &mut facts)?;
     // Read the end-of-archive padding: the layer size is the whole uncompressed tar.
     let mut rest = archive.into_inner();
@@ -333,10 +324,7 @@ fn walk_tar<R: Read>(mut archive: tar::Archive<Counting<R>>, name: &str) -> io::
 /// without reading them.
 pub fn walk_seekable<R: Read + io::Seek>(r: R, name: &str) -> io::Result<LayerFacts> {
     let mut archive = tar::Archive::new(Counting::new(r));
-    let mut facts = LayerFacts {
-        compression: "tar",
-        ..LayerFacts::default()
-    };
+    let mut facts = LayerFacts::default();
     walk_entries(archive.entries_with_seek()?, name, &mut facts)?;
     facts.size = archive.into_inner().max_pos;
     Ok(facts)

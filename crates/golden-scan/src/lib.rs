@@ -22,7 +22,6 @@ pub mod secrets;
 pub mod source;
 pub mod trivy;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use golden_contracts::Document;
@@ -341,7 +340,6 @@ pub async fn run(opts: &Options) -> Result<Outcome, ScanError> {
                 fs: Some(&img.fs),
                 layer_secrets: &img.layer_secrets,
                 packages: &inv.packages,
-                os: inv.os.as_ref(),
                 policy: &policy,
                 names: &names,
             });
@@ -496,9 +494,4 @@ pub fn step_outputs(o: &Outcome) -> golden_gha::Outputs {
         )
         .set("report", o.written.report.display().to_string());
     out
-}
-
-/// Counts by severity name, for printing.
-pub fn severity_counts(r: &ScanReport) -> BTreeMap<String, u64> {
-    r.summary.vulnerabilities.clone()
 }

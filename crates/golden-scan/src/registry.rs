@@ -141,7 +141,7 @@ pub async fn analyze(reference: &str) -> Result<(Image, String), ScanError> {
                 entry: name.clone(),
                 source,
             })?;
-        c.add_layer_facts(&name, facts);
+        c.add_layer(&name, facts);
     }
     let mut image = c.finish(None)?;
     image.digest = Some(top_digest.clone());

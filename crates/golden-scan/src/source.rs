@@ -173,7 +173,6 @@ pub fn analyze_stream<R: Read>(
 /// What the engine says about an image, besides its content.
 #[derive(Debug, Clone, Default)]
 pub struct EngineFacts {
-    pub id: Option<String>,
     pub repo_tags: Vec<String>,
     pub repo_digests: Vec<String>,
 }
@@ -185,9 +184,8 @@ pub async fn analyze_engine(
 ) -> Result<(Image, EngineFacts), ScanError> {
     let inspect = engine.inspect_image(image).await?;
     let facts = EngineFacts {
-        id: inspect.id.clone(),
-        repo_tags: inspect.repo_tags.clone().unwrap_or_default(),
-        repo_digests: inspect.repo_digests.clone().unwrap_or_default(),
+        repo_tags: inspect.repo_tags.unwrap_or_default(),
+        repo_digests: inspect.repo_digests.unwrap_or_default(),
     };
     let (mut writer, reader) = tokio::io::duplex(1 << 20);
     let bridge = SyncIoBridge::new(reader);

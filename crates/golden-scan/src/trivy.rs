@@ -98,7 +98,6 @@ struct TOs {
 #[derive(Debug, Deserialize, Default)]
 #[serde(rename_all = "PascalCase", default)]
 struct TResult {
-    target: Option<String>,
     class: Option<String>,
     #[serde(rename = "Type")]
     kind: Option<String>,
@@ -353,7 +352,6 @@ pub fn normalize(bytes: &[u8], source: &str) -> Result<Normalized, ScanError> {
                 purl: p.identifier.and_then(|i| nonempty(i.purl)),
             });
         }
-        let _ = r.target;
     }
     if missing_id > 0 {
         out.warnings.push(format!(

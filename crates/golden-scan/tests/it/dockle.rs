@@ -19,7 +19,6 @@ fn codes(name: &str) -> BTreeSet<String> {
         fs: None,
         layer_secrets: &[],
         packages: &[],
-        os: None,
         policy: &policy,
         names: &[],
     });
