@@ -8,9 +8,9 @@
 //!   listening" into one clear error.
 //! - [`Engine::export_image`] streams `docker save` output into any async writer.
 //! - [`Engine::build_image`] runs a classic-builder build from a streamed context tar and yields
-//!   [`BuildEvent`]s; [`Engine::tag_image`], [`Engine::save_images`], [`Engine::load_images`],
-//!   [`Engine::import_rootfs`] and [`Engine::remove_image`] cover the rest of an image's life in
-//!   the engine.
+//!   [`BuildEvent`]s; [`Engine::tag_image`], [`Engine::save_images`], [`Engine::load_images`]
+//!   and [`Engine::remove_image`] cover the rest of an image's life in the engine;
+//!   [`Engine::pull_image`] pulls with registry credentials.
 
 use std::collections::{BTreeMap, HashMap};
 pub mod layer_store;
@@ -61,9 +61,9 @@ pub enum EngineError {
     /// The builder reported an error (a failing instruction, a missing file, a bad Dockerfile).
     #[error("{message}")]
     BuildFailed { message: String },
-    /// The engine refused an image archive or a root filesystem tar.
-    #[error("the engine refused the {what}: {message}")]
-    Refused { what: &'static str, message: String },
+    /// The engine refused an image archive (`docker load`).
+    #[error("the engine refused the image archive: {message}")]
+    Refused { message: String },
     #[error("invalid image reference `{0}` (expected `name[:tag]`)")]
     BadReference(String),
 }
@@ -144,14 +144,6 @@ fn build_error(e: bollard::errors::Error, object: &str) -> EngineError {
             object: object.to_string(),
             source,
         },
-    }
-}
-
-/// Text of a bollard error for a stream that reported one (`errorDetail`).
-fn stream_message(e: &bollard::errors::Error) -> Option<String> {
-    match e {
-        bollard::errors::Error::DockerStreamError { error } => Some(error.clone()),
-        _ => None,
     }
 }
 
@@ -443,15 +435,14 @@ impl Engine {
         let mut stream = self.docker.import_image_stream(opts, archive, None);
         let mut messages = Vec::new();
         while let Some(item) = stream.next().await {
-            let info = item.map_err(|e| match stream_message(&e) {
-                Some(message) => EngineError::Refused {
-                    what: "image archive",
-                    message,
-                },
-                None => EngineError::Api {
+            let info = item.map_err(|e| match e {
+                bollard::errors::Error::DockerStreamError { error } => {
+                    EngineError::Refused { message: error }
+                }
+                source => EngineError::Api {
                     action: "load images",
                     object: "archive".to_string(),
-                    source: e,
+                    source,
                 },
             })?;
             if let Some(text) = info.stream {
@@ -464,59 +455,6 @@ impl Engine {
             }
         }
         Ok(messages)
-    }
-
-    /// `docker import`: turn a root filesystem tar into a one-layer image tagged `reference`,
-    /// applying Dockerfile `changes` (`LABEL k=v`, `CMD ["sh"]`, `ENV ...`). Returns the image id.
-    pub async fn import_rootfs<S>(
-        &self,
-        reference: &str,
-        changes: &[String],
-        rootfs: S,
-    ) -> Result<String, EngineError>
-    where
-        S: Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
-    {
-        use bollard::query_parameters::CreateImageOptionsBuilder;
-        let (repo, tag) = split_tag(reference)?;
-        let opts = CreateImageOptionsBuilder::default()
-            .from_src("-")
-            .repo(repo)
-            .tag(tag)
-            .changes(changes.to_vec())
-            .build();
-        let mut stream =
-            self.docker
-                .create_image(Some(opts), Some(bollard::body_try_stream(rootfs)), None);
-        let mut last_status = None;
-        while let Some(item) = stream.next().await {
-            let info = item.map_err(|e| match stream_message(&e) {
-                Some(message) => EngineError::Refused {
-                    what: "root filesystem",
-                    message,
-                },
-                None => EngineError::Api {
-                    action: "import root filesystem as",
-                    object: reference.to_string(),
-                    source: e,
-                },
-            })?;
-            if let Some(message) = info.error_detail.and_then(|d| d.message) {
-                return Err(EngineError::Refused {
-                    what: "root filesystem",
-                    message,
-                });
-            }
-            if let Some(s) = info.status {
-                last_status = Some(s);
-            }
-        }
-        // The import reports the new image id as its last status; confirm through inspect.
-        let id = match last_status {
-            Some(s) if s.trim().starts_with("sha256:") => s.trim().to_string(),
-            _ => self.inspect_image(reference).await?.id.unwrap_or_default(),
-        };
-        Ok(id)
     }
 }
 
