@@ -71,10 +71,7 @@ fn main() -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(e) => {
-            eprintln!("error: {e}");
-            for c in e.chain().skip(1) {
-                eprintln!("  caused by: {c}");
-            }
+            golden_gha::print_error_chain("", e.as_ref());
             ExitCode::from(2)
         }
     }
