@@ -18,15 +18,14 @@ pub const END: &str = "<!-- END action-docs -->";
 pub enum DocsError {
     #[error(transparent)]
     Action(#[from] ActionError),
-    #[error("failed to {what} `{path}`")]
-    Io {
-        what: &'static str,
+    #[error("failed to read `{path}`")]
+    Read {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("`{path}`: {message}")]
-    Markers { path: PathBuf, message: String },
+    #[error(transparent)]
+    Write(#[from] golden_contracts::DocError),
 }
 
 /// One problem found in an action (rule violations and drift).
@@ -245,8 +244,7 @@ pub fn run(root: &Path, check: bool) -> Result<Outcome, DocsError> {
             Ok(t) => Some(t),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(source) => {
-                return Err(DocsError::Io {
-                    what: "read",
+                return Err(DocsError::Read {
                     path: readme,
                     source,
                 });
@@ -270,17 +268,7 @@ pub fn run(root: &Path, check: bool) -> Result<Outcome, DocsError> {
         } else if check {
             Status::Drift
         } else {
-            let tmp = readme.with_extension("md.tmp");
-            std::fs::write(&tmp, &wanted).map_err(|source| DocsError::Io {
-                what: "write",
-                path: tmp.clone(),
-                source,
-            })?;
-            std::fs::rename(&tmp, &readme).map_err(|source| DocsError::Io {
-                what: "replace",
-                path: readme.clone(),
-                source,
-            })?;
+            golden_contracts::write_atomic(&readme, wanted.as_bytes())?;
             if created {
                 Status::Created
             } else {
@@ -416,5 +404,33 @@ runs:
         assert!(run(dir.path(), true).unwrap().ok());
         let text = std::fs::read_to_string(a.join("README.md")).unwrap();
         assert!(text.contains("| `digest` | The manifest digest |"));
+    }
+
+    #[test]
+    fn missing_actions_dir_and_readme_without_markers_are_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = run(dir.path(), true).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains(&dir.path().join("actions").display().to_string()),
+            "{e}"
+        );
+        let a = dir.path().join("actions/demo");
+        std::fs::create_dir_all(&a).unwrap();
+        std::fs::write(a.join("action.yml"), GOOD).unwrap();
+        std::fs::write(a.join("README.md"), "# Demo\n\nhand-written\n").unwrap();
+        let o = run(dir.path(), false).unwrap();
+        assert!(!o.ok());
+        assert!(o.actions.is_empty(), "{:?}", o.actions);
+        let msg = o.problems[0].to_string();
+        assert!(
+            msg.contains("README.md") && msg.contains("add the markers"),
+            "{msg}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(a.join("README.md")).unwrap(),
+            "# Demo\n\nhand-written\n",
+            "a README without markers is left alone"
+        );
     }
 }
