@@ -119,6 +119,17 @@ impl Collector {
         }
     }
 
+    /// The name of a regular-file entry of the outer archive; links are recorded as aliases
+    /// and everything else is skipped (`None` for both).
+    fn file_entry<R: Read>(&mut self, entry: &tar::Entry<'_, R>) -> Option<String> {
+        let kind = entry.header().entry_type();
+        if kind.is_symlink() || kind.is_hard_link() {
+            self.add_alias(entry);
+        }
+        kind.is_file()
+            .then(|| String::from_utf8_lossy(&entry.path_bytes()).into_owned())
+    }
+
     /// Follow archive-level links (a few hops at most).
     fn canonical(&self, name: &str) -> String {
         let mut cur = name.to_string();
@@ -285,17 +296,10 @@ impl Collector {
                 .map_err(|e| self.entry_err("(archive header)", e))?;
             for entry in entries {
                 let mut entry = entry.map_err(|e| self.entry_err("(next entry)", e))?;
-                let kind = entry.header().entry_type();
-                if kind.is_symlink() || kind.is_hard_link() {
-                    self.add_alias(&entry);
-                    continue;
+                if let Some(name) = self.file_entry(&entry) {
+                    let size = entry.size();
+                    self.accept_stream(&name, size, &mut entry)?;
                 }
-                if !kind.is_file() {
-                    continue;
-                }
-                let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-                let size = entry.size();
-                self.accept_stream(&name, size, &mut entry)?;
             }
         }
         // Read the end-of-archive padding too, so a writer feeding us (the engine export)
@@ -312,21 +316,15 @@ impl Collector {
         let entries = archive
             .entries_with_seek()
             .map_err(|e| self.entry_err("(archive header)", e))?;
+        let len = file.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
         for entry in entries {
             let entry = entry.map_err(|e| self.entry_err("(next entry)", e))?;
-            let kind = entry.header().entry_type();
-            if kind.is_symlink() || kind.is_hard_link() {
-                self.add_alias(&entry);
+            let Some(name) = self.file_entry(&entry) else {
                 continue;
-            }
-            if !kind.is_file() {
-                continue;
-            }
-            let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            };
             let size = entry.size();
             let offset = entry.raw_file_position();
             // The body must really be there: a truncated archive is an error, not a short layer.
-            let len = file.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
             if offset.saturating_add(size) > len {
                 return Err(self.entry_err(
                     &name,
@@ -475,13 +473,10 @@ impl Collector {
         let mut secrets_found = Vec::new();
         for (i, path) in layer_paths.iter().enumerate() {
             // The same layer may appear twice (identical diffs); walk once, use twice.
-            let facts = match self.layers.get(path) {
-                Some(_) if layer_paths[i + 1..].contains(path) => {
-                    let f = self.layers.get(path).map(clone_facts).unwrap_or_default();
-                    Some(f)
-                }
-                Some(_) => self.layers.remove(path),
-                None => None,
+            let facts = if layer_paths[i + 1..].contains(path) {
+                self.layers.get(path).map(clone_facts)
+            } else {
+                self.layers.remove(path)
             };
             let Some(facts) = facts else {
                 return Err(ScanError::archive(

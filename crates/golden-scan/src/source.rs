@@ -3,7 +3,7 @@
 //! directory (`oci:`), or a registry (`registry:REF`).
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek};
 use std::path::{Path, PathBuf};
 
 use golden_engine::{Engine, EngineError};
@@ -109,40 +109,35 @@ pub fn analyze_path(path: &Path, what: &str, want_tag: Option<&str>) -> Result<I
         c.read_oci_dir(path)?;
         return c.finish(want_tag);
     }
-    let open = || {
-        File::open(path).map_err(|source| ScanError::Open {
-            path: path.to_path_buf(),
-            source,
-        })
+    let open_err = |source| ScanError::Open {
+        path: path.to_path_buf(),
+        source,
     };
-    let mut f = open()?;
+    let mut f = File::open(path).map_err(open_err)?;
     let mut head = Vec::with_capacity(512);
     (&mut f)
         .take(512)
         .read_to_end(&mut head)
-        .map_err(|source| ScanError::Open {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        .and_then(|_| f.rewind())
+        .map_err(open_err)?;
     if head.is_empty() {
         return Err(ScanError::archive(what, "the file is empty"));
     }
     let mut c = Collector::new(what);
     match layer::sniff(&head) {
         Sniff::Gzip => {
-            let dec =
-                flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(256 << 10, open()?));
+            let dec = flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(256 << 10, f));
             c.read_tar_stream(dec)?;
         }
         Sniff::Zstd => {
-            let dec = ruzstd::decoding::StreamingDecoder::new(io::BufReader::with_capacity(
-                256 << 10,
-                open()?,
-            ))
-            .map_err(|e| ScanError::archive(what, format!("not a readable zstd stream: {e}")))?;
+            let dec =
+                ruzstd::decoding::StreamingDecoder::new(io::BufReader::with_capacity(256 << 10, f))
+                    .map_err(|e| {
+                        ScanError::archive(what, format!("not a readable zstd stream: {e}"))
+                    })?;
             c.read_tar_stream(dec)?;
         }
-        Sniff::Tar | Sniff::EmptyTar => c.read_tar_file(open()?)?,
+        Sniff::Tar | Sniff::EmptyTar => c.read_tar_file(f)?,
         Sniff::Json => {
             return Err(ScanError::archive(
                 what,
