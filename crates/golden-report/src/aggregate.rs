@@ -7,7 +7,7 @@ use golden_contracts::scan::{CheckStatus, ScanReport, ScannerStatus, Severity, V
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::baseline::{Baseline, BaselineImage};
-use crate::discover::{Discovery, DocKind, FileProblem, Found};
+use crate::discover::{Discovery, DocKind, FileProblem, Found, ScanOwners};
 use crate::summary::{
     BaselineDiff, BaselineInfo, BuildSummary, CheckSummary, ComplianceCounts, ImageStatus,
     ImageSummary, PackageChange, PackageRef, Problem, ProblemKind, ProblemSeverity, RunInfo,
@@ -82,6 +82,8 @@ pub fn aggregate(found: Discovery, baseline: Option<&Baseline>, ctx: Context) ->
     // Folder -> image ids seen in it, to attach an unreadable file to its neighbours.
     let mut dir_ids: HashMap<String, BTreeSet<String>> = HashMap::new();
 
+    let owners = ScanOwners::new(found.builds.iter().map(|b| &b.doc));
+
     // 1. Build records by plan entry id; the newest wins on duplicates.
     for b in found.builds {
         let id = b.doc.id.clone();
@@ -94,7 +96,7 @@ pub fn aggregate(found: Discovery, baseline: Option<&Baseline>, ctx: Context) ->
 
     // 2. Scan reports by entry id, else by image id or tag of a build record, else reference.
     for s in found.scans {
-        let id = scan_key(&s.doc, &groups);
+        let id = owners.owner(&s.doc);
         dir_ids.entry(s.dir.clone()).or_default().insert(id.clone());
         let g = groups
             .entry(id.clone())
@@ -281,36 +283,6 @@ fn keep_newer<T: Dated>(
         image: Some(id.to_string()),
     });
     *slot = Some(keep);
-}
-
-fn scan_key(s: &ScanReport, groups: &BTreeMap<String, Group>) -> String {
-    if let Some(id) = &s.entry_id {
-        return id.clone();
-    }
-    if let Some(image_id) = &s.image.id
-        && let Some(g) = groups.values().find(|g| {
-            g.build
-                .as_ref()
-                .is_some_and(|b| b.doc.image_id.as_deref() == Some(image_id.as_str()))
-        })
-    {
-        return g.id.clone();
-    }
-    let tags: BTreeSet<&str> = s
-        .image
-        .tags
-        .iter()
-        .map(String::as_str)
-        .chain(std::iter::once(s.image.reference.as_str()))
-        .collect();
-    if let Some(g) = groups.values().find(|g| {
-        g.build
-            .as_ref()
-            .is_some_and(|b| b.doc.tags.iter().any(|t| tags.contains(t.as_str())))
-    }) {
-        return g.id.clone();
-    }
-    s.image.reference.clone()
 }
 
 fn attach_key(

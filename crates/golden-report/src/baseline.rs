@@ -8,7 +8,7 @@ use golden_contracts::scan::ScanReport;
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::discover::{DiscoverError, discover};
+use crate::discover::{DiscoverError, ScanOwners, discover};
 use crate::summary::{Problem, ProblemKind, ProblemSeverity};
 
 #[derive(Debug, Clone, Default)]
@@ -103,33 +103,13 @@ pub fn from_dir(dir: &Path) -> Result<DirBaseline, DiscoverError> {
         source: format!("dir:{}", dir.display()),
         ..Baseline::default()
     };
-    let mut by_image_id: HashMap<String, String> = HashMap::new();
-    let mut by_tag: HashMap<String, String> = HashMap::new();
+    let owners = ScanOwners::new(found.builds.iter().map(|f| &f.doc));
     for f in found.builds {
-        if let Some(iid) = &f.doc.image_id {
-            by_image_id.insert(iid.clone(), f.doc.id.clone());
-        }
-        for t in &f.doc.tags {
-            by_tag.insert(t.clone(), f.doc.id.clone());
-        }
         let id = f.doc.id.clone();
         b.insert(&id, &f.path, Some(f.doc), None);
     }
     for f in found.scans {
-        let id = f
-            .doc
-            .entry_id
-            .clone()
-            .or_else(|| {
-                f.doc
-                    .image
-                    .id
-                    .as_ref()
-                    .and_then(|i| by_image_id.get(i).cloned())
-            })
-            .or_else(|| f.doc.image.tags.iter().find_map(|t| by_tag.get(t).cloned()))
-            .unwrap_or_else(|| f.doc.image.reference.clone());
-        b.insert(&id, &f.path, None, Some(f.doc));
+        b.insert(&owners.owner(&f.doc), &f.path, None, Some(f.doc));
     }
     for p in found.problems {
         b.warn(

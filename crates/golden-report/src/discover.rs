@@ -13,7 +13,7 @@ use golden_contracts::build::BuildRecord;
 use golden_contracts::scan::ScanReport;
 use golden_contracts::{DocError, Document};
 use serde_json::Value;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::summary::ProblemKind;
@@ -83,6 +83,53 @@ pub struct Discovery {
 impl Discovery {
     pub fn is_empty(&self) -> bool {
         self.builds.is_empty() && self.scans.is_empty() && self.problems.is_empty()
+    }
+}
+
+/// Which image a scan report belongs to: its `entry_id`; else the build record with the same
+/// image id, or one sharing a tag (or the scanned reference); else the scanned reference.
+/// The same rule for the input, the baseline folder and the registry baseline's subjects.
+#[derive(Debug, Default)]
+pub struct ScanOwners {
+    by_image_id: HashMap<String, String>,
+    by_tag: HashMap<String, String>,
+}
+
+impl ScanOwners {
+    /// Index the build records (the first one with an image id or tag wins).
+    pub fn new<'a>(builds: impl IntoIterator<Item = &'a BuildRecord>) -> Self {
+        let mut o = ScanOwners::default();
+        for b in builds {
+            if let Some(iid) = &b.image_id {
+                o.by_image_id
+                    .entry(iid.clone())
+                    .or_insert_with(|| b.id.clone());
+            }
+            for t in &b.tags {
+                o.by_tag.entry(t.clone()).or_insert_with(|| b.id.clone());
+            }
+        }
+        o
+    }
+
+    /// The image id `s` is grouped under.
+    pub fn owner(&self, s: &ScanReport) -> String {
+        if let Some(id) = &s.entry_id {
+            return id.clone();
+        }
+        s.image
+            .id
+            .as_ref()
+            .and_then(|i| self.by_image_id.get(i))
+            .or_else(|| {
+                s.image
+                    .tags
+                    .iter()
+                    .chain(std::iter::once(&s.image.reference))
+                    .find_map(|t| self.by_tag.get(t))
+            })
+            .cloned()
+            .unwrap_or_else(|| s.image.reference.clone())
     }
 }
 

@@ -14,7 +14,7 @@ use golden_registry::{Client, Descriptor, ParsedManifest, Reference, RegistryErr
 use std::collections::BTreeMap;
 
 use crate::baseline::Baseline;
-use crate::discover::{Classified, Discovery, classify_bytes, error_text};
+use crate::discover::{Classified, Discovery, ScanOwners, classify_bytes, error_text};
 
 /// Artifact type of a scan report attached to an image.
 pub const SCAN_REPORT_ARTIFACT_TYPE: &str = "application/vnd.golden.scan-report.v1+json";
@@ -36,12 +36,9 @@ pub fn subjects(found: &Discovery, plan: Option<&Plan>) -> Vec<(String, String)>
             }
         }
     }
+    let owners = ScanOwners::new(found.builds.iter().map(|b| &b.doc));
     for s in &found.scans {
-        let id = s
-            .doc
-            .entry_id
-            .clone()
-            .unwrap_or_else(|| s.doc.image.reference.clone());
+        let id = owners.owner(&s.doc);
         let tag = s
             .doc
             .image

@@ -189,6 +189,52 @@ fn a_second_document_of_a_kind_keeps_the_newer_and_warns() {
     assert!(!r.any_failed());
 }
 
+/// The green set with scan reports that carry no `entry_id` (an older scanner): they join their
+/// build record by image id, else by tag, else by the scanned reference alone.
+fn write_green_without_entry_ids(dir: &Path, imgs: &[Img]) {
+    write_set(dir, imgs);
+    for (n, img) in imgs.iter().enumerate() {
+        let mut s = img.scan_report();
+        s.entry_id = None;
+        if n > 0 {
+            s.image.id = None;
+        }
+        if n > 1 {
+            s.image.tags.clear();
+        }
+        s.write(&dir.join(format!("scan-{}/report.json", img.id)))
+            .unwrap();
+    }
+}
+
+#[test]
+fn scan_reports_without_entry_id_join_their_build_in_input_baseline_and_registry_subjects() {
+    let input = tempfile::tempdir().unwrap();
+    let baseline = tempfile::tempdir().unwrap();
+    write_green_without_entry_ids(input.path(), &fixtures::green());
+    write_green_without_entry_ids(baseline.path(), &fixtures::green());
+    let r = report(input.path(), Some(baseline.path()));
+    assert!(r.summary.problems.is_empty(), "{:#?}", r.summary.problems);
+    let ids: Vec<&str> = r.summary.images.iter().map(|i| i.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        vec!["base-debian", "nginx-1.26-debian", "python-3.11-debian"]
+    );
+    for i in &r.summary.images {
+        assert_eq!(i.sources.len(), 2, "{}: {:?}", i.id, i.sources);
+        let d = i.baseline.as_ref().unwrap();
+        assert!(d.found && d.compared_scan, "{}: {d:#?}", i.id);
+    }
+    // The registry baseline looks up one published tag per image, not one more per scan report.
+    let found = golden_report::discover::discover(input.path()).unwrap();
+    let subjects = golden_report::registry::subjects(&found, None);
+    let want: Vec<(String, String)> = fixtures::green()
+        .iter()
+        .map(|i| (i.id.clone(), i.tag()))
+        .collect();
+    assert_eq!(subjects, want);
+}
+
 #[test]
 fn baseline_diff_finds_new_fixed_size_and_packages() {
     let r = report(&fixture("green"), Some(&fixture("baseline")));
