@@ -172,44 +172,37 @@ impl Engine {
             host: shown.clone(),
             source,
         };
-        let secs = TIMEOUT.as_secs();
-        // A unix socket that does not exist means "no engine", not "bad host".
-        let absent = |source| EngineError::NotRunning {
+        // Nothing listening (also: a unix socket that does not exist) means "no engine".
+        let not_running = |source| EngineError::NotRunning {
             host: shown.clone(),
             source,
         };
+        let secs = TIMEOUT.as_secs();
         let docker = match host {
             None => Docker::connect_with_unix(
                 "/var/run/docker.sock",
                 secs,
                 bollard::API_DEFAULT_VERSION,
             )
-            .map_err(absent)?,
+            .map_err(not_running)?,
             Some(h) if h.starts_with("unix://") => {
-                Docker::connect_with_unix(h, secs, bollard::API_DEFAULT_VERSION).map_err(absent)?
+                Docker::connect_with_unix(h, secs, bollard::API_DEFAULT_VERSION)
+                    .map_err(not_running)?
             }
             Some(h) if h.starts_with("tcp://") || h.starts_with("http://") => {
                 Docker::connect_with_http(h, secs, bollard::API_DEFAULT_VERSION).map_err(bad)?
             }
-            Some(_) => Docker::connect_with_defaults().map_err(bad)?,
-        };
-        let not_running = |source| EngineError::NotRunning {
-            host: shown.clone(),
-            source,
+            // Anything else (ssh://, npipe://, a typo): bollard names the unsupported scheme.
+            Some(h) => Docker::connect_with_host(h).map_err(bad)?,
         };
         // One round trip: negotiation asks the engine for its version and keeps the lower one.
         let docker = docker.negotiate_version().await.map_err(not_running)?;
         let v = docker.client_version();
         Ok(Engine {
             docker,
-            host: shown.clone(),
+            host: shown,
             api_version: format!("{}.{}", v.major_version, v.minor_version),
         })
-    }
-
-    /// The underlying bollard client (for crates that extend the engine layer).
-    pub fn docker(&self) -> &Docker {
-        &self.docker
     }
 
     pub fn host(&self) -> &str {
@@ -594,6 +587,21 @@ mod tests {
         );
         assert!(msg.contains("start dockerd"), "{msg}");
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn unsupported_host_is_named_with_the_forms_that_work() {
+        // The given host is used (not whatever DOCKER_HOST holds): its scheme is refused.
+        let msg = Engine::connect_to(Some("ssh://builder.example"))
+            .await
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            msg.contains("unsupported DOCKER_HOST `ssh://builder.example`")
+                && msg.contains("unix:///path/to/docker.sock or tcp://host:port"),
+            "{msg}"
+        );
     }
 
     #[test]
