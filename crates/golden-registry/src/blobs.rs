@@ -382,25 +382,9 @@ impl Client {
         digest: &str,
         session: Option<UploadSession>,
     ) -> Result<u64, RegistryError> {
-        check_digest(digest)?;
-        let reg = self.registry(&repo.registry)?;
-        let s = match session {
-            Some(s) => s,
-            None => self.start_upload_in(&reg, &repo.repository).await?,
-        };
-        match self
-            .upload_feed(
-                &reg,
-                &repo.repository,
-                s,
-                Feed::Reader(reader),
-                Some(digest),
-            )
+        self.upload_once(repo, Feed::Reader(reader), Some(digest), session)
             .await
-        {
-            Ok(u) => Ok(u.size),
-            Err(UploadFailure::Restart(e) | UploadFailure::Fatal(e)) => Err(e),
-        }
+            .map(|u| u.size)
     }
 
     /// Upload whatever `reader` yields while it is being produced (e.g. compressed on the fly),
@@ -414,18 +398,8 @@ impl Client {
         reader: &mut (dyn AsyncRead + Unpin + Send),
         session: Option<UploadSession>,
     ) -> Result<Uploaded, RegistryError> {
-        let reg = self.registry(&repo.registry)?;
-        let s = match session {
-            Some(s) => s,
-            None => self.start_upload_in(&reg, &repo.repository).await?,
-        };
-        match self
-            .upload_feed(&reg, &repo.repository, s, Feed::Reader(reader), None)
+        self.upload_once(repo, Feed::Reader(reader), None, session)
             .await
-        {
-            Ok(u) => Ok(u),
-            Err(UploadFailure::Restart(e) | UploadFailure::Fatal(e)) => Err(e),
-        }
     }
 
     /// Upload a blob while it downloads (registry-to-registry copy). The source digest is
@@ -437,25 +411,31 @@ impl Client {
         digest: &str,
         session: Option<UploadSession>,
     ) -> Result<u64, RegistryError> {
-        check_digest(digest)?;
+        self.upload_once(repo, Feed::Download(download), Some(digest), session)
+            .await
+            .map(|u| u.size)
+    }
+
+    /// Send `feed` through `session` (or a new one) once: a source read only once cannot be
+    /// restarted, so a session that breaks beyond recovery is an error.
+    async fn upload_once(
+        &self,
+        repo: &Reference,
+        feed: Feed<'_>,
+        expected: Option<&str>,
+        session: Option<UploadSession>,
+    ) -> Result<Uploaded, RegistryError> {
+        if let Some(d) = expected {
+            check_digest(d)?;
+        }
         let reg = self.registry(&repo.registry)?;
         let s = match session {
             Some(s) => s,
             None => self.start_upload_in(&reg, &repo.repository).await?,
         };
-        match self
-            .upload_feed(
-                &reg,
-                &repo.repository,
-                s,
-                Feed::Download(download),
-                Some(digest),
-            )
+        self.upload_feed(&reg, &repo.repository, s, feed, expected)
             .await
-        {
-            Ok(u) => Ok(u.size),
-            Err(UploadFailure::Restart(e) | UploadFailure::Fatal(e)) => Err(e),
-        }
+            .map_err(|(UploadFailure::Restart(e) | UploadFailure::Fatal(e))| e)
     }
 
     async fn upload_status(
@@ -526,40 +506,10 @@ impl Client {
             if first && data.len() < chunk_size {
                 // Small blob: one PUT with the body.
                 hasher.update(&data);
-                let actual = std::mem::take(&mut hasher).finish();
-                let len = data.len() as u64;
-                match expected {
-                    Some(want) if actual != want => {
-                        self.cancel_upload(reg, repository, &session).await;
-                        return Err(UploadFailure::Fatal(RegistryError::DigestMismatch {
-                            what: format!("upload data ({len} bytes)"),
-                            expected: want.to_string(),
-                            actual,
-                        }));
-                    }
-                    Some(_) => {}
-                    None => {
-                        if self
-                            .exists_in(reg, repository, &actual)
-                            .await
-                            .map_err(UploadFailure::Fatal)?
-                        {
-                            self.cancel_upload(reg, repository, &session).await;
-                            return Ok(Uploaded {
-                                digest: actual,
-                                size: len,
-                                already_present: true,
-                            });
-                        }
-                    }
-                }
-                self.finish_upload(reg, repository, &session, &actual, Some(data))
-                    .await?;
-                return Ok(Uploaded {
-                    digest: actual,
-                    size: len,
-                    already_present: false,
-                });
+                let blob = (hasher.finish(), data.len() as u64);
+                return self
+                    .commit(reg, repository, &session, expected, blob, Some(data))
+                    .await;
             }
             first = false;
             if data.is_empty() {
@@ -637,12 +587,28 @@ impl Client {
                 }
             }
         }
-        let actual = hasher.finish();
+        let blob = (hasher.finish(), sent);
+        self.commit(reg, repository, &session, expected, blob, None)
+            .await
+    }
+
+    /// Commit the upload in `session` as blob `(actual, size)` (`body`: the last part, if any). With `expected`, data that hashes to anything else is refused and the session
+    /// cancelled; without, a blob the repository already has is not committed twice (the
+    /// session is discarded and [`Uploaded::already_present`] set).
+    async fn commit(
+        &self,
+        reg: &RegistryHandle,
+        repository: &str,
+        session: &UploadSession,
+        expected: Option<&str>,
+        (actual, size): (String, u64),
+        body: Option<Bytes>,
+    ) -> Result<Uploaded, UploadFailure> {
         match expected {
             Some(want) if actual != want => {
-                self.cancel_upload(reg, repository, &session).await;
+                self.cancel_upload(reg, repository, session).await;
                 return Err(UploadFailure::Fatal(RegistryError::DigestMismatch {
-                    what: format!("upload data ({sent} bytes)"),
+                    what: format!("upload data ({size} bytes)"),
                     expected: want.to_string(),
                     actual,
                 }));
@@ -654,20 +620,20 @@ impl Client {
                     .await
                     .map_err(UploadFailure::Fatal)?
                 {
-                    self.cancel_upload(reg, repository, &session).await;
+                    self.cancel_upload(reg, repository, session).await;
                     return Ok(Uploaded {
                         digest: actual,
-                        size: sent,
+                        size,
                         already_present: true,
                     });
                 }
             }
         }
-        self.finish_upload(reg, repository, &session, &actual, None)
+        self.finish_upload(reg, repository, session, &actual, body)
             .await?;
         Ok(Uploaded {
             digest: actual,
-            size: sent,
+            size,
             already_present: false,
         })
     }
@@ -728,14 +694,8 @@ impl Client {
             }
             Err(e @ RegistryError::Transport { .. }) => {
                 // The PUT may have landed before the connection broke.
-                let probe = Reference {
-                    registry: reg.host.clone(),
-                    repository: repository.to_string(),
-                    tag: None,
-                    digest: None,
-                };
-                match self.blob_exists(&probe, digest).await {
-                    Ok(Some(_)) => Ok(()),
+                match self.exists_in(reg, repository, digest).await {
+                    Ok(true) => Ok(()),
                     _ => Err(UploadFailure::Restart(e)),
                 }
             }
