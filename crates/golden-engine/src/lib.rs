@@ -147,6 +147,28 @@ fn build_error(e: bollard::errors::Error, object: &str) -> EngineError {
     }
 }
 
+/// Write an image archive stream into `out`; `shown` names the image(s) in a write error.
+/// Returns the bytes written.
+async fn write_stream<W: AsyncWrite + Unpin>(
+    stream: impl Stream<Item = Result<Bytes, EngineError>>,
+    shown: &str,
+    out: &mut W,
+) -> Result<u64, EngineError> {
+    let write_err = |source| EngineError::Write {
+        image: shown.to_string(),
+        source,
+    };
+    futures_util::pin_mut!(stream);
+    let mut written = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        out.write_all(&chunk).await.map_err(write_err)?;
+        written += chunk.len() as u64;
+    }
+    out.flush().await.map_err(write_err)?;
+    Ok(written)
+}
+
 /// A connected, version-negotiated engine.
 #[derive(Clone)]
 pub struct Engine {
@@ -241,27 +263,14 @@ impl Engine {
     ) -> Result<u64, EngineError> {
         // Check first: a missing image otherwise surfaces as a confusing stream error.
         self.inspect_image(image).await?;
-        let mut stream = self.docker.export_image(image);
-        let mut written = 0u64;
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|source| EngineError::Api {
+        let stream = self.docker.export_image(image).map(|chunk| {
+            chunk.map_err(|source| EngineError::Api {
                 action: "export image",
                 object: image.to_string(),
                 source,
-            })?;
-            out.write_all(&chunk)
-                .await
-                .map_err(|source| EngineError::Write {
-                    image: image.to_string(),
-                    source,
-                })?;
-            written += chunk.len() as u64;
-        }
-        out.flush().await.map_err(|source| EngineError::Write {
-            image: image.to_string(),
-            source,
-        })?;
-        Ok(written)
+            })
+        });
+        write_stream(stream, image, out).await
     }
 
     /// Start a classic-builder build. `context` is the build context as a tar byte stream; it is
@@ -395,25 +404,8 @@ impl Engine {
         images: &[String],
         out: &mut W,
     ) -> Result<u64, EngineError> {
-        let shown = images.join(" ");
         let stream = self.save_images_stream(images).await?;
-        futures_util::pin_mut!(stream);
-        let mut written = 0u64;
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk?;
-            out.write_all(&chunk)
-                .await
-                .map_err(|source| EngineError::Write {
-                    image: shown.clone(),
-                    source,
-                })?;
-            written += chunk.len() as u64;
-        }
-        out.flush().await.map_err(|source| EngineError::Write {
-            image: shown.clone(),
-            source,
-        })?;
-        Ok(written)
+        write_stream(stream, &images.join(" "), out).await
     }
 
     /// `docker load`: send an image archive (plain or compressed: the engine detects gzip, bzip2
