@@ -681,13 +681,7 @@ fn scan_details(out: &mut String, s: &ScanSummary, caps: Caps) {
                 md(&truncate(&f.message, caps.text))
             );
             if !f.ids.is_empty() {
-                let ids: Vec<String> = f.ids.iter().take(10).map(|x| md(x)).collect();
-                let more = if f.ids.len() > 10 {
-                    format!(" and {} more", f.ids.len() - 10)
-                } else {
-                    String::new()
-                };
-                let _ = write!(line, " ({}{more})", ids.join(", "));
+                let _ = write!(line, " ({})", capped_list(&f.ids, 10, |x| md(x)));
             }
             let _ = writeln!(out, "{line}");
         }
@@ -779,93 +773,61 @@ fn baseline_details(out: &mut String, d: &BaselineDiff, caps: Caps) {
         return;
     }
     if !d.fixed_vulnerabilities.is_empty() {
-        let list: Vec<String> = d
-            .fixed_vulnerabilities
-            .iter()
-            .take(caps.fixed)
-            .map(|v| format!("{} ({})", md(&v.id), md(&truncate(&v.package, 60))))
-            .collect();
-        let more = if d.fixed_vulnerabilities.len() > caps.fixed {
-            format!(" and {} more", d.fixed_vulnerabilities.len() - caps.fixed)
-        } else {
-            String::new()
-        };
         let _ = writeln!(
             out,
-            "**Fixed versus baseline** ({}): {}{more}\n",
+            "**Fixed versus baseline** ({}): {}\n",
             d.fixed_vulnerabilities.len(),
-            list.join(", ")
+            capped_list(&d.fixed_vulnerabilities, caps.fixed, |v| format!(
+                "{} ({})",
+                md(&v.id),
+                md(&truncate(&v.package, 60))
+            ))
         );
     }
-    let pkg_list = |v: Vec<String>, total: usize| {
-        let more = if total > caps.packages {
-            format!(" and {} more", total - caps.packages)
-        } else {
-            String::new()
-        };
-        format!("{}{more}", v.join(", "))
-    };
-    if !d.packages_added.is_empty() {
-        let v = d
-            .packages_added
-            .iter()
-            .take(caps.packages)
-            .map(|p| {
-                format!(
+    for (what, list) in [
+        ("added", &d.packages_added),
+        ("removed", &d.packages_removed),
+    ] {
+        if !list.is_empty() {
+            let _ = writeln!(
+                out,
+                "**Packages {what}** ({}): {}\n",
+                list.len(),
+                capped_list(list, caps.packages, |p| format!(
                     "{} {}",
                     md(&truncate(&p.name, 60)),
                     md(&truncate(&p.version, 40))
-                )
-            })
-            .collect();
-        let _ = writeln!(
-            out,
-            "**Packages added** ({}): {}\n",
-            d.packages_added.len(),
-            pkg_list(v, d.packages_added.len())
-        );
-    }
-    if !d.packages_removed.is_empty() {
-        let v = d
-            .packages_removed
-            .iter()
-            .take(caps.packages)
-            .map(|p| {
-                format!(
-                    "{} {}",
-                    md(&truncate(&p.name, 60)),
-                    md(&truncate(&p.version, 40))
-                )
-            })
-            .collect();
-        let _ = writeln!(
-            out,
-            "**Packages removed** ({}): {}\n",
-            d.packages_removed.len(),
-            pkg_list(v, d.packages_removed.len())
-        );
+                ))
+            );
+        }
     }
     if !d.packages_changed.is_empty() {
-        let v = d
-            .packages_changed
-            .iter()
-            .take(caps.packages)
-            .map(|p| {
-                format!(
-                    "{} {} → {}",
-                    md(&truncate(&p.name, 60)),
-                    md(&truncate(&p.from, 40)),
-                    md(&truncate(&p.to, 40))
-                )
-            })
-            .collect();
         let _ = writeln!(
             out,
             "**Packages changed** ({}): {}\n",
             d.packages_changed.len(),
-            pkg_list(v, d.packages_changed.len())
+            capped_list(&d.packages_changed, caps.packages, |p| format!(
+                "{} {} → {}",
+                md(&truncate(&p.name, 60)),
+                md(&truncate(&p.from, 40)),
+                md(&truncate(&p.to, 40))
+            ))
         );
     }
+}
+
+/// The first `cap` items, comma-separated, then ` and N more` when there are more.
+fn capped_list<T>(items: &[T], cap: usize, show: impl Fn(&T) -> String) -> String {
+    let mut s = items
+        .iter()
+        .take(cap)
+        .map(show)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if items.len() > cap {
+        let _ = write!(s, " and {} more", items.len() - cap);
+    }
+    s
 }
 
 #[cfg(test)]
@@ -878,6 +840,14 @@ mod tests {
         assert_eq!(human_size(80 * 1024 * 1024), "80.0 MiB");
         assert_eq!(human_change(-2048), "−2.0 KiB");
         assert_eq!(human_change(0), "±0 B");
+    }
+
+    #[test]
+    fn capped_lists_say_how_many_more() {
+        let show = |n: &u32| n.to_string();
+        assert_eq!(capped_list(&[1, 2, 3], 2, show), "1, 2 and 1 more");
+        assert_eq!(capped_list(&[1, 2], 2, show), "1, 2");
+        assert_eq!(capped_list(&[], 2, show), "");
     }
 
     #[test]
