@@ -597,6 +597,27 @@ mod tests {
     }
 
     #[test]
+    fn x_registry_auth_becomes_url_safe_base64() {
+        use base64::Engine as _;
+        // `?~>` in every position: one of them lands where standard base64 writes `+` or `/`.
+        let json = r#"{"username":"u","password":"p?~>?~>"}"#;
+        let standard = base64::engine::general_purpose::STANDARD.encode(json);
+        assert!(standard.contains(['+', '/']), "{standard}");
+        let mut req = bollard::BollardRequest::new(bollard::body_full(bytes::Bytes::new()));
+        req.headers_mut()
+            .insert("x-registry-auth", standard.as_str().try_into().unwrap());
+        let req = url_safe_registry_auth(req);
+        let v = req.headers().get("x-registry-auth").unwrap();
+        assert!(v.is_sensitive());
+        let sent = v.to_str().unwrap();
+        assert!(!sent.contains(['+', '/']), "{sent}");
+        let decoded = base64::engine::general_purpose::URL_SAFE
+            .decode(sent)
+            .unwrap();
+        assert_eq!(decoded, json.as_bytes());
+    }
+
+    #[test]
     fn tags_split_like_the_docker_cli() {
         assert_eq!(split_tag("a/b:1").unwrap(), ("a/b", "1"));
         assert_eq!(
