@@ -16,7 +16,6 @@
 use std::sync::Arc;
 
 use reqwest::Url;
-use serde::Deserialize;
 
 use super::{Auth, AuthKind, Credential, checked_url};
 use crate::env::Env;
@@ -148,23 +147,40 @@ pub(crate) fn service_principal(env: &Env) -> Result<Auth, AuthError> {
     })
 }
 
-async fn body_text(resp: reqwest::Response) -> String {
-    crate::error::ErrorBody::parse(&resp.bytes().await.unwrap_or_default()).raw
-}
-
-#[derive(Deserialize)]
-struct GithubReply {
-    value: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct EntraReply {
-    access_token: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct ExchangeReply {
-    refresh_token: Option<String>,
+/// Send a request to a token endpoint (`what` at `url`, as messages name it) and read the
+/// non-empty string `field` of its JSON reply. A refusal (not 2xx) becomes `refused(status,
+/// body)`, the body quoted on one line.
+async fn secret_field(
+    request: reqwest::RequestBuilder,
+    what: &'static str,
+    url: &Url,
+    field: &str,
+    refused: impl FnOnce(u16, String) -> AuthError,
+) -> Result<Secret, AuthError> {
+    let bad_reply = |reason: String| AuthError::BadReply {
+        what,
+        url: url.to_string(),
+        reason,
+    };
+    let resp = request
+        .header(reqwest::header::ACCEPT, "application/json")
+        .send()
+        .await
+        .map_err(|source| AuthError::Transport {
+            what,
+            url: url.to_string(),
+            source,
+        })?;
+    let status = resp.status();
+    if !status.is_success() {
+        let body = crate::error::ErrorBody::parse(&resp.bytes().await.unwrap_or_default()).raw;
+        return Err(refused(status.as_u16(), body));
+    }
+    let reply: serde_json::Value = resp.json().await.map_err(|e| bad_reply(e.to_string()))?;
+    match reply.get(field).and_then(|v| v.as_str()) {
+        Some(v) if !v.trim().is_empty() => Ok(Secret::new(v)),
+        _ => Err(bad_reply(format!("no `{field}` in the reply"))),
+    }
 }
 
 impl AzureCredential {
@@ -185,38 +201,18 @@ impl AzureCredential {
                 reason: "the request token contains characters not allowed in a header".into(),
             })?;
         auth.set_sensitive(true);
-        let resp = http
+        let request = http
             .for_url(&url)
             .get(url.clone())
-            .header(reqwest::header::AUTHORIZATION, auth)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(|source| AuthError::Transport {
-                what: "the GitHub OIDC token endpoint",
-                url: request_url.to_string(),
-                source,
-            })?;
-        let status = resp.status();
-        if !status.is_success() {
-            return Err(AuthError::GithubOidc {
-                status: status.as_u16(),
-                body: body_text(resp).await,
-            });
-        }
-        let reply: GithubReply = resp.json().await.map_err(|e| AuthError::BadReply {
-            what: "the GitHub OIDC token endpoint",
-            url: request_url.to_string(),
-            reason: e.to_string(),
-        })?;
-        match reply.value {
-            Some(v) if !v.trim().is_empty() => Ok(Secret::new(v)),
-            _ => Err(AuthError::BadReply {
-                what: "the GitHub OIDC token endpoint",
-                url: request_url.to_string(),
-                reason: "no `value` in the reply".into(),
-            }),
-        }
+            .header(reqwest::header::AUTHORIZATION, auth);
+        secret_field(
+            request,
+            "the GitHub OIDC token endpoint",
+            request_url,
+            "value",
+            |status, body| AuthError::GithubOidc { status, body },
+        )
+        .await
     }
 
     /// An Entra access token for [`AzureCredential::scope`].
@@ -224,7 +220,7 @@ impl AzureCredential {
         &self,
         http: &crate::client::Http,
     ) -> Result<Secret, AuthError> {
-        let (method, secret_field, secret) = match &self.assertion {
+        let (method, secret_field_name, secret) = match &self.assertion {
             Assertion::GithubOidc {
                 request_url,
                 request_token,
@@ -241,56 +237,40 @@ impl AzureCredential {
             ("grant_type", "client_credentials"),
             ("scope", &self.scope),
         ];
-        if secret_field == "client_assertion" {
+        if secret_field_name == "client_assertion" {
             form.push(("client_assertion_type", ASSERTION_TYPE));
         }
-        form.push((secret_field, secret.expose()));
-        let resp = http
+        form.push((secret_field_name, secret.expose()));
+        let request = http
             .for_url(&self.token_url)
             .post(self.token_url.clone())
-            .header(reqwest::header::ACCEPT, "application/json")
-            .form(&form)
-            .send()
-            .await
-            .map_err(|source| AuthError::Transport {
-                what: "Entra ID",
-                url: self.token_url.to_string(),
-                source,
-            })?;
-        let status = resp.status();
-        if !status.is_success() {
-            let body = body_text(resp).await;
-            let hint = if body.contains("AADSTS70021") || body.contains("AADSTS700213") {
-                "; hint: no federated credential matches the GitHub token's subject (e.g. `repo:ORG/REPO:ref:refs/heads/main`, `repo:ORG/REPO:environment:NAME`, `repo:ORG/REPO:pull_request`)"
-            } else if body.contains("AADSTS7000215") || body.contains("AADSTS7000222") {
-                "; hint: the client secret is wrong or expired"
-            } else if body.contains("AADSTS700016") {
-                "; hint: AZURE_CLIENT_ID is not an application in this tenant"
-            } else {
-                ""
-            };
-            return Err(AuthError::Entra {
-                method,
-                client_id: self.client_id.clone(),
-                tenant: self.tenant.clone(),
-                status: status.as_u16(),
-                body,
-                hint,
-            });
-        }
-        let reply: EntraReply = resp.json().await.map_err(|e| AuthError::BadReply {
-            what: "Entra ID",
-            url: self.token_url.to_string(),
-            reason: e.to_string(),
-        })?;
-        match reply.access_token {
-            Some(t) if !t.trim().is_empty() => Ok(Secret::new(t)),
-            _ => Err(AuthError::BadReply {
-                what: "Entra ID",
-                url: self.token_url.to_string(),
-                reason: "no `access_token` in the reply".into(),
-            }),
-        }
+            .form(&form);
+        secret_field(
+            request,
+            "Entra ID",
+            &self.token_url,
+            "access_token",
+            |status, body| {
+                let hint = if body.contains("AADSTS70021") || body.contains("AADSTS700213") {
+                    "; hint: no federated credential matches the GitHub token's subject (e.g. `repo:ORG/REPO:ref:refs/heads/main`, `repo:ORG/REPO:environment:NAME`, `repo:ORG/REPO:pull_request`)"
+                } else if body.contains("AADSTS7000215") || body.contains("AADSTS7000222") {
+                    "; hint: the client secret is wrong or expired"
+                } else if body.contains("AADSTS700016") {
+                    "; hint: AZURE_CLIENT_ID is not an application in this tenant"
+                } else {
+                    ""
+                };
+                AuthError::Entra {
+                    method,
+                    client_id: self.client_id.clone(),
+                    tenant: self.tenant.clone(),
+                    status,
+                    body,
+                    hint,
+                }
+            },
+        )
+        .await
     }
 
     /// Entra token → ACR refresh token via `POST <exchange_url>`.
@@ -308,40 +288,23 @@ impl AzureCredential {
             ("tenant", &self.tenant),
             ("access_token", entra.expose()),
         ];
-        let resp = http
+        let request = http
             .for_url(exchange_url)
             .post(exchange_url.clone())
-            .header(reqwest::header::ACCEPT, "application/json")
-            .form(&form)
-            .send()
-            .await
-            .map_err(|source| AuthError::Transport {
-                what: "the ACR exchange endpoint",
-                url: exchange_url.to_string(),
-                source,
-            })?;
-        let status = resp.status();
-        if !status.is_success() {
-            return Err(AuthError::Exchange {
+            .form(&form);
+        secret_field(
+            request,
+            "the ACR exchange endpoint",
+            exchange_url,
+            "refresh_token",
+            |status, body| AuthError::Exchange {
                 registry: registry.to_string(),
                 url: exchange_url.to_string(),
-                status: status.as_u16(),
-                body: body_text(resp).await,
-            });
-        }
-        let reply: ExchangeReply = resp.json().await.map_err(|e| AuthError::BadReply {
-            what: "the ACR exchange endpoint",
-            url: exchange_url.to_string(),
-            reason: e.to_string(),
-        })?;
-        match reply.refresh_token {
-            Some(t) if !t.trim().is_empty() => Ok(Secret::new(t)),
-            _ => Err(AuthError::BadReply {
-                what: "the ACR exchange endpoint",
-                url: exchange_url.to_string(),
-                reason: "no `refresh_token` in the reply".into(),
-            }),
-        }
+                status,
+                body,
+            },
+        )
+        .await
     }
 }
 
@@ -477,6 +440,76 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("id-token: write"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn exchange_refusal_and_empty_replies_name_the_endpoint() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/tenant-1/oauth2/v2.0/token"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(serde_json::json!({"access_token": "entra-at"})),
+            )
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/refused/oauth2/exchange"))
+            .respond_with(ResponseTemplate::new(401).set_body_string(
+                r#"{"errors":[{"code":"UNAUTHORIZED","message":"identity has no role"}]}"#,
+            ))
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/empty/oauth2/exchange"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({})))
+            .mount(&server)
+            .await;
+        let auth = service_principal(&Env::from_pairs([
+            ("AZURE_CLIENT_ID", "client-1".to_string()),
+            ("AZURE_TENANT_ID", "tenant-1".to_string()),
+            ("AZURE_CLIENT_SECRET", "sp-secret".to_string()),
+            ("AZURE_AUTHORITY_HOST", server.uri()),
+        ]))
+        .unwrap();
+        let Credential::Azure(az) = auth.credential else {
+            panic!()
+        };
+        let http = crate::client::Http::new(&crate::ClientOptions::default()).unwrap();
+        let exchange =
+            |p: &str| Url::parse(&format!("{}/{p}/oauth2/exchange", server.uri())).unwrap();
+        let e = az
+            .acr_refresh_token(
+                &http,
+                "myacr.azurecr.io",
+                &exchange("refused"),
+                "myacr.azurecr.io",
+            )
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("registry `myacr.azurecr.io` refused")
+                && e.contains("HTTP 401")
+                && e.contains("identity has no role")
+                && e.contains("AcrPush"),
+            "{e}"
+        );
+        let e = az
+            .acr_refresh_token(
+                &http,
+                "myacr.azurecr.io",
+                &exchange("empty"),
+                "myacr.azurecr.io",
+            )
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("the ACR exchange endpoint")
+                && e.contains("no `refresh_token` in the reply"),
+            "{e}"
+        );
     }
 
     #[test]
