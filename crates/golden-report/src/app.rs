@@ -9,6 +9,7 @@ use crate::aggregate::{Context, Report, aggregate};
 use crate::baseline::{Baseline, DirBaseline};
 use crate::comment::{self, Author};
 use crate::comment_file::CommentFile;
+use crate::discover::Discovery;
 use crate::github::{GitHub, GitHubSettings};
 use crate::markdown::{RenderOptions, render};
 use crate::summary::RunInfo;
@@ -104,28 +105,34 @@ fn write(path: &Path, text: &str) -> Result<(), AppError> {
     })
 }
 
-/// Read the inputs and build the report (no output written), with the baseline directory if
-/// any. A registry baseline is loaded by [`run_report`] and passed as `preloaded`.
-pub fn build_report(cfg: &ReportConfig) -> Result<(Report, Option<Baseline>), AppError> {
-    assemble(cfg, None)
+/// Read the inputs and build the report (no output written), with the baseline folder if any
+/// (a registry baseline is loaded by [`run_report`]).
+pub fn build_report(cfg: &ReportConfig) -> Result<Report, AppError> {
+    let (found, plan) = read_inputs(cfg)?;
+    assemble(cfg, found, plan, None)
 }
 
-fn read_plan(cfg: &ReportConfig) -> Result<Option<Plan>, AppError> {
-    match &cfg.plan {
-        Some(p) => Ok(Some(Plan::read(p).map_err(AppError::Plan)?)),
-        None => Ok(None),
-    }
+/// The documents under the input folder and the plan: read once per run.
+fn read_inputs(cfg: &ReportConfig) -> Result<(Discovery, Option<Plan>), AppError> {
+    let found = crate::discover::discover(&cfg.input)?;
+    let plan = match &cfg.plan {
+        Some(p) => Some(Plan::read(p).map_err(AppError::Plan)?),
+        None => None,
+    };
+    Ok((found, plan))
 }
 
+/// Aggregate against the registry baseline when one was loaded, else the baseline folder.
 fn assemble(
     cfg: &ReportConfig,
-    preloaded: Option<Baseline>,
-) -> Result<(Report, Option<Baseline>), AppError> {
-    let found = crate::discover::discover(&cfg.input)?;
+    found: Discovery,
+    plan: Option<Plan>,
+    registry: Option<Baseline>,
+) -> Result<Report, AppError> {
     let mut extra = Vec::new();
-    let baseline = match (&cfg.baseline, preloaded) {
-        (_, Some(b)) => Some(b),
-        (Some(dir), None) => match crate::baseline::from_dir(dir)? {
+    let baseline = match (registry, &cfg.baseline) {
+        (Some(b), _) => Some(b),
+        (None, Some(dir)) => match crate::baseline::from_dir(dir)? {
             DirBaseline::Loaded(b) => Some(b),
             DirBaseline::Absent(p) => {
                 extra.push(p);
@@ -134,8 +141,7 @@ fn assemble(
         },
         (None, None) => None,
     };
-    let plan = read_plan(cfg)?;
-    let report = aggregate(
+    Ok(aggregate(
         found,
         baseline.as_ref(),
         Context {
@@ -145,18 +151,16 @@ fn assemble(
             plan,
             extra_problems: extra,
         },
-    );
-    Ok((report, baseline))
+    ))
 }
 
 /// The baseline from the registry: the reports attached to each image's published tag.
 async fn registry_baseline(
-    cfg: &ReportConfig,
+    found: &Discovery,
+    plan: Option<&Plan>,
     artifact_types: &[String],
 ) -> Result<Baseline, AppError> {
-    let found = crate::discover::discover(&cfg.input)?;
-    let plan = read_plan(cfg)?;
-    let subjects = crate::registry::subjects(&found, plan.as_ref());
+    let subjects = crate::registry::subjects(found, plan);
     let client = golden_registry::Client::new(golden_registry::ClientOptions::default())
         .map_err(AppError::Registry)?;
     Ok(crate::registry::load(&client, &subjects, artifact_types).await)
@@ -164,11 +168,12 @@ async fn registry_baseline(
 
 /// The report command.
 pub async fn run_report(cfg: &ReportConfig) -> Result<ReportOutcome, AppError> {
-    let preloaded = match &cfg.baseline_registry {
-        Some(types) => Some(registry_baseline(cfg, types).await?),
+    let (found, plan) = read_inputs(cfg)?;
+    let registry = match &cfg.baseline_registry {
+        Some(types) => Some(registry_baseline(&found, plan.as_ref(), types).await?),
         None => None,
     };
-    let (report, _baseline) = assemble(cfg, preloaded)?;
+    let report = assemble(cfg, found, plan, registry)?;
     let run_url = cfg.run.run_url.clone();
 
     // Files first: whatever happens with GitHub, the data is on disk.

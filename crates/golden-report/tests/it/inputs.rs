@@ -102,7 +102,7 @@ fn a_scan_report_without_build_record_and_a_planned_image_without_anything() {
     let out = tempfile::tempdir().unwrap();
     let mut cfg = crate::config(dir.path(), out.path());
     cfg.plan = Some(plan_path);
-    let r = golden_report::app::build_report(&cfg).unwrap().0;
+    let r = golden_report::app::build_report(&cfg).unwrap();
     let k = kinds(&r.summary);
     assert!(k.contains(&(
         ProblemKind::MissingBuildRecord,

@@ -50,7 +50,7 @@ pub fn report(input: &Path, baseline: Option<&Path>) -> Report {
     let out = tempfile::tempdir().unwrap();
     let mut cfg = config(input, out.path());
     cfg.baseline = baseline.map(Path::to_path_buf);
-    build_report(&cfg).unwrap().0
+    build_report(&cfg).unwrap()
 }
 
 pub fn fixture(name: &str) -> PathBuf {
