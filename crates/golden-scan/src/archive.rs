@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use golden_contracts::scan::LayerInfo;
 use golden_oci::{ArchiveManifestEntry, ImageConfigFile};
+use golden_registry::{Descriptor, ParsedManifest};
 
 use crate::error::ScanError;
 use crate::fs::Fs;
@@ -383,9 +384,7 @@ impl Collector {
     /// `want` picks one image of a multi-image `docker save` by tag.
     pub fn finish(mut self, want: Option<&str>) -> Result<Image, ScanError> {
         let what = self.what.clone();
-        let (config_path, layer_paths, tags, digest) = if let Some(m) =
-            self.json.get("manifest.json")
-        {
+        let resolved = if let Some(m) = self.json.get("manifest.json") {
             let entries: Vec<ArchiveManifestEntry> = golden_oci::parse_archive_manifest(m)
                 .map_err(|e| {
                     ScanError::archive(&what, format!("`manifest.json` is not valid: {e}"))
@@ -409,15 +408,12 @@ impl Collector {
                     pick.config
                 ));
             }
-            (
-                clean_name(&pick.config),
-                pick.layers
-                    .iter()
-                    .map(|l| clean_name(l))
-                    .collect::<Vec<_>>(),
-                pick.repo_tags.clone().unwrap_or_default(),
-                None,
-            )
+            Resolved {
+                config: clean_name(&pick.config),
+                layers: pick.layers.iter().map(|l| clean_name(l)).collect(),
+                tags: pick.repo_tags.clone().unwrap_or_default(),
+                digest: None,
+            }
         } else if self.json.contains_key("index.json") {
             self.resolve_oci()?
         } else {
@@ -426,7 +422,19 @@ impl Collector {
                 "no `manifest.json` or `index.json` found: not a docker-archive or OCI archive (is the file complete?)",
             ));
         };
+        self.assemble(resolved)
+    }
 
+    /// Merge the layers a resolved manifest names, in order, and build the [`Image`] (the
+    /// registry source resolves the manifest itself and calls this directly).
+    pub fn assemble(mut self, resolved: Resolved) -> Result<Image, ScanError> {
+        let what = self.what.clone();
+        let Resolved {
+            config: config_path,
+            layers: layer_paths,
+            tags,
+            digest,
+        } = resolved;
         let config_path = self.canonical(&config_path);
         let layer_paths: Vec<String> = layer_paths.iter().map(|p| self.canonical(p)).collect();
         let config_bytes = self.json.get(&config_path).ok_or_else(|| {
@@ -536,75 +544,67 @@ impl Collector {
         })
     }
 
-    /// OCI layout: index.json → (nested index) → manifest → config + layers.
-    fn resolve_oci(&mut self) -> Result<Resolved, ScanError> {
-        let what = self.what.clone();
-        let index_bytes = self.json.get("index.json").cloned().unwrap_or_default();
-        let mut doc: serde_json::Value = serde_json::from_slice(&index_bytes).map_err(|e| {
-            ScanError::archive(&what, format!("`index.json` is not valid JSON: {e}"))
-        })?;
+    /// OCI layout: index.json → (nested index) → image manifest.
+    fn resolve_oci(&self) -> Result<Resolved, ScanError> {
+        let what = &self.what;
+        let parse = |path: &str| {
+            let bytes = self.json.get(path).ok_or_else(|| {
+                ScanError::archive(
+                    what,
+                    format!("manifest blob `{path}` is not in the archive"),
+                )
+            })?;
+            ParsedManifest::parse(bytes, "").map_err(|e| {
+                ScanError::archive(
+                    what,
+                    format!("`{path}` is not a valid OCI index or manifest: {e}"),
+                )
+            })
+        };
+        let mut doc = parse("index.json")?;
         let mut tags = Vec::new();
         let mut digest = None;
         for _depth in 0..4 {
-            if let Some(manifests) = doc.get("manifests").and_then(|m| m.as_array()) {
-                let pick = pick_manifest(manifests).ok_or_else(|| {
-                    ScanError::archive(&what, "the OCI index lists no usable image manifest")
-                })?;
-                if let Some(t) = pick
-                    .get("annotations")
-                    .and_then(|a| {
-                        a.get("io.containerd.image.name")
-                            .or_else(|| a.get("org.opencontainers.image.ref.name"))
-                    })
-                    .and_then(|t| t.as_str())
-                {
-                    tags.push(t.to_string());
+            let index = match doc {
+                ParsedManifest::Image(m) => {
+                    return Ok(Resolved {
+                        config: blob_path(&m.config.digest),
+                        layers: m.layers.iter().map(|l| blob_path(&l.digest)).collect(),
+                        tags,
+                        digest,
+                    });
                 }
-                let d = pick
-                    .get("digest")
-                    .and_then(|d| d.as_str())
-                    .unwrap_or_default();
-                digest = Some(d.to_string());
-                let path = blob_path(d);
-                let bytes = self.json.get(&path).ok_or_else(|| {
-                    ScanError::archive(
-                        &what,
-                        format!("manifest blob `{path}` is not in the archive"),
-                    )
-                })?;
-                doc = serde_json::from_slice(bytes).map_err(|e| {
-                    ScanError::archive(&what, format!("manifest `{path}` is not valid JSON: {e}"))
-                })?;
-                continue;
+                ParsedManifest::Index(index) => index,
+            };
+            let pick = pick_manifest(&index.manifests).ok_or_else(|| {
+                ScanError::archive(what, "the OCI index lists no usable image manifest")
+            })?;
+            if let Some(t) = pick
+                .annotations
+                .get("io.containerd.image.name")
+                .or_else(|| pick.annotations.get("org.opencontainers.image.ref.name"))
+            {
+                tags.push(t.clone());
             }
-            let config = doc
-                .get("config")
-                .and_then(|c| c.get("digest"))
-                .and_then(|d| d.as_str())
-                .ok_or_else(|| {
-                    ScanError::archive(&what, "the image manifest has no config digest")
-                })?;
-            let layers = doc
-                .get("layers")
-                .and_then(|l| l.as_array())
-                .map(|ls| {
-                    ls.iter()
-                        .filter_map(|l| l.get("digest").and_then(|d| d.as_str()))
-                        .map(blob_path)
-                        .collect::<Vec<_>>()
-                })
-                .unwrap_or_default();
-            return Ok((blob_path(config), layers, tags, digest));
+            digest = Some(pick.digest.clone());
+            doc = parse(&blob_path(&pick.digest))?;
         }
         Err(ScanError::archive(
-            &what,
+            what,
             "OCI indexes nested more than 4 deep",
         ))
     }
 }
 
-/// What a manifest resolves to: config path, layer paths, tags, manifest digest.
-type Resolved = (String, Vec<String>, Vec<String>, Option<String>);
+/// What a manifest resolves to: archive paths of the config and of the layers (in order), the
+/// image's tags, and the manifest digest when known.
+#[derive(Debug, Clone, Default)]
+pub struct Resolved {
+    pub config: String,
+    pub layers: Vec<String>,
+    pub tags: Vec<String>,
+    pub digest: Option<String>,
+}
 
 fn clone_facts(f: &LayerFacts) -> LayerFacts {
     LayerFacts {
@@ -625,34 +625,32 @@ pub fn blob_path(digest: &str) -> String {
     }
 }
 
-/// Pick an image manifest from an index: linux/amd64 (the machine's architecture) first,
-/// skipping attestation manifests (`unknown/unknown`).
-fn pick_manifest(manifests: &[serde_json::Value]) -> Option<&serde_json::Value> {
-    let arch = match std::env::consts::ARCH {
+/// This machine's architecture as OCI platforms name it (`amd64`, `arm64`).
+pub(crate) fn arch() -> &'static str {
+    match std::env::consts::ARCH {
         "x86_64" => "amd64",
         "aarch64" => "arm64",
         other => other,
-    };
-    let platform = |m: &serde_json::Value, key: &str| {
-        m.get("platform")
-            .and_then(|p| p.get(key))
-            .and_then(|v| v.as_str())
-            .map(str::to_string)
-    };
-    let usable: Vec<&serde_json::Value> = manifests
+    }
+}
+
+/// Pick an image manifest from an index (an OCI layout's or a registry's): linux/<this
+/// machine's architecture> first, else the first usable one; attestation manifests
+/// (`unknown/unknown`, `vnd.docker.reference.type`) are skipped.
+pub(crate) fn pick_manifest(manifests: &[Descriptor]) -> Option<&Descriptor> {
+    let usable: Vec<&Descriptor> = manifests
         .iter()
-        .filter(|m| {
-            platform(m, "os").as_deref() != Some("unknown")
-                && m.get("annotations")
-                    .and_then(|a| a.get("vnd.docker.reference.type"))
-                    .is_none()
+        .filter(|d| {
+            d.platform.as_ref().is_none_or(|p| p.os != "unknown")
+                && !d.annotations.contains_key("vnd.docker.reference.type")
         })
         .collect();
     usable
         .iter()
-        .find(|m| {
-            platform(m, "os").as_deref() == Some("linux")
-                && platform(m, "architecture").as_deref() == Some(arch)
+        .find(|d| {
+            d.platform
+                .as_ref()
+                .is_some_and(|p| p.os == "linux" && p.architecture == arch())
         })
         .or_else(|| usable.first())
         .copied()
@@ -755,5 +753,54 @@ impl Seek for Section {
                 "seek before the start",
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn desc(os: &str, arch: &str, attestation: bool) -> Descriptor {
+        let mut d = Descriptor::new(
+            "application/vnd.oci.image.manifest.v1+json",
+            format!("sha256:{os}{arch}"),
+            1,
+        );
+        d.platform = Some(golden_registry::Platform {
+            architecture: arch.into(),
+            os: os.into(),
+            os_version: None,
+            os_features: None,
+            variant: None,
+        });
+        if attestation {
+            d.annotations.insert(
+                "vnd.docker.reference.type".into(),
+                "attestation-manifest".into(),
+            );
+        }
+        d
+    }
+
+    #[test]
+    fn picks_this_machines_platform_and_skips_attestations() {
+        let ms = vec![
+            desc("unknown", "unknown", true),
+            desc("linux", "s390x", false),
+            desc("linux", arch(), false),
+        ];
+        assert_eq!(
+            pick_manifest(&ms).map(|d| d.digest.clone()),
+            Some(format!("sha256:linux{}", arch()))
+        );
+        let other = vec![
+            desc("unknown", "unknown", true),
+            desc("linux", "s390x", false),
+        ];
+        assert_eq!(
+            pick_manifest(&other).map(|d| d.digest.clone()),
+            Some("sha256:linuxs390x".into())
+        );
+        assert!(pick_manifest(&[desc("unknown", "unknown", true)]).is_none());
     }
 }

@@ -227,13 +227,12 @@ async fn analyse(arg: &str) -> Result<Analysed, ScanError> {
 }
 
 async fn registry_source(reference: &str) -> Result<Analysed, ScanError> {
-    let (image, digest) = registry::analyze(reference).await?;
     Ok(Analysed {
-        image,
+        image: registry::analyze(reference).await?,
         reference: reference.to_string(),
         trivy_target: TrivyTarget::Image(reference.to_string()),
         engine_tags: Vec::new(),
-        engine_digest: Some(digest),
+        engine_digest: None,
     })
 }
 

@@ -5,11 +5,11 @@
 //! (GOLDEN_AUTH, ACR/Azure variables, GOLDEN_REGISTRY_*, docker config, anonymous).
 
 use golden_oci::Reference;
-use golden_registry::{Client, ClientOptions, Descriptor, ParsedManifest};
+use golden_registry::{Client, ClientOptions, ParsedManifest};
 use tokio::io::AsyncWriteExt;
 use tokio_util::io::SyncIoBridge;
 
-use crate::archive::{Collector, Image, blob_path};
+use crate::archive::{Collector, Image, Resolved, arch, blob_path, pick_manifest};
 use crate::error::ScanError;
 use crate::layer;
 
@@ -21,36 +21,9 @@ fn err(reference: &str, e: impl std::fmt::Display) -> ScanError {
     ))
 }
 
-fn arch() -> &'static str {
-    match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        other => other,
-    }
-}
-
-/// Pick linux/<arch> from an index, skipping attestation manifests.
-fn pick(manifests: &[Descriptor]) -> Option<&Descriptor> {
-    let usable: Vec<&Descriptor> = manifests
-        .iter()
-        .filter(|d| {
-            d.platform.as_ref().is_none_or(|p| p.os != "unknown")
-                && !d.annotations.contains_key("vnd.docker.reference.type")
-        })
-        .collect();
-    usable
-        .iter()
-        .find(|d| {
-            d.platform
-                .as_ref()
-                .is_some_and(|p| p.os == "linux" && p.architecture == arch())
-        })
-        .or_else(|| usable.first())
-        .copied()
-}
-
-/// Analyse an image in a registry. Returns the image and the digest the reference resolves to.
-pub async fn analyze(reference: &str) -> Result<(Image, String), ScanError> {
+/// Analyse an image in a registry. The image's digest is the one the reference resolves to
+/// (the index digest for a multi-platform image).
+pub async fn analyze(reference: &str) -> Result<Image, ScanError> {
     let r = Reference::parse(reference).map_err(|e| ScanError::Usage(e.to_string()))?;
     let client = Client::new(ClientOptions::default()).map_err(|e| err(reference, e))?;
     let top = client
@@ -65,7 +38,7 @@ pub async fn analyze(reference: &str) -> Result<(Image, String), ScanError> {
         match fetched.parse().map_err(|e| err(reference, e))? {
             ParsedManifest::Image(m) => break m,
             ParsedManifest::Index(ix) => {
-                let d = pick(&ix.manifests)
+                let d = pick_manifest(&ix.manifests)
                     .ok_or_else(|| err(reference, "the index lists no image manifest"))?;
                 if let Some(p) = &d.platform
                     && (p.os != "linux" || p.architecture != arch())
@@ -93,13 +66,8 @@ pub async fn analyze(reference: &str) -> Result<(Image, String), ScanError> {
     for w in collector_warnings {
         c.warn(w);
     }
-    c.add_json(&blob_path(&manifest.config.digest), config.to_vec());
-    c.add_json(&blob_path(&fetched.digest), fetched.bytes.to_vec());
-    let index = serde_json::json!({
-        "schemaVersion": 2,
-        "manifests": [{ "mediaType": fetched.media_type, "digest": fetched.digest, "size": fetched.bytes.len() }]
-    });
-    c.add_json("index.json", index.to_string().into_bytes());
+    let config_path = blob_path(&manifest.config.digest);
+    c.add_json(&config_path, config.to_vec());
 
     for l in &manifest.layers {
         let name = blob_path(&l.digest);
@@ -143,57 +111,14 @@ pub async fn analyze(reference: &str) -> Result<(Image, String), ScanError> {
             })?;
         c.add_layer(&name, facts);
     }
-    let mut image = c.finish(None)?;
-    image.digest = Some(top_digest.clone());
-    image.tags = vec![reference.to_string()];
-    Ok((image, top_digest))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn desc(os: &str, arch: &str, attestation: bool) -> Descriptor {
-        let mut d = Descriptor::new(
-            "application/vnd.oci.image.manifest.v1+json",
-            format!("sha256:{os}{arch}"),
-            1,
-        );
-        d.platform = Some(golden_registry::Platform {
-            architecture: arch.into(),
-            os: os.into(),
-            os_version: None,
-            os_features: None,
-            variant: None,
-        });
-        if attestation {
-            d.annotations.insert(
-                "vnd.docker.reference.type".into(),
-                "attestation-manifest".into(),
-            );
-        }
-        d
-    }
-
-    #[test]
-    fn picks_this_machines_platform_and_skips_attestations() {
-        let ms = vec![
-            desc("unknown", "unknown", true),
-            desc("linux", "s390x", false),
-            desc("linux", arch(), false),
-        ];
-        assert_eq!(
-            pick(&ms).map(|d| d.digest.clone()),
-            Some(format!("sha256:linux{}", arch()))
-        );
-        let other = vec![
-            desc("unknown", "unknown", true),
-            desc("linux", "s390x", false),
-        ];
-        assert_eq!(
-            pick(&other).map(|d| d.digest.clone()),
-            Some("sha256:linuxs390x".into())
-        );
-        assert!(pick(&[desc("unknown", "unknown", true)]).is_none());
-    }
+    c.assemble(Resolved {
+        config: config_path,
+        layers: manifest
+            .layers
+            .iter()
+            .map(|l| blob_path(&l.digest))
+            .collect(),
+        tags: vec![reference.to_string()],
+        digest: Some(top_digest),
+    })
 }

@@ -296,3 +296,43 @@ fn a_layer_used_twice_is_a_symlink_in_docker_save_and_applies_twice() {
         );
     }
 }
+
+#[test]
+fn broken_oci_indexes_are_clear_errors() {
+    let (layers, cfg) = two_layers();
+    let blobs = vec![(layers[0].clone(), Blob::Gzip)];
+    let dir = tempfile::tempdir().unwrap();
+    // The layout with its index.json replaced.
+    let with_index = |name: &str, index: &[u8]| {
+        let mut b = tar::Builder::new(Vec::new());
+        for (path, data) in oci_files(&blobs, &cfg) {
+            let data = if path == "index.json" {
+                index.to_vec()
+            } else {
+                data
+            };
+            let mut h = tar::Header::new_gnu();
+            h.set_path(&path).unwrap();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            b.append(&h, &data[..]).unwrap();
+        }
+        let p = write(dir.path(), name, &b.into_inner().unwrap());
+        analyze_path(&p, name, None).unwrap_err().to_string()
+    };
+    let e = with_index("cut.tar", br#"{"schemaVersion":2,"manifests":["#);
+    assert!(e.contains("`index.json` is not a valid OCI index"), "{e}");
+    let missing = format!(
+        r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:{}","size":2}}]}}"#,
+        "0".repeat(64)
+    );
+    let e = with_index("missing.tar", missing.as_bytes());
+    assert!(
+        e.contains(&format!("blobs/sha256/{}", "0".repeat(64))) && e.contains("not in the archive"),
+        "{e}"
+    );
+    let attestation_only = br#"{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:ab","size":2,"platform":{"os":"unknown","architecture":"unknown"}}]}"#;
+    let e = with_index("att.tar", attestation_only);
+    assert!(e.contains("no usable image manifest"), "{e}");
+}
