@@ -1,6 +1,7 @@
-//! Bootstrap mode, with a stand-in script that keeps the real script's CLI contract
-//! (tests/fixtures/build/fake-bootstrap.sh): the decision (auto), the arguments, the streamed
-//! and fenced output, tags, labels, record, and a failing bootstrap.
+//! Bootstrap mode, with a stand-in script that keeps the real script's CLI contract and its way
+//! into the engine (tests/fixtures/build/fake-bootstrap.sh: `docker load` of a config dated
+//! SOURCE_DATE_EPOCH): the decision (auto), the arguments, the streamed and fenced output, tags,
+//! labels, record, the same image id twice, and a failing bootstrap.
 
 use crate::common::*;
 
@@ -83,12 +84,34 @@ fn docker_bootstrap_mode_runs_the_script_and_records_the_image() {
         !labels.contains_key("org.opencontainers.image.base.name"),
         "a bootstrapped base has no base image: {labels:?}"
     );
+    let image = inspect(&id).expect("bootstrapped image");
+    assert_eq!(
+        image.created.as_deref(),
+        Some("2023-11-14T22:13:20Z"),
+        "the script got SOURCE_DATE_EPOCH"
+    );
     let rec: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d.path().join("rec.json")).expect("record"))
             .expect("json");
     assert_eq!(rec["result"], "success");
     assert_eq!(rec["image_id"].as_str(), Some(id.as_str()));
     assert_eq!(rec["id"], "base-debian");
+
+    // Same inputs, same image: what golden-build hands the script (labels included) does not
+    // change between runs, so a reproducible bootstrap stays reproducible through it.
+    let again = run(golden_build(d.path())
+        .env("GOLDEN_ENTRY", entry(&tags).to_string())
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .arg("--bootstrap-script")
+        .arg(&script)
+        .args(["--repo-root", ".", "--mode", "bootstrap", "--quiet"]));
+    assert_eq!(again.code, 0, "{}", again.both());
+    assert_eq!(
+        again.stdout.lines().last(),
+        Some(id.as_str()),
+        "{}",
+        again.both()
+    );
 }
 
 #[test]
