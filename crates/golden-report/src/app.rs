@@ -105,6 +105,17 @@ fn write(path: &Path, text: &str) -> Result<(), AppError> {
     })
 }
 
+/// Whose marker comment may be updated: `--comment-author`, else the token's user, else any bot.
+async fn comment_author(gh: &GitHub, login: Option<&str>) -> Author {
+    match login {
+        Some(l) => Author::Login(l.to_string()),
+        None => gh
+            .current_login()
+            .await
+            .map_or(Author::AnyBot, Author::Login),
+    }
+}
+
 /// Read the inputs and build the report (no output written), with the baseline folder if any
 /// (a registry baseline is loaded by [`run_report`]).
 pub fn build_report(cfg: &ReportConfig) -> Result<Report, AppError> {
@@ -237,13 +248,7 @@ pub async fn run_report(cfg: &ReportConfig) -> Result<ReportOutcome, AppError> {
                 outcome.comment_file_written = Some(cfg.comment_file.clone());
             }
             Some(gh) => {
-                let author = match &cfg.comment_author {
-                    Some(l) => Author::Login(l.clone()),
-                    None => match gh.current_login().await {
-                        Some(l) => Author::Login(l),
-                        None => Author::AnyBot,
-                    },
-                };
+                let author = comment_author(gh, cfg.comment_author.as_deref()).await;
                 match comment::upsert(gh, pr, &cfg.comment_key, &body, &author).await {
                     Ok(o) => {
                         eprintln!("golden-report: {}", o.describe(pr));
@@ -319,13 +324,7 @@ pub async fn run_post(cfg: &PostConfig) -> Result<String, AppError> {
             "post-comment without --head-sha: the pull request number in the file is not checked against the run that wrote it",
         ),
     }
-    let author = match &cfg.comment_author {
-        Some(l) => Author::Login(l.clone()),
-        None => match gh.current_login().await {
-            Some(l) => Author::Login(l),
-            None => Author::AnyBot,
-        },
-    };
+    let author = comment_author(&gh, cfg.comment_author.as_deref()).await;
     let o = comment::upsert(&gh, file.pr, &file.key, &file.body, &author).await?;
     Ok(o.describe(file.pr))
 }
