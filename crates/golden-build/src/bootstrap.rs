@@ -1,5 +1,5 @@
 //! Bootstrap mode: the Debian base is built from the Debian archive by
-//! `scripts/bootstrap-debian.sh` (mmdebstrap, hardening, import), not from a Dockerfile. Its
+//! `scripts/bootstrap-debian.sh` (mmdebstrap, hardening, `docker load`), not from a Dockerfile. Its
 //! output is streamed like build output; the image id it prints is inspected and recorded like a
 //! build's.
 
@@ -65,7 +65,7 @@ pub fn script_args(job: &Job, labels: &BTreeMap<String, String>) -> Vec<String> 
     a
 }
 
-/// Run the bootstrap script, then inspect and tag the image it imported.
+/// Run the bootstrap script, then inspect and tag the image it loaded.
 pub async fn run(
     engine: &Engine,
     job: &Job,
@@ -151,7 +151,7 @@ pub async fn run(
         .into());
     }
     let image_id = image_id.ok_or(BootstrapError::NoImageId { script: shown })?;
-    // The script tags the import; tagging again makes sure every tag points at this image.
+    // The script tags what it loads; tagging again makes sure every tag points at this image.
     for tag in &job.tags {
         engine.tag_image(&image_id, tag).await?;
     }

@@ -8,10 +8,9 @@
 //! - [`bootstrap`]: the Debian base from the archive (`scripts/bootstrap-debian.sh`);
 //! - [`logs`]: line-by-line output, fenced in GitHub Actions; [`archive`]: `save` / `load`.
 //!
-//! Architecture invariant: the engine is reached only through `golden-engine` (the base pull uses
-//! its bollard client, `Engine::docker`, until `golden-engine` has a pull), registry credentials
-//! only through `golden-registry`, workflow commands and `$GITHUB_OUTPUT` only through
-//! `golden-gha`.
+//! Architecture invariant: the engine is reached only through `golden-engine` (the base pull too:
+//! `Engine::pull_image`), registry credentials only through `golden-registry`, workflow commands
+//! and `$GITHUB_OUTPUT` only through `golden-gha`.
 
 pub mod archive;
 pub mod base;
