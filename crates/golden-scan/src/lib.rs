@@ -154,29 +154,13 @@ struct Analysed {
 
 async fn analyse(arg: &str) -> Result<Analysed, ScanError> {
     match Source::parse(arg)? {
-        Source::Archive(path) => {
+        Source::Archive(path) | Source::OciDir(path) => {
             let what = arg.to_string();
             let p = path.clone();
             let image = tokio::task::spawn_blocking(move || source::analyze_path(&p, &what, None))
                 .await
                 .map_err(|e| {
                     ScanError::archive(arg, format!("the archive walker stopped unexpectedly: {e}"))
-                })??;
-            Ok(Analysed {
-                image,
-                reference: arg.to_string(),
-                trivy_target: TrivyTarget::Input(path),
-                engine_tags: Vec::new(),
-                engine_digest: None,
-            })
-        }
-        Source::OciDir(path) => {
-            let what = arg.to_string();
-            let p = path.clone();
-            let image = tokio::task::spawn_blocking(move || source::analyze_path(&p, &what, None))
-                .await
-                .map_err(|e| {
-                    ScanError::archive(arg, format!("the layout reader stopped unexpectedly: {e}"))
                 })??;
             Ok(Analysed {
                 image,
@@ -193,10 +177,7 @@ async fn analyse(arg: &str) -> Result<Analysed, ScanError> {
         } => {
             let engine = match golden_engine::Engine::connect().await {
                 Ok(e) => e,
-                Err(e) if fallback_registry => {
-                    let _ = e;
-                    return registry_source(&image).await;
-                }
+                Err(_) if fallback_registry => return registry_source(&image).await,
                 Err(e) => return Err(e.into()),
             };
             match source::analyze_engine(&engine, &image).await {
@@ -205,10 +186,7 @@ async fn analyse(arg: &str) -> Result<Analysed, ScanError> {
                     reference: image.clone(),
                     trivy_target: TrivyTarget::Image(image.clone()),
                     engine_tags: facts.repo_tags,
-                    engine_digest: facts
-                        .repo_digests
-                        .first()
-                        .and_then(|d| d.split_once('@').map(|(_, d)| d.to_string())),
+                    engine_digest: facts.repo_digests.first().and_then(|d| digest_of(d)),
                 }),
                 Err(ScanError::Engine(golden_engine::EngineError::ImageNotFound(_)))
                     if fallback_registry =>
@@ -224,6 +202,11 @@ async fn analyse(arg: &str) -> Result<Analysed, ScanError> {
             }
         }
     }
+}
+
+/// The digest of a repo digest (`name@sha256:...`).
+fn digest_of(repo_digest: &str) -> Option<String> {
+    repo_digest.split_once('@').map(|(_, d)| d.to_string())
 }
 
 async fn registry_source(reference: &str) -> Result<Analysed, ScanError> {
@@ -372,11 +355,7 @@ pub async fn run(opts: &Options) -> Result<Outcome, ScanError> {
             let info = ImageInfo {
                 reference,
                 id: n.and_then(|n| n.image_id.clone()),
-                digest: n.and_then(|n| {
-                    n.repo_digests
-                        .first()
-                        .and_then(|d| d.split_once('@').map(|(_, d)| d.to_string()))
-                }),
+                digest: n.and_then(|n| n.repo_digests.first().and_then(|d| digest_of(d))),
                 tags: n.map(|n| n.repo_tags.clone()).unwrap_or_default(),
                 ..ImageInfo::default()
             };
