@@ -246,26 +246,11 @@ impl Client {
         }
         // The exchange endpoint and service a push uses (`bearer_for`, `basic_for`).
         let (exchange, service) = match &st.challenge {
-            Some(Challenge::Bearer { realm, service, .. }) => {
-                let mut url = if self.inner.opts.insecure {
-                    Url::parse(realm).map_err(|e| AuthError::BadUrl {
-                        what: "token realm",
-                        url: realm.to_string(),
-                        reason: e.to_string(),
-                    })?
-                } else {
-                    checked_url("token realm of the registry challenge", realm)?
-                };
-                url.set_path("/oauth2/exchange");
-                url.set_query(None);
-                (url, service.clone().unwrap_or_else(|| reg.host.clone()))
-            }
-            _ => (
-                reg.base
-                    .join("oauth2/exchange")
-                    .map_err(|e| RegistryError::Invalid(e.to_string()))?,
-                reg.host.clone(),
+            Some(Challenge::Bearer { realm, service, .. }) => (
+                exchange_next_to(&self.realm_url(realm)?),
+                service.clone().unwrap_or_else(|| reg.host.clone()),
             ),
+            _ => (exchange_on_registry(&reg)?, reg.host.clone()),
         };
         let rt = az
             .acr_refresh_token(&self.inner.http, &reg.host, &exchange, &service)
@@ -559,10 +544,7 @@ impl Client {
                 let rt = match &st.refresh {
                     Some(rt) => rt.clone(),
                     None => {
-                        let url = reg
-                            .base
-                            .join("oauth2/exchange")
-                            .map_err(|e| RegistryError::Invalid(e.to_string()))?;
+                        let url = exchange_on_registry(reg)?;
                         let rt = az
                             .acr_refresh_token(&self.inner.http, &reg.host, &url, &reg.host)
                             .await?;
@@ -573,6 +555,21 @@ impl Client {
                 token::basic_header(NULL_GUID_USERNAME, &rt)
             }
         })
+    }
+
+    /// The token realm of a bearer challenge: https, or http on a loopback host (any scheme
+    /// with `insecure`).
+    fn realm_url(&self, realm: &str) -> Result<Url, RegistryError> {
+        if self.inner.opts.insecure {
+            return Url::parse(realm).map_err(|e| {
+                RegistryError::from(AuthError::BadUrl {
+                    what: "token realm",
+                    url: realm.to_string(),
+                    reason: e.to_string(),
+                })
+            });
+        }
+        Ok(checked_url("token realm of the registry challenge", realm)?)
     }
 
     async fn bearer_for(
@@ -589,15 +586,7 @@ impl Client {
                 expires: None,
             });
         }
-        let realm_url = if self.inner.opts.insecure {
-            Url::parse(realm).map_err(|e| AuthError::BadUrl {
-                what: "token realm",
-                url: realm.to_string(),
-                reason: e.to_string(),
-            })?
-        } else {
-            checked_url("token realm of the registry challenge", realm)?
-        };
+        let realm_url = self.realm_url(realm)?;
         let scopes: Vec<String> = st
             .wanted
             .iter()
@@ -659,12 +648,7 @@ impl Client {
             }
             Credential::AccessToken(_) => unreachable_access_token(),
             Credential::Azure(az) => {
-                let exchange = {
-                    let mut u = realm_url.clone();
-                    u.set_path("/oauth2/exchange");
-                    u.set_query(None);
-                    u
-                };
+                let exchange = exchange_next_to(&realm_url);
                 let svc = service.unwrap_or(&reg.host).to_string();
                 let mut fresh = false;
                 let rt = match &st.refresh {
@@ -779,6 +763,22 @@ impl Client {
             body,
         }
     }
+}
+
+/// ACR's exchange endpoint next to its token realm (`https://r/oauth2/token` →
+/// `https://r/oauth2/exchange`).
+fn exchange_next_to(realm: &Url) -> Url {
+    let mut url = realm.clone();
+    url.set_path("/oauth2/exchange");
+    url.set_query(None);
+    url
+}
+
+/// ACR's exchange endpoint on the registry itself (a `Basic` challenge names no realm).
+fn exchange_on_registry(reg: &RegistryHandle) -> Result<Url, RegistryError> {
+    reg.base
+        .join("oauth2/exchange")
+        .map_err(|e| RegistryError::Invalid(e.to_string()))
 }
 
 /// An access token never goes through the token service (handled before the match).
