@@ -134,11 +134,6 @@ fn reason(i: &ImageSummary) -> String {
     }
 }
 
-/// The failing images of a report, with input problems that belong to no image.
-fn failing(report: &Report) -> Vec<&ImageSummary> {
-    report.failed_images().collect()
-}
-
 fn title(failing: &[&ImageSummary]) -> String {
     let names: Vec<&str> = failing.iter().map(|i| i.id.as_str()).collect();
     let mut t = format!(
@@ -153,15 +148,14 @@ fn title(failing: &[&ImageSummary]) -> String {
 
 /// The issue body for the failing images, with `state` already updated.
 pub fn issue_body(
-    key: &str,
+    input: &AlertInput<'_>,
     state: &AlertState,
     failing: &[&ImageSummary],
-    report: &Report,
-    input: &AlertInput<'_>,
     recovered: &[String],
 ) -> String {
+    let report = input.report;
     let mut b = String::new();
-    let _ = writeln!(b, "{}", marker(key));
+    let _ = writeln!(b, "{}", marker(input.key));
     let _ = writeln!(b, "{}", state.render());
     let _ = writeln!(b, "## ❌ Nightly golden image build failing\n");
     let run = match input.run_url.and_then(safe_url) {
@@ -232,7 +226,7 @@ pub async fn run(gh: &GitHub, input: &AlertInput<'_>) -> Result<Outcome, GhError
         );
     }
     let existing = open.into_iter().next();
-    let failing = failing(input.report);
+    let failing: Vec<&ImageSummary> = input.report.failed_images().collect();
     let no_input = input.report.summary.totals.images == 0;
 
     if failing.is_empty() && !no_input {
@@ -284,7 +278,7 @@ pub async fn run(gh: &GitHub, input: &AlertInput<'_>) -> Result<Outcome, GhError
         .filter(|k| !state.first_failed.contains_key(*k))
         .cloned()
         .collect();
-    let body = issue_body(input.key, &state, &failing, input.report, input, &recovered);
+    let body = issue_body(input, &state, &failing, &recovered);
     let title = if no_input {
         "Nightly golden image build failing: no results".to_string()
     } else {
