@@ -54,11 +54,10 @@ pkgs() {
   docker run --rm --network none --entrypoint dpkg-query "$1" -W -f '${db:Status-Abbrev}\n' 2>/dev/null | grep -c '^ii'
 }
 
-base=$(docker image inspect -f '{{.Size}}' goldenimages.azurecr.io/golden/base-debian:12 2>/dev/null || true)
-
 printf '%-11s %10s %6s  %10s %6s  %-8s %s\n' platform golden packages official ratio target "official image"
 met=0
 total=0
+base_ref=
 for line in "${entries[@]}"; do
   id=${line%%$'\t'*}
   tag=${line#*$'\t'}
@@ -68,6 +67,8 @@ for line in "${entries[@]}"; do
     scripts/build-platforms.sh --only "$id" >/dev/null || die "building $id failed"
   fi
   size=$(docker image inspect -f '{{.Size}}' "$tag")
+  # The base every image is built on, as its label names it (the registry is configurable).
+  [ -n "$base_ref" ] || base_ref=$(docker image inspect -f '{{index .Config.Labels "org.opencontainers.image.base.name"}}' "$tag" 2>/dev/null || true)
   count=$(pkgs "$tag")
   ref=
   for o in "${official[@]}"; do
@@ -84,5 +85,6 @@ for line in "${entries[@]}"; do
   if [ "$size" -lt "$obytes" ]; then verdict=met; met=$((met + 1)); else verdict=MISSED; fi
   printf '%-11s %7s MB %6s  %7s MB %6s  %-8s %s [%s]\n' "$platform" "$(mb "$size")" "$count" "$omb" "$ratio" "$verdict" "$oname" "$osrc"
 done
-[ -z "$base" ] || printf '(hardened Debian base: %s MB, the first %s MB of every golden image)\n' "$(mb "$base")" "$(mb "$base")"
+base=$(docker image inspect -f '{{.Size}}' "${base_ref:-none}" 2>/dev/null || true)
+[ -z "$base" ] || printf '(hardened Debian base %s: %s MB, the first %s MB of every golden image)\n' "$base_ref" "$(mb "$base")" "$(mb "$base")"
 printf 'size target (smaller than the official image): %d of %d met\n' "$met" "$total"

@@ -155,12 +155,11 @@ for id in "${ids[@]}"; do
   logf=$work/$id.log
   start=$(date +%s)
   if [ "$builder" = golden-build ]; then
-    quiet=(-q)
-    [ "${GOLDEN_VERBOSE:-0}" = 1 ] && quiet=()
-    if ! "$build_bin" --plan "$plan_file" --id "$id" --record "$records/$id.json" \
-      "${gb_extra[@]+"${gb_extra[@]}"}" "${quiet[@]+"${quiet[@]}"}" >"$logf"; then
+    gb=("$build_bin" --plan "$plan_file" --id "$id" --record "$records/$id.json" "${gb_extra[@]+"${gb_extra[@]}"}")
+    # golden-build prints the build output on stdout (with -q only the image id; on a failure
+    # its error carries the output's last lines). This script's stdout is for the tags.
+    if [ "${GOLDEN_VERBOSE:-0}" = 1 ]; then "${gb[@]}" >&2; else "${gb[@]}" -q >"$logf"; fi ||
       die "golden-build failed for $id (build record: $records/$id.json)"
-    fi
   else
     if ! docker_build "$e" "$logf"; then
       tail -n 40 "$logf" >&2

@@ -28,24 +28,8 @@ os_upgrade() {
   gh_pm apk upgrade --no-cache --no-progress
 }
 
-os_remove_packages() {
-  _ar_found=
-  for _ar_p in $GH_REMOVE_LIST; do
-    if gh_pm_out apk info -e "$_ar_p" >/dev/null 2>&1; then _ar_found="$_ar_found $_ar_p"; fi
-  done
-  if [ -z "$_ar_found" ]; then
-    gh_log "  none of the removal list is installed"
-    return 0
-  fi
-  gh_log "  deleting:$_ar_found"
-  # shellcheck disable=SC2086 # word splitting of the package list is intended
-  gh_pm apk del --no-cache --no-progress $_ar_found
-  for _ar_p in $_ar_found; do
-    if gh_pm_out apk info -e "$_ar_p" >/dev/null 2>&1; then
-      gh_die "$_ar_p is still installed after apk del (another package depends on it)"
-    fi
-  done
-}
+os_pkg_present() { gh_pm_out apk info -e "$1" >/dev/null 2>&1; }
+os_pkg_remove() { gh_pm apk del --no-cache --no-progress "$@"; }
 
 os_pm_clean() {
   : # apk runs with --no-cache: nothing to clean through apk itself

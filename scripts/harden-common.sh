@@ -14,9 +14,11 @@
 #   GH_SHADOW_POLICY   group: /etc/shadow root:shadow 0640 (root:root 0600 without a shadow
 #                      group); zero: root:root 0000 (RHEL/STIG)
 #   GH_REMOVE_LIST     packages the remove-packages step purges when installed
-# and defines the package-manager hooks os_upgrade, os_remove_packages, os_pm_clean
-# (called only when package steps may run), the file-level hooks os_clean_caches and
-# os_package_config, and optionally os_install_tools (install missing find(1) & co.).
+# and defines the package-manager hooks os_upgrade, os_pkg_present PKG (true when PKG is
+# installed, or left as configuration files), os_pkg_remove PKG... (remove or purge them,
+# refusing loudly what another package still needs) and os_pm_clean (called only when
+# package steps may run), the file-level hooks os_clean_caches and os_package_config, and
+# optionally os_install_tools (install missing find(1) & co.).
 
 GH_SCRIPT_VERSION=1.0.0
 GH_USER=app
@@ -69,7 +71,8 @@ gh_path() { printf '%s%s' "$GH_P" "$1"; }
 
 gh_have() { command -v "$1" >/dev/null 2>&1; }
 
-# gh_pm_out CMD...: like gh_pm, for commands whose stdout is captured (queries).
+# gh_pm_out CMD...: run a package-manager command in the target (chroot when --chroot), for
+# commands whose stdout is captured (queries).
 gh_pm_out() {
   if [ "$GH_CHROOT" = 1 ]; then
     chroot "$GH_ROOT" "$@"
@@ -78,15 +81,8 @@ gh_pm_out() {
   fi
 }
 
-# gh_pm CMD...: run a package-manager command in the target (chroot when --chroot).
-# Its output goes to stderr: stdout of these scripts stays empty.
-gh_pm() {
-  if [ "$GH_CHROOT" = 1 ]; then
-    chroot "$GH_ROOT" "$@" >&2
-  else
-    "$@" >&2
-  fi
-}
+# gh_pm CMD...: gh_pm_out with the output on stderr: stdout of these scripts stays empty.
+gh_pm() { gh_pm_out "$@" >&2; }
 
 # gh_in_list WORD LIST: true when WORD is one of the space-separated LIST.
 gh_in_list() {
@@ -262,6 +258,19 @@ gh_json_str() {
   printf '"%s"' "$(printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/	/\\t/g')"
 }
 
+# gh_json_list "WORD..." : a one-line JSON array of strings (["a", "b"]).
+gh_json_list() {
+  _jl_sep=
+  printf '['
+  set -f # split the words, never expand them as file names
+  for _jl_w in $1; do
+    printf '%s%s' "$_jl_sep" "$(gh_json_str "$_jl_w")"
+    _jl_sep=', '
+  done
+  set +f
+  printf ']'
+}
+
 # gh_os_release KEY: a value from the root's os-release (never sourced: foreign file).
 gh_os_release() {
   for _or_f in "$(gh_path /etc/os-release)" "$(gh_path /usr/lib/os-release)"; do
@@ -290,7 +299,24 @@ gh_find_root() {
 # the steps (step_<name with _>)
 
 step_upgrade() { os_upgrade; }
-step_remove_packages() { os_remove_packages; }
+
+# The OS removal list: only what is installed, and nothing may survive its removal.
+step_remove_packages() {
+  _rp_found=
+  for _rp_p in $GH_REMOVE_LIST; do
+    if os_pkg_present "$_rp_p"; then _rp_found="$_rp_found $_rp_p"; fi
+  done
+  if [ -z "$_rp_found" ]; then
+    gh_log "  none of the removal list is installed"
+    return 0
+  fi
+  gh_log "  removing:$_rp_found"
+  # shellcheck disable=SC2086 # word splitting of the package list is intended
+  os_pkg_remove $_rp_found
+  for _rp_p in $_rp_found; do
+    if os_pkg_present "$_rp_p"; then gh_die "$_rp_p is still installed after its removal (another package depends on it)"; fi
+  done
+}
 
 step_clean_caches() {
   if [ "$GH_PKG_OK" = 1 ]; then os_pm_clean; fi
@@ -387,53 +413,46 @@ step_user() {
   chmod 0750 "$_u_home"
 }
 
+# gh_lock_passwords /etc/shadow|/etc/gshadow: rewrite the password field (the second) of every
+# entry: an empty one becomes a lock (`!`); in /etc/shadow a password hash is locked too (`!`
+# prefixed), and so is root's `*` (`!*`), while other `*` and `!` entries stay.
+gh_lock_passwords() {
+  _lp_f=$(gh_path "$1")
+  [ -f "$_lp_f" ] || return 0
+  _lp_out=$GH_TMP/accounts
+  : >"$_lp_out"
+  while IFS= read -r _lp_l || [ -n "$_lp_l" ]; do
+    case $_lp_l in
+      '' | '#'*) printf '%s\n' "$_lp_l" >>"$_lp_out"; continue ;;
+      *:*:*) ;;
+      *) gh_die "$1: malformed line \`$_lp_l\`" ;;
+    esac
+    _lp_n=${_lp_l%%:*}
+    _lp_r=${_lp_l#*:}
+    _lp_p=${_lp_r%%:*}
+    if [ -z "$_lp_p" ]; then
+      _lp_p='!'
+    elif [ "$1" = /etc/shadow ]; then
+      case $_lp_p in
+        '!'*) ;;
+        '*'*) [ "$_lp_n" != root ] || _lp_p="!$_lp_p" ;;
+        *) _lp_p="!$_lp_p" ;;
+      esac
+    fi
+    printf '%s:%s:%s\n' "$_lp_n" "$_lp_p" "${_lp_r#*:}" >>"$_lp_out"
+  done <"$_lp_f"
+  gh_install_quiet "$1" 0640 <"$_lp_out"
+}
+
 # Lock root, lock every other account and give it a nologin shell, replace empty
 # passwords with a lock, drop `nullok` from PAM.
 step_accounts() {
   _a_pw=$(gh_path /etc/passwd)
   _a_sh=$(gh_path /etc/shadow)
-  _a_gs=$(gh_path /etc/gshadow)
   _a_out=$GH_TMP/accounts
 
-  if [ -f "$_a_sh" ]; then
-    : >"$_a_out"
-    while IFS= read -r _a_l || [ -n "$_a_l" ]; do
-      case $_a_l in
-        '' | '#'*) printf '%s\n' "$_a_l" >>"$_a_out"; continue ;;
-        *:*:*) ;;
-        *) gh_die "/etc/shadow: malformed line \`$_a_l\`" ;;
-      esac
-      _a_n=${_a_l%%:*}
-      _a_r=${_a_l#*:}
-      _a_p=${_a_r%%:*}
-      _a_rest=${_a_r#*:}
-      case $_a_p in
-        '') _a_p='!' ;;
-        '!'*) ;;
-        '*'*) [ "$_a_n" != root ] || _a_p="!$_a_p" ;;
-        *) _a_p="!$_a_p" ;;
-      esac
-      printf '%s:%s:%s\n' "$_a_n" "$_a_p" "$_a_rest" >>"$_a_out"
-    done <"$_a_sh"
-    gh_install_quiet /etc/shadow 0640 <"$_a_out"
-  fi
-
-  if [ -f "$_a_gs" ]; then
-    : >"$_a_out"
-    while IFS= read -r _a_l || [ -n "$_a_l" ]; do
-      case $_a_l in
-        '' | '#'*) printf '%s\n' "$_a_l" >>"$_a_out"; continue ;;
-        *:*:*) ;;
-        *) gh_die "/etc/gshadow: malformed line \`$_a_l\`" ;;
-      esac
-      _a_n=${_a_l%%:*}
-      _a_r=${_a_l#*:}
-      _a_p=${_a_r%%:*}
-      [ -n "$_a_p" ] || _a_p='!'
-      printf '%s:%s:%s\n' "$_a_n" "$_a_p" "${_a_r#*:}" >>"$_a_out"
-    done <"$_a_gs"
-    gh_install_quiet /etc/gshadow 0640 <"$_a_out"
-  fi
+  gh_lock_passwords /etc/shadow
+  gh_lock_passwords /etc/gshadow
 
   [ -f "$_a_pw" ] || gh_die "no /etc/passwd in $GH_ROOT"
   : >"$_a_out"
@@ -508,9 +527,11 @@ step_remove_backups() {
 
 step_setuid() {
   set --
+  set -f # the allowlist holds find -path patterns: the shell must not expand them
   for _su_a in $GH_SETUID_ALLOW; do
     set -- "$@" ! -path "$GH_P$_su_a"
   done
+  set +f
   gh_find_root \( -type f -o -type d \) \( -perm -4000 -o -perm -2000 \) "$@" \
     -print -exec chmod ug-s {} + | sed "s|^$GH_P|$GH_NAME:   stripped setuid/setgid: |" >&2
   _su_left=$(gh_find_root \( -type f -o -type d \) \( -perm -4000 -o -perm -2000 \) "$@" -print)
@@ -591,22 +612,8 @@ step_manifest() {
       printf '    {"name": %s, "status": %s}' "$(gh_json_str "$_mf_s")" "$(gh_json_str "$_mf_st")"
     done
     printf '\n  ],\n'
-    printf '  "setuid_allowlist": ['
-    _mf_first=1
-    for _mf_a in $GH_SETUID_ALLOW; do
-      [ "$_mf_first" = 1 ] || printf ', '
-      _mf_first=0
-      printf '%s' "$(gh_json_str "$_mf_a")"
-    done
-    printf '],\n'
-    printf '  "removal_list": ['
-    _mf_first=1
-    for _mf_a in $GH_REMOVE_LIST; do
-      [ "$_mf_first" = 1 ] || printf ', '
-      _mf_first=0
-      printf '%s' "$(gh_json_str "$_mf_a")"
-    done
-    printf ']\n'
+    printf '  "setuid_allowlist": %s,\n' "$(gh_json_list "$GH_SETUID_ALLOW")"
+    printf '  "removal_list": %s\n' "$(gh_json_list "$GH_REMOVE_LIST")"
     printf '}\n'
   } >"$_mf_out"
   # Without SOURCE_DATE_EPOCH the date is "now": keep an existing manifest whose other
@@ -661,9 +668,11 @@ gh_main() {
     shift
   done
   case $GH_CHROOT in 1 | true | yes) GH_CHROOT=1 ;; 0 | false | no | '') GH_CHROOT=0 ;; *) gh_die "GOLDEN_HARDEN_CHROOT must be 0 or 1" ;; esac
+  set -f
   for _m_a in $GH_SETUID_ALLOW; do
     case $_m_a in /*) ;; *) gh_die "setuid allowlist entry \`$_m_a\` must be an absolute path inside the root" ;; esac
   done
+  set +f
 
   [ -d "$GH_ROOT" ] || gh_die "root \`$GH_ROOT\` is not a directory"
   GH_REAL_ROOT=$(cd "$GH_ROOT" && pwd -P)

@@ -35,25 +35,16 @@ os_upgrade() {
   deb_apt upgrade
 }
 
-os_remove_packages() {
-  _dr_found=
-  for _dr_p in $GH_REMOVE_LIST; do
-    # shellcheck disable=SC2016 # ${...} is a dpkg-query format, not a shell expansion
-    _dr_st=$(gh_pm_out dpkg-query -W -f='${db:Status-Status}' "$_dr_p" 2>/dev/null || true)
-    case $_dr_st in
-      '' | not-installed) ;;
-      *) _dr_found="$_dr_found $_dr_p" ;;
-    esac
-  done
-  if [ -z "$_dr_found" ]; then
-    gh_log "  none of the removal list is installed"
-    return 0
-  fi
-  gh_log "  purging:$_dr_found"
-  # dpkg (not apt): it refuses, loudly, to remove anything another package still needs.
-  # shellcheck disable=SC2086 # word splitting of the package list is intended
-  gh_pm env DEBIAN_FRONTEND=noninteractive dpkg --purge $_dr_found
+# Installed, or removed with its configuration files left (purged here).
+os_pkg_present() {
+  # shellcheck disable=SC2016 # ${...} is a dpkg-query format, not a shell expansion
+  case $(gh_pm_out dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true) in
+    '' | not-installed) return 1 ;;
+  esac
 }
+
+# dpkg (not apt): it refuses, loudly, to remove anything another package still needs.
+os_pkg_remove() { gh_pm env DEBIAN_FRONTEND=noninteractive dpkg --purge "$@"; }
 
 os_pm_clean() {
   gh_pm apt-get clean

@@ -45,20 +45,9 @@ os_upgrade() {
   rh_dnf upgrade
 }
 
-os_remove_packages() {
-  _rr_found=
-  for _rr_p in $GH_REMOVE_LIST; do
-    if gh_pm_out rpm -q --quiet "$_rr_p" >/dev/null 2>&1; then _rr_found="$_rr_found $_rr_p"; fi
-  done
-  if [ -z "$_rr_found" ]; then
-    gh_log "  none of the removal list is installed"
-    return 0
-  fi
-  gh_log "  erasing:$_rr_found"
-  # rpm -e (not dnf remove): it refuses, loudly, to remove what another package requires.
-  # shellcheck disable=SC2086 # word splitting of the package list is intended
-  gh_pm rpm -e $_rr_found
-}
+os_pkg_present() { gh_pm_out rpm -q --quiet "$1" >/dev/null 2>&1; }
+# rpm -e (not dnf remove): it refuses, loudly, to remove what another package requires.
+os_pkg_remove() { gh_pm rpm -e "$@"; }
 
 os_pm_clean() {
   rh_dnf clean all

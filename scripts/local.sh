@@ -10,7 +10,8 @@
 #      built here (the Debian base from the archive and the platforms on it)
 #   5. for each base, then each platform: golden-build (bases with `bootstrap` in mode
 #      bootstrap) -> golden-scan (Trivy only when one is on PATH) -> golden-push to the local
-#      registry when policy passed -> golden-push attach report.json and sbom.cdx.json
+#      registry when policy passed -> golden-push attach report.json (with the pushed digest
+#      as image.digest), sbom.cdx.json and build-record.json, as the push action does
 #   6. golden-report over reports/ (the previous run's reports as the baseline), then the
 #      Markdown summary in the terminal
 #
@@ -37,6 +38,9 @@ set -Eeuo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$PWD"
+# The push action's helpers: the same tags, attachments and push record as in the workflow.
+# shellcheck source=actions/lib/common.sh
+. actions/lib/common.sh
 PROG=local.sh
 PORT=5000
 REGISTRY="127.0.0.1:$PORT"
@@ -45,13 +49,10 @@ WORK="$ROOT/.cache/local"
 REPORTS="$ROOT/reports"
 BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug"
 BINARIES=(golden-plan golden-build golden-scan golden-push golden-report)
-REPORT_TYPE=application/vnd.golden.scan-report.v1+json
-SBOM_TYPE=application/vnd.cyclonedx+json
-RECORD_TYPE=application/vnd.golden.build-record.v1+json
 
 die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 2; }
 log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-usage() { sed -n '2,36s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,37s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 
 clean=0 setup=1 verbose=0
 while [ "$#" -gt 0 ]; do
@@ -197,7 +198,7 @@ for e in "${entries[@]}"; do
   esac
 
   to="$(jq -r '.tags[0]' <<<"$e")"
-  tags="$(jq -r '(.tags[0] | sub(":[^:/]+$"; "")) as $repo | .tags[1:][] | ltrimstr($repo + ":")' <<<"$e")"
+  tags="$(golden_entry_tags "$e")"
   if ! env GOLDEN_IMAGE="$image_id" GOLDEN_TO="$to" GOLDEN_TAGS="$tags" GOLDEN_FORMAT=json \
     golden-push push >"$dir/push.json" 2>"$dir/push.log"; then
     cat "$dir/push.log" >&2
@@ -208,28 +209,20 @@ for e in "${entries[@]}"; do
   digest="$(jq -r '.digest' "$dir/push.json")"
   reference="$(jq -r '.reference' "$dir/push.json")"
   total="$(jq '.layers | length + 1' "$dir/push.json")"
-  uploaded="$(jq '[.config, .layers[]] | map(select(.action != "exists")) | length' "$dir/push.json")"
+  uploaded="$(golden_uploaded "$dir/push.json")"
 
-  # The scan ran before the push: record the pushed manifest digest in the report
-  # (`image.digest`), so the summary and the attached report show it.
-  jq --arg d "$digest" '.image.digest = $d' "$dir/report.json" >"$dir/report.json.tmp" &&
-    mv -f "$dir/report.json.tmp" "$dir/report.json"
+  golden_report_digest "$dir/report.json" "$digest" || die "$id: reports/$id/report.json is not JSON"
   attached=()
-  for pair in "report.json:$REPORT_TYPE" "sbom.cdx.json:$SBOM_TYPE" "build-record.json:$RECORD_TYPE"; do
-    file="$dir/${pair%%:*}"
-    type="${pair#*:}"
+  for file in "$dir/report.json" "$dir/sbom.cdx.json" "$dir/build-record.json"; do
+    type="$(golden_artifact_type "$file")"
     # Reports go with a new image; an image already in the registry keeps the ones it has.
     if [ "$uploaded" -eq 0 ] && has_referrer "$reference" "$type"; then continue; fi
     a="$(env GOLDEN_SUBJECT="$reference" GOLDEN_FILE="$file" GOLDEN_ARTIFACT_TYPE="$type" GOLDEN_FORMAT=json \
       golden-push attach 2>>"$dir/push.log" | jq -r '.digest')" || die "$id: attaching $file failed (reports/$id/push.log)"
     attached+=("$a")
   done
-  jq -n --arg id "$id" --arg arch "$(uname -m)" --arg image "$(jq -r '.image' <<<"$e")" \
-    --slurpfile report "$dir/push.json" --argjson uploaded "$uploaded" \
-    --argjson attached "$(printf '%s\n' "${attached[@]}" | jq -R . | jq -s 'map(select(. != ""))')" \
-    '{kind: "golden-push-record", id: $id, arch: $arch, image: $image, digest: $report[0].digest,
-      reference: $report[0].reference, tags: $report[0].tags, uploaded: $uploaded,
-      attached: $attached, index_to: "", index_tags: []}' >"$dir/push-record.json"
+  golden_push_record "$id" "$(golden_arch)" "$(jq -r '.image' <<<"$e")" "$dir/push.json" "$uploaded" \
+    "$(printf '%s\n' "${attached[@]}")" "" >"$dir/push-record.json"
   if [ "$uploaded" -eq 0 ]; then
     pushed_line[$id]="$digest  every blob already present ($total of $total), ${#attached[@]} report(s) attached"
   else

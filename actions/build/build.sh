@@ -64,8 +64,7 @@ cmd_build() {
   GOLDEN_CACHE_FROM="$(golden_nl_lines "${IN_CACHE_FROM:-}")"
   golden_flag GOLDEN_NO_CACHE no-cache "${IN_NO_CACHE:-false}"
   golden_flag GOLDEN_PULL pull "${IN_PULL:-false}"
-  golden_bool pull-base "${IN_PULL_BASE:-true}"
-  if [ "$REPLY" = false ]; then export GOLDEN_NO_PULL_BASE=true; else unset GOLDEN_NO_PULL_BASE; fi
+  golden_no_flag GOLDEN_NO_PULL_BASE pull-base "${IN_PULL_BASE:-true}"
   export GOLDEN_RECORD="${GOLDEN_RECORD:-$(golden_tmp)/build-record.json}"
   mkdir -p "$(dirname "$GOLDEN_RECORD")"
   golden_unset_empty
@@ -75,7 +74,7 @@ cmd_build() {
 cmd_save() {
   local images
   [ -s "${IN_RECORD:-}" ] || golden_die "no build record to save from (the build step wrote none)"
-  command -v jq >/dev/null 2>&1 || golden_die "jq not found (needed to read the build record)"
+  golden_need jq "to read the build record"
   images="$(jq -r 'if (.tags | length) > 0 then .tags[] else .image_id // empty end' "$IN_RECORD")"
   [ -n "$images" ] || golden_die "the build record $IN_RECORD names no image"
   mkdir -p "$(dirname "$GOLDEN_OUTPUT")"

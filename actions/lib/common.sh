@@ -15,14 +15,16 @@ golden_escape() {
 
 golden_log() { printf '%s: %s\n' "${GOLDEN_ACTION_NAME:-golden}" "$*" >&2; }
 
-# Print an error annotation and exit 2 (usage or runtime error, like the binaries).
+# Print an error annotation and exit 2 (usage or runtime error, like the binaries). Annotations
+# go to stderr (the runner reads workflow commands on both streams): a helper that dies inside
+# `$( )` still shows its message instead of having it captured as its value.
 golden_die() {
-  printf '::error title=%s::%s\n' "$(golden_escape "${GOLDEN_ACTION_NAME:-golden}")" "$(golden_escape "$*")"
+  printf '::error title=%s::%s\n' "$(golden_escape "${GOLDEN_ACTION_NAME:-golden}")" "$(golden_escape "$*")" >&2
   exit 2
 }
 
 golden_warn() {
-  printf '::warning title=%s::%s\n' "$(golden_escape "${GOLDEN_ACTION_NAME:-golden}")" "$(golden_escape "$*")"
+  printf '::warning title=%s::%s\n' "$(golden_escape "${GOLDEN_ACTION_NAME:-golden}")" "$(golden_escape "$*")" >&2
 }
 
 # golden_bool NAME VALUE: set REPLY to `true` or `false`; anything else is an error naming the
@@ -40,6 +42,17 @@ golden_bool() {
 golden_flag() {
   golden_bool "$2" "$3"
   if [ "$REPLY" = true ]; then
+    export "$1=true"
+  else
+    unset "$1"
+  fi
+}
+
+# golden_no_flag VAR NAME VALUE: the reverse, for an input that is on by default and maps to a
+# binary's `--no-...` flag: export VAR=true when the boolean input is false, else unset VAR.
+golden_no_flag() {
+  golden_bool "$2" "$3"
+  if [ "$REPLY" = false ]; then
     export "$1=true"
   else
     unset "$1"
@@ -89,11 +102,33 @@ golden_output() {
   printf '%s<<%s\n%s\n%s\n' "$1" "$delim" "$2" "$delim" >>"$GITHUB_OUTPUT"
 }
 
-# golden_need BIN: the golden binary must be on PATH (the setup action puts it there).
+# golden_need BIN [WHY]: BIN must be on PATH. Without WHY it is a golden binary (the setup
+# action puts it there); with WHY a tool of the runner (jq), named with what it is needed for.
 golden_need() {
-  command -v "$1" >/dev/null 2>&1 \
-    || golden_die "$1 not found on PATH: run the setup action first (uses: <owner>/<repo>/actions/setup@<ref>)"
+  command -v "$1" >/dev/null 2>&1 && return 0
+  [ -z "${2:-}" ] || golden_die "$1 not found on PATH (needed $2)"
+  golden_die "$1 not found on PATH: run the setup action first (uses: <owner>/<repo>/actions/setup@<ref>)"
 }
+
+# golden_fetch URL FILE: download over HTTPS (or file:// for mirrors and tests) with retries,
+# TLS 1.2 or newer and no redirect away from HTTPS; any failure stops the step.
+golden_fetch() {
+  local url="$1" out="$2" retry=(--retry 5 --retry-delay 2 --retry-all-errors)
+  case "$url" in
+    https://*) ;;
+    file://*) retry=() ;;
+    *) golden_die "refusing to download over a non-HTTPS URL: $url" ;;
+  esac
+  curl --fail --silent --show-error --location --proto '=https,file' --proto-redir '=https' --tlsv1.2 \
+    "${retry[@]}" --connect-timeout 20 --max-time 600 \
+    --output "$out" "$url" || golden_die "download failed: $url"
+}
+
+# golden_sha256 FILE: the file's sha256 (64 lowercase hex digits).
+golden_sha256() { sha256sum "$1" | cut -d' ' -f1; }
+
+# golden_is_sha256 VALUE: true when VALUE is 64 lowercase hex digits.
+golden_is_sha256() { [[ "$1" =~ ^[0-9a-f]{64}$ ]]; }
 
 # The per-job scratch directory of the golden actions.
 golden_tmp() {
@@ -120,7 +155,7 @@ golden_single_line() {
 # or other control character (the binaries quote its values in messages, see above).
 golden_check_entry() {
   [ -n "$1" ] || return 0
-  command -v jq >/dev/null 2>&1 || golden_die "jq not found (needed to check the plan entry)"
+  golden_need jq "to check the plan entry"
   jq -e 'type == "object"' >/dev/null 2>&1 <<<"$1" || golden_die "input \`entry\` is not a JSON object (pass toJSON(matrix.entry))"
   jq -e '[.. | strings | test("[[:cntrl:]]")] | any | not' >/dev/null <<<"$1" \
     || golden_die "input \`entry\` has a string with a line break or control character"
@@ -136,3 +171,68 @@ golden_check_items() {
 
 # golden_env VAR: the value of the environment variable named VAR (empty when unset).
 golden_env() { printf '%s' "${!1:-}"; }
+
+# ---- push records: actions/push and scripts/local.sh push the same way and write the same record
+
+# golden_entry_tags ENTRY: the tags of a plan entry to set besides its first one (the push
+# target): those in the same repository as the first, as tag names, one a line.
+golden_entry_tags() {
+  jq -r '(.tags[0] | sub(":[^:/]+$"; "")) as $repo | .tags[1:][]
+    | select(startswith($repo + ":")) | ltrimstr($repo + ":")' <<<"$1"
+}
+
+# golden_uploaded PUSH_REPORT: how many blobs (config and layers) `golden-push push --format
+# json` sent or mounted; 0 when the registry had every one.
+golden_uploaded() { jq '[.config, .layers[]] | map(select(.action != "exists")) | length' "$1"; }
+
+# golden_artifact_type FILE[=TYPE]: the artifact type a file is attached with: TYPE when given,
+# else from the name (build record, scan report, CycloneDX SBOM, SARIF).
+golden_artifact_type() {
+  case "$1" in
+    *=*) printf '%s' "${1#*=}" ;;
+    *build-record.json) printf 'application/vnd.golden.build-record.v1+json' ;;
+    *report.json) printf 'application/vnd.golden.scan-report.v1+json' ;;
+    *.cdx.json) printf 'application/vnd.cyclonedx+json' ;;
+    *.sarif | *.sarif.json) printf 'application/sarif+json' ;;
+    *) golden_die "input \`attach\`: cannot tell the artifact type of \`$1\`; write it as FILE=TYPE" ;;
+  esac
+}
+
+# golden_report_digest SCAN_REPORT DIGEST: the scan runs before the push, so its report knows
+# the image id only; `image.digest` is the report's field for the registry manifest digest of
+# a pushed image. Filled in before the report is attached (and uploaded), so the attached
+# report and the run summary show the digest.
+# Returns non-zero (the file unchanged) when it is not JSON.
+golden_report_digest() {
+  if jq --arg d "$2" '.image.digest = $d' "$1" >"$1.tmp" 2>/dev/null; then
+    mv -f "$1.tmp" "$1"
+  else
+    rm -f "$1.tmp"
+    return 1
+  fi
+}
+
+# golden_arch: this machine's architecture as the workflows name it (amd64, arm64).
+golden_arch() {
+  case "$(uname -m)" in
+    x86_64 | amd64) printf 'amd64' ;;
+    aarch64 | arm64) printf 'arm64' ;;
+    *) uname -m ;;
+  esac
+}
+
+# golden_push_record ID ARCH IMAGE PUSH_REPORT UPLOADED ATTACHED INDEX_TO [INDEX_TAG...]: the
+# push record (JSON) of one push: digest, reference and tags from golden-push's JSON report,
+# ATTACHED the newline-separated referrer digests, INDEX_TO and the INDEX_TAGs the target and
+# tags of the multi-arch index the merge job builds (empty for a single-architecture push).
+# golden-report (the `digests` output) and the action's `mode: index` read it.
+golden_push_record() {
+  local id="$1" arch="$2" image="$3" report="$4" uploaded="$5" attached="$6" index_to="$7"
+  shift 7
+  jq -n --arg id "$id" --arg arch "$arch" --arg image "$image" --slurpfile report "$report" \
+    --argjson uploaded "$uploaded" --arg attached "$attached" --arg index_to "$index_to" \
+    --args '{kind: "golden-push-record", id: $id, arch: $arch, image: $image,
+      digest: $report[0].digest, reference: $report[0].reference, tags: $report[0].tags,
+      uploaded: $uploaded, attached: ($attached | split("\n") | map(select(. != ""))),
+      index_to: $index_to, index_tags: $ARGS.positional}' "$@"
+}

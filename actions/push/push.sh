@@ -3,7 +3,8 @@
 # golden-push as they are (empty ones are unset); IN_* are resolved here first.
 #
 #   push   golden-push IMAGE --to <first tag> --tag <other tags>, then golden-push attach for
-#          every file in `attach` (subject: the pushed digest); writes the push record
+#          every file in `attach` (subject: the pushed digest; a scan report first gets that
+#          digest as image.digest); writes the push record (golden_push_record, lib/common.sh)
 #   index  for every image id with per-architecture push records under `records`, golden-push
 #          index --to <real first tag> <digests...> --tag <real other tags>
 #
@@ -16,7 +17,7 @@ GOLDEN_ACTION_NAME="golden push"
 . "$(dirname "$0")/../lib/common.sh"
 
 golden_need golden-push
-command -v jq >/dev/null 2>&1 || golden_die "jq not found (needed to read the plan entry and golden-push's report)"
+golden_need jq "to read the plan entry and golden-push's report"
 
 golden_single_line image "${GOLDEN_IMAGE:-}"
 golden_single_line base "${GOLDEN_BASE:-}"
@@ -33,10 +34,6 @@ STEP_OUTPUT="${GITHUB_OUTPUT:-}"
 unset GITHUB_OUTPUT
 export GOLDEN_FORMAT=json
 golden_flag GOLDEN_INSECURE insecure "${IN_INSECURE:-false}"
-# Empty credentials mean "not given" (the auth detection looks at presence).
-for v in AZURE_CLIENT_ID AZURE_TENANT_ID AZURE_CLIENT_SECRET; do
-  if [ -z "${!v:-}" ]; then unset "$v"; fi
-done
 WORK="$(golden_tmp)/push"
 mkdir -p "$WORK"
 
@@ -53,35 +50,9 @@ write_record() {
   done < <(golden_nl_lines "$paths")
 }
 
-artifact_type() {
-  case "$1" in
-    *=*) printf '%s' "${1#*=}" ;;
-    *build-record.json) printf 'application/vnd.golden.build-record.v1+json' ;;
-    *report.json) printf 'application/vnd.golden.scan-report.v1+json' ;;
-    *.cdx.json) printf 'application/vnd.cyclonedx+json' ;;
-    *.sarif | *.sarif.json) printf 'application/sarif+json' ;;
-    *) golden_die "input \`attach\`: cannot tell the artifact type of \`$1\`; write it as FILE=TYPE" ;;
-  esac
-}
-
-# record_digest REPORT DIGEST: the scan ran before the push, so its report knows the image id
-# only; `image.digest` is the report's field for the registry manifest digest of a pushed image.
-# Filled in before the report is attached and uploaded, so the run summary shows the digest.
-record_digest() {
-  jq --arg d "$2" '.image.digest = $d' "$1" >"$1.tmp" && mv -f "$1.tmp" "$1"
-}
-
-arch_name() {
-  case "$(uname -m)" in
-    x86_64 | amd64) printf 'amd64' ;;
-    aarch64 | arm64) printf 'arm64' ;;
-    *) uname -m ;;
-  esac
-}
-
 cmd_push() {
   local entry="${IN_ENTRY:-}" id="" image="" to tags=() index_to="" index_tags=() report digest reference
-  local uploaded f file type attached=() a
+  local uploaded f files=() types=() i attached=() a
   [ -n "${GOLDEN_IMAGE:-}" ] || golden_die "input \`image\` is required (an engine image or docker-archive:PATH)"
   if [ -n "$entry" ]; then
     jq -e 'type == "object" and (.tags | type) == "array" and (.tags | length) > 0' >/dev/null 2>&1 <<<"$entry" \
@@ -98,8 +69,7 @@ cmd_push() {
   if [ -n "${IN_TAGS:-}" ]; then
     mapfile -t tags < <(golden_lines "$IN_TAGS")
   elif [ -n "$entry" ]; then
-    # Full references in the same repository as the first: keep the tag part.
-    mapfile -t tags < <(jq -r '(.tags[0] | sub(":[^:/]+$"; "")) as $repo | .tags[1:][] | select(startswith($repo + ":")) | ltrimstr($repo + ":")' <<<"$entry")
+    mapfile -t tags < <(golden_entry_tags "$entry")
   fi
   if [ -z "$image" ]; then image="${to%:*}"; fi
   if [ -n "${IN_ARCH_SUFFIX:-}" ]; then
@@ -115,23 +85,29 @@ cmd_push() {
   GOLDEN_ANNOTATIONS="$(golden_nl_lines "${IN_ANNOTATIONS:-}")"
   export GOLDEN_ANNOTATIONS
   golden_unset_empty
+  # Every attachment is checked before anything is pushed.
+  while IFS= read -r f; do
+    files+=("${f%%=*}")
+    types+=("$(golden_artifact_type "$f")")
+    [ -f "${files[-1]}" ] || golden_die "input \`attach\`: no file at ${files[-1]}"
+  done < <(golden_nl_lines "${IN_ATTACH:-}")
 
   report="$WORK/push-report.json"
   golden-push push >"$report"
   digest="$(jq -r '.digest' "$report")"
   reference="$(jq -r '.reference' "$report")"
-  uploaded="$(jq '[.config, .layers[]] | map(select(.action != "exists")) | length' "$report")"
+  uploaded="$(golden_uploaded "$report")"
   golden_log "pushed $reference ($uploaded of $(jq '.layers | length + 1' "$report") blobs sent, the rest already in the registry)"
 
-  while IFS= read -r f; do
-    file="${f%%=*}"
-    type="$(artifact_type "$f")"
-    [ -f "$file" ] || golden_die "input \`attach\`: no file at $file"
-    if [ "$type" = application/vnd.golden.scan-report.v1+json ]; then record_digest "$file" "$digest"; fi
-    a="$(GOLDEN_SUBJECT="$reference" GOLDEN_FILE="$file" GOLDEN_ARTIFACT_TYPE="$type" golden-push attach | jq -r '.digest')"
+  for i in "${!files[@]}"; do
+    if [ "${types[i]}" = application/vnd.golden.scan-report.v1+json ]; then
+      golden_report_digest "${files[i]}" "$digest" \
+        || golden_die "input \`attach\`: ${files[i]} is not JSON (a scan report gets the pushed digest as image.digest)"
+    fi
+    a="$(GOLDEN_SUBJECT="$reference" GOLDEN_FILE="${files[i]}" GOLDEN_ARTIFACT_TYPE="${types[i]}" golden-push attach | jq -r '.digest')"
     attached+=("$a")
-    golden_log "attached $file ($type) as $a"
-  done < <(golden_nl_lines "${IN_ATTACH:-}")
+    golden_log "attached ${files[i]} (${types[i]}) as $a"
+  done
 
   out digest "$digest"
   out reference "$reference"
@@ -139,14 +115,8 @@ cmd_push() {
   out uploaded "$uploaded"
   out attached "$(printf '%s\n' "${attached[@]}" | grep -v '^$' || true)"
   if [ -n "${IN_RECORD:-}" ]; then
-    jq -n --arg id "$id" --arg arch "${IN_ARCH_SUFFIX:-$(arch_name)}" --arg image "$image" \
-      --arg index_to "$index_to" --slurpfile report "$report" --argjson uploaded "$uploaded" \
-      --argjson attached "$(printf '%s\n' "${attached[@]}" | jq -R . | jq -s 'map(select(. != ""))')" \
-      --args '{kind: "golden-push-record", id: $id, arch: $arch, image: $image,
-        digest: $report[0].digest, reference: $report[0].reference, tags: $report[0].tags,
-        uploaded: $uploaded, attached: $attached, index_to: $index_to,
-        index_tags: $ARGS.positional}' \
-      "${index_tags[@]}" | write_record "$IN_RECORD"
+    golden_push_record "$id" "${IN_ARCH_SUFFIX:-$(golden_arch)}" "$image" "$report" "$uploaded" \
+      "$(printf '%s\n' "${attached[@]}")" "$index_to" "${index_tags[@]}" | write_record "$IN_RECORD"
     out record "$(golden_nl_lines "$IN_RECORD" | head -n 1)"
   fi
 }

@@ -56,8 +56,7 @@ case "${IN_MODE:-report}" in
         else export GOLDEN_NO_ALERT=true; unset GOLDEN_ALERT; fi
         ;;
     esac
-    golden_bool job-summary "${IN_JOB_SUMMARY:-true}"
-    if [ "$REPLY" = false ]; then export GOLDEN_NO_JOB_SUMMARY=true; else unset GOLDEN_NO_JOB_SUMMARY; fi
+    golden_no_flag GOLDEN_NO_JOB_SUMMARY job-summary "${IN_JOB_SUMMARY:-true}"
     golden_flag GOLDEN_FAIL_ON_FAILURE fail-on-failure "${IN_FAIL_ON_FAILURE:-false}"
     mkdir -p "$GOLDEN_OUTPUT"
     golden_unset_empty

@@ -62,7 +62,7 @@ cmd_resolve() {
         if [ "$v" = "$version" ] && [ "$a" = "$asset" ]; then sha="$s"; fi
       done
       if [ -n "${IN_TRIVY_SHA256:-}" ]; then sha="${IN_TRIVY_SHA256,,}"; fi
-      [[ "$sha" =~ ^[0-9a-f]{64}$ ]] \
+      golden_is_sha256 "$sha" \
         || golden_die "no sha256 known for $asset: pass input \`trivy-sha256\` (64 hex digits) from the release's checksums file"
       url="${IN_TRIVY_URL%/}/v$version/$asset"
       case "$url" in
@@ -106,12 +106,8 @@ cmd_install() {
   rm -rf "$tmp"
   mkdir -p "$tmp" "$dir"
   golden_log "downloading $url"
-  local retry=(--retry 5 --retry-delay 2 --retry-all-errors)
-  case "$url" in file://*) retry=() ;; esac
-  curl --fail --silent --show-error --location --proto '=https,file' --proto-redir '=https' --tlsv1.2 \
-    "${retry[@]}" --connect-timeout 20 --max-time 600 \
-    --output "$tmp/trivy.tar.gz" "$url" || golden_die "download failed: $url"
-  got="$(sha256sum "$tmp/trivy.tar.gz" | cut -d' ' -f1)"
+  golden_fetch "$url" "$tmp/trivy.tar.gz"
+  got="$(golden_sha256 "$tmp/trivy.tar.gz")"
   [ "$got" = "$sha" ] || golden_die "Trivy archive $url has sha256 $got, expected $sha: refusing to install"
   tar -xzf "$tmp/trivy.tar.gz" -C "$tmp" --no-same-owner trivy || golden_die "the Trivy archive has no \`trivy\` binary"
   install -m 0755 "$tmp/trivy" "$path"

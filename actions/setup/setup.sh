@@ -137,24 +137,6 @@ cmd_resolve() {
   golden_log "source=$source version=${version:-?} repository=${repo:-?} target=$target bin-dir=$bin_dir"
 }
 
-fetch() {
-  # fetch URL FILE: HTTPS (or file:// for mirrors and tests) with retries.
-  local url="$1" out="$2"
-  case "$url" in
-    https://* | file://*) ;;
-    *) golden_die "refusing to download over a non-HTTPS URL: $url" ;;
-  esac
-  local retry=(--retry 5 --retry-delay 2 --retry-all-errors)
-  case "$url" in file://*) retry=() ;; esac
-  curl --fail --silent --show-error --location --proto '=https,file' --proto-redir '=https' --tlsv1.2 \
-    "${retry[@]}" --connect-timeout 20 --max-time 600 \
-    --output "$out" "$url" || golden_die "download failed: $url"
-}
-
-sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
-
-valid_sha256() { [[ "$1" =~ ^[0-9a-f]{64}$ ]]; }
-
 # Reject archive members that would land outside the install dir.
 check_members() {
   local m
@@ -173,29 +155,29 @@ cmd_release() {
   dl="$(golden_tmp)/setup-download"
   rm -rf "$dl"
   mkdir -p "$dl"
-  fetch "$base/$tag/SHA256SUMS" "$dl/SHA256SUMS"
-  fetch "$base/$tag/$asset" "$dl/$asset"
+  golden_fetch "$base/$tag/SHA256SUMS" "$dl/SHA256SUMS"
+  golden_fetch "$base/$tag/$asset" "$dl/$asset"
 
   if [ -n "${IN_SUMS_SHA256:-}" ]; then
     expected="${IN_SUMS_SHA256,,}"
-    valid_sha256 "$expected" || golden_die "input \`sha256sums-sha256\` must be 64 hex digits"
+    golden_is_sha256 "$expected" || golden_die "input \`sha256sums-sha256\` must be 64 hex digits"
     verified_by=pinned-sha256sums
   elif [ -f "$here/release-checksums.txt" ]; then
     expected="$(awk -v t="$tag" '$1 == t { print $2; exit }' "$here/release-checksums.txt")"
     if [ -n "$expected" ]; then
-      valid_sha256 "$expected" || golden_die "release-checksums.txt: the entry for $tag is not a sha256"
+      golden_is_sha256 "$expected" || golden_die "release-checksums.txt: the entry for $tag is not a sha256"
       verified_by=committed-checksums
     fi
   fi
 
   if [ -n "$expected" ]; then
-    got="$(sha256_of "$dl/SHA256SUMS")"
+    got="$(golden_sha256 "$dl/SHA256SUMS")"
     [ "$got" = "$expected" ] \
       || golden_die "SHA256SUMS of $repo $tag has sha256 $got, expected $expected ($verified_by): refusing to install"
   else
     golden_bool verify-attestation "${IN_VERIFY_ATTESTATION:-true}"
     [ "$REPLY" = true ] || golden_die "no trusted checksum for $repo $tag: pin input sha256sums-sha256, use a ref whose actions/setup/release-checksums.txt lists $tag, or enable verify-attestation"
-    command -v gh >/dev/null 2>&1 || golden_die "gh not found: needed to verify the build provenance of $asset (or pin sha256sums-sha256)"
+    golden_need gh "to verify the build provenance of $asset, or pin sha256sums-sha256"
     gh attestation verify "$dl/$asset" --repo "$repo" \
       --signer-workflow "$repo/.github/workflows/release.yml" >&2 \
       || golden_die "the build provenance of $asset could not be verified for $repo: refusing to install"
@@ -205,7 +187,7 @@ cmd_release() {
   line="$(awk -v f="$asset" '$2 == f || $2 == "*" f { print $1; exit }' "$dl/SHA256SUMS")"
   [ -n "$line" ] || golden_die "SHA256SUMS of $tag has no line for $asset"
   want="${line,,}"
-  got="$(sha256_of "$dl/$asset")"
+  got="$(golden_sha256 "$dl/$asset")"
   [ "$got" = "$want" ] || golden_die "$asset has sha256 $got but SHA256SUMS says $want: refusing to install"
 
   check_members "$dl/$asset"

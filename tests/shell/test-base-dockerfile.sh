@@ -65,5 +65,5 @@ check "manifest is valid JSON" json_ok "$work/manifest.json"
 check_empty "every step applied, package steps included (root /)" \
   "$(jq -r '.steps[] | select(.status != "applied") | .name' "$work/manifest.json")"
 check "the build log shows apt's upgrade and the purge of the removal list" \
-  grep -q 'purging: e2fsprogs libext2fs2 libss2 logsave mount' "$work/build.log"
+  grep -q 'removing: e2fsprogs libext2fs2 libss2 logsave mount' "$work/build.log"
 finish

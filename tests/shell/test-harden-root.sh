@@ -139,6 +139,43 @@ check_eq "allowlisted /usr/bin/passwd (from GOLDEN_SETUID_ALLOWLIST) keeps setui
 check_eq "others are still stripped" "$(stat -c %a "$t/usr/bin/su") $(stat -c %a "$t/usr/bin/wall")" "755 755"
 check_eq "manifest lists the allowlist" "$(jq -c .setuid_allowlist "$t/usr/share/golden/hardening.json")" '["/usr/bin/passwd","/usr/bin/keepme"]'
 
+echo "# setuid allowlist entries are find -path patterns, never expanded by the shell"
+t=$work/allow-pattern
+sh "$FIXTURES/make-tree.sh" debian "$t"
+SOURCE_DATE_EPOCH=$TEST_EPOCH harden debian --root "$t" --setuid-allow '/usr/bin/*'
+check_eq "the pattern /usr/bin/* keeps the setuid files below the root's /usr/bin" \
+  "$(stat -c %a "$t/usr/bin/keepme" "$t/usr/bin/su" | tr '\n' ' ')" "6755 4755 "
+check_eq "a setgid directory outside the pattern is still stripped" "$(stat -c %a "$t/var/mail")" 775
+check_eq "the manifest lists the pattern as given" "$(jq -c .setuid_allowlist "$t/usr/share/golden/hardening.json")" '["/usr/bin/*"]'
+
+echo "# remove-packages: the common step against a stub package manager (the real ones: test-base-*)"
+# rp LIST STUCK: step_remove_packages for LIST; installed: the lines of $work/pm-state; STUCK
+# survives its removal (another package needs it).
+rp() {
+  env LIST="$1" STUCK="$2" STATE="$work/pm-state" sh -c '
+    . "$0"
+    GH_NAME=harden-test.sh GH_REMOVE_LIST=$LIST
+    os_pkg_present() { grep -qx "$1" "$STATE"; }
+    os_pkg_remove() {
+      echo "remove $*" >&2
+      for p in "$@"; do [ "$p" = "$STUCK" ] || sed -i "/^$p\$/d" "$STATE"; done
+    }
+    step_remove_packages' "$REPO/scripts/harden-common.sh"
+}
+printf 'pkg-a\npkg-c\nother\n' >"$work/pm-state"
+rc=0
+out=$(rp "pkg-a pkg-b pkg-c" "" 2>&1) || rc=$?
+check_eq "remove-packages succeeds" "$rc" 0
+check_eq "only the installed packages of the list are removed, in one call" "$(grep '^remove ' <<<"$out")" "remove pkg-a pkg-c"
+check_eq "they are gone, the others stay" "$(cat "$work/pm-state")" other
+out=$(rp "pkg-a pkg-b" "" 2>&1)
+check "nothing installed: said so, nothing removed" bash -c 'grep -q "none of the removal list is installed" <<<"$1" && ! grep -q "^remove " <<<"$1"' _ "$out"
+printf 'pkg-a\npkg-c\n' >"$work/pm-state"
+rc=0
+out=$(rp "pkg-a pkg-c" pkg-c 2>&1) || rc=$?
+check_eq "a package that survives its removal fails the step (exit 2)" "$rc" 2
+check "... naming it" grep -q 'error: pkg-c is still installed after its removal' <<<"$out"
+
 echo "# --only"
 t=$work/only
 sh "$FIXTURES/make-tree.sh" alpine "$t"
@@ -165,7 +202,16 @@ expect_fail "unknown argument is a usage error" 'unknown argument `--frobnicate`
 expect_fail "--chroot needs a root other than /" '--chroot needs --root DIR' sh "$REPO/scripts/harden-debian.sh" --chroot
 expect_fail "SOURCE_DATE_EPOCH must be numeric" 'SOURCE_DATE_EPOCH must be a number' env SOURCE_DATE_EPOCH=yesterday sh "$REPO/scripts/harden-debian.sh" --root "$t"
 cp "$t/etc/passwd" "$work/passwd.before"
+cp "$t/etc/shadow" "$work/shadow.before"
+printf 'broken-entry\n' >>"$t/etc/shadow"
+expect_fail "a malformed /etc/shadow line is refused, naming file and line" '/etc/shadow: malformed line `broken-entry`' sh "$REPO/scripts/harden-debian.sh" --root "$t" --only accounts
+check_eq "the malformed /etc/shadow is left as it was" "$(tail -n 1 "$t/etc/shadow")" broken-entry
+cp "$work/shadow.before" "$t/etc/shadow"
+printf 'short:x:1:1\n' >>"$t/etc/passwd"
+expect_fail "a /etc/passwd line without 7 fields is refused" '/etc/passwd: malformed line `short:x:1:1` \(expected 7 fields\)' sh "$REPO/scripts/harden-debian.sh" --root "$t" --only accounts
+cp "$work/passwd.before" "$t/etc/passwd"
 printf 'intruder:x:10001:10001::/:/bin/sh\n' >>"$t/etc/passwd"
+expect_fail "a relative setuid allowlist entry is refused" 'setuid allowlist entry `usr/bin/su` must be an absolute path' sh "$REPO/scripts/harden-debian.sh" --root "$t" --setuid-allow usr/bin/su
 expect_fail "uid 10001 taken by another user is refused" 'uid 10001 is taken by user `intruder`' sh "$REPO/scripts/harden-debian.sh" --root "$t" --only user
 cp "$work/passwd.before" "$t/etc/passwd"
 outside=$work/outside

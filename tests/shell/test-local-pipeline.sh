@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # End-to-end test of `make local` (scripts/local.sh), twice:
 #   1st run: the local registry's catalog lists the Debian base and every platform of the plan,
-#            each tagged as planned, each with its scan report and SBOM attached as referrers
-#            (on distribution 2.8 through the referrers tag schema: a `sha256-<digest>` tag);
-#            reports/summary.json and the printed summary show every image passing policy.
+#            each tagged as planned, each with its scan report (carrying the pushed digest as
+#            image.digest), SBOM and build record attached as referrers (on distribution 2.8
+#            through the referrers tag schema: a `sha256-<digest>` tag); the push record names
+#            the architecture as the workflows do; reports/summary.json and the printed summary
+#            show every image passing policy and its digest.
 #   2nd run: nothing new is pushed: for every image every blob was already present, the digest
 #            is the same, no report was attached again, and the registry's tags are unchanged.
 # SOURCE_DATE_EPOCH and GOLDEN_SHA are pinned for both runs (other commits landing between the
@@ -17,6 +19,7 @@ cd "$(dirname "$0")/../.."
 REGISTRY=127.0.0.1:5000
 REPORT_TYPE=application/vnd.golden.scan-report.v1+json
 SBOM_TYPE=application/vnd.cyclonedx+json
+RECORD_TYPE=application/vnd.golden.build-record.v1+json
 
 fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
 log() { printf 'test-local-pipeline: %s\n' "$*" >&2; }
@@ -86,6 +89,11 @@ for id in "${ids[@]}"; do
   grep -qxF "sha256-${digest#sha256:}" <<<"$tags" || fail "$id: no referrers fallback tag sha256-${digest#sha256:} in $repo"
   [ "$(referrers "$image@$digest" "$REPORT_TYPE")" -ge 1 ] || fail "$id: no scan report attached to $image@$digest"
   [ "$(referrers "$image@$digest" "$SBOM_TYPE")" -ge 1 ] || fail "$id: no SBOM attached to $image@$digest"
+  [ "$(referrers "$image@$digest" "$RECORD_TYPE")" -ge 1 ] || fail "$id: no build record attached to $image@$digest"
+  [ "$(jq -r '.image.digest' "reports/$id/report.json")" = "$digest" ] \
+    || fail "$id: reports/$id/report.json does not carry the pushed digest as image.digest"
+  case "$(uname -m)" in x86_64) arch=amd64 ;; aarch64) arch=arm64 ;; *) arch="$(uname -m)" ;; esac
+  [ "$(jq -r '.arch' "$rec")" = "$arch" ] || fail "$id: $rec names the architecture $(jq -r '.arch' "$rec"), not $arch"
 done
 for p in $platforms; do
   jq -e --arg r "golden/$p" '.repositories | index($r) != null' <<<"$catalog" >/dev/null || fail "platform $p missing from the catalog"
@@ -99,6 +107,8 @@ jq -e --argjson n "$n" '.totals.images == $n and .totals.failed == 0 and .totals
 jq -e '[.images[].status] | all(. == "ok")' "$summary" >/dev/null || fail "an image is not ok: $(jq -c '[.images[] | {id, status}]' "$summary")"
 for id in "${ids[@]}"; do
   jq -e --arg id "$id" '.images | map(.id) | index($id) != null' "$summary" >/dev/null || fail "$id missing from the summary"
+  jq -e --arg id "$id" --arg d "${digest1[$id]}" '.images[] | select(.id == $id) | .digest == $d' "$summary" >/dev/null \
+    || fail "$id: the summary does not show the pushed digest ${digest1[$id]}"
 done
 grep -q "all $n passed" "$work/run1.log" || fail "the printed Markdown summary does not say all $n passed"
 grep -q '^## Local registry http://127.0.0.1:5000' "$work/run1.log" || fail "the printed summary has no registry section"

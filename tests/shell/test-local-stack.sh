@@ -23,6 +23,7 @@ tag="golden-local-stack-test/registry:$$"
 name="golden-local-stack-test-$$"
 cleanup() {
   docker rm -f "$name" >/dev/null 2>&1 || true
+  docker volume rm "$name" >/dev/null 2>&1 || true
   docker rmi -f "$tag" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
@@ -83,6 +84,4 @@ code="$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: applicat
 code="$(curl -s -o /dev/null -w '%{http_code}' -I "http://127.0.0.1:$port/v2/golden-local-stack/blob/blobs/$digest")"
 [ "$code" = 200 ] || fail "the uploaded blob is not there (HEAD answered $code)"
 
-docker rm -f "$name" >/dev/null
-docker volume rm "$name" >/dev/null 2>&1 || true
 log "ok: compose file valid, registry image builds on $base, runs read-only as 10001 and stores blobs"

@@ -264,20 +264,15 @@ async fn build(
     draft.labels = labels::assemble(&inputs);
     let clamp = labels::source_date_epoch(env)?;
 
-    // Everything that can be checked without the engine is checked before connecting.
-    let want_bootstrap = args.mode == Mode::Bootstrap;
-    let context = if want_bootstrap {
-        None
-    } else {
-        Some(
-            Context::prepare(&job.context_dir, &job.dockerfile_at, clamp).map_err(|source| {
-                BuildError::Context {
-                    dir: job.context_dir.clone(),
-                    source,
-                }
-            })?,
-        )
-    };
+    // Everything that can be checked without the engine is checked before connecting (a
+    // bootstrap never reads the context).
+    let context = (args.mode != Mode::Bootstrap)
+        .then(|| Context::prepare(&job.context_dir, &job.dockerfile_at, clamp))
+        .transpose()
+        .map_err(|source| BuildError::Context {
+            dir: job.context_dir.clone(),
+            source,
+        })?;
 
     let engine = Engine::connect().await?;
     if let Some(pending) = git {
@@ -302,17 +297,21 @@ async fn build(
             ),
         },
     };
-    if bootstrap_now {
-        // A bootstrapped image is built from the Debian archive, not FROM the upstream image
-        // the plan names: it gets no base labels (unless given with --label).
-        inputs.entry.remove(labels::BASE_NAME);
-        inputs.entry.remove(labels::BASE_DIGEST);
-        let labels = labels::assemble(&inputs);
-        draft.labels = labels.clone();
-        let built = bootstrap::run(&engine, &job, args, &labels).await?;
-        draft.tags_applied = built.tags.clone();
-        return Ok(built);
-    }
+    let mut context = match context {
+        Some(c) if !bootstrap_now => c,
+        // `--mode bootstrap` (no context was prepared), or auto mode without the upstream.
+        _ => {
+            // A bootstrapped image is built from the Debian archive, not FROM the upstream
+            // image the plan names: it gets no base labels (unless given with --label).
+            inputs.entry.remove(labels::BASE_NAME);
+            inputs.entry.remove(labels::BASE_DIGEST);
+            let labels = labels::assemble(&inputs);
+            draft.labels = labels.clone();
+            let built = bootstrap::run(&engine, &job, args, &labels).await?;
+            draft.tags_applied = built.tags.clone();
+            return Ok(built);
+        }
+    };
 
     if let Some(reference) = &job.base_ref {
         let opts = BaseOptions {
@@ -349,17 +348,6 @@ async fn build(
     {
         build_args.insert("SOURCE_DATE_EPOCH".into(), epoch.to_string());
     }
-    let mut context = match context {
-        Some(c) => c,
-        None => {
-            Context::prepare(&job.context_dir, &job.dockerfile_at, clamp).map_err(|source| {
-                BuildError::Context {
-                    dir: job.context_dir.clone(),
-                    source,
-                }
-            })?
-        }
-    };
     // One LABEL instruction instead of the engine's one step per label (see
     // `with_label_instruction`); with --target the engine must place them in that stage.
     let engine_labels = match job.target {

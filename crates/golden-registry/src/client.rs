@@ -601,51 +601,16 @@ impl Client {
         let policy = &self.inner.opts.retry;
         let http = &self.inner.http;
         let started = Instant::now();
+        let fetch = |how| token::fetch(http, policy, &realm_url, service, &scopes, how);
         let result = match &reg.auth.credential {
-            Credential::Anonymous => {
-                token::fetch(
-                    http,
-                    policy,
-                    &realm_url,
-                    service,
-                    &scopes,
-                    TokenRequest::Anonymous,
-                )
-                .await
-            }
+            Credential::Anonymous => fetch(TokenRequest::Anonymous).await,
             Credential::Basic { username, password } if username == NULL_GUID_USERNAME => {
-                token::fetch(
-                    http,
-                    policy,
-                    &realm_url,
-                    service,
-                    &scopes,
-                    TokenRequest::Refresh(password),
-                )
-                .await
+                fetch(TokenRequest::Refresh(password.clone())).await
             }
             Credential::Basic { username, password } => {
-                token::fetch(
-                    http,
-                    policy,
-                    &realm_url,
-                    service,
-                    &scopes,
-                    TokenRequest::Basic(username, password),
-                )
-                .await
+                fetch(TokenRequest::Basic(username.clone(), password.clone())).await
             }
-            Credential::RefreshToken(t) => {
-                token::fetch(
-                    http,
-                    policy,
-                    &realm_url,
-                    service,
-                    &scopes,
-                    TokenRequest::Refresh(t),
-                )
-                .await
-            }
+            Credential::RefreshToken(t) => fetch(TokenRequest::Refresh(t.clone())).await,
             Credential::AccessToken(_) => unreachable_access_token(),
             Credential::Azure(az) => {
                 let exchange = exchange_next_to(&realm_url);
@@ -659,30 +624,14 @@ impl Client {
                             .await?
                     }
                 };
-                let mut r = token::fetch(
-                    http,
-                    policy,
-                    &realm_url,
-                    service,
-                    &scopes,
-                    TokenRequest::Refresh(&rt),
-                )
-                .await;
+                let mut r = fetch(TokenRequest::Refresh(rt.clone())).await;
                 if matches!(r, Err(TokenFailure::Refused { status: 401, .. })) && !fresh {
                     // The cached ACR refresh token expired: run the whole chain again once.
                     tracing::debug!("ACR refresh token refused; exchanging a new one");
                     let rt2 = az
                         .acr_refresh_token(http, &reg.host, &exchange, &svc)
                         .await?;
-                    r = token::fetch(
-                        http,
-                        policy,
-                        &realm_url,
-                        service,
-                        &scopes,
-                        TokenRequest::Refresh(&rt2),
-                    )
-                    .await;
+                    r = fetch(TokenRequest::Refresh(rt2.clone())).await;
                     st.refresh = Some(rt2);
                 } else {
                     st.refresh = Some(rt);

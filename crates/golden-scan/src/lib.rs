@@ -98,9 +98,7 @@ fn resolve_entry(opts: &Options) -> Result<(Option<String>, Option<PlanEntry>), 
     if entry.starts_with('{') {
         let e: PlanEntry = serde_json::from_str(entry).map_err(|e| {
             ScanError::Usage(format!(
-                "GOLDEN_ENTRY looks like a plan entry JSON but does not parse: {e} (line {}, column {})",
-                e.line(),
-                e.column()
+                "--entry-id (GOLDEN_ENTRY) looks like a plan entry JSON but does not parse: {e}\n  hint: pass an entry id, or one entry of the plan's JSON as it is (a matrix job's `entry`)"
             ))
         })?;
         return Ok((Some(e.id.clone()), Some(e)));
@@ -237,6 +235,11 @@ pub async fn run(opts: &Options) -> Result<Outcome, ScanError> {
             "nothing to scan: give an IMAGE (engine name, docker-archive:PATH, oci-archive:PATH, oci:DIR, registry:REF), a plan entry, or --trivy-report FILE".into(),
         ));
     }
+    // A bad `--trivy PATH` is a usage error: say so before the image is read.
+    let trivy_bin = match (&image_arg, &opts.trivy_report) {
+        (Some(_), None) => trivy::locate(&opts.trivy)?,
+        _ => None,
+    };
     let mut warnings: Vec<String> = Vec::new();
 
     // 1. The image itself.
@@ -262,7 +265,7 @@ pub async fn run(opts: &Options) -> Result<Outcome, ScanError> {
             Some(format!("read from {}", path.display())),
         )
     } else if let Some(a) = &analysed {
-        match trivy::locate(&opts.trivy)? {
+        match trivy_bin {
             None if opts.trivy == TrivyMode::Off => (
                 ScannerStatus::Disabled,
                 None,

@@ -18,10 +18,11 @@ use crate::secret::Secret;
 /// Spec default when the reply has no `expires_in`.
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(60);
 
-pub(crate) enum TokenRequest<'a> {
+/// How to ask the token service (the secrets are shared `Arc`s: cheap to pass by value).
+pub(crate) enum TokenRequest {
     Anonymous,
-    Basic(&'a str, &'a Secret),
-    Refresh(&'a Secret),
+    Basic(String, Secret),
+    Refresh(Secret),
 }
 
 pub(crate) struct Token {
@@ -80,7 +81,7 @@ pub(crate) async fn fetch(
     realm: &Url,
     service: Option<&str>,
     scopes: &[String],
-    how: TokenRequest<'_>,
+    how: TokenRequest,
 ) -> Result<Token, TokenFailure> {
     let sent = match &how {
         TokenRequest::Refresh(rt) => {

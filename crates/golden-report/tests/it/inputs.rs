@@ -385,6 +385,76 @@ fn usage_and_runtime_errors_exit_2_with_a_clear_message() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("plan.json"));
 }
 
+#[test]
+fn configuration_errors_exit_2_and_say_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let green = fixture("green");
+    let green = green.to_str().unwrap();
+    let out = dir.path().join("out");
+    let out = out.to_str().unwrap();
+    let fails = |args: &[&str], env: &[(&str, &str)], want: &[&str]| {
+        let o = run(args, env);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        for w in want {
+            assert!(err.contains(w), "{args:?}: `{w}` not in {err}");
+        }
+    };
+    // The nightly alert without a token: the files are written, then the run stops.
+    fails(
+        &["--input", green, "--output", out, "--alert"],
+        &[],
+        &["needs GITHUB_TOKEN", "issues: write", "--no-alert"],
+    );
+    assert!(dir.path().join("out/summary.json").exists());
+    fails(
+        &["--input", green, "--output", out, "--alert", "--no-alert"],
+        &[],
+        &["contradict"],
+    );
+    fails(
+        &["--input", green, "--output", out],
+        &[
+            ("GOLDEN_BASELINE", green),
+            ("GOLDEN_BASELINE_REGISTRY", "true"),
+        ],
+        &["two baselines", "set one"],
+    );
+    fails(
+        &["--input", green, "--output", out, "--pr", "3"],
+        &[("GITHUB_TOKEN", "t0ken"), ("GITHUB_REPOSITORY", "no-slash")],
+        &["`no-slash` is not `owner/name`"],
+    );
+    // An output folder that cannot be created names the file.
+    std::fs::write(dir.path().join("a-file"), "").unwrap();
+    let blocked = dir.path().join("a-file/reports");
+    fails(
+        &["--input", green, "--output", blocked.to_str().unwrap()],
+        &[],
+        &["failed to write", "a-file/reports/summary.json"],
+    );
+    // post-comment: a missing file, then a good file without a token.
+    let missing = dir.path().join("missing.json");
+    fails(
+        &["post-comment", "--file", missing.to_str().unwrap()],
+        &[],
+        &["failed to read comment file", "missing.json"],
+    );
+    let file = dir.path().join("pr-comment.json");
+    golden_report::comment_file::CommentFile {
+        pr: 3,
+        key: "k".into(),
+        body: golden_report::comment::body("k", "hello"),
+    }
+    .write(&file)
+    .unwrap();
+    fails(
+        &["post-comment", "--file", file.to_str().unwrap()],
+        &[],
+        &["needs GITHUB_TOKEN", "pull-requests: write"],
+    );
+}
+
 /// Parse OpenMetrics text strictly enough to catch format mistakes: TYPE before samples, one
 /// block per family, quoted and escaped label values, `# EOF` last.
 /// (family, labels, value).

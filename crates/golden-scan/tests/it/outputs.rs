@@ -353,16 +353,21 @@ fn usage_errors_and_bad_archives_exit_2_without_outputs() {
     assert!(err.contains("/nonexistent/x.tar"), "{err}");
 }
 
+/// A plan entry whose tag is the violations archive.
+fn plan_entry(archive: &std::path::Path) -> serde_json::Value {
+    json!({
+        "id": "base-debian", "stage": "base", "os": "debian", "platform": "base", "name": "base-debian",
+        "version": "12", "dockerfile": "base-images/debian/Dockerfile", "context": ".", "image": "x/golden/base-debian",
+        "tags": [format!("docker-archive:{}", archive.display())], "cache_scope": "s", "policy": "", "offline": true
+    })
+}
+
 #[test]
 fn plan_entry_json_from_the_environment_is_recorded() {
     let dir = tempfile::tempdir().unwrap();
     let archive = violations_archive(dir.path());
     let out = dir.path().join("out");
-    let entry = json!({
-        "id": "base-debian", "stage": "base", "os": "debian", "platform": "base", "name": "base-debian",
-        "version": "12", "dockerfile": "base-images/debian/Dockerfile", "context": ".", "image": "x/golden/base-debian",
-        "tags": [format!("docker-archive:{}", archive.display())], "cache_scope": "s", "policy": "", "offline": true
-    });
+    let entry = plan_entry(&archive);
     let (code, _, err) = golden_scan(
         &[
             "-o",
@@ -386,4 +391,116 @@ fn plan_entry_json_from_the_environment_is_recorded() {
         sarif["runs"][0]["automationDetails"]["id"],
         "golden-scan/base-debian/"
     );
+}
+
+#[test]
+fn an_entry_looked_up_in_a_plan_file_gives_the_image_and_dockerfile() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = violations_archive(dir.path());
+    let plan = json!({
+        "schema": 1, "event": "local", "rebuild": "all", "config": "images.yaml",
+        "bases": { "include": [plan_entry(&archive)] }, "platforms": { "include": [] }
+    });
+    let plan = write(dir.path(), "plan.json", &serde_json::to_vec(&plan).unwrap());
+    let out = dir.path().join("out");
+    let (code, _, err) = golden_scan(
+        &["-o", out.to_str().unwrap(), "--trivy", "off"],
+        &[
+            ("GOLDEN_PLAN", plan.to_str().unwrap()),
+            ("GOLDEN_ENTRY", "base-debian"),
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    let r = read_json(&out.join("report.json"));
+    assert_eq!(r["entry_id"], "base-debian");
+    assert_eq!(
+        r["image"]["reference"],
+        format!("docker-archive:{}", archive.display())
+    );
+    let sarif = read_json(&out.join("report.sarif"));
+    assert_eq!(
+        sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "base-images/debian/Dockerfile"
+    );
+
+    // An id the plan does not have: the error lists the ids it has.
+    let out = dir.path().join("out-missing");
+    let (code, _, err) = golden_scan(
+        &[
+            "--plan",
+            plan.to_str().unwrap(),
+            "--entry-id",
+            "nginx-1-debian",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("has no entry `nginx-1-debian`") && err.contains("entries: base-debian"),
+        "{err}"
+    );
+    assert!(!out.exists(), "no output on a usage error");
+}
+
+#[test]
+fn bad_flags_and_missing_inputs_are_errors_with_hints_and_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = out.to_str().unwrap();
+    let cases: [(&[&str], &[(&str, &str)], &[&str]); 5] = [
+        // A bad --trivy is reported before the image is read (the archive does not exist
+        // either: the Trivy error comes first).
+        (
+            &[
+                "docker-archive:/nonexistent/x.tar",
+                "-o",
+                o,
+                "--trivy",
+                "/nonexistent/trivy",
+            ],
+            &[],
+            &["--trivy `/nonexistent/trivy` does not exist", "hint:"],
+        ),
+        (
+            &["--trivy-report", "/nonexistent/trivy.json", "-o", o],
+            &[],
+            &["failed to open `/nonexistent/trivy.json`"],
+        ),
+        (
+            &[
+                "--trivy-report",
+                "/nonexistent/trivy.json",
+                "-o",
+                o,
+                "--policy",
+                "/nonexistent/policy.yaml",
+            ],
+            &[],
+            &[
+                "failed to read policy `/nonexistent/policy.yaml`",
+                "hint: pass an existing file",
+            ],
+        ),
+        (
+            &["-o", o],
+            &[("GOLDEN_ENTRY", r#"{"id": "base-debian","#)],
+            &["does not parse", "line 1", "hint: pass an entry id"],
+        ),
+        // No engine behind DOCKER_HOST (a name without a registry host: no registry fallback).
+        (
+            &["golden-scan-test/nope:1", "-o", o, "--trivy", "off"],
+            &[("DOCKER_HOST", "unix:///nonexistent/docker.sock")],
+            &["no Docker engine", "scripts/ensure-docker.sh"],
+        ),
+    ];
+    for (args, env, want) in cases {
+        let (code, _, err) = golden_scan(args, env);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        for w in want {
+            assert!(err.contains(w), "{args:?}: `{w}` not in:\n{err}");
+        }
+        assert!(!out.exists(), "{args:?} wrote output");
+    }
 }

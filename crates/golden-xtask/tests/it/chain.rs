@@ -42,6 +42,18 @@ impl Drop for Images {
     }
 }
 
+/// The scan action over `image` with Trivy off and `fail-on-policy: false`, into `t/<out>`.
+fn scan_trivy_off(t: &Path, bins: &Path, image: &str, out: &str) -> golden_xtask::RunResult {
+    runner("scan", t)
+        .env("PATH", path_with(bins))
+        .input("image", image)
+        .input("output", t.join(out).display().to_string())
+        .input("trivy", "off")
+        .input("fail-on-policy", "false")
+        .run()
+        .unwrap()
+}
+
 fn build_tiny(t: &Path, tag: &str, save: Option<&Path>) -> golden_xtask::RunResult {
     let bins = golden_bins(&["golden-build"]);
     let ctx = tiny_context(t);
@@ -160,14 +172,7 @@ fn docker_scan_with_trivy_off_writes_the_four_outputs() {
     let _cleanup = Images(vec![tag.clone(), format!("{tag}-extra")]);
     let b = build_tiny(t.path(), &tag, None);
     assert_ok(&b);
-    let r = runner("scan", t.path())
-        .env("PATH", path_with(&bins))
-        .input("image", b.output("image-id"))
-        .input("output", t.path().join("out/scan").display().to_string())
-        .input("trivy", "off")
-        .input("fail-on-policy", "false")
-        .run()
-        .unwrap();
+    let r = scan_trivy_off(t.path(), &bins, b.output("image-id"), "out/scan");
     assert_ok(&r);
     let report = ScanReport::read(Path::new(r.output("report"))).unwrap();
     assert_eq!(r.output("passed"), report.policy.passed.to_string());
@@ -247,15 +252,7 @@ fn fake_trivy_release(root: &Path) -> (String, String) {
             .unwrap()
             .success()
     );
-    let out = Command::new("sha256sum")
-        .arg(dir.join(asset))
-        .output()
-        .unwrap();
-    let sha = String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string();
+    let sha = sha256_file(&dir.join(asset));
     (format!("file://{}", root.join("dl").display()), sha)
 }
 
@@ -337,26 +334,21 @@ fn scan_refuses_a_floating_trivy_version() {
         .input("trivy-version", "latest")
         .run()
         .unwrap();
-    assert!(!r.success);
-    assert!(
-        r.commands
-            .iter()
-            .any(|c| c.value.contains("no tags like latest")),
-        "{}",
-        r.log()
-    );
+    assert_fails_with(&r, "no tags like latest");
     let r = runner("scan", t.path())
         .input("trivy-version", "0.70.0")
         .run()
         .unwrap();
-    assert!(!r.success);
-    assert!(
-        r.commands
-            .iter()
-            .any(|c| c.value.contains("pass input `trivy-sha256`")),
-        "{}",
-        r.log()
-    );
+    assert_fails_with(&r, "pass input `trivy-sha256`");
+}
+
+/// The architecture name the push record carries (the workflows' `amd64`/`arm64`).
+fn golden_arch() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    }
 }
 
 fn entry_json(registry: &str, repo: &str) -> String {
@@ -397,14 +389,7 @@ fn registry_push_attach_then_repush_sends_nothing() {
     let _cleanup = Images(vec![tag.clone(), format!("{tag}-extra")]);
     let b = build_tiny(t.path(), &tag, None);
     assert_ok(&b);
-    let s = runner("scan", t.path())
-        .env("PATH", path_with(&bins))
-        .input("image", b.output("image-id"))
-        .input("output", t.path().join("out/scan").display().to_string())
-        .input("trivy", "off")
-        .input("fail-on-policy", "false")
-        .run()
-        .unwrap();
+    let s = scan_trivy_off(t.path(), &bins, b.output("image-id"), "out/scan");
     assert_ok(&s);
 
     let repo = "golden-xtask/tiny";
@@ -417,7 +402,12 @@ fn registry_push_attach_then_repush_sends_nothing() {
             .input("entry", entry.clone())
             .input(
                 "attach",
-                format!("{}\n{}\n", s.output("report"), s.output("sbom")),
+                format!(
+                    "{}\n{}\n{}\n",
+                    s.output("report"),
+                    s.output("sbom"),
+                    b.output("record")
+                ),
             )
             .input("record", record.display().to_string())
             .run()
@@ -440,13 +430,21 @@ fn registry_push_attach_then_repush_sends_nothing() {
         r1.output("uploaded")
     );
     let attached: Vec<&str> = r1.output("attached").lines().collect();
-    assert_eq!(attached.len(), 2, "report and SBOM attached: {attached:?}");
+    assert_eq!(
+        attached.len(),
+        3,
+        "report, SBOM and build record attached: {attached:?}"
+    );
+    // The scan ran before the push; the attached report carries the pushed digest.
+    let report = ScanReport::read(Path::new(s.output("report"))).unwrap();
+    assert_eq!(report.image.digest.as_deref(), Some(digest.as_str()));
     let record: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(r1.output("record")).unwrap()).unwrap();
     assert_eq!(record["kind"], "golden-push-record");
     assert_eq!(record["id"], "tiny-1-scratch");
     assert_eq!(record["digest"], digest.as_str());
-    assert_eq!(record["attached"].as_array().unwrap().len(), 2);
+    assert_eq!(record["attached"].as_array().unwrap().len(), 3);
+    assert_eq!(record["arch"], golden_arch());
 
     let tags = registry_tags(&reg.host(), repo);
     let fallback = format!("sha256-{}", digest.trim_start_matches("sha256:"));
@@ -461,7 +459,8 @@ fn registry_push_attach_then_repush_sends_nothing() {
     let text = String::from_utf8_lossy(&refs.stdout);
     assert!(
         text.contains("application/vnd.golden.scan-report.v1+json")
-            && text.contains("application/vnd.cyclonedx+json"),
+            && text.contains("application/vnd.cyclonedx+json")
+            && text.contains("application/vnd.golden.build-record.v1+json"),
         "{text}"
     );
 
@@ -547,25 +546,51 @@ fn push_needs_an_image_and_a_target() {
         .env("PATH", path_with(&bins))
         .run()
         .unwrap();
-    assert!(!r.success);
-    assert!(
-        r.commands
-            .iter()
-            .any(|c| c.value.contains("input `image` is required")),
-        "{}",
-        r.log()
-    );
+    assert_fails_with(&r, "input `image` is required");
     let r = runner("push", t.path())
         .env("PATH", path_with(&bins))
         .input("image", "x")
         .input("entry", "{\"tags\":[]}")
         .run()
         .unwrap();
+    assert_fails_with(&r, "not a plan entry with tags");
+}
+
+#[test]
+fn push_checks_every_attachment_before_pushing() {
+    // The image does not exist: a push would fail with golden-push's error, not the action's.
+    let bins = golden_bins(&["golden-push"]);
+    let t = tempdir("push");
+    let notes = t.path().join("notes.txt");
+    std::fs::write(&notes, "x").unwrap();
+    let push = |attach: String| {
+        runner("push", t.path())
+            .env("PATH", path_with(&bins))
+            .input("image", "docker-archive:/nonexistent/golden-xtask.tar")
+            .input("to", "127.0.0.1:9/golden-xtask/never:1")
+            .input("attach", attach)
+            .run()
+            .unwrap()
+    };
+    // An unknown type: the message names the file and the way out (it used to be lost inside
+    // `$( )`, and the image was pushed before the check).
+    let r = push(notes.display().to_string());
+    assert_fails_with(&r, "cannot tell the artifact type");
+    assert_fails_with(&r, "write it as FILE=TYPE");
+    let r = push(format!("{}/missing/report.json", t.path().display()));
+    assert_fails_with(&r, "input `attach`: no file at");
+    // With its type given the list is fine: the step gets to golden-push, which finds no archive.
+    let r = push(format!("{}=text/plain", notes.display()));
     assert!(!r.success);
     assert!(
-        r.commands
+        !r.commands
             .iter()
-            .any(|c| c.value.contains("not a plan entry with tags")),
+            .any(|c| c.value.contains("input `attach`")),
+        "{}",
+        r.log()
+    );
+    assert!(
+        r.step("push").unwrap().stderr.contains("golden-xtask.tar"),
         "{}",
         r.log()
     );

@@ -72,6 +72,30 @@ pub fn assert_ok(r: &RunResult) {
     assert!(r.success, "action failed:\n{}", r.log());
 }
 
+/// Assert the action failed with a workflow command (an `::error` annotation) holding `needle`.
+pub fn assert_fails_with(r: &RunResult, needle: &str) {
+    assert!(!r.success, "the action succeeded:\n{}", r.log());
+    assert!(
+        r.commands.iter().any(|c| c.value.contains(needle)),
+        "no workflow command says `{needle}`:\n{}",
+        r.log()
+    );
+}
+
+/// The sha256 of a file, as `sha256sum` prints it (what the actions compare against).
+pub fn sha256_file(p: &Path) -> String {
+    let out = Command::new("sha256sum")
+        .arg(p)
+        .output()
+        .expect("sha256sum");
+    assert!(out.status.success(), "sha256sum {}", p.display());
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .expect("sha256sum output")
+        .to_string()
+}
+
 pub fn require_docker() {
     let ok = Command::new("docker")
         .args(["version", "--format", "{{.Server.APIVersion}}"])

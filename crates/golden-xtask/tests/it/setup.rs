@@ -22,18 +22,6 @@ fn target() -> &'static str {
     }
 }
 
-fn sha256(p: &Path) -> String {
-    let out = Command::new("sha256sum")
-        .arg(p)
-        .output()
-        .expect("sha256sum");
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string()
-}
-
 /// A release folder `<root>/<tag>/{golden-<tag>-<target>.tar.gz, SHA256SUMS}` with fake binaries
 /// that print `<name> 9.9.9`.
 fn fake_release(root: &Path, tag: &str, extra_member: Option<&str>) -> PathBuf {
@@ -61,7 +49,7 @@ fn fake_release(root: &Path, tag: &str, extra_member: Option<&str>) -> PathBuf {
     assert!(tar.status().unwrap().success());
     std::fs::write(
         dir.join("SHA256SUMS"),
-        format!("{}  {name}.tar.gz\n", sha256(&asset)),
+        format!("{}  {name}.tar.gz\n", sha256_file(&asset)),
     )
     .unwrap();
     dir
@@ -85,7 +73,7 @@ fn release_with_pinned_sums_installs_and_adds_to_path() {
     let t = tempdir("setup");
     let dir = fake_release(t.path(), "v9.9.9", None);
     let r = release_runner(t.path(), t.path())
-        .input("sha256sums-sha256", sha256(&dir.join("SHA256SUMS")))
+        .input("sha256sums-sha256", sha256_file(&dir.join("SHA256SUMS")))
         .run()
         .unwrap();
     assert_ok(&r);
@@ -113,7 +101,7 @@ fn release_with_pinned_sums_installs_and_adds_to_path() {
 fn release_refuses_a_tampered_archive() {
     let t = tempdir("setup");
     let dir = fake_release(t.path(), "v9.9.9", None);
-    let pinned = sha256(&dir.join("SHA256SUMS"));
+    let pinned = sha256_file(&dir.join("SHA256SUMS"));
     // Replace the archive after SHA256SUMS was written (what a compromised download looks like).
     let asset = dir.join(format!("golden-v9.9.9-{}.tar.gz", target()));
     std::fs::write(&asset, b"not the archive").unwrap();
@@ -175,7 +163,7 @@ fn release_archive_escaping_the_install_dir_is_refused() {
     let t = tempdir("setup");
     let dir = fake_release(t.path(), "v9.9.9", Some("../../escaped"));
     let r = release_runner(t.path(), t.path())
-        .input("sha256sums-sha256", sha256(&dir.join("SHA256SUMS")))
+        .input("sha256sums-sha256", sha256_file(&dir.join("SHA256SUMS")))
         .run()
         .unwrap();
     assert!(!r.success);
@@ -196,28 +184,14 @@ fn release_version_and_repository_are_validated() {
         .input("repository", "example/golden")
         .run()
         .unwrap();
-    assert!(!r.success);
-    assert!(
-        r.commands
-            .iter()
-            .any(|c| c.value.contains("characters a tag cannot have")),
-        "{}",
-        r.log()
-    );
+    assert_fails_with(&r, "characters a tag cannot have");
     let r = runner("setup", t.path())
         .input("source", "release")
         .input("version", "v1.0.0")
         .input("repository", "../../etc")
         .run()
         .unwrap();
-    assert!(!r.success);
-    assert!(
-        r.commands
-            .iter()
-            .any(|c| c.value.contains("must be owner/repo")),
-        "{}",
-        r.log()
-    );
+    assert_fails_with(&r, "must be owner/repo");
 }
 
 #[test]
@@ -293,14 +267,7 @@ fn artifact_source_with_a_missing_binary_fails() {
         .input("install-dir", t.path().join("bin").display().to_string())
         .run()
         .unwrap();
-    assert!(!r.success);
-    assert!(
-        r.commands
-            .iter()
-            .any(|c| c.value.contains("golden-plan is missing")),
-        "{}",
-        r.log()
-    );
+    assert_fails_with(&r, "golden-plan is missing");
 }
 
 #[test]
