@@ -444,12 +444,15 @@ fn an_entry_looked_up_in_a_plan_file_gives_the_image_and_dockerfile() {
     assert!(!out.exists(), "no output on a usage error");
 }
 
+/// One bad invocation: arguments, environment, what stderr must contain.
+type BadCase<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a [&'a str]);
+
 #[test]
 fn bad_flags_and_missing_inputs_are_errors_with_hints_and_write_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let o = out.to_str().unwrap();
-    let cases: [(&[&str], &[(&str, &str)], &[&str]); 5] = [
+    let cases: [BadCase<'_>; 5] = [
         // A bad --trivy is reported before the image is read (the archive does not exist
         // either: the Trivy error comes first).
         (
