@@ -38,6 +38,7 @@ gh_log() { printf '%s: %s\n' "$GH_NAME" "$*" >&2; }
 gh_die() { printf '%s: error: %s\n' "$GH_NAME" "$*" >&2; exit 2; }
 
 gh_usage() {
+  # shellcheck disable=SC2153 # GH_OS_IDS is set by the OS script
   cat <<EOF
 Usage: $GH_NAME [--root DIR] [--chroot] [--skip STEPS] [--only STEPS] [--setuid-allow PATH]...
        [--i-am-in-an-image-build]
@@ -685,6 +686,7 @@ gh_guard_slash() {
 # would let harden-debian.sh loose on Ubuntu and harden-redhat.sh on Rocky or CentOS, whose
 # packages and policies these scripts do not know.
 gh_check_os() {
+  # shellcheck disable=SC2153 # GH_OS_IDS is set by the OS script
   GH_OS_ID=$(gh_os_release ID || true)
   [ -n "$GH_OS_ID" ] || gh_die "no os-release in $GH_ROOT (looked for /etc/os-release, /usr/lib/os-release)"
   gh_in_list "$GH_OS_ID" "$GH_OS_IDS" ||

@@ -88,7 +88,7 @@ echo "# the refusals are specific"
 t=$work/msg
 sh "$FIXTURES/make-tree.sh" debian "$t"
 sh "$FIXTURES/make-tree.sh" debian "$work/msg-outside"
-rm -rf "$t/usr"
+rm -rf "${t:?}/usr"
 ln -s "$work/msg-outside/usr" "$t/usr"
 rc=0
 sh "$REPO/scripts/harden-debian.sh" --root "$t" --only strip-docs 2>"$work/err" >/dev/null || rc=$?
