@@ -178,9 +178,13 @@ cmd_release() {
     golden_bool verify-attestation "${IN_VERIFY_ATTESTATION:-true}"
     [ "$REPLY" = true ] || golden_die "no trusted checksum for $repo $tag: pin input sha256sums-sha256, use a ref whose actions/setup/release-checksums.txt lists $tag, or enable verify-attestation"
     golden_need gh "to verify the build provenance of $asset, or pin sha256sums-sha256"
+    # Bound to the tag: signed by release.yml of this repository, run for refs/tags/<tag> (a
+    # branch of the same name, or any other ref, does not count), on a GitHub-hosted runner.
     gh attestation verify "$dl/$asset" --repo "$repo" \
-      --signer-workflow "$repo/.github/workflows/release.yml" >&2 \
-      || golden_die "the build provenance of $asset could not be verified for $repo: refusing to install"
+      --signer-workflow "$repo/.github/workflows/release.yml" \
+      --source-ref "refs/tags/$tag" \
+      --deny-self-hosted-runners >&2 \
+      || golden_die "the build provenance of $asset could not be verified for $repo at refs/tags/$tag: refusing to install"
     verified_by=attestation
   fi
 
