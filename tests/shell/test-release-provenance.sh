@@ -6,10 +6,11 @@
 #     its arguments; a fake release served from file://), and refuses when gh fails;
 #   - release.yml checks out refs/tags/<tag> (not a bare name a branch could shadow), stops
 #     when the run's ref is not that tag, and uploads without --clobber.
+# shellcheck source-path=SCRIPTDIR
+# shellcheck disable=SC2016 # $ in single quotes is literal text searched for
 set -Eeuo pipefail
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=fixtures/harden/lib.sh
-. "$REPO/tests/shell/fixtures/harden/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/fixtures/harden/lib.sh"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/golden-test-provenance.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -55,7 +56,7 @@ check_eq "... bound to the tag: --source-ref refs/tags/$tag" \
 check "... on GitHub-hosted runners only: --deny-self-hosted-runners" grep -qxF -- "--deny-self-hosted-runners" <<<"$args"
 check "the output says what verified the archive" grep -q 'verified-by.*attestation\|attestation' "$work/out"
 
-rm -rf "$work/bin" "$work/gh-args"
+rm -rf "${work:?}/bin" "$work/gh-args"
 rc=0
 run_release FAKE_GH_RC=1 >"$work/log" 2>&1 || rc=$?
 check "a failed verification refuses to install (exit non-zero)" test "$rc" -ne 0
