@@ -67,7 +67,8 @@ Package-manager steps run only when the root is / or with --chroot; otherwise th
 recorded as skipped. The root / is hardened only inside a container or image build: one of
 /.dockerenv, /run/.containerenv, a non-empty \$container, $GH_BUILD_MARKER, or
 --i-am-in-an-image-build; on a host it would lock every account, root's included. The
-os-release ID of the root must be one of: $GH_OS_IDS (ID_LIKE does not count). SOURCE_DATE_EPOCH, when set, dates the manifest and the new
+os-release ID of the root must be one of: $GH_OS_IDS (ID_LIKE does not count).
+SOURCE_DATE_EPOCH, when set, dates the manifest and the new
 account's password-change field (reproducible builds).
 Manifest: $GH_MANIFEST (schema in docs/base-images.md).
 Exit codes: 0 hardened, 2 usage or runtime error.
