@@ -222,8 +222,10 @@ if [ -n "$cache_dir" ]; then
 fi
 if [ "$no_harden" = 0 ]; then
   # The scripts stay in the image: platform images re-run them after installing packages.
+  # The marker usr/share/golden/image-build tells them `/` is an image (harden-common.sh's
+  # guard), also under builders that leave no /.dockerenv (BuildKit).
   # shellcheck disable=SC2016
-  hooks+=(--customize-hook='install -d -m 0755 "$1/usr/share/golden/scripts" && install -m 0644 "$GOLDEN_BOOTSTRAP_SCRIPTS/harden-common.sh" "$1/usr/share/golden/scripts/" && install -m 0755 "$GOLDEN_BOOTSTRAP_SCRIPTS/harden-debian.sh" "$1/usr/share/golden/scripts/"')
+  hooks+=(--customize-hook='install -d -m 0755 "$1/usr/share/golden/scripts" && install -m 0644 "$GOLDEN_BOOTSTRAP_SCRIPTS/harden-common.sh" "$1/usr/share/golden/scripts/" && install -m 0755 "$GOLDEN_BOOTSTRAP_SCRIPTS/harden-debian.sh" "$1/usr/share/golden/scripts/" && printf "%s\n" "golden image root: harden-*.sh may harden / here (see harden-common.sh)" >"$1/usr/share/golden/image-build"')
   # shellcheck disable=SC2016
   hooks+=(--customize-hook='sh "$GOLDEN_BOOTSTRAP_SCRIPTS/harden-debian.sh" --root "$1" --chroot')
 fi

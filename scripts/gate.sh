@@ -10,9 +10,10 @@ set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 
 VENV_BIN="$PWD/.venv/bin"
-export PATH="$VENV_BIN:$PATH"
+# .cache/tools/bin: the pinned cargo-deny scripts/setup.sh installs.
+export PATH="$VENV_BIN:$PWD/.cache/tools/bin:$PATH"
 
-ALL_STEPS=(fmt clippy tests shell-tests hadolint shellcheck zizmor schemas action-docs)
+ALL_STEPS=(fmt clippy tests deny shell-tests hadolint shellcheck zizmor schemas action-docs)
 if [ "$#" -gt 0 ]; then STEPS=("$@"); else STEPS=("${ALL_STEPS[@]}"); fi
 
 need() {
@@ -36,6 +37,12 @@ action_files() { git ls-files --cached --others --exclude-standard -- 'actions/*
 step_fmt() { cargo fmt --all -- --check; }
 step_clippy() { cargo clippy --workspace --all-targets --locked -- -D warnings; }
 step_tests() { need cargo-nextest && cargo nextest run --workspace --locked --profile ci; }
+# Licenses, banned crates and sources against deny.toml. Not `advisories`: the RustSec
+# database is fetched from the network, so that check runs only in .github/workflows/ci.yml.
+step_deny() {
+  need cargo-deny || return 2
+  cargo deny --locked check --hide-inclusion-graph licenses bans sources
+}
 step_shell_tests() { tests/run-shell.sh; }
 step_hadolint() {
   need hadolint || return 2

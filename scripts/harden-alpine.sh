@@ -42,7 +42,8 @@ os_clean_caches() {
 
 # https only for the package repositories (CIS 4.11: verified packages over a secure channel).
 os_package_config() {
-  _ap_r=$(gh_path /etc/apk/repositories)
+  gh_at /etc/apk/repositories
+  _ap_r=$GH_AT
   if [ -f "$_ap_r" ] && [ ! -L "$_ap_r" ] && grep -q '^http://' "$_ap_r"; then
     sed 's|^http://|https://|' "$_ap_r" | gh_install_quiet /etc/apk/repositories 0644
   fi

@@ -26,6 +26,9 @@ GH_UID=10001
 GH_GID=10001
 GH_HOME=/home/app
 GH_MANIFEST=/usr/share/golden/hardening.json
+# Written by scripts/bootstrap-debian.sh into the roots it builds: "this tree is a container
+# image" (one of the signs that let the scripts harden `/`, see gh_guard_slash).
+GH_BUILD_MARKER=/usr/share/golden/image-build
 
 # Every step, in the order it runs. Package-manager steps first, the manifest last.
 GH_STEPS="upgrade remove-packages clean-caches package-config strip-docs remove-cron user accounts shadow-perms remove-backups setuid world-writable coredumps umask manifest"
@@ -35,8 +38,10 @@ gh_log() { printf '%s: %s\n' "$GH_NAME" "$*" >&2; }
 gh_die() { printf '%s: error: %s\n' "$GH_NAME" "$*" >&2; exit 2; }
 
 gh_usage() {
+  # shellcheck disable=SC2153 # GH_OS_IDS is set by the OS script
   cat <<EOF
 Usage: $GH_NAME [--root DIR] [--chroot] [--skip STEPS] [--only STEPS] [--setuid-allow PATH]...
+       [--i-am-in-an-image-build]
 
 Harden a $GH_OS root filesystem for use as a container base image. Every step is a
 function; a second run changes nothing.
@@ -49,6 +54,9 @@ Options (each also read from the environment variable named in brackets):
   --only STEPS          run only these steps or groups [GOLDEN_HARDEN_ONLY]
   --setuid-allow PATH   keep setuid/setgid bits on PATH (a find -path pattern inside the
                         root); repeatable [GOLDEN_SETUID_ALLOWLIST, comma/space-separated]
+  --i-am-in-an-image-build
+                        allow hardening / without a container sign (see below); no
+                        environment variable on purpose: it must be said on the command line
   --list-steps          print the steps and their kind, then exit
   --version             print the script version
   -h, --help            this help
@@ -56,7 +64,11 @@ Options (each also read from the environment variable named in brackets):
 Steps: $GH_STEPS
 Groups: packages (upgrade remove-packages), files (every other step).
 Package-manager steps run only when the root is / or with --chroot; otherwise they are
-recorded as skipped. SOURCE_DATE_EPOCH, when set, dates the manifest and the new
+recorded as skipped. The root / is hardened only inside a container or image build: one of
+/.dockerenv, /run/.containerenv, a non-empty \$container, $GH_BUILD_MARKER, or
+--i-am-in-an-image-build; on a host it would lock every account, root's included. The
+os-release ID of the root must be one of: $GH_OS_IDS (ID_LIKE does not count).
+SOURCE_DATE_EPOCH, when set, dates the manifest and the new
 account's password-change field (reproducible builds).
 Manifest: $GH_MANIFEST (schema in docs/base-images.md).
 Exit codes: 0 hardened, 2 usage or runtime error.
@@ -66,8 +78,15 @@ EOF
 # ---------------------------------------------------------------------------------------
 # helpers
 
-# gh_path /abs/path: the path inside the root being hardened.
-gh_path() { printf '%s%s' "$GH_P" "$1"; }
+# gh_at /abs/path [parent]: set GH_AT to /abs/path inside the root being hardened, after
+# checking that no existing component of it (with `parent`: of its directory only, for paths
+# removed or replaced as they are, symlinks included) resolves outside the root. Every path the
+# steps read, write, find in, chmod or remove comes from here or from gh_find_root; it runs
+# in the current shell (never in $(...)), so a refusal stops the script wherever it is called.
+gh_at() {
+  if [ "${2:-}" = parent ]; then gh_assert_inside "$(dirname "$1")"; else gh_assert_inside "$1"; fi
+  GH_AT=$GH_P$1
+}
 
 gh_have() { command -v "$1" >/dev/null 2>&1; }
 
@@ -113,6 +132,8 @@ gh_expand_steps() {
 # gh_assert_inside /abs/path: with --root DIR, refuse paths whose existing components
 # resolve outside DIR (an absolute symlink in the tree would otherwise make us edit the host).
 gh_assert_inside() {
+  case $1 in /*) ;; *) gh_die "internal: \`$1\` is not an absolute path" ;; esac
+  case $1/ in */../* | */./*) gh_die "refusing \`$1\`: . and .. components are not allowed" ;; esac
   [ -n "$GH_P" ] || return 0
   _ai_rest=${1#/}
   _ai_cur=$GH_P
@@ -147,8 +168,8 @@ gh_same() {
 # owner and mode; a new one gets MODE (owner root when we are root).
 # Returns 0 when the file changed, 1 when it was already identical.
 gh_install() {
-  gh_assert_inside "$1"
-  _in_dst=$(gh_path "$1")
+  gh_at "$1"
+  _in_dst=$GH_AT
   _in_tmp=$GH_TMP/install
   cat >"$_in_tmp"
   if [ -L "$_in_dst" ]; then
@@ -178,9 +199,9 @@ gh_install_quiet() { gh_install "$@" || true; }
 # gh_rm /abs/path...: remove paths (recursively) inside the root, logging what existed.
 gh_rm() {
   for _rm_p in "$@"; do
-    _rm_d=$(gh_path "$_rm_p")
+    gh_at "$_rm_p" parent
+    _rm_d=$GH_AT
     if [ -e "$_rm_d" ] || [ -L "$_rm_d" ]; then
-      gh_assert_inside "$(dirname "$_rm_p")"
       rm -rf "$_rm_d"
       gh_log "  removed $_rm_p"
     fi
@@ -189,9 +210,9 @@ gh_rm() {
 
 # gh_empty_dir /abs/dir: remove everything inside a directory, keep the directory.
 gh_empty_dir() {
-  _ed_d=$(gh_path "$1")
+  gh_at "$1"
+  _ed_d=$GH_AT
   [ -d "$_ed_d" ] && [ ! -L "$_ed_d" ] || return 0
-  gh_assert_inside "$1"
   for _ed_e in "$_ed_d"/* "$_ed_d"/.[!.]* "$_ed_d"/..?*; do
     if [ -e "$_ed_e" ] || [ -L "$_ed_e" ]; then
       rm -rf "$_ed_e"
@@ -203,20 +224,23 @@ gh_empty_dir() {
 # gh_rmdir_empty /abs/dir [keep-pattern]: remove empty directories below DIR (deepest first),
 # except those whose path matches the find -path pattern keep-pattern.
 gh_rmdir_empty() {
-  _re_d=$(gh_path "$1")
+  gh_at "$1"
+  _re_d=$GH_AT
   [ -d "$_re_d" ] && [ ! -L "$_re_d" ] || return 0
   if [ -n "${2:-}" ]; then
-    find "$_re_d" -depth -mindepth 1 -type d ! -path "$(gh_path "$2")" -exec rmdir {} \; 2>/dev/null || true
+    find "$_re_d" -depth -mindepth 1 -type d ! -path "$GH_P$2" -exec rmdir {} \; 2>/dev/null || true
   else
     find "$_re_d" -depth -mindepth 1 -type d -exec rmdir {} \; 2>/dev/null || true
   fi
 }
 
-# gh_delete_files DIR [find tests...]: delete the non-directories below DIR matching the tests,
-# logging how many went.
+# gh_delete_files /abs/dir [find tests...]: delete the non-directories below the root's DIR
+# matching the tests, logging how many went (nothing when DIR is missing or a symlink).
 gh_delete_files() {
-  _df_d=$1
+  gh_at "$1"
+  _df_d=$GH_AT
   shift
+  [ -d "$_df_d" ] && [ ! -L "$_df_d" ] || return 0
   _df_n=$(find "$_df_d" -mindepth 1 ! -type d "$@" -print | wc -l | tr -d ' ')
   if [ "$_df_n" -gt 0 ]; then
     find "$_df_d" -mindepth 1 ! -type d "$@" -exec rm -f {} +
@@ -273,7 +297,9 @@ gh_json_list() {
 
 # gh_os_release KEY: a value from the root's os-release (never sourced: foreign file).
 gh_os_release() {
-  for _or_f in "$(gh_path /etc/os-release)" "$(gh_path /usr/lib/os-release)"; do
+  for _or_f in /etc/os-release /usr/lib/os-release; do
+    gh_at "$_or_f"
+    _or_f=$GH_AT
     if [ -f "$_or_f" ]; then
       sed -n "s/^$1=//p" "$_or_f" | head -n 1 | sed -e 's/^"//' -e 's/"$//' -e "s/^'//" -e "s/'$//"
       return 0
@@ -328,28 +354,19 @@ step_package_config() { os_package_config; }
 
 step_strip_docs() {
   # /usr/share/doc: keep license texts (Debian's copyright files), drop the rest.
-  _sd=$(gh_path /usr/share/doc)
-  if [ -d "$_sd" ] && [ ! -L "$_sd" ]; then
-    gh_delete_files "$_sd" ! -name copyright ! -name 'COPYING*' ! -name 'LICENSE*' \
-      ! -name 'LICENCE*' ! -name 'NOTICE*'
-    gh_rmdir_empty /usr/share/doc
-  fi
+  gh_delete_files /usr/share/doc ! -name copyright ! -name 'COPYING*' ! -name 'LICENSE*' \
+    ! -name 'LICENCE*' ! -name 'NOTICE*'
+  gh_rmdir_empty /usr/share/doc
   # manual pages: keep the empty man1..man9 directories (update-alternatives of later
   # packages, e.g. OpenJDK, creates slave links there and fails when they are missing).
-  _sm=$(gh_path /usr/share/man)
-  if [ -d "$_sm" ] && [ ! -L "$_sm" ]; then
-    gh_delete_files "$_sm"
-    gh_rmdir_empty /usr/share/man "/usr/share/man/man[1-9]"
-  fi
+  gh_delete_files /usr/share/man
+  gh_rmdir_empty /usr/share/man "/usr/share/man/man[1-9]"
   gh_empty_dir /usr/share/info
   gh_empty_dir /usr/share/lintian
   gh_empty_dir /usr/share/linda
   # message catalogs: keep locale.alias (glibc reads it), drop translations.
-  _sl=$(gh_path /usr/share/locale)
-  if [ -d "$_sl" ] && [ ! -L "$_sl" ]; then
-    gh_delete_files "$_sl" ! -name locale.alias
-    gh_rmdir_empty /usr/share/locale
-  fi
+  gh_delete_files /usr/share/locale ! -name locale.alias
+  gh_rmdir_empty /usr/share/locale
 }
 
 step_remove_cron() {
@@ -361,10 +378,14 @@ step_remove_cron() {
 # The runtime user: app (uid 10001) in group app (gid 10001), home /home/app, nologin shell,
 # locked password.
 step_user() {
-  _u_pw=$(gh_path /etc/passwd)
-  _u_gr=$(gh_path /etc/group)
-  _u_sh=$(gh_path /etc/shadow)
-  _u_gs=$(gh_path /etc/gshadow)
+  gh_at /etc/passwd
+  _u_pw=$GH_AT
+  gh_at /etc/group
+  _u_gr=$GH_AT
+  gh_at /etc/shadow
+  _u_sh=$GH_AT
+  gh_at /etc/gshadow
+  _u_gs=$GH_AT
   [ -f "$_u_pw" ] || gh_die "no /etc/passwd in $GH_ROOT"
   [ -f "$_u_gr" ] || gh_die "no /etc/group in $GH_ROOT"
 
@@ -405,8 +426,8 @@ step_user() {
   fi
 
   # home
-  gh_assert_inside "$GH_HOME"
-  _u_home=$(gh_path "$GH_HOME")
+  gh_at "$GH_HOME"
+  _u_home=$GH_AT
   [ ! -L "$_u_home" ] || gh_die "$GH_HOME is a symlink"
   mkdir -p "$_u_home"
   chown "$GH_UID:$GH_GID" "$_u_home"
@@ -417,7 +438,8 @@ step_user() {
 # entry: an empty one becomes a lock (`!`); in /etc/shadow a password hash is locked too (`!`
 # prefixed), and so is root's `*` (`!*`), while other `*` and `!` entries stay.
 gh_lock_passwords() {
-  _lp_f=$(gh_path "$1")
+  gh_at "$1"
+  _lp_f=$GH_AT
   [ -f "$_lp_f" ] || return 0
   _lp_out=$GH_TMP/accounts
   : >"$_lp_out"
@@ -447,8 +469,10 @@ gh_lock_passwords() {
 # Lock root, lock every other account and give it a nologin shell, replace empty
 # passwords with a lock, drop `nullok` from PAM.
 step_accounts() {
-  _a_pw=$(gh_path /etc/passwd)
-  _a_sh=$(gh_path /etc/shadow)
+  gh_at /etc/passwd
+  _a_pw=$GH_AT
+  gh_at /etc/shadow
+  _a_sh=$GH_AT
   _a_out=$GH_TMP/accounts
 
   gh_lock_passwords /etc/shadow
@@ -478,7 +502,8 @@ step_accounts() {
   gh_install_quiet /etc/passwd 0644 <"$_a_out"
 
   for _a_pam in common-auth common-password system-auth password-auth; do
-    _a_f=$(gh_path "/etc/pam.d/$_a_pam")
+    gh_at "/etc/pam.d/$_a_pam"
+    _a_f=$GH_AT
     if [ -f "$_a_f" ] && [ ! -L "$_a_f" ] && grep -q 'nullok' "$_a_f"; then
       sed -E -e 's/[[:space:]]+nullok(_secure)?([[:space:]]|$)/\2/g' \
         -e 's/[[:space:]]+nullok(_secure)?([[:space:]]|$)/\2/g' "$_a_f" |
@@ -494,7 +519,8 @@ step_shadow_perms() {
       _sp_mode=0000
       ;;
     group)
-      _sp_gid=$(grep '^shadow:' "$(gh_path /etc/group)" | cut -d: -f3 || true)
+      gh_at /etc/group
+      _sp_gid=$(grep '^shadow:' "$GH_AT" | cut -d: -f3 || true)
       if [ -n "$_sp_gid" ]; then
         _sp_owner=0:$_sp_gid
         _sp_mode=0640
@@ -506,7 +532,8 @@ step_shadow_perms() {
     *) gh_die "internal: unknown GH_SHADOW_POLICY \`$GH_SHADOW_POLICY\`" ;;
   esac
   for _sp_f in /etc/shadow /etc/gshadow; do
-    _sp_d=$(gh_path "$_sp_f")
+    gh_at "$_sp_f"
+    _sp_d=$GH_AT
     [ -f "$_sp_d" ] || continue
     [ ! -L "$_sp_d" ] || gh_die "$_sp_f is a symlink"
     chown "$_sp_owner" "$_sp_d"
@@ -516,7 +543,8 @@ step_shadow_perms() {
 
 step_remove_backups() {
   for _rb_d in /etc /var/lib/dpkg /var/cache/debconf /var/backups; do
-    _rb_p=$(gh_path "$_rb_d")
+    gh_at "$_rb_d"
+    _rb_p=$GH_AT
     [ -d "$_rb_p" ] && [ ! -L "$_rb_p" ] || continue
     find "$_rb_p" -maxdepth 1 -type f \( -name '*-' -o -name '*-old' -o -name '*.dpkg-old' \
       -o -name '*.dpkg-dist' -o -name '*.dpkg-bak' -o -name '*.rpmsave' -o -name '*.rpmnew' \
@@ -544,8 +572,8 @@ step_world_writable() {
   _ww_left=$(gh_find_root \( -type f -o -type d \) -perm -0002 ! -path "$GH_P/tmp" ! -path "$GH_P/var/tmp" -print)
   [ -z "$_ww_left" ] || gh_die "world-writable paths remain: $_ww_left"
   for _ww in /tmp /var/tmp; do
-    gh_assert_inside "$_ww"
-    _ww_d=$(gh_path "$_ww")
+    gh_at "$_ww"
+    _ww_d=$GH_AT
     [ ! -L "$_ww_d" ] || gh_die "$_ww is a symlink"
     mkdir -p "$_ww_d"
     chmod 1777 "$_ww_d"
@@ -574,7 +602,8 @@ step_umask() {
 # golden hardening: files created in login shells are not world-readable.
 umask 027
 EOF
-  _um_ld=$(gh_path /etc/login.defs)
+  gh_at /etc/login.defs
+  _um_ld=$GH_AT
   if [ -f "$_um_ld" ] && [ ! -L "$_um_ld" ]; then
     if grep -Eq '^[[:space:]]*UMASK[[:space:]]' "$_um_ld"; then
       sed -E 's/^[[:space:]]*UMASK[[:space:]].*/UMASK\t\t027/' "$_um_ld" | gh_install_quiet /etc/login.defs 0644
@@ -583,7 +612,8 @@ EOF
     fi
   fi
   for _um_f in /etc/profile /etc/bashrc /etc/bash.bashrc /etc/csh.cshrc /etc/csh.login; do
-    _um_d=$(gh_path "$_um_f")
+    gh_at "$_um_f"
+    _um_d=$GH_AT
     if [ -f "$_um_d" ] && [ ! -L "$_um_d" ] && grep -Eq '^[[:space:]]*umask[[:space:]]+[0-7]+' "$_um_d"; then
       sed -E 's/^([[:space:]]*)umask[[:space:]]+[0-7]+/\1umask 027/' "$_um_d" | gh_install_quiet "$_um_f" 0644
     fi
@@ -618,7 +648,8 @@ step_manifest() {
   } >"$_mf_out"
   # Without SOURCE_DATE_EPOCH the date is "now": keep an existing manifest whose other
   # lines are identical, so that a second run changes nothing.
-  _mf_dst=$(gh_path "$GH_MANIFEST")
+  gh_at "$GH_MANIFEST"
+  _mf_dst=$GH_AT
   if [ -z "${SOURCE_DATE_EPOCH:-}" ] && [ -f "$_mf_dst" ]; then
     grep -v '^  "date": ' "$_mf_dst" >"$GH_TMP/manifest.old" || true
     grep -v '^  "date": ' "$_mf_out" >"$GH_TMP/manifest.new" || true
@@ -629,6 +660,39 @@ step_manifest() {
 
 # ---------------------------------------------------------------------------------------
 # driver
+
+# gh_guard_slash DIR: the root resolved to `/`; allow that only inside a container or image
+# build, where DIR ("" for the real /; tests pass a fake root) shows one of the signs: the
+# engines' /.dockerenv or /run/.containerenv, systemd-nspawn/podman's $container, the
+# bootstrap's marker, or the explicit --i-am-in-an-image-build. On a host, hardening /
+# locks every password (root's too), sets nologin shells and strips setuid from sudo and su:
+# the machine is locked out. Sets GH_GUARD_SIGN to the sign found.
+gh_guard_slash() {
+  if [ "${GH_IMAGE_BUILD:-0}" = 1 ]; then
+    GH_GUARD_SIGN=--i-am-in-an-image-build
+  elif [ -e "$1/.dockerenv" ]; then
+    GH_GUARD_SIGN=/.dockerenv
+  elif [ -e "$1/run/.containerenv" ]; then
+    GH_GUARD_SIGN=/run/.containerenv
+  elif [ -n "${container:-}" ]; then
+    GH_GUARD_SIGN="\$container"
+  elif [ -e "$1$GH_BUILD_MARKER" ]; then
+    GH_GUARD_SIGN=$GH_BUILD_MARKER
+  else
+    gh_die "refusing to harden / : this is not a container or image build (none of /.dockerenv, /run/.containerenv, \$container, $GH_BUILD_MARKER). On a host this would lock every account including root's, set nologin shells and strip setuid from sudo and su. Harden a tree with --root DIR; inside an image build that shows none of these signs, pass --i-am-in-an-image-build."
+  fi
+}
+
+# gh_check_os: the root's os-release ID must be one this script hardens. ID only: ID_LIKE
+# would let harden-debian.sh loose on Ubuntu and harden-redhat.sh on Rocky or CentOS, whose
+# packages and policies these scripts do not know.
+gh_check_os() {
+  # shellcheck disable=SC2153 # GH_OS_IDS is set by the OS script
+  GH_OS_ID=$(gh_os_release ID || true)
+  [ -n "$GH_OS_ID" ] || gh_die "no os-release in $GH_ROOT (looked for /etc/os-release, /usr/lib/os-release)"
+  gh_in_list "$GH_OS_ID" "$GH_OS_IDS" ||
+    gh_die "$GH_ROOT is \`$GH_OS_ID\`, not $GH_OS ($GH_NAME hardens os-release ID: $GH_OS_IDS; ID_LIKE does not count)"
+}
 
 gh_status_of() {
   for _so_e in $GH_STATUS; do
@@ -644,11 +708,13 @@ gh_main() {
   _m_skip=${GOLDEN_HARDEN_SKIP:-}
   _m_only=${GOLDEN_HARDEN_ONLY:-}
   GH_SETUID_ALLOW=$(printf '%s' "${GOLDEN_SETUID_ALLOWLIST:-}" | tr ',' ' ')
+  GH_IMAGE_BUILD=0
   while [ "$#" -gt 0 ]; do
     case $1 in
       --root) [ "$#" -ge 2 ] || gh_die "--root needs a directory"; GH_ROOT=$2; shift ;;
       --root=*) GH_ROOT=${1#*=} ;;
       --chroot) GH_CHROOT=1 ;;
+      --i-am-in-an-image-build) GH_IMAGE_BUILD=1 ;;
       --skip) [ "$#" -ge 2 ] || gh_die "--skip needs a step list"; _m_skip="$_m_skip,$2"; shift ;;
       --skip=*) _m_skip="$_m_skip,${1#*=}" ;;
       --only) [ "$#" -ge 2 ] || gh_die "--only needs a step list"; _m_only="$_m_only,$2"; shift ;;
@@ -680,6 +746,8 @@ gh_main() {
     GH_ROOT=/
     GH_P=
     [ "$GH_CHROOT" = 0 ] || gh_die "--chroot needs --root DIR other than /"
+    gh_guard_slash ""
+    gh_log "hardening / (sign of an image build: $GH_GUARD_SIGN)"
   else
     GH_ROOT=$GH_REAL_ROOT
     GH_P=$GH_REAL_ROOT
@@ -693,14 +761,7 @@ gh_main() {
     GH_DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
   fi
 
-  _m_id=$(gh_os_release ID || true)
-  _m_like=$(gh_os_release ID_LIKE || true)
-  [ -n "$_m_id" ] || gh_die "no os-release in $GH_ROOT (looked for /etc/os-release, /usr/lib/os-release)"
-  _m_ok=0
-  for _m_w in $_m_id $_m_like; do
-    if gh_in_list "$_m_w" "$GH_OS_IDS"; then _m_ok=1; fi
-  done
-  [ "$_m_ok" = 1 ] || gh_die "$GH_ROOT is \`$_m_id\`, not $GH_OS ($GH_NAME hardens: $GH_OS_IDS)"
+  gh_check_os
 
   _m_skipped=$(gh_expand_steps "$_m_skip")
   if [ -n "$_m_only" ]; then _m_selected=$(gh_expand_steps "$_m_only"); else _m_selected=$GH_STEPS; fi
@@ -714,7 +775,7 @@ gh_main() {
   trap 'rm -rf "$GH_TMP"' EXIT
   trap 'exit 2' HUP INT TERM
 
-  gh_log "hardening $GH_ROOT ($_m_id $(gh_os_release VERSION_ID || true)), script $GH_SCRIPT_VERSION"
+  gh_log "hardening $GH_ROOT ($GH_OS_ID $(gh_os_release VERSION_ID || true)), script $GH_SCRIPT_VERSION"
   GH_STATUS=
   for _m_s in $GH_STEPS; do
     _m_why=

@@ -54,7 +54,8 @@ os_clean_caches() {
   # apt's own empty `lock` files and `partial` directories stay (apt recreates them anyway,
   # and keeping them makes a second run a no-op); index files and .debs go.
   for _dc_d in /var/lib/apt/lists /var/cache/apt/archives; do
-    _dc_p=$(gh_path "$_dc_d")
+    gh_at "$_dc_d"
+    _dc_p=$GH_AT
     [ -d "$_dc_p" ] && [ ! -L "$_dc_p" ] || continue
     for _dc in "$_dc_p"/* "$_dc_p"/.[!.]*; do
       case ${_dc##*/} in
@@ -64,7 +65,8 @@ os_clean_caches() {
     done
     gh_empty_dir "$_dc_d/partial"
   done
-  for _dc in "$(gh_path /var/cache/apt)"/*.bin; do
+  gh_at /var/cache/apt
+  for _dc in "$GH_AT"/*.bin; do
     if [ -f "$_dc" ]; then gh_rm "${_dc#"$GH_P"}"; fi
   done
   gh_empty_dir /var/log/apt

@@ -24,9 +24,12 @@ GH_SELF_DIR=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 
 # microdnf on UBI minimal, dnf on the full UBI.
 rh_dnf() {
-  if [ -x "$(gh_path /usr/bin/microdnf)" ]; then
+  gh_at /usr/bin/microdnf
+  _rd_micro=$GH_AT
+  gh_at /usr/bin/dnf
+  if [ -x "$_rd_micro" ]; then
     gh_pm microdnf -y --nodocs --setopt=install_weak_deps=0 "$@"
-  elif [ -x "$(gh_path /usr/bin/dnf)" ]; then
+  elif [ -x "$GH_AT" ]; then
     gh_pm dnf -y --nodocs --setopt=install_weak_deps=False "$@"
   else
     gh_die "neither microdnf nor dnf found in $GH_ROOT"
@@ -62,7 +65,8 @@ os_clean_caches() {
 # dnf.conf: signatures checked, no weak dependencies, no documentation; no repository may
 # disable gpgcheck (CIS 4.11).
 os_package_config() {
-  _rp_c=$(gh_path /etc/dnf/dnf.conf)
+  gh_at /etc/dnf/dnf.conf
+  _rp_c=$GH_AT
   if [ -f "$_rp_c" ] && [ ! -L "$_rp_c" ]; then
     _rp_out=$GH_TMP/dnf.conf
     : >"$_rp_out"
@@ -89,7 +93,8 @@ os_package_config() {
     if [ "$_rp_sec" = main ]; then rh_missing_keys "$_rp_seen" >>"$_rp_out"; fi
     gh_install_quiet /etc/dnf/dnf.conf 0644 <"$_rp_out"
   fi
-  for _rp_repo in "$(gh_path /etc/yum.repos.d)"/*.repo; do
+  gh_at /etc/yum.repos.d
+  for _rp_repo in "$GH_AT"/*.repo; do
     [ -f "$_rp_repo" ] || continue
     if grep -Eq '^[[:space:]]*gpgcheck[[:space:]]*=[[:space:]]*0' "$_rp_repo"; then
       sed -E 's/^[[:space:]]*gpgcheck[[:space:]]*=[[:space:]]*0.*/gpgcheck=1/' "$_rp_repo" |

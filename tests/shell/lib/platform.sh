@@ -16,6 +16,9 @@
 #                               filesystem (no setuid/setgid, no world-writable paths, no package
 #                               caches), from `docker export` of the image: no tool of the image
 #                               is trusted for it; plus golden-scan when it is built
+#   pt_check_self_signature KEYFILE FINGERPRINT
+#                               the OpenPGP key in KEYFILE carries a valid self-signature (gpg;
+#                               GOLDEN_TEST_GPG names the binary): a missing gpg FAILS, never skips
 #   ok MSG / fail MSG / pt_done  counting assertions; pt_done exits 1 if any failed
 
 PT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
@@ -59,6 +62,17 @@ check() {
 # not CMD...: succeeds when CMD fails.  matches TEXT REGEX: bash regex match.
 not() { ! "$@"; }
 matches() { [[ $1 =~ $2 ]]; }
+pt_check_self_signature() {
+  local gpg_bin=${GOLDEN_TEST_GPG:-gpg} home sigs
+  if ! command -v "$gpg_bin" >/dev/null 2>&1; then
+    fail "gpg ($gpg_bin) not found: the self-signature of $1 cannot be checked (run scripts/setup.sh, which installs gnupg)"
+    return 0
+  fi
+  home=$(mktemp -d "$PT_TMP/gnupg.XXXXXX")
+  GNUPGHOME=$home "$gpg_bin" --batch --quiet --import "$1" 2>/dev/null || true
+  sigs=$(GNUPGHOME=$home "$gpg_bin" --batch --check-sigs "$2" 2>&1 || true)
+  check "$(basename "$1") carries a valid self-signature (gpg)" grep -q '^sig!' <<<"$sigs"
+}
 pt_die() {
   printf 'FATAL: %s\n' "$*" >&2
   exit 1
