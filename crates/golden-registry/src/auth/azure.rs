@@ -121,6 +121,7 @@ pub(crate) fn github_oidc(env: &Env) -> Result<Auth, AuthError> {
             },
         })),
         description,
+        hosts: super::AuthHosts::default(),
     })
 }
 
@@ -144,6 +145,7 @@ pub(crate) fn service_principal(env: &Env) -> Result<Auth, AuthError> {
             assertion: Assertion::ClientSecret(secret),
         })),
         description,
+        hosts: super::AuthHosts::default(),
     })
 }
 
@@ -173,10 +175,14 @@ async fn secret_field(
         })?;
     let status = resp.status();
     if !status.is_success() {
-        let body = crate::error::ErrorBody::parse(&resp.bytes().await.unwrap_or_default()).raw;
+        let body = crate::error::ErrorBody::parse(&crate::body::read_error_body(resp).await).raw;
         return Err(refused(status.as_u16(), body));
     }
-    let reply: serde_json::Value = resp.json().await.map_err(|e| bad_reply(e.to_string()))?;
+    let bytes = crate::body::read_capped(resp, crate::body::MAX_TOKEN_REPLY)
+        .await
+        .map_err(|e| bad_reply(e.to_string()))?;
+    let reply: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| bad_reply(e.to_string()))?;
     match reply.get(field).and_then(|v| v.as_str()) {
         Some(v) if !v.trim().is_empty() => Ok(Secret::new(v)),
         _ => Err(bad_reply(format!("no `{field}` in the reply"))),
