@@ -648,14 +648,11 @@ mod tests {
             ("DOCKER_TLS_VERIFY", "1".to_string()),
             ("DOCKER_CERT_PATH", "/certs".to_string()),
         ];
-        let err = Engine::connect_with(|n| {
-            vars.iter()
-                .find(|(k, _)| *k == n)
-                .map(|(_, v)| v.clone())
-        })
-        .await
-        .err()
-        .unwrap();
+        let err =
+            Engine::connect_with(|n| vars.iter().find(|(k, _)| *k == n).map(|(_, v)| v.clone()))
+                .await
+                .err()
+                .unwrap();
         assert!(matches!(err, EngineError::TlsUnsupported { .. }), "{err}");
         tokio::time::sleep(Duration::from_millis(200)).await;
         assert!(!accepted.is_finished(), "the engine was contacted");

@@ -10,8 +10,8 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, WWW_AUTHENTICATE};
 use reqwest::{Method, Response, StatusCode, Url};
 
 use crate::auth::challenge::{self, Challenge};
-use crate::auth::token::{self, TokenFailure, TokenRequest};
 use crate::auth::hosts;
+use crate::auth::token::{self, TokenFailure, TokenRequest};
 use crate::auth::{Auth, AuthHosts, AuthKind, Credential, NULL_GUID_USERNAME, Scope, checked_url};
 use crate::env::Env;
 use crate::error::{AuthError, ErrorBody, RegistryError};
@@ -775,7 +775,8 @@ impl Client {
 /// request carry the registry's `Authorization` (an upload `Location` may point elsewhere).
 fn same_origin(url: &Url, base: &Url) -> bool {
     url.scheme() == base.scheme()
-        && url.host_str().map(str::to_ascii_lowercase) == base.host_str().map(str::to_ascii_lowercase)
+        && url.host_str().map(str::to_ascii_lowercase)
+            == base.host_str().map(str::to_ascii_lowercase)
         && url.port_or_known_default() == base.port_or_known_default()
 }
 
@@ -819,7 +820,11 @@ mod tests {
             "https"
         );
         // Names that merely start like loopback addresses get https.
-        for name in ["127.evil.example:5000", "127.0.0.1.nip.io", "localhost.evil.example"] {
+        for name in [
+            "127.evil.example:5000",
+            "127.0.0.1.nip.io",
+            "localhost.evil.example",
+        ] {
             assert_eq!(c.registry(name).unwrap().base.scheme(), "https", "{name}");
         }
         assert_eq!(c.registry("[::1]:5000").unwrap().base.scheme(), "http");

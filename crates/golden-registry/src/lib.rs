@@ -61,7 +61,8 @@ mod secret;
 pub mod types;
 
 pub use auth::{
-    AZURE_CONTAINER_REGISTRY_SCOPE, Auth, AuthHosts, AuthKind, Credential, NULL_GUID_USERNAME, Scope,
+    AZURE_CONTAINER_REGISTRY_SCOPE, Auth, AuthHosts, AuthKind, Credential, NULL_GUID_USERNAME,
+    Scope,
 };
 pub use blobs::{BlobDownload, MountOutcome, UploadSession, Uploaded};
 pub use client::{Client, ClientOptions, RetryPolicy};

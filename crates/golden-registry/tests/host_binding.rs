@@ -195,7 +195,8 @@ async fn the_acr_exchange_goes_to_the_registry_not_to_the_realm() {
     Mock::given(method("POST"))
         .and(path("/oauth2/exchange"))
         .respond_with(
-            ResponseTemplate::new(200).set_body_json(serde_json::json!({"refresh_token": "acr-rt"})),
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"refresh_token": "acr-rt"})),
         )
         .expect(1)
         .mount(&reg)
@@ -266,7 +267,8 @@ async fn copying_from_a_public_registry_with_azure_and_token_variables_sends_not
     Mock::given(method("POST"))
         .and(path("/oauth2/exchange"))
         .respond_with(
-            ResponseTemplate::new(200).set_body_json(serde_json::json!({"refresh_token": "acr-rt"})),
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"refresh_token": "acr-rt"})),
         )
         .expect(1)
         .mount(&target)
@@ -305,7 +307,10 @@ async fn copying_from_a_public_registry_with_azure_and_token_variables_sends_not
     for line in seen {
         // The anonymous token it issued itself is the only thing it may see back.
         let l = line.replace("authorization: Bearer issued", "");
-        assert!(!carries_credential(&l), "the public registry received: {line}");
+        assert!(
+            !carries_credential(&l),
+            "the public registry received: {line}"
+        );
     }
     target.verify().await;
     authority.verify().await;
@@ -384,8 +389,7 @@ async fn raw_server(status: &'static str, size: Option<usize>) -> String {
                         "HTTP/1.1 {status}\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nConnection: close\r\n\r\n"
                     )
                 };
-                if sock.write_all(reply.as_bytes()).await.is_err()
-                    || head.starts_with("GET /v2/ ")
+                if sock.write_all(reply.as_bytes()).await.is_err() || head.starts_with("GET /v2/ ")
                 {
                     return;
                 }

@@ -258,7 +258,7 @@ impl AzureCredential {
             "access_token",
             |status, body| {
                 let hint = if body.contains("AADSTS70021") || body.contains("AADSTS700213") {
-                    "; hint: no federated credential matches the GitHub token's subject (e.g. `repo:ORG/REPO:ref:refs/heads/main`, `repo:ORG/REPO:environment:NAME`, `repo:ORG/REPO:pull_request`)"
+                    "; hint: no federated credential matches the GitHub token's subject (e.g. `repo:ORG/REPO:ref:refs/heads/main`, `repo:ORG/REPO:environment:NAME`, `repo:ORG/REPO:ref:refs/tags/v1.2.3`). Do not add a `pull_request` subject: any pull request's workflow code would get a push token; pull requests build and scan without pushing and need no id-token"
                 } else if body.contains("AADSTS7000215") || body.contains("AADSTS7000222") {
                     "; hint: the client secret is wrong or expired"
                 } else if body.contains("AADSTS700016") {
@@ -427,6 +427,9 @@ mod tests {
             "{e}"
         );
         assert!(e.contains("repo:ORG/REPO:ref:refs/heads/main"), "{e}");
+        // A `pull_request` subject is warned against, never suggested.
+        assert!(!e.contains("repo:ORG/REPO:pull_request"), "{e}");
+        assert!(e.contains("Do not add a `pull_request` subject"), "{e}");
     }
 
     #[tokio::test]

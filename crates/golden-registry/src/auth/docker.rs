@@ -124,7 +124,9 @@ fn valid_helper_name(name: &str) -> bool {
 
 /// The environment a helper runs with.
 fn helper_env(env: &Env) -> Vec<(String, String)> {
-    let extra = env.get(ev::GOLDEN_CREDENTIAL_HELPER_ENV).unwrap_or_default();
+    let extra = env
+        .get(ev::GOLDEN_CREDENTIAL_HELPER_ENV)
+        .unwrap_or_default();
     let extra: Vec<&str> = extra
         .split([',', ' '])
         .map(str::trim)
@@ -539,7 +541,10 @@ mod tests {
             ("EXTRA_FOR_HELPER", "1".into()),
             ("GOLDEN_CREDENTIAL_HELPER_ENV", "EXTRA_FOR_HELPER".into()),
         ]);
-        let seen = match run_helper(&env, "goldentest", "r.example").unwrap().unwrap() {
+        let seen = match run_helper(&env, "goldentest", "r.example")
+            .unwrap()
+            .unwrap()
+        {
             Credential::Basic { password, .. } => password.expose().to_string(),
             other => panic!("{other:?}"),
         };

@@ -46,7 +46,9 @@ fn split_port(s: &str) -> (&str, Option<&str>) {
     }
     match s.rsplit_once(':') {
         // One colon and digits after it: a port. More colons: a bare IPv6 address.
-        Some((h, p)) if !h.contains(':') && !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+        Some((h, p))
+            if !h.contains(':') && !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) =>
+        {
             (h, Some(p))
         }
         _ => (s, None),
@@ -152,8 +154,9 @@ impl AuthHosts {
         }
         let bare = split_port(&n).0;
         self.entries.iter().any(|e| {
-            e.strip_prefix("*.")
-                .is_some_and(|domain| bare.len() > domain.len() + 1 && bare.ends_with(&format!(".{domain}")))
+            e.strip_prefix("*.").is_some_and(|domain| {
+                bare.len() > domain.len() + 1 && bare.ends_with(&format!(".{domain}"))
+            })
         })
     }
 
@@ -181,7 +184,14 @@ mod tests {
 
     #[test]
     fn loopback_is_an_ip_address_not_a_prefix() {
-        for yes in ["127.0.0.1", "127.1.2.3", "localhost", "LOCALHOST", "::1", "[::1]"] {
+        for yes in [
+            "127.0.0.1",
+            "127.1.2.3",
+            "localhost",
+            "LOCALHOST",
+            "::1",
+            "[::1]",
+        ] {
             assert!(is_loopback_host(yes), "{yes}");
         }
         for no in [
@@ -231,7 +241,10 @@ mod tests {
     #[test]
     fn allow_list_from_env_and_extra() {
         let env = Env::from_pairs([
-            ("GOLDEN_AUTH_HOSTS", "a.example, 127.0.0.1:5000,*.corp.example"),
+            (
+                "GOLDEN_AUTH_HOSTS",
+                "a.example, 127.0.0.1:5000,*.corp.example",
+            ),
             ("GOLDEN_REGISTRY", "reg.example/golden"),
         ]);
         let h = AuthHosts::from_env(&env, ["target.example:8443"]);

@@ -371,7 +371,6 @@ pub(crate) fn checked_url(what: &'static str, raw: &str) -> Result<reqwest::Url,
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -512,7 +511,8 @@ mod tests {
         }
         let a = Auth::detect(&sp, "docker.io", AuthKind::Auto).unwrap();
         assert!(
-            a.description.contains("service-principal credentials are not sent to `docker.io`"),
+            a.description
+                .contains("service-principal credentials are not sent to `docker.io`"),
             "{}",
             a.description
         );
