@@ -2,6 +2,8 @@
 //! `host:port` is a different host) record what they receive, and the tests assert that no
 //! credential reaches a host it is not bound to.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
 use std::time::Duration;
 
 use golden_registry::digest::sha256_digest;

@@ -84,7 +84,7 @@ pub(crate) fn url_host(url: &Url) -> String {
     let host = url.host_str().unwrap_or_default();
     match url.port() {
         Some(p) => normalize(&format!("{host}:{p}")),
-        None => normalize(&host),
+        None => normalize(host),
     }
 }
 
