@@ -80,6 +80,9 @@ pub(crate) struct RegistryHandle {
     pub(crate) host: String,
     pub(crate) base: Url,
     pub(crate) auth: Auth,
+    /// Whether the environment's credentials were bound to this registry when `auth` was
+    /// resolved (if not, becoming a push target resolves it again).
+    bound: bool,
     state: tokio::sync::Mutex<AuthState>,
     current: RwLock<Option<Arc<CachedAuth>>>,
 }
@@ -293,7 +296,7 @@ impl Client {
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .insert(hosts::normalize(host));
-        if newly_bound {
+        if newly_bound && map.get(host).is_some_and(|r| !r.bound) {
             // Resolved before it was known to be a push target: resolve again with the binding.
             map.remove(host);
         }
@@ -321,6 +324,7 @@ impl Client {
                 .chain(opts.registry_auth.keys())
                 .chain(targets.iter()),
         );
+        let bound = allowed.allows(host);
         let auth = Auth::detect_for(&opts.env, host, kind, &allowed)?;
         tracing::debug!("registry {host}: auth {}", auth.description);
         let base = registry_base(host, hosts::is_loopback_registry(host) || opts.insecure)?;
@@ -328,6 +332,7 @@ impl Client {
             host: host.to_string(),
             base,
             auth,
+            bound,
             state: tokio::sync::Mutex::new(AuthState::default()),
             current: RwLock::new(None),
         });
@@ -446,7 +451,7 @@ impl Client {
         let wants_push = scopes.iter().any(|s| s.push);
         let hint = match (reg.auth.kind, wants_push) {
             (AuthKind::Anonymous, _) => {
-                "hint: no credentials were sent to this registry; use one of the auth methods (GitHub OIDC, service principal, GOLDEN_ACR_REFRESH_TOKEN, `docker login`) or --auth. Credentials from the environment only go to the push target, GOLDEN_REGISTRY, ACR login servers (Azure methods) and the hosts listed in GOLDEN_AUTH_HOSTS"
+                "hint: no credentials were found for this registry; use one of the auth methods (GitHub OIDC, service principal, GOLDEN_ACR_REFRESH_TOKEN, `docker login`) or --auth. Credentials from the environment only go to the push target, GOLDEN_REGISTRY, ACR login servers (Azure methods) and the hosts listed in GOLDEN_AUTH_HOSTS"
             }
             (_, true) => {
                 "hint: the identity needs push rights on the repository (ACR: AcrPush; ABAC-mode registries: `Container Registry Repository Writer`; repository-scoped tokens: content/write in the scope map)"
