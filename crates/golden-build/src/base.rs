@@ -424,6 +424,9 @@ async fn pull(
     let client = golden_registry::Client::new(golden_registry::ClientOptions {
         auth: opts.auth,
         env: auth_env(opts, &registry),
+        // The image's own registries (its push targets) may receive the environment's
+        // credentials; any other base registry gets them only via GOLDEN_AUTH_HOSTS.
+        auth_hosts: opts.own_registries.clone(),
         ..golden_registry::ClientOptions::default()
     })
     .map_err(cred_err)?;
@@ -574,7 +577,9 @@ mod tests {
             ..BaseOptions::default()
         };
         let kind = |registry: &str| {
-            golden_registry::Auth::detect(&auth_env(&opts, registry), registry, AuthKind::Auto)
+            let env = auth_env(&opts, registry);
+            let hosts = golden_registry::AuthHosts::from_env(&env, &opts.own_registries);
+            golden_registry::Auth::detect_for(&env, registry, AuthKind::Auto, &hosts)
                 .unwrap()
                 .kind
         };

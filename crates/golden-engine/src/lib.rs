@@ -43,6 +43,10 @@ pub enum EngineError {
         #[source]
         source: bollard::errors::Error,
     },
+    #[error(
+        "DOCKER_HOST `{host}` with {setting}: this build talks to tcp:// engines in plain HTTP only and cannot verify TLS (DOCKER_CERT_PATH is not read); refusing rather than sending the engine API unencrypted. Use a unix socket (unix:///var/run/docker.sock, or forward one with `ssh -L /tmp/docker.sock:/var/run/docker.sock host`), or unset DOCKER_TLS_VERIFY/DOCKER_TLS for an engine that really listens in plain HTTP on a trusted (e.g. loopback) address"
+    )]
+    TlsUnsupported { host: String, setting: String },
     #[error("image `{0}` not found in the engine")]
     ImageNotFound(String),
     #[error("failed to {action} `{object}`")]
@@ -177,10 +181,47 @@ pub struct Engine {
     api_version: String,
 }
 
+/// The refusal for a tcp/http engine host when the environment asks for TLS (the docker
+/// CLI's rule: any non-empty `DOCKER_TLS_VERIFY`, or `DOCKER_TLS`, means TLS).
+fn tls_refusal(
+    host: Option<&str>,
+    tls_verify: Option<&str>,
+    tls: Option<&str>,
+) -> Option<EngineError> {
+    let host = host?;
+    if !(host.starts_with("tcp://") || host.starts_with("http://")) {
+        return None;
+    }
+    let setting = match (tls_verify, tls) {
+        (Some(_), _) => "DOCKER_TLS_VERIFY set",
+        (None, Some(_)) => "DOCKER_TLS set",
+        (None, None) => return None,
+    };
+    Some(EngineError::TlsUnsupported {
+        host: host.to_string(),
+        setting: setting.to_string(),
+    })
+}
+
 impl Engine {
     /// Connect using `DOCKER_HOST` (or the default socket) and negotiate the API version.
+    /// A `tcp://` host with `DOCKER_TLS_VERIFY` or `DOCKER_TLS` set is refused: TLS to the
+    /// engine is not supported, and the docker CLI would use it there.
     pub async fn connect() -> Result<Engine, EngineError> {
-        let host = std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty());
+        Self::connect_with(|n| std::env::var(n).ok()).await
+    }
+
+    /// [`Engine::connect`] reading the variables through `get`.
+    async fn connect_with(get: impl Fn(&str) -> Option<String>) -> Result<Engine, EngineError> {
+        let var = |n: &str| get(n).filter(|v| !v.is_empty());
+        let host = var("DOCKER_HOST");
+        if let Some(e) = tls_refusal(
+            host.as_deref(),
+            var("DOCKER_TLS_VERIFY").as_deref(),
+            var("DOCKER_TLS").as_deref(),
+        ) {
+            return Err(e);
+        }
         Self::connect_to(host.as_deref()).await
     }
 
@@ -594,6 +635,45 @@ mod tests {
                 && msg.contains("unix:///path/to/docker.sock or tcp://host:port"),
             "{msg}"
         );
+    }
+
+    #[tokio::test]
+    async fn tls_verify_with_a_tcp_engine_sends_nothing() {
+        // A listener that would answer in plain HTTP: nothing may reach it.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let host = format!("tcp://{}", listener.local_addr().unwrap());
+        let accepted = tokio::spawn(async move { listener.accept().await.is_ok() });
+        let vars = [
+            ("DOCKER_HOST", host.clone()),
+            ("DOCKER_TLS_VERIFY", "1".to_string()),
+            ("DOCKER_CERT_PATH", "/certs".to_string()),
+        ];
+        let err =
+            Engine::connect_with(|n| vars.iter().find(|(k, _)| *k == n).map(|(_, v)| v.clone()))
+                .await
+                .err()
+                .unwrap();
+        assert!(matches!(err, EngineError::TlsUnsupported { .. }), "{err}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(!accepted.is_finished(), "the engine was contacted");
+        accepted.abort();
+    }
+
+    #[test]
+    fn tcp_hosts_asking_for_tls_are_refused_not_sent_in_plain_http() {
+        let msg = tls_refusal(Some("tcp://10.0.0.5:2376"), Some("1"), None)
+            .unwrap()
+            .to_string();
+        assert!(
+            msg.contains("tcp://10.0.0.5:2376")
+                && msg.contains("DOCKER_TLS_VERIFY set")
+                && msg.contains("cannot verify TLS"),
+            "{msg}"
+        );
+        assert!(tls_refusal(Some("tcp://h:2376"), None, Some("1")).is_some());
+        assert!(tls_refusal(Some("tcp://h:2375"), None, None).is_none());
+        assert!(tls_refusal(Some("unix:///var/run/docker.sock"), Some("1"), None).is_none());
+        assert!(tls_refusal(None, Some("1"), None).is_none());
     }
 
     #[test]

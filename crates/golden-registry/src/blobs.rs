@@ -228,7 +228,7 @@ impl Client {
                 from.registry, repo.registry
             )));
         }
-        let reg = self.registry(&repo.registry)?;
+        let reg = self.target(&repo.registry)?;
         let mut url = self.url(&reg, &repo.repository, "blobs/uploads/")?;
         url.query_pairs_mut()
             .append_pair("mount", digest)
@@ -250,7 +250,7 @@ impl Client {
 
     /// `POST /v2/<repo>/blobs/uploads/`: open an upload session.
     pub async fn start_upload(&self, repo: &Reference) -> Result<UploadSession, RegistryError> {
-        let reg = self.registry(&repo.registry)?;
+        let reg = self.target(&repo.registry)?;
         self.start_upload_in(&reg, &repo.repository).await
     }
 
@@ -275,7 +275,7 @@ impl Client {
 
     /// Cancel an upload session (best effort: errors are only logged).
     pub async fn cancel_upload_session(&self, repo: &Reference, session: &UploadSession) {
-        if let Ok(reg) = self.registry(&repo.registry) {
+        if let Ok(reg) = self.target(&repo.registry) {
             self.cancel_upload(&reg, &repo.repository, session).await;
         }
     }
@@ -301,7 +301,7 @@ impl Client {
         digest: &str,
     ) -> Result<(), RegistryError> {
         check_digest(digest)?;
-        let reg = self.registry(&repo.registry)?;
+        let reg = self.target(&repo.registry)?;
         let mut last = None;
         for _ in 0..2 {
             let session = self.start_upload_in(&reg, &repo.repository).await?;
@@ -336,7 +336,7 @@ impl Client {
         session: Option<UploadSession>,
     ) -> Result<u64, RegistryError> {
         check_digest(digest)?;
-        let reg = self.registry(&repo.registry)?;
+        let reg = self.target(&repo.registry)?;
         let mut session = session;
         let mut last = None;
         for _ in 0..2 {
@@ -428,7 +428,7 @@ impl Client {
         if let Some(d) = expected {
             check_digest(d)?;
         }
-        let reg = self.registry(&repo.registry)?;
+        let reg = self.target(&repo.registry)?;
         let s = match session {
             Some(s) => s,
             None => self.start_upload_in(&reg, &repo.repository).await?,

@@ -10,8 +10,9 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, WWW_AUTHENTICATE};
 use reqwest::{Method, Response, StatusCode, Url};
 
 use crate::auth::challenge::{self, Challenge};
+use crate::auth::hosts;
 use crate::auth::token::{self, TokenFailure, TokenRequest};
-use crate::auth::{Auth, AuthKind, Credential, NULL_GUID_USERNAME, Scope, checked_url};
+use crate::auth::{Auth, AuthHosts, AuthKind, Credential, NULL_GUID_USERNAME, Scope, checked_url};
 use crate::env::Env;
 use crate::error::{AuthError, ErrorBody, RegistryError};
 pub use crate::retry::RetryPolicy;
@@ -27,6 +28,10 @@ pub struct ClientOptions {
     pub registry_auth: HashMap<String, AuthKind>,
     /// Where auth inputs are read from.
     pub env: Env,
+    /// Hosts (`host[:port]`, `*.domain`) that credentials from the environment may be sent
+    /// to, besides the registries written to (push targets), `GOLDEN_REGISTRY`,
+    /// `GOLDEN_AUTH_HOSTS` and the keys of `registry_auth` (see [`AuthHosts`]).
+    pub auth_hosts: Vec<String>,
     /// Allow plain HTTP to non-loopback registries.
     pub insecure: bool,
     pub retry: RetryPolicy,
@@ -44,6 +49,7 @@ impl Default for ClientOptions {
             auth: AuthKind::Auto,
             registry_auth: HashMap::new(),
             env: Env::process(),
+            auth_hosts: Vec::new(),
             insecure: false,
             retry: RetryPolicy::default(),
             chunk_size: 8 << 20,
@@ -64,6 +70,9 @@ pub(crate) struct Inner {
     pub(crate) http: Http,
     pub(crate) opts: ClientOptions,
     registries: Mutex<HashMap<String, Arc<RegistryHandle>>>,
+    /// Registries written to (push targets): credentials from the environment are bound to
+    /// them.
+    targets: Mutex<std::collections::BTreeSet<String>>,
 }
 
 /// Per-registry state.
@@ -71,6 +80,9 @@ pub(crate) struct RegistryHandle {
     pub(crate) host: String,
     pub(crate) base: Url,
     pub(crate) auth: Auth,
+    /// Whether the environment's credentials were bound to this registry when `auth` was
+    /// resolved (if not, becoming a push target resolves it again).
+    bound: bool,
     state: tokio::sync::Mutex<AuthState>,
     current: RwLock<Option<Arc<CachedAuth>>>,
 }
@@ -212,6 +224,7 @@ impl Client {
                 http,
                 opts: options,
                 registries: Mutex::new(HashMap::new()),
+                targets: Mutex::new(std::collections::BTreeSet::new()),
             }),
         })
     }
@@ -244,13 +257,13 @@ impl Client {
         if st.challenge.is_none() {
             st.challenge = Some(self.ping(&reg).await?);
         }
-        // The exchange endpoint and service a push uses (`bearer_for`, `basic_for`).
-        let (exchange, service) = match &st.challenge {
-            Some(Challenge::Bearer { realm, service, .. }) => (
-                exchange_next_to(&self.realm_url(realm)?),
-                service.clone().unwrap_or_else(|| reg.host.clone()),
-            ),
-            _ => (exchange_on_registry(&reg)?, reg.host.clone()),
+        // The exchange endpoint is on the registry itself, never where a challenge points.
+        let exchange = exchange_on_registry(&reg)?;
+        let service = match &st.challenge {
+            Some(Challenge::Bearer { service, .. }) => {
+                service.clone().unwrap_or_else(|| reg.host.clone())
+            }
+            _ => reg.host.clone(),
         };
         let rt = az
             .acr_refresh_token(&self.inner.http, &reg.host, &exchange, &service)
@@ -259,12 +272,34 @@ impl Client {
         Ok(Credential::RefreshToken(rt))
     }
 
+    /// The state of a registry read from (or not yet known to be written to).
     pub(crate) fn registry(&self, host: &str) -> Result<Arc<RegistryHandle>, RegistryError> {
+        self.registry_for(host, false)
+    }
+
+    /// The state of a registry written to: a push target, to which credentials from the
+    /// environment are bound.
+    pub(crate) fn target(&self, host: &str) -> Result<Arc<RegistryHandle>, RegistryError> {
+        self.registry_for(host, true)
+    }
+
+    fn registry_for(&self, host: &str, write: bool) -> Result<Arc<RegistryHandle>, RegistryError> {
         let mut map = self
             .inner
             .registries
             .lock()
             .unwrap_or_else(|p| p.into_inner());
+        let newly_bound = write
+            && self
+                .inner
+                .targets
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(hosts::normalize(host));
+        if newly_bound && map.get(host).is_some_and(|r| !r.bound) {
+            // Resolved before it was known to be a push target: resolve again with the binding.
+            map.remove(host);
+        }
         if let Some(r) = map.get(host) {
             return Ok(r.clone());
         }
@@ -275,19 +310,29 @@ impl Client {
             .get(host)
             .copied()
             .unwrap_or(self.inner.opts.auth);
-        let auth = Auth::detect(&self.inner.opts.env, host, kind)?;
+        let opts = &self.inner.opts;
+        let targets = self
+            .inner
+            .targets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let allowed = AuthHosts::from_env(
+            &opts.env,
+            opts.auth_hosts
+                .iter()
+                .chain(opts.registry_auth.keys())
+                .chain(targets.iter()),
+        );
+        let bound = allowed.allows(host);
+        let auth = Auth::detect_for(&opts.env, host, kind, &allowed)?;
         tracing::debug!("registry {host}: auth {}", auth.description);
-        let probe = golden_oci::Reference {
-            registry: host.to_string(),
-            repository: "x".into(),
-            tag: None,
-            digest: None,
-        };
-        let base = registry_base(host, probe.is_loopback() || self.inner.opts.insecure)?;
+        let base = registry_base(host, hosts::is_loopback_registry(host) || opts.insecure)?;
         let handle = Arc::new(RegistryHandle {
             host: host.to_string(),
             base,
             auth,
+            bound,
             state: tokio::sync::Mutex::new(AuthState::default()),
             current: RwLock::new(None),
         });
@@ -312,7 +357,11 @@ impl Client {
     /// Get a token covering `scopes` now (e.g. push on the target and pull on mount sources),
     /// so later requests reuse it. Optional: every request authorises itself.
     pub async fn authorize(&self, registry: &str, scopes: &[Scope]) -> Result<(), RegistryError> {
-        let reg = self.registry(registry)?;
+        let reg = if scopes.iter().any(|s| s.push) {
+            self.target(registry)?
+        } else {
+            self.registry(registry)?
+        };
         self.authorization(&reg, scopes, false).await.map(|_| ())
     }
 
@@ -335,7 +384,9 @@ impl Client {
                     .for_url(&req.url)
                     .request(req.method.clone(), req.url.clone())
                     .headers(req.headers.clone());
-                if let Some(h) = &authz {
+                if let Some(h) = &authz
+                    && same_origin(&req.url, &reg.base)
+                {
                     b = b.header(AUTHORIZATION, h.clone());
                 }
                 if let Some(body) = &req.body {
@@ -383,7 +434,7 @@ impl Client {
                 continue;
             }
             if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-                let body = ErrorBody::parse(&resp.bytes().await.unwrap_or_default());
+                let body = ErrorBody::parse(&crate::body::read_error_body(resp).await);
                 return Err(self.denied(reg, scopes, status.as_u16(), body));
             }
             return Ok(resp);
@@ -400,7 +451,7 @@ impl Client {
         let wants_push = scopes.iter().any(|s| s.push);
         let hint = match (reg.auth.kind, wants_push) {
             (AuthKind::Anonymous, _) => {
-                "hint: no credentials were found for this registry; use one of the auth methods (GitHub OIDC, service principal, GOLDEN_ACR_REFRESH_TOKEN, `docker login`) or --auth"
+                "hint: no credentials were found for this registry; use one of the auth methods (GitHub OIDC, service principal, GOLDEN_ACR_REFRESH_TOKEN, `docker login`) or --auth. Credentials from the environment only go to the push target, GOLDEN_REGISTRY, ACR login servers (Azure methods) and the hosts listed in GOLDEN_AUTH_HOSTS"
             }
             (_, true) => {
                 "hint: the identity needs push rights on the repository (ACR: AcrPush; ABAC-mode registries: `Container Registry Repository Writer`; repository-scoped tokens: content/write in the scope map)"
@@ -587,6 +638,15 @@ impl Client {
             });
         }
         let realm_url = self.realm_url(realm)?;
+        let realm_host = hosts::url_host(&realm_url);
+        if !reg.auth.may_send_to(&reg.host, &realm_host) {
+            return Err(RegistryError::from(AuthError::ForeignRealm {
+                registry: reg.host.clone(),
+                realm: realm.to_string(),
+                realm_host,
+                method: reg.auth.description.clone(),
+            }));
+        }
         let scopes: Vec<String> = st
             .wanted
             .iter()
@@ -613,7 +673,9 @@ impl Client {
             Credential::RefreshToken(t) => fetch(TokenRequest::Refresh(t.clone())).await,
             Credential::AccessToken(_) => unreachable_access_token(),
             Credential::Azure(az) => {
-                let exchange = exchange_next_to(&realm_url);
+                // On the registry itself: a challenge names where to get tokens, not where to
+                // hand over an Entra token.
+                let exchange = exchange_on_registry(reg)?;
                 let svc = service.unwrap_or(&reg.host).to_string();
                 let mut fresh = false;
                 let rt = match &st.refresh {
@@ -686,7 +748,7 @@ impl Client {
         object: &str,
     ) -> RegistryError {
         let status = resp.status().as_u16();
-        let body = ErrorBody::parse(&resp.bytes().await.unwrap_or_default());
+        let body = ErrorBody::parse(&crate::body::read_error_body(resp).await);
         if body.has_code("NAME_UNKNOWN") {
             return RegistryError::NameUnknown {
                 registry: reg.host.clone(),
@@ -714,16 +776,17 @@ impl Client {
     }
 }
 
-/// ACR's exchange endpoint next to its token realm (`https://r/oauth2/token` →
-/// `https://r/oauth2/exchange`).
-fn exchange_next_to(realm: &Url) -> Url {
-    let mut url = realm.clone();
-    url.set_path("/oauth2/exchange");
-    url.set_query(None);
-    url
+/// Whether `url` is on the registry's own origin (scheme, host, port): only then does a
+/// request carry the registry's `Authorization` (an upload `Location` may point elsewhere).
+fn same_origin(url: &Url, base: &Url) -> bool {
+    url.scheme() == base.scheme()
+        && url.host_str().map(str::to_ascii_lowercase)
+            == base.host_str().map(str::to_ascii_lowercase)
+        && url.port_or_known_default() == base.port_or_known_default()
 }
 
-/// ACR's exchange endpoint on the registry itself (a `Basic` challenge names no realm).
+/// ACR's exchange endpoint on the registry itself (`https://<registry>/oauth2/exchange`),
+/// whatever realm its challenge names.
 fn exchange_on_registry(reg: &RegistryHandle) -> Result<Url, RegistryError> {
     reg.base
         .join("oauth2/exchange")
@@ -761,6 +824,15 @@ mod tests {
             c.registry("myacr.azurecr.io").unwrap().base.scheme(),
             "https"
         );
+        // Names that merely start like loopback addresses get https.
+        for name in [
+            "127.evil.example:5000",
+            "127.0.0.1.nip.io",
+            "localhost.evil.example",
+        ] {
+            assert_eq!(c.registry(name).unwrap().base.scheme(), "https", "{name}");
+        }
+        assert_eq!(c.registry("[::1]:5000").unwrap().base.scheme(), "http");
     }
 
     #[tokio::test]
@@ -811,6 +883,7 @@ mod tests {
                 ("AZURE_TENANT_ID", "tenant-1".to_string()),
                 ("AZURE_CLIENT_SECRET", "sp-secret".to_string()),
                 ("AZURE_AUTHORITY_HOST", server.uri()),
+                ("GOLDEN_AUTH_HOSTS", host.clone()),
             ]),
             ..ClientOptions::default()
         })
@@ -826,6 +899,7 @@ mod tests {
             env: Env::from_pairs([
                 ("GOLDEN_REGISTRY_USERNAME", "u"),
                 ("GOLDEN_REGISTRY_PASSWORD", "p"),
+                ("GOLDEN_AUTH_HOSTS", "myacr.azurecr.io"),
             ]),
             ..ClientOptions::default()
         })

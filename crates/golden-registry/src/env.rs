@@ -39,6 +39,16 @@ impl Env {
         v.filter(|v| !v.trim().is_empty())
     }
 
+    /// Every variable (name, value), e.g. to pass an allow-listed part to a child process.
+    pub fn vars(&self) -> Vec<(String, String)> {
+        match &self.fixed {
+            Some(map) => map.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            None => std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+                .collect(),
+        }
+    }
+
     pub fn has(&self, name: &str) -> bool {
         self.get(name).is_some()
     }

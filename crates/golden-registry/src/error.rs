@@ -83,6 +83,15 @@ pub enum AuthError {
         registry: String,
         reason: String,
     },
+    #[error(
+        "registry `{registry}` sent its token requests to `{realm}` on another host (`{realm_host}`); the credential ({method}) is not sent there; hint: if that token service belongs to the registry, add `{realm_host}` to GOLDEN_AUTH_HOSTS"
+    )]
+    ForeignRealm {
+        registry: String,
+        realm: String,
+        realm_host: String,
+        method: String,
+    },
     #[error("auth method {method} does not apply to registry `{registry}`: {reason}")]
     NotApplicable {
         method: String,

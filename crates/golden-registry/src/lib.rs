@@ -49,6 +49,7 @@
 
 mod auth;
 mod blobs;
+mod body;
 mod client;
 /// sha256 digest helpers (they live in golden-oci; re-exported for callers of this crate).
 pub use golden_oci::digest;
@@ -60,7 +61,8 @@ mod secret;
 pub mod types;
 
 pub use auth::{
-    AZURE_CONTAINER_REGISTRY_SCOPE, Auth, AuthKind, Credential, NULL_GUID_USERNAME, Scope,
+    AZURE_CONTAINER_REGISTRY_SCOPE, Auth, AuthHosts, AuthKind, Credential, NULL_GUID_USERNAME,
+    Scope,
 };
 pub use blobs::{BlobDownload, MountOutcome, UploadSession, Uploaded};
 pub use client::{Client, ClientOptions, RetryPolicy};
@@ -96,6 +98,15 @@ pub mod env_vars {
     pub const AZURE_AUTHORITY_HOST: &str = "AZURE_AUTHORITY_HOST";
     pub const ACTIONS_ID_TOKEN_REQUEST_URL: &str = "ACTIONS_ID_TOKEN_REQUEST_URL";
     pub const ACTIONS_ID_TOKEN_REQUEST_TOKEN: &str = "ACTIONS_ID_TOKEN_REQUEST_TOKEN";
+    /// Hosts (`host[:port]` or `*.domain`, comma-separated) that credentials from the
+    /// environment may be sent to, besides the push target and `GOLDEN_REGISTRY`.
+    pub const GOLDEN_AUTH_HOSTS: &str = "GOLDEN_AUTH_HOSTS";
+    /// The configured registry (`host[:port]`, optionally `/namespace`): credentials from the
+    /// environment may be sent to it.
+    pub const GOLDEN_REGISTRY: &str = "GOLDEN_REGISTRY";
+    /// Extra variables (comma-separated names) passed to docker credential helpers, which
+    /// otherwise run with a cleared environment and a fixed allow-list.
+    pub const GOLDEN_CREDENTIAL_HELPER_ENV: &str = "GOLDEN_CREDENTIAL_HELPER_ENV";
     /// Directory of `config.json` (default `~/.docker`).
     pub const DOCKER_CONFIG: &str = "DOCKER_CONFIG";
 }

@@ -1,5 +1,6 @@
 //! Manifests, tags and referrers.
 
+use crate::body::{MAX_TAG_PAGE, ReadError, read_capped, read_error_body};
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
@@ -148,15 +149,22 @@ impl Client {
                 reason: format!("larger than {MAX_MANIFEST_BYTES} bytes"),
             });
         }
-        let bytes = resp
-            .bytes()
+        let bytes = read_capped(resp, MAX_MANIFEST_BYTES)
             .await
-            .map_err(|source| RegistryError::Transport {
-                registry: reg.host.clone(),
-                action: "get manifest",
-                object: r.to_string(),
-                attempts: 1,
-                source,
+            .map_err(|e| match e {
+                ReadError::Transport(source) => RegistryError::Transport {
+                    registry: reg.host.clone(),
+                    action: "get manifest",
+                    object: r.to_string(),
+                    attempts: 1,
+                    source,
+                },
+                too_large => RegistryError::BadReply {
+                    registry: reg.host.clone(),
+                    action: "get manifest",
+                    object: r.to_string(),
+                    reason: too_large.to_string(),
+                },
             })?;
         let digest = sha256_digest(&bytes);
         if let Some(want) = &r.digest
@@ -262,7 +270,7 @@ impl Client {
                 actual: digest,
             });
         }
-        let reg = self.registry(&repo.registry)?;
+        let reg = self.target(&repo.registry)?;
         let url = self.url(&reg, &repo.repository, &format!("manifests/{reference}"))?;
         let shown = if reference.contains(':') {
             format!("{}@{reference}", repo.name())
@@ -278,7 +286,7 @@ impl Client {
         let status = resp.status();
         if !status.is_success() {
             if status == StatusCode::BAD_REQUEST || status == StatusCode::UNPROCESSABLE_ENTITY {
-                let body = crate::error::ErrorBody::parse(&resp.bytes().await.unwrap_or_default());
+                let body = crate::error::ErrorBody::parse(&read_error_body(resp).await);
                 return Err(RegistryError::ManifestRejected {
                     reference: shown,
                     status: status.as_u16(),
@@ -344,12 +352,16 @@ impl Client {
                 #[serde(default)]
                 tags: Option<Vec<String>>,
             }
-            let list: TagList = resp.json().await.map_err(|e| RegistryError::BadReply {
+            let bad = |reason: String| RegistryError::BadReply {
                 registry: reg.host.clone(),
                 action: "list tags of",
                 object: repo.name(),
-                reason: e.to_string(),
-            })?;
+                reason,
+            };
+            let page = read_capped(resp, MAX_TAG_PAGE)
+                .await
+                .map_err(|e| bad(e.to_string()))?;
+            let list: TagList = serde_json::from_slice(&page).map_err(|e| bad(e.to_string()))?;
             tags.extend(list.tags.unwrap_or_default());
             match next {
                 Some(n) => {
@@ -426,15 +438,22 @@ impl Client {
                     .await);
             }
         }
-        let bytes = resp
-            .bytes()
+        let bytes = read_capped(resp, MAX_MANIFEST_BYTES)
             .await
-            .map_err(|source| RegistryError::Transport {
-                registry: reg.host.clone(),
-                action: "list referrers of",
-                object: digest.to_string(),
-                attempts: 1,
-                source,
+            .map_err(|e| match e {
+                ReadError::Transport(source) => RegistryError::Transport {
+                    registry: reg.host.clone(),
+                    action: "list referrers of",
+                    object: digest.to_string(),
+                    attempts: 1,
+                    source,
+                },
+                too_large => RegistryError::BadReply {
+                    registry: reg.host.clone(),
+                    action: "list referrers of",
+                    object: digest.to_string(),
+                    reason: too_large.to_string(),
+                },
             })?;
         let index: ImageIndex =
             serde_json::from_slice(&bytes).map_err(|e| RegistryError::BadReply {

@@ -262,6 +262,67 @@ fn handle(stream: TcpStream, seen: &Mutex<Vec<Seen>>, key: &SigningKey) -> std::
     stream.flush()
 }
 
+/// An ACR-like front on one `host:port`: `/oauth2/*` goes to the token service, everything else
+/// to the distribution registry (ACR serves its exchange on the login server, and
+/// golden-registry sends the Entra token nowhere else). One request per connection
+/// (`Connection: close`), so routing never depends on a reused connection.
+fn start_front_at(addr: &str, tokens: SocketAddr, registry: String) -> String {
+    let listener = TcpListener::bind(addr).expect("bind the front again");
+    let addr = addr.to_string();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            let registry = registry.clone();
+            std::thread::spawn(move || {
+                let _ = front_one(stream, tokens, &registry);
+            });
+        }
+    });
+    addr
+}
+
+fn front_one(client: TcpStream, tokens: SocketAddr, registry: &str) -> std::io::Result<()> {
+    let mut reader = BufReader::new(client.try_clone()?);
+    let mut head = String::new();
+    reader.read_line(&mut head)?;
+    let path = head
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    let mut length = 0usize;
+    loop {
+        let mut h = String::new();
+        reader.read_line(&mut h)?;
+        let t = h.trim_end();
+        if t.is_empty() {
+            break;
+        }
+        let lower = t.to_ascii_lowercase();
+        if lower.starts_with("connection:") {
+            continue;
+        }
+        if let Some(v) = lower.strip_prefix("content-length:") {
+            length = v.trim().parse().unwrap_or(0);
+        }
+        head.push_str(t);
+        head.push_str("\r\n");
+    }
+    head.push_str("Connection: close\r\n\r\n");
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body)?;
+    let mut upstream = if path.starts_with("/oauth2/") {
+        TcpStream::connect(tokens)?
+    } else {
+        TcpStream::connect(registry)?
+    };
+    upstream.write_all(head.as_bytes())?;
+    upstream.write_all(&body)?;
+    let mut client = client;
+    std::io::copy(&mut upstream, &mut client)?;
+    client.flush()
+}
+
 fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -380,9 +441,13 @@ fn registry_acr_like_base_is_pulled_with_github_oidc_and_the_refresh_token() {
     let key = SigningKey::generate(dir.path());
     let cert = key.cert.clone();
     let server = TestServer::start(key);
+    // The registry's name is the front's address; its realm is on that same host.
+    let front_listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let front_addr = front_listener.local_addr().expect("addr").to_string();
+    drop(front_listener);
     let reg = Registry::start_with(&[
         "--token-realm".into(),
-        server.url("/oauth2/token"),
+        format!("http://{front_addr}/oauth2/token"),
         "--token-issuer".into(),
         ISSUER.into(),
         "--token-cert".into(),
@@ -390,12 +455,17 @@ fn registry_acr_like_base_is_pulled_with_github_oidc_and_the_refresh_token() {
         "--token-service".into(),
         SERVICE.into(),
     ]);
-    let base_ref = format!("{}/golden/base-busybox:1", reg.host());
-    let (digest, base_id) = publish_base(&base_ref, Some(&format!("{NULL_GUID}:{REFRESH_TOKEN}")));
+    let front = start_front_at(&front_addr, server.addr, reg.host());
+    // Published straight to the registry; pulled through the front (same storage).
+    let (digest, base_id) = publish_base(
+        &format!("{}/golden/base-busybox:1", reg.host()),
+        Some(&format!("{NULL_GUID}:{REFRESH_TOKEN}")),
+    );
+    let base_ref = format!("{front}/golden/base-busybox:1");
     let mut cleanup = Cleanup::default();
     // The platform is tagged for the same registry: in `auto` mode the Entra methods apply to
     // the image's own registry (and to ACR hosts).
-    let tag = format!("{}/{}", reg.host(), unique_tag("on-acr-base"));
+    let tag = format!("{front}/{}", unique_tag("on-acr-base"));
     let entry = platform_entry(dir.path(), "tiny-0.1-busybox", &tag, &base_ref, false);
     cleanup.add(&tag);
     cleanup.add(&base_ref);
@@ -422,8 +492,7 @@ fn registry_acr_like_base_is_pulled_with_github_oidc_and_the_refresh_token() {
     assert_eq!(out.code, 2, "{}", out.both());
     assert!(
         out.stderr.contains(&format!(
-            "failed to get credentials for `{}` to pull the base image `{base_ref}`",
-            reg.host()
+            "failed to get credentials for `{front}` to pull the base image `{base_ref}`"
         )) && out.stderr.contains("AADSTS700016"),
         "{}",
         out.both()

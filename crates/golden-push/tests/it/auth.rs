@@ -166,11 +166,52 @@ struct TokenState {
     exchanges: usize,
 }
 
-/// An ACR-like token service.
+/// An ACR-like front: the token service (`/oauth2/token`, `/oauth2/exchange`) on the same host
+/// as the registry API, which it forwards to a distribution registry (like ACR, whose exchange
+/// endpoint is on the login server: golden-registry sends the Entra token nowhere else).
 struct TokenService {
     addr: std::net::SocketAddr,
     state: Arc<Mutex<TokenState>>,
     key: Arc<Mutex<Arc<SigningKey>>>,
+    upstream: Arc<Mutex<Option<String>>>,
+}
+
+/// Forward one request to the registry behind the front (its `Host` stays the front's, so the
+/// registry's `Location` headers point back at the front).
+async fn forward(
+    upstream: &str,
+    req: Request<Bytes>,
+) -> hyper::Response<http_body_util::Full<Bytes>> {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let url = format!(
+        "http://{upstream}{}",
+        req.uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/")
+    );
+    let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes()).unwrap();
+    let mut b = client.request(method, url);
+    for (k, v) in req.headers() {
+        if k.as_str() != "content-length" {
+            b = b.header(k.as_str(), v.as_bytes());
+        }
+    }
+    let resp = b.body(req.into_body()).send().await.unwrap();
+    let mut out = hyper::Response::builder().status(resp.status().as_u16());
+    for (k, v) in resp.headers() {
+        if !matches!(
+            k.as_str(),
+            "content-length" | "transfer-encoding" | "connection"
+        ) {
+            out = out.header(k.as_str(), v.as_bytes());
+        }
+    }
+    out.body(http_body_util::Full::new(resp.bytes().await.unwrap()))
+        .unwrap()
 }
 
 impl TokenService {
@@ -180,13 +221,27 @@ impl TokenService {
             ..Default::default()
         }));
         let key = Arc::new(Mutex::new(Arc::new(key)));
-        let (st, k) = (state.clone(), key.clone());
+        let upstream: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
+        let (st, k, up) = (state.clone(), key.clone(), upstream.clone());
         let handler: Handler = Arc::new(move |req: Request<Bytes>| {
-            let (st, k) = (st.clone(), k.clone());
-            Box::pin(async move { Ok(token_service(&st, &k, req)) })
+            let (st, k, up) = (st.clone(), k.clone(), up.clone());
+            Box::pin(async move {
+                let registry = up.lock().unwrap().clone();
+                match registry {
+                    Some(r) if !req.uri().path().starts_with("/oauth2/") => {
+                        Ok(forward(&r, req).await)
+                    }
+                    _ => Ok(token_service(&st, &k, req)),
+                }
+            })
         });
         let addr = serve(handler).await;
-        TokenService { addr, state, key }
+        TokenService {
+            addr,
+            state,
+            key,
+            upstream,
+        }
     }
 
     fn realm(&self) -> String {
@@ -447,7 +502,15 @@ async fn token_registry() -> TokenRegistry {
         "--token-service".into(),
         SERVICE.into(),
     ]);
+    *tokens.upstream.lock().unwrap() = Some(reg.host());
     TokenRegistry { tokens, reg, dir }
+}
+
+impl TokenRegistry {
+    /// The registry as clients see it: the front (registry API and token service on one host).
+    fn host(&self) -> String {
+        self.tokens.addr.to_string()
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -458,7 +521,7 @@ async fn registry_token_auth_with_github_oidc_entra_and_acr_exchange() {
     let entra = fake_entra(false, 2).await;
     let archive = small_archive(t.dir.path(), "oidc", "amd64");
     let src = format!("docker-archive:{}", archive.display());
-    let to = format!("{}/golden/app:1", t.reg.host());
+    let to = format!("{}/golden/app:1", t.host());
 
     // Anonymous: the token service refuses, and the error says which method was used.
     let anon = golden_push(&[&src, "--to", &to, "--retries", "0"], &[]).await;
@@ -493,7 +556,7 @@ async fn registry_token_auth_with_github_oidc_entra_and_acr_exchange() {
 
     // A repository the identity may only read: push is refused with scope + method + hint.
     let denied = golden_push(
-        &[&src, "--to", &format!("{}/readonly/app:1", t.reg.host())],
+        &[&src, "--to", &format!("{}/readonly/app:1", t.host())],
         &oidc_env(&gh, &entra),
     )
     .await;
@@ -550,12 +613,9 @@ async fn registry_token_auth_with_service_principal_and_docker_identity_token() 
         ("AZURE_CLIENT_SECRET", SP_SECRET.to_string()),
         ("AZURE_AUTHORITY_HOST", entra.uri()),
     ];
-    golden_push(
-        &[&src, "--to", &format!("{}/golden/sp:1", t.reg.host())],
-        &env,
-    )
-    .await
-    .ok();
+    golden_push(&[&src, "--to", &format!("{}/golden/sp:1", t.host())], &env)
+        .await
+        .ok();
     entra.verify().await;
     assert_eq!(t.tokens.requests("POST /oauth2/exchange").len(), 1);
 
@@ -564,12 +624,12 @@ async fn registry_token_auth_with_service_principal_and_docker_identity_token() 
     std::fs::create_dir_all(&cfg).unwrap();
     std::fs::write(
         cfg.join("config.json"),
-        serde_json::json!({"auths": {t.reg.host(): {"identitytoken": DOCKER_IDENTITY_TOKEN}}})
+        serde_json::json!({"auths": {t.host(): {"identitytoken": DOCKER_IDENTITY_TOKEN}}})
             .to_string(),
     )
     .unwrap();
     let run = golden_push(
-        &[&src, "--to", &format!("{}/golden/docker:1", t.reg.host())],
+        &[&src, "--to", &format!("{}/golden/docker:1", t.host())],
         &[("DOCKER_CONFIG", cfg.display().to_string())],
     )
     .await;
@@ -584,7 +644,7 @@ async fn registry_token_auth_with_service_principal_and_docker_identity_token() 
 
     // A refresh token given directly (what `az acr login --expose-token` prints).
     golden_push(
-        &[&src, "--to", &format!("{}/golden/direct:1", t.reg.host())],
+        &[&src, "--to", &format!("{}/golden/direct:1", t.host())],
         &[(
             "GOLDEN_ACR_REFRESH_TOKEN",
             DOCKER_IDENTITY_TOKEN.to_string(),
@@ -601,7 +661,7 @@ async fn registry_token_rejected_mid_session_is_refetched_once() {
     // Entra sees the push, the long-lived client, and the re-exchange after the refusal.
     let entra = fake_entra(false, 3).await;
     let archive = small_archive(t.dir.path(), "rotate", "amd64");
-    let to = format!("{}/golden/rotate:1", t.reg.host());
+    let to = format!("{}/golden/rotate:1", t.host());
     let env = oidc_env(&gh, &entra);
     golden_push(
         &[
@@ -617,6 +677,8 @@ async fn registry_token_rejected_mid_session_is_refetched_once() {
     // One long-lived client (what a long push is).
     let client = golden_registry::Client::new(golden_registry::ClientOptions {
         env: golden_registry::Env::from_pairs(env.iter().map(|(k, v)| (k.to_string(), v.clone()))),
+        // It only reads: the registry is allowed explicitly (not a push target of this client).
+        auth_hosts: vec![t.host()],
         ..Default::default()
     })
     .unwrap();
@@ -725,10 +787,12 @@ async fn registry_secrets_never_appear_in_output_even_at_trace() {
     // One process per command below, each exchanging once.
     let entra = fake_entra(false, 3).await;
     let archive = small_archive(t.dir.path(), "secret", "amd64");
-    let to = format!("{}/golden/secret:1", t.reg.host());
+    let to = format!("{}/golden/secret:1", t.host());
     let mut env = oidc_env(&gh, &entra);
     env.push(("RUST_LOG", "trace".into()));
     env.push(("GITHUB_ACTIONS", "true".into()));
+    // `referrers` only reads: credentials reach it as the configured registry.
+    env.push(("GOLDEN_REGISTRY", t.host()));
     let report = t.dir.path().join("r.json");
     std::fs::write(&report, "{}").unwrap();
     let mut all = String::new();

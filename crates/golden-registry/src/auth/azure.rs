@@ -121,6 +121,7 @@ pub(crate) fn github_oidc(env: &Env) -> Result<Auth, AuthError> {
             },
         })),
         description,
+        hosts: super::AuthHosts::default(),
     })
 }
 
@@ -144,6 +145,7 @@ pub(crate) fn service_principal(env: &Env) -> Result<Auth, AuthError> {
             assertion: Assertion::ClientSecret(secret),
         })),
         description,
+        hosts: super::AuthHosts::default(),
     })
 }
 
@@ -173,10 +175,14 @@ async fn secret_field(
         })?;
     let status = resp.status();
     if !status.is_success() {
-        let body = crate::error::ErrorBody::parse(&resp.bytes().await.unwrap_or_default()).raw;
+        let body = crate::error::ErrorBody::parse(&crate::body::read_error_body(resp).await).raw;
         return Err(refused(status.as_u16(), body));
     }
-    let reply: serde_json::Value = resp.json().await.map_err(|e| bad_reply(e.to_string()))?;
+    let bytes = crate::body::read_capped(resp, crate::body::MAX_TOKEN_REPLY)
+        .await
+        .map_err(|e| bad_reply(e.to_string()))?;
+    let reply: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| bad_reply(e.to_string()))?;
     match reply.get(field).and_then(|v| v.as_str()) {
         Some(v) if !v.trim().is_empty() => Ok(Secret::new(v)),
         _ => Err(bad_reply(format!("no `{field}` in the reply"))),
@@ -252,7 +258,7 @@ impl AzureCredential {
             "access_token",
             |status, body| {
                 let hint = if body.contains("AADSTS70021") || body.contains("AADSTS700213") {
-                    "; hint: no federated credential matches the GitHub token's subject (e.g. `repo:ORG/REPO:ref:refs/heads/main`, `repo:ORG/REPO:environment:NAME`, `repo:ORG/REPO:pull_request`)"
+                    "; hint: no federated credential matches the GitHub token's subject (e.g. `repo:ORG/REPO:ref:refs/heads/main`, `repo:ORG/REPO:environment:NAME`, `repo:ORG/REPO:ref:refs/tags/v1.2.3`). Do not add a `pull_request` subject: any pull request's workflow code would get a push token; pull requests build and scan without pushing and need no id-token"
                 } else if body.contains("AADSTS7000215") || body.contains("AADSTS7000222") {
                     "; hint: the client secret is wrong or expired"
                 } else if body.contains("AADSTS700016") {
@@ -421,6 +427,9 @@ mod tests {
             "{e}"
         );
         assert!(e.contains("repo:ORG/REPO:ref:refs/heads/main"), "{e}");
+        // A `pull_request` subject is warned against, never suggested.
+        assert!(!e.contains("repo:ORG/REPO:pull_request"), "{e}");
+        assert!(e.contains("Do not add a `pull_request` subject"), "{e}");
     }
 
     #[tokio::test]

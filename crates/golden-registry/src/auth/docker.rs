@@ -6,9 +6,10 @@
 //! Helpers are run as `docker-credential-<name> get` with the server URL on stdin; a
 //! `Username` of `<token>` means `Secret` is an identity (refresh) token.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use serde::Deserialize;
@@ -31,7 +32,8 @@ struct ConfigFile {
     cred_helpers: std::collections::BTreeMap<String, String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// `Debug` shows which fields are set, never their values.
+#[derive(Default, Deserialize)]
 struct AuthEntry {
     #[serde(default)]
     auth: Option<String>,
@@ -43,12 +45,101 @@ struct AuthEntry {
     identitytoken: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 struct HelperReply {
     #[serde(rename = "Username", default)]
     username: String,
     #[serde(rename = "Secret", default)]
     secret: String,
+}
+
+fn redacted(v: &Option<String>) -> &'static str {
+    match v {
+        Some(s) if !s.is_empty() => "Some(***)",
+        Some(_) => "Some(\"\")",
+        None => "None",
+    }
+}
+
+impl std::fmt::Debug for AuthEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthEntry")
+            .field("auth", &format_args!("{}", redacted(&self.auth)))
+            .field("username", &self.username)
+            .field("password", &format_args!("{}", redacted(&self.password)))
+            .field(
+                "identitytoken",
+                &format_args!("{}", redacted(&self.identitytoken)),
+            )
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for HelperReply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HelperReply")
+            .field("username", &self.username)
+            .field("secret", &"***")
+            .finish()
+    }
+}
+
+/// How long a credential helper may take to answer.
+const HELPER_TIMEOUT: Duration = Duration::from_secs(30);
+/// At most this much of a helper's stdout or stderr is read.
+const HELPER_OUTPUT_LIMIT: u64 = 1 << 20;
+
+/// Variables a credential helper gets (the environment is cleared first: a helper never sees
+/// `ACTIONS_ID_TOKEN_REQUEST_TOKEN`, `AZURE_CLIENT_SECRET` or other tokens of the job), plus
+/// those named in `GOLDEN_CREDENTIAL_HELPER_ENV`.
+const HELPER_ENV: [&str; 17] = [
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "LANG",
+    "TMPDIR",
+    "DOCKER_CONFIG",
+    "XDG_RUNTIME_DIR",
+    "XDG_CONFIG_HOME",
+    "XDG_DATA_HOME",
+    "DBUS_SESSION_BUS_ADDRESS",
+    "DISPLAY",
+    "GNUPGHOME",
+    "PASSWORD_STORE_DIR",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+];
+/// Prefixes passed on as well (the AWS ECR and gcloud helpers' configuration, locale).
+const HELPER_ENV_PREFIXES: [&str; 3] = ["AWS_", "CLOUDSDK_", "LC_"];
+
+/// A helper name as the docker CLI accepts it: it becomes part of a program name.
+fn valid_helper_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// The environment a helper runs with.
+fn helper_env(env: &Env) -> Vec<(String, String)> {
+    let extra = env
+        .get(ev::GOLDEN_CREDENTIAL_HELPER_ENV)
+        .unwrap_or_default();
+    let extra: Vec<&str> = extra
+        .split([',', ' '])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    env.vars()
+        .into_iter()
+        .filter(|(k, _)| {
+            HELPER_ENV.contains(&k.as_str())
+                || HELPER_ENV_PREFIXES.iter().any(|p| k.starts_with(p))
+                || extra.contains(&k.as_str())
+        })
+        .collect()
 }
 
 /// Where the docker config lives for `env`.
@@ -92,17 +183,41 @@ fn server_url(registry: &str) -> String {
 }
 
 fn run_helper(env: &Env, helper: &str, registry: &str) -> Result<Option<Credential>, AuthError> {
-    let program = format!("docker-credential-{helper}");
+    run_helper_within(env, helper, registry, HELPER_TIMEOUT)
+}
+
+/// Read at most [`HELPER_OUTPUT_LIMIT`] bytes of a pipe on a thread (a helper that writes a
+/// lot must not block on a full pipe while we wait for it).
+fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut out = Vec::new();
+        if let Some(p) = pipe {
+            let _ = p.take(HELPER_OUTPUT_LIMIT).read_to_end(&mut out);
+        }
+        out
+    })
+}
+
+fn run_helper_within(
+    env: &Env,
+    helper: &str,
+    registry: &str,
+    timeout: Duration,
+) -> Result<Option<Credential>, AuthError> {
     let fail = |reason: String| AuthError::CredentialHelper {
         helper: helper.to_string(),
         registry: registry.to_string(),
         reason,
     };
-    let mut cmd = Command::new(&program);
-    if let Some(path) = env.get("PATH") {
-        // Unix resolves the program with the child's PATH when it is set.
-        cmd.env("PATH", path);
+    if !valid_helper_name(helper) {
+        return Err(fail(
+            "the helper name may only contain letters, digits, `.`, `_` and `-` (it names the program `docker-credential-<name>` on PATH)".into(),
+        ));
     }
+    let program = format!("docker-credential-{helper}");
+    let mut cmd = Command::new(&program);
+    // Unix resolves the program with the child's PATH when it is set.
+    cmd.env_clear().envs(helper_env(env));
     let mut child = cmd
         .arg("get")
         .stdin(Stdio::piped())
@@ -110,14 +225,33 @@ fn run_helper(env: &Env, helper: &str, registry: &str) -> Result<Option<Credenti
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| fail(format!("cannot run `{program}`: {e} (is it on PATH?)")))?;
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
     if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(server_url(registry).as_bytes())
-            .map_err(|e| fail(format!("cannot write to `{program}`: {e}")))?;
+        // A helper that exits without reading its input is judged by its exit status.
+        let _ = stdin.write_all(server_url(registry).as_bytes());
     }
-    let out = child
-        .wait_with_output()
-        .map_err(|e| fail(format!("`{program}` did not finish: {e}")))?;
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if started.elapsed() >= timeout => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(fail(format!(
+                    "`{program}` did not answer within {} s (stopped)",
+                    timeout.as_secs_f32()
+                )));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) => return Err(fail(format!("`{program}` did not finish: {e}"))),
+        }
+    };
+    let out = std::process::Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    };
     if !out.status.success() {
         let text = String::from_utf8_lossy(&out.stdout).to_string()
             + &String::from_utf8_lossy(&out.stderr);
@@ -207,6 +341,7 @@ pub(crate) fn from_config(env: &Env, registry: &str) -> Result<Option<Auth>, Aut
         kind: AuthKind::DockerConfig,
         credential,
         description: format!("docker-config ({shown}, {how})"),
+        hosts: super::AuthHosts::default(),
     };
     if let Some((_, helper)) = cfg.cred_helpers.iter().find(|(k, _)| matches(k, registry))
         && let Some(c) = run_helper(env, helper, registry)?
@@ -339,5 +474,94 @@ mod tests {
         assert!(matches!(&a.credential, Credential::Basic { username, .. } if username == "u"));
         // credsStore answers "not found" for anything else: no credentials, no error.
         assert!(from_config(&env, "other.example").unwrap().is_none());
+    }
+
+    fn helper_dir(script: &str) -> (tempfile::TempDir, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let helper = dir.path().join("docker-credential-goldentest");
+        std::fs::write(&helper, script).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let path = format!("{}:/usr/bin:/bin", dir.path().display());
+        (dir, path)
+    }
+
+    #[test]
+    fn debug_output_never_shows_config_secrets() {
+        let cfg: ConfigFile = serde_json::from_str(
+            r#"{"auths":{"r":{"auth":"dTpzM2NyM3QtYXV0aA==","username":"u","password":"s3cr3t-pw","identitytoken":"s3cr3t-idt"}}}"#,
+        )
+        .unwrap();
+        let shown = format!("{cfg:?}");
+        for secret in ["dTpzM2NyM3QtYXV0aA==", "s3cr3t-pw", "s3cr3t-idt"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(shown.contains("password: Some(***)"), "{shown}");
+        let reply: HelperReply =
+            serde_json::from_str(r#"{"Username":"u","Secret":"s3cr3t-helper"}"#).unwrap();
+        assert!(!format!("{reply:?}").contains("s3cr3t-helper"));
+    }
+
+    #[test]
+    fn helper_names_are_validated_before_anything_runs() {
+        for bad in ["../../tmp/x", "a/b", "a b", "x;rm", ""] {
+            let e = run_helper(&Env::from_pairs([("PATH", "/usr/bin:/bin")]), bad, "r")
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("may only contain letters"), "{bad}: {e}");
+        }
+        assert!(valid_helper_name("ecr-login") && valid_helper_name("acr_env.v2"));
+    }
+
+    #[test]
+    fn a_helper_that_hangs_is_stopped() {
+        let (_dir, path) = helper_dir("#!/bin/sh\nexec sleep 30\n");
+        let env = Env::from_pairs([("PATH", path)]);
+        let started = Instant::now();
+        let e = run_helper_within(&env, "goldentest", "r.example", Duration::from_millis(300))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("did not answer within"), "{e}");
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn helpers_run_with_a_cleared_environment() {
+        // The helper answers with the names of the variables it sees.
+        let (_dir, path) = helper_dir(
+            "#!/bin/sh\nread -r server\nnames=$(env | cut -d= -f1 | sort | tr '\\n' ' ')\nprintf '{\"Username\":\"u\",\"Secret\":\"%s\"}' \"$names\"\n",
+        );
+        let env = Env::from_pairs([
+            ("PATH", path.clone()),
+            ("HOME", "/home/golden".into()),
+            ("AWS_REGION", "eu-west-1".into()),
+            ("AZURE_CLIENT_SECRET", "sp-secret".into()),
+            ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "req-token".into()),
+            ("GOLDEN_REGISTRY_PASSWORD", "pw".into()),
+            ("EXTRA_FOR_HELPER", "1".into()),
+            ("GOLDEN_CREDENTIAL_HELPER_ENV", "EXTRA_FOR_HELPER".into()),
+        ]);
+        let seen = match run_helper(&env, "goldentest", "r.example")
+            .unwrap()
+            .unwrap()
+        {
+            Credential::Basic { password, .. } => password.expose().to_string(),
+            other => panic!("{other:?}"),
+        };
+        let seen: Vec<&str> = seen
+            .split_whitespace()
+            .filter(|n| !["PWD", "SHLVL", "_", "OLDPWD"].contains(n))
+            .collect();
+        assert_eq!(seen, ["AWS_REGION", "EXTRA_FOR_HELPER", "HOME", "PATH"]);
+        // The process environment is not inherited either (cargo sets CARGO_* for tests).
+        let (_dir2, path2) = helper_dir(
+            "#!/bin/sh\nprintf '{\"Username\":\"u\",\"Secret\":\"[%s]\"}' \"$CARGO_PKG_NAME\"\n",
+        );
+        let _ = path;
+        let a = run_helper(&Env::from_pairs([("PATH", path2)]), "goldentest", "r").unwrap();
+        assert!(
+            matches!(&a, Some(Credential::Basic { password, .. }) if password.expose() == "[]"),
+            "{a:?}"
+        );
     }
 }

@@ -21,7 +21,10 @@
 pub(crate) mod azure;
 pub(crate) mod challenge;
 pub(crate) mod docker;
+pub(crate) mod hosts;
 pub(crate) mod token;
+
+pub use hosts::AuthHosts;
 
 use std::fmt;
 use std::str::FromStr;
@@ -108,6 +111,9 @@ pub struct Auth {
     /// Human description for messages (never contains a secret), e.g.
     /// `docker-config (/home/u/.docker/config.json, credHelpers: acr-env)`.
     pub description: String,
+    /// Hosts this credential may be sent to besides its registry (token realms elsewhere are
+    /// refused unless listed here).
+    pub hosts: AuthHosts,
 }
 
 impl Auth {
@@ -117,13 +123,47 @@ impl Auth {
             kind: AuthKind::Anonymous,
             credential: Credential::Anonymous,
             description: "anonymous".into(),
+            hosts: AuthHosts::default(),
         }
+    }
+
+    /// Resolve the auth method for `registry` (`host[:port]`) from `env`, in the documented
+    /// order, or the forced `kind`, bound to the hosts `env` allows (`GOLDEN_AUTH_HOSTS`,
+    /// `GOLDEN_REGISTRY`); see [`Auth::detect_for`].
+    pub fn detect(env: &Env, registry: &str, kind: AuthKind) -> Result<Auth, AuthError> {
+        Auth::detect_for(
+            env,
+            registry,
+            kind,
+            &AuthHosts::from_env(env, std::iter::empty::<&str>()),
+        )
     }
 
     /// Resolve the auth method for `registry` (`host[:port]`) from `env`, in the documented
     /// order, or the forced `kind`. A forced method whose inputs are missing is an error naming
     /// the missing variable; in `Auto` mode a method whose inputs are missing is skipped.
-    pub fn detect(env: &Env, registry: &str, kind: AuthKind) -> Result<Auth, AuthError> {
+    ///
+    /// Credentials from the environment are bound to hosts: they apply only when `hosts`
+    /// allows `registry` (the Azure methods also on ACR login servers). Elsewhere `Auto`
+    /// continues with the docker config, then anonymous access; a forced method is an error
+    /// saying how to allow the host. Docker config credentials are bound by their own key.
+    pub fn detect_for(
+        env: &Env,
+        registry: &str,
+        kind: AuthKind,
+        hosts: &AuthHosts,
+    ) -> Result<Auth, AuthError> {
+        let mut auth = Auth::resolve(env, registry, kind, hosts)?;
+        auth.hosts = hosts.clone();
+        Ok(auth)
+    }
+
+    fn resolve(
+        env: &Env,
+        registry: &str,
+        kind: AuthKind,
+        hosts: &AuthHosts,
+    ) -> Result<Auth, AuthError> {
         let kind = match kind {
             AuthKind::Auto => match env.get(ev::GOLDEN_AUTH) {
                 Some(v) => v.parse()?,
@@ -131,15 +171,46 @@ impl Auth {
             },
             k => k,
         };
+        let env_bound = hosts.allows(registry);
+        let azure_bound = env_bound || hosts::is_acr_host(registry);
+        let unbound = |method: &str, azure: bool| AuthError::NotApplicable {
+            method: method.to_string(),
+            registry: registry.to_string(),
+            reason: format!(
+                "its credentials are only sent to the push target, GOLDEN_REGISTRY{} and the hosts in GOLDEN_AUTH_HOSTS (allowed now: {}); add `{registry}` to GOLDEN_AUTH_HOSTS if it should receive them, or choose another method for it",
+                if azure { ", ACR login servers" } else { "" },
+                hosts.describe()
+            ),
+        };
         match kind {
             AuthKind::Auto => {}
-            AuthKind::GithubOidc => return azure::github_oidc(env),
-            AuthKind::ServicePrincipal => return azure::service_principal(env),
+            // Inputs first (a missing variable is the more useful message), then the binding.
+            AuthKind::GithubOidc => {
+                let a = azure::github_oidc(env)?;
+                return if azure_bound {
+                    Ok(a)
+                } else {
+                    Err(unbound("github-oidc", true))
+                };
+            }
+            AuthKind::ServicePrincipal => {
+                let a = azure::service_principal(env)?;
+                return if azure_bound {
+                    Ok(a)
+                } else {
+                    Err(unbound("service-principal", true))
+                };
+            }
             AuthKind::Token => {
-                return direct_token(env)?.ok_or(AuthError::MissingEnv {
+                let found = direct_token(env)?.ok_or(AuthError::MissingEnv {
                     method: "token",
                     var: "GOLDEN_ACR_REFRESH_TOKEN, GOLDEN_REGISTRY_TOKEN or GOLDEN_REGISTRY_USERNAME+GOLDEN_REGISTRY_PASSWORD",
-                });
+                })?;
+                return if env_bound {
+                    Ok(found)
+                } else {
+                    Err(unbound("token", false))
+                };
             }
             AuthKind::DockerConfig => {
                 return docker::from_config(env, registry)?.ok_or_else(|| {
@@ -157,23 +228,48 @@ impl Auth {
             }
             AuthKind::Anonymous => return Ok(Auth::anonymous()),
         }
+        let mut withheld: Vec<&str> = Vec::new();
         let azure_ids = env.has(ev::AZURE_CLIENT_ID) && env.has(ev::AZURE_TENANT_ID);
         if azure_ids
             && env.has(ev::ACTIONS_ID_TOKEN_REQUEST_URL)
             && env.has(ev::ACTIONS_ID_TOKEN_REQUEST_TOKEN)
         {
-            return azure::github_oidc(env);
-        }
-        if azure_ids && env.has(ev::AZURE_CLIENT_SECRET) {
-            return azure::service_principal(env);
+            if azure_bound {
+                return azure::github_oidc(env);
+            }
+            withheld.push("github-oidc");
+        } else if azure_ids && env.has(ev::AZURE_CLIENT_SECRET) {
+            if azure_bound {
+                return azure::service_principal(env);
+            }
+            withheld.push("service-principal");
         }
         if let Some(a) = direct_token(env)? {
-            return Ok(a);
+            if env_bound {
+                return Ok(a);
+            }
+            withheld.push("token");
         }
         if let Some(a) = docker::from_config(env, registry)? {
             return Ok(a);
         }
-        Ok(Auth::anonymous())
+        let mut a = Auth::anonymous();
+        if !withheld.is_empty() {
+            a.description = format!(
+                "anonymous ({} credentials are not sent to `{registry}`: it is not the push target, GOLDEN_REGISTRY or in GOLDEN_AUTH_HOSTS)",
+                withheld.join(" and ")
+            );
+        }
+        Ok(a)
+    }
+
+    /// Whether this credential may be sent to a token realm on `realm_host` (`host[:port]`)
+    /// for `registry`: the registry's own host, or an allowed one. Anonymous access sends
+    /// nothing, so any realm will do.
+    pub fn may_send_to(&self, registry: &str, realm_host: &str) -> bool {
+        matches!(self.credential, Credential::Anonymous)
+            || hosts::same_service(registry, realm_host)
+            || self.hosts.allows(realm_host)
     }
 }
 
@@ -183,6 +279,7 @@ fn direct_token(env: &Env) -> Result<Option<Auth>, AuthError> {
             kind: AuthKind::Token,
             credential: Credential::RefreshToken(Secret::new(t)),
             description: "token (ACR refresh token from GOLDEN_ACR_REFRESH_TOKEN)".into(),
+            hosts: AuthHosts::default(),
         }));
     }
     if let Some(t) = env.get(ev::GOLDEN_REGISTRY_TOKEN) {
@@ -190,6 +287,7 @@ fn direct_token(env: &Env) -> Result<Option<Auth>, AuthError> {
             kind: AuthKind::Token,
             credential: Credential::AccessToken(Secret::new(t)),
             description: "token (access token from GOLDEN_REGISTRY_TOKEN)".into(),
+            hosts: AuthHosts::default(),
         }));
     }
     match (
@@ -205,6 +303,7 @@ fn direct_token(env: &Env) -> Result<Option<Auth>, AuthError> {
             description: format!(
                 "token (username `{u}` and password from GOLDEN_REGISTRY_USERNAME/PASSWORD)"
             ),
+            hosts: AuthHosts::default(),
         })),
         (Some(_), None) => Err(AuthError::MissingEnv {
             method: "token",
@@ -259,7 +358,7 @@ pub(crate) fn checked_url(what: &'static str, raw: &str) -> Result<reqwest::Url,
     })?;
     match url.scheme() {
         "https" => Ok(url),
-        "http" if is_loopback_host(url.host_str().unwrap_or_default()) => Ok(url),
+        "http" if hosts::is_loopback_host(url.host_str().unwrap_or_default()) => Ok(url),
         "http" => Err(AuthError::InsecureUrl {
             what,
             url: raw.to_string(),
@@ -270,11 +369,6 @@ pub(crate) fn checked_url(what: &'static str, raw: &str) -> Result<reqwest::Url,
             reason: format!("scheme `{other}` is not https"),
         }),
     }
-}
-
-pub(crate) fn is_loopback_host(host: &str) -> bool {
-    let h = host.trim_start_matches('[').trim_end_matches(']');
-    h == "localhost" || h == "::1" || h.starts_with("127.")
 }
 
 #[cfg(test)]
@@ -306,7 +400,9 @@ mod tests {
         assert_eq!(a.kind, AuthKind::GithubOidc);
         let a = Auth::detect(&env(&all[2..]), "r.azurecr.io", AuthKind::Auto).unwrap();
         assert_eq!(a.kind, AuthKind::ServicePrincipal);
-        let a = Auth::detect(&env(&all[5..]), "r.azurecr.io", AuthKind::Auto).unwrap();
+        let mut token = all[5..].to_vec();
+        token.push(("GOLDEN_AUTH_HOSTS", "r.azurecr.io"));
+        let a = Auth::detect(&env(&token), "r.azurecr.io", AuthKind::Auto).unwrap();
         assert_eq!(a.kind, AuthKind::Token);
         assert!(matches!(a.credential, Credential::RefreshToken(_)));
         let none = Env::from_pairs([("DOCKER_CONFIG", "/nonexistent-golden")]);
@@ -361,7 +457,10 @@ mod tests {
                 ("AZURE_CLIENT_SECRET", "s3cr3t-value"),
             ],
         ] {
+            let mut pairs = pairs;
+            pairs.push(("GOLDEN_AUTH_HOSTS", "r"));
             let a = Auth::detect(&env(&pairs), "r", AuthKind::Auto).unwrap();
+            assert_ne!(a.kind, AuthKind::Anonymous);
             let shown = format!("{} {:?}", a.description, a);
             assert!(!shown.contains("s3cr3t-value"), "{shown}");
         }
@@ -373,6 +472,9 @@ mod tests {
         assert!(checked_url("x", "http://127.0.0.1:8080/a").is_ok());
         assert!(checked_url("x", "http://localhost:1").is_ok());
         assert!(checked_url("x", "http://[::1]:1").is_ok());
+        // A name that starts like a loopback address is still a name.
+        assert!(checked_url("x", "http://127.evil.example/token").is_err());
+        assert!(checked_url("x", "http://localhost.evil.example/token").is_err());
         let e = checked_url("authority host", "http://login.example")
             .unwrap_err()
             .to_string();
@@ -384,5 +486,107 @@ mod tests {
     fn scopes_render_like_the_token_spec() {
         assert_eq!(Scope::pull("a/b").to_string(), "repository:a/b:pull");
         assert_eq!(Scope::push("a").to_string(), "repository:a:pull,push");
+    }
+
+    const SP: [(&str, &str); 4] = [
+        ("AZURE_CLIENT_ID", "c"),
+        ("AZURE_TENANT_ID", "t"),
+        ("AZURE_CLIENT_SECRET", "sp-secret"),
+        ("DOCKER_CONFIG", "/nonexistent-golden"),
+    ];
+
+    #[test]
+    fn azure_credentials_go_to_acr_and_allowed_hosts_only() {
+        let sp = env(&SP);
+        for (registry, kind) in [
+            ("myacr.azurecr.io", AuthKind::ServicePrincipal),
+            ("myacr.azurecr.cn:443", AuthKind::ServicePrincipal),
+            ("docker.io", AuthKind::Anonymous),
+            ("ghcr.io", AuthKind::Anonymous),
+            ("myacr.azurecr.io.evil.example", AuthKind::Anonymous),
+            ("127.0.0.1:5000", AuthKind::Anonymous),
+        ] {
+            let a = Auth::detect(&sp, registry, AuthKind::Auto).unwrap();
+            assert_eq!(a.kind, kind, "{registry}");
+        }
+        let a = Auth::detect(&sp, "docker.io", AuthKind::Auto).unwrap();
+        assert!(
+            a.description
+                .contains("service-principal credentials are not sent to `docker.io`"),
+            "{}",
+            a.description
+        );
+        // Allowed explicitly, by GOLDEN_REGISTRY, or as a push target (extra hosts).
+        let mut listed = SP.to_vec();
+        listed.push(("GOLDEN_AUTH_HOSTS", "127.0.0.1:5000"));
+        let a = Auth::detect(&env(&listed), "127.0.0.1:5000", AuthKind::Auto).unwrap();
+        assert_eq!(a.kind, AuthKind::ServicePrincipal);
+        let a = Auth::detect(&env(&listed), "127.0.0.1:5001", AuthKind::Auto).unwrap();
+        assert_eq!(a.kind, AuthKind::Anonymous, "another port is another host");
+        let mut configured = SP.to_vec();
+        configured.push(("GOLDEN_REGISTRY", "reg.example/golden"));
+        let a = Auth::detect(&env(&configured), "reg.example", AuthKind::Auto).unwrap();
+        assert_eq!(a.kind, AuthKind::ServicePrincipal);
+        let target = AuthHosts::from_env(&sp, ["push.example:8443"]);
+        let a = Auth::detect_for(&sp, "push.example:8443", AuthKind::Auto, &target).unwrap();
+        assert_eq!(a.kind, AuthKind::ServicePrincipal);
+    }
+
+    #[test]
+    fn token_credentials_go_to_allowed_hosts_only_not_acr_in_general() {
+        for pairs in [
+            vec![("GOLDEN_ACR_REFRESH_TOKEN", "rt")],
+            vec![("GOLDEN_REGISTRY_TOKEN", "at")],
+            vec![
+                ("GOLDEN_REGISTRY_USERNAME", "u"),
+                ("GOLDEN_REGISTRY_PASSWORD", "p"),
+            ],
+        ] {
+            let mut pairs = pairs;
+            pairs.push(("DOCKER_CONFIG", "/nonexistent-golden"));
+            let e = env(&pairs);
+            for unbound in ["docker.io", "other.azurecr.io", "127.0.0.1:5000"] {
+                let a = Auth::detect(&e, unbound, AuthKind::Auto).unwrap();
+                assert_eq!(a.kind, AuthKind::Anonymous, "{unbound} {pairs:?}");
+            }
+            let bound = AuthHosts::from_env(&e, ["127.0.0.1:5000"]);
+            let a = Auth::detect_for(&e, "127.0.0.1:5000", AuthKind::Auto, &bound).unwrap();
+            assert_eq!(a.kind, AuthKind::Token);
+        }
+    }
+
+    #[test]
+    fn a_forced_method_is_not_sent_to_an_unbound_host() {
+        let e = Auth::detect(&env(&SP), "docker.io", AuthKind::ServicePrincipal)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("docker.io") && e.contains("GOLDEN_AUTH_HOSTS"),
+            "{e}"
+        );
+        let e = Auth::detect(
+            &env(&[("GOLDEN_REGISTRY_TOKEN", "at")]),
+            "docker.io",
+            AuthKind::Token,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("GOLDEN_AUTH_HOSTS"), "{e}");
+        // Forcing it for an ACR login server is fine.
+        let a = Auth::detect(&env(&SP), "x.azurecr.io", AuthKind::ServicePrincipal).unwrap();
+        assert_eq!(a.kind, AuthKind::ServicePrincipal);
+    }
+
+    #[test]
+    fn realms_on_other_hosts_need_an_allowed_host() {
+        let mut pairs = SP.to_vec();
+        pairs.push(("GOLDEN_AUTH_HOSTS", "127.0.0.1:5000,auth.example"));
+        let a = Auth::detect(&env(&pairs), "127.0.0.1:5000", AuthKind::Auto).unwrap();
+        assert!(a.may_send_to("127.0.0.1:5000", "127.0.0.1:5000"));
+        assert!(a.may_send_to("127.0.0.1:5000", "auth.example"));
+        assert!(!a.may_send_to("127.0.0.1:5000", "127.0.0.1:5001"));
+        assert!(!a.may_send_to("127.0.0.1:5000", "evil.example"));
+        // Nothing is sent anonymously: any realm will do.
+        assert!(Auth::anonymous().may_send_to("docker.io", "evil.example"));
     }
 }

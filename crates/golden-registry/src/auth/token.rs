@@ -137,15 +137,19 @@ pub(crate) async fn fetch(
     let status = resp.status();
     if !status.is_success() {
         let body =
-            crate::error::ErrorBody::parse(&resp.bytes().await.unwrap_or_default()).to_string();
+            crate::error::ErrorBody::parse(&crate::body::read_error_body(resp).await).to_string();
         return Err(TokenFailure::Refused {
             status: status.as_u16(),
             body,
         });
     }
-    let reply: Reply = resp
-        .json()
+    let bytes = crate::body::read_capped(resp, crate::body::MAX_TOKEN_REPLY)
         .await
+        .map_err(|e| match e {
+            crate::body::ReadError::Transport(e) => TokenFailure::Transport(e),
+            too_large => TokenFailure::BadReply(too_large.to_string()),
+        })?;
+    let reply: Reply = serde_json::from_slice(&bytes)
         .map_err(|e| TokenFailure::BadReply(format!("not the token JSON: {e}")))?;
     let value = reply
         .token
