@@ -172,8 +172,21 @@ async fn registry_baseline(
     artifact_types: &[String],
 ) -> Result<Baseline, AppError> {
     let subjects = crate::registry::subjects(found, plan);
-    let client = golden_registry::Client::new(golden_registry::ClientOptions::default())
-        .map_err(AppError::Registry)?;
+    // The catalog's own registries (from the plan, made from the repository's config) may
+    // receive the pull credential; any other host a document names is read anonymously.
+    let auth_hosts: Vec<String> = plan
+        .into_iter()
+        .flat_map(|p| p.entries())
+        .filter_map(|e| e.image.split_once('/').map(|(host, _)| host.to_string()))
+        .filter(|h| h.contains('.') || h.contains(':') || h == "localhost")
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let client = golden_registry::Client::new(golden_registry::ClientOptions {
+        auth_hosts,
+        ..golden_registry::ClientOptions::default()
+    })
+    .map_err(AppError::Registry)?;
     Ok(crate::registry::load(&client, &subjects, artifact_types).await)
 }
 

@@ -21,6 +21,9 @@ struct LocalRegistry {
 
 impl LocalRegistry {
     fn start() -> Self {
+        Self::start_with(&[])
+    }
+    fn start_with(extra: &[String]) -> Self {
         if Command::new("docker-registry")
             .arg("--version")
             .output()
@@ -39,6 +42,7 @@ impl LocalRegistry {
         let o = Command::new(repo_root().join("scripts/registry.sh"))
             .args(["start", "--port", &port.to_string(), "--dir"])
             .arg(dir.path())
+            .args(extra)
             .output()
             .unwrap();
         assert!(
@@ -208,4 +212,102 @@ async fn registry_baseline_reads_the_reports_attached_to_published_tags() {
 
     let md = std::fs::read_to_string(out.path().join("summary.md")).unwrap();
     assert!(md.contains("| +1 / −1 |"), "{md}");
+}
+
+/// A private registry (basic auth, as an ACR pull-only token is): the pull credential reaches the
+/// catalog's registry named by the plan, so the pull-request comment compares with the published
+/// image; without a plan naming it the credential is withheld (bound to hosts) and the baseline
+/// is a warning, never a credential sent to whatever host a document names.
+#[tokio::test]
+async fn private_registry_baseline_uses_the_pull_credential_for_the_plans_registry_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new("htpasswd")
+        .args(["-Bbn", "puller", "pull-secret-77"])
+        .output()
+        .expect("htpasswd required (Debian package apache2-utils): run scripts/setup.sh");
+    assert!(out.status.success());
+    let htpasswd = dir.path().join("htpasswd");
+    std::fs::write(&htpasswd, &out.stdout).unwrap();
+    let reg = LocalRegistry::start_with(&["--htpasswd".into(), htpasswd.display().to_string()]);
+    let host = reg.host();
+    let creds = [
+        ("GOLDEN_REGISTRY_USERNAME", "puller"),
+        ("GOLDEN_REGISTRY_PASSWORD", "pull-secret-77"),
+    ];
+    let client = Client::new(ClientOptions {
+        env: golden_registry::Env::from_pairs(creds),
+        auth_hosts: vec![host.clone()],
+        ..ClientOptions::default()
+    })
+    .unwrap();
+    let previous = fixtures::baseline();
+    let base_tag = tag_for(&host, &previous[0]);
+    push_image(&client, &base_tag, "base").await;
+    attach(
+        &client,
+        &base_tag,
+        SCAN_REPORT_ARTIFACT_TYPE,
+        "report.json",
+        serde_json::to_vec_pretty(&previous[0].scan_report()).unwrap(),
+    )
+    .await;
+
+    let input = tempfile::tempdir().unwrap();
+    write_current(input.path(), &host);
+    let plan = serde_json::json!({
+        "schema": 1, "event": "pull_request", "rebuild": "changed", "config": "configs/build-config.yaml",
+        "bases": {"include": [{
+            "id": "base-debian", "stage": "base", "os": "debian", "platform": "base", "name": "base-debian",
+            "version": "12", "dockerfile": "base-images/debian/Dockerfile", "context": ".",
+            "image": format!("{host}/golden/base-debian"), "tags": [base_tag.clone()],
+            "policy": "configs/policy.yaml", "offline": false
+        }]},
+        "platforms": {"include": []}
+    });
+    let plan_path = dir.path().join("plan.json");
+    std::fs::write(&plan_path, plan.to_string()).unwrap();
+
+    let run = |with_plan: bool| {
+        let out = tempfile::tempdir().unwrap();
+        let mut c = Command::new(env!("CARGO_BIN_EXE_golden-report"));
+        c.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("DOCKER_CONFIG", out.path().join("no-docker-config"))
+            .envs(creds)
+            .arg("--input")
+            .arg(input.path())
+            .arg("--output")
+            .arg(out.path())
+            .arg("--baseline-registry");
+        if with_plan {
+            c.arg("--plan").arg(&plan_path);
+        }
+        let o = c.output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(!text.contains("pull-secret-77"), "secret printed: {text}");
+        let s = RunSummary::read(&out.path().join("summary.json")).unwrap();
+        (s, text)
+    };
+
+    let (s, text) = run(true);
+    let base = s.images.iter().find(|i| i.id == "base-debian").unwrap();
+    let d = base.baseline.clone().unwrap();
+    assert!(d.found && d.compared_scan, "{d:#?}\n{text}");
+    assert_eq!(d.new_vulnerabilities[0].id, "CVE-2024-2961");
+
+    let (s, text) = run(false);
+    let base = s.images.iter().find(|i| i.id == "base-debian").unwrap();
+    assert!(
+        !base.baseline.as_ref().unwrap().found,
+        "credential withheld from a registry no plan names: {text}"
+    );
+    assert!(
+        s.problems.iter().any(|p| p.kind == ProblemKind::Baseline),
+        "{:#?}",
+        s.problems
+    );
 }
