@@ -3,7 +3,7 @@
 # remote action of the workflows and actions has one.
 # shellcheck source=tests/workflows/lib.sh
 . "$(dirname "$0")/lib.sh"
-require_tools
+require_tools python3
 
 # Every `uses: owner/repo[/sub]@sha` in .github/workflows and actions/ is mapped.
 missing=0
