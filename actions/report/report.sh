@@ -58,6 +58,7 @@ case "${IN_MODE:-report}" in
     esac
     golden_no_flag GOLDEN_NO_JOB_SUMMARY job-summary "${IN_JOB_SUMMARY:-true}"
     golden_flag GOLDEN_FAIL_ON_FAILURE fail-on-failure "${IN_FAIL_ON_FAILURE:-false}"
+    golden_flag GOLDEN_BASELINE_REGISTRY baseline-registry "${IN_BASELINE_REGISTRY:-false}"
     mkdir -p "$GOLDEN_OUTPUT"
     golden_unset_empty
     code=0
@@ -75,7 +76,7 @@ case "${IN_MODE:-report}" in
     exit "$code"
     ;;
   post-comment)
-    for v in GOLDEN_INPUT GOLDEN_OUTPUT GOLDEN_PLAN GOLDEN_BASELINE GOLDEN_CONFIG GOLDEN_PR GOLDEN_COMMENT_KEY GOLDEN_ALERT_LABEL; do
+    for v in GOLDEN_INPUT GOLDEN_OUTPUT GOLDEN_PLAN GOLDEN_BASELINE GOLDEN_REGISTRY_USERNAME GOLDEN_REGISTRY_PASSWORD GOLDEN_CONFIG GOLDEN_PR GOLDEN_COMMENT_KEY GOLDEN_ALERT_LABEL; do
       unset "$v"
     done
     [ -n "${GOLDEN_COMMENT_FILE:-}" ] || golden_die "mode post-comment needs input \`comment-file\`"

@@ -173,6 +173,7 @@ pub async fn run(args: &BuildArgs, cwd: &Path, env: Env<'_>) -> Result<BuildReco
         platform: draft.platform.clone(),
         version: draft.version.clone(),
         result: BuildResult::Success,
+        arch: Some(golden_contracts::build::host_arch().to_string()),
         image_id: None,
         tags: draft.tags_applied.clone(),
         size: None,

@@ -20,6 +20,11 @@ pub struct BuildRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     pub result: BuildResult,
+    /// Architecture the image was built for, in the OCI vocabulary (`amd64`, `arm64`): the
+    /// engine's native one (the classic builder builds for its host). Multi-arch runs report
+    /// each architecture on its own row. Absent in records written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arch: Option<String>,
     /// Image id in the engine (`sha256:...`), when the build succeeded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_id: Option<String>,
@@ -43,6 +48,26 @@ pub struct BuildRecord {
     /// On failure: the failing step and the last lines of output.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<BuildError>,
+}
+
+/// The OCI / Docker name (`amd64`, `arm64`, ...) of a Rust target architecture
+/// (`std::env::consts::ARCH`: `x86_64`, `aarch64`, ...). One vocabulary in every document.
+pub fn oci_arch(rust_arch: &str) -> &str {
+    match rust_arch {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        "arm" => "arm",
+        "powerpc64" => "ppc64le",
+        "s390x" => "s390x",
+        "riscv64" => "riscv64",
+        other => other,
+    }
+}
+
+/// The architecture this process runs on, in the OCI vocabulary.
+pub fn host_arch() -> &'static str {
+    oci_arch(std::env::consts::ARCH)
 }
 
 impl Document for BuildRecord {

@@ -20,6 +20,11 @@ pub struct Plan {
     pub rebuild: String,
     /// Config file the plan was made from (repository-relative).
     pub config: String,
+    /// Architectures every entry is built for, one job each (`amd64`, `arm64`); more than one
+    /// means a multi-arch index per image. Plans written before this field read as `[]`
+    /// (callers then assume `amd64`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub architectures: Vec<String>,
     pub bases: Stage,
     pub platforms: Stage,
     /// Entries the filters or change detection left out, with the reason (for the summary).
@@ -97,8 +102,6 @@ pub struct PlanEntry {
     /// Bases: the pinned upstream image (`name:tag@sha256:...`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upstream: Option<String>,
-    /// Cache scope for this image (GitHub cache / registry cache key).
-    pub cache_scope: String,
     /// Repository-relative policy file the scanner applies.
     pub policy: String,
     /// OCI labels known at plan time (title, version, base name, source, revision).

@@ -100,7 +100,6 @@ pub fn expand(c: &Catalog, ctx: &TagContext) -> Vec<PlanEntry> {
             base_image: None,
             base_in_plan: false,
             upstream: Some(b.upstream.clone()),
-            cache_scope: format!("golden-{}", base_id(&b.os)),
             policy: c.policy.clone(),
             labels,
             bootstrap: b.bootstrap.as_ref().map(|bs| PlanBootstrap {
@@ -148,7 +147,6 @@ pub fn expand(c: &Catalog, ctx: &TagContext) -> Vec<PlanEntry> {
                     base_image: Some(base_ref),
                     base_in_plan: false,
                     upstream: None,
-                    cache_scope: format!("golden-{}", platform_id(&p.name, &v.version, os)),
                     policy: v.policy.clone(),
                     labels,
                     bootstrap: None,

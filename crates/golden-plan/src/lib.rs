@@ -111,6 +111,54 @@ pub struct PlanRequest {
     pub platform_filter: Option<Vec<String>>,
     pub offline: bool,
     pub tags: TagContext,
+    /// Architectures each entry is built for (validated by [`parse_architectures`]); the matrix
+    /// limit applies to entries × architectures.
+    pub architectures: Vec<String>,
+}
+
+/// Architectures the workflows can run (a runner label exists for each).
+pub const KNOWN_ARCHITECTURES: &[&str] = &["amd64", "arm64"];
+
+/// Parse the `architectures` input: a JSON list (`["amd64","arm64"]`, the workflow input's form)
+/// or a comma list (`amd64,arm64`). Empty means `amd64`. Unknown or repeated names are errors.
+pub fn parse_architectures(raw: &str) -> Result<Vec<String>, PlanError> {
+    let raw = raw.trim();
+    let items: Vec<String> = if raw.is_empty() {
+        vec!["amd64".to_string()]
+    } else if raw.starts_with('[') {
+        serde_json::from_str::<Vec<String>>(raw).map_err(|e| PlanError::Architectures {
+            value: raw.to_string(),
+            problem: format!("not a JSON list of strings ({e})"),
+        })?
+    } else {
+        raw.split(',').map(|s| s.trim().to_string()).collect()
+    };
+    if items.is_empty() {
+        return Err(PlanError::Architectures {
+            value: raw.to_string(),
+            problem: "the list is empty".into(),
+        });
+    }
+    let mut seen = BTreeSet::new();
+    for a in &items {
+        if !KNOWN_ARCHITECTURES.contains(&a.as_str()) {
+            return Err(PlanError::Architectures {
+                value: raw.to_string(),
+                problem: format!(
+                    "unknown architecture `{}` (known: {})",
+                    a.escape_debug(),
+                    KNOWN_ARCHITECTURES.join(", ")
+                ),
+            });
+        }
+        if !seen.insert(a.clone()) {
+            return Err(PlanError::Architectures {
+                value: raw.to_string(),
+                problem: format!("`{a}` is listed twice"),
+            });
+        }
+    }
+    Ok(items)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -128,13 +176,19 @@ pub enum PlanError {
         hint: String,
     },
     #[error(
-        "the plan has {count} entries in stage `{stage}`, over GitHub's matrix limit of {limit}\n  hint: narrow it with --os and --platforms (for example one job per OS), or split the config"
+        "the plan has {count} entries in stage `{stage}` × {arches} architecture(s) = {jobs} jobs, over GitHub's matrix limit of {limit}\n  hint: narrow it with --os and --platforms (for example one job per OS), build fewer architectures per run, or split the config"
     )]
     TooLarge {
         stage: &'static str,
         count: usize,
+        arches: usize,
+        jobs: usize,
         limit: usize,
     },
+    #[error(
+        "--architectures (GOLDEN_ARCHITECTURES, the workflow input `architectures`) `{value}`: {problem}\n  hint: write a JSON list like [\"amd64\"] or [\"amd64\",\"arm64\"]"
+    )]
+    Architectures { value: String, problem: String },
     #[error("invalid glob in shared_paths")]
     Glob(#[from] globset::Error),
 }
@@ -303,11 +357,16 @@ pub fn make_plan(req: &PlanRequest) -> Result<Plan, PlanError> {
     let (bases, platforms): (Vec<_>, Vec<_>) = selected
         .into_iter()
         .partition(|e| e.stage == StageKind::Base);
+    // Each matrix is entries × architectures jobs (the workflow's `arch` axis).
+    let arches = req.architectures.len().max(1);
     for (stage, n) in [("bases", bases.len()), ("platforms", platforms.len())] {
-        if n > MATRIX_LIMIT {
+        let jobs = n.saturating_mul(arches);
+        if jobs > MATRIX_LIMIT {
             return Err(PlanError::TooLarge {
                 stage,
                 count: n,
+                arches,
+                jobs,
                 limit: MATRIX_LIMIT,
             });
         }
@@ -317,6 +376,7 @@ pub fn make_plan(req: &PlanRequest) -> Result<Plan, PlanError> {
         event: req.event.as_str().to_string(),
         rebuild: req.rebuild.as_str().to_string(),
         config: req.config_rel.clone(),
+        architectures: req.architectures.clone(),
         bases: Stage { include: bases },
         platforms: Stage { include: platforms },
         skipped,

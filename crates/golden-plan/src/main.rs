@@ -88,6 +88,10 @@ struct Cli {
     /// Pull request number (for `-pr-N` tags) [default: from the event payload].
     #[arg(long, env = "GOLDEN_PR")]
     pr: Option<u64>,
+    /// Architectures each entry is built for: a JSON list (`["amd64","arm64"]`) or a comma list;
+    /// the 256-job matrix limit counts entries × architectures.
+    #[arg(long, env = "GOLDEN_ARCHITECTURES", default_value = "amd64")]
+    architectures: String,
 }
 
 fn main() -> ExitCode {
@@ -324,6 +328,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         platform_filter: filter(&cli.platforms),
         offline: cli.offline,
         tags,
+        architectures: golden_plan::parse_architectures(&cli.architectures)?,
     };
     let plan = golden_plan::make_plan(&req)?;
 

@@ -50,8 +50,15 @@ pub struct Context {
     pub extra_problems: Vec<Problem>,
 }
 
+/// Documents are grouped per plan entry id and architecture: a multi-arch run has one build
+/// record and one scan report per architecture, and each is its own row (a failure on one
+/// architecture must not hide behind the other's success). `None` when the documents carry no
+/// architecture (records written before they did).
+type GroupKey = (String, Option<String>);
+
 struct Group {
     id: String,
+    arch: Option<String>,
     build: Option<Found<BuildRecord>>,
     scan: Option<Found<ScanReport>>,
     problems: Vec<String>,
@@ -60,9 +67,10 @@ struct Group {
 }
 
 impl Group {
-    fn new(id: String) -> Self {
+    fn new((id, arch): GroupKey) -> Self {
         Group {
             id,
+            arch,
             build: None,
             scan: None,
             problems: Vec::new(),
@@ -78,39 +86,68 @@ fn tool_name() -> String {
 /// Build the report. `baseline` is optional; its own problems are carried as warnings.
 pub fn aggregate(found: Discovery, baseline: Option<&Baseline>, ctx: Context) -> Report {
     let mut problems: Vec<Problem> = Vec::new();
-    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
-    // Folder -> image ids seen in it, to attach an unreadable file to its neighbours.
-    let mut dir_ids: HashMap<String, BTreeSet<String>> = HashMap::new();
+    let mut groups: BTreeMap<GroupKey, Group> = BTreeMap::new();
+    // Folder -> groups seen in it, to attach an unreadable file to its neighbours.
+    let mut dir_ids: HashMap<String, BTreeSet<GroupKey>> = HashMap::new();
 
     let owners = ScanOwners::new(found.builds.iter().map(|b| &b.doc));
+    // Scan reports always name their image's architecture; use it for grouping only when the
+    // build records name theirs too, so old records and new reports still pair up.
+    let builds_have_arch = found.builds.iter().any(|b| b.doc.arch.is_some());
+    let image_arch: HashMap<String, Option<String>> = found
+        .builds
+        .iter()
+        .filter_map(|b| Some((b.doc.image_id.clone()?, b.doc.arch.clone())))
+        .collect();
 
-    // 1. Build records by plan entry id; the newest wins on duplicates.
+    // 1. Build records by plan entry id and architecture; the newest wins on duplicates.
     for b in found.builds {
-        let id = b.doc.id.clone();
-        dir_ids.entry(b.dir.clone()).or_default().insert(id.clone());
+        let key = (b.doc.id.clone(), b.doc.arch.clone());
+        dir_ids
+            .entry(b.dir.clone())
+            .or_default()
+            .insert(key.clone());
+        let label = row_label(&key);
         let g = groups
-            .entry(id.clone())
-            .or_insert_with(|| Group::new(id.clone()));
-        keep_newer(&mut g.build, b, &id, &mut problems);
+            .entry(key.clone())
+            .or_insert_with(|| Group::new(key.clone()));
+        keep_newer(&mut g.build, b, &label, &mut problems);
     }
 
-    // 2. Scan reports by entry id, else by image id or tag of a build record, else reference.
+    // 2. Scan reports by entry id, else by image id or tag of a build record, else reference;
+    //    the architecture of the build that made the image, else the report's own.
     for s in found.scans {
         let id = owners.owner(&s.doc);
-        dir_ids.entry(s.dir.clone()).or_default().insert(id.clone());
+        let arch = if builds_have_arch {
+            s.doc
+                .image
+                .id
+                .as_ref()
+                .and_then(|i| image_arch.get(i).cloned())
+                .unwrap_or_else(|| s.doc.image.architecture.clone())
+        } else {
+            None
+        };
+        let key = (id, arch);
+        dir_ids
+            .entry(s.dir.clone())
+            .or_default()
+            .insert(key.clone());
+        let label = row_label(&key);
         let g = groups
-            .entry(id.clone())
-            .or_insert_with(|| Group::new(id.clone()));
-        keep_newer(&mut g.scan, s, &id, &mut problems);
+            .entry(key.clone())
+            .or_insert_with(|| Group::new(key.clone()));
+        keep_newer(&mut g.scan, s, &label, &mut problems);
     }
 
     // 3. Unusable files: attach to the image they name, else to the only image of their folder,
     //    else to a row of their own.
     for fp in found.problems {
-        let id = attach_key(&fp, &dir_ids, &groups);
+        let key = attach_key(&fp, &dir_ids, &groups);
+        let id = key.0.clone();
         let g = groups
-            .entry(id.clone())
-            .or_insert_with(|| Group::new(id.clone()));
+            .entry(key.clone())
+            .or_insert_with(|| Group::new(key.clone()));
         let what = fp.doc_kind.map(DocKind::as_str).unwrap_or("file");
         g.problems
             .push(format!("{what} `{}`: {}", fp.path, fp.message));
@@ -124,12 +161,30 @@ pub fn aggregate(found: Discovery, baseline: Option<&Baseline>, ctx: Context) ->
         });
     }
 
-    // 4. Planned images with nothing at all.
+    // 4. Planned images with nothing at all; in a multi-arch plan, per architecture.
     if let Some(plan) = &ctx.plan {
+        let multi = plan.architectures.len() > 1;
         for e in plan.entries() {
-            if !groups.contains_key(&e.id) {
-                let mut g = Group::new(e.id.clone());
-                let msg = "planned, but neither a build record nor a scan report was found (did the matrix job run and upload its artifact?)".to_string();
+            let wanted: Vec<Option<String>> = if multi {
+                plan.architectures.iter().cloned().map(Some).collect()
+            } else {
+                vec![None]
+            };
+            for arch in wanted {
+                let present = groups
+                    .keys()
+                    .any(|(id, a)| id == &e.id && (arch.is_none() || a == &arch));
+                if present {
+                    continue;
+                }
+                let key = (e.id.clone(), arch.clone());
+                let mut g = Group::new(key.clone());
+                let msg = match &arch {
+                    Some(a) => format!(
+                        "planned for {a}, but neither a build record nor a scan report for {a} was found (did the {a} matrix job run and upload its artifact?)"
+                    ),
+                    None => "planned, but neither a build record nor a scan report was found (did the matrix job run and upload its artifact?)".to_string(),
+                };
                 g.problems.push(msg.clone());
                 problems.push(Problem {
                     kind: ProblemKind::MissingImage,
@@ -138,7 +193,7 @@ pub fn aggregate(found: Discovery, baseline: Option<&Baseline>, ctx: Context) ->
                     image: Some(e.id.clone()),
                     message: msg,
                 });
-                groups.insert(e.id.clone(), g);
+                groups.insert(key, g);
             }
         }
     }
@@ -202,13 +257,24 @@ pub fn aggregate(found: Discovery, baseline: Option<&Baseline>, ctx: Context) ->
     // 6. Per image summaries.
     let mut images = Vec::new();
     let mut shown_vulns = HashMap::new();
+    let arches: BTreeSet<&str> = groups.keys().filter_map(|(_, a)| a.as_deref()).collect();
+    let multi_arch = arches.len() > 1;
     for g in groups.into_values() {
         let plan_entry = ctx.plan.as_ref().and_then(|p| p.entry(&g.id));
-        let (img, shown) = image_summary(g, plan_entry, baseline);
-        shown_vulns.insert(img.id.clone(), shown);
+        let (mut img, shown) = image_summary(g, plan_entry, baseline);
+        // Several architectures in one run: say which row is which.
+        if multi_arch && let Some(a) = &img.arch {
+            img.name = format!("{} ({a})", img.name);
+        }
+        shown_vulns.insert(img.key(), shown);
         images.push(img);
     }
-    images.sort_by(|a, b| a.status.cmp(&b.status).then_with(|| a.id.cmp(&b.id)));
+    images.sort_by(|a, b| {
+        a.status
+            .cmp(&b.status)
+            .then_with(|| a.id.cmp(&b.id))
+            .then_with(|| a.arch.cmp(&b.arch))
+    });
 
     let totals = totals(&images, &problems);
     let summary = RunSummary {
@@ -285,25 +351,38 @@ fn keep_newer<T: Dated>(
     *slot = Some(keep);
 }
 
+/// `id` or `id (arch)`: how duplicate warnings name a group.
+fn row_label((id, arch): &GroupKey) -> String {
+    match arch {
+        Some(a) => format!("{id} ({a})"),
+        None => id.clone(),
+    }
+}
+
 fn attach_key(
     fp: &FileProblem,
-    dir_ids: &HashMap<String, BTreeSet<String>>,
-    groups: &BTreeMap<String, Group>,
-) -> String {
+    dir_ids: &HashMap<String, BTreeSet<GroupKey>>,
+    groups: &BTreeMap<GroupKey, Group>,
+) -> GroupKey {
+    // A file in a folder of exactly one image belongs to it (its architecture included).
+    if !fp.dir.is_empty()
+        && let Some(keys) = dir_ids.get(&fp.dir)
+        && keys.len() == 1
+        && let Some(key) = keys.iter().next()
+        && groups.contains_key(key)
+        && fp
+            .id_hint
+            .as_ref()
+            .is_none_or(|h| h.trim().is_empty() || h == &key.0)
+    {
+        return key.clone();
+    }
     if let Some(id) = &fp.id_hint
         && !id.trim().is_empty()
     {
-        return id.clone();
+        return (id.clone(), None);
     }
-    if !fp.dir.is_empty()
-        && let Some(ids) = dir_ids.get(&fp.dir)
-        && ids.len() == 1
-        && let Some(id) = ids.iter().next()
-        && groups.contains_key(id)
-    {
-        return id.clone();
-    }
-    format!("unknown:{}", fp.path)
+    (format!("unknown:{}", fp.path), None)
 }
 
 fn severity_counts(report: &ScanReport) -> BTreeMap<String, u64> {
@@ -485,6 +564,7 @@ fn image_summary(
     (
         ImageSummary {
             id: g.id,
+            arch: g.arch,
             name,
             os,
             platform,

@@ -175,7 +175,7 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
     let with_details: Vec<&ImageSummary> = s
         .images
         .iter()
-        .filter(|i| has_details(i, report.shown_vulns.get(&i.id)))
+        .filter(|i| has_details(i, report.shown_vulns.get(&i.key())))
         .collect();
     if with_details.is_empty() {
         head.push_str(&footer);
@@ -185,7 +185,7 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
     for (level, caps) in [FULL, REDUCED, MINIMAL].into_iter().enumerate() {
         let blocks: Vec<String> = with_details
             .iter()
-            .map(|i| details(i, report.shown_vulns.get(&i.id), caps))
+            .map(|i| details(i, report.shown_vulns.get(&i.key()), caps))
             .collect();
         let total: usize = blocks.iter().map(|b| m.len(b)).sum();
         // Below the full level something was shortened: say where the rest is.
@@ -209,7 +209,7 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
     head.push_str("\n### Details\n\n");
     let mut left_out = 0usize;
     for (n, i) in with_details.iter().enumerate() {
-        let b = details(i, report.shown_vulns.get(&i.id), MINIMAL);
+        let b = details(i, report.shown_vulns.get(&i.key()), MINIMAL);
         if m.len(&head) + m.len(&b) + note_reserve + m.len(&footer) > opts.budget {
             left_out = with_details.len() - n;
             break;

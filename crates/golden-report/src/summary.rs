@@ -125,7 +125,12 @@ impl ImageStatus {
 pub struct ImageSummary {
     /// Plan entry id (`base-debian`, `nginx-1.26-debian`); for orphaned files `unknown:<path>`.
     pub id: String,
-    /// Display name: the primary tag (or the scanned reference).
+    /// Architecture of this row (`amd64`, `arm64`) when the documents name it; a multi-arch run
+    /// has one row per architecture, so a failure on one is reported as that architecture's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arch: Option<String>,
+    /// Display name: the primary tag (or the scanned reference), with ` (arch)` when the run
+    /// has several architectures.
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub os: Option<String>,
@@ -153,6 +158,16 @@ pub struct ImageSummary {
     /// Input files this image was read from (relative to the input directory).
     #[serde(default)]
     pub sources: Vec<String>,
+}
+
+impl ImageSummary {
+    /// Unique per row: `id`, or `id@arch` when the row has an architecture.
+    pub fn key(&self) -> String {
+        match &self.arch {
+            Some(a) => format!("{}@{a}", self.id),
+            None => self.id.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

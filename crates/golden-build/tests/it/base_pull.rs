@@ -186,7 +186,6 @@ pub fn platform_entry(
         "base": "base-busybox",
         "base_image": base_image,
         "base_in_plan": base_in_plan,
-        "cache_scope": format!("golden-{id}"),
         "policy": "policy.yaml",
         "offline": true
     })

@@ -13,7 +13,7 @@ fn entry(tags: &[String]) -> serde_json::Value {
         "build_args": {"UPSTREAM": "golden-build-test-absent:bookworm@sha256:0000000000000000000000000000000000000000000000000000000000000000"},
         "image": "golden-build-test-bootstrap", "tags": tags,
         "upstream": "golden-build-test-absent:bookworm@sha256:0000000000000000000000000000000000000000000000000000000000000000",
-        "cache_scope": "s", "policy": "p",
+        "policy": "p",
         "labels": {
             "org.opencontainers.image.title": "golden debian 12 base",
             "org.opencontainers.image.base.name": "golden-build-test-absent:bookworm",

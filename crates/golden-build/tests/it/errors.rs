@@ -69,7 +69,7 @@ fn context_outside_the_repository_is_refused() {
     let entry = serde_json::json!({
         "id": "evil", "stage": "platform", "os": "debian", "platform": "evil", "name": "evil",
         "version": "1", "dockerfile": "../x/Dockerfile", "context": "..", "build_args": {},
-        "image": "evil", "tags": ["evil:1"], "cache_scope": "x", "policy": "p", "offline": true,
+        "image": "evil", "tags": ["evil:1"], "policy": "p", "offline": true,
     });
     let sub = repo.path().join("sub");
     std::fs::create_dir_all(&sub).expect("mkdir");
@@ -108,14 +108,13 @@ fn unknown_plan_id_lists_close_matches() {
         "bases": {"include": [{
             "id": "base-debian", "stage": "base", "os": "debian", "platform": "base",
             "name": "base-debian", "version": "12", "dockerfile": "Dockerfile", "context": ".",
-            "image": "r/base-debian", "tags": ["r/base-debian:12"], "cache_scope": "s",
-            "policy": "p", "offline": true
+            "image": "r/base-debian", "tags": ["r/base-debian:12"],             "policy": "p", "offline": true
         }]},
         "platforms": {"include": [{
             "id": "nginx-1.22-debian", "stage": "platform", "os": "debian", "platform": "nginx",
             "name": "nginx", "version": "1.22", "dockerfile": "Dockerfile", "context": ".",
             "image": "r/nginx", "tags": ["r/nginx:1.22-debian"], "base": "base-debian",
-            "base_image": "r/base-debian:12", "cache_scope": "s", "policy": "p", "offline": true
+            "base_image": "r/base-debian:12", "policy": "p", "offline": true
         }]}
     });
     std::fs::write(d.path().join("plan.json"), plan.to_string()).expect("write plan");

@@ -167,10 +167,55 @@ fn oversized_matrix_suggests_filters() {
     let (code, err, _d) = run(&text, &[]);
     assert_eq!(code, Some(2));
     assert!(
-        err.contains("301 entries in stage `platforms`, over GitHub's matrix limit of 256"),
+        err.contains(
+            "301 entries in stage `platforms` × 1 architecture(s) = 301 jobs, over GitHub's matrix limit of 256"
+        ),
         "{err}"
     );
     assert!(err.contains("--os and --platforms"), "{err}");
+}
+
+/// 129 platform entries fit one architecture's matrix but not two: the `arch` axis multiplies
+/// the jobs (the guard used to count entries only, and GitHub then refused the run).
+#[test]
+fn matrix_limit_counts_architectures() {
+    let mut text = valid();
+    for i in 0..128 {
+        text.push_str(&format!(
+            "      - version: \"2.{i}\"\n        bases: [debian]\n"
+        ));
+    }
+    let (code, _err, _d) = run(&text, &["--architectures", "amd64"]);
+    assert_eq!(code, Some(0), "129 entries × 1 arch fit");
+    let (code, err, _d) = run(&text, &["--architectures", r#"["amd64","arm64"]"#]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("129 entries in stage `platforms` × 2 architecture(s) = 258 jobs"),
+        "{err}"
+    );
+    assert!(err.contains("fewer architectures"), "{err}");
+}
+
+#[test]
+fn bad_architectures_are_refused_with_the_input_named() {
+    for (value, want) in [
+        (
+            r#"["amd64","x86_64"]"#,
+            "unknown architecture `x86_64` (known: amd64, arm64)",
+        ),
+        ("amd64,amd64", "`amd64` is listed twice"),
+        ("[]", "the list is empty"),
+        ("[amd64", "not a JSON list of strings"),
+    ] {
+        let (code, err, _d) = run(&valid(), &["--architectures", value]);
+        assert_eq!(code, Some(2), "{value}: {err}");
+        assert!(
+            err.contains("--architectures (GOLDEN_ARCHITECTURES"),
+            "{err}"
+        );
+        assert!(err.contains(want), "{value}: {err}");
+        assert!(err.contains("hint:"), "{err}");
+    }
 }
 
 #[test]

@@ -92,6 +92,7 @@ impl Img {
             } else {
                 BuildResult::Failure
             },
+            arch: None,
             image_id: self.build_ok.then(|| digest(&format!("{}-config", self.id))),
             tags: vec![self.tag()],
             size: self.build_ok.then_some(self.size),

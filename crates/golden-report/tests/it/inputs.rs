@@ -93,7 +93,7 @@ fn a_scan_report_without_build_record_and_a_planned_image_without_anything() {
             "version": "9", "dockerfile": "base-images/redhat/Dockerfile", "context": ".",
             "image": "goldenimages.azurecr.io/golden/base-redhat",
             "tags": ["goldenimages.azurecr.io/golden/base-redhat:9-redhat"],
-            "cache_scope": "base-redhat", "policy": "configs/policy.yaml", "offline": false
+            "policy": "configs/policy.yaml", "offline": false
         }]},
         "platforms": {"include": []}
     });
@@ -615,4 +615,121 @@ fn summary_json_refuses_a_newer_schema() {
         RunSummary::from_json(Path::new("summary.json"), &text).unwrap(),
         r.summary
     );
+}
+
+/// A two-architecture run: each architecture's build record and scan report is its own row.
+/// Before, the second record of an id was a "duplicate" and the newer won, so an arm64 build
+/// failure that started before the amd64 build was reported as a green image.
+#[test]
+fn each_architecture_is_its_own_row_and_a_failed_one_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = Img::new("nginx-1.27-debian", "debian", "nginx", "1.27");
+    let mut failed = ok.clone();
+    failed.build_ok = false;
+    // amd64: built and scanned, later than the arm64 failure.
+    let mut b = ok.build_record();
+    b.arch = Some("amd64".into());
+    b.started_at = "2026-11-27T03:00:00Z".into();
+    b.write(
+        &dir.path()
+            .join("golden-report-nginx-amd64/build-record.json"),
+    )
+    .unwrap();
+    ok.scan_report()
+        .write(
+            &dir.path()
+                .join("golden-report-nginx-amd64/scan/report.json"),
+        )
+        .unwrap();
+    let mut f = failed.build_record();
+    f.arch = Some("arm64".into());
+    f.started_at = "2026-11-27T02:00:00Z".into();
+    f.write(
+        &dir.path()
+            .join("golden-report-nginx-arm64/build-record.json"),
+    )
+    .unwrap();
+    // The base: built for amd64 only, although the plan asks for both.
+    let base = Img::new("base-debian", "debian", "base", "12");
+    let mut bb = base.build_record();
+    bb.arch = Some("amd64".into());
+    bb.write(
+        &dir.path()
+            .join("golden-report-base-amd64/build-record.json"),
+    )
+    .unwrap();
+    base.scan_report()
+        .write(&dir.path().join("golden-report-base-amd64/scan/report.json"))
+        .unwrap();
+    let entry = |id: &str, platform: &str, version: &str| {
+        serde_json::json!({
+            "id": id, "stage": if platform == "base" { "base" } else { "platform" },
+            "os": "debian", "platform": platform, "name": id, "version": version,
+            "dockerfile": "Dockerfile", "context": ".", "image": format!("r/{id}"),
+            "tags": [format!("r/{id}:{version}")], "policy": "configs/policy.yaml", "offline": true
+        })
+    };
+    let plan = serde_json::json!({
+        "schema": 1, "event": "schedule", "rebuild": "all", "config": "configs/build-config.yaml",
+        "architectures": ["amd64", "arm64"],
+        "bases": {"include": [entry("base-debian", "base", "12")]},
+        "platforms": {"include": [entry("nginx-1.27-debian", "nginx", "1.27")]}
+    });
+    let plan_path = dir.path().join("plan.json");
+    std::fs::write(&plan_path, plan.to_string()).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let mut cfg = crate::config(dir.path(), out.path());
+    cfg.plan = Some(plan_path);
+    let r = golden_report::app::build_report(&cfg).unwrap();
+
+    let rows: Vec<(String, Option<String>, ImageStatus, String)> = r
+        .summary
+        .images
+        .iter()
+        .map(|i| (i.id.clone(), i.arch.clone(), i.status, i.name.clone()))
+        .collect();
+    let find = |id: &str, arch: &str| {
+        rows.iter()
+            .find(|(i, a, _, _)| i == id && a.as_deref() == Some(arch))
+            .unwrap_or_else(|| panic!("no row {id} {arch} in {rows:#?}"))
+            .clone()
+    };
+    assert_eq!(find("nginx-1.27-debian", "amd64").2, ImageStatus::Ok);
+    let arm = find("nginx-1.27-debian", "arm64");
+    assert_eq!(arm.2, ImageStatus::BuildFailed, "{rows:#?}");
+    assert!(
+        arm.3.ends_with(" (arm64)"),
+        "the row names its architecture: {}",
+        arm.3
+    );
+    assert_eq!(find("base-debian", "amd64").2, ImageStatus::Ok);
+    let missing = find("base-debian", "arm64");
+    assert_eq!(missing.2, ImageStatus::Incomplete, "{rows:#?}");
+    assert!(
+        r.summary
+            .problems
+            .iter()
+            .any(|p| p.kind == ProblemKind::MissingImage
+                && p.image.as_deref() == Some("base-debian")
+                && p.message.contains("planned for arm64")),
+        "{:#?}",
+        r.summary.problems
+    );
+    // No "duplicate" warning: two architectures are not two copies.
+    assert!(
+        !r.summary
+            .problems
+            .iter()
+            .any(|p| p.kind == ProblemKind::Duplicate),
+        "{:#?}",
+        r.summary.problems
+    );
+    assert!(r.any_failed());
+    assert_eq!(r.summary.totals.images, 4);
+    // The rendered summary names the failed architecture.
+    let text = golden_report::markdown::render(
+        &r,
+        &golden_report::markdown::RenderOptions::unlimited(None),
+    );
+    assert!(text.contains("nginx:1.27-debian (arm64)"), "{text}");
 }

@@ -358,7 +358,7 @@ fn plan_entry(archive: &std::path::Path) -> serde_json::Value {
     json!({
         "id": "base-debian", "stage": "base", "os": "debian", "platform": "base", "name": "base-debian",
         "version": "12", "dockerfile": "base-images/debian/Dockerfile", "context": ".", "image": "x/golden/base-debian",
-        "tags": [format!("docker-archive:{}", archive.display())], "cache_scope": "s", "policy": "", "offline": true
+        "tags": [format!("docker-archive:{}", archive.display())], "policy": "", "offline": true
     })
 }
 

@@ -609,6 +609,7 @@ fn report_writes_the_comment_file_for_the_poster_without_calling_github() {
         platform: Some("nginx".into()),
         version: Some("1.22".into()),
         result: BuildResult::Failure,
+        arch: None,
         image_id: None,
         tags: vec![],
         size: None,

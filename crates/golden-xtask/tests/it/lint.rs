@@ -133,12 +133,26 @@ fn jobs_have_timeouts_no_fail_fast_no_persisted_credentials_and_empty_top_permis
         if !file.starts_with(".github/workflows/") {
             continue;
         }
-        assert_eq!(
-            v["permissions"],
-            serde_json::json!({}),
-            "{file}: top-level `permissions: {{}}`"
-        );
         let reusable = v["on"].get("workflow_call").is_some();
+        // The reusable workflow's image jobs inherit the caller's grant (so a pull-request caller
+        // can grant no OIDC token); every other job, and every other workflow, starts from none.
+        let inheriting: &[&str] = if file.ends_with("/golden-images.yml") {
+            &["bases", "platforms", "merge"]
+        } else {
+            &[]
+        };
+        if inheriting.is_empty() {
+            assert_eq!(
+                v["permissions"],
+                serde_json::json!({}),
+                "{file}: top-level `permissions: {{}}`"
+            );
+        } else {
+            assert!(
+                v.get("permissions").is_none(),
+                "{file}: a workflow-level `permissions:` would override the caller's grant of the image jobs"
+            );
+        }
         if !reusable {
             assert!(
                 v.get("concurrency").is_some(),
@@ -161,9 +175,10 @@ fn jobs_have_timeouts_no_fail_fast_no_persisted_credentials_and_empty_top_permis
                 job.get("timeout-minutes").is_some(),
                 "{file} {name}: no timeout-minutes"
             );
-            assert!(
-                job.get("permissions").is_some(),
-                "{file} {name}: no job permissions"
+            assert_eq!(
+                job.get("permissions").is_none(),
+                inheriting.contains(&name.as_str()),
+                "{file} {name}: job permissions (only the reusable workflow's image jobs inherit)"
             );
             if job.get("strategy").and_then(|s| s.get("matrix")).is_some() {
                 assert_eq!(
@@ -189,6 +204,34 @@ fn jobs_have_timeouts_no_fail_fast_no_persisted_credentials_and_empty_top_permis
                         "{file} {name}: `${{{{ }}}}` inside run:"
                     );
                 }
+            }
+        }
+    }
+}
+
+/// Pull-request runs hold no OIDC token: the caller grants `contents: read` only, and the image
+/// jobs inherit exactly that (security review: `id-token: write` used to be granted to PR jobs).
+#[test]
+fn pull_request_runs_grant_no_id_token() {
+    for (file, v, _) in files() {
+        if !file.starts_with(".github/workflows/") {
+            continue;
+        }
+        if v["on"].get("pull_request").is_none() && v["on"].get("pull_request_target").is_none() {
+            continue;
+        }
+        for (name, job) in v["jobs"].as_object().unwrap() {
+            let perms = &job["permissions"];
+            assert!(
+                perms.get("id-token").is_none(),
+                "{file} {name}: a pull-request job grants id-token"
+            );
+            if job.get("uses").is_some() {
+                assert_eq!(
+                    perms,
+                    &serde_json::json!({"contents": "read"}),
+                    "{file} {name}: the called workflow's image jobs inherit this grant"
+                );
             }
         }
     }

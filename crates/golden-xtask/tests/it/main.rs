@@ -13,3 +13,4 @@ mod injection;
 mod lint;
 mod plan;
 mod setup;
+mod workflows;

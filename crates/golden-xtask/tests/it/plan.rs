@@ -47,14 +47,10 @@ fn nightly_plan_outputs_both_stages() {
             .iter()
             .all(|e| e.image.starts_with("myacr.azurecr.io/"))
     );
-    // Every entry carries a per-image cache scope, distinct from every other.
-    let scopes: std::collections::BTreeSet<_> = bases
-        .include
-        .iter()
-        .chain(&platforms.include)
-        .map(|e| &e.cache_scope)
-        .collect();
-    assert_eq!(scopes.len(), bases.include.len() + platforms.include.len());
+    // No dead fields: `cache_scope` was computed and never read by any action (removed).
+    for raw in [r.output("bases"), r.output("platforms")] {
+        assert!(!raw.contains("cache_scope"), "{raw}");
+    }
     let plan_file = r.output("plan-file");
     assert!(
         plan_file.starts_with(&t.path().join("runner-temp").display().to_string()),
@@ -63,6 +59,8 @@ fn nightly_plan_outputs_both_stages() {
     let plan: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(plan_file).unwrap()).unwrap();
     assert_eq!(plan["event"], "schedule");
+    // The action's default architectures reach the plan (one job per entry and arch).
+    assert_eq!(plan["architectures"], serde_json::json!(["amd64"]));
     assert!(
         r.summary.contains("base-debian"),
         "step summary lists the plan:\n{}",
@@ -167,5 +165,37 @@ fn unknown_inputs_are_refused_by_the_harness() {
     assert!(
         e.to_string().contains("input `confg` is not declared"),
         "{e}"
+    );
+}
+
+/// The workflow passes its `architectures` JSON input: the plan records it and the matrix guard
+/// counts entries × architectures; a bad value names the input.
+#[test]
+fn architectures_input_reaches_the_plan_and_bad_values_fail() {
+    let bins = golden_bins(&["golden-plan"]);
+    let t = tempdir("plan-arch");
+    let r = runner("plan", t.path())
+        .env("PATH", path_with(&bins))
+        .input("event", "schedule")
+        .input("architectures", r#"["amd64","arm64"]"#)
+        .run()
+        .unwrap();
+    assert_ok(&r);
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(r.output("plan-file")).unwrap()).unwrap();
+    assert_eq!(plan["architectures"], serde_json::json!(["amd64", "arm64"]));
+
+    let t = tempdir("plan-arch-bad");
+    let r = runner("plan", t.path())
+        .env("PATH", path_with(&bins))
+        .input("event", "schedule")
+        .input("architectures", r#"["amd64","x86_64"]"#)
+        .run()
+        .unwrap();
+    assert!(!r.success, "a bad architecture must fail the step");
+    assert!(
+        r.log().contains("unknown architecture `x86_64`"),
+        "{}",
+        r.log()
     );
 }

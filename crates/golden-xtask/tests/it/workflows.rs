@@ -1,0 +1,231 @@
+//! How the workflow graph is wired, evaluated with the runner's expression rules for every value
+//! an input can take: which binaries a job downloads on which runner, what the reusable
+//! workflow's report job may do with the comment, how the pull-request run gets its baseline.
+//! (The act scenarios run the graph; these pin the wiring for every input combination, which a
+//! run cannot cover.)
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use golden_xtask::expr::{self, Contexts, Value};
+use serde_json::{Value as Json, json};
+
+use crate::harness::repo_root;
+
+fn workflow(name: &str) -> Json {
+    let p = repo_root().join(".github/workflows").join(name);
+    let text = std::fs::read_to_string(&p).unwrap();
+    serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+fn cx(values: &[(&str, Json)]) -> Contexts {
+    Contexts {
+        values: values
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::from(v)))
+            .collect::<BTreeMap<_, _>>(),
+        job_ok: true,
+    }
+}
+
+fn interp(text: &str, c: &Contexts) -> String {
+    expr::interpolate(text, c).unwrap_or_else(|e| panic!("{text}: {e}"))
+}
+
+const ARCH_LISTS: [&str; 4] = [
+    r#"["amd64"]"#,
+    r#"["arm64"]"#,
+    r#"["amd64","arm64"]"#,
+    r#"["arm64","amd64"]"#,
+];
+
+fn runner_arch(label: &str) -> &'static str {
+    match label {
+        "ubuntu-24.04" => "amd64",
+        "ubuntu-24.04-arm" => "arm64",
+        other => panic!("unknown runner label `{other}`"),
+    }
+}
+
+/// Every job that takes the binaries from the run's `golden-binaries-<arch>` artifact takes one
+/// the setup job uploaded (an architecture of the run) and runs on a runner of that
+/// architecture. The nightly alert job used to take `golden-binaries-amd64` on an amd64 runner
+/// whatever the architectures were.
+#[test]
+fn binaries_artifact_exists_and_matches_the_runner_for_every_architecture_list() {
+    let mut checked = 0;
+    for (file, arch_source) in [
+        ("golden-images.yml", "inputs"),
+        ("nightly.yml", "vars"),
+        ("dispatch.yml", "inputs"),
+    ] {
+        let wf = workflow(file);
+        for (name, job) in wf["jobs"].as_object().unwrap() {
+            let Some(steps) = job["steps"].as_array() else {
+                continue;
+            };
+            for step in steps {
+                let uses = step["uses"].as_str().unwrap_or("");
+                if !uses.ends_with("actions/setup") || step["with"]["source"] != "artifact" {
+                    continue;
+                }
+                let art = step["with"]["artifact-name"].as_str().unwrap();
+                let runs_on = job["runs-on"].as_str().unwrap();
+                for list in ARCH_LISTS {
+                    let arches: Vec<String> = serde_json::from_str(list).unwrap();
+                    let matrix_arches: Vec<Option<&String>> =
+                        if job["strategy"]["matrix"].get("arch").is_some() {
+                            arches.iter().map(Some).collect()
+                        } else {
+                            vec![None]
+                        };
+                    for m in matrix_arches {
+                        let mut values = vec![
+                            ("inputs", json!({})),
+                            ("vars", json!({})),
+                            ("runner", json!({"temp": "/tmp"})),
+                        ];
+                        match arch_source {
+                            "inputs" => values[0].1 = json!({ "architectures": list }),
+                            _ => values[1].1 = json!({ "GOLDEN_ARCHITECTURES": list }),
+                        }
+                        if let Some(a) = m {
+                            values.push(("matrix", json!({ "arch": a })));
+                        }
+                        let c = cx(&values);
+                        let got = interp(art, &c);
+                        let arch = got.strip_prefix("golden-binaries-").unwrap_or_else(|| {
+                            panic!("{file} {name}: artifact `{got}` is not golden-binaries-<arch>")
+                        });
+                        assert!(
+                            arches.iter().any(|a| a == arch),
+                            "{file} {name} with architectures {list}: downloads `{got}`, which no setup job uploads"
+                        );
+                        let label = interp(runs_on, &c);
+                        assert_eq!(
+                            runner_arch(&label),
+                            arch,
+                            "{file} {name} with architectures {list}: `{got}` on runner `{label}`"
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked >= 20, "only {checked} combinations checked");
+}
+
+/// The reusable workflow's report job holds `contents: read` only, and a called workflow cannot
+/// ask for more than its least-privileged caller grants: its comment mode must never be `auto`
+/// (which tries to post and cannot). `auto` is refused by the plan job's input check, before any
+/// image is built.
+#[test]
+fn reusable_workflow_never_asks_the_report_job_to_post() {
+    let wf = workflow("golden-images.yml");
+    let jobs = wf["jobs"].as_object().unwrap();
+    let mut seen = false;
+    for (name, job) in jobs {
+        for step in job["steps"].as_array().into_iter().flatten() {
+            if !step["uses"]
+                .as_str()
+                .unwrap_or("")
+                .ends_with("actions/report")
+            {
+                continue;
+            }
+            seen = true;
+            let perms = &job["permissions"];
+            let can_write = perms["pull-requests"] == "write" || perms["issues"] == "write";
+            for c in ["auto", "file", "false", "", "true", "yes"] {
+                let v = interp(
+                    step["with"]["comment"].as_str().unwrap(),
+                    &cx(&[("inputs", json!({ "comment": c }))]),
+                );
+                assert!(
+                    v == "file" || v == "false" || can_write,
+                    "golden-images.yml {name}: comment `{c}` reaches the report action as `{v}` in a job without write permission"
+                );
+            }
+        }
+    }
+    assert!(seen, "no report step found");
+
+    // The plan job's first step refuses `auto` (and anything unknown) with an error annotation.
+    let check = jobs["plan"]["steps"][0].clone();
+    let script = check["run"].as_str().unwrap();
+    assert_eq!(check["env"]["IN_COMMENT"], "${{ inputs.comment }}");
+    for (value, ok) in [
+        ("file", true),
+        ("false", true),
+        ("", true),
+        ("auto", false),
+        ("true", false),
+    ] {
+        let out = Command::new("bash")
+            .args(["-c", script])
+            .env("IN_COMMENT", value)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.success(), ok, "comment `{value}`: {out:?}");
+        if !ok {
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(text.starts_with("::error "), "{text}");
+        }
+    }
+}
+
+/// Pull requests compare with the published images: pull-request.yml turns `baseline-registry`
+/// on, golden-images.yml hands it (and the pull-only credential) to the report action, and the
+/// action maps it to golden-report's `--baseline-registry` (GOLDEN_BASELINE_REGISTRY). The flag
+/// existed in golden-report but nothing passed it.
+#[test]
+fn pull_requests_take_the_baseline_from_the_registry() {
+    let pr = workflow("pull-request.yml");
+    assert_eq!(pr["jobs"]["images"]["with"]["baseline-registry"], true);
+    let wf = workflow("golden-images.yml");
+    assert_eq!(
+        wf["on"]["workflow_call"]["inputs"]["baseline-registry"]["type"],
+        "boolean"
+    );
+    let report = wf["jobs"]["report"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "report")
+        .unwrap();
+    let c = cx(&[
+        ("inputs", json!({ "baseline-registry": true })),
+        (
+            "secrets",
+            json!({ "REGISTRY_USERNAME": "u", "REGISTRY_PASSWORD": "p" }),
+        ),
+    ]);
+    let with = &report["with"];
+    assert_eq!(
+        interp(with["baseline-registry"].as_str().unwrap(), &c),
+        "true"
+    );
+    assert_eq!(interp(with["username"].as_str().unwrap(), &c), "u");
+    assert_eq!(interp(with["password"].as_str().unwrap(), &c), "p");
+
+    // The action passes the input to the binary.
+    let root = repo_root();
+    let action: Json = serde_saphyr::from_str(
+        &std::fs::read_to_string(root.join("actions/report/action.yml")).unwrap(),
+    )
+    .unwrap();
+    let env = &action["runs"]["steps"][0]["env"];
+    assert_eq!(
+        env["IN_BASELINE_REGISTRY"],
+        "${{ inputs.baseline-registry }}"
+    );
+    assert_eq!(env["GOLDEN_REGISTRY_USERNAME"], "${{ inputs.username }}");
+    let sh = std::fs::read_to_string(root.join("actions/report/report.sh")).unwrap();
+    assert!(
+        sh.contains(
+            r#"golden_flag GOLDEN_BASELINE_REGISTRY baseline-registry "${IN_BASELINE_REGISTRY:-false}""#
+        ),
+        "report.sh maps the input to GOLDEN_BASELINE_REGISTRY"
+    );
+}
