@@ -23,7 +23,9 @@ pub enum SpecError {
     NeedContext,
     #[error("--plan needs --id (GOLDEN_ID): which entry of `{0}` to build")]
     PlanWithoutId(PathBuf),
-    #[error("the base's push record `{0}` says the push failed (no digest); hint: rebuild the base first")]
+    #[error(
+        "the base's push record `{0}` says the push failed (no digest); hint: rebuild the base first"
+    )]
     BaseRecordFailed(PathBuf),
     #[error("--plan and --entry (GOLDEN_ENTRY) both given: pass one of them")]
     PlanAndEntry,

@@ -17,7 +17,9 @@ use crate::plan::{Plan, PlanEntry};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EntryError {
-    #[error("{origin} is not a plan entry: {source} (line {line}, column {column})\n  hint: pass one entry of the plan's JSON as it is (a matrix job's `toJSON(matrix.entry)`), or an entry id with --plan")]
+    #[error(
+        "{origin} is not a plan entry: {source} (line {line}, column {column})\n  hint: pass one entry of the plan's JSON as it is (a matrix job's `toJSON(matrix.entry)`), or an entry id with --plan"
+    )]
     Json {
         origin: String,
         line: usize,
@@ -35,7 +37,9 @@ pub enum EntryError {
         suggestion: String,
         known: String,
     },
-    #[error("a plan entry as JSON and a plan file (`{0}`) both given: pass an entry id with the plan, or the entry alone")]
+    #[error(
+        "a plan entry as JSON and a plan file (`{0}`) both given: pass an entry id with the plan, or the entry alone"
+    )]
     JsonWithPlan(PathBuf),
     #[error("{0} has a string with a line break or other control character")]
     Control(String),
@@ -119,7 +123,9 @@ fn parse_entry(origin: &str, text: &str) -> Result<PlanEntry, EntryError> {
         match v {
             serde_json::Value::String(s) => s.chars().any(char::is_control),
             serde_json::Value::Array(a) => a.iter().any(control),
-            serde_json::Value::Object(o) => o.iter().any(|(k, v)| k.chars().any(char::is_control) || control(v)),
+            serde_json::Value::Object(o) => o
+                .iter()
+                .any(|(k, v)| k.chars().any(char::is_control) || control(v)),
             _ => false,
         }
     }
@@ -281,7 +287,9 @@ mod tests {
         assert_eq!(by_id, by_json);
         assert_eq!(by_file, by_json);
         // An id alone stays an id.
-        let bare = resolve(None, Some("nginx-1.26-debian"), &dir).unwrap().unwrap();
+        let bare = resolve(None, Some("nginx-1.26-debian"), &dir)
+            .unwrap()
+            .unwrap();
         assert_eq!(bare.id, "nginx-1.26-debian");
         assert!(bare.entry.is_none());
         assert!(resolve(None, Some("  "), &dir).unwrap().is_none());
@@ -306,7 +314,9 @@ mod tests {
                 .to_string()
                 .contains("plan is empty")
         );
-        let e = resolve(None, Some("{\"id\": 1}"), &dir).unwrap_err().to_string();
+        let e = resolve(None, Some("{\"id\": 1}"), &dir)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("GOLDEN_ENTRY") && e.contains("line 1"), "{e}");
         let mut bad = entry("x");
         bad.version = "1\n::warning::x".into();
@@ -314,10 +324,14 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("control character"), "{e}");
-        let e = resolve(Some(&plan), Some("{}"), &dir).unwrap_err().to_string();
+        let e = resolve(Some(&plan), Some("{}"), &dir)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("both given"), "{e}");
         std::fs::write(dir.join("bad.json"), "{").unwrap();
-        let e = resolve(None, Some("bad.json"), &dir).unwrap_err().to_string();
+        let e = resolve(None, Some("bad.json"), &dir)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("bad.json"), "{e}");
         std::fs::remove_dir_all(dir).unwrap();
     }

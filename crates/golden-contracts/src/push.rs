@@ -265,7 +265,9 @@ impl AnyRecord {
             .ok()
             .and_then(|p| p.kind);
         match kind.as_deref() {
-            Some("golden-index-record") => IndexRecord::from_json(path, &text).map(AnyRecord::Index),
+            Some("golden-index-record") => {
+                IndexRecord::from_json(path, &text).map(AnyRecord::Index)
+            }
             _ => PushRecord::from_json(path, &text).map(AnyRecord::Push),
         }
     }
@@ -307,7 +309,10 @@ mod tests {
         let text = serde_json::to_string(&r).unwrap();
         assert!(text.contains(r#""arch":"amd64""#), "{text}");
         assert!(text.contains(r#""kind":"golden-push-record""#), "{text}");
-        assert_eq!(PushRecord::from_json(Path::new("p.json"), &text).unwrap(), r);
+        assert_eq!(
+            PushRecord::from_json(Path::new("p.json"), &text).unwrap(),
+            r
+        );
     }
 
     #[test]
@@ -356,7 +361,10 @@ mod tests {
         let e = PushRecord::from_json(Path::new("c.json"), &v.to_string())
             .unwrap_err()
             .to_string();
-        assert!(e.contains("c.json") && e.contains("golden-build-record"), "{e}");
+        assert!(
+            e.contains("c.json") && e.contains("golden-build-record"),
+            "{e}"
+        );
         let mut v = serde_json::to_value(record()).unwrap();
         v["schema"] = 2.into();
         let e = PushRecord::from_json(Path::new("d.json"), &v.to_string())
@@ -385,7 +393,10 @@ mod tests {
 
     #[test]
     fn artifact_types_by_name() {
-        assert_eq!(artifact_type_for("x/build-record.json"), Some(BUILD_RECORD_TYPE));
+        assert_eq!(
+            artifact_type_for("x/build-record.json"),
+            Some(BUILD_RECORD_TYPE)
+        );
         assert_eq!(artifact_type_for("x/report.json"), Some(SCAN_REPORT_TYPE));
         assert_eq!(artifact_type_for("sbom.cdx.json"), Some(CYCLONEDX_TYPE));
         assert_eq!(artifact_type_for("s.sarif"), Some(SARIF_TYPE));

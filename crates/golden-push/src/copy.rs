@@ -348,7 +348,10 @@ pub async fn index(
         .put_manifest(&target, &digest, bytes.clone(), media::OCI_INDEX)
         .await
         .context("failed to push the index (no tag was changed)")?;
-    log.line(&format!("  index {} stored (no tag moved yet)", short(&digest)));
+    log.line(&format!(
+        "  index {} stored (no tag moved yet)",
+        short(&digest)
+    ));
     Ok(IndexBuilt {
         report: ManifestReport {
             reference: format!("{}@{digest}", target.name()),

@@ -153,14 +153,24 @@ enum LayerStoreMode {
 #[derive(Args, Debug)]
 struct IndexArgs {
     /// Target REGISTRY/REPOSITORY:TAG of the index (without --records).
-    #[arg(long, env = "GOLDEN_TO", conflicts_with = "records", required_unless_present = "records")]
+    #[arg(
+        long,
+        env = "GOLDEN_TO",
+        conflicts_with = "records",
+        required_unless_present = "records"
+    )]
     to: Option<String>,
     /// Per-platform manifests: digests in the target repository, or full references (without --records).
     #[arg(env = "GOLDEN_MANIFESTS", conflicts_with = "records")]
     manifests: Vec<String>,
     /// Push records (files, or folders searched for *push-record.json): one index per image id
     /// from its per-architecture pushes.
-    #[arg(long, env = "GOLDEN_RECORDS", value_name = "DIR|FILE", value_delimiter = '\n')]
+    #[arg(
+        long,
+        env = "GOLDEN_RECORDS",
+        value_name = "DIR|FILE",
+        value_delimiter = '\n'
+    )]
     records: Vec<PathBuf>,
     /// With --records: the architectures every image must have (amd64,arm64). An image missing
     /// one, or whose push failed, stops everything: no index is pushed, no tag moves.
@@ -293,11 +303,8 @@ async fn run(cli: Cli) -> Result<()> {
     match &cli.cmd {
         Cmd::Push(a) => {
             let cwd = std::env::current_dir().context("no current directory")?;
-            let resolved = golden_contracts::entry::resolve(
-                a.plan.as_deref(),
-                a.entry.as_deref(),
-                &cwd,
-            )?;
+            let resolved =
+                golden_contracts::entry::resolve(a.plan.as_deref(), a.entry.as_deref(), &cwd)?;
             let entry = match &resolved {
                 Some(r) => Some(r.entry.as_ref().ok_or_else(|| {
                     anyhow!(
@@ -323,12 +330,11 @@ async fn run(cli: Cli) -> Result<()> {
                 split_list(&a.tags)
             };
             let mut to = reference("--to", &to_text)?;
-            let id = a
-                .id
-                .clone()
-                .filter(|i| !i.trim().is_empty())
-                .or_else(|| resolved.as_ref().map(|r| r.id.clone()))
-                .unwrap_or_else(|| to.repository.rsplit('/').next().unwrap_or("image").into());
+            let id =
+                a.id.clone()
+                    .filter(|i| !i.trim().is_empty())
+                    .or_else(|| resolved.as_ref().map(|r| r.id.clone()))
+                    .unwrap_or_else(|| to.repository.rsplit('/').next().unwrap_or("image").into());
             let mut index = None;
             let mut arch_hint = None;
             if let Some(suffix) = a.arch_suffix.as_deref().filter(|s| !s.is_empty()) {
@@ -405,7 +411,10 @@ async fn run(cli: Cli) -> Result<()> {
                     ("tags", r.tags.join(" ")),
                     (
                         "uploaded",
-                        format!("{} of {} blobs (the rest already in the registry)", rec.uploaded, rec.blobs),
+                        format!(
+                            "{} of {} blobs (the rest already in the registry)",
+                            rec.uploaded, rec.blobs
+                        ),
                     ),
                     ("attached", attached.join(" ")),
                 ],

@@ -928,7 +928,10 @@ pub async fn push(client: &Client, opts: &PushOptions, log: &Log) -> Result<Push
         .await
         .context("failed to push the manifest (no tag was changed)")?;
     let reference = format!("{}@{digest}", target.name());
-    log.line(&format!("  manifest {} stored (no tag moved yet)", short(&digest)));
+    log.line(&format!(
+        "  manifest {} stored (no tag moved yet)",
+        short(&digest)
+    ));
     Ok(PushReport {
         digest,
         reference,
@@ -1002,11 +1005,7 @@ pub async fn set_tags(
             }
         }
     }
-    log.line(&format!(
-        "  {} tagged {}",
-        short(digest),
-        tags.join(", ")
-    ));
+    log.line(&format!("  {} tagged {}", short(digest), tags.join(", ")));
     out
 }
 

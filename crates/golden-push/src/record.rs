@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use golden_contracts::Document;
 use golden_contracts::push::{
-    Arch, ImageIndex, IndexKind, IndexManifest, IndexRecord, IndexTarget, PushKind, PushRecord,
-    PushResult, Referrer, SCAN_REPORT_TYPE, artifact_type_for, INDEX_RECORD_SCHEMA,
-    PUSH_RECORD_SCHEMA,
+    Arch, INDEX_RECORD_SCHEMA, ImageIndex, IndexKind, IndexManifest, IndexRecord, IndexTarget,
+    PUSH_RECORD_SCHEMA, PushKind, PushRecord, PushResult, Referrer, SCAN_REPORT_TYPE,
+    artifact_type_for,
 };
 use golden_oci::{Reference, media};
 use golden_registry::Client;
@@ -150,11 +150,7 @@ pub async fn push_attach_tag(
         Ok(r) => r,
         Err(e) => {
             record.tags_not_moved = crate::push::all_tags(target, &opts.tags)
-                .map(|ts| {
-                    ts.iter()
-                        .map(|t| format!("{}:{t}", record.image))
-                        .collect()
-                })
+                .map(|ts| ts.iter().map(|t| format!("{}:{t}", record.image)).collect())
                 .unwrap_or_default();
             record.error = Some(format!("{e:#}"));
             write(&record, job.record.as_deref())?;
@@ -162,7 +158,10 @@ pub async fn push_attach_tag(
         }
     };
     record.arch = Arch::parse(&report.architecture).map_err(|e| {
-        anyhow!("the pushed image {}: {e}; no tag was moved", report.reference)
+        anyhow!(
+            "the pushed image {}: {e}; no tag was moved",
+            report.reference
+        )
     })?;
     record.digest = Some(report.digest.clone());
     record.reference = Some(report.reference.clone());
@@ -245,7 +244,10 @@ pub fn find_records(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
             let ft = e.file_type()?;
             if ft.is_dir() {
                 walk(&p, out)?;
-            } else if ft.is_file() && e.file_name().to_string_lossy().ends_with("push-record.json")
+            } else if ft.is_file()
+                && e.file_name()
+                    .to_string_lossy()
+                    .ends_with("push-record.json")
             {
                 out.push(p);
             }
@@ -577,8 +579,8 @@ mod tests {
         std::fs::write(&r, r#"{"image":{"id":"sha256:x"},"other":1}"#).unwrap();
         let n = dir.path().join("notes.txt");
         std::fs::write(&n, "x").unwrap();
-        let a = parse_attachments(&[format!("{}\n{}=text/plain", r.display(), n.display())])
-            .unwrap();
+        let a =
+            parse_attachments(&[format!("{}\n{}=text/plain", r.display(), n.display())]).unwrap();
         assert_eq!(a[0].artifact_type, SCAN_REPORT_TYPE);
         assert_eq!(a[1].artifact_type, "text/plain");
         let e = parse_attachments(&[n.display().to_string()])

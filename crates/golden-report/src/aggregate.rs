@@ -153,9 +153,10 @@ pub fn aggregate(found: Discovery, baseline: Option<&Baseline>, ctx: Context) ->
                 digests.insert(r.id.clone(), reference.clone());
             }
         } else {
+            let key = (r.id.clone(), builds_have_arch.then(|| r.arch.to_string()));
             groups
-                .entry(r.id.clone())
-                .or_insert_with(|| Group::new(r.id.clone()))
+                .entry(key.clone())
+                .or_insert_with(|| Group::new(key))
                 .problems
                 .push(format!("push ({}) failed", r.arch));
             problems.push(Problem {
@@ -184,11 +185,14 @@ pub fn aggregate(found: Discovery, baseline: Option<&Baseline>, ctx: Context) ->
                 }
                 _ => {
                     digests.remove(&i.id);
-                    groups
-                        .entry(i.id.clone())
-                        .or_insert_with(|| Group::new(i.id.clone()))
-                        .problems
-                        .push("multi-arch index failed".to_string());
+                    // The index belongs to every architecture's row of the image.
+                    if !groups.keys().any(|k| k.0 == i.id) {
+                        let key = (i.id.clone(), None);
+                        groups.insert(key.clone(), Group::new(key));
+                    }
+                    for (_, g) in groups.iter_mut().filter(|(k, _)| k.0 == i.id) {
+                        g.problems.push("multi-arch index failed".to_string());
+                    }
                     problems.push(Problem {
                         kind: ProblemKind::PushFailed,
                         severity: ProblemSeverity::Error,

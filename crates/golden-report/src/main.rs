@@ -42,7 +42,12 @@ struct ReportArgs {
     input: Option<PathBuf>,
     /// More folders searched for golden-push's push and index records (`*push-record.json`,
     /// `*index-record.json`) besides --input; one per line. They give the `digests` output.
-    #[arg(long = "push-records", env = "GOLDEN_PUSH_RECORDS", value_name = "DIR", value_delimiter = '\n')]
+    #[arg(
+        long = "push-records",
+        env = "GOLDEN_PUSH_RECORDS",
+        value_name = "DIR",
+        value_delimiter = '\n'
+    )]
     push_records: Vec<PathBuf>,
     /// Where summary.json, metrics.prom and summary.md are written.
     #[arg(

@@ -836,7 +836,11 @@ async fn push_action_in_actions_with_a_credential_attaches_and_writes_the_record
     let sbom = out.join("sbom.cdx.json");
     std::fs::write(&sbom, r#"{"bomFormat":"CycloneDX","specVersion":"1.5"}"#).unwrap();
     let build = out.join("build-record.json");
-    std::fs::write(&build, r#"{"schema":1,"id":"app-1-debian","result":"success"}"#).unwrap();
+    std::fs::write(
+        &build,
+        r#"{"schema":1,"id":"app-1-debian","result":"success"}"#,
+    )
+    .unwrap();
     let record = out.join("push-record.json");
     let host = t.reg.host();
     let mut env = oidc_env(&gh, &entra);
@@ -845,7 +849,10 @@ async fn push_action_in_actions_with_a_credential_attaches_and_writes_the_record
             "GOLDEN_IMAGE",
             format!("docker-archive:{}", archive.display()),
         ),
-        ("GOLDEN_ENTRY", plan_entry("app-1-debian", &host, "golden/app")),
+        (
+            "GOLDEN_ENTRY",
+            plan_entry("app-1-debian", &host, "golden/app"),
+        ),
         ("GOLDEN_AUTH", "auto".into()),
         (
             "IN_ATTACH",
@@ -879,7 +886,11 @@ async fn push_action_in_actions_with_a_credential_attaches_and_writes_the_record
     let digest = r.digest.clone().unwrap();
     assert_eq!(run.output("digest"), digest);
     assert_eq!(run.output("record"), record.display().to_string());
-    let types: Vec<&str> = r.referrers.iter().map(|x| x.artifact_type.as_str()).collect();
+    let types: Vec<&str> = r
+        .referrers
+        .iter()
+        .map(|x| x.artifact_type.as_str())
+        .collect();
     assert_eq!(
         types,
         [
@@ -930,7 +941,11 @@ async fn push_action_in_actions_with_a_credential_attaches_and_writes_the_record
             .filter(|r| *r != DOCKER_IDENTITY_TOKEN)
             .map(|r| ("ACR refresh token", r.clone())),
     );
-    secrets.extend(s.issued.iter().map(|a| ("registry access token", a.clone())));
+    secrets.extend(
+        s.issued
+            .iter()
+            .map(|a| ("registry access token", a.clone())),
+    );
     assert!(secrets.len() >= 5, "{secrets:?}");
     let record_text = std::fs::read_to_string(&record).unwrap();
     for (what, secret) in &secrets {

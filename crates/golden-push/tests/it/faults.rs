@@ -580,5 +580,8 @@ async fn registry_attach_failing_moves_no_tag() {
     let r = read_record(&record);
     assert!(r.tags.is_empty() && r.referrers.is_empty(), "{r:?}");
     assert_eq!(r.tags_not_moved.len(), 2, "{r:?}");
-    assert_eq!(tags_of(&reg.host(), "golden/attach").await, Vec::<String>::new());
+    assert_eq!(
+        tags_of(&reg.host(), "golden/attach").await,
+        Vec::<String>::new()
+    );
 }
