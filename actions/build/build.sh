@@ -29,6 +29,9 @@ done
 
 cmd_build() {
   local archive handoff record labels="${IN_LABELS:-}"
+  # Empty inputs arrive as empty GOLDEN_* variables, which golden-build's `load` rejects
+  # (`--plan` needs a value): drop them before the first golden-build call.
+  golden_unset_empty
   handoff="${IN_BASE_HANDOFF:-}"
   if [ -n "$handoff" ]; then
     [ -d "$handoff" ] || golden_die "input \`base-handoff\`: no folder at $handoff (was the base artifact downloaded?)"
