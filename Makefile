@@ -6,7 +6,7 @@ CONFIG ?= configs/build-config.yaml
 CARGO ?= cargo
 BIN := $(or $(CARGO_TARGET_DIR),target)/debug
 
-.PHONY: help setup test gate binaries plan check base-debian base-alpine base-redhat platforms local bench bench-base bench-build bench-scan bench-push clean-local
+.PHONY: help setup test gate workflows act binaries plan check base-debian base-alpine base-redhat platforms local bench bench-base bench-build bench-scan bench-push clean-local
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -19,6 +19,12 @@ test: ## Run the tests: setup, then the whole gate (the README's test command)
 
 gate: ## Run the gate only (fmt, clippy, tests, hadolint, shellcheck, zizmor, schemas)
 	scripts/gate.sh
+
+workflows: binaries ## Run the workflow scenarios under act (tests/workflows)
+	tests/workflows/run.sh
+
+act: binaries ## Run one workflow locally with act: make act WORKFLOW=nightly.yml [EVENT=schedule]
+	scripts/act.sh $(WORKFLOW) $(EVENT)
 
 binaries: ## Build the golden binaries (debug)
 	$(CARGO) build --workspace --bins

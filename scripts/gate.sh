@@ -13,7 +13,7 @@ VENV_BIN="$PWD/.venv/bin"
 # .cache/tools/bin: the pinned cargo-deny scripts/setup.sh installs.
 export PATH="$VENV_BIN:$PWD/.cache/tools/bin:$PATH"
 
-ALL_STEPS=(fmt clippy tests deny shell-tests hadolint shellcheck zizmor schemas action-docs)
+ALL_STEPS=(fmt clippy tests deny shell-tests hadolint shellcheck zizmor schemas action-docs workflows)
 if [ "$#" -gt 0 ]; then STEPS=("$@"); else STEPS=("${ALL_STEPS[@]}"); fi
 
 need() {
@@ -71,6 +71,13 @@ step_schemas() {
   if [ "${#wf[@]}" -gt 0 ]; then check-jsonschema --builtin-schema vendor.github-workflows "${wf[@]}" || rc=1; fi
   if [ "${#ac[@]}" -gt 0 ]; then check-jsonschema --builtin-schema vendor.github-actions "${ac[@]}" || rc=1; fi
   return "$rc"
+}
+# The workflows under act (tests/workflows): act, the engine and the built binaries must be there.
+step_workflows() {
+  if [ ! -x .venv/bin/act ]; then need act || return 2; fi
+  need docker || return 2
+  docker info >/dev/null 2>&1 || { echo "gate: no Docker engine: run scripts/ensure-docker.sh" >&2; return 2; }
+  cargo build --workspace --bins --locked && tests/workflows/run.sh
 }
 step_action_docs() {
   if [ -x scripts/gen-action-docs.sh ]; then scripts/gen-action-docs.sh --check; else echo "no actions yet"; fi

@@ -23,8 +23,8 @@
 #
 # A second run with no change rebuilds from the engine's cache (the Debian bootstrap is
 # reproducible: same SOURCE_DATE_EPOCH, same archive state, same layer) and pushes nothing new:
-# every blob is already in the registry, every digest is the same, and the reports are only
-# attached to an image that does not have them yet.
+# every blob is already in the registry and every digest is the same (the run's reports are
+# attached again, to the digest, before the tags are set).
 #
 # Environment: SOURCE_DATE_EPOCH (default: the HEAD commit time; dates tags and labels and
 # makes the bootstrap reproducible), GOLDEN_SHA (default: HEAD; the commit tag and the
@@ -151,12 +151,6 @@ run() {
   "$@" >"$logf" 2>&1
 }
 
-has_referrer() { # has_referrer SUBJECT TYPE
-  local n
-  n="$(env GOLDEN_SUBJECT="$1" GOLDEN_ARTIFACT_TYPE="$2" GOLDEN_FORMAT=json golden-push referrers 2>/dev/null | jq 'length' 2>/dev/null || echo 0)"
-  [ "${n:-0}" -gt 0 ]
-}
-
 failed=()
 declare -A pushed_line
 for e in "${entries[@]}"; do
@@ -167,7 +161,9 @@ for e in "${entries[@]}"; do
   if [ "$(jq -r '.bootstrap != null' <<<"$e")" = true ]; then mode=bootstrap; fi
 
   start=$(date +%s)
-  if ! run "$dir/build.log" env GOLDEN_ENTRY="$e" GOLDEN_REPO_ROOT="$WORK/context" \
+  # GOLDEN_ENTRY + GOLDEN_PLAN: the same entry for golden-build, golden-scan and golden-push
+  # (golden-contracts' one resolver).
+  if ! run "$dir/build.log" env GOLDEN_ENTRY="$id" GOLDEN_PLAN="$REPORTS/plan.json" GOLDEN_REPO_ROOT="$WORK/context" \
     GOLDEN_RECORD="$dir/build-record.json" GOLDEN_BUILD_MODE="$mode" \
     GOLDEN_LABELS="org.opencontainers.image.revision=$revision" golden-build; then
     tail -n 25 "$dir/build.log" >&2
@@ -179,7 +175,7 @@ for e in "${entries[@]}"; do
   log "$id: built ${image_id:7:12} in $(($(date +%s) - start))s ($mode)"
 
   scan_rc=0
-  run "$dir/scan.log" env GOLDEN_IMAGE="$image_id" GOLDEN_ENTRY="$e" GOLDEN_OUTPUT="$dir" \
+  run "$dir/scan.log" env GOLDEN_IMAGE="$image_id" GOLDEN_ENTRY="$id" GOLDEN_PLAN="$REPORTS/plan.json" GOLDEN_OUTPUT="$dir" \
     GOLDEN_TRIVY="$trivy" "${trivy_cache[@]}" GOLDEN_FORMAT=text golden-scan || scan_rc=$?
   case "$scan_rc" in
     0) log "$id: scan passed policy" ;;
@@ -197,36 +193,25 @@ for e in "${entries[@]}"; do
       ;;
   esac
 
-  to="$(jq -r '.tags[0]' <<<"$e")"
-  tags="$(golden_entry_tags "$e")"
-  if ! env GOLDEN_IMAGE="$image_id" GOLDEN_TO="$to" GOLDEN_TAGS="$tags" GOLDEN_FORMAT=json \
-    golden-push push >"$dir/push.json" 2>"$dir/push.log"; then
+  # golden-push resolves the entry (tags) itself, attaches the reports to the pushed digest
+  # before any tag moves, and writes the push record; its stdout is for people.
+  if ! env GOLDEN_IMAGE="$image_id" GOLDEN_ENTRY="$id" GOLDEN_PLAN="$REPORTS/plan.json" \
+    GOLDEN_ATTACH="$(printf '%s\n' "$dir/report.json" "$dir/sbom.cdx.json" "$dir/build-record.json")" \
+    GOLDEN_RECORD="$dir/push-record.json" golden-push push >"$dir/push.log" 2>&1; then
     cat "$dir/push.log" >&2
-    log "$id: push FAILED"
+    log "$id: push FAILED (reports/$id/push.log, reports/$id/push-record.json)"
     failed+=("$id")
     continue
   fi
-  digest="$(jq -r '.digest' "$dir/push.json")"
-  reference="$(jq -r '.reference' "$dir/push.json")"
-  total="$(jq '.layers | length + 1' "$dir/push.json")"
-  uploaded="$(golden_uploaded "$dir/push.json")"
-
-  golden_report_digest "$dir/report.json" "$digest" || die "$id: reports/$id/report.json is not JSON"
-  attached=()
-  for file in "$dir/report.json" "$dir/sbom.cdx.json" "$dir/build-record.json"; do
-    type="$(golden_artifact_type "$file")"
-    # Reports go with a new image; an image already in the registry keeps the ones it has.
-    if [ "$uploaded" -eq 0 ] && has_referrer "$reference" "$type"; then continue; fi
-    a="$(env GOLDEN_SUBJECT="$reference" GOLDEN_FILE="$file" GOLDEN_ARTIFACT_TYPE="$type" GOLDEN_FORMAT=json \
-      golden-push attach 2>>"$dir/push.log" | jq -r '.digest')" || die "$id: attaching $file failed (reports/$id/push.log)"
-    attached+=("$a")
-  done
-  golden_push_record "$id" "$(golden_arch)" "$(jq -r '.image' <<<"$e")" "$dir/push.json" "$uploaded" \
-    "$(printf '%s\n' "${attached[@]}")" "" >"$dir/push-record.json"
+  digest="$(jq -r '.digest' "$dir/push-record.json")"
+  reference="$(jq -r '.reference' "$dir/push-record.json")"
+  uploaded="$(jq -r '.uploaded' "$dir/push-record.json")"
+  total="$(jq -r '.blobs' "$dir/push-record.json")"
+  attached="$(jq -r '.referrers | length' "$dir/push-record.json")"
   if [ "$uploaded" -eq 0 ]; then
-    pushed_line[$id]="$digest  every blob already present ($total of $total), ${#attached[@]} report(s) attached"
+    pushed_line[$id]="$digest  every blob already present ($total of $total), $attached report(s) attached"
   else
-    pushed_line[$id]="$digest  $uploaded of $total blobs sent, ${#attached[@]} report(s) attached"
+    pushed_line[$id]="$digest  $uploaded of $total blobs sent, $attached report(s) attached"
   fi
   log "$id: pushed $reference (${pushed_line[$id]#*  })"
 done
@@ -248,7 +233,7 @@ printf '\n## Local registry http://%s\n\n' "$REGISTRY"
 for e in "${entries[@]}"; do
   id="$(jq -r '.id' <<<"$e")"
   if [ -n "${pushed_line[$id]:-}" ]; then
-    printf -- '- %s %s %s\n' "$id" "\`$(jq -r '.tags[0]' <<<"$e")\`" "${pushed_line[$id]}"
+    printf -- '- %s %s %s\n' "$id" "\`$(jq -r '.tags[0] // ""' "$REPORTS/$id/push-record.json")\`" "${pushed_line[$id]}"
   else
     printf -- '- %s not pushed\n' "$id"
   fi

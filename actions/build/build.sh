@@ -28,7 +28,10 @@ for pair in tags:IN_TAGS build-args:IN_BUILD_ARGS labels:IN_LABELS cache-from:IN
 done
 
 cmd_build() {
-  local archive handoff record digest labels="${IN_LABELS:-}"
+  local archive handoff record labels="${IN_LABELS:-}"
+  # Empty inputs arrive as empty GOLDEN_* variables, which golden-build's `load` rejects
+  # (`--plan` needs a value): drop them before the first golden-build call.
+  golden_unset_empty
   handoff="${IN_BASE_HANDOFF:-}"
   if [ -n "$handoff" ]; then
     [ -d "$handoff" ] || golden_die "input \`base-handoff\`: no folder at $handoff (was the base artifact downloaded?)"
@@ -36,12 +39,9 @@ cmd_build() {
     [ -n "$archive" ] || golden_die "input \`base-handoff\`: no image archive in $handoff"
     golden_log "loading the handed-over base $archive"
     GOLDEN_ARCHIVE="$archive" golden-build load
-    record="$(find "$handoff" -type f -name 'push-record.json' | head -n 1)"
-    if [ -n "$record" ]; then
-      digest="$(jq -r '.digest // empty' "$record")"
-      [[ "$digest" =~ ^sha256:[0-9a-f]{64}$ ]] || golden_die "the base's push record $record has no valid digest"
-      labels="$(printf 'org.opencontainers.image.base.digest=%s\n%s' "$digest" "$labels")"
-    fi
+    # golden-build reads the base's push record itself (its digest becomes the base.digest label).
+    record="$(find "$handoff" -type f -name '*push-record.json' | sort | head -n 1)"
+    if [ -n "$record" ]; then export GOLDEN_BASE_RECORD="$record"; fi
   fi
   while IFS= read -r archive; do
     [ -f "$archive" ] || golden_die "input \`load\`: no archive at $archive"

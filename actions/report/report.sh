@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Step script of actions/report. Inputs arrive as environment variables: GOLDEN_* go to
 # golden-report as they are; IN_* (mode, booleans) are mapped to its flags here. golden-report
-# writes status, images, failed, summary-json, metrics, comment-url and comment-file to
-# $GITHUB_OUTPUT itself; this adds output-dir and summary-markdown.
+# writes status, images, failed, summary, digests, summary-json, metrics, comment-url and
+# comment-file to $GITHUB_OUTPUT itself (digests from the push and index records it reads);
+# this adds output-dir and summary-markdown. Nothing here parses a binary's output.
 set -Eeuo pipefail
 GOLDEN_ACTION_NAME="golden report"
 # shellcheck source=actions/lib/common.sh
@@ -16,25 +17,6 @@ for pair in input:GOLDEN_INPUT output:GOLDEN_OUTPUT plan:GOLDEN_PLAN baseline:GO
   golden_single_line "${pair%%:*}" "$(golden_env "${pair#*:}")"
 done
 golden_check_items push-records "${IN_PUSH_RECORDS:-}"
-
-# {"<id>": "<image>@sha256:..."} from the push records (golden push action) under the record
-# folders; an index record (multi-arch) replaces the per-architecture references of its id.
-collect_digests() {
-  local dirs=() d files=()
-  mapfile -t dirs < <(golden_nl_lines "${IN_PUSH_RECORDS:-${GOLDEN_INPUT:-}}")
-  for d in "${dirs[@]}"; do
-    [ -d "$d" ] || continue
-    while IFS= read -r -d '' f; do files+=("$f"); done \
-      < <(find "$d" -type f \( -name 'push-record.json' -o -name 'index-records.json' \) -print0)
-  done
-  if [ "${#files[@]}" -eq 0 ]; then
-    printf '{}'
-    return 0
-  fi
-  jq -sc '[.[] | if type == "array" then .[] else . end] as $r
-    | ($r | map(select(.kind == "golden-push-record")) | map({key: .id, value: .reference}) | from_entries)
-    + ($r | map(select(.kind == "golden-index-record")) | map({key: .id, value: .reference}) | from_entries)' "${files[@]}"
-}
 
 case "${IN_MODE:-report}" in
   report)
@@ -59,6 +41,8 @@ case "${IN_MODE:-report}" in
     golden_no_flag GOLDEN_NO_JOB_SUMMARY job-summary "${IN_JOB_SUMMARY:-true}"
     golden_flag GOLDEN_FAIL_ON_FAILURE fail-on-failure "${IN_FAIL_ON_FAILURE:-false}"
     golden_flag GOLDEN_BASELINE_REGISTRY baseline-registry "${IN_BASELINE_REGISTRY:-false}"
+    export GOLDEN_PUSH_RECORDS
+    GOLDEN_PUSH_RECORDS="$(golden_nl_lines "${IN_PUSH_RECORDS:-}")"
     mkdir -p "$GOLDEN_OUTPUT"
     golden_unset_empty
     code=0
@@ -66,17 +50,10 @@ case "${IN_MODE:-report}" in
     out="$(cd "$GOLDEN_OUTPUT" && pwd)"
     golden_output output-dir "$out"
     if [ -f "$out/summary.md" ]; then golden_output summary-markdown "$out/summary.md"; fi
-    if [ -f "$out/summary.json" ] && command -v jq >/dev/null 2>&1; then
-      golden_output summary "$(jq -c '{
-        status: (if (.totals.failed > 0 or .totals.problems > 0) then "failed" else "passed" end),
-        totals: .totals,
-        images: [.images[] | {id, status, digest}]}' "$out/summary.json")"
-      golden_output digests "$(collect_digests)"
-    fi
     exit "$code"
     ;;
   post-comment)
-    for v in GOLDEN_INPUT GOLDEN_OUTPUT GOLDEN_PLAN GOLDEN_BASELINE GOLDEN_REGISTRY_USERNAME GOLDEN_REGISTRY_PASSWORD GOLDEN_CONFIG GOLDEN_PR GOLDEN_COMMENT_KEY GOLDEN_ALERT_LABEL; do
+    for v in GOLDEN_INPUT GOLDEN_PUSH_RECORDS GOLDEN_OUTPUT GOLDEN_PLAN GOLDEN_BASELINE GOLDEN_REGISTRY_USERNAME GOLDEN_REGISTRY_PASSWORD GOLDEN_CONFIG GOLDEN_PR GOLDEN_COMMENT_KEY GOLDEN_ALERT_LABEL; do
       unset "$v"
     done
     [ -n "${GOLDEN_COMMENT_FILE:-}" ] || golden_die "mode post-comment needs input \`comment-file\`"

@@ -228,6 +228,19 @@ cmd_release() {
 
 cmd_build() {
   local src="$GOLDEN_SRC_DIR" bin="$GOLDEN_BIN_DIR" profile="$GOLDEN_PROFILE" out b args=()
+  # Local runs of the workflows (scripts/act.sh) reuse the binaries the checkout already built
+  # instead of a second cold cargo build; GitHub runners never set this.
+  if [ -n "${GOLDEN_SETUP_BINARIES:-}" ]; then
+    golden_single_line GOLDEN_SETUP_BINARIES "$GOLDEN_SETUP_BINARIES"
+    [ -d "$GOLDEN_SETUP_BINARIES" ] || golden_die "GOLDEN_SETUP_BINARIES=$GOLDEN_SETUP_BINARIES is not a directory"
+    mkdir -p "$bin"
+    for b in "${BINARIES[@]}"; do
+      [ -x "$GOLDEN_SETUP_BINARIES/$b" ] || golden_die "GOLDEN_SETUP_BINARIES: $b is missing from $GOLDEN_SETUP_BINARIES"
+      install -m 0755 "$GOLDEN_SETUP_BINARIES/$b" "$bin/$b"
+    done
+    golden_log "installed the prebuilt binaries from GOLDEN_SETUP_BINARIES=$GOLDEN_SETUP_BINARIES (no cargo build)"
+    return 0
+  fi
   for b in "${BINARIES[@]}"; do args+=(--bin "$b"); done
   golden_log "cargo build --locked --profile $profile in $src"
   (cd "$src" && cargo build --locked --profile "$profile" "${args[@]}")

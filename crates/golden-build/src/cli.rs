@@ -121,6 +121,10 @@ pub struct BuildArgs {
         default_value = "scripts/bootstrap-debian.sh"
     )]
     pub bootstrap_script: PathBuf,
+    /// The base's push record (golden-push --record): its digest becomes the
+    /// `org.opencontainers.image.base.digest` label (the base handoff of a plan run).
+    #[arg(long, env = "GOLDEN_BASE_RECORD", value_name = "FILE")]
+    pub base_record: Option<PathBuf>,
     /// Write the build record (JSON) here, also when the build fails.
     #[arg(long, env = "GOLDEN_RECORD", value_name = "FILE")]
     pub record: Option<PathBuf>,

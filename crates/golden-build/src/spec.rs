@@ -23,32 +23,21 @@ pub enum SpecError {
     NeedContext,
     #[error("--plan needs --id (GOLDEN_ID): which entry of `{0}` to build")]
     PlanWithoutId(PathBuf),
+    #[error(
+        "the base's push record `{0}` says the push failed (no digest); hint: rebuild the base first"
+    )]
+    BaseRecordFailed(PathBuf),
     #[error("--plan and --entry (GOLDEN_ENTRY) both given: pass one of them")]
     PlanAndEntry,
     #[error(transparent)]
     Plan(#[from] golden_contracts::DocError),
-    #[error("plan `{plan}` has no entry `{id}`{suggestion} (entries: {known})")]
-    UnknownId {
-        plan: PathBuf,
-        id: String,
-        suggestion: String,
-        known: String,
-    },
+    #[error(transparent)]
+    Entry(#[from] golden_contracts::entry::EntryError),
     #[error("failed to read the plan entry file `{path}`")]
     EntryFile {
         path: PathBuf,
         #[source]
         source: std::io::Error,
-    },
-    #[error(
-        "{origin} is not a plan entry: {source} (line {line}, column {column}); hint: pass one object of the plan's `include` list, e.g. `toJSON(matrix)`"
-    )]
-    EntryJson {
-        origin: String,
-        line: usize,
-        column: usize,
-        #[source]
-        source: serde_json::Error,
     },
     #[error("failed to find the repository root `{path}`")]
     RepoRoot {
@@ -149,98 +138,36 @@ pub fn repo_root(given: Option<&Path>, cwd: &Path) -> Result<PathBuf, SpecError>
         })
 }
 
-/// Read the entry from `--plan/--id` or `--entry`; `None` for an explicit build.
+/// Read the entry from `--plan/--id` or `--entry` (golden-contracts' one resolver:
+/// `GOLDEN_ENTRY` is a plan entry's JSON, an id in `--plan`, or a file holding an entry);
+/// `None` for an explicit build.
 pub fn load_entry(args: &BuildArgs, cwd: &Path) -> Result<Option<PlanEntry>, SpecError> {
-    match (&args.plan, &args.entry) {
-        (Some(_), Some(_)) => Err(SpecError::PlanAndEntry),
-        (Some(plan), None) => {
-            let id = args
-                .id
-                .as_deref()
-                .ok_or_else(|| SpecError::PlanWithoutId(plan.clone()))?;
-            let path = cwd.join(plan);
-            let p = Plan::read(&path).map_err(SpecError::Plan)?;
-            match p.entry(id) {
-                Some(e) => Ok(Some(e.clone())),
-                None => {
-                    let ids: Vec<&str> = p.entries().map(|e| e.id.as_str()).collect();
-                    Err(unknown_id(plan, id, &ids))
-                }
-            }
+    let value = match (&args.plan, &args.entry) {
+        (Some(_), Some(e)) if e.trim_start().starts_with('{') => {
+            return Err(SpecError::PlanAndEntry);
         }
-        (None, Some(text)) => {
-            let trimmed = text.trim_start();
-            let (origin, json) = if trimmed.starts_with('{') {
-                ("GOLDEN_ENTRY (--entry)".to_string(), text.clone())
-            } else {
-                let path = cwd.join(text.trim());
-                let json =
-                    std::fs::read_to_string(&path).map_err(|source| SpecError::EntryFile {
-                        path: path.clone(),
-                        source,
-                    })?;
-                (format!("`{}`", path.display()), json)
-            };
-            let entry: PlanEntry =
-                serde_json::from_str(&json).map_err(|source| SpecError::EntryJson {
-                    origin,
-                    line: source.line(),
-                    column: source.column(),
-                    source,
-                })?;
-            Ok(Some(entry))
-        }
-        (None, None) => Ok(None),
-    }
-}
-
-fn unknown_id(plan: &Path, id: &str, ids: &[&str]) -> SpecError {
-    let mut scored: Vec<(usize, &str)> = ids
-        .iter()
-        .map(|c| (levenshtein(id, c), *c))
-        .filter(|(d, c)| *d <= (id.len() / 4).max(2) || c.contains(id) || id.contains(*c))
-        .collect();
-    scored.sort();
-    let suggestion = match scored.as_slice() {
-        [] => String::new(),
-        [(_, one)] => format!("; did you mean `{one}`?"),
-        many => format!(
-            "; did you mean one of {}?",
-            many.iter()
-                .take(5)
-                .map(|(_, c)| format!("`{c}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        (Some(_), Some(e)) => e.clone(),
+        (Some(plan), None) => args
+            .id
+            .clone()
+            .ok_or_else(|| SpecError::PlanWithoutId(plan.clone()))?,
+        (None, Some(e)) => e.clone(),
+        (None, None) => return Ok(None),
     };
-    let known = if ids.is_empty() {
-        "none: the plan is empty".to_string()
-    } else if ids.len() <= 12 {
-        ids.join(", ")
-    } else {
-        format!("{} and {} more", ids[..12].join(", "), ids.len() - 12)
-    };
-    SpecError::UnknownId {
-        plan: plan.to_path_buf(),
-        id: id.to_string(),
-        suggestion,
-        known,
+    match golden_contracts::entry::resolve(args.plan.as_deref(), Some(&value), cwd)? {
+        Some(r) => match r.entry {
+            Some(e) => Ok(Some(e)),
+            // Neither JSON nor an existing file, and no plan to look an id up in.
+            None => Err(SpecError::EntryFile {
+                path: cwd.join(value.trim()),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "no such file (an entry id needs --plan FILE)",
+                ),
+            }),
+        },
+        None => Ok(None),
     }
-}
-
-/// Edit distance (for "did you mean").
-pub fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 /// Resolve `given` (relative to `base`) to an existing path inside `root`.
@@ -307,7 +234,20 @@ pub fn resolve(args: &BuildArgs, cwd: &Path) -> Result<Job, SpecError> {
     }
     let root = repo_root(args.repo_root.as_deref(), cwd)?;
     let cli_build_args = kv_map("--build-arg", &args.build_args)?;
-    let cli_labels = kv_map("--label", &args.labels)?;
+    let mut cli_labels = kv_map("--label", &args.labels)?;
+    if let Some(p) = &args.base_record {
+        // The base handoff: the base's push record (golden-push --record) names its registry
+        // digest; an explicit --label wins.
+        let path = cwd.join(p);
+        let rec = golden_contracts::push::PushRecord::read(&path)?;
+        let digest = rec
+            .digest
+            .filter(|_| rec.result == golden_contracts::push::PushResult::Success)
+            .ok_or_else(|| SpecError::BaseRecordFailed(path.clone()))?;
+        cli_labels
+            .entry(labels::BASE_DIGEST.to_string())
+            .or_insert(digest);
+    }
     let tags: Vec<String> = args
         .tags
         .iter()
@@ -522,38 +462,4 @@ pub fn resolve(args: &BuildArgs, cwd: &Path) -> Result<Job, SpecError> {
         version,
         title,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn distance() {
-        assert_eq!(levenshtein("debain", "debian"), 2);
-        assert_eq!(levenshtein("", "abc"), 3);
-        assert_eq!(levenshtein("same", "same"), 0);
-    }
-
-    #[test]
-    fn unknown_id_suggests_close_matches() {
-        let e = unknown_id(
-            Path::new("plan.json"),
-            "nginx-1.22-debain",
-            &[
-                "base-debian",
-                "nginx-1.22-debian",
-                "nginx-1.22-redhat",
-                "python-3.11-debian",
-            ],
-        )
-        .to_string();
-        assert!(e.contains("did you mean `nginx-1.22-debian`"), "{e}");
-        assert!(
-            e.contains("plan.json") && e.contains("base-debian, "),
-            "{e}"
-        );
-        let e = unknown_id(Path::new("p.json"), "zzz", &[]).to_string();
-        assert!(e.contains("plan is empty"), "{e}");
-    }
 }

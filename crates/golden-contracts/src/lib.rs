@@ -3,6 +3,10 @@
 //! - [`plan`]: what `golden-plan` emits and every other binary takes (one entry per image).
 //! - [`build`]: the build record `golden-build` writes for each image.
 //! - [`scan`]: the scan report `golden-scan` writes for each image.
+//! - [`push`]: the push and index records `golden-push` writes (read by golden-push `index`,
+//!   golden-report and golden-build's base handoff); [`push::Arch`] is the one architecture
+//!   vocabulary (`amd64`, `arm64`).
+//! - [`entry`]: the one plan-entry resolver (`GOLDEN_ENTRY`: JSON, id in a plan, or file).
 //!
 //! Each document carries a `schema` number. Readers accept their own schema and refuse a newer
 //! one with a clear message; fields are only ever added as optional (`#[serde(default)]`).
@@ -11,7 +15,9 @@
 //! reading/writing one document, no network, no engine.
 
 pub mod build;
+pub mod entry;
 pub mod plan;
+pub mod push;
 pub mod scan;
 
 use std::path::{Path, PathBuf};

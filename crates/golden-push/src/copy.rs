@@ -28,6 +28,18 @@ pub struct ManifestReport {
     pub blobs: Vec<BlobReport>,
 }
 
+/// An index stored by digest, its tags not set yet ([`crate::push::set_tags`] does that).
+#[derive(Debug, Clone)]
+pub struct IndexBuilt {
+    pub report: ManifestReport,
+    /// The architecture of each manifest, in the order given.
+    pub architectures: Vec<String>,
+    /// Tag names to set.
+    pub tags: Vec<String>,
+    pub repository: Reference,
+    pub bytes: Bytes,
+}
+
 fn repo_of(r: &Reference) -> Reference {
     Reference {
         registry: r.registry.clone(),
@@ -273,7 +285,7 @@ pub async fn index(
     annotations: BTreeMap<String, String>,
     jobs: usize,
     log: &Log,
-) -> Result<ManifestReport> {
+) -> Result<IndexBuilt> {
     if manifests.is_empty() {
         bail!(
             "give at least one per-platform manifest (a digest in {} or a full reference)",
@@ -287,6 +299,7 @@ pub async fn index(
         .await?;
     let mut index = ImageIndex::new();
     let mut platforms = Vec::new();
+    let mut architectures = Vec::new();
     for m in manifests {
         let m = m.trim();
         let r = if golden_registry::digest::is_sha256(m) {
@@ -323,6 +336,7 @@ pub async fn index(
         }
         log.line(&format!("  {} {shown}", short(&fetched.digest)));
         platforms.push(shown);
+        architectures.push(platform.architecture.clone());
         let mut d = fetched.descriptor();
         d.platform = Some(platform);
         index.manifests.push(d);
@@ -334,27 +348,23 @@ pub async fn index(
         .put_manifest(&target, &digest, bytes.clone(), media::OCI_INDEX)
         .await
         .context("failed to push the index (no tag was changed)")?;
-    for t in &tags {
-        client
-            .put_manifest(&target, t, bytes.clone(), media::OCI_INDEX)
-            .await
-            .with_context(|| format!("failed to tag {}:{t}", target.name()))?;
-    }
     log.line(&format!(
-        "  index {} tagged {}",
-        short(&digest),
-        tags.join(", ")
+        "  index {} stored (no tag moved yet)",
+        short(&digest)
     ));
-    Ok(ManifestReport {
-        reference: format!("{}@{digest}", target.name()),
-        digest,
-        tags: tags
-            .iter()
-            .map(|t| format!("{}:{t}", target.name()))
-            .collect(),
-        media_type: media::OCI_INDEX.into(),
-        size: bytes.len() as u64,
-        platforms,
-        blobs: Vec::new(),
+    Ok(IndexBuilt {
+        report: ManifestReport {
+            reference: format!("{}@{digest}", target.name()),
+            digest,
+            tags: Vec::new(),
+            media_type: media::OCI_INDEX.into(),
+            size: bytes.len() as u64,
+            platforms,
+            blobs: Vec::new(),
+        },
+        architectures,
+        tags,
+        repository: target,
+        bytes,
     })
 }

@@ -6,6 +6,7 @@ pub mod cache;
 pub mod copy;
 pub mod gzip;
 pub mod push;
+pub mod record;
 pub mod source;
 pub mod stream;
 

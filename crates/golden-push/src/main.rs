@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use golden_oci::Reference;
@@ -83,12 +83,34 @@ struct PushArgs {
     /// Engine image (name or id) or docker-archive:PATH.
     #[arg(env = "GOLDEN_IMAGE")]
     image: String,
-    /// Target REGISTRY/REPOSITORY:TAG.
+    /// Target REGISTRY/REPOSITORY:TAG (default: the plan entry's first tag).
     #[arg(long, env = "GOLDEN_TO")]
-    to: String,
-    /// More tags in the same repository (repeat, or comma/newline separated).
+    to: Option<String>,
+    /// More tags in the same repository (repeat, or comma/newline separated; default: the plan
+    /// entry's other tags in that repository).
     #[arg(long = "tag", env = "GOLDEN_TAGS")]
     tags: Vec<String>,
+    /// The plan entry: its JSON, an id in --plan, or a file holding it (same meaning as in
+    /// golden-build and golden-scan).
+    #[arg(long, env = "GOLDEN_ENTRY")]
+    entry: Option<String>,
+    /// Plan file in which --entry is an id.
+    #[arg(long, env = "GOLDEN_PLAN", value_name = "FILE")]
+    plan: Option<PathBuf>,
+    /// Image id written into the record (default: the entry's id, else the target repository).
+    #[arg(long, env = "GOLDEN_ID")]
+    id: Option<String>,
+    /// Files to attach to the pushed digest before any tag moves: FILE or FILE=ARTIFACT_TYPE
+    /// (repeat, or one per line). A scan report gets the pushed digest as image.digest first.
+    #[arg(long = "attach", env = "GOLDEN_ATTACH", value_name = "FILE[=TYPE]")]
+    attach: Vec<String>,
+    /// Write the push record (golden-contracts PushRecord, JSON) here, atomically; written on
+    /// failure too, saying which tags moved.
+    #[arg(long, env = "GOLDEN_RECORD", value_name = "FILE")]
+    record: Option<PathBuf>,
+    /// Multi-arch: push to `<target>-<SUFFIX>` alone and record the real tags for `index --records`.
+    #[arg(long, env = "GOLDEN_ARCH_SUFFIX", value_name = "SUFFIX")]
+    arch_suffix: Option<String>,
     /// Base image in the same registry whose layers can be reused and mounted (default: the
     /// image's org.opencontainers.image.base.name label).
     #[arg(long, env = "GOLDEN_BASE")]
@@ -130,12 +152,33 @@ enum LayerStoreMode {
 
 #[derive(Args, Debug)]
 struct IndexArgs {
-    /// Target REGISTRY/REPOSITORY:TAG of the index.
-    #[arg(long, env = "GOLDEN_TO")]
-    to: String,
-    /// Per-platform manifests: digests in the target repository, or full references.
-    #[arg(env = "GOLDEN_MANIFESTS", required = true)]
+    /// Target REGISTRY/REPOSITORY:TAG of the index (without --records).
+    #[arg(
+        long,
+        env = "GOLDEN_TO",
+        conflicts_with = "records",
+        required_unless_present = "records"
+    )]
+    to: Option<String>,
+    /// Per-platform manifests: digests in the target repository, or full references (without --records).
+    #[arg(env = "GOLDEN_MANIFESTS", conflicts_with = "records")]
     manifests: Vec<String>,
+    /// Push records (files, or folders searched for *push-record.json): one index per image id
+    /// from its per-architecture pushes.
+    #[arg(
+        long,
+        env = "GOLDEN_RECORDS",
+        value_name = "DIR|FILE",
+        value_delimiter = '\n'
+    )]
+    records: Vec<PathBuf>,
+    /// With --records: the architectures every image must have (amd64,arm64). An image missing
+    /// one, or whose push failed, stops everything: no index is pushed, no tag moves.
+    #[arg(long, env = "GOLDEN_EXPECT_ARCH", value_name = "ARCHS")]
+    expect_arch: Option<String>,
+    /// Write the index record (golden-contracts IndexRecord, JSON) here, atomically.
+    #[arg(long, env = "GOLDEN_RECORD", value_name = "FILE")]
+    record: Option<PathBuf>,
     /// More tags in the same repository.
     #[arg(long = "tag", env = "GOLDEN_TAGS")]
     tags: Vec<String>,
@@ -259,7 +302,58 @@ async fn run(cli: Cli) -> Result<()> {
     let g = &cli.global;
     match &cli.cmd {
         Cmd::Push(a) => {
-            let to = reference("--to", &a.to)?;
+            let cwd = std::env::current_dir().context("no current directory")?;
+            let resolved =
+                golden_contracts::entry::resolve(a.plan.as_deref(), a.entry.as_deref(), &cwd)?;
+            let entry = match &resolved {
+                Some(r) => Some(r.entry.as_ref().ok_or_else(|| {
+                    anyhow!(
+                        "--entry `{}` is neither a plan entry (JSON or a file) nor an id in a --plan",
+                        r.id
+                    )
+                })?),
+                None => None,
+            };
+            let (entry_to, entry_tags) = match entry {
+                Some(e) => {
+                    let (t, ts) = e.push_tags()?;
+                    (Some(t), ts)
+                }
+                None => (None, Vec::new()),
+            };
+            let to_text = a.to.clone().or(entry_to).ok_or_else(|| {
+                anyhow!("give --to REGISTRY/REPOSITORY:TAG (GOLDEN_TO) or --entry (GOLDEN_ENTRY)")
+            })?;
+            let mut tags = if a.tags.is_empty() {
+                entry_tags
+            } else {
+                split_list(&a.tags)
+            };
+            let mut to = reference("--to", &to_text)?;
+            let id =
+                a.id.clone()
+                    .filter(|i| !i.trim().is_empty())
+                    .or_else(|| resolved.as_ref().map(|r| r.id.clone()))
+                    .unwrap_or_else(|| to.repository.rsplit('/').next().unwrap_or("image").into());
+            let mut index = None;
+            let mut arch_hint = None;
+            if let Some(suffix) = a.arch_suffix.as_deref().filter(|s| !s.is_empty()) {
+                if !suffix
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+                {
+                    bail!("--arch-suffix must be a tag suffix ([A-Za-z0-9_.-]), got `{suffix}`");
+                }
+                arch_hint = golden_contracts::push::Arch::parse(suffix).ok();
+                let tag = to.tag.clone().unwrap_or_else(|| "latest".into());
+                index = Some(golden_contracts::push::IndexTarget {
+                    to: to_text.clone(),
+                    tags: std::mem::take(&mut tags),
+                });
+                to = to.with_tag(&format!("{tag}-{suffix}"));
+            }
+            // Every attachment is checked before anything is pushed.
+            let attachments = golden_push::record::parse_attachments(&a.attach)?;
             let cache_dir = if a.no_cache {
                 None
             } else {
@@ -268,7 +362,7 @@ async fn run(cli: Cli) -> Result<()> {
             let opts = push::PushOptions {
                 image: a.image.clone(),
                 to,
-                tags: split_list(&a.tags),
+                tags,
                 base: a
                     .base
                     .as_deref()
@@ -288,26 +382,87 @@ async fn run(cli: Cli) -> Result<()> {
                 stream: a.stream_uploads,
             };
             let c = client(g, Vec::new())?;
-            let r = push::push(&c, &opts, &log).await?;
+            let job = golden_push::record::PushJob {
+                id,
+                attachments,
+                record: a.record.clone(),
+                index,
+                arch_hint,
+            };
+            let pushed = golden_push::record::push_attach_tag(&c, &opts, &job, &log).await?;
+            let (r, rec) = (&pushed.report, &pushed.record);
+            let attached: Vec<String> = rec.referrers.iter().map(|x| x.digest.clone()).collect();
+            let mut outputs = vec![
+                ("digest", r.digest.clone()),
+                ("reference", r.reference.clone()),
+                ("tags", r.tags.join("\n")),
+                ("uploaded", rec.uploaded.to_string()),
+                ("attached", attached.join("\n")),
+            ];
+            if let Some(p) = &a.record {
+                outputs.push(("record", p.display().to_string()));
+            }
             emit(
                 g.format,
-                &r,
+                r,
                 &[
                     ("reference", r.reference.clone()),
                     ("digest", r.digest.clone()),
                     ("tags", r.tags.join(" ")),
+                    (
+                        "uploaded",
+                        format!(
+                            "{} of {} blobs (the rest already in the registry)",
+                            rec.uploaded, rec.blobs
+                        ),
+                    ),
+                    ("attached", attached.join(" ")),
                 ],
-                &[
-                    ("digest", r.digest.clone()),
-                    ("reference", r.reference.clone()),
-                    ("tags", r.tags.join("\n")),
-                ],
+                &outputs,
             )
         }
         Cmd::Index(a) => {
-            let to = reference("--to", &a.to)?;
             let c = client(g, Vec::new())?;
-            let r = copy::index(
+            if !a.records.is_empty() {
+                let expect = golden_contracts::push::Arch::parse_list(
+                    a.expect_arch.as_deref().unwrap_or_default(),
+                )
+                .map_err(|e| anyhow!("--expect-arch: {e}"))?;
+                let rec = golden_push::record::index_from_records(
+                    &c,
+                    &a.records,
+                    &expect,
+                    a.record.as_deref(),
+                    g.jobs,
+                    &log,
+                )
+                .await?;
+                let col = |f: fn(&golden_contracts::push::ImageIndex) -> Vec<String>| {
+                    rec.indexes.iter().flat_map(f).collect::<Vec<_>>()
+                };
+                let digests = col(|i| i.digest.iter().cloned().collect());
+                let refs = col(|i| i.reference.iter().cloned().collect());
+                let tags = col(|i| i.tags.clone());
+                let mut outputs = vec![
+                    ("digest", digests.join("\n")),
+                    ("reference", refs.join("\n")),
+                    ("tags", tags.join("\n")),
+                ];
+                if let Some(p) = &a.record {
+                    outputs.push(("record", p.display().to_string()));
+                }
+                return emit(
+                    g.format,
+                    &rec,
+                    &[("reference", refs.join(" ")), ("tags", tags.join(" "))],
+                    &outputs,
+                );
+            }
+            if a.manifests.is_empty() {
+                bail!("give the per-platform manifests (digests or references), or --records");
+            }
+            let to = reference("--to", a.to.as_deref().unwrap_or_default())?;
+            let b = copy::index(
                 &c,
                 &to,
                 &split_list(&a.manifests),
@@ -317,6 +472,21 @@ async fn run(cli: Cli) -> Result<()> {
                 &log,
             )
             .await?;
+            let outcome = push::set_tags(
+                &c,
+                &b.repository,
+                &b.report.digest,
+                &b.bytes,
+                golden_oci::media::OCI_INDEX,
+                &b.tags,
+                &log,
+            )
+            .await;
+            if let Some(e) = outcome.error {
+                return Err(e);
+            }
+            let mut r = b.report;
+            r.tags = outcome.moved;
             emit(
                 g.format,
                 &r,

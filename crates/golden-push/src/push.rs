@@ -12,7 +12,10 @@
 //!    all cores (parallel deterministic gzip), and each is uploaded (chunked, bounded
 //!    concurrency) while the next compresses. Just before uploading, `HEAD` again: a blob
 //!    uploaded by an interrupted earlier run is skipped.
-//! 5. Config, manifest by digest, then the tags. A failure anywhere before step 5 leaves no tag.
+//! 5. Config, then the manifest by digest. No tag moves here: the caller attaches the
+//!    referrers (report, SBOM, build record) to the digest first, then [`set_tags`] moves the
+//!    tags one after the other, so a failure anywhere before leaves every tag where it was, and
+//!    a tag failing is reported with exactly the tags that moved.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
@@ -83,7 +86,18 @@ pub struct PushReport {
     pub digest: String,
     /// `registry/repository@sha256:...`
     pub reference: String,
+    /// Tags that point at `digest` (fully qualified): empty until [`set_tags`] ran.
     pub tags: Vec<String>,
+    /// Tag names still to set ([`set_tags`]: after the referrers are attached).
+    #[serde(skip)]
+    pub pending_tags: Vec<String>,
+    #[serde(skip)]
+    pub repository: Reference,
+    #[serde(skip)]
+    pub manifest: Bytes,
+    /// The image's architecture as its config names it.
+    #[serde(skip)]
+    pub architecture: String,
     pub media_type: String,
     pub size: u64,
     pub platform: String,
@@ -913,38 +927,19 @@ pub async fn push(client: &Client, opts: &PushOptions, log: &Log) -> Result<Push
         .put_manifest(&target, &digest, bytes.clone(), media::OCI_MANIFEST)
         .await
         .context("failed to push the manifest (no tag was changed)")?;
-    let mut full_tags = Vec::new();
-    // The tags, all at once (the manifest they point at is complete).
-    let tagged = futures_util::future::join_all(tags.iter().map(|t| {
-        let bytes = bytes.clone();
-        let target = &target;
-        async move {
-            client
-                .put_manifest(target, t, bytes, media::OCI_MANIFEST)
-                .await
-                .map(|_| ())
-        }
-    }))
-    .await;
-    for (t, r) in tags.iter().zip(tagged) {
-        r.with_context(|| {
-            format!(
-                "failed to tag {}:{t} (the manifest {digest} is pushed)",
-                target.name()
-            )
-        })?;
-        full_tags.push(format!("{}:{t}", target.name()));
-    }
     let reference = format!("{}@{digest}", target.name());
     log.line(&format!(
-        "  manifest {} tagged {}",
-        short(&digest),
-        tags.join(", ")
+        "  manifest {} stored (no tag moved yet)",
+        short(&digest)
     ));
     Ok(PushReport {
         digest,
         reference,
-        tags: full_tags,
+        tags: Vec::new(),
+        pending_tags: tags,
+        repository: target.clone(),
+        manifest: bytes,
+        architecture: meta.platform.architecture.clone(),
         media_type: media::OCI_MANIFEST.into(),
         size,
         platform: meta.platform.display(),
@@ -960,6 +955,58 @@ pub async fn push(client: &Client, opts: &PushOptions, log: &Log) -> Result<Push
         layer_source: layer_source.into(),
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// What [`set_tags`] did.
+#[derive(Debug, Default)]
+pub struct TagOutcome {
+    /// Tags that moved, fully qualified, in order.
+    pub moved: Vec<String>,
+    /// Tags that did not move (the failing one and every one after it), fully qualified.
+    pub not_moved: Vec<String>,
+    pub error: Option<anyhow::Error>,
+}
+
+/// Point `tags` (names in `repository`) at the manifest `bytes` (digest `digest`), one after the
+/// other; the first failure stops, and the outcome says exactly which tags moved.
+pub async fn set_tags(
+    client: &Client,
+    repository: &Reference,
+    digest: &str,
+    bytes: &Bytes,
+    media_type: &str,
+    tags: &[String],
+    log: &Log,
+) -> TagOutcome {
+    let target = repo_ref(repository);
+    let mut out = TagOutcome::default();
+    for (i, t) in tags.iter().enumerate() {
+        match client
+            .put_manifest(&target, t, bytes.clone(), media_type)
+            .await
+        {
+            Ok(_) => out.moved.push(format!("{}:{t}", target.name())),
+            Err(e) => {
+                out.not_moved = tags[i..]
+                    .iter()
+                    .map(|t| format!("{}:{t}", target.name()))
+                    .collect();
+                let moved = if out.moved.is_empty() {
+                    "no tag moved".to_string()
+                } else {
+                    format!("moved: {}", out.moved.join(", "))
+                };
+                out.error = Some(anyhow::Error::new(e).context(format!(
+                    "failed to tag {}:{t} (the manifest {digest} is pushed; {moved}; not moved: {})",
+                    target.name(),
+                    out.not_moved.join(", ")
+                )));
+                return out;
+            }
+        }
+    }
+    log.line(&format!("  {} tagged {}", short(digest), tags.join(", ")));
+    out
 }
 
 /// Export the engine image into `dir` and check it is the image that was inspected.

@@ -21,6 +21,9 @@ pub struct Report {
     /// Per image id: the vulnerabilities the details section lists (new ones when a baseline
     /// was compared, else every counted one), most severe first.
     pub shown_vulns: HashMap<String, ShownVulns>,
+    /// Per image id: the pushed reference (`REGISTRY/REPOSITORY@sha256:...`) from the push
+    /// records; an index record (multi-arch) replaces the per-architecture references.
+    pub digests: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -138,6 +141,71 @@ pub fn aggregate(found: Discovery, baseline: Option<&Baseline>, ctx: Context) ->
             .entry(key.clone())
             .or_insert_with(|| Group::new(key.clone()));
         keep_newer(&mut g.scan, s, &label, &mut problems);
+    }
+
+    // 2b. Push and index records: the pushed references, and a failed push is a problem of
+    //     its image naming the architecture and the tags that did not move.
+    let mut digests = BTreeMap::new();
+    for p in &found.pushes {
+        let r = &p.doc;
+        if r.succeeded() {
+            if let Some(reference) = &r.reference {
+                digests.insert(r.id.clone(), reference.clone());
+            }
+        } else {
+            let key = (r.id.clone(), builds_have_arch.then(|| r.arch.to_string()));
+            groups
+                .entry(key.clone())
+                .or_insert_with(|| Group::new(key))
+                .problems
+                .push(format!("push ({}) failed", r.arch));
+            problems.push(Problem {
+                kind: ProblemKind::PushFailed,
+                severity: ProblemSeverity::Error,
+                path: Some(p.path.clone()),
+                image: Some(r.id.clone()),
+                message: format!(
+                    "the {} push failed{}: {}",
+                    r.arch,
+                    if r.tags_not_moved.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (not moved: {})", r.tags_not_moved.join(", "))
+                    },
+                    r.error.as_deref().unwrap_or("no digest")
+                ),
+            });
+        }
+    }
+    for f in &found.indexes {
+        for i in &f.doc.indexes {
+            match (&i.result, &i.reference) {
+                (golden_contracts::push::PushResult::Success, Some(reference)) => {
+                    digests.insert(i.id.clone(), reference.clone());
+                }
+                _ => {
+                    digests.remove(&i.id);
+                    // The index belongs to every architecture's row of the image.
+                    if !groups.keys().any(|k| k.0 == i.id) {
+                        let key = (i.id.clone(), None);
+                        groups.insert(key.clone(), Group::new(key));
+                    }
+                    for (_, g) in groups.iter_mut().filter(|(k, _)| k.0 == i.id) {
+                        g.problems.push("multi-arch index failed".to_string());
+                    }
+                    problems.push(Problem {
+                        kind: ProblemKind::PushFailed,
+                        severity: ProblemSeverity::Error,
+                        path: Some(f.path.clone()),
+                        image: Some(i.id.clone()),
+                        message: format!(
+                            "the index was not built or not tagged: {}",
+                            i.error.as_deref().unwrap_or("unknown error")
+                        ),
+                    });
+                }
+            }
+        }
     }
 
     // 3. Unusable files: attach to the image they name, else to the only image of their folder,
@@ -295,6 +363,7 @@ pub fn aggregate(found: Discovery, baseline: Option<&Baseline>, ctx: Context) ->
     Report {
         summary,
         shown_vulns,
+        digests,
     }
 }
 

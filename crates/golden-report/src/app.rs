@@ -20,6 +20,8 @@ use crate::{alert, metrics};
 #[derive(Debug, Clone)]
 pub struct ReportConfig {
     pub input: PathBuf,
+    /// More folders with push/index records (only those are taken from them).
+    pub push_records: Vec<PathBuf>,
     pub output: PathBuf,
     pub baseline: Option<PathBuf>,
     /// Take the baseline from the reports attached to the published tags, with these
@@ -125,7 +127,16 @@ pub fn build_report(cfg: &ReportConfig) -> Result<Report, AppError> {
 
 /// The documents under the input folder and the plan: read once per run.
 fn read_inputs(cfg: &ReportConfig) -> Result<(Discovery, Option<Plan>), AppError> {
-    let found = crate::discover::discover(&cfg.input)?;
+    let mut found = crate::discover::discover(&cfg.input)?;
+    let input = std::fs::canonicalize(&cfg.input).ok();
+    for dir in &cfg.push_records {
+        if !dir.is_dir() || std::fs::canonicalize(dir).ok() == input {
+            continue;
+        }
+        let more = crate::discover::discover(dir)?;
+        found.pushes.extend(more.pushes);
+        found.indexes.extend(more.indexes);
+    }
     let plan = match &cfg.plan {
         Some(p) => Some(Plan::read(p).map_err(AppError::Plan)?),
         None => None,

@@ -10,6 +10,7 @@
 //!   ignored.
 
 use golden_contracts::build::BuildRecord;
+use golden_contracts::push::{IndexRecord, PushRecord};
 use golden_contracts::scan::ScanReport;
 use golden_contracts::{DocError, Document};
 use serde_json::Value;
@@ -39,6 +40,8 @@ pub enum DiscoverError {
 pub enum DocKind {
     BuildRecord,
     ScanReport,
+    PushRecord,
+    IndexRecord,
 }
 
 impl DocKind {
@@ -46,6 +49,8 @@ impl DocKind {
         match self {
             DocKind::BuildRecord => "build record",
             DocKind::ScanReport => "scan report",
+            DocKind::PushRecord => "push record",
+            DocKind::IndexRecord => "index record",
         }
     }
 }
@@ -76,6 +81,9 @@ pub struct FileProblem {
 pub struct Discovery {
     pub builds: Vec<Found<BuildRecord>>,
     pub scans: Vec<Found<ScanReport>>,
+    /// golden-push's push records (`--record`) and index records.
+    pub pushes: Vec<Found<PushRecord>>,
+    pub indexes: Vec<Found<IndexRecord>>,
     pub problems: Vec<FileProblem>,
     pub ignored: Vec<String>,
 }
@@ -150,7 +158,11 @@ fn dir_of(rel_path: &str) -> String {
 /// Guess the kind from the file name alone (used when the content cannot tell).
 fn kind_from_name(name: &str) -> Option<DocKind> {
     let n = name.to_ascii_lowercase();
-    if n.contains("build-record") || n.contains("build_record") || n == "record.json" {
+    if n.ends_with("push-record.json") {
+        Some(DocKind::PushRecord)
+    } else if n.ends_with("index-record.json") {
+        Some(DocKind::IndexRecord)
+    } else if n.contains("build-record") || n.contains("build_record") || n == "record.json" {
         Some(DocKind::BuildRecord)
     } else if n == "report.json" || n.ends_with("scan-report.json") || n.ends_with(".report.json") {
         Some(DocKind::ScanReport)
@@ -165,6 +177,11 @@ fn kind_from_content(v: &Value) -> Option<DocKind> {
     // Documents of other tools that may share a folder with ours.
     if o.contains_key("bomFormat") || o.contains_key("runs") || o.contains_key("SchemaVersion") {
         return None;
+    }
+    match o.get("kind").and_then(Value::as_str) {
+        Some("golden-push-record") => return Some(DocKind::PushRecord),
+        Some("golden-index-record") => return Some(DocKind::IndexRecord),
+        _ => {}
     }
     if !o.contains_key("schema") {
         return None;
@@ -358,6 +375,16 @@ fn read_one(root: &Path, path: &Path, out: &mut Discovery) {
             dir,
             doc: *doc,
         }),
+        Classified::Push(doc) => out.pushes.push(Found {
+            path: r,
+            dir,
+            doc: *doc,
+        }),
+        Classified::Index(doc) => out.indexes.push(Found {
+            path: r,
+            dir,
+            doc: *doc,
+        }),
         Classified::Ignored => out.ignored.push(r),
         Classified::Problem {
             kind,
@@ -373,6 +400,8 @@ fn read_one(root: &Path, path: &Path, out: &mut Discovery) {
 pub enum Classified {
     Build(Box<BuildRecord>),
     Scan(Box<ScanReport>),
+    Push(Box<PushRecord>),
+    Index(Box<IndexRecord>),
     /// JSON that is none of ours.
     Ignored,
     Problem {
@@ -456,6 +485,14 @@ pub fn classify_bytes(label: &str, name: &str, bytes: Vec<u8>) -> Classified {
         },
         DocKind::ScanReport => match ScanReport::from_json(path, &text) {
             Ok(doc) => Classified::Scan(Box::new(doc)),
+            Err(e) => problem(problem_from_doc_error(&e), Some(kind), hint, error_text(&e)),
+        },
+        DocKind::PushRecord => match PushRecord::from_json(path, &text) {
+            Ok(doc) => Classified::Push(Box::new(doc)),
+            Err(e) => problem(problem_from_doc_error(&e), Some(kind), hint, error_text(&e)),
+        },
+        DocKind::IndexRecord => match IndexRecord::from_json(path, &text) {
+            Ok(doc) => Classified::Index(Box::new(doc)),
             Err(e) => problem(problem_from_doc_error(&e), Some(kind), hint, error_text(&e)),
         },
     }

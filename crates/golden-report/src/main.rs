@@ -40,6 +40,15 @@ struct ReportArgs {
     /// Folder searched recursively for build records and scan reports (the downloaded artifacts).
     #[arg(long, env = "GOLDEN_INPUT", value_name = "DIR")]
     input: Option<PathBuf>,
+    /// More folders searched for golden-push's push and index records (`*push-record.json`,
+    /// `*index-record.json`) besides --input; one per line. They give the `digests` output.
+    #[arg(
+        long = "push-records",
+        env = "GOLDEN_PUSH_RECORDS",
+        value_name = "DIR",
+        value_delimiter = '\n'
+    )]
+    push_records: Vec<PathBuf>,
     /// Where summary.json, metrics.prom and summary.md are written.
     #[arg(
         long,
@@ -241,6 +250,7 @@ async fn report(a: ReportArgs) -> Result<i32> {
             .clone()
             .unwrap_or_else(|| a.output.join("pr-comment.json")),
         input,
+        push_records: a.push_records.clone(),
         output: a.output.clone(),
         baseline: a.baseline.clone(),
         baseline_registry: a
@@ -304,6 +314,24 @@ async fn report(a: ReportArgs) -> Result<i32> {
         )
         .set("images", t.images.to_string())
         .set("failed", t.failed.to_string())
+        .set(
+            "summary",
+            serde_json::to_string(&serde_json::json!({
+                "status": if out.report.any_failed() { "failed" } else { "passed" },
+                "totals": &out.report.summary.totals,
+                "images": out.report.summary.images.iter().map(|i| serde_json::json!({
+                    "id": i.id,
+                    "status": i.status,
+                    "digest": i.digest,
+                })).collect::<Vec<_>>(),
+            }))
+            .context("failed to render the summary output")?,
+        )
+        .set(
+            "digests",
+            serde_json::to_string(&out.report.digests)
+                .context("failed to render the digests output")?,
+        )
         .set(
             "summary-json",
             cfg.output.join("summary.json").display().to_string(),

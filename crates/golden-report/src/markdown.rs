@@ -511,6 +511,7 @@ fn problem_kind_text(k: ProblemKind) -> &'static str {
         ProblemKind::TooLarge => "file too large",
         ProblemKind::Duplicate => "duplicate",
         ProblemKind::Baseline => "baseline",
+        ProblemKind::PushFailed => "push failed",
     }
 }
 

@@ -202,7 +202,7 @@ async fn load_one(
                     found_any = true;
                     b.insert(id, &source, None, Some(*d));
                 }
-                Classified::Ignored => {}
+                Classified::Ignored | Classified::Push(_) | Classified::Index(_) => {}
                 Classified::Problem { message, .. } => b.warn(
                     Some(source.clone()),
                     Some(id.to_string()),

@@ -311,6 +311,9 @@ pub enum ProblemKind {
     Duplicate,
     /// Something wrong with the baseline (never fails an image).
     Baseline,
+    /// A push or index record says the push (or the index) failed: which architecture,
+    /// which tags did not move.
+    PushFailed,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -86,41 +86,15 @@ pub struct Outcome {
     pub trivy_unavailable: bool,
 }
 
+/// golden-contracts' one resolver: `GOLDEN_ENTRY` is a plan entry's JSON, an id in `--plan`,
+/// a file holding an entry, or (without a plan) an id alone.
 fn resolve_entry(opts: &Options) -> Result<(Option<String>, Option<PlanEntry>), ScanError> {
-    let Some(entry) = opts
-        .entry
-        .as_deref()
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-    else {
-        return Ok((None, None));
-    };
-    if entry.starts_with('{') {
-        let e: PlanEntry = serde_json::from_str(entry).map_err(|e| {
-            ScanError::Usage(format!(
-                "--entry-id (GOLDEN_ENTRY) looks like a plan entry JSON but does not parse: {e}\n  hint: pass an entry id, or one entry of the plan's JSON as it is (a matrix job's `entry`)"
-            ))
-        })?;
-        return Ok((Some(e.id.clone()), Some(e)));
-    }
-    match &opts.plan {
-        Some(p) => {
-            let plan = Plan::read(p)?;
-            let e = plan.entry(entry).cloned().ok_or_else(|| {
-                let ids: Vec<&str> = plan.entries().map(|e| e.id.as_str()).collect();
-                ScanError::Usage(format!(
-                    "plan `{}` has no entry `{entry}` (entries: {})",
-                    p.display(),
-                    if ids.is_empty() {
-                        "none".to_string()
-                    } else {
-                        ids.join(", ")
-                    }
-                ))
-            })?;
-            Ok((Some(entry.to_string()), Some(e)))
-        }
-        None => Ok((Some(entry.to_string()), None)),
+    let cwd = std::env::current_dir().unwrap_or_else(|_| std::path::PathBuf::from("."));
+    match golden_contracts::entry::resolve(opts.plan.as_deref(), opts.entry.as_deref(), &cwd) {
+        Ok(Some(r)) => Ok((Some(r.id), r.entry)),
+        Ok(None) => Ok((None, None)),
+        Err(golden_contracts::entry::EntryError::Plan(e)) => Err(ScanError::Doc(e)),
+        Err(e) => Err(ScanError::Usage(format!("--entry-id (GOLDEN_ENTRY): {e}"))),
     }
 }
 

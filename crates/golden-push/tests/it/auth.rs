@@ -874,3 +874,166 @@ async fn registry_secrets_never_appear_in_output_even_at_trace() {
         assert!(masked, "{what} was never masked with ::add-mask::");
     }
 }
+
+/// The push action inside GitHub Actions (`GITHUB_ACTIONS=true`) with a credential: golden-push
+/// prints `::add-mask::` lines on stdout for every token it gets, and the step script never
+/// parses stdout (it used to parse it as JSON, so the step failed after the image was tagged:
+/// nothing attached, no record). The push succeeds, the referrers are attached, the record is
+/// a valid PushRecord, the masks reach the runner on stdout and no secret appears anywhere else.
+#[tokio::test(flavor = "multi_thread")]
+async fn push_action_in_actions_with_a_credential_attaches_and_writes_the_record() {
+    use golden_contracts::Document;
+    use golden_contracts::push::{Arch, PushRecord, PushResult};
+    let t = token_registry().await;
+    let gh = fake_github().await;
+    // Two processes log in: the action's push, and the referrers check below.
+    let entra = fake_entra(false, 2).await;
+    let archive = small_archive(t.dir.path(), "action", "amd64");
+    let out = t.dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let report = out.join("report.json");
+    std::fs::write(
+        &report,
+        r#"{"schema":1,"tool":{"name":"golden-scan"},"image":{"reference":"app","id":"sha256:1"}}"#,
+    )
+    .unwrap();
+    let sbom = out.join("sbom.cdx.json");
+    std::fs::write(&sbom, r#"{"bomFormat":"CycloneDX","specVersion":"1.5"}"#).unwrap();
+    let build = out.join("build-record.json");
+    std::fs::write(
+        &build,
+        r#"{"schema":1,"id":"app-1-debian","result":"success"}"#,
+    )
+    .unwrap();
+    let record = out.join("push-record.json");
+    let host = t.reg.host();
+    let mut env = oidc_env(&gh, &entra);
+    env.extend([
+        (
+            "GOLDEN_IMAGE",
+            format!("docker-archive:{}", archive.display()),
+        ),
+        (
+            "GOLDEN_ENTRY",
+            plan_entry("app-1-debian", &host, "golden/app"),
+        ),
+        ("GOLDEN_AUTH", "auto".into()),
+        (
+            "IN_ATTACH",
+            format!(
+                "{}\n{}\n{}\n",
+                report.display(),
+                sbom.display(),
+                build.display()
+            ),
+        ),
+        ("GOLDEN_RECORD", record.display().to_string()),
+        ("IN_MODE", "push".into()),
+    ]);
+    let run = push_action(&env).await;
+    run.ok();
+
+    // The record: valid, strict, one architecture vocabulary, the tags that moved.
+    let r = PushRecord::read(&record).unwrap();
+    assert_eq!(r.result, PushResult::Success);
+    assert_eq!(r.id, "app-1-debian");
+    assert_eq!(r.arch, Arch::Amd64);
+    assert_eq!(r.registry, host);
+    assert_eq!(
+        r.tags,
+        vec![
+            format!("{host}/golden/app:1"),
+            format!("{host}/golden/app:1-20260101")
+        ]
+    );
+    assert!(r.tags_not_moved.is_empty());
+    let digest = r.digest.clone().unwrap();
+    assert_eq!(run.output("digest"), digest);
+    assert_eq!(run.output("record"), record.display().to_string());
+    let types: Vec<&str> = r
+        .referrers
+        .iter()
+        .map(|x| x.artifact_type.as_str())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "application/vnd.golden.scan-report.v1+json",
+            "application/vnd.cyclonedx+json",
+            "application/vnd.golden.build-record.v1+json"
+        ]
+    );
+    assert_eq!(run.output("attached").lines().count(), 3);
+    // The attached report carries the pushed digest.
+    let rep: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(rep["image"]["digest"], digest.as_str());
+
+    // The registry has the referrers on the digest.
+    let refs = golden_push(
+        &[
+            "referrers",
+            &format!("{host}/golden/app@{digest}"),
+            "--format",
+            "json",
+        ],
+        &oidc_env(&gh, &entra),
+    )
+    .await;
+    refs.ok();
+    let listed: Vec<String> = refs
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["digest"].as_str().unwrap().to_string())
+        .collect();
+    for x in &r.referrers {
+        assert!(listed.contains(&x.digest), "{listed:?} lacks {}", x.digest);
+    }
+
+    // Masks on stdout (the runner's command channel), no secret anywhere else.
+    let s = t.tokens.state.lock().unwrap();
+    let mut secrets: Vec<(&str, String)> = vec![
+        ("GitHub request token", GH_REQUEST_TOKEN.into()),
+        ("GitHub ID token", GH_JWT.into()),
+        ("Entra token", ENTRA_TOKEN.into()),
+    ];
+    secrets.extend(
+        s.valid_refresh
+            .iter()
+            .filter(|r| *r != DOCKER_IDENTITY_TOKEN)
+            .map(|r| ("ACR refresh token", r.clone())),
+    );
+    secrets.extend(
+        s.issued
+            .iter()
+            .map(|a| ("registry access token", a.clone())),
+    );
+    assert!(secrets.len() >= 5, "{secrets:?}");
+    let record_text = std::fs::read_to_string(&record).unwrap();
+    for (what, secret) in &secrets {
+        if *what != "GitHub request token" {
+            assert!(
+                run.stdout
+                    .lines()
+                    .any(|l| l == format!("::add-mask::{secret}")),
+                "{what} not masked on stdout:\n{}",
+                run.stdout
+            );
+        }
+        for line in run.stdout.lines() {
+            assert!(
+                line.starts_with("::add-mask::") || !line.contains(secret.as_str()),
+                "{what} leaked on stdout: {line}"
+            );
+        }
+        for (name, text) in [
+            ("stderr", &run.stderr),
+            ("GITHUB_OUTPUT", &run.output_file),
+            ("the record", &record_text),
+        ] {
+            assert!(!text.contains(secret.as_str()), "{what} leaked in {name}");
+        }
+    }
+}

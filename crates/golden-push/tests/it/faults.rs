@@ -448,3 +448,140 @@ async fn registry_corrupted_reads_are_caught_by_the_digest_checks() {
     assert_eq!(n, im.layers[0].size);
     assert_eq!(proxy.injected().len(), 2, "{:?}", proxy.log());
 }
+
+/// The tags of `repo` in the registry at `host` (sorted; empty when the repository is unknown).
+async fn tags_of(host: &str, repo: &str) -> Vec<String> {
+    let v: serde_json::Value = reqwest::get(format!("http://{host}/v2/{repo}/tags/list"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap_or_default();
+    let mut tags: Vec<String> = v["tags"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| t.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    tags.sort();
+    tags
+}
+
+fn read_record(p: &std::path::Path) -> golden_contracts::push::PushRecord {
+    use golden_contracts::Document;
+    golden_contracts::push::PushRecord::read(p).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn registry_one_tag_failing_is_reported_with_exactly_the_tags_that_moved() {
+    let reg = Registry::start();
+    let dir = tempfile::tempdir().unwrap();
+    let archive = small_archive(dir.path(), "tags", "amd64");
+    let sbom = dir.path().join("sbom.cdx.json");
+    std::fs::write(&sbom, r#"{"bomFormat":"CycloneDX","specVersion":"1.5"}"#).unwrap();
+    let proxy = Proxy::start(
+        format!("http://{}", reg.host()),
+        vec![Rule {
+            method: "PUT",
+            path_contains: "/manifests/second",
+            nth: 1,
+            seen: 0,
+            fault: Fault::Status(400, None),
+        }],
+    )
+    .await;
+    let record = dir.path().join("out/push-record.json");
+    let run = golden_push(
+        &[
+            &format!("docker-archive:{}", archive.display()),
+            "--to",
+            &format!("{}/golden/tags:first", proxy.host),
+            "--tag",
+            "second,third",
+            "--attach",
+            &sbom.display().to_string(),
+            "--record",
+            &record.display().to_string(),
+            "--retries",
+            "0",
+        ],
+        &[],
+    )
+    .await;
+    run.failed();
+    assert!(
+        run.stderr.contains("failed to tag")
+            && run.stderr.contains("moved: ")
+            && run.stderr.contains(":first")
+            && run.stderr.contains("not moved: "),
+        "{}",
+        run.stderr
+    );
+    let r = read_record(&record);
+    assert_eq!(r.result, golden_contracts::push::PushResult::Failure);
+    let name = format!("{}/golden/tags", proxy.host);
+    assert_eq!(r.tags, vec![format!("{name}:first")]);
+    assert_eq!(
+        r.tags_not_moved,
+        vec![format!("{name}:second"), format!("{name}:third")]
+    );
+    // The referrer went to the digest before any tag.
+    assert_eq!(r.referrers.len(), 1);
+    assert!(r.digest.is_some() && r.error.as_deref().unwrap_or("").contains("second"));
+    let tags = tags_of(&reg.host(), "golden/tags").await;
+    assert!(tags.contains(&"first".to_string()), "{tags:?}");
+    assert!(
+        !tags.contains(&"second".to_string()) && !tags.contains(&"third".to_string()),
+        "tags are set one after the other and stop at the failing one: {tags:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn registry_attach_failing_moves_no_tag() {
+    let reg = Registry::start();
+    let dir = tempfile::tempdir().unwrap();
+    let archive = small_archive(dir.path(), "attach", "amd64");
+    let sbom = dir.path().join("sbom.cdx.json");
+    std::fs::write(&sbom, r#"{"bomFormat":"CycloneDX","specVersion":"1.5"}"#).unwrap();
+    // PUT by digest #1 is the image manifest, #2 the SBOM's artifact manifest.
+    let proxy = Proxy::start(
+        format!("http://{}", reg.host()),
+        vec![Rule {
+            method: "PUT",
+            path_contains: "/manifests/sha256:",
+            nth: 2,
+            seen: 0,
+            fault: Fault::Status(400, None),
+        }],
+    )
+    .await;
+    let record = dir.path().join("push-record.json");
+    let run = golden_push(
+        &[
+            &format!("docker-archive:{}", archive.display()),
+            "--to",
+            &format!("{}/golden/attach:1", proxy.host),
+            "--tag",
+            "latest",
+            "--attach",
+            &sbom.display().to_string(),
+            "--record",
+            &record.display().to_string(),
+            "--retries",
+            "0",
+        ],
+        &[],
+    )
+    .await;
+    run.failed();
+    assert!(run.stderr.contains("no tag was moved"), "{}", run.stderr);
+    let r = read_record(&record);
+    assert!(r.tags.is_empty() && r.referrers.is_empty(), "{r:?}");
+    assert_eq!(r.tags_not_moved.len(), 2, "{r:?}");
+    assert_eq!(
+        tags_of(&reg.host(), "golden/attach").await,
+        Vec::<String>::new()
+    );
+}

@@ -470,3 +470,99 @@ pub fn form(s: &str) -> Vec<(String, String)> {
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
 }
+
+/// The result of one run of the push action's step script.
+pub struct ActionRun {
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+    /// `$GITHUB_OUTPUT` as written (raw), and parsed.
+    pub output_file: String,
+    pub outputs: BTreeMap<String, String>,
+}
+
+impl ActionRun {
+    pub fn ok(&self) -> &Self {
+        assert_eq!(
+            self.status, 0,
+            "push.sh failed:\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+    pub fn output(&self, k: &str) -> &str {
+        self.outputs
+            .get(k)
+            .unwrap_or_else(|| panic!("no output {k}: {:?}", self.outputs))
+    }
+}
+
+/// Run `actions/push/push.sh` the way the composite action does: inputs as environment
+/// variables, `GITHUB_ACTIONS=true`, `$GITHUB_OUTPUT` a file, golden-push (this build) on PATH,
+/// nothing else from the ambient environment.
+pub async fn push_action(env: &[(&str, String)]) -> ActionRun {
+    let home = tempfile::Builder::new()
+        .prefix("golden-push-action-home")
+        .tempdir()
+        .unwrap();
+    let out_file = home.path().join("github-output");
+    std::fs::write(&out_file, "").unwrap();
+    let bin_dir = bin().parent().unwrap().to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut cmd = tokio::process::Command::new("bash");
+    cmd.arg(repo_root().join("actions/push/push.sh"))
+        .env_clear()
+        .env("PATH", path)
+        .env("HOME", home.path())
+        .env("RUNNER_TEMP", home.path().join("runner-temp"))
+        .env("DOCKER_CONFIG", home.path().join("docker"))
+        .env("GOLDEN_CACHE_DIR", home.path().join("cache"))
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_OUTPUT", &out_file)
+        .env("TMPDIR", std::env::temp_dir());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().await.expect("run push.sh");
+    let text = std::fs::read_to_string(&out_file).unwrap_or_default();
+    let outputs = golden_gha::parse_env_file(&text)
+        .expect("GITHUB_OUTPUT parses")
+        .into_iter()
+        .collect();
+    ActionRun {
+        status: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        output_file: text,
+        outputs,
+    }
+}
+
+/// A plan entry (JSON) whose first tag is `<host>/<repo>:1`, with a dated tag in the same
+/// repository and one in another repository (not pushed).
+pub fn plan_entry(id: &str, host: &str, repo: &str) -> String {
+    serde_json::json!({
+        "id": id,
+        "stage": "platform",
+        "os": "debian",
+        "platform": "app",
+        "name": "app",
+        "version": "1",
+        "dockerfile": "platforms/app/Dockerfile",
+        "context": "platforms/app",
+        "image": format!("{host}/{repo}"),
+        "tags": [
+            format!("{host}/{repo}:1"),
+            format!("{host}/{repo}:1-20260101"),
+            format!("{host}/elsewhere/app:1"),
+        ],
+        "cache_scope": "app",
+        "policy": "configs/policy.yaml",
+        "offline": true,
+    })
+    .to_string()
+}

@@ -22,6 +22,7 @@ pub const RUN_URL: &str = "https://github.com/octo-org/golden/actions/runs/4242"
 pub fn config(input: &Path, output: &Path) -> ReportConfig {
     ReportConfig {
         input: input.to_path_buf(),
+        push_records: Vec::new(),
         output: output.to_path_buf(),
         baseline: None,
         baseline_registry: None,

@@ -1,0 +1,95 @@
+//! `golden-testkit serve --dir DIR --repository owner/repo`: start the fakes (ACR token service,
+//! Entra ID, GitHub OIDC, GitHub REST) on 127.0.0.1 and keep them up until SIGTERM or Ctrl-C.
+//! `<dir>/env` holds their settings (written last: its presence means ready);
+//! `<dir>/requests.jsonl` what they received; `<dir>/issued-secrets.txt` every secret they issued.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use golden_testkit::kit::{Kit, KitConfig};
+
+#[derive(Parser)]
+#[command(
+    name = "golden-testkit",
+    version,
+    about = "Loopback fakes of GitHub and Azure for the workflow scenarios (dev only)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Start every fake and serve until SIGTERM.
+    Serve {
+        /// Folder for the settings, the journal, the key and the GitHub state.
+        #[arg(long)]
+        dir: PathBuf,
+        /// owner/repo the GitHub fakes serve.
+        #[arg(long)]
+        repository: String,
+        /// Entra tenant id.
+        #[arg(long, default_value = "golden-test-tenant")]
+        tenant: String,
+        /// Entra client id.
+        #[arg(long, default_value = "golden-test-client")]
+        client_id: String,
+        /// The registry's token service name.
+        #[arg(long, default_value = "golden-test-registry")]
+        service: String,
+        /// The issuer the registry trusts.
+        #[arg(long, default_value = "golden-test-issuer")]
+        issuer: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let Cmd::Serve {
+        dir,
+        repository,
+        tenant,
+        client_id,
+        service,
+        issuer,
+    } = cli.cmd;
+    if repository.split('/').count() != 2 || repository.split('/').any(str::is_empty) {
+        eprintln!("golden-testkit: --repository must be owner/repo, got `{repository}`");
+        return ExitCode::from(2);
+    }
+    let cfg = KitConfig {
+        dir: dir.clone(),
+        repository,
+        tenant,
+        client_id,
+        service,
+        issuer,
+    };
+    let _kit = match Kit::start(cfg).await {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("golden-testkit: {e:#}");
+            return ExitCode::from(1);
+        }
+    };
+    println!(
+        "golden-testkit: serving; settings in {}",
+        dir.join("env").display()
+    );
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Scenario "nightly": .github/workflows/nightly.yml on `schedule`, through golden-images.yml, as
+# GitHub would run it, on this machine's buildable subset (tests/workflows/fixtures/
+# build-config.yaml: the Debian base from the archive, nginx, python), pushing to a registry in
+# token mode behind the ACR-compatible token service, logging in through GitHub OIDC → Entra →
+# ACR exchange (golden-testkit). Asserts what the run produced, not only its exit code:
+#   the login chain, every planned tag in the registry, the referrers of each image (scan report,
+#   SBOM, build record), the workflow outputs summary/digests/status, the stored SARIF, the alert
+#   job's GitHub calls, and that no secret the fakes issued appears in any log or artifact.
+# Then a second run with a planted failure (python's Dockerfile broken): report says failed and
+# names the image, nothing of it is pushed, the others still are.
+# shellcheck source=tests/workflows/lib.sh
+. "$(dirname "$0")/lib.sh"
+require_tools docker curl
+docker info >/dev/null 2>&1 || fail "no Docker engine: run scripts/ensure-docker.sh"
+
+rm -rf "$WORK"
+mkdir -p "$WORK"
+fixture_repo "$WORK/repo"
+start_fakes "$WORK"
+mapfile -t fake_args < <(act_fake_args)
+vars=(--var GOLDEN_BUILD_MODE=auto --var GOLDEN_TRIVY=off)
+
+# ---------------------------------------------------------------- run 1: green
+state="$WORK/run1"
+rc=0
+act_run "$state" nightly.yml schedule --repo "$WORK/repo" "${vars[@]}" "${fake_args[@]}" || rc=$?
+log="$state/act.log"
+for j in "setup (amd64)" plan; do
+  [ "$(job_result "$log" "images/golden images/$j")" = succeeded ] || fail "job $j did not succeed (see $log)"
+done
+grep -q 'installed the prebuilt binaries from GOLDEN_SETUP_BINARIES' "$log" || fail "setup did not reuse target/debug"
+ok "setup reused the built binaries; plan succeeded"
+
+jr="$WORK/kit/requests.jsonl"
+for svc in oidc entra acr; do
+  jq -s -e --arg s "$svc" 'any(.[]; .service == $s and .ok)' "$jr" >/dev/null || fail "no accepted $svc request: the login chain did not run (see $jr)"
+done
+bad="$(jq -c 'select(.ok | not)' "$jr")"
+[ -z "$bad" ] || fail "the fakes refused requests: $bad"
+ok "login through GitHub OIDC → Entra → ACR exchange → registry token"
+
+plan="$state/artifacts/golden-plan/plan.json"
+[ -f "$plan" ] || fail "no golden-plan artifact"
+mapfile -t ids < <(jq -r '(.bases.include + .platforms.include)[].id' "$plan")
+[ "${ids[*]}" = "base-debian nginx-1.22-debian python-3.11-debian" ] || fail "the plan holds ${ids[*]}"
+for id in "${ids[@]}"; do
+  r="$(job_result "$log" "images/golden images/$id (amd64)")"
+  if [ "$r" != succeeded ]; then
+    grep -F "[images/golden images/$id (amd64)" "$log" | grep -E '❌|::error|parse error|\| error' | head -n 8 >&2 || true
+    fail "image job $id: $r (see $log)"
+  fi
+done
+ok "every image job succeeded"
+[ "$rc" = 0 ] || fail "act exited $rc although every image job succeeded (see $log)"
+
+for id in "${ids[@]}"; do
+  entry="$(jq -c --arg id "$id" '(.bases.include + .platforms.include)[] | select(.id == $id)' "$plan")"
+  repo="$(jq -r '.image' <<<"$entry")"
+  repo="${repo#"$REGISTRY"/}"
+  tags="$(registry_get "$repo" tags/list | jq -r '.tags[]')" || fail "cannot list the tags of $repo"
+  for t in $(jq -r '.tags[]' <<<"$entry"); do
+    grep -qxF "${t##*:}" <<<"$tags" || fail "$id: tag ${t##*:} missing from $repo (has: $(tr '\n' ' ' <<<"$tags"))"
+  done
+  digest="$(report_output "$log" digests | jq -r --arg id "$id" '.[$id] // empty')"
+  [ -n "$digest" ] || fail "$id has no digest in the workflow output digests"
+  digest="${digest##*@}"
+  referrers="$(registry_get "$repo" "manifests/${digest/:/-}" application/vnd.oci.image.index.v1+json)" \
+    || fail "$id: no referrers index (tag ${digest/:/-})"
+  n="$(jq '[.manifests[].artifactType] | unique | length' <<<"$referrers")"
+  [ "$n" -ge 3 ] || fail "$id: $n distinct referrer types, expected the scan report, the SBOM and the build record: $referrers"
+done
+ok "every planned tag is in the registry; each image has its report, SBOM and build record as referrers"
+
+summary="$(report_output "$log" summary)"
+[ "$(report_output "$log" status)" = passed ] || fail "output status is $(report_output "$log" status)"
+jq -e '.status == "passed" and ([.images[] | select(.status == "ok" and (.digest // "" | startswith("sha256:")))] | length) == 3' \
+  <<<"$summary" >/dev/null || fail "output summary: $summary"
+ok "outputs: status passed, summary and digests name all three images"
+
+n="$(find "$state/records/sarif" -name '*.sarif' 2>/dev/null | wc -l)"
+[ "$n" = 3 ] || fail "$n SARIF files uploaded, expected one per image"
+ok "one valid SARIF per image stored by the upload-sarif stand-in"
+
+[ "$(job_result "$log" "nightly/nightly alert")" = succeeded ] || fail "the nightly alert job did not succeed (see $log)"
+jq -s -e 'any(.[]; .service == "github" and .method == "GET" and (.path | endswith("/issues")))' "$jr" >/dev/null \
+  || fail "the alert job did not look for an open alert issue"
+[ "$(jq -r '.issues | length' "$WORK/kit/github.json" 2>/dev/null || echo 0)" = 0 ] || fail "a green run opened an alert issue"
+ok "alert job: looked for an open issue, opened none"
+no_leaks "$state" "$WORK/kit/issued-secrets.txt"
+ok "no issued secret in act's log, the artifacts or the records"
+
+# ---------------------------------------------------------------- run 2: a planted failure
+printf '\nRUN false # planted failure (tests/workflows/test-nightly.sh)\n' >>"$WORK/repo/platform-images/python/Dockerfile"
+git -C "$WORK/repo" -c user.name=golden-test -c user.email=test@invalid commit --quiet -am "plant a failure in python"
+state="$WORK/run2"
+rc=0
+act_run "$state" nightly.yml schedule --repo "$WORK/repo" "${vars[@]}" "${fake_args[@]}" || rc=$?
+log="$state/act.log"
+[ "$rc" != 0 ] || fail "the run with a broken python image passed"
+[ "$(report_output "$log" status)" = failed ] || fail "output status is not failed"
+report_output "$log" summary | jq -e '[.images[] | select(.id == "python-3.11-debian" and .status != "ok")] | length == 1' >/dev/null \
+  || fail "the summary does not name python-3.11-debian as failed"
+[ "$(job_result "$log" "images/golden images/nginx-1.22-debian (amd64)")" = succeeded ] || fail "nginx did not still build and push"
+ok "planted failure: status failed, python named, nginx still pushed"
+no_leaks "$state" "$WORK/kit/issued-secrets.txt"
+ok "no issued secret in the second run's logs either"
