@@ -23,6 +23,9 @@ pub struct Event {
 /// The triggering run of a `workflow_run` event.
 #[derive(Debug, Clone, Deserialize)]
 pub struct WorkflowRun {
+    /// The run id (its page is `<server>/<repository>/actions/runs/<id>`).
+    #[serde(default)]
+    pub id: Option<u64>,
     #[serde(default)]
     pub head_sha: Option<String>,
     #[serde(default)]
@@ -108,6 +111,11 @@ impl Event {
             .and_then(|w| w.head_sha.as_deref())
     }
 
+    /// The id of the triggering run, on `workflow_run` events.
+    pub fn workflow_run_id(&self) -> Option<u64> {
+        self.workflow_run.as_ref().and_then(|w| w.id)
+    }
+
     /// Whether the PR comes from a fork (head repository differs from the base repository).
     pub fn is_fork_pr(&self) -> bool {
         let Some(pr) = &self.pull_request else {
@@ -158,11 +166,12 @@ mod tests {
         let p = dir.path().join("event.json");
         std::fs::write(
             &p,
-            r#"{"action":"completed","workflow_run":{"head_sha":"abc123","event":"pull_request","conclusion":"success"}}"#,
+            r#"{"action":"completed","workflow_run":{"id":42,"head_sha":"abc123","event":"pull_request","conclusion":"success"}}"#,
         )
         .unwrap();
         let e = Event::from_path(&p).unwrap();
         assert_eq!(e.workflow_run_head_sha(), Some("abc123"));
+        assert_eq!(e.workflow_run_id(), Some(42));
         assert_eq!(e.pr_number(), None);
     }
 

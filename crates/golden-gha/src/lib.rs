@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 pub mod event;
 pub mod markdown;
+pub mod runner_log;
 
 /// GitHub refuses step summaries above 1 MiB; stay clearly below.
 pub const SUMMARY_LIMIT: usize = 1024 * 1024 - 16 * 1024;
@@ -205,18 +206,102 @@ pub fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// Neutralise text that is printed to the log so it cannot be read as a workflow command:
-/// any line starting with `::` (after whitespace) gets a zero-width prefix.
-pub fn neutralize(line: &str) -> String {
-    let mut out = String::with_capacity(line.len());
-    for (i, l) in line.split('\n').enumerate() {
+/// Characters that end a line for the Actions runner (it reads logs with .NET `ReadLine`:
+/// `\n`, `\r\n` and a lone `\r`) or that a log viewer may show as one (`\u{0B}`, `\u{0C}`,
+/// NEL, U+2028, U+2029). [`neutralize`] treats every one of them as a line break.
+pub fn is_line_break(c: char) -> bool {
+    matches!(
+        c,
+        '\n' | '\r' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}'
+    )
+}
+
+/// Split `text` into lines the way the runner does, conservatively: `\r\n` is one break, and
+/// every other [`is_line_break`] character is one. A trailing break yields no empty last line.
+pub fn split_lines(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut it = text.char_indices().peekable();
+    while let Some((i, c)) = it.next() {
+        if !is_line_break(c) {
+            continue;
+        }
+        out.push(&text[start..i]);
+        let mut end = i + c.len_utf8();
+        if c == '\r' {
+            if let Some(&(j, '\n')) = it.peek() {
+                it.next();
+                end = j + 1;
+            }
+        }
+        start = end;
+    }
+    if start < text.len() {
+        out.push(&text[start..]);
+    }
+    out
+}
+
+/// Bidirectional and other invisible formatting characters that can make text read differently
+/// from what it is (Trojan Source): escaped wherever untrusted text is shown.
+pub fn is_deceptive_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{061C}'
+            | '\u{FEFF}' | '\u{2060}'..='\u{2064}' | '\u{FFF9}'..='\u{FFFB}'
+    )
+}
+
+/// Escape control characters (other than tab), line breaks and deceptive formatting
+/// characters so they show as text: `\u{1b}`, `\u{2028}`, `\u{202e}`.
+pub fn escape_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if (c.is_control() && c != '\t') || is_line_break(c) || is_deceptive_format(c) {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Quote untrusted text for a message: at most `max` characters, control, line-break and
+/// deceptive formatting characters escaped, in backticks. Safe to print (after [`neutralize`],
+/// which every error path applies) and to read.
+pub fn quote(text: &str, max: usize) -> String {
+    let mut t: String = text.chars().take(max).collect();
+    if text.chars().count() > max {
+        t.push('…');
+    }
+    format!("`{}`", escape_controls(&t))
+}
+
+/// Neutralise text that is printed to the log so that no part of it can be read as a workflow
+/// command, whatever the runner takes for a line break:
+/// - every [`is_line_break`] character (and `\r\n`) becomes `\n`, so the printed lines are the
+///   lines the runner sees;
+/// - other control characters are escaped ([`escape_controls`]);
+/// - a line starting with `::` after leading whitespace (the runner trims Unicode whitespace)
+///   gets a zero-width-space prefix, which the runner does not trim;
+/// - the legacy `##[command]` form, which the runner accepts anywhere in a line, is broken with
+///   a zero-width space after `##`.
+pub fn neutralize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let lines = split_lines(text);
+    for (i, l) in lines.iter().enumerate() {
         if i > 0 {
             out.push('\n');
         }
+        let l = escape_controls(l).replace("##[", "##\u{200B}[");
         if l.trim_start().starts_with("::") {
             out.push('\u{200B}');
         }
-        out.push_str(l);
+        out.push_str(&l);
+    }
+    // Keep one trailing newline when the text had a trailing break (printing adds its own).
+    if text.ends_with(is_line_break) && !lines.is_empty() {
+        out.push('\n');
     }
     out
 }
@@ -338,32 +423,77 @@ impl Drop for Group {
     }
 }
 
+/// The stream a [`Fence`] writes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
 /// Fence for untrusted output: between `::stop-commands::TOKEN` and `::TOKEN::` the runner
 /// executes no workflow command, whatever the text contains. The token is random per fence, so
 /// the fenced text cannot guess it to close the fence early.
+///
+/// The runner reads stdout and stderr concurrently: a fence opened on stdout does not reliably
+/// precede a line written to stderr. Open the fence on the stream the untrusted text goes to
+/// ([`Fence::open_on`]) and print that text with [`Fence::line`]. The text should still be
+/// [`neutralize`]d: outside Actions (or should the fence ever not hold) that alone keeps it inert.
 pub struct Fence {
     token: Option<String>,
+    stream: Stream,
+}
+
+fn print_to(stream: Stream, text: &str) {
+    match stream {
+        Stream::Stdout => {
+            let mut o = io::stdout().lock();
+            let _ = writeln!(o, "{text}");
+            let _ = o.flush();
+        }
+        Stream::Stderr => {
+            let mut e = io::stderr().lock();
+            let _ = writeln!(e, "{text}");
+            let _ = e.flush();
+        }
+    }
 }
 
 impl Fence {
-    /// Open a fence (only inside Actions). Writes the opening line to stdout.
+    /// Open a fence on stdout (only inside Actions).
     pub fn open() -> Self {
+        Self::open_on(Stream::Stdout)
+    }
+    /// Open a fence on `stream` (only inside Actions); its lines and its end go there too.
+    pub fn open_on(stream: Stream) -> Self {
+        // Whatever the other stream buffered goes out first, so it is not fenced by accident.
+        let _ = io::stdout().flush();
         if in_actions() {
             let token = format!("golden-{}", uuid::Uuid::new_v4().simple());
-            println!("::stop-commands::{token}");
-            Fence { token: Some(token) }
+            print_to(stream, &format!("::stop-commands::{token}"));
+            Fence {
+                token: Some(token),
+                stream,
+            }
         } else {
-            Fence { token: None }
+            Fence {
+                token: None,
+                stream,
+            }
         }
     }
     /// The token of an open fence (inside Actions).
     pub fn token(&self) -> Option<&str> {
         self.token.as_deref()
     }
-    /// Print one untrusted line inside the fence. A line that equals the closing marker is
-    /// impossible (random token), but a line could still try: it is neutralised too.
+    /// The stream this fence is on.
+    pub fn stream(&self) -> Stream {
+        self.stream
+    }
+    /// Print one untrusted line inside the fence, on the fence's stream. A line that equals the
+    /// closing marker is impossible (random token), but a line could still try: the token is
+    /// redacted.
     pub fn line(&self, text: &str) {
-        println!("{}", self.sanitize(text));
+        print_to(self.stream, &self.sanitize(text));
     }
     /// Sanitise untrusted text for printing inside this fence.
     pub fn sanitize(&self, text: &str) -> String {
@@ -377,7 +507,7 @@ impl Fence {
 impl Drop for Fence {
     fn drop(&mut self) {
         if let Some(t) = &self.token {
-            println!("::{t}::");
+            print_to(self.stream, &format!("::{t}::"));
         }
     }
 }
@@ -474,8 +604,141 @@ mod tests {
     fn fence_redacts_its_own_token() {
         let f = Fence {
             token: Some("golden-abc".into()),
+            stream: Stream::Stdout,
         };
         assert_eq!(f.sanitize("::golden-abc::"), "::[redacted]::");
         std::mem::forget(f);
+    }
+
+    use proptest::prelude::*;
+
+    fn no_commands(text: &str) {
+        let c = runner_log::commands(text);
+        assert!(c.is_empty(), "{text:?} gives commands {c:?}");
+    }
+
+    #[test]
+    fn neutralize_handles_every_line_break_the_runner_honours() {
+        // Each of these was a command after the old neutralize (it split on `\n` only).
+        for hostile in [
+            "ok\r::warning::x",
+            "ok\r::add-mask::x",
+            "ok\r::stop-commands::tok",
+            "ok\r\r  ::error file=a::b",
+            "tar path a\r::warning::x",
+            "ok\u{2028}::warning::x",
+            "ok\u{2029}::warning::x",
+            "ok\u{85}::warning::x",
+            "ok\u{0B}::warning::x",
+            "path ##[add-mask]secret",
+            "x ##[set-output name=a;]b",
+        ] {
+            let n = neutralize(hostile);
+            no_commands(&n);
+            // Printed the way the binaries print it (println!/eprintln!).
+            no_commands(&format!("{n}\n"));
+        }
+        assert_eq!(neutralize("a\rb\r\nc\u{2028}d"), "a\nb\nc\nd");
+    }
+
+    #[test]
+    fn quote_escapes_everything_invisible() {
+        assert_eq!(
+            quote("k\r::add-mask::x\u{2028}\u{202E}y", 100),
+            "`k\\u{d}::add-mask::x\\u{2028}\\u{202e}y`"
+        );
+        assert_eq!(quote("abcdef", 3), "`abc…`");
+        no_commands(&format!("error: key {}\n", quote("\r::warning::x", 50)));
+    }
+
+    #[test]
+    fn neutralize_escapes_control_characters_and_keeps_plain_text() {
+        assert_eq!(
+            neutralize("a\u{1b}[31mb\u{0}c\td"),
+            "a\\u{1b}[31mb\\u{0}c\td"
+        );
+        assert_eq!(
+            neutralize("plain: text, 50% `quoted`\n"),
+            "plain: text, 50% `quoted`\n"
+        );
+        assert_eq!(neutralize(""), "");
+    }
+
+    #[test]
+    fn split_lines_follows_readline() {
+        assert_eq!(split_lines("a\r\nb\rc\n\nd\r"), ["a", "b", "c", "", "d"]);
+        assert_eq!(split_lines("\r\n"), [""]);
+        assert!(split_lines("").is_empty());
+    }
+
+    fn hostile_text() -> impl Strategy<Value = String> {
+        let pieces = prop::sample::select(vec![
+            "::",
+            ":",
+            "##[",
+            "##",
+            "[",
+            "]",
+            "\r",
+            "\n",
+            "\r\n",
+            "\u{2028}",
+            "\u{2029}",
+            "\u{85}",
+            "\u{0B}",
+            "\u{0C}",
+            " ",
+            "\t",
+            "\u{3000}",
+            "\u{a0}",
+            "\u{200B}",
+            "add-mask",
+            "stop-commands",
+            "warning",
+            "error ",
+            "file=a",
+            "set-output name=x",
+            "%0A",
+            "%0D",
+            "\u{0}",
+            "\u{1b}",
+            "x",
+            "golden-tok",
+            "é",
+        ]);
+        prop::collection::vec(pieces, 0..40).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn no_neutralised_text_is_a_command(s in hostile_text()) {
+            let n = neutralize(&s);
+            prop_assert!(runner_log::commands(&n).is_empty(), "{:?} -> {:?}", s, n);
+            // Idempotent: neutralising twice changes nothing.
+            prop_assert_eq!(neutralize(&n), n.clone());
+            // Every line the runner sees is a line we printed: no break survives but `\n`.
+            prop_assert!(!n.chars().any(|c| is_line_break(c) && c != '\n'));
+        }
+
+        #[test]
+        fn fenced_neutralised_text_cannot_end_the_fence(s in hostile_text()) {
+            let f = Fence { token: Some("golden-tok".into()), stream: Stream::Stderr };
+            let text = format!(
+                "::stop-commands::golden-tok\n{}\n::golden-tok::\n",
+                f.sanitize(&neutralize(&s))
+            );
+            std::mem::forget(f);
+            let names: Vec<String> =
+                runner_log::commands(&text).into_iter().map(|c| c.name).collect();
+            prop_assert_eq!(names, vec!["stop-commands".to_string(), "golden-tok".to_string()]);
+        }
+
+        #[test]
+        fn error_chains_are_neutralised(s in hostile_text()) {
+            // What print_error_chain prints for an error quoting `s`.
+            let line = neutralize(&format!("error: bad value `{s}`"));
+            let printed = format!("{line}\n");
+            prop_assert!(runner_log::commands(&printed).is_empty(), "{:?}", printed);
+        }
     }
 }

@@ -12,6 +12,7 @@ use crate::comment_file::CommentFile;
 use crate::discover::Discovery;
 use crate::github::{GitHub, GitHubSettings};
 use crate::markdown::{RenderOptions, render};
+use crate::pr_comment::{self, CommentData};
 use crate::summary::RunInfo;
 use crate::{alert, metrics};
 
@@ -235,10 +236,8 @@ pub async fn run_report(cfg: &ReportConfig) -> Result<ReportOutcome, AppError> {
     }
 
     let gh = match &cfg.github {
-        Some(s) => {
-            golden_gha::add_mask(&s.token);
-            Some(GitHub::new(s.clone())?)
-        }
+        // The token was masked when GitHubSettings wrapped it.
+        Some(s) => Some(GitHub::new(s.clone())?),
         None => None,
     };
 
@@ -251,17 +250,12 @@ pub async fn run_report(cfg: &ReportConfig) -> Result<ReportOutcome, AppError> {
     };
 
     if let Some(pr) = cfg.pr.filter(|_| !cfg.no_comment) {
+        // One renderer for both paths: the same data a fork hands to the poster.
+        let data = CommentData::from_report(&outcome.report);
         let marker_len = comment::marker(&cfg.comment_key).chars().count() + 1;
-        let md = render(
-            &outcome.report,
-            &RenderOptions::comment(run_url.clone(), marker_len),
-        );
+        let md = pr_comment::render(&data, run_url.as_deref(), marker_len);
         let body = comment::body(&cfg.comment_key, &md);
-        let file = CommentFile {
-            pr,
-            key: cfg.comment_key.clone(),
-            body: body.clone(),
-        };
+        let file = CommentFile::new(pr, cfg.comment_key.clone(), data);
         match &gh {
             None => {
                 file.write(&cfg.comment_file)?;
@@ -321,6 +315,9 @@ pub struct PostConfig {
     /// The head commit of the run that wrote the file (`github.event.workflow_run.head_sha`):
     /// the PR must have this head, or the file names someone else's PR.
     pub head_sha: Option<String>,
+    /// The triggering run's page, built by the poster from trusted values (never from the
+    /// file): linked from the comment.
+    pub run_url: Option<String>,
     pub comment_author: Option<String>,
     pub github: Option<GitHubSettings>,
 }
@@ -331,7 +328,6 @@ pub async fn run_post(cfg: &PostConfig) -> Result<String, AppError> {
     let Some(settings) = &cfg.github else {
         return Err(AppError::PostWithoutGitHub);
     };
-    golden_gha::add_mask(&settings.token);
     let gh = GitHub::new(settings.clone())?;
     match &cfg.head_sha {
         Some(expected) => {
@@ -349,6 +345,9 @@ pub async fn run_post(cfg: &PostConfig) -> Result<String, AppError> {
         ),
     }
     let author = comment_author(&gh, cfg.comment_author.as_deref()).await;
-    let o = comment::upsert(&gh, file.pr, &file.key, &file.body, &author).await?;
+    let marker_len = comment::marker(&file.key).chars().count() + 1;
+    let md = pr_comment::render(&file.data, cfg.run_url.as_deref(), marker_len);
+    let body = comment::body(&file.key, &md);
+    let o = comment::upsert(&gh, file.pr, &file.key, &body, &author).await?;
     Ok(o.describe(file.pr))
 }

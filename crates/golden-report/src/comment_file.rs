@@ -1,11 +1,16 @@
-//! `pr-comment.json`: the comment a pull-request run could not post itself (read-only token on
-//! fork PRs), handed to a trusted `workflow_run` job that posts it with
+//! `pr-comment.json`: what a pull-request run that could not post its comment (read-only token
+//! on fork PRs) hands to a trusted `workflow_run` job, which posts it with
 //! `golden-report post-comment --file pr-comment.json`.
 //!
-//! The file comes from an untrusted run, so the poster checks everything before posting: the
-//! PR number is a positive integer, the key is a valid marker key, the body is under GitHub's
-//! limit, starts with our marker and contains nothing the reporter never writes (raw HTML other
-//! than `<details>`/`<summary>`/`<code>`, images, `@mentions`, a second marker).
+//! Versioned contract ([`COMMENT_FILE_SCHEMA`]): `{"schema": 2, "pr": N, "key": "...", "data":
+//! {...}}` where `data` is [`CommentData`] — counts, enums and short strings, never Markdown.
+//! The file comes from an untrusted run, so the poster refuses anything but exactly that
+//! (unknown fields, other schemas, a key or value outside its pattern, lists over their caps),
+//! naming the field, and renders the comment itself with [`crate::pr_comment::render`]. Schema
+//! 1 (a rendered `body`) is no longer accepted: a fork could put any link, reference or
+//! invisible character in it.
+//!
+//! [`check_body`] remains as a lint for the rich Markdown renderer (job summary) in tests.
 
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -13,19 +18,26 @@ use std::path::{Path, PathBuf};
 use crate::comment::marker;
 use crate::escape::is_valid_marker_key;
 use crate::markdown::COMMENT_LIMIT;
+use crate::pr_comment::CommentData;
 
-/// Larger files are refused before parsing (a valid one is at most ~260 KB).
-pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+/// Larger files are refused before parsing (a full one is about 1 MB: 300 images with 20
+/// vulnerabilities each).
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// The version of `pr-comment.json` this build writes and reads.
+pub const COMMENT_FILE_SCHEMA: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CommentFile {
+    /// [`COMMENT_FILE_SCHEMA`].
+    pub schema: u32,
     /// Pull request number.
     pub pr: u64,
     /// Marker key (see `--comment-key`).
     pub key: String,
-    /// The complete comment body, marker line first.
-    pub body: String,
+    /// What the comment shows.
+    pub data: CommentData,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -41,17 +53,13 @@ pub enum CommentFileError {
     )]
     TooLarge { path: PathBuf, size: u64 },
     #[error(
-        "comment file `{path}` is not valid: {source} (expected {{\"pr\": <integer>, \"key\": \"...\", \"body\": \"...\"}})"
+        "comment file `{path}` is not valid: {message} (expected {{\"schema\": 2, \"pr\": <integer>, \"key\": \"...\", \"data\": {{...}}}} as golden-report writes it)"
     )]
-    Parse {
-        path: PathBuf,
-        #[source]
-        source: serde_json::Error,
-    },
+    Parse { path: PathBuf, message: String },
     #[error("comment file `{path}`: field `{field}` {problem}")]
     Invalid {
         path: PathBuf,
-        field: &'static str,
+        field: String,
         problem: String,
     },
     #[error("failed to write comment file `{path}`")]
@@ -62,7 +70,7 @@ pub enum CommentFileError {
     },
 }
 
-/// Raw HTML the reporter itself writes.
+/// Raw HTML the rich renderer writes.
 const ALLOWED_TAGS: [&str; 6] = [
     "<details>",
     "</details>",
@@ -72,7 +80,8 @@ const ALLOWED_TAGS: [&str; 6] = [
     "</code>",
 ];
 
-/// Check a body against what the reporter writes. Returns the problem, if any.
+/// Lint a rendered body against what the rich Markdown renderer writes (used by its tests).
+/// Returns the problem, if any.
 pub fn check_body(key: &str, body: &str) -> Result<(), String> {
     let chars = body.chars().count();
     if chars >= COMMENT_LIMIT {
@@ -107,8 +116,6 @@ pub fn check_body(key: &str, body: &str) -> Result<(), String> {
     if rest.contains("![") {
         return Err("contains a Markdown image; the reporter never writes one".into());
     }
-    // An `@` directly followed by a name character is a mention; the reporter always puts a
-    // zero-width joiner in between.
     let cs: Vec<char> = rest.chars().collect();
     for w in cs.windows(2) {
         if w[0] == '@' && (w[1].is_ascii_alphanumeric() || w[1] == '-' || w[1] == '_') {
@@ -122,10 +129,19 @@ pub fn check_body(key: &str, body: &str) -> Result<(), String> {
 }
 
 impl CommentFile {
+    pub fn new(pr: u64, key: String, data: CommentData) -> Self {
+        CommentFile {
+            schema: COMMENT_FILE_SCHEMA,
+            pr,
+            key,
+            data,
+        }
+    }
+
     pub fn validate(&self, path: &Path) -> Result<(), CommentFileError> {
-        let invalid = |field, problem: String| CommentFileError::Invalid {
+        let invalid = |field: &str, problem: String| CommentFileError::Invalid {
             path: path.to_path_buf(),
-            field,
+            field: field.to_string(),
             problem,
         };
         if self.pr == 0 {
@@ -138,12 +154,14 @@ impl CommentFile {
             return Err(invalid(
                 "key",
                 format!(
-                    "`{}` is not a marker key (lowercase letters, digits, `.`, `_`, `/`, `:` and single `-`, at most 100)",
-                    crate::escape::truncate(&self.key, 120)
+                    "{} is not a marker key (lowercase letters, digits, `.`, `_`, `/`, `:` and single `-`, at most 100)",
+                    golden_gha::quote(&self.key, 120)
                 ),
             ));
         }
-        check_body(&self.key, &self.body).map_err(|p| invalid("body", p))
+        self.data
+            .validate()
+            .map_err(|e| invalid(&format!("data.{}", e.field), e.problem))
     }
 
     /// Read and validate.
@@ -164,11 +182,36 @@ impl CommentFile {
             path: path.to_path_buf(),
             source,
         })?;
-        let f: CommentFile =
-            serde_json::from_str(&text).map_err(|source| CommentFileError::Parse {
-                path: path.to_path_buf(),
-                source,
-            })?;
+        // The parser's messages quote the file (unknown field names, bad strings): escape them.
+        let parse = |message: String| CommentFileError::Parse {
+            path: path.to_path_buf(),
+            message: golden_gha::escape_controls(&message),
+        };
+        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| parse(e.to_string()))?;
+        match v.get("schema") {
+            Some(serde_json::Value::Number(n))
+                if n.as_u64() == Some(COMMENT_FILE_SCHEMA as u64) => {}
+            Some(serde_json::Value::Number(n)) => {
+                return Err(CommentFileError::Invalid {
+                    path: path.to_path_buf(),
+                    field: "schema".into(),
+                    problem: format!(
+                        "is {}; this golden-report reads version {COMMENT_FILE_SCHEMA} (build the poster and the pull-request run from the same golden-report release)",
+                        golden_gha::quote(&n.to_string(), 20)
+                    ),
+                });
+            }
+            _ => {
+                return Err(CommentFileError::Invalid {
+                    path: path.to_path_buf(),
+                    field: "schema".into(),
+                    problem: format!(
+                        "is missing or not a number; expected {COMMENT_FILE_SCHEMA} (a file with a rendered `body` comes from an older golden-report and is no longer accepted)"
+                    ),
+                });
+            }
+        }
+        let f: CommentFile = serde_json::from_value(v).map_err(|e| parse(e.to_string()))?;
         f.validate(path)?;
         Ok(f)
     }
@@ -213,32 +256,84 @@ mod tests {
         assert!(check_body("k", "<!-- golden-report:k --> trailing\nx").is_err());
     }
 
+    fn data_json() -> serde_json::Value {
+        serde_json::to_value(crate::pr_comment::tests_support::sample()).unwrap()
+    }
+
     #[test]
-    fn file_fields_are_checked() {
+    fn file_fields_are_checked_and_named() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("pr-comment.json");
-        for (text, want) in [
-            (r#"{"pr":"5","key":"k","body":""}"#, "not valid"),
-            (r#"{"pr":5.5,"key":"k","body":""}"#, "not valid"),
-            (r#"{"pr":-1,"key":"k","body":""}"#, "not valid"),
-            (r#"{"pr":0,"key":"k","body":""}"#, "pull request number"),
-            (r#"{"pr":5,"key":"K--x","body":""}"#, "marker key"),
-            (
-                r#"{"pr":5,"key":"k","body":"x","extra":1}"#,
-                "unknown field",
-            ),
-            (r#"{"pr":5,"key":"k","body":"x"}"#, "marker"),
-        ] {
-            std::fs::write(&p, text).unwrap();
-            let e = CommentFile::read(&p).unwrap_err().to_string();
-            assert!(e.contains(want), "{text}: {e}");
-        }
-        let good = CommentFile {
-            pr: 7,
-            key: "k".into(),
-            body: body("k", "hello"),
+        let d = data_json();
+        let with = |f: &dyn Fn(&mut serde_json::Value)| {
+            let mut v = serde_json::json!({"schema": 2, "pr": 5, "key": "k", "data": d.clone()});
+            f(&mut v);
+            v.to_string()
         };
+        let cases: Vec<(String, &str)> = vec![
+            (with(&|v| v["pr"] = "5".into()), "not valid"),
+            (with(&|v| v["pr"] = 5.5.into()), "not valid"),
+            (with(&|v| v["pr"] = (-1).into()), "not valid"),
+            (with(&|v| v["pr"] = 0.into()), "field `pr`"),
+            (with(&|v| v["key"] = "K--x".into()), "field `key`"),
+            (with(&|v| v["extra"] = 1.into()), "unknown field"),
+            (with(&|v| v["schema"] = 1.into()), "field `schema` is `1`"),
+            (
+                r#"{"pr":5,"key":"k","body":"<!-- golden-report:k -->\n[x](https://evil.example)"}"#.into(),
+                "field `schema` is missing",
+            ),
+            (
+                with(&|v| v["data"]["images"][0]["id"] = "x](https://evil.example)".into()),
+                "field `data.images[0].id`",
+            ),
+            (
+                with(&|v| v["data"]["images"][0]["vulns"][0]["id"] = "see owner/repo#1".into()),
+                "field `data.images[0].vulns[0].id`",
+            ),
+            (
+                with(&|v| v["data"]["images"][0]["os"] = "debian &amp; 12".into()),
+                "field `data.images[0].os`",
+            ),
+            (
+                with(&|v| v["data"]["images"][0]["version"] = "1\u{202E}2".into()),
+                "field `data.images[0].version`",
+            ),
+            (
+                with(&|v| v["data"]["images"][0]["title"] = "x".into()),
+                "unknown field `title`",
+            ),
+            (
+                with(&|v| v["data"]["images"][0]["vulns"][0]["severity"] = "SEVERE".into()),
+                "not valid",
+            ),
+        ];
+        for (text, want) in cases {
+            std::fs::write(&p, &text).unwrap();
+            let e = CommentFile::read(&p).unwrap_err().to_string();
+            assert!(e.contains(want), "{text}:\n{e}\n(wanted {want})");
+        }
+        let good = CommentFile::new(7, "k".into(), crate::pr_comment::tests_support::sample());
         good.write(&p).unwrap();
         assert_eq!(CommentFile::read(&p).unwrap(), good);
+    }
+
+    #[test]
+    fn echoed_values_cannot_become_workflow_commands() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("pr-comment.json");
+        for text in [
+            serde_json::json!({"schema": 2, "pr": 5, "key": "k\r::add-mask::x", "data": data_json()}).to_string(),
+            serde_json::json!({"schema": 2, "pr": 5, "key": "k", "data": data_json(), "\r::warning::x": 1}).to_string(),
+        ] {
+            std::fs::write(&p, &text).unwrap();
+            let e = CommentFile::read(&p).unwrap_err().to_string();
+            // As main prints it.
+            let printed = format!("error: {}\n", golden_gha::neutralize(&e));
+            assert!(
+                golden_gha::runner_log::commands(&printed).is_empty(),
+                "{printed:?}"
+            );
+            assert!(!e.contains('\r'), "{e:?}");
+        }
     }
 }

@@ -21,14 +21,18 @@ use serde_json::json;
 use std::future::Future;
 use std::time::Duration;
 
+pub use golden_registry::Secret;
+
 /// The API host when `GITHUB_API_URL` is unset.
 pub const DEFAULT_API_URL: &str = "https://api.github.com";
 
+/// `Debug` shows the token as `Secret(***)`: settings end up in error reports and traces.
 #[derive(Debug, Clone)]
 pub struct GitHubSettings {
     /// `GITHUB_API_URL` (`https://api.github.com`, `https://ghe.example.com/api/v3`).
     pub api_url: String,
-    pub token: String,
+    /// Masked with the runner when wrapped; never printed.
+    pub token: Secret,
     /// `owner/name`.
     pub repository: String,
     /// Longest single wait for a rate limit to reset before giving up.
@@ -40,10 +44,11 @@ pub struct GitHubSettings {
 }
 
 impl GitHubSettings {
-    pub fn new(api_url: String, token: String, repository: String) -> Self {
+    /// Wraps `token` in a [`Secret`] (which also registers it with the runner's masker).
+    pub fn new(api_url: String, token: impl AsRef<str>, repository: String) -> Self {
         GitHubSettings {
             api_url,
-            token,
+            token: Secret::new(token),
             repository,
             max_rate_limit_wait: Duration::from_secs(900),
             retries: 4,
@@ -273,7 +278,7 @@ impl GitHub {
             }
             _ => return Err(GhError::BadRepository(settings.repository.clone())),
         };
-        let token = settings.token.trim();
+        let token = settings.token.expose().trim();
         if token.is_empty() || token.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(GhError::BadToken);
         }
@@ -586,6 +591,27 @@ impl GitHub {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_never_shows_the_token() {
+        let s = GitHubSettings::new(
+            "https://api.github.com".into(),
+            "ghp_s3cretTOKENvalue",
+            "o/r".into(),
+        );
+        let post = crate::app::PostConfig {
+            file: "pr-comment.json".into(),
+            head_sha: None,
+            run_url: None,
+            comment_author: None,
+            github: Some(s.clone()),
+        };
+        for shown in [format!("{s:?}"), format!("{s:#?}"), format!("{post:?}")] {
+            assert!(!shown.contains("s3cret"), "{shown}");
+            assert!(shown.contains("Secret(***)"), "{shown}");
+        }
+        assert_eq!(s.token.expose(), "ghp_s3cretTOKENvalue");
+    }
 
     fn err(status: u16, headers: &[(&str, &str)], message: &str) -> (u16, http::HeaderMap, String) {
         let mut h = http::HeaderMap::new();

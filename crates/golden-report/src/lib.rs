@@ -1,6 +1,7 @@
 //! `golden-report`: turns the build records and scan reports of a whole run into
-//! - one sticky PR comment (hidden marker, updated in place, trimmed under 65,536 characters,
-//!   written to `pr-comment.json` for a `workflow_run` poster when the token cannot write),
+//! - one sticky PR comment (hidden marker, updated in place, trimmed under 65,536 characters),
+//!   rendered by [`pr_comment`] from validated data; when the token cannot write (fork PRs) the
+//!   data, not Markdown, goes to `pr-comment.json` for a `workflow_run` poster that renders it,
 //! - the job summary (under 1 MiB),
 //! - `summary.json` (versioned, [`summary::RunSummary`]) and `metrics.prom` (OpenMetrics),
 //! - a nightly alert issue (one per key, updated while failing, closed when green),
@@ -26,5 +27,6 @@ pub mod escape;
 pub mod github;
 pub mod markdown;
 pub mod metrics;
+pub mod pr_comment;
 pub mod registry;
 pub mod summary;

@@ -153,6 +153,11 @@ struct PostArgs {
     /// `workflow_run.head_sha` of the event payload, on workflow_run events].
     #[arg(long, env = "GOLDEN_HEAD_SHA", value_name = "SHA")]
     head_sha: Option<String>,
+    /// Id of the run that wrote the file, linked from the comment as
+    /// `$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/<id>` [default: `workflow_run.id` of
+    /// the event payload, on workflow_run events].
+    #[arg(long, env = "GOLDEN_RUN_ID", value_name = "ID")]
+    run_id: Option<u64>,
     /// Login whose comments may be updated (default: the token's user, else any bot account).
     #[arg(long, env = "GOLDEN_COMMENT_AUTHOR", value_name = "LOGIN")]
     comment_author: Option<String>,
@@ -353,15 +358,35 @@ async fn report(a: ReportArgs) -> Result<i32> {
 }
 
 async fn post(a: PostArgs) -> Result<i32> {
+    let event = if a.head_sha.is_none() || a.run_id.is_none() {
+        golden_gha::event::Event::from_env().context("failed to read the event payload")?
+    } else {
+        None
+    };
+    // Default: the head commit and id of the triggering run when this is a workflow_run event.
+    let run_id = a
+        .run_id
+        .or_else(|| event.as_ref().and_then(|e| e.workflow_run_id()));
+    let run_url = match (
+        var(genv::GITHUB_SERVER_URL),
+        var(genv::GITHUB_REPOSITORY),
+        run_id,
+    ) {
+        (Some(server), Some(repo), Some(id)) => Some(format!(
+            "{}/{repo}/actions/runs/{id}",
+            server.trim_end_matches('/')
+        )),
+        _ => None,
+    };
     let cfg = PostConfig {
         file: a.file.clone(),
-        // Default: the head commit of the triggering run when this is a workflow_run event.
         head_sha: match &a.head_sha {
             Some(s) => Some(s.clone()),
-            None => golden_gha::event::Event::from_env()
-                .context("failed to read the event payload")?
+            None => event
+                .as_ref()
                 .and_then(|e| e.workflow_run_head_sha().map(str::to_string)),
         },
+        run_url,
         comment_author: a.comment_author.clone(),
         github: github_settings(&a.github),
     };

@@ -159,7 +159,9 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             golden_scan::TRIVY_UNAVAILABLE,
         );
     }
-    // Scan warnings go to stderr (fenced: they quote paths from the image).
+    // Scan warnings go to stderr. They quote paths and text from the image, so they are
+    // neutralised and fenced on stderr itself: the runner reads stdout and stderr
+    // concurrently, a fence opened on stdout would not reliably precede them.
     let warnings: Vec<&String> = outcome
         .report
         .warnings
@@ -167,15 +169,15 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         .filter(|w| w.as_str() != golden_scan::TRIVY_UNAVAILABLE)
         .collect();
     if !warnings.is_empty() {
-        let fence = golden_gha::Fence::open();
+        let fence = golden_gha::Fence::open_on(golden_gha::Stream::Stderr);
         for w in warnings.iter().take(20) {
-            eprintln!("warning: {}", fence.sanitize(&golden_gha::neutralize(w)));
+            fence.line(&golden_gha::neutralize(&format!("warning: {w}")));
         }
         if warnings.len() > 20 {
-            eprintln!(
+            fence.line(&format!(
                 "warning: ... and {} more in report.json",
                 warnings.len() - 20
-            );
+            ));
         }
     }
     match cli.format {

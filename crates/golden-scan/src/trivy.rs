@@ -414,15 +414,63 @@ pub fn args(target: &TrivyTarget, opts: &TrivyOptions) -> Vec<String> {
             a.push("--input".into());
             a.push(p.display().to_string());
         }
-        TrivyTarget::Image(r) => a.push(r.clone()),
+        TrivyTarget::Image(r) => {
+            // `--` first: a reference starting with `-` is an image, never an option.
+            a.push("--".into());
+            a.push(r.clone());
+        }
     }
     a
+}
+
+/// Variables Trivy may see. Everything else (`ACTIONS_ID_TOKEN_REQUEST_TOKEN`,
+/// `AZURE_CLIENT_SECRET`, `GITHUB_TOKEN`, registry passwords, ...) is withheld: Trivy gets what
+/// it needs to find its cache, certificates, proxy and engine, not the job's credentials.
+pub const ENV_ALLOW: &[&str] = &[
+    "PATH",
+    "HOME",
+    "TMPDIR",
+    "USER",
+    "LANG",
+    "TZ",
+    "XDG_CACHE_HOME",
+    "XDG_CONFIG_HOME",
+    "XDG_RUNTIME_DIR",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+    "DOCKER_HOST",
+    "DOCKER_CONFIG",
+    "DOCKER_CERT_PATH",
+    "DOCKER_TLS_VERIFY",
+];
+
+/// Prefixes of variables Trivy may see (its own settings, certificate locations, locale).
+pub const ENV_ALLOW_PREFIXES: &[&str] = &["TRIVY_", "SSL_CERT_", "LC_"];
+
+/// Whether Trivy may see the variable `name`.
+pub fn env_allowed(name: &str) -> bool {
+    ENV_ALLOW.contains(&name) || ENV_ALLOW_PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
+/// The environment Trivy runs with: the allowed subset of `vars`.
+pub fn child_env(
+    vars: impl IntoIterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
+) -> Vec<(std::ffi::OsString, std::ffi::OsString)> {
+    vars.into_iter()
+        .filter(|(k, _)| k.to_str().is_some_and(env_allowed))
+        .collect()
 }
 
 /// Run Trivy and return its JSON report bytes, or a description of the failure.
 pub async fn run(bin: &Path, target: &TrivyTarget, opts: &TrivyOptions) -> Result<Vec<u8>, String> {
     let out = tokio::process::Command::new(bin)
         .args(args(target, opts))
+        .env_clear()
+        .envs(child_env(std::env::vars_os()))
         .stdin(std::process::Stdio::null())
         .kill_on_drop(true)
         .output()
@@ -455,6 +503,41 @@ pub async fn run(bin: &Path, target: &TrivyTarget, opts: &TrivyOptions) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_image_reference_is_never_an_option() {
+        let a = args(
+            &TrivyTarget::Image("--config=/etc/passwd".into()),
+            &TrivyOptions::default(),
+        );
+        assert_eq!(&a[a.len() - 2..], ["--", "--config=/etc/passwd"]);
+        let a = args(
+            &TrivyTarget::Input(PathBuf::from("-x.tar")),
+            &TrivyOptions::default(),
+        );
+        assert_eq!(&a[a.len() - 2..], ["--input", "-x.tar"]);
+    }
+
+    #[test]
+    fn only_allow_listed_variables_reach_trivy() {
+        let vars = [
+            ("PATH", "/bin"),
+            ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "t"),
+            ("AZURE_CLIENT_SECRET", "s"),
+            ("AZURE_FEDERATED_TOKEN_FILE", "/f"),
+            ("GITHUB_TOKEN", "g"),
+            ("TRIVY_USERNAME", "u"),
+            ("SSL_CERT_DIR", "/c"),
+            ("LC_ALL", "C"),
+            ("XTRIVY_X", "no"),
+        ]
+        .map(|(k, v)| (std::ffi::OsString::from(k), std::ffi::OsString::from(v)));
+        let kept: Vec<String> = child_env(vars)
+            .into_iter()
+            .map(|(k, _)| k.into_string().unwrap())
+            .collect();
+        assert_eq!(kept, ["PATH", "TRIVY_USERNAME", "SSL_CERT_DIR", "LC_ALL"]);
+    }
 
     #[test]
     fn tolerates_missing_fields() {

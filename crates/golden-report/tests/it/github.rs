@@ -5,7 +5,7 @@
 use golden_report::alert::AlertState;
 use golden_report::comment;
 use golden_report::comment_file::CommentFile;
-use golden_report::markdown::{RenderOptions, render};
+use golden_report::pr_comment;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::Output;
@@ -190,7 +190,11 @@ fn expected_body(input: &Path) -> String {
     let reserved = comment::marker(KEY).chars().count() + 1;
     comment::body(
         KEY,
-        &render(&r, &RenderOptions::comment(Some(RUN_URL.into()), reserved)),
+        &pr_comment::render(
+            &pr_comment::CommentData::from_report(&r),
+            Some(RUN_URL),
+            reserved,
+        ),
     )
 }
 
@@ -467,7 +471,15 @@ async fn fork_pr_403_writes_the_comment_file_then_the_poster_posts_it() {
     let file = CommentFile::read(&file_path).unwrap();
     assert_eq!(file.pr, pr);
     assert_eq!(file.key, KEY);
-    assert_eq!(file.body, body);
+    assert_eq!(file.schema, 2);
+    let r = report(&mixed, None);
+    assert_eq!(file.data, pr_comment::CommentData::from_report(&r));
+    // Data, never Markdown: no rendered text in the file.
+    let raw = std::fs::read_to_string(&file_path).unwrap();
+    assert!(
+        !raw.contains("golden-report:") && !raw.contains("\"body\""),
+        "{raw}"
+    );
     fake.reset().await;
 
     // The trusted workflow_run job posts it, after checking the PR's head commit.
@@ -500,7 +512,15 @@ async fn fork_pr_403_writes_the_comment_file_then_the_poster_posts_it() {
     fake.no_other_writes().await;
     let f = file_path.display().to_string();
     let o = run(
-        &["post-comment", "--file", &f, "--head-sha", head_sha],
+        &[
+            "post-comment",
+            "--file",
+            &f,
+            "--head-sha",
+            head_sha,
+            "--run-id",
+            "4242",
+        ],
         &post_env,
     )
     .await;
@@ -526,14 +546,19 @@ async fn fork_pr_403_writes_the_comment_file_then_the_poster_posts_it() {
     assert!(stderr(&o).contains("refusing to post"), "{}", stderr(&o));
     fake.reset().await;
 
-    // A tampered file (a mention slipped into the body) is refused before any request.
+    // A tampered file (a mention slipped into an image id) is refused before any request,
+    // naming the field.
     let mut tampered = file.clone();
-    tampered.body.push_str("\nthanks @octocat");
+    tampered.data.images[0].id = "x thanks @octocat".into();
     tampered.write(&file_path).unwrap();
     fake.no_other_writes().await;
     let o = run(&["post-comment", "--file", &f], &post_env).await;
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("@mention"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("field `data.images[0].id`"),
+        "{}",
+        stderr(&o)
+    );
     assert!(fake.server.received_requests().await.unwrap().is_empty());
     fake.reset().await;
 }

@@ -3,6 +3,7 @@
 
 use golden_contracts::Document;
 use golden_report::summary::{ImageStatus, ProblemKind, ProblemSeverity, RunSummary};
+use serde_json::json;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -441,11 +442,15 @@ fn configuration_errors_exit_2_and_say_what_to_do() {
         &["failed to read comment file", "missing.json"],
     );
     let file = dir.path().join("pr-comment.json");
-    golden_report::comment_file::CommentFile {
-        pr: 3,
-        key: "k".into(),
-        body: golden_report::comment::body("k", "hello"),
-    }
+    golden_report::comment_file::CommentFile::new(
+        3,
+        "k".into(),
+        golden_report::pr_comment::CommentData {
+            totals: Default::default(),
+            images: vec![],
+            images_omitted: 0,
+        },
+    )
     .write(&file)
     .unwrap();
     fails(
@@ -732,4 +737,49 @@ fn each_architecture_is_its_own_row_and_a_failed_one_is_named() {
         &golden_report::markdown::RenderOptions::unlimited(None),
     );
     assert!(text.contains("nginx:1.27-debian (arm64)"), "{text}");
+}
+
+/// A fork controls `pr-comment.json`: whatever the poster echoes from it in an error (the key,
+/// a field name, a value) is escaped and neutralised, so it cannot become a workflow command
+/// on either stream, and the field is named.
+#[test]
+fn poster_errors_cannot_inject_workflow_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pr-comment.json");
+    let data = json!({"totals": {"images": 0, "ok": 0, "failed": 0, "build_failed": 0,
+        "policy_failed": 0, "incomplete": 0, "problems": 0,
+        "vulnerabilities": {"critical": 0, "high": 0, "medium": 0, "low": 0, "unknown": 0},
+        "new_vulnerabilities": 0, "fixed_vulnerabilities": 0}, "images": []});
+    for (doc, field) in [
+        (
+            json!({"schema": 2, "pr": 3, "key": "k\r::add-mask::x", "data": data}),
+            "`key`",
+        ),
+        (
+            json!({"schema": 2, "pr": 3, "key": "k\r\n::warning::x", "data": data}),
+            "`key`",
+        ),
+        (
+            json!({"schema": 2, "pr": 3, "key": "k\u{2028}::stop-commands::x", "data": data}),
+            "`key`",
+        ),
+        (
+            json!({"schema": 2, "pr": 3, "key": "k", "data": data, "\r::error::x": 1}),
+            "unknown field",
+        ),
+    ] {
+        std::fs::write(&file, doc.to_string()).unwrap();
+        let o = run(
+            &["post-comment", "--file", file.to_str().unwrap()],
+            &[("GITHUB_ACTIONS", "true")],
+        );
+        assert_eq!(o.status.code(), Some(2));
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(stderr.contains(field), "{stderr}");
+        for text in [&stdout, &stderr] {
+            let c = golden_gha::runner_log::commands(text);
+            assert!(c.is_empty(), "{c:?} in {text:?}");
+        }
+    }
 }

@@ -336,3 +336,69 @@ fn broken_oci_indexes_are_clear_errors() {
     let e = with_index("att.tar", attestation_only);
     assert!(e.contains("no usable image manifest"), "{e}");
 }
+
+/// Tar paths are untrusted text: whatever line breaks they hold, the warnings quoting them
+/// never become workflow commands, on either stream read on its own (the runner reads stdout
+/// and stderr concurrently, so a fence on one stream does not cover the other).
+#[test]
+fn tar_paths_in_warnings_cannot_inject_workflow_commands() {
+    let l = debian_layer()
+        .raw(b"../a\r::warning::x", 0o644, b"1")
+        .raw(b"../b\r\n::add-mask::x", 0o644, b"2")
+        .raw("../c\u{2028}::stop-commands::x".as_bytes(), 0o644, b"3")
+        .raw(b"../d ##[error]x", 0o644, b"4")
+        .bytes();
+    let layers = vec![l];
+    let cfg = config(
+        &layers,
+        &[("/bin/sh -c #(nop) ADD file:x in / ", false)],
+        json!({}),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "cr.tar", &docker_archive(&layers, &cfg, "cr:1"));
+    let image = format!("docker-archive:{}", p.display());
+    let out = dir.path().join("out");
+    let (code, stdout, stderr) = golden_scan(
+        &[&image, "-o", out.to_str().unwrap(), "--trivy", "off"],
+        &[("GITHUB_ACTIONS", "true")],
+    );
+    assert!(code == 0 || code == 1, "{stderr}");
+    assert!(
+        stderr.contains("climbs above the root"),
+        "the warnings are printed:\n{stderr}"
+    );
+    for (name, text) in [("stdout", &stdout), ("stderr", &stderr)] {
+        let cmds = golden_gha::runner_log::commands(text);
+        // Only fences: `stop-commands` and the matching end, in pairs.
+        let mut open: Option<String> = None;
+        for c in &cmds {
+            // golden-scan's own policy annotation (its text is escaped, a single line).
+            if open.is_none()
+                && c.name == "error"
+                && c.properties == "title=golden-scan policy failed"
+            {
+                assert!(c.data.starts_with("docker-archive:"), "{c:?}");
+                continue;
+            }
+            match &open {
+                None => {
+                    assert_eq!(c.name, "stop-commands", "{name}: injected {c:?}\n{text}");
+                    assert!(c.data.starts_with("golden-"), "{name}: {c:?}");
+                    open = Some(c.data.to_lowercase());
+                }
+                Some(t) => {
+                    assert_eq!(&c.name, t, "{name}: {c:?}");
+                    open = None;
+                }
+            }
+        }
+        assert!(open.is_none(), "{name}: a fence is left open\n{text}");
+    }
+    // The warnings themselves are fenced on stderr.
+    assert!(
+        golden_gha::runner_log::commands(&stderr)
+            .iter()
+            .any(|c| c.name == "stop-commands"),
+        "{stderr}"
+    );
+}

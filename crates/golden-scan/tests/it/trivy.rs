@@ -301,3 +301,74 @@ fn a_failing_trivy_fails_the_policy_and_an_absent_one_is_reported_once() {
         "disabled"
     );
 }
+
+#[test]
+fn trivy_gets_an_allow_listed_environment_and_its_arguments_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = small_archive(dir.path());
+    let dump = dir.path().join("dump");
+    let bin = fake_trivy(
+        dir.path(),
+        &format!(
+            "env > '{d}.env'\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > '{d}.argv'\ncat '{r}'",
+            d = dump.display(),
+            r = third_party("trivy/centos-7.json").display()
+        ),
+    );
+    let out = dir.path().join("out");
+    let image = format!("docker-archive:{}", archive.display());
+    let (code, _, err) = golden_scan(
+        &[&image, "-o", out.to_str().unwrap()],
+        &[
+            ("PATH", &path_with(&bin)),
+            ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "oidc-request-secret"),
+            ("ACTIONS_ID_TOKEN_REQUEST_URL", "http://127.0.0.1:9/token"),
+            ("AZURE_CLIENT_SECRET", "azure-secret"),
+            ("GITHUB_TOKEN", "gh-secret"),
+            ("GOLDEN_REGISTRY_PASSWORD", "registry-secret"),
+            ("TRIVY_DB_REPOSITORY", "mirror.invalid/db"),
+            ("SSL_CERT_FILE", "/etc/ssl/certs/ca.pem"),
+            ("HOME", "/home/scanner"),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let env = std::fs::read_to_string(dump.with_extension("env")).unwrap();
+    for secret in [
+        "oidc-request-secret",
+        "ACTIONS_ID_TOKEN_REQUEST_URL",
+        "azure-secret",
+        "gh-secret",
+        "registry-secret",
+    ] {
+        assert!(!env.contains(secret), "Trivy saw `{secret}`:\n{env}");
+    }
+    let vars: Vec<&str> = env
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, _)| k)
+        .collect();
+    for want in ["PATH", "HOME", "TRIVY_DB_REPOSITORY", "SSL_CERT_FILE"] {
+        assert!(vars.contains(&want), "Trivy did not get {want}:\n{env}");
+    }
+    // Nothing but the allow-list (and what sh itself sets) reaches Trivy.
+    for k in &vars {
+        assert!(
+            golden_scan::trivy::env_allowed(k) || ["PWD", "SHLVL", "_", "OLDPWD"].contains(k),
+            "unexpected variable `{k}` in Trivy's environment:\n{env}"
+        );
+    }
+    let argv = std::fs::read_to_string(dump.with_extension("argv")).unwrap();
+    assert_eq!(
+        argv.lines().collect::<Vec<_>>(),
+        [
+            "image",
+            "--format",
+            "json",
+            "--quiet",
+            "--scanners",
+            "vuln",
+            "--input",
+            archive.to_str().unwrap()
+        ]
+    );
+}

@@ -1,0 +1,906 @@
+//! The pull-request comment as data: [`CommentData`] is what a pull-request run hands to the
+//! trusted poster (inside `pr-comment.json`, see [`crate::comment_file`]), and [`render`] is the
+//! one renderer of the sticky comment, used by both paths (a same-repository run posting
+//! directly, and the `workflow_run` poster posting for a fork).
+//!
+//! A fork controls every byte of the file, so the poster never posts text from it: it reads
+//! numbers, enums and a few short strings, each checked against a strict pattern
+//! ([`CommentData::validate`]) and shown only inside code spans, where GitHub makes no links,
+//! mentions, issue references or HTML entities. The run link is built by the poster itself.
+//!
+//! The producer ([`CommentData::from_report`]) applies the same patterns, so an honest run
+//! always writes a file the poster accepts: a value that does not fit is replaced (image ids
+//! and names, with `_` for each character outside the pattern) or left out (and counted).
+
+use golden_contracts::scan::{ScannerStatus, Severity};
+use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
+
+use crate::aggregate::Report;
+use crate::escape::safe_url;
+use crate::markdown::{COMMENT_LIMIT, human_change, human_size};
+use crate::summary::{ImageStatus, ImageSummary};
+
+/// At most this many images in a file.
+pub const MAX_IMAGES: usize = 300;
+/// At most this many vulnerabilities listed per image.
+pub const MAX_VULNS_PER_IMAGE: usize = 20;
+
+/// Counts by severity (all five, fixed keys).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Severities {
+    pub critical: u64,
+    pub high: u64,
+    pub medium: u64,
+    pub low: u64,
+    pub unknown: u64,
+}
+
+impl Severities {
+    fn from_map(m: &std::collections::BTreeMap<String, u64>) -> Self {
+        let g = |s: Severity| m.get(s.as_str()).copied().unwrap_or(0);
+        Severities {
+            critical: g(Severity::Critical),
+            high: g(Severity::High),
+            medium: g(Severity::Medium),
+            low: g(Severity::Low),
+            unknown: g(Severity::Unknown),
+        }
+    }
+    fn in_order(&self) -> [(&'static str, u64); 5] {
+        [
+            ("critical", self.critical),
+            ("high", self.high),
+            ("medium", self.medium),
+            ("low", self.low),
+            ("unknown", self.unknown),
+        ]
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommentTotals {
+    pub images: u64,
+    pub ok: u64,
+    pub failed: u64,
+    pub build_failed: u64,
+    pub policy_failed: u64,
+    pub incomplete: u64,
+    /// Problems with severity `error`.
+    pub problems: u64,
+    pub vulnerabilities: Severities,
+    /// Images compared with a baseline (absent without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_images: Option<u64>,
+    pub new_vulnerabilities: u64,
+    pub fixed_vulnerabilities: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Compliance {
+    pub pass: u64,
+    pub fail: u64,
+    pub warn: u64,
+    pub info: u64,
+    pub skip: u64,
+}
+
+/// One vulnerability of the details list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommentVuln {
+    /// `CVE-2024-1234`, `GHSA-xxxx-xxxx-xxxx`, `DSA-5678-1`, ...
+    pub id: String,
+    pub severity: Severity,
+    pub package: String,
+    pub installed: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed: Option<String>,
+}
+
+/// One image row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommentImage {
+    /// Plan entry id.
+    pub id: String,
+    pub status: ImageStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    /// Versus the baseline, when it has the image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_change: Option<i64>,
+    /// A baseline was given and does not have this image.
+    #[serde(default)]
+    pub new_image: bool,
+    /// `sha256:<hex>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// Absent when the image was not scanned at all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scanner: Option<ScannerStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vulnerabilities: Option<Severities>,
+    /// New / fixed versus the baseline, when the scans were compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_vulnerabilities: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed_vulnerabilities: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compliance: Option<Compliance>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_passed: Option<bool>,
+    #[serde(default)]
+    pub policy_failures: u64,
+    /// True when `vulns` are the ones new versus the baseline.
+    #[serde(default)]
+    pub new_only: bool,
+    #[serde(default)]
+    pub vulns: Vec<CommentVuln>,
+    /// Vulnerabilities not listed (over the cap, or not fitting the patterns).
+    #[serde(default)]
+    pub vulns_omitted: u64,
+}
+
+/// The comment's content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommentData {
+    pub totals: CommentTotals,
+    pub images: Vec<CommentImage>,
+    /// Images not listed (over [`MAX_IMAGES`]).
+    #[serde(default)]
+    pub images_omitted: u64,
+}
+
+/// The strict patterns of the string fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pattern {
+    /// Plan entry ids (and `unknown:<path>`): letters, digits, `.`, `_`, `-`, `:`, `/`, `+`.
+    Id,
+    /// OS names (`debian 12`, `alpine 3.20.1`): letters, digits, space, `.`, `_`, `-`, `+`, `(`, `)`.
+    Os,
+    /// Versions: letters, digits, `.`, `_`, `-`, `+`, `:`, `~`, `^`, and `, ` (lists of fixed
+    /// versions).
+    Version,
+    /// Package names: letters, digits, `.`, `_`, `-`, `+`, `:`, `/`, `@`.
+    Package,
+    /// Vulnerability ids: an uppercase letter, then letters, digits, `-`, `_`, `.`, `:`; one
+    /// `-` at least.
+    VulnId,
+    /// `algorithm:hex` (32 to 128 lowercase hex digits).
+    Digest,
+}
+
+impl Pattern {
+    pub fn max_len(self) -> usize {
+        match self {
+            Pattern::Id => 128,
+            Pattern::Os => 64,
+            Pattern::Version => 128,
+            Pattern::Package => 128,
+            Pattern::VulnId => 64,
+            Pattern::Digest => 150,
+        }
+    }
+
+    fn allows(self, c: char) -> bool {
+        let base = c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '+');
+        match self {
+            Pattern::Id => base || matches!(c, ':' | '/'),
+            Pattern::Os => base || matches!(c, ' ' | '(' | ')'),
+            Pattern::Version => base || matches!(c, ':' | '~' | '^' | ',' | ' '),
+            Pattern::Package => base || matches!(c, ':' | '/' | '@'),
+            Pattern::VulnId => (base && c != '+') || c == ':',
+            Pattern::Digest => c.is_ascii_lowercase() || c.is_ascii_digit() || c == ':',
+        }
+    }
+
+    /// What the pattern accepts, for error messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Pattern::Id => {
+                "letters, digits, `.`, `_`, `-`, `+`, `:` and `/`, starting with a letter or digit"
+            }
+            Pattern::Os => "letters, digits, spaces, `.`, `_`, `-`, `+`, `(` and `)`",
+            Pattern::Version => {
+                "letters, digits, `.`, `_`, `-`, `+`, `:`, `~`, `^`, `,` and spaces, starting with a letter or digit"
+            }
+            Pattern::Package => {
+                "letters, digits, `.`, `_`, `-`, `+`, `:`, `/` and `@`, starting with a letter, digit or `@`"
+            }
+            Pattern::VulnId => {
+                "an uppercase letter, then letters, digits, `-`, `_`, `.` and `:`, with at least one `-` (CVE-2024-1234)"
+            }
+            Pattern::Digest => "`sha256:` and 64 lowercase hex digits (algorithm:hex)",
+        }
+    }
+
+    /// Whether `v` matches.
+    pub fn matches(self, v: &str) -> bool {
+        let Some(first) = v.chars().next() else {
+            return false;
+        };
+        if v.len() > self.max_len() || !v.chars().all(|c| self.allows(c)) {
+            return false;
+        }
+        // Nothing that reads as a link, even outside a code span.
+        if v.contains("://") || v.to_ascii_lowercase().contains("www.") {
+            return false;
+        }
+        match self {
+            Pattern::Id | Pattern::Os => first.is_ascii_alphanumeric(),
+            Pattern::Version => first.is_ascii_alphanumeric() && !v.ends_with(' '),
+            Pattern::Package => first.is_ascii_alphanumeric() || first == '@',
+            Pattern::VulnId => first.is_ascii_uppercase() && v.contains('-'),
+            Pattern::Digest => match v.split_once(':') {
+                Some((alg, hex)) => {
+                    !alg.is_empty()
+                        && alg.len() <= 16
+                        && alg
+                            .chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                        && (32..=128).contains(&hex.len())
+                        && hex.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f'))
+                }
+                None => false,
+            },
+        }
+    }
+
+    /// Make `v` match by replacing every other character with `_` (producer side, for the
+    /// required fields).
+    fn coerce(self, v: &str) -> String {
+        let mut s: String = v
+            .chars()
+            .map(|c| if self.allows(c) { c } else { '_' })
+            .take(self.max_len())
+            .collect();
+        s = s.replace("://", "_/").replace("www.", "www_");
+        s = s.replace("WWW.", "WWW_");
+        if s.is_empty() {
+            return "unnamed".into();
+        }
+        if !s.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            s.insert(0, 'x');
+            s.truncate(self.max_len());
+        }
+        if self.matches(&s) {
+            s
+        } else {
+            "unnamed".into()
+        }
+    }
+}
+
+/// A field that failed validation: its path (`images[3].vulns[0].id`) and the problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub problem: String,
+}
+
+fn check(field: impl FnOnce() -> String, v: &str, p: Pattern) -> Result<(), FieldError> {
+    if p.matches(v) {
+        return Ok(());
+    }
+    Err(FieldError {
+        field: field(),
+        problem: format!(
+            "{} is not allowed here: expected {} (at most {} characters)",
+            golden_gha::quote(v, 60),
+            p.describe(),
+            p.max_len()
+        ),
+    })
+}
+
+fn opt(v: &Option<String>, p: Pattern) -> Option<String> {
+    v.as_deref().filter(|s| p.matches(s)).map(str::to_string)
+}
+
+impl CommentData {
+    /// The comment's data from a report (producer side: never fails, see the module docs).
+    pub fn from_report(report: &Report) -> Self {
+        let s = &report.summary;
+        let t = &s.totals;
+        let totals = CommentTotals {
+            images: t.images,
+            ok: t.ok,
+            failed: t.failed,
+            build_failed: t.build_failed,
+            policy_failed: t.policy_failed,
+            incomplete: t.incomplete,
+            problems: t.problems,
+            vulnerabilities: Severities::from_map(&t.vulnerabilities),
+            baseline_images: s.baseline.as_ref().map(|b| b.images),
+            new_vulnerabilities: t.new_vulnerabilities,
+            fixed_vulnerabilities: t.fixed_vulnerabilities,
+        };
+        let images: Vec<CommentImage> = s
+            .images
+            .iter()
+            .take(MAX_IMAGES)
+            .map(|i| image(i, report))
+            .collect();
+        CommentData {
+            images_omitted: (s.images.len() - images.len()) as u64,
+            totals,
+            images,
+        }
+    }
+
+    /// Check every string against its pattern and every list against its cap; the error
+    /// names the field.
+    pub fn validate(&self) -> Result<(), FieldError> {
+        if self.images.len() > MAX_IMAGES {
+            return Err(FieldError {
+                field: "images".into(),
+                problem: format!("has {} entries, more than {MAX_IMAGES}", self.images.len()),
+            });
+        }
+        for (n, i) in self.images.iter().enumerate() {
+            let f = |name: &str| format!("images[{n}].{name}");
+            check(|| f("id"), &i.id, Pattern::Id)?;
+            if let Some(v) = &i.os {
+                check(|| f("os"), v, Pattern::Os)?;
+            }
+            if let Some(v) = &i.version {
+                check(|| f("version"), v, Pattern::Version)?;
+            }
+            if let Some(v) = &i.digest {
+                check(|| f("digest"), v, Pattern::Digest)?;
+            }
+            if i.vulns.len() > MAX_VULNS_PER_IMAGE {
+                return Err(FieldError {
+                    field: f("vulns"),
+                    problem: format!(
+                        "has {} entries, more than {MAX_VULNS_PER_IMAGE}",
+                        i.vulns.len()
+                    ),
+                });
+            }
+            for (k, v) in i.vulns.iter().enumerate() {
+                let g = |name: &str| format!("images[{n}].vulns[{k}].{name}");
+                check(|| g("id"), &v.id, Pattern::VulnId)?;
+                check(|| g("package"), &v.package, Pattern::Package)?;
+                check(|| g("installed"), &v.installed, Pattern::Version)?;
+                if let Some(x) = &v.fixed {
+                    check(|| g("fixed"), x, Pattern::Version)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn image(i: &ImageSummary, report: &Report) -> CommentImage {
+    let scan = i.scan.as_ref();
+    let compared = i
+        .baseline
+        .as_ref()
+        .filter(|d| d.compared_scan && scan.is_some());
+    let shown = report.shown_vulns.get(&i.id);
+    let mut vulns = Vec::new();
+    let mut omitted = 0u64;
+    for v in shown.map(|s| s.items.as_slice()).unwrap_or_default() {
+        let fixed = v.fixed.as_ref().filter(|f| !f.is_empty());
+        let ok = Pattern::VulnId.matches(&v.id)
+            && Pattern::Package.matches(&v.package)
+            && Pattern::Version.matches(&v.installed)
+            && fixed.is_none_or(|f| Pattern::Version.matches(f));
+        if !ok || vulns.len() >= MAX_VULNS_PER_IMAGE {
+            omitted += 1;
+            continue;
+        }
+        vulns.push(CommentVuln {
+            id: v.id.clone(),
+            severity: v.severity,
+            package: v.package.clone(),
+            installed: v.installed.clone(),
+            fixed: fixed.cloned(),
+        });
+    }
+    CommentImage {
+        id: Pattern::Id.coerce(&i.id),
+        status: i.status,
+        os: opt(&i.os, Pattern::Os),
+        version: opt(&i.version, Pattern::Version),
+        size: i.size,
+        size_change: i
+            .baseline
+            .as_ref()
+            .filter(|d| d.found)
+            .and_then(|d| d.size_change),
+        new_image: i.baseline.as_ref().is_some_and(|d| !d.found),
+        digest: opt(&i.digest, Pattern::Digest),
+        scanner: scan.map(|s| s.scanner_status),
+        vulnerabilities: scan.map(|s| Severities::from_map(&s.vulnerabilities)),
+        new_vulnerabilities: compared.map(|d| d.new_vulnerabilities.len() as u64),
+        fixed_vulnerabilities: compared.map(|d| d.fixed_vulnerabilities.len() as u64),
+        compliance: scan.map(|s| Compliance {
+            pass: s.compliance.pass,
+            fail: s.compliance.fail,
+            warn: s.compliance.warn,
+            info: s.compliance.info,
+            skip: s.compliance.skip,
+        }),
+        policy_passed: scan.map(|s| s.policy_passed),
+        policy_failures: scan.map(|s| s.policy_failures.len() as u64).unwrap_or(0),
+        new_only: shown.is_some_and(|s| s.new_only),
+        vulns,
+        vulns_omitted: omitted,
+    }
+}
+
+/// A validated value in a code span (the patterns exclude backticks and `|`).
+fn code(s: &str) -> String {
+    format!("`{s}`")
+}
+
+fn status_icon(s: ImageStatus) -> &'static str {
+    match s {
+        ImageStatus::Ok => "✅",
+        ImageStatus::BuildFailed => "❌",
+        ImageStatus::PolicyFailed => "⛔",
+        ImageStatus::Incomplete => "⚠️",
+    }
+}
+
+fn header(d: &CommentData) -> String {
+    let t = &d.totals;
+    let mut out = String::new();
+    if t.images == 0 {
+        out.push_str("## ⚠️ Golden images: no results\n\n");
+    } else if t.failed == 0 && t.problems == 0 {
+        let _ = writeln!(out, "## ✅ Golden images: all {} passed\n", t.images);
+    } else {
+        let _ = writeln!(
+            out,
+            "## ❌ Golden images: {} of {} failed\n",
+            t.failed, t.images
+        );
+    }
+    let mut parts = vec![
+        format!("**{}** images", t.images),
+        format!("✅ {} passed", t.ok),
+    ];
+    if t.build_failed > 0 {
+        parts.push(format!("❌ {} build failed", t.build_failed));
+    }
+    if t.policy_failed > 0 {
+        parts.push(format!("⛔ {} policy failed", t.policy_failed));
+    }
+    if t.incomplete > 0 {
+        parts.push(format!("⚠️ {} incomplete", t.incomplete));
+    }
+    if t.problems > 0 {
+        parts.push(format!("{} problems (see the job summary)", t.problems));
+    }
+    let vulns: Vec<String> = t
+        .vulnerabilities
+        .in_order()
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(k, n)| format!("{n} {k}"))
+        .collect();
+    let unscanned = d
+        .images
+        .iter()
+        .filter(|i| i.scanner != Some(ScannerStatus::Scanned))
+        .count();
+    let scanned = d.images.len() - unscanned;
+    if vulns.is_empty() && scanned > 0 {
+        parts.push(if unscanned == 0 {
+            "no vulnerabilities".into()
+        } else {
+            format!("no vulnerabilities in the {scanned} scanned")
+        });
+    } else if !vulns.is_empty() {
+        parts.push(format!("vulnerabilities: {}", vulns.join(", ")));
+    }
+    if unscanned > 0 {
+        parts.push(format!(
+            "vulnerabilities not scanned for {unscanned} image{}",
+            if unscanned == 1 { "" } else { "s" }
+        ));
+    }
+    if let Some(b) = t.baseline_images {
+        parts.push(format!(
+            "versus baseline: +{} new, −{} fixed ({b} images compared)",
+            t.new_vulnerabilities, t.fixed_vulnerabilities
+        ));
+    }
+    let _ = writeln!(out, "{}\n", parts.join(" · "));
+    out
+}
+
+const TABLE_HEAD: &str = "| | Image | OS | Version | Size (change) | Vulnerabilities C / H / M / L / U | New / fixed | Compliance | Policy | Digest |\n|---|---|---|---|---|---|---|---|---|---|\n";
+
+fn row(i: &CommentImage) -> String {
+    let dash = || "—".to_string();
+    let size = match i.size {
+        Some(sz) if i.new_image => format!("{} (new)", human_size(sz)),
+        Some(sz) => match i.size_change {
+            Some(c) => format!("{} ({})", human_size(sz), human_change(c)),
+            None => human_size(sz),
+        },
+        None => dash(),
+    };
+    let vulns = match (i.scanner, i.vulnerabilities) {
+        (Some(ScannerStatus::Scanned), Some(v)) => v
+            .in_order()
+            .iter()
+            .map(|(k, n)| {
+                if *n > 0 && (*k == "critical" || *k == "high") {
+                    format!("**{n}**")
+                } else {
+                    n.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" / "),
+        (Some(ScannerStatus::Disabled), _) => "not scanned (disabled)".into(),
+        (Some(ScannerStatus::Unavailable), _) => "⚠️ scanner unavailable".into(),
+        (Some(ScannerStatus::Failed), _) => "⚠️ scanner failed".into(),
+        _ => dash(),
+    };
+    let new_fixed = match (i.new_vulnerabilities, i.fixed_vulnerabilities) {
+        (Some(n), Some(f)) => format!("+{n} / −{f}"),
+        _ if i.new_image => "new image".into(),
+        _ => dash(),
+    };
+    let compliance = match i.compliance {
+        Some(c) if c.fail > 0 => format!("❌ {} failed", c.fail),
+        Some(c) if c.pass + c.warn + c.info + c.skip == 0 => dash(),
+        Some(c) if c.warn > 0 => format!("⚠️ {} passed, {} warn", c.pass, c.warn),
+        Some(c) => format!("✅ {} passed", c.pass),
+        None => dash(),
+    };
+    let policy = match i.policy_passed {
+        Some(true) => "✅ pass".to_string(),
+        Some(false) => format!("❌ fail ({})", i.policy_failures.max(1)),
+        None if i.status == ImageStatus::BuildFailed => "not scanned".into(),
+        None => dash(),
+    };
+    let digest = match i.digest.as_deref().and_then(|d| d.split_once(':')) {
+        Some((alg, hex)) => code(&format!("{alg}:{}", &hex[..12.min(hex.len())])),
+        None => dash(),
+    };
+    format!(
+        "| {} | {} | {} | {} | {size} | {vulns} | {new_fixed} | {compliance} | {policy} | {digest} |\n",
+        status_icon(i.status),
+        code(&i.id),
+        i.os.as_deref().map(code).unwrap_or_else(dash),
+        i.version.as_deref().map(code).unwrap_or_else(dash),
+    )
+}
+
+fn details(i: &CommentImage) -> Option<String> {
+    if i.vulns.is_empty() && i.vulns_omitted == 0 {
+        return None;
+    }
+    let what = if i.new_only {
+        "new vulnerabilities"
+    } else {
+        "vulnerabilities"
+    };
+    let total = i.vulns.len() as u64 + i.vulns_omitted;
+    let mut out = format!(
+        "<details>\n<summary>{} {}: {total} {what}</summary>\n\n",
+        status_icon(i.status),
+        code(&i.id)
+    );
+    if !i.vulns.is_empty() {
+        out.push_str("| Severity | ID | Package | Installed | Fixed |\n|---|---|---|---|---|\n");
+        for v in &i.vulns {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                v.severity.as_str().to_ascii_lowercase(),
+                code(&v.id),
+                code(&v.package),
+                code(&v.installed),
+                v.fixed.as_deref().map(code).unwrap_or_else(|| "—".into())
+            );
+        }
+    }
+    if i.vulns_omitted > 0 {
+        let _ = writeln!(
+            out,
+            "\n_{} more in the job summary and the image's scan report._",
+            i.vulns_omitted
+        );
+    }
+    out.push_str("\n</details>\n");
+    Some(out)
+}
+
+/// Render the comment (without the marker line) within GitHub's limit; `reserved` characters
+/// are taken by the marker line. `run_url` must come from the trusted side (it is checked with
+/// [`safe_url`] too).
+pub fn render(d: &CommentData, run_url: Option<&str>, reserved: usize) -> String {
+    let budget = COMMENT_LIMIT - 536 - reserved;
+    let len = |s: &str| s.chars().count();
+    let url = run_url.and_then(safe_url);
+    let footer = match &url {
+        Some(u) => format!("\n_Report by golden-report for [this run]({u})._\n"),
+        None => "\n_Report by golden-report._\n".to_string(),
+    };
+    let pointer = match &url {
+        Some(u) => format!("the full report is in the [job summary]({u})"),
+        None => "the full report is in the run's job summary".to_string(),
+    };
+    let reserve = len(&pointer) + 200;
+    let mut out = header(d);
+    out.push_str(TABLE_HEAD);
+    let mut left_out = d.images_omitted;
+    let mut listed = 0;
+    for i in &d.images {
+        let r = row(i);
+        if len(&out) + len(&r) + len(&footer) + reserve > budget {
+            break;
+        }
+        out.push_str(&r);
+        listed += 1;
+    }
+    left_out += (d.images.len() - listed) as u64;
+    if left_out > 0 {
+        let _ = writeln!(
+            out,
+            "\n_{left_out} more images are not listed here; {pointer}._"
+        );
+    }
+    let blocks: Vec<String> = d.images[..listed].iter().filter_map(details).collect();
+    if !blocks.is_empty() {
+        let all: usize = blocks.iter().map(|b| len(b)).sum();
+        if len(&out) + all + 20 + len(&footer) + reserve <= budget {
+            out.push_str("\n### Details\n\n");
+            for b in blocks {
+                out.push_str(&b);
+            }
+        } else {
+            out.push_str("\n### Details\n\n");
+            let mut shown = 0;
+            for b in &blocks {
+                if len(&out) + len(b) + len(&footer) + reserve > budget {
+                    break;
+                }
+                out.push_str(b);
+                shown += 1;
+            }
+            let _ = writeln!(
+                out,
+                "\n_Details of {} more images were left out; {pointer}._",
+                blocks.len() - shown
+            );
+        }
+    }
+    out.push_str(&footer);
+    out
+}
+
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::*;
+
+    pub(crate) fn vuln(id: &str) -> CommentVuln {
+        CommentVuln {
+            id: id.into(),
+            severity: Severity::High,
+            package: "openssl".into(),
+            installed: "3.0.11-1~deb12u1".into(),
+            fixed: Some("3.0.13-1~deb12u1".into()),
+        }
+    }
+
+    pub(crate) fn sample() -> CommentData {
+        CommentData {
+            totals: CommentTotals {
+                images: 1,
+                failed: 1,
+                policy_failed: 1,
+                ..Default::default()
+            },
+            images: vec![CommentImage {
+                id: "nginx-1.26-debian".into(),
+                status: ImageStatus::PolicyFailed,
+                os: Some("debian 12".into()),
+                version: Some("1.26.2".into()),
+                size: Some(80_000_000),
+                size_change: Some(-1200),
+                new_image: false,
+                digest: Some(format!("sha256:{}", "ab".repeat(32))),
+                scanner: Some(ScannerStatus::Scanned),
+                vulnerabilities: Some(Severities {
+                    high: 1,
+                    ..Default::default()
+                }),
+                new_vulnerabilities: Some(1),
+                fixed_vulnerabilities: Some(0),
+                compliance: Some(Compliance {
+                    pass: 20,
+                    fail: 1,
+                    ..Default::default()
+                }),
+                policy_passed: Some(false),
+                policy_failures: 1,
+                new_only: true,
+                vulns: vec![vuln("CVE-2024-5535"), vuln("GHSA-abcd-efgh-2345")],
+                vulns_omitted: 0,
+            }],
+            images_omitted: 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use super::tests_support::{sample, vuln};
+
+    #[test]
+    fn patterns_accept_what_scanners_report() {
+        for (p, v) in [
+            (Pattern::Id, "nginx-1.26-debian"),
+            (Pattern::Id, "unknown:scan/x/report.json"),
+            (Pattern::Os, "debian 12"),
+            (Pattern::Os, "alpine 3.20.1"),
+            (Pattern::Version, "1:2.39.2-1.1"),
+            (Pattern::Version, "3.0.13-1~deb12u1"),
+            (Pattern::Version, "1.2.3, 1.3.0"),
+            (Pattern::Package, "@babel/core"),
+            (Pattern::Package, "libssl3"),
+            (Pattern::VulnId, "CVE-2024-5535"),
+            (Pattern::VulnId, "GHSA-abcd-efgh-2345"),
+            (Pattern::VulnId, "RHSA-2023:1234"),
+            (Pattern::VulnId, "TEMP-0841856-B18BAF"),
+            (Pattern::Digest, &format!("sha256:{}", "0".repeat(64))),
+        ] {
+            assert!(p.matches(v), "{p:?} refuses {v}");
+        }
+    }
+
+    #[test]
+    fn patterns_refuse_links_references_html_and_invisible_characters() {
+        for (p, v) in [
+            (Pattern::Id, "a](https://evil.example)"),
+            (Pattern::Id, "https://evil.example"),
+            (Pattern::Id, "www.evil.example"),
+            (Pattern::Id, "owner/repo#12"),
+            (Pattern::Id, "#12"),
+            (Pattern::Id, "@octocat"),
+            (Pattern::Id, "a&amp;b"),
+            (Pattern::Id, "<b>x</b>"),
+            (Pattern::Id, "x`y"),
+            (Pattern::Id, "a|b"),
+            (Pattern::Id, "a\u{202E}b"),
+            (Pattern::Id, "a\u{200B}b"),
+            (Pattern::Id, "a\nb"),
+            (Pattern::Id, ""),
+            (Pattern::Id, &"a".repeat(129)),
+            (Pattern::Os, "debian [x](y)"),
+            (Pattern::Version, "1.0 https://x"),
+            (Pattern::Package, "pkg#1"),
+            (Pattern::VulnId, "cve-2024-1"),
+            (Pattern::VulnId, "CVE2024"),
+            (Pattern::VulnId, "CVE-1 x"),
+            (Pattern::Digest, "sha256:XYZ"),
+            (Pattern::Digest, "sha256:abc"),
+        ] {
+            assert!(!p.matches(v), "{p:?} accepts {v:?}");
+        }
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        let mut d = sample();
+        d.images[0].vulns[1].package = "x [link](https://evil.example)".into();
+        let e = d.validate().unwrap_err();
+        assert_eq!(e.field, "images[0].vulns[1].package");
+        assert!(e.problem.contains("not allowed"), "{}", e.problem);
+        let mut d = sample();
+        d.images[0].id = "a\r::warning::x".into();
+        let e = d.validate().unwrap_err();
+        assert_eq!(e.field, "images[0].id");
+        assert!(e.problem.contains("`a\\u{d}::warning::x`"), "{}", e.problem);
+        let mut d = sample();
+        d.images[0].vulns = (0..21).map(|n| vuln(&format!("CVE-2024-{n:04}"))).collect();
+        assert_eq!(d.validate().unwrap_err().field, "images[0].vulns");
+        sample().validate().unwrap();
+    }
+
+    #[test]
+    fn coerce_makes_required_fields_valid() {
+        assert_eq!(Pattern::Id.coerce("unknown:a b/c#1"), "unknown:a_b/c_1");
+        assert_eq!(Pattern::Id.coerce("https://x"), "https_/x");
+        assert_eq!(Pattern::Id.coerce("-x"), "x-x");
+        assert_eq!(Pattern::Id.coerce(""), "unnamed");
+        for v in ["", "\u{202E}", "www.x", "::", "a\r::add-mask::b"] {
+            assert!(Pattern::Id.matches(&Pattern::Id.coerce(v)), "{v:?}");
+        }
+    }
+
+    /// Strip code spans; what is left must hold no link, mention, reference, entity or HTML
+    /// but the renderer's own.
+    pub(crate) fn assert_inert(body: &str, run_url: Option<&str>) {
+        let mut outside = String::new();
+        for (n, part) in body.split('`').enumerate() {
+            if n % 2 == 0 {
+                outside.push_str(part);
+            }
+        }
+        if let Some(u) = run_url {
+            outside = outside.replace(&format!("]({u})"), "]");
+        }
+        for tag in ["<details>", "</details>", "<summary>", "</summary>"] {
+            outside = outside.replace(tag, "");
+        }
+        for bad in [
+            "](", "://", "www.", "@", "&", "<", ">", "#1", "#2", "#3", "#4", "#5", "#6", "#7",
+            "#8", "#9", "#0",
+        ] {
+            assert!(
+                !outside.contains(bad),
+                "`{bad}` outside code spans:\n{body}"
+            );
+        }
+        assert!(!body.chars().any(|c| (c.is_control() && c != '\n')
+            || golden_gha::is_deceptive_format(c)
+            || (golden_gha::is_line_break(c) && c != '\n')));
+    }
+
+    #[test]
+    fn rendered_comment_is_inert_and_complete() {
+        let url = "https://github.com/o/r/actions/runs/12";
+        let body = render(&sample(), Some(url), 40);
+        assert_inert(&body, Some(url));
+        assert!(
+            body.contains("## ❌ Golden images: 1 of 1 failed"),
+            "{body}"
+        );
+        assert!(body.contains("| ⛔ | `nginx-1.26-debian` | `debian 12` | `1.26.2` | 76.3 MiB (−1.2 KiB) | 0 / **1** / 0 / 0 / 0 | +1 / −0 | ❌ 1 failed | ❌ fail (1) | `sha256:abababababab` |"), "{body}");
+        assert!(
+            body.contains(
+                "| high | `CVE-2024-5535` | `openssl` | `3.0.11-1~deb12u1` | `3.0.13-1~deb12u1` |"
+            ),
+            "{body}"
+        );
+        assert!(body.contains("2 new vulnerabilities"), "{body}");
+        assert!(body.contains(&format!("[this run]({url})")), "{body}");
+    }
+
+    #[test]
+    fn many_images_stay_under_the_limit() {
+        let mut d = sample();
+        let one = d.images[0].clone();
+        d.images = (0..MAX_IMAGES)
+            .map(|n| {
+                let mut i = one.clone();
+                i.id = format!("image-{n}-{}", "x".repeat(100));
+                i.vulns = (0..MAX_VULNS_PER_IMAGE)
+                    .map(|k| vuln(&format!("CVE-2024-{k:05}")))
+                    .collect();
+                i
+            })
+            .collect();
+        d.images_omitted = 7;
+        d.validate().unwrap();
+        let body = render(&d, None, 40);
+        assert!(
+            body.chars().count() < COMMENT_LIMIT - 40,
+            "{}",
+            body.chars().count()
+        );
+        assert!(body.contains("more images are not listed here"), "{body}");
+        assert_inert(&body, None);
+    }
+}
