@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use golden_contracts::Document;
-use golden_contracts::plan::{Bootstrap, Plan, PlanEntry, StageKind};
+use golden_contracts::plan::{Bootstrap, PlanEntry, StageKind};
 
 use crate::cli::BuildArgs;
 use crate::context::DockerfileAt;

@@ -244,7 +244,6 @@ mod tests {
             base_image: None,
             base_in_plan: false,
             upstream: None,
-            cache_scope: "nginx".into(),
             policy: "configs/policy.yaml".into(),
             labels: Default::default(),
             bootstrap: None,
@@ -260,6 +259,7 @@ mod tests {
             event: "local".into(),
             rebuild: "all".into(),
             config: "configs/images.yaml".into(),
+            architectures: vec!["amd64".into()],
             bases: Stage::default(),
             platforms: Stage {
                 include: vec![entry("nginx-1.26-debian"), entry("python-3.12-debian")],

@@ -245,7 +245,7 @@ impl Document for IndexRecord {
 /// A push or index record, told apart by `kind` (for readers that take a folder of both).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AnyRecord {
-    Push(PushRecord),
+    Push(Box<PushRecord>),
     Index(IndexRecord),
 }
 
@@ -268,7 +268,7 @@ impl AnyRecord {
             Some("golden-index-record") => {
                 IndexRecord::from_json(path, &text).map(AnyRecord::Index)
             }
-            _ => PushRecord::from_json(path, &text).map(AnyRecord::Push),
+            _ => PushRecord::from_json(path, &text).map(|r| AnyRecord::Push(Box::new(r))),
         }
     }
 }

@@ -228,11 +228,11 @@ pub fn split_lines(text: &str) -> Vec<&str> {
         }
         out.push(&text[start..i]);
         let mut end = i + c.len_utf8();
-        if c == '\r' {
-            if let Some(&(j, '\n')) = it.peek() {
-                it.next();
-                end = j + 1;
-            }
+        if c == '\r'
+            && let Some(&(j, '\n')) = it.peek()
+        {
+            it.next();
+            end = j + 1;
         }
         start = end;
     }

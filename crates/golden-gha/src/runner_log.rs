@@ -38,17 +38,17 @@ fn unescape(s: &str) -> String {
 pub fn parse_line(line: &str) -> Option<(String, String, String)> {
     // Current form.
     let t = line.trim_start();
-    if let Some(rest) = t.strip_prefix("::") {
-        if let Some(end) = rest.find("::") {
-            let info = &rest[..end];
-            let (name, props) = info.split_once(' ').unwrap_or((info, ""));
-            if !name.is_empty() {
-                return Some((
-                    name.to_lowercase(),
-                    props.trim().to_string(),
-                    unescape(&rest[end + 2..]),
-                ));
-            }
+    if let Some(rest) = t.strip_prefix("::")
+        && let Some(end) = rest.find("::")
+    {
+        let info = &rest[..end];
+        let (name, props) = info.split_once(' ').unwrap_or((info, ""));
+        if !name.is_empty() {
+            return Some((
+                name.to_lowercase(),
+                props.trim().to_string(),
+                unescape(&rest[end + 2..]),
+            ));
         }
     }
     // Legacy form, anywhere in the line.

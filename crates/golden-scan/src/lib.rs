@@ -24,8 +24,7 @@ pub mod trivy;
 
 use std::path::{Path, PathBuf};
 
-use golden_contracts::Document;
-use golden_contracts::plan::{Plan, PlanEntry};
+use golden_contracts::plan::PlanEntry;
 use golden_contracts::scan::{
     CheckStatus, ImageInfo, LayerInfo, ScanReport, ScannerStatus, Summary, Tool,
     VulnerabilitySection,

@@ -560,7 +560,6 @@ pub fn plan_entry(id: &str, host: &str, repo: &str) -> String {
             format!("{host}/{repo}:1-20260101"),
             format!("{host}/elsewhere/app:1"),
         ],
-        "cache_scope": "app",
         "policy": "configs/policy.yaml",
         "offline": true,
     })

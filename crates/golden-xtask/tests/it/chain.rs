@@ -496,10 +496,11 @@ fn registry_push_attach_then_repush_sends_nothing() {
         .env("HOME", t.path().display().to_string())
         .input("mode", "index")
         .input("records", t.path().join("records").display().to_string())
+        .input("expect-arch", golden_arch())
         .input(
             "record",
             t.path()
-                .join("index/index-records.json")
+                .join("index/index-record.json")
                 .display()
                 .to_string(),
         )
@@ -512,8 +513,12 @@ fn registry_push_attach_then_repush_sends_nothing() {
     );
     let idx: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(r4.output("record")).unwrap()).unwrap();
-    assert_eq!(idx[0]["kind"], "golden-index-record");
-    assert_eq!(idx[0]["manifests"][0], r3.output("reference"));
+    assert_eq!(idx["kind"], "golden-index-record");
+    assert_eq!(idx["indexes"][0]["manifests"][0]["arch"], golden_arch());
+    assert_eq!(
+        idx["indexes"][0]["manifests"][0]["reference"],
+        r3.output("reference")
+    );
 
     // The report over everything produced: one image, the digests output names it.
     let rep = runner("report", t.path())
