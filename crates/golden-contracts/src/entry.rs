@@ -132,7 +132,8 @@ fn parse_entry(origin: &str, text: &str) -> Result<PlanEntry, EntryError> {
     if control(&value) {
         return Err(EntryError::Control(origin.to_string()));
     }
-    serde_json::from_value(value).map_err(err)
+    // Typed errors from a `Value` carry no position: parse the text again for one.
+    serde_json::from_value(value).or_else(|_| serde_json::from_str(text).map_err(err))
 }
 
 /// The error for an id the plan does not have: near ids as "did you mean", and the ids.

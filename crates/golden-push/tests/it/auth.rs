@@ -906,7 +906,7 @@ async fn push_action_in_actions_with_a_credential_attaches_and_writes_the_record
     )
     .unwrap();
     let record = out.join("push-record.json");
-    let host = t.reg.host();
+    let host = t.host();
     let mut env = oidc_env(&gh, &entra);
     env.extend([
         (
@@ -969,30 +969,8 @@ async fn push_action_in_actions_with_a_credential_attaches_and_writes_the_record
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(rep["image"]["digest"], digest.as_str());
 
-    // The registry has the referrers on the digest.
-    let refs = golden_push(
-        &[
-            "referrers",
-            &format!("{host}/golden/app@{digest}"),
-            "--format",
-            "json",
-        ],
-        &oidc_env(&gh, &entra),
-    )
-    .await;
-    refs.ok();
-    let listed: Vec<String> = refs
-        .json()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["digest"].as_str().unwrap().to_string())
-        .collect();
-    for x in &r.referrers {
-        assert!(listed.contains(&x.digest), "{listed:?} lacks {}", x.digest);
-    }
-
     // Masks on stdout (the runner's command channel), no secret anywhere else.
+    // (Taken before the referrers check below, whose own login issues more tokens.)
     let s = t.tokens.state.lock().unwrap();
     let mut secrets: Vec<(&str, String)> = vec![
         ("GitHub request token", GH_REQUEST_TOKEN.into()),
@@ -1035,5 +1013,34 @@ async fn push_action_in_actions_with_a_credential_attaches_and_writes_the_record
         ] {
             assert!(!text.contains(secret.as_str()), "{what} leaked in {name}");
         }
+    }
+
+    drop(s);
+    // The registry has the referrers on the digest.
+    let refs = golden_push(
+        &[
+            "referrers",
+            &format!("{host}/golden/app@{digest}"),
+            "--format",
+            "json",
+        ],
+        &{
+            // `referrers` has no push target: the registry is allowed by name.
+            let mut e = oidc_env(&gh, &entra);
+            e.push(("GOLDEN_AUTH_HOSTS", host.clone()));
+            e
+        },
+    )
+    .await;
+    refs.ok();
+    let listed: Vec<String> = refs
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["digest"].as_str().unwrap().to_string())
+        .collect();
+    for x in &r.referrers {
+        assert!(listed.contains(&x.digest), "{listed:?} lacks {}", x.digest);
     }
 }

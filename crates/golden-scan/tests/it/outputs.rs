@@ -489,7 +489,11 @@ fn bad_flags_and_missing_inputs_are_errors_with_hints_and_write_nothing() {
         (
             &["-o", o],
             &[("GOLDEN_ENTRY", r#"{"id": "base-debian","#)],
-            &["does not parse", "line 1", "hint: pass an entry id"],
+            &[
+                "is not a plan entry",
+                "line 1",
+                "hint: pass one entry of the plan",
+            ],
         ),
         // No engine behind DOCKER_HOST (a name without a registry host: no registry fallback).
         (
