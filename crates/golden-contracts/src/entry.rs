@@ -41,7 +41,7 @@ pub enum EntryError {
         "a plan entry as JSON and a plan file (`{0}`) both given: pass an entry id with the plan, or the entry alone"
     )]
     JsonWithPlan(PathBuf),
-    #[error("{0} has a string with a line break or other control character")]
+    #[error("{0} has a string with a line break or control character")]
     Control(String),
     #[error("plan entry `{id}` has no tags (the first is the push target)")]
     NoTags { id: String },

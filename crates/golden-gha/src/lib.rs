@@ -319,6 +319,27 @@ pub fn print_error_chain(prefix: &str, err: &(dyn std::error::Error + 'static)) 
     }
 }
 
+/// A binary's fatal error: inside Actions an `::error` annotation titled `tool` (the top-level
+/// message's first line, escaped, so the run's summary names what failed), then the whole chain
+/// on stderr as [`print_error_chain`] prints it.
+pub fn report_fatal(tool: &str, err: &(dyn std::error::Error + 'static)) {
+    annotate_fatal(tool, err);
+    print_error_chain(&format!("{tool}: "), err);
+}
+
+/// The annotation half of [`report_fatal`], for binaries that print the chain their own way.
+pub fn annotate_fatal(tool: &str, err: &(dyn std::error::Error + 'static)) {
+    if in_actions() {
+        let text = err.to_string();
+        let first = text.lines().next().unwrap_or_default();
+        let at = Annotation {
+            title: Some(tool),
+            ..Annotation::default()
+        };
+        annotate(Level::Error, &at, first);
+    }
+}
+
 /// Annotation levels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {

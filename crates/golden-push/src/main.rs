@@ -627,7 +627,7 @@ fn main() -> ExitCode {
     match rt.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            golden_gha::print_error_chain("golden-push: ", e.as_ref());
+            golden_gha::report_fatal("golden-push", e.as_ref());
             ExitCode::from(2)
         }
     }

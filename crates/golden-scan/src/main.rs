@@ -228,6 +228,7 @@ fn main() -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(e) => {
+            golden_gha::annotate_fatal("golden-scan", e.as_ref());
             golden_gha::print_error_chain("", e.as_ref());
             ExitCode::from(2)
         }

@@ -352,10 +352,13 @@ fn golden_arch() -> &'static str {
 }
 
 fn entry_json(registry: &str, repo: &str) -> String {
+    // A whole plan entry, as a matrix job's `toJSON(matrix.entry)` gives it.
     serde_json::json!({
-        "id": "tiny-1-scratch",
+        "id": "tiny-1-scratch", "stage": "platform", "os": "scratch", "platform": "tiny",
+        "name": "tiny", "version": "1", "dockerfile": "Dockerfile", "context": ".",
         "image": format!("{registry}/{repo}"),
         "tags": [format!("{registry}/{repo}:1"), format!("{registry}/{repo}:1-20260101"), format!("{registry}/{repo}:1-sha-abcdef0")],
+        "policy": "configs/policy.yaml", "offline": true,
     })
     .to_string()
 }
@@ -443,7 +446,7 @@ fn registry_push_attach_then_repush_sends_nothing() {
     assert_eq!(record["kind"], "golden-push-record");
     assert_eq!(record["id"], "tiny-1-scratch");
     assert_eq!(record["digest"], digest.as_str());
-    assert_eq!(record["attached"].as_array().unwrap().len(), 3);
+    assert_eq!(record["referrers"].as_array().unwrap().len(), 3);
     assert_eq!(record["arch"], golden_arch());
 
     let tags = registry_tags(&reg.host(), repo);
@@ -558,7 +561,7 @@ fn push_needs_an_image_and_a_target() {
         .input("entry", "{\"tags\":[]}")
         .run()
         .unwrap();
-    assert_fails_with(&r, "not a plan entry with tags");
+    assert_fails_with(&r, "is not a plan entry");
 }
 
 #[test]
@@ -583,7 +586,7 @@ fn push_checks_every_attachment_before_pushing() {
     assert_fails_with(&r, "cannot tell the artifact type");
     assert_fails_with(&r, "write it as FILE=TYPE");
     let r = push(format!("{}/missing/report.json", t.path().display()));
-    assert_fails_with(&r, "input `attach`: no file at");
+    assert_fails_with(&r, "no file at");
     // With its type given the list is fine: the step gets to golden-push, which finds no archive.
     let r = push(format!("{}=text/plain", notes.display()));
     assert!(!r.success);
@@ -657,7 +660,17 @@ fn report_writes_the_comment_file_for_the_poster_without_calling_github() {
     let c: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
     assert_eq!(c["pr"], 42);
-    assert!(c["body"].as_str().unwrap().contains("nginx-1.22-debian"));
+    // Schema 2: data for the trusted poster to render, never Markdown.
+    assert_eq!(c["schema"], 2);
+    assert!(c.get("body").is_none(), "{c}");
+    assert!(
+        c["data"]["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["id"] == "nginx-1.22-debian"),
+        "{c}"
+    );
     assert_eq!(r.output("digests"), "{}");
     let env = &r.step("report").unwrap().process_env;
     assert_eq!(
