@@ -971,23 +971,26 @@ async fn push_action_in_actions_with_a_credential_attaches_and_writes_the_record
 
     // Masks on stdout (the runner's command channel), no secret anywhere else.
     // (Taken before the referrers check below, whose own login issues more tokens.)
-    let s = t.tokens.state.lock().unwrap();
-    let mut secrets: Vec<(&str, String)> = vec![
-        ("GitHub request token", GH_REQUEST_TOKEN.into()),
-        ("GitHub ID token", GH_JWT.into()),
-        ("Entra token", ENTRA_TOKEN.into()),
-    ];
-    secrets.extend(
-        s.valid_refresh
-            .iter()
-            .filter(|r| *r != DOCKER_IDENTITY_TOKEN)
-            .map(|r| ("ACR refresh token", r.clone())),
-    );
-    secrets.extend(
-        s.issued
-            .iter()
-            .map(|a| ("registry access token", a.clone())),
-    );
+    let secrets = {
+        let s = t.tokens.state.lock().unwrap();
+        let mut secrets: Vec<(&str, String)> = vec![
+            ("GitHub request token", GH_REQUEST_TOKEN.into()),
+            ("GitHub ID token", GH_JWT.into()),
+            ("Entra token", ENTRA_TOKEN.into()),
+        ];
+        secrets.extend(
+            s.valid_refresh
+                .iter()
+                .filter(|r| *r != DOCKER_IDENTITY_TOKEN)
+                .map(|r| ("ACR refresh token", r.clone())),
+        );
+        secrets.extend(
+            s.issued
+                .iter()
+                .map(|a| ("registry access token", a.clone())),
+        );
+        secrets
+    };
     assert!(secrets.len() >= 5, "{secrets:?}");
     let record_text = std::fs::read_to_string(&record).unwrap();
     for (what, secret) in &secrets {
@@ -1015,7 +1018,6 @@ async fn push_action_in_actions_with_a_credential_attaches_and_writes_the_record
         }
     }
 
-    drop(s);
     // The registry has the referrers on the digest.
     let refs = golden_push(
         &[
