@@ -20,10 +20,8 @@ use golden_registry::{Descriptor, ParsedManifest};
 use crate::error::ScanError;
 use crate::fs::Fs;
 use crate::layer::{self, LayerFacts, Sniff};
+use crate::limits::{self, JSON_LIMIT, Limits, MAX_LAYERS};
 use crate::secrets;
-
-/// JSON documents (configs, manifests, indexes) above this size are not kept.
-const JSON_LIMIT: u64 = 16 << 20;
 
 /// A secret-looking file seen in some layer (it may have been deleted later: it is still in
 /// the image's history).
@@ -54,11 +52,17 @@ pub struct Image {
 pub struct Collector {
     what: String,
     json: HashMap<String, Vec<u8>>,
-    layers: HashMap<String, LayerFacts>,
+    /// JSON documents over [`JSON_LIMIT`], not kept: (name, size).
+    oversized: HashMap<String, u64>,
+    /// Walked layers; a layer listed several times is shared, not copied.
+    layers: HashMap<String, Arc<LayerFacts>>,
     /// Archive entries that are links to other entries (`docker save` writes a layer that
     /// occurs twice as `<id>/layer.tar -> ../<other>/layer.tar`).
     aliases: HashMap<String, String>,
     warnings: Vec<String>,
+    /// Entries skipped as neither JSON nor a layer (only the first few are warned about).
+    skipped: usize,
+    limits: Limits,
 }
 
 fn clean_name(name: &str) -> String {
@@ -91,13 +95,26 @@ fn classify(name: &str) -> Class {
 
 impl Collector {
     pub fn new(what: &str) -> Self {
+        Self::with_limits(what, Limits::default())
+    }
+
+    /// A collector whose kept contents and entries count against `limits` (shared by the scan).
+    pub fn with_limits(what: &str, limits: Limits) -> Self {
         Collector {
             what: what.to_string(),
             json: HashMap::new(),
+            oversized: HashMap::new(),
             layers: HashMap::new(),
             aliases: HashMap::new(),
             warnings: Vec::new(),
+            skipped: 0,
+            limits,
         }
+    }
+
+    /// The bounds this collector charges.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// Record a symlink or hardlink entry of the outer archive.
@@ -117,6 +134,24 @@ impl Collector {
         };
         if let layer::NormPath::Ok { path, .. } = layer::normalize(joined.as_bytes()) {
             self.aliases.insert(name, path);
+        }
+    }
+
+    /// Count an entry of the outer archive against the entry cap.
+    fn count_outer(&self) -> Result<(), ScanError> {
+        self.limits
+            .count_entry(|| "the image archive".to_string())
+            .map_err(|e| ScanError::limit(&self.what, e))
+    }
+
+    /// Warn about an entry that is neither JSON nor a layer (the first 20; then counted).
+    fn skip_unknown(&mut self, name: &str) {
+        self.skipped += 1;
+        if self.skipped <= 20 {
+            self.warnings.push(format!(
+                "`{name}` in `{}` is neither JSON nor a layer tar; skipped",
+                self.what
+            ));
         }
     }
 
@@ -144,21 +179,18 @@ impl Collector {
     }
 
     fn entry_err(&self, entry: &str, source: io::Error) -> ScanError {
-        ScanError::Entry {
-            what: self.what.clone(),
-            entry: entry.to_string(),
-            source,
-        }
+        ScanError::entry(&self.what, entry, source)
     }
 
     fn keep_json(&mut self, name: &str, size: u64, r: &mut dyn Read) -> Result<(), ScanError> {
         if size > JSON_LIMIT {
-            self.warnings.push(format!(
-                "`{name}` in `{}` is {size} bytes; JSON documents over {JSON_LIMIT} bytes are not read",
-                self.what
-            ));
+            // Only an error when the manifest needs it (see `json_doc`).
+            self.oversized.insert(name.to_string(), size);
             return Ok(());
         }
+        self.limits
+            .charge(size, &format!("JSON document `{name}`"))
+            .map_err(|e| ScanError::limit(&self.what, e))?;
         let mut v = Vec::with_capacity(size as usize);
         r.take(size)
             .read_to_end(&mut v)
@@ -179,7 +211,30 @@ impl Collector {
     /// Add the facts of a walked layer under its archive path (the registry source walks
     /// layers itself).
     pub fn add_layer(&mut self, name: &str, facts: LayerFacts) {
-        self.layers.insert(name.to_string(), facts);
+        self.layers.insert(name.to_string(), Arc::new(facts));
+    }
+
+    /// A JSON document the manifest needs: kept, within its limits, or an error naming it.
+    fn json_doc(&self, name: &str, role: &str) -> Result<&[u8], ScanError> {
+        if let Some(size) = self.oversized.get(name) {
+            return Err(ScanError::Limit {
+                what: self.what.clone(),
+                detail: format!(
+                    "{role} `{name}` is {size} bytes, over the {JSON_LIMIT}-byte limit for JSON documents; not read"
+                ),
+            });
+        }
+        let bytes = self.json.get(name).ok_or_else(|| {
+            ScanError::archive(
+                &self.what,
+                format!("the {role} `{name}` named by the manifest is not in the archive"),
+            )
+        })?;
+        limits::check_json(bytes).map_err(|e| ScanError::Limit {
+            what: self.what.clone(),
+            detail: format!("{role} `{name}` {e}"),
+        })?;
+        Ok(bytes)
     }
 
     /// Add a JSON document fetched elsewhere (registry source), under its archive path.
@@ -215,16 +270,13 @@ impl Collector {
                     }
                     Sniff::Unknown => {
                         if size > 0 {
-                            self.warnings.push(format!(
-                                "`{name}` in `{}` is neither JSON nor a layer tar; skipped",
-                                self.what
-                            ));
+                            self.skip_unknown(&name);
                         }
                         Ok(())
                     }
                     kind => {
                         let chained = io::Cursor::new(head).chain(r.take(size.saturating_sub(512)));
-                        let mut facts = layer::walk_sniffed(kind, chained, &name)
+                        let mut facts = layer::walk_sniffed(kind, chained, &name, &self.limits)
                             .map_err(|e| self.entry_err(&name, e))?;
                         if kind == Sniff::Tar || kind == Sniff::EmptyTar {
                             facts.size = size;
@@ -263,22 +315,19 @@ impl Collector {
                     Sniff::Json => self.keep_json(&name, size, &mut section),
                     Sniff::Unknown => {
                         if size > 0 {
-                            self.warnings.push(format!(
-                                "`{name}` in `{}` is neither JSON nor a layer tar; skipped",
-                                self.what
-                            ));
+                            self.skip_unknown(&name);
                         }
                         Ok(())
                     }
                     Sniff::Tar | Sniff::EmptyTar => {
-                        let mut facts = layer::walk_seekable(section, &name)
+                        let mut facts = layer::walk_seekable(section, &name, &self.limits)
                             .map_err(|e| self.entry_err(&name, e))?;
                         facts.size = size;
                         self.add_layer(&name, facts);
                         Ok(())
                     }
                     kind => {
-                        let facts = layer::walk_sniffed(kind, section, &name)
+                        let facts = layer::walk_sniffed(kind, section, &name, &self.limits)
                             .map_err(|e| self.entry_err(&name, e))?;
                         self.add_layer(&name, facts);
                         Ok(())
@@ -297,6 +346,7 @@ impl Collector {
                 .map_err(|e| self.entry_err("(archive header)", e))?;
             for entry in entries {
                 let mut entry = entry.map_err(|e| self.entry_err("(next entry)", e))?;
+                self.count_outer()?;
                 if let Some(name) = self.file_entry(&entry) {
                     let size = entry.size();
                     self.accept_stream(&name, size, &mut entry)?;
@@ -320,6 +370,7 @@ impl Collector {
         let len = file.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
         for entry in entries {
             let entry = entry.map_err(|e| self.entry_err("(next entry)", e))?;
+            self.count_outer()?;
             let Some(name) = self.file_entry(&entry) else {
                 continue;
             };
@@ -348,9 +399,15 @@ impl Collector {
         for name in ["index.json", "oci-layout"] {
             let p = dir.join(name);
             if p.exists() {
-                let bytes =
-                    std::fs::read(&p).map_err(|source| ScanError::Open { path: p, source })?;
-                self.json.insert(name.to_string(), bytes);
+                let file = File::open(&p).map_err(|source| ScanError::Open {
+                    path: p.clone(),
+                    source,
+                })?;
+                let size = file
+                    .metadata()
+                    .map_err(|source| ScanError::Open { path: p, source })?
+                    .len();
+                self.keep_json(name, size, &mut &file)?;
             }
         }
         let blobs = dir.join("blobs");
@@ -363,6 +420,7 @@ impl Collector {
                 continue;
             };
             for f in files.flatten() {
+                self.count_outer()?;
                 let path = f.path();
                 let name = format!(
                     "blobs/{}/{}",
@@ -384,7 +442,16 @@ impl Collector {
     /// `want` picks one image of a multi-image `docker save` by tag.
     pub fn finish(mut self, want: Option<&str>) -> Result<Image, ScanError> {
         let what = self.what.clone();
-        let resolved = if let Some(m) = self.json.get("manifest.json") {
+        if self.skipped > 20 {
+            self.warnings.push(format!(
+                "… and {} more entries of `{what}` that are neither JSON nor a layer tar",
+                self.skipped - 20
+            ));
+        }
+        let resolved = if self.json.contains_key("manifest.json")
+            || self.oversized.contains_key("manifest.json")
+        {
+            let m = self.json_doc("manifest.json", "manifest")?;
             let entries: Vec<ArchiveManifestEntry> = golden_oci::parse_archive_manifest(m)
                 .map_err(|e| {
                     ScanError::archive(&what, format!("`manifest.json` is not valid: {e}"))
@@ -414,7 +481,8 @@ impl Collector {
                 tags: pick.repo_tags.clone().unwrap_or_default(),
                 digest: None,
             }
-        } else if self.json.contains_key("index.json") {
+        } else if self.json.contains_key("index.json") || self.oversized.contains_key("index.json")
+        {
             self.resolve_oci()?
         } else {
             return Err(ScanError::archive(
@@ -435,16 +503,18 @@ impl Collector {
             tags,
             digest,
         } = resolved;
+        if layer_paths.len() > MAX_LAYERS {
+            return Err(ScanError::Limit {
+                what: what.clone(),
+                detail: format!(
+                    "the manifest lists {} layers, more than the {MAX_LAYERS} an image may have",
+                    layer_paths.len()
+                ),
+            });
+        }
         let config_path = self.canonical(&config_path);
         let layer_paths: Vec<String> = layer_paths.iter().map(|p| self.canonical(p)).collect();
-        let config_bytes = self.json.get(&config_path).ok_or_else(|| {
-            ScanError::archive(
-                &what,
-                format!(
-                    "the image config `{config_path}` named by the manifest is not in the archive"
-                ),
-            )
-        })?;
+        let config_bytes = self.json_doc(&config_path, "image config")?;
         let config: ImageConfigFile = serde_json::from_slice(config_bytes).map_err(|e| {
             ScanError::archive(
                 &what,
@@ -480,13 +550,8 @@ impl Collector {
         let mut infos = Vec::with_capacity(layer_paths.len());
         let mut secrets_found = Vec::new();
         for (i, path) in layer_paths.iter().enumerate() {
-            // The same layer may appear twice (identical diffs); walk once, use twice.
-            let facts = if layer_paths[i + 1..].contains(path) {
-                self.layers.get(path).map(clone_facts)
-            } else {
-                self.layers.remove(path)
-            };
-            let Some(facts) = facts else {
+            // The same layer may appear twice (identical diffs); walked once, shared.
+            let Some(facts) = self.layers.get(path).cloned() else {
                 return Err(ScanError::archive(
                     &what,
                     format!(
@@ -548,12 +613,7 @@ impl Collector {
     fn resolve_oci(&self) -> Result<Resolved, ScanError> {
         let what = &self.what;
         let parse = |path: &str| {
-            let bytes = self.json.get(path).ok_or_else(|| {
-                ScanError::archive(
-                    what,
-                    format!("manifest blob `{path}` is not in the archive"),
-                )
-            })?;
+            let bytes = self.json_doc(path, "manifest blob")?;
             ParsedManifest::parse(bytes, "").map_err(|e| {
                 ScanError::archive(
                     what,
@@ -604,18 +664,6 @@ pub struct Resolved {
     pub layers: Vec<String>,
     pub tags: Vec<String>,
     pub digest: Option<String>,
-}
-
-fn clone_facts(f: &LayerFacts) -> LayerFacts {
-    LayerFacts {
-        entries: f.entries.clone(),
-        whiteouts: f.whiteouts.clone(),
-        opaque: f.opaque.clone(),
-        contents: f.contents.clone(),
-        key_hits: f.key_hits.clone(),
-        size: f.size,
-        warnings: Vec::new(),
-    }
 }
 
 pub fn blob_path(digest: &str) -> String {

@@ -1204,7 +1204,9 @@ fn check_hardening(
             None,
         );
     };
-    let value: serde_json::Value = match serde_json::from_slice(bytes) {
+    let parsed = crate::limits::check_json(bytes)
+        .and_then(|()| serde_json::from_slice(bytes).map_err(|e| e.to_string()));
+    let value: serde_json::Value = match parsed {
         Ok(v) => v,
         Err(e) => {
             return (

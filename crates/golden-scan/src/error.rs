@@ -14,6 +14,9 @@ pub enum ScanError {
     /// The image archive is not what it should be (message says what and gives a hint).
     #[error("failed to read image `{what}`: {detail}")]
     Archive { what: String, detail: String },
+    /// A memory bound of the scan was hit (message names the file and the knob).
+    #[error("failed to scan image `{what}`: {detail}")]
+    Limit { what: String, detail: String },
     #[error("failed to read `{entry}` in image `{what}` (truncated or corrupt archive?)")]
     Entry {
         what: String,
@@ -48,6 +51,28 @@ impl ScanError {
         ScanError::Archive {
             what: what.to_string(),
             detail: detail.into(),
+        }
+    }
+
+    /// A read error of `entry`: a memory bound that was hit, or a truncated/corrupt entry.
+    pub(crate) fn entry(what: &str, entry: &str, source: io::Error) -> Self {
+        match crate::limits::LimitError::find(&source) {
+            Some(l) => ScanError::Limit {
+                what: what.to_string(),
+                detail: l.0.clone(),
+            },
+            None => ScanError::Entry {
+                what: what.to_string(),
+                entry: entry.to_string(),
+                source,
+            },
+        }
+    }
+
+    pub(crate) fn limit(what: &str, e: crate::limits::LimitError) -> Self {
+        ScanError::Limit {
+            what: what.to_string(),
+            detail: e.0,
         }
     }
 }

@@ -3,10 +3,11 @@
 //! hides a lower directory's children). Metadata for every path, contents only for the files
 //! the scanner keeps. Symlinks are resolved in memory only, with a hop limit.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::ops::Bound;
+use std::sync::Arc;
 
-use crate::layer::{Kind, LayerFacts};
+use crate::layer::{Content, Kind, LayerFacts};
 
 /// Symlink hops allowed while resolving one path (Linux uses 40).
 pub const MAX_SYMLINK_HOPS: usize = 40;
@@ -21,7 +22,8 @@ pub struct Node {
     pub link: Option<Box<str>>,
     /// Index of the layer (in manifest order) the final version came from.
     pub layer: usize,
-    pub content: Option<Vec<u8>>,
+    /// Shared with the layer facts and every hardlink to the same file (never copied).
+    pub content: Option<Content>,
 }
 
 #[derive(Debug, Default)]
@@ -55,10 +57,12 @@ fn remove_under(nodes: &mut BTreeMap<Box<str>, Node>, dir: &str) -> usize {
 }
 
 impl Fs {
-    /// Merge layers, lowest first. `names` are used in warnings.
-    pub fn merge(layers: Vec<(String, LayerFacts)>) -> Fs {
+    /// Merge layers, lowest first. `names` are used in warnings. A layer listed several times
+    /// is the same shared facts each time; its own warnings are reported once.
+    pub fn merge(layers: Vec<(String, Arc<LayerFacts>)>) -> Fs {
         let mut fs = Fs::default();
-        for (index, (name, mut facts)) in layers.into_iter().enumerate() {
+        let mut warned: HashSet<String> = HashSet::new();
+        for (index, (name, facts)) in layers.into_iter().enumerate() {
             for dir in &facts.opaque {
                 remove_under(&mut fs.nodes, dir);
             }
@@ -66,16 +70,16 @@ impl Fs {
                 fs.nodes.remove(path.as_str());
                 remove_under(&mut fs.nodes, path);
             }
-            for e in facts.entries {
+            for e in &facts.entries {
                 let mut node = Node {
                     kind: e.kind,
                     mode: e.mode,
                     uid: e.uid,
                     gid: e.gid,
                     size: e.size,
-                    link: e.link,
+                    link: e.link.clone(),
                     layer: index,
-                    content: facts.contents.remove(e.path.as_ref()),
+                    content: facts.contents.get(e.path.as_ref()).cloned(),
                 };
                 if node.kind == Kind::Hardlink {
                     let target = node.link.clone().unwrap_or_default();
@@ -84,8 +88,16 @@ impl Fs {
                             node.kind = t.kind;
                             node.mode = t.mode;
                             node.size = t.size;
-                            if node.content.is_none() {
-                                node.content = t.content.clone();
+                            // Shared, and only within this path's own limit.
+                            match crate::layer::wanted(&e.path) {
+                                Some(limit) if t.size > limit => fs.warnings.push(format!(
+                                    "layer `{name}`: `/{}` (a hardlink to `/{target}`) is {} bytes, over the {limit}-byte limit for files the scanner reads; not read",
+                                    e.path, t.size
+                                )),
+                                Some(_) if node.content.is_none() => {
+                                    node.content = t.content.clone();
+                                }
+                                _ => {}
                             }
                         }
                         _ => {
@@ -101,9 +113,11 @@ impl Fs {
                 if node.kind != Kind::Dir {
                     remove_under(&mut fs.nodes, &e.path);
                 }
-                fs.nodes.insert(e.path, node);
+                fs.nodes.insert(e.path.clone(), node);
             }
-            fs.warnings.append(&mut facts.warnings);
+            if warned.insert(name) {
+                fs.warnings.extend(facts.warnings.iter().cloned());
+            }
         }
         fs
     }
@@ -206,7 +220,8 @@ impl Fs {
         Ok(self
             .resolve(path)?
             .and_then(|p| self.nodes.get(p.as_str()))
-            .and_then(|n| n.content.as_deref()))
+            .and_then(|n| n.content.as_deref())
+            .map(Vec::as_slice))
     }
 
     /// True when `path` (resolved) exists.
@@ -251,7 +266,10 @@ mod tests {
         let mut l2 = layer(vec![e("opt/new", Kind::File, 0o644, None)]);
         l2.whiteouts.push("etc/a".into());
         l2.opaque.push("opt".into());
-        let fs = Fs::merge(vec![("l1".into(), l1), ("l2".into(), l2)]);
+        let fs = Fs::merge(vec![
+            ("l1".into(), Arc::new(l1)),
+            ("l2".into(), Arc::new(l2)),
+        ]);
         assert!(fs.get("etc/a").is_none());
         assert!(fs.get("etc/b").is_some());
         assert!(fs.get("opt/x/y").is_none());
@@ -266,7 +284,7 @@ mod tests {
             e("d/child", Kind::File, 0o644, None),
         ]);
         let l2 = layer(vec![e("d", Kind::File, 0o644, None)]);
-        let fs = Fs::merge(vec![("1".into(), l1), ("2".into(), l2)]);
+        let fs = Fs::merge(vec![("1".into(), Arc::new(l1)), ("2".into(), Arc::new(l2))]);
         assert!(fs.get("d/child").is_none());
         assert_eq!(fs.len(), 1);
     }
@@ -285,9 +303,11 @@ mod tests {
             e("a", Kind::Symlink, 0o777, Some("b")),
             e("b", Kind::Symlink, 0o777, Some("/a")),
         ]);
-        l.contents
-            .insert("usr/lib/os-release".into(), b"ID=debian\n".to_vec());
-        let fs = Fs::merge(vec![("l".into(), l)]);
+        l.contents.insert(
+            "usr/lib/os-release".into(),
+            Arc::new(b"ID=debian\n".to_vec()),
+        );
+        let fs = Fs::merge(vec![("l".into(), Arc::new(l))]);
         assert_eq!(
             fs.read("/etc/os-release").unwrap(),
             Some(&b"ID=debian\n"[..])
@@ -307,7 +327,7 @@ mod tests {
             e("bin/su2", Kind::Hardlink, 0, Some("bin/su")),
             e("bin/ghost", Kind::Hardlink, 0, Some("bin/none")),
         ]);
-        let fs = Fs::merge(vec![("1".into(), l1), ("2".into(), l2)]);
+        let fs = Fs::merge(vec![("1".into(), Arc::new(l1)), ("2".into(), Arc::new(l2))]);
         assert_eq!(fs.get("bin/su2").map(|n| n.mode), Some(0o4755));
         assert_eq!(fs.get("bin/ghost").map(|n| n.kind), Some(Kind::File));
         assert!(
@@ -325,7 +345,7 @@ mod tests {
             e("etc/yum.repos.d/sub/c.repo", Kind::File, 0o644, None),
             e("etc/yum.repos.dx", Kind::File, 0o644, None),
         ]);
-        let fs = Fs::merge(vec![("l".into(), l)]);
+        let fs = Fs::merge(vec![("l".into(), Arc::new(l))]);
         let names: Vec<_> = fs.children("etc/yum.repos.d").map(|(p, _)| p).collect();
         assert_eq!(names, ["etc/yum.repos.d/a.repo", "etc/yum.repos.d/b.repo"]);
     }

@@ -6,8 +6,14 @@
 
 use std::collections::HashMap;
 use std::io::{self, Read};
+use std::sync::Arc;
 
+use crate::limits::{CappedWarnings, LimitError, Limits, MAX_PATH};
 use crate::secrets;
+
+/// A kept file's contents, shared (hardlinks, a layer listed twice, the merged filesystem)
+/// and never copied.
+pub type Content = Arc<Vec<u8>>;
 
 /// Private-key headers are searched in regular files up to this size.
 pub const KEY_SCAN_LIMIT: u64 = 64 * 1024;
@@ -51,7 +57,7 @@ pub struct LayerFacts {
     /// Directories whose lower-layer content is hidden (`.wh..wh..opq`).
     pub opaque: Vec<String>,
     /// Contents of the files the scanner reads, by path.
-    pub contents: HashMap<String, Vec<u8>>,
+    pub contents: HashMap<String, Content>,
     /// Files with a private-key header: (path, header label such as `RSA PRIVATE KEY`).
     pub key_hits: Vec<(String, String)>,
     /// Uncompressed tar bytes read (the layer size).
@@ -229,20 +235,25 @@ fn key_scan_skipped(path: &str) -> bool {
 }
 
 /// Walk a layer given as a byte stream, sniffing its compression from the first bytes.
-pub fn walk_stream<R: Read>(mut r: R, name: &str) -> io::Result<LayerFacts> {
+pub fn walk_stream<R: Read>(mut r: R, name: &str, limits: &Limits) -> io::Result<LayerFacts> {
     let mut head = Vec::with_capacity(512);
     (&mut r).take(512).read_to_end(&mut head)?;
     let kind = sniff(&head);
     let chained = io::Cursor::new(head).chain(r);
-    walk_sniffed(kind, chained, name)
+    walk_sniffed(kind, chained, name, limits)
 }
 
 /// Walk a layer whose first bytes were already sniffed as `kind`; `r` starts at the beginning.
-pub fn walk_sniffed<R: Read>(kind: Sniff, r: R, name: &str) -> io::Result<LayerFacts> {
+pub fn walk_sniffed<R: Read>(
+    kind: Sniff,
+    r: R,
+    name: &str,
+    limits: &Limits,
+) -> io::Result<LayerFacts> {
     match kind {
         Sniff::Gzip => {
             let dec = flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(256 << 10, r));
-            walk_tar(tar::Archive::new(Counting::new(dec)), name)
+            walk_tar(tar::Archive::new(Counting::new(dec)), name, limits)
         }
         Sniff::Zstd => {
             let dec =
@@ -250,9 +261,9 @@ pub fn walk_sniffed<R: Read>(kind: Sniff, r: R, name: &str) -> io::Result<LayerF
                     .map_err(|e| {
                         io::Error::new(io::ErrorKind::InvalidData, format!("zstd: {e}"))
                     })?;
-            walk_tar(tar::Archive::new(Counting::new(dec)), name)
+            walk_tar(tar::Archive::new(Counting::new(dec)), name, limits)
         }
-        Sniff::Tar | Sniff::EmptyTar => walk_tar(tar::Archive::new(Counting::new(r)), name),
+        Sniff::Tar | Sniff::EmptyTar => walk_tar(tar::Archive::new(Counting::new(r)), name, limits),
         Sniff::Json | Sniff::Unknown => Err(io::Error::new(
             io::ErrorKind::InvalidData,
             "not a tar, gzip or zstd stream",
@@ -310,9 +321,13 @@ fn entry_kind(t: tar::EntryType) -> Kind {
     }
 }
 
-fn walk_tar<R: Read>(mut archive: tar::Archive<Counting<R>>, name: &str) -> io::Result<LayerFacts> {
+fn walk_tar<R: Read>(
+    mut archive: tar::Archive<Counting<R>>,
+    name: &str,
+    limits: &Limits,
+) -> io::Result<LayerFacts> {
     let mut facts = LayerFacts::default();
-    walk_entries(archive.entries()?, name, &mut facts)?;
+    walk_entries(archive.entries()?, name, &mut facts, limits)?;
     // Read the end-of-archive padding: the layer size is the whole uncompressed tar.
     let mut rest = archive.into_inner();
     io::copy(&mut rest, &mut io::sink())?;
@@ -322,10 +337,14 @@ fn walk_tar<R: Read>(mut archive: tar::Archive<Counting<R>>, name: &str) -> io::
 
 /// Walk an uncompressed layer that can seek: file bodies that are not needed are skipped
 /// without reading them.
-pub fn walk_seekable<R: Read + io::Seek>(r: R, name: &str) -> io::Result<LayerFacts> {
+pub fn walk_seekable<R: Read + io::Seek>(
+    r: R,
+    name: &str,
+    limits: &Limits,
+) -> io::Result<LayerFacts> {
     let mut archive = tar::Archive::new(Counting::new(r));
     let mut facts = LayerFacts::default();
-    walk_entries(archive.entries_with_seek()?, name, &mut facts)?;
+    walk_entries(archive.entries_with_seek()?, name, &mut facts, limits)?;
     facts.size = archive.into_inner().max_pos;
     Ok(facts)
 }
@@ -334,11 +353,28 @@ fn walk_entries<'a, R: Read + 'a>(
     entries: tar::Entries<'a, R>,
     name: &str,
     facts: &mut LayerFacts,
+    limits: &Limits,
+) -> io::Result<()> {
+    let mut warnings = CappedWarnings::default();
+    let result = walk_entries_inner(entries, name, facts, limits, &mut warnings);
+    facts.warnings = warnings.finish(&format!("layer `{name}`"));
+    result
+}
+
+fn walk_entries_inner<'a, R: Read + 'a>(
+    entries: tar::Entries<'a, R>,
+    name: &str,
+    facts: &mut LayerFacts,
+    limits: &Limits,
+    warnings: &mut CappedWarnings,
 ) -> io::Result<()> {
     // Index of each path in `facts.entries` (for hardlinks inside the layer).
     let mut index: HashMap<Box<str>, usize> = HashMap::new();
     let mut buf: Vec<u8> = Vec::with_capacity(KEY_SCAN_LIMIT as usize);
     for (n, entry) in entries.enumerate() {
+        limits
+            .count_entry(|| format!("layer `{name}`"))
+            .map_err(LimitError::into_io)?;
         let mut entry = entry.map_err(|e| {
             io::Error::new(
                 e.kind(),
@@ -346,18 +382,26 @@ fn walk_entries<'a, R: Read + 'a>(
             )
         })?;
         let raw = entry.path_bytes().into_owned();
+        if raw.len() > MAX_PATH {
+            warnings.push(format!(
+                "layer `{name}`: entry {} has a {}-byte path, longer than {MAX_PATH} bytes; ignored",
+                n + 1,
+                raw.len()
+            ));
+            continue;
+        }
         let shown = String::from_utf8_lossy(&raw).into_owned();
         let path = match normalize(&raw) {
             NormPath::Root => continue,
             NormPath::Escapes => {
-                facts.warnings.push(format!(
+                warnings.push(format!(
                     "layer `{name}`: entry `{shown}` climbs above the root with `..`; ignored"
                 ));
                 continue;
             }
             NormPath::Ok { path, note } => {
                 if let Some(note) = note {
-                    facts.warnings.push(format!(
+                    warnings.push(format!(
                         "layer `{name}`: entry `{shown}` has an {note}; read as `/{path}`"
                     ));
                 }
@@ -384,14 +428,18 @@ fn walk_entries<'a, R: Read + 'a>(
         let header = entry.header();
         let mut kind = entry_kind(header.entry_type());
         let mut mode = header.mode().unwrap_or_else(|_| {
-            facts
-                .warnings
-                .push(format!("layer `{name}`: `/{path}` has an unreadable mode"));
+            warnings.push(format!("layer `{name}`: `/{path}` has an unreadable mode"));
             0
         });
         let uid = header.uid().unwrap_or(0);
         let gid = header.gid().unwrap_or(0);
         let mut size = entry.size();
+        if entry.link_name_bytes().is_some_and(|l| l.len() > MAX_PATH) {
+            warnings.push(format!(
+                "layer `{name}`: `/{path}` has a link target longer than {MAX_PATH} bytes; ignored"
+            ));
+            continue;
+        }
         let link = match kind {
             Kind::Symlink => entry
                 .link_name_bytes()
@@ -399,7 +447,7 @@ fn walk_entries<'a, R: Read + 'a>(
             Kind::Hardlink => match entry.link_name_bytes().map(|l| normalize(&l)) {
                 Some(NormPath::Ok { path: target, .. }) => Some(target.into_boxed_str()),
                 _ => {
-                    facts.warnings.push(format!(
+                    warnings.push(format!(
                         "layer `{name}`: hardlink `/{path}` has no usable target; ignored"
                     ));
                     continue;
@@ -407,17 +455,22 @@ fn walk_entries<'a, R: Read + 'a>(
             },
             _ => None,
         };
-        let mut content: Option<Vec<u8>> = None;
+        let mut content: Option<Content> = None;
+        let mut linked = false;
         if kind == Kind::Hardlink
             && let Some(target) = &link
             && let Some(&i) = index.get(target.as_ref())
         {
-            // Same inode: the target's facts are the link's facts.
+            // Same inode: the target's facts are the link's facts, its contents shared (a
+            // reference, never a copy) when they are within this path's own limit.
             let t = &facts.entries[i];
             kind = t.kind;
             mode = t.mode;
             size = t.size;
-            content = facts.contents.get(t.path.as_ref()).cloned();
+            linked = true;
+            if wanted(&path).is_some_and(|limit| size <= limit) {
+                content = facts.contents.get(t.path.as_ref()).cloned();
+            }
         }
         let mut stored = false;
         if kind == Kind::File {
@@ -425,15 +478,20 @@ fn walk_entries<'a, R: Read + 'a>(
             let scan_key = size > 0 && size <= KEY_SCAN_LIMIT && !key_scan_skipped(&path);
             if content.is_none() {
                 match want {
-                    Some(limit) if size > limit => facts.warnings.push(format!(
+                    Some(limit) if size > limit => warnings.push(format!(
                         "layer `{name}`: `/{path}` is {size} bytes, over the {limit}-byte limit for files the scanner reads; not read"
                     )),
+                    // A hardlink whose target was not kept has no body of its own.
+                    Some(_) if linked => {}
                     Some(_) => {
+                        limits
+                            .charge(size, &format!("`/{path}` in layer `{name}`"))
+                            .map_err(LimitError::into_io)?;
                         let mut v = Vec::with_capacity(size.min(1 << 20) as usize);
                         (&mut entry).take(size).read_to_end(&mut v)?;
-                        content = Some(v);
+                        content = Some(Arc::new(v));
                     }
-                    None if scan_key => {
+                    None if scan_key && !linked => {
                         buf.clear();
                         (&mut entry).take(size).read_to_end(&mut buf)?;
                         if let Some(label) = secrets::private_key_label(&buf) {

@@ -15,6 +15,7 @@ pub mod fs;
 pub mod history;
 pub mod inventory;
 pub mod layer;
+pub mod limits;
 pub mod output;
 pub mod policy;
 pub mod registry;
@@ -58,6 +59,11 @@ pub struct Options {
     pub plan: Option<PathBuf>,
     /// Repository path SARIF results point at.
     pub dockerfile: Option<String>,
+    /// Bytes the scan may keep: file contents it reads, over all layers, and the archive's
+    /// JSON documents ([`limits::DEFAULT_CONTENT_BUDGET`]).
+    pub content_budget: u64,
+    /// Tar entries over all layers ([`limits::DEFAULT_MAX_ENTRIES`]).
+    pub max_entries: u64,
 }
 
 impl Default for Options {
@@ -72,6 +78,8 @@ impl Default for Options {
             entry: None,
             plan: None,
             dockerfile: None,
+            content_budget: limits::DEFAULT_CONTENT_BUDGET,
+            max_entries: limits::DEFAULT_MAX_ENTRIES,
         }
     }
 }
@@ -123,16 +131,18 @@ struct Analysed {
     engine_digest: Option<String>,
 }
 
-async fn analyse(arg: &str) -> Result<Analysed, ScanError> {
+async fn analyse(arg: &str, limits: limits::Limits) -> Result<Analysed, ScanError> {
     match Source::parse(arg)? {
         Source::Archive(path) | Source::OciDir(path) => {
             let what = arg.to_string();
             let p = path.clone();
-            let image = tokio::task::spawn_blocking(move || source::analyze_path(&p, &what, None))
-                .await
-                .map_err(|e| {
-                    ScanError::archive(arg, format!("the archive walker stopped unexpectedly: {e}"))
-                })??;
+            let image = tokio::task::spawn_blocking(move || {
+                source::analyze_path_with(&p, &what, None, limits)
+            })
+            .await
+            .map_err(|e| {
+                ScanError::archive(arg, format!("the archive walker stopped unexpectedly: {e}"))
+            })??;
             Ok(Analysed {
                 image,
                 reference: arg.to_string(),
@@ -141,17 +151,17 @@ async fn analyse(arg: &str) -> Result<Analysed, ScanError> {
                 engine_digest: None,
             })
         }
-        Source::Registry(r) => registry_source(&r).await,
+        Source::Registry(r) => registry_source(&r, limits).await,
         Source::Engine {
             image,
             fallback_registry,
         } => {
             let engine = match golden_engine::Engine::connect().await {
                 Ok(e) => e,
-                Err(_) if fallback_registry => return registry_source(&image).await,
+                Err(_) if fallback_registry => return registry_source(&image, limits).await,
                 Err(e) => return Err(e.into()),
             };
-            match source::analyze_engine(&engine, &image).await {
+            match source::analyze_engine(&engine, &image, limits.clone()).await {
                 Ok((img, facts)) => Ok(Analysed {
                     image: img,
                     reference: image.clone(),
@@ -162,7 +172,7 @@ async fn analyse(arg: &str) -> Result<Analysed, ScanError> {
                 Err(ScanError::Engine(golden_engine::EngineError::ImageNotFound(_)))
                     if fallback_registry =>
                 {
-                    registry_source(&image).await
+                    registry_source(&image, limits).await
                 }
                 Err(ScanError::Engine(golden_engine::EngineError::ImageNotFound(n))) => {
                     Err(ScanError::Usage(format!(
@@ -180,9 +190,9 @@ fn digest_of(repo_digest: &str) -> Option<String> {
     repo_digest.split_once('@').map(|(_, d)| d.to_string())
 }
 
-async fn registry_source(reference: &str) -> Result<Analysed, ScanError> {
+async fn registry_source(reference: &str, limits: limits::Limits) -> Result<Analysed, ScanError> {
     Ok(Analysed {
-        image: registry::analyze(reference).await?,
+        image: registry::analyze(reference, limits).await?,
         reference: reference.to_string(),
         trivy_target: TrivyTarget::Image(reference.to_string()),
         engine_tags: Vec::new(),
@@ -217,7 +227,13 @@ pub async fn run(opts: &Options) -> Result<Outcome, ScanError> {
 
     // 1. The image itself.
     let analysed = match &image_arg {
-        Some(arg) => Some(analyse(arg).await?),
+        Some(arg) => Some(
+            analyse(
+                arg,
+                limits::Limits::new(opts.content_budget, opts.max_entries),
+            )
+            .await?,
+        ),
         None => None,
     };
 

@@ -66,9 +66,24 @@ struct Cli {
     #[arg(long, env = "GOLDEN_DOCKERFILE")]
     dockerfile: Option<String>,
 
+    /// Bytes the scan may keep in memory: contents of the files it reads (os-release, package
+    /// databases, ...) over all layers, plus the archive's JSON documents. Over it the scan
+    /// stops with an error naming the file. Accepts K, M, G suffixes.
+    #[arg(long, env = "GOLDEN_SCAN_CONTENT_BUDGET", default_value = "256M",
+          value_parser = parse_bytes)]
+    content_budget: u64,
+
+    /// Tar entries allowed over all layers of the image (over it the scan stops with an error).
+    #[arg(long, env = "GOLDEN_SCAN_MAX_ENTRIES", default_value_t = golden_scan::limits::DEFAULT_MAX_ENTRIES)]
+    max_entries: u64,
+
     /// What to print on stdout.
     #[arg(long, env = "GOLDEN_FORMAT", value_enum, default_value = "text")]
     format: Format,
+}
+
+fn parse_bytes(s: &str) -> Result<u64, String> {
+    golden_scan::limits::parse_bytes(s)
 }
 
 fn print_text(o: &Outcome) {
@@ -149,6 +164,8 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         entry: cli.entry_id,
         plan: cli.plan,
         dockerfile: cli.dockerfile,
+        content_budget: cli.content_budget,
+        max_entries: cli.max_entries,
     };
     let outcome = golden_scan::run(&opts).await.context("scan failed")?;
     if outcome.trivy_unavailable {

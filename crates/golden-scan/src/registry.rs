@@ -12,8 +12,7 @@ use tokio_util::io::SyncIoBridge;
 use crate::archive::{Collector, Image, Resolved, arch, blob_path, pick_manifest};
 use crate::error::ScanError;
 use crate::layer;
-
-const CONFIG_LIMIT: u64 = 16 << 20;
+use crate::limits::{JSON_LIMIT, Limits};
 
 fn err(reference: &str, e: impl std::fmt::Display) -> ScanError {
     ScanError::Registry(format!(
@@ -23,7 +22,7 @@ fn err(reference: &str, e: impl std::fmt::Display) -> ScanError {
 
 /// Analyse an image in a registry. The image's digest is the one the reference resolves to
 /// (the index digest for a multi-platform image).
-pub async fn analyze(reference: &str) -> Result<Image, ScanError> {
+pub async fn analyze(reference: &str, limits: Limits) -> Result<Image, ScanError> {
     let r = Reference::parse(reference).map_err(|e| ScanError::Usage(e.to_string()))?;
     let client = Client::new(ClientOptions::default()).map_err(|e| err(reference, e))?;
     let top = client
@@ -58,11 +57,21 @@ pub async fn analyze(reference: &str) -> Result<Image, ScanError> {
         }
     };
     let config = client
-        .get_blob_bytes(&r, &manifest.config.digest, CONFIG_LIMIT)
+        .get_blob_bytes(&r, &manifest.config.digest, JSON_LIMIT)
         .await
         .map_err(|e| err(reference, e))?;
 
-    let mut c = Collector::new(&what);
+    if manifest.layers.len() > crate::limits::MAX_LAYERS {
+        return Err(ScanError::Limit {
+            what,
+            detail: format!(
+                "the manifest lists {} layers, more than the {} an image may have",
+                manifest.layers.len(),
+                crate::limits::MAX_LAYERS
+            ),
+        });
+    }
+    let mut c = Collector::with_limits(&what, limits);
     for w in collector_warnings {
         c.warn(w);
     }
@@ -78,9 +87,10 @@ pub async fn analyze(reference: &str) -> Result<Image, ScanError> {
         let (mut writer, reader) = tokio::io::duplex(1 << 20);
         let bridge = SyncIoBridge::new(reader);
         let layer_name = name.clone();
+        let layer_limits = c.limits().clone();
         let walker = tokio::task::spawn_blocking(move || {
             let mut bridge = bridge;
-            let r = layer::walk_stream(&mut bridge, &layer_name);
+            let r = layer::walk_stream(&mut bridge, &layer_name, &layer_limits);
             // Drain what is left so the feeding side never blocks on a full pipe.
             let _ = std::io::copy(&mut bridge, &mut std::io::sink());
             r
@@ -104,11 +114,7 @@ pub async fn analyze(reference: &str) -> Result<Image, ScanError> {
                     format!("the layer walker stopped unexpectedly: {e}"),
                 )
             })?
-            .map_err(|source| ScanError::Entry {
-                what: what.clone(),
-                entry: name.clone(),
-                source,
-            })?;
+            .map_err(|source| ScanError::entry(&what, &name, source))?;
         c.add_layer(&name, facts);
     }
     c.assemble(Resolved {

@@ -12,6 +12,7 @@ use tokio_util::io::SyncIoBridge;
 use crate::archive::{Collector, Image};
 use crate::error::ScanError;
 use crate::layer::{self, Sniff};
+use crate::limits::Limits;
 
 /// A parsed image argument.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,6 +99,16 @@ pub fn names_registry(reference: &str) -> bool {
 /// Analyse an archive file (docker-archive, OCI archive; plain tar, gzip or zstd) or an OCI
 /// layout directory.
 pub fn analyze_path(path: &Path, what: &str, want_tag: Option<&str>) -> Result<Image, ScanError> {
+    analyze_path_with(path, what, want_tag, Limits::default())
+}
+
+/// [`analyze_path`] within the given memory bounds.
+pub fn analyze_path_with(
+    path: &Path,
+    what: &str,
+    want_tag: Option<&str>,
+    limits: Limits,
+) -> Result<Image, ScanError> {
     if path.is_dir() {
         if !path.join("index.json").is_file() {
             return Err(ScanError::archive(
@@ -105,7 +116,7 @@ pub fn analyze_path(path: &Path, what: &str, want_tag: Option<&str>) -> Result<I
                 "a directory without `index.json` is not an OCI layout",
             ));
         }
-        let mut c = Collector::new(what);
+        let mut c = Collector::with_limits(what, limits);
         c.read_oci_dir(path)?;
         return c.finish(want_tag);
     }
@@ -123,7 +134,7 @@ pub fn analyze_path(path: &Path, what: &str, want_tag: Option<&str>) -> Result<I
     if head.is_empty() {
         return Err(ScanError::archive(what, "the file is empty"));
     }
-    let mut c = Collector::new(what);
+    let mut c = Collector::with_limits(what, limits);
     match layer::sniff(&head) {
         Sniff::Gzip => {
             let dec = flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(256 << 10, f));
@@ -160,7 +171,17 @@ pub fn analyze_stream<R: Read>(
     what: &str,
     want_tag: Option<&str>,
 ) -> Result<Image, ScanError> {
-    let mut c = Collector::new(what);
+    analyze_stream_with(r, what, want_tag, Limits::default())
+}
+
+/// [`analyze_stream`] within the given memory bounds.
+pub fn analyze_stream_with<R: Read>(
+    r: R,
+    what: &str,
+    want_tag: Option<&str>,
+    limits: Limits,
+) -> Result<Image, ScanError> {
+    let mut c = Collector::with_limits(what, limits);
     c.read_tar_stream(r)?;
     c.finish(want_tag)
 }
@@ -176,6 +197,7 @@ pub struct EngineFacts {
 pub async fn analyze_engine(
     engine: &Engine,
     image: &str,
+    limits: Limits,
 ) -> Result<(Image, EngineFacts), ScanError> {
     let inspect = engine.inspect_image(image).await?;
     let facts = EngineFacts {
@@ -186,7 +208,9 @@ pub async fn analyze_engine(
     let bridge = SyncIoBridge::new(reader);
     let what = format!("engine image {image}");
     let want = image.to_string();
-    let walker = tokio::task::spawn_blocking(move || analyze_stream(bridge, &what, Some(&want)));
+    let walker = tokio::task::spawn_blocking(move || {
+        analyze_stream_with(bridge, &what, Some(&want), limits)
+    });
     let exported = async {
         let r = engine.export_image(image, &mut writer).await;
         drop(writer);

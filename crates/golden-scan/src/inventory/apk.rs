@@ -1,5 +1,7 @@
 //! Alpine's `/lib/apk/db/installed`: records of `X:value` lines separated by blank lines.
 
+use crate::limits::CappedWarnings;
+
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ApkPackage {
     pub name: String,
@@ -11,12 +13,20 @@ pub struct ApkPackage {
 }
 
 pub fn parse(text: &str, file: &str, warnings: &mut Vec<String>) -> Vec<ApkPackage> {
+    // A hostile database can hold millions of bad lines: warnings are capped per file.
+    let mut capped = CappedWarnings::default();
+    let out = parse_capped(text, file, &mut capped);
+    warnings.extend(capped.finish(&format!("`{file}`")));
+    out
+}
+
+fn parse_capped(text: &str, file: &str, warnings: &mut CappedWarnings) -> Vec<ApkPackage> {
     let mut out = Vec::new();
     let mut cur = ApkPackage::default();
     let mut start = 1usize;
     let mut any = false;
     let mut flush =
-        |cur: &mut ApkPackage, start: usize, any: &mut bool, warnings: &mut Vec<String>| {
+        |cur: &mut ApkPackage, start: usize, any: &mut bool, warnings: &mut CappedWarnings| {
             if !*any {
                 return;
             }

@@ -2,6 +2,8 @@
 //! `/var/lib/dpkg/status.d/*` of distroless images. RFC 822-style stanzas separated by blank
 //! lines; continuation lines start with a space or tab.
 
+use crate::limits::CappedWarnings;
+
 /// One installed package as the database describes it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DpkgPackage {
@@ -17,13 +19,21 @@ pub struct DpkgPackage {
 /// Parse a status file. `file` names it in warnings; problems in one stanza never stop the
 /// others.
 pub fn parse(text: &str, file: &str, warnings: &mut Vec<String>) -> Vec<DpkgPackage> {
+    // A hostile database can hold millions of bad lines: warnings are capped per file.
+    let mut capped = CappedWarnings::default();
+    let out = parse_capped(text, file, &mut capped);
+    warnings.extend(capped.finish(&format!("`{file}`")));
+    out
+}
+
+fn parse_capped(text: &str, file: &str, warnings: &mut CappedWarnings) -> Vec<DpkgPackage> {
     let mut out = Vec::new();
     let mut fields: Vec<(String, String)> = Vec::new();
     let mut stanza_line = 1usize;
     let flush = |fields: &mut Vec<(String, String)>,
                  line: usize,
                  out: &mut Vec<DpkgPackage>,
-                 warnings: &mut Vec<String>| {
+                 warnings: &mut CappedWarnings| {
         if fields.is_empty() {
             return;
         }
@@ -93,7 +103,7 @@ fn stanza(
     fields: &[(String, String)],
     file: &str,
     line: usize,
-    warnings: &mut Vec<String>,
+    warnings: &mut CappedWarnings,
 ) -> Option<DpkgPackage> {
     let name = get(fields, "Package").unwrap_or("").trim();
     if name.is_empty() {

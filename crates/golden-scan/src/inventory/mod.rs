@@ -7,6 +7,8 @@ pub mod osrelease;
 pub mod purl;
 pub mod rpm;
 
+use std::borrow::Cow;
+
 use golden_contracts::scan::{OsInfo, Package};
 
 use crate::fs::Fs;
@@ -18,8 +20,9 @@ pub struct Inventory {
     pub warnings: Vec<String>,
 }
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+/// A kept file as text: borrowed (no copy) when it is valid UTF-8.
+fn text(bytes: &[u8]) -> Cow<'_, str> {
+    String::from_utf8_lossy(bytes)
 }
 
 /// Read a kept file, turning a symlink loop into a warning.
@@ -73,7 +76,7 @@ pub fn collect(fs: &Fs) -> Inventory {
     let distro = distro(&inv.os);
 
     // dpkg.
-    let mut dpkg_sources: Vec<(String, String)> = Vec::new();
+    let mut dpkg_sources: Vec<(String, Cow<'_, str>)> = Vec::new();
     if let Some(b) = read(fs, "var/lib/dpkg/status", w) {
         dpkg_sources.push(("/var/lib/dpkg/status".into(), text(b)));
     }

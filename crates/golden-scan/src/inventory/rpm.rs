@@ -9,6 +9,17 @@
 //! ```
 
 use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use rusqlite::config::DbConfig;
+use rusqlite::limits::Limit;
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+
+use crate::limits::CappedWarnings;
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RpmPackage {
@@ -113,8 +124,95 @@ pub fn parse_header(blob: &[u8]) -> Result<RpmPackage, String> {
     Ok(p)
 }
 
+/// Rows read from `Packages` at most (RHEL images hold a few thousand packages).
+pub const MAX_ROWS: usize = 100_000;
+/// Wall-clock time the whole read may take.
+pub const DEADLINE: Duration = Duration::from_secs(10);
+/// SQLite virtual-machine steps the read may take (checked every [`PROGRESS_OPS`]).
+pub const MAX_STEPS: u64 = 2_000_000_000;
+const PROGRESS_OPS: i32 = 100_000;
+/// Largest string or blob SQLite may build (one package header).
+const MAX_VALUE: i32 = 32 << 20;
+/// SQLite's own heap (page cache, sorts, rows), process-wide.
+const HEAP_LIMIT: i64 = 128 << 20;
+
+/// `file:` URI of a path (percent-encoded; `mode=ro`, and `immutable=1` when there is no WAL
+/// to apply: SQLite then takes no locks and reads the file as it is).
+fn uri(path: &Path, immutable: bool) -> String {
+    let mut out = String::from("file:");
+    for b in path.as_os_str().as_bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                out.push(char::from(*b));
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out.push_str("?mode=ro");
+    if immutable {
+        out.push_str("&immutable=1");
+    }
+    out
+}
+
+/// Open a database copied out of an image, as untrusted input: read-only (immutable without
+/// a WAL), defensive, no trusted schema, small limits, a heap cap, and a progress handler that
+/// interrupts after [`DEADLINE`] or [`MAX_STEPS`] (it sets `stopped`).
+fn open_untrusted(
+    path: &Path,
+    immutable: bool,
+    stopped: Arc<AtomicBool>,
+) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        uri(path, immutable),
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, false)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_VIEW, false)?;
+    for (limit, value) in [
+        (Limit::SQLITE_LIMIT_LENGTH, MAX_VALUE),
+        (Limit::SQLITE_LIMIT_SQL_LENGTH, 100_000),
+        (Limit::SQLITE_LIMIT_COLUMN, 200),
+        (Limit::SQLITE_LIMIT_EXPR_DEPTH, 100),
+        (Limit::SQLITE_LIMIT_COMPOUND_SELECT, 4),
+        (Limit::SQLITE_LIMIT_VDBE_OP, 50_000),
+        (Limit::SQLITE_LIMIT_FUNCTION_ARG, 8),
+        (Limit::SQLITE_LIMIT_ATTACHED, 0),
+        (Limit::SQLITE_LIMIT_LIKE_PATTERN_LENGTH, 100),
+        (Limit::SQLITE_LIMIT_VARIABLE_NUMBER, 10),
+        (Limit::SQLITE_LIMIT_TRIGGER_DEPTH, 1),
+        (Limit::SQLITE_LIMIT_WORKER_THREADS, 0),
+    ] {
+        conn.set_limit(limit, value)?;
+    }
+    conn.execute_batch(&format!(
+        "PRAGMA trusted_schema = OFF; PRAGMA query_only = ON; PRAGMA mmap_size = 0; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -8192; PRAGMA hard_heap_limit = {HEAP_LIMIT};"
+    ))?;
+    let deadline = Instant::now() + DEADLINE;
+    let mut calls: u64 = 0;
+    conn.progress_handler(
+        PROGRESS_OPS,
+        Some(move || {
+            calls += 1;
+            let stop =
+                calls.saturating_mul(PROGRESS_OPS as u64) > MAX_STEPS || Instant::now() > deadline;
+            if stop {
+                stopped.store(true, Ordering::Relaxed);
+            }
+            stop
+        }),
+    );
+    Ok(conn)
+}
+
 /// Read every package header from an rpmdb.sqlite (and its WAL when present). SQLite needs a
 /// file, so the database is written to a private temporary directory that is removed after.
+/// The database comes from the image: it is opened as untrusted input (see `open_untrusted`),
+/// `Packages` must be a real table, and at most [`MAX_ROWS`] rows are read.
 pub fn read_sqlite(
     db: &[u8],
     wal: Option<&[u8]>,
@@ -129,32 +227,77 @@ pub fn read_sqlite(
             .map_err(|e| format!("failed to write `{}`: {e}", p.display()))
     };
     write(&path, db)?;
+    // A WAL must be applied, which an immutable open would skip: read-only then.
+    let wal = wal.filter(|w| !w.is_empty());
     if let Some(w) = wal {
         write(&dir.path().join("rpmdb.sqlite-wal"), w)?;
     }
-    let conn =
-        rusqlite::Connection::open(&path).map_err(|e| format!("not an sqlite database: {e}"))?;
+    let stopped = Arc::new(AtomicBool::new(false));
+    let why = |e: rusqlite::Error, doing: &str| {
+        if stopped.load(Ordering::Relaxed) {
+            format!(
+                "{doing}: stopped after {} s or {MAX_STEPS} SQLite steps (a hostile or corrupt database?)",
+                DEADLINE.as_secs()
+            )
+        } else {
+            format!("{doing}: {e}")
+        }
+    };
+    let conn = open_untrusted(&path, wal.is_none(), stopped.clone())
+        .map_err(|e| format!("not an sqlite database: {e}"))?;
+    let kind: Option<String> = conn
+        .query_row(
+            "SELECT type FROM sqlite_schema WHERE name = 'Packages' COLLATE NOCASE",
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(|e| why(e, "not a readable sqlite database"))?;
+    match kind.as_deref() {
+        Some("table") => {}
+        Some(other) => {
+            return Err(format!(
+                "`Packages` is a {other}, not a table (a hostile or corrupt database); not read"
+            ));
+        }
+        None => return Err("no `Packages` table".into()),
+    }
     let mut stmt = conn
         .prepare("SELECT hnum, blob FROM Packages")
-        .map_err(|e| format!("no readable `Packages` table: {e}"))?;
-    let rows = stmt
-        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))
-        .map_err(|e| format!("failed to query `Packages`: {e}"))?;
+        .map_err(|e| why(e, "no readable `Packages` table"))?;
+    let mut rows = stmt
+        .query([])
+        .map_err(|e| why(e, "failed to query `Packages`"))?;
     let mut out = Vec::new();
-    let mut warnings = Vec::new();
-    for row in rows {
-        match row {
-            Ok((hnum, blob)) => match parse_header(&blob) {
+    let mut warnings = CappedWarnings::default();
+    let mut n = 0usize;
+    loop {
+        let row = match rows.next() {
+            Ok(Some(row)) => row,
+            Ok(None) => break,
+            Err(e) => return Err(why(e, "failed to read `Packages`")),
+        };
+        n += 1;
+        if n > MAX_ROWS {
+            return Err(format!(
+                "`Packages` has more than {MAX_ROWS} rows (a hostile or corrupt database?); not read"
+            ));
+        }
+        let read = row
+            .get::<_, i64>(0)
+            .and_then(|hnum| Ok((hnum, row.get_ref(1)?.as_blob()?)));
+        match read {
+            Ok((hnum, blob)) => match parse_header(blob) {
                 Ok(p) if p.name == "gpg-pubkey" => {}
                 Ok(p) => out.push(p),
                 Err(e) => {
                     warnings.push(format!("rpmdb.sqlite: package header {hnum}: {e}; skipped"))
                 }
             },
-            Err(e) => warnings.push(format!("rpmdb.sqlite: unreadable row: {e}")),
+            Err(e) => warnings.push(format!("rpmdb.sqlite: unreadable row {n}: {e}")),
         }
     }
-    Ok((out, warnings))
+    Ok((out, warnings.finish("rpmdb.sqlite")))
 }
 
 /// Build a header blob (used by tests and by the fixture generator).
@@ -272,5 +415,54 @@ mod tests {
         assert_eq!(pkgs.len(), 1);
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert!(read_sqlite(b"not sqlite at all", None).is_err());
+    }
+
+    #[test]
+    fn a_wal_is_applied_and_views_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("db.sqlite");
+        let c = rusqlite::Connection::open(&p).unwrap();
+        c.execute_batch("PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0; CREATE TABLE Packages (hnum INTEGER PRIMARY KEY AUTOINCREMENT, blob BLOB NOT NULL);").unwrap();
+        c.execute("INSERT INTO Packages (blob) VALUES (?1)", [openssl()])
+            .unwrap();
+        // Copied while the writer is open: the row is only in the WAL.
+        let db = std::fs::read(&p).unwrap();
+        let wal = std::fs::read(dir.path().join("db.sqlite-wal")).unwrap();
+        assert!(!wal.is_empty());
+        let (pkgs, _) = read_sqlite(&db, Some(&wal)).unwrap();
+        assert_eq!(pkgs.len(), 1);
+        drop(c);
+
+        let v = dir.path().join("view.sqlite");
+        let c = rusqlite::Connection::open(&v).unwrap();
+        c.execute_batch("CREATE VIEW packages AS SELECT 1 AS hnum, x'00' AS blob;")
+            .unwrap();
+        drop(c);
+        let e = read_sqlite(&std::fs::read(&v).unwrap(), None).unwrap_err();
+        assert!(e.contains("`Packages` is a view"), "{e}");
+    }
+
+    #[test]
+    fn runaway_queries_are_stopped() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("db.sqlite");
+        rusqlite::Connection::open(&p)
+            .unwrap()
+            .execute_batch("CREATE TABLE t (x);")
+            .unwrap();
+        let stopped = Arc::new(AtomicBool::new(false));
+        let c = open_untrusted(&p, true, stopped).unwrap();
+        // Read-only and immutable: no writes.
+        assert!(c.execute_batch("INSERT INTO t VALUES (1);").is_err());
+        // A recursive query that grows without end hits the heap cap, the step cap or the
+        // deadline: an error, never unbounded memory or time.
+        let started = Instant::now();
+        let r: rusqlite::Result<i64> = c.query_row(
+            "WITH RECURSIVE n(i, b) AS (SELECT 1, zeroblob(1000) UNION ALL SELECT i + 1, b FROM n) SELECT count(*) FROM (SELECT i, b FROM n ORDER BY b, i)",
+            [],
+            |r| r.get(0),
+        );
+        assert!(r.is_err(), "{r:?}");
+        assert!(started.elapsed() < DEADLINE + Duration::from_secs(5));
     }
 }

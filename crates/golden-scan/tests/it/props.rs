@@ -6,6 +6,7 @@ use std::io::Cursor;
 
 use golden_scan::inventory::{apk, dpkg, osrelease};
 use golden_scan::layer;
+use golden_scan::limits::Limits;
 use proptest::prelude::*;
 
 use crate::support::Layer;
@@ -60,8 +61,8 @@ proptest! {
 
     #[test]
     fn the_tar_walker_never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..4096)) {
-        let _ = layer::walk_stream(Cursor::new(&bytes), "fuzz");
-        let _ = layer::walk_seekable(Cursor::new(&bytes), "fuzz");
+        let _ = layer::walk_stream(Cursor::new(&bytes), "fuzz", &Limits::default());
+        let _ = layer::walk_seekable(Cursor::new(&bytes), "fuzz", &Limits::default());
         let _ = golden_scan::source::analyze_stream(Cursor::new(&bytes), "fuzz", None);
     }
 
@@ -73,9 +74,9 @@ proptest! {
             l[i] = b;
         }
         l.truncate(cut.min(l.len()));
-        let _ = layer::walk_stream(Cursor::new(&l), "mut");
-        if let Ok(f) = layer::walk_seekable(Cursor::new(&l), "mut") {
-            let fs = golden_scan::fs::Fs::merge(vec![("mut".into(), f)]);
+        let _ = layer::walk_stream(Cursor::new(&l), "mut", &Limits::default());
+        if let Ok(f) = layer::walk_seekable(Cursor::new(&l), "mut", &Limits::default()) {
+            let fs = golden_scan::fs::Fs::merge(vec![("mut".into(), std::sync::Arc::new(f))]);
             let _ = golden_scan::inventory::collect(&fs);
         }
     }
@@ -85,6 +86,6 @@ proptest! {
 fn layer_builder_sanity() {
     // The generators above rely on a layer being a valid tar.
     let l = Layer::new().file("x", 0o644, b"1").bytes();
-    let f = layer::walk_stream(Cursor::new(&l), "l").unwrap();
+    let f = layer::walk_stream(Cursor::new(&l), "l", &Limits::default()).unwrap();
     assert_eq!(f.entries.len(), 1);
 }
