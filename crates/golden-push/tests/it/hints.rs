@@ -301,3 +301,156 @@ async fn registry_planted_base_mapping_to_a_foreign_blob_is_not_mounted() {
         );
     }
 }
+
+/// The layer tars of an archive written by [`make_archive`], in order.
+fn layer_tars(archive: &std::path::Path) -> Vec<Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut a = tar::Archive::new(std::fs::File::open(archive).unwrap());
+    for e in a.entries().unwrap() {
+        let mut e = e.unwrap();
+        let p = e.path().unwrap().display().to_string();
+        if let Some(i) = p
+            .strip_suffix("/layer.tar")
+            .and_then(|d| d.strip_prefix('l'))
+        {
+            let mut v = Vec::new();
+            e.read_to_end(&mut v).unwrap();
+            out.insert(i.parse::<usize>().unwrap(), v);
+        }
+    }
+    out.into_values().collect()
+}
+
+fn gzip(parts: &[&[u8]]) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = Vec::new();
+    // One gzip member per part (a multi-member stream, as some tools write).
+    for p in parts {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        e.write_all(p).unwrap();
+        out.extend(e.finish().unwrap());
+    }
+    out
+}
+
+/// Upload `blobs` and point `repo:tag` at a manifest mapping `diff_ids` to them.
+async fn plant_blobs(
+    client: &Client,
+    repo: &Reference,
+    tag: &str,
+    diff_ids: &[String],
+    blobs: &[Vec<u8>],
+) -> Vec<Descriptor> {
+    let mut layers = Vec::new();
+    for b in blobs {
+        let d = sha256(b);
+        client
+            .upload_bytes(repo, Bytes::from(b.clone()), &d)
+            .await
+            .unwrap();
+        layers.push(Descriptor::new(media::OCI_LAYER_GZIP, d, b.len() as u64));
+    }
+    let config = serde_json::to_vec(&serde_json::json!({
+        "architecture": "amd64",
+        "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": diff_ids},
+    }))
+    .unwrap();
+    let config_digest = sha256(&config);
+    let config_size = config.len() as u64;
+    client
+        .upload_bytes(repo, Bytes::from(config), &config_digest)
+        .await
+        .unwrap();
+    let mut m = ImageManifest::new(Descriptor::new(
+        media::OCI_CONFIG,
+        config_digest,
+        config_size,
+    ));
+    m.layers = layers.clone();
+    client
+        .put_manifest(repo, tag, Bytes::from(to_bytes(&m)), media::OCI_MANIFEST)
+        .await
+        .unwrap();
+    layers
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn registry_hinted_blobs_are_reused_only_when_they_gunzip_to_the_layer() {
+    let reg = Registry::start();
+    let host = reg.host();
+    let dir = tempfile::tempdir().unwrap();
+    let archive = ours(dir.path());
+    let ids = diff_ids(&archive);
+    let tars = layer_tars(&archive);
+    assert_eq!(tars.iter().map(|t| sha256(t)).collect::<Vec<_>>(), ids);
+    let client = Client::new(ClientOptions::default()).unwrap();
+    let repo = Reference::parse(&format!("{host}/golden/app")).unwrap();
+    let src = format!("docker-archive:{}", archive.display());
+    let to = format!("{host}/golden/app:1.0");
+
+    // Layer 1: another tool's valid compression of the same layer (two gzip members): reused.
+    // Layer 2: the uncompressed tar, declared gzip: refused.
+    let (half1, half2) = tars[0].split_at(tars[0].len() / 2);
+    let planted = plant_blobs(
+        &client,
+        &repo,
+        "1.0",
+        &ids,
+        &[gzip(&[half1, half2]), tars[1].clone()],
+    )
+    .await;
+    let run = golden_push(&[&src, "--to", &to, "--format", "json"], &[]).await;
+    run.ok();
+    let r = run.json();
+    assert_eq!(r["layers"][0]["digest"], planted[0].digest.as_str());
+    assert_eq!(r["layers"][0]["action"], "exists", "{}", run.stderr);
+    assert_eq!(r["layers"][1]["action"], "uploaded", "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "layer {}: the previous tag maps it to blob {}",
+            ids[1], planted[1].digest
+        )) && run.stderr.contains("is not a gzip stream"),
+        "{}",
+        run.stderr
+    );
+    assert_own_layers(
+        &client,
+        &repo,
+        r["digest"].as_str().unwrap(),
+        &ids,
+        &planted[1..],
+    )
+    .await;
+
+    // Layer 2 gzipped with more data after it (its sha256 differs, and the decoder stops at
+    // the layer's size instead of reading what follows): refused.
+    let longer = [tars[1].as_slice(), &vec![0u8; 4 << 20]].concat();
+    let planted = plant_blobs(
+        &client,
+        &repo,
+        "1.0",
+        &ids,
+        &[gzip(&[half1, half2]), gzip(&[&longer])],
+    )
+    .await;
+    let run = golden_push(&[&src, "--to", &to, "--format", "json"], &[]).await;
+    run.ok();
+    let r = run.json();
+    assert_eq!(r["layers"][0]["action"], "exists", "{}", run.stderr);
+    assert_ne!(r["layers"][1]["digest"], planted[1].digest.as_str());
+    assert!(
+        run.stderr.contains(&planted[1].digest)
+            && run.stderr.contains("decompresses to more than the layer's"),
+        "{}",
+        run.stderr
+    );
+    assert_own_layers(
+        &client,
+        &repo,
+        r["digest"].as_str().unwrap(),
+        &ids,
+        &planted[1..],
+    )
+    .await;
+}
