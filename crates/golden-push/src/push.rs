@@ -524,6 +524,8 @@ async fn plan_layer(
         .iter()
         .filter(|h| in_tag.contains(&h.digest))
         .chain(hints.iter().filter(|h| !in_tag.contains(&h.digest)));
+    // A blob refused once is not downloaded again to be mounted.
+    let mut refused: HashSet<&str> = HashSet::new();
     for h in ordered {
         let (size, from) = if in_tag.contains(&h.digest) {
             (h.size, "previous tag")
@@ -534,6 +536,7 @@ async fn plan_layer(
             }
         };
         if !h.trusted && !verifier.check(client, target, diff_id, h, size).await {
+            refused.insert(&h.digest);
             continue;
         }
         return Ok(Plan::Done(BlobReport {
@@ -547,6 +550,9 @@ async fn plan_layer(
     let mut session = None;
     for h in hints {
         let Some(src) = &h.from else { continue };
+        if refused.contains(h.digest.as_str()) {
+            continue;
+        }
         if !h.trusted && !verifier.check(client, src, diff_id, h, h.size).await {
             continue;
         }
