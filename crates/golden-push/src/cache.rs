@@ -2,6 +2,12 @@
 //! after a failure — or a push of the same layer to another repository — knows the blob digest
 //! without recompressing, and can skip the layer with one `HEAD`.
 //!
+//! Entries are written only by golden-push: after it compressed a layer (whose diff-id it
+//! computed while reading it) or after it downloaded a registry blob and checked that it
+//! gunzips to the diff-id. That is why push trusts them without downloading the blob; the
+//! directory must be as trusted as the pushing job (do not restore it from a cache that less
+//! trusted jobs can write).
+//!
 //! Layout: `<dir>/layers/<format>/<diff-id hex>` containing `sha256:<hex> <size>`.
 //! Written atomically (temp file + rename); unreadable entries are ignored.
 

@@ -36,6 +36,23 @@ impl Log {
             eprintln!("    {}", golden_gha::neutralize(s));
         }
     }
+    /// A warning, shown even with `--quiet`: a `::warning` annotation inside GitHub Actions,
+    /// `warning: …` elsewhere. Always on stderr (stdout carries the result, e.g. JSON); the
+    /// runner reads workflow commands from both streams.
+    pub fn warning(&self, s: &str) {
+        if golden_gha::in_actions() {
+            let at = golden_gha::Annotation {
+                title: Some("golden-push"),
+                ..Default::default()
+            };
+            eprintln!(
+                "{}",
+                golden_gha::annotation(golden_gha::Level::Warning, &at, s)
+            );
+        } else {
+            eprintln!("warning: {}", golden_gha::neutralize(s));
+        }
+    }
 }
 
 /// Parse `key=value` annotations.

@@ -5,6 +5,11 @@
 //! 2. Hints "diff-id → compressed blob": the previous manifest of the target tag (its config's
 //!    `rootfs.diff_ids` align with its layers), the base image (`--base` or the
 //!    `org.opencontainers.image.base.name` label, same registry: mountable) and the local cache.
+//!    Only the local cache is trusted (golden-push wrote it after compressing the layer itself
+//!    or verifying a blob). A registry hint is whatever anyone with push rights on that
+//!    repository wrote: its blob is downloaded, gunzipped and hashed, and reused only when the
+//!    hash is the layer's diff-id (then it goes to the cache); otherwise a warning, and the
+//!    image's own layer is sent.
 //! 3. Per layer: `HEAD` in the target → exists; else mount from the base repository (201) →
 //!    mounted; else (or on 202) the layer must be sent.
 //! 4. Only if a layer or the config must be sent, the image is exported from the engine (an
@@ -118,6 +123,11 @@ struct Hint {
     /// Repository to mount from (`None`: only useful if the target already has it).
     from: Option<Reference>,
     origin: &'static str,
+    /// Produced by golden-push itself: the local cache, written after golden-push compressed
+    /// the layer (and checked its diff-id) or verified a registry blob. Registry hints (the
+    /// previous tag, the base image) are only claims of whoever pushed those manifests: their
+    /// blob is downloaded and checked against the diff-id before it is reused.
+    trusted: bool,
 }
 
 #[derive(Debug)]
@@ -284,13 +294,20 @@ async fn collect_hints(
             continue;
         }
         let list = hints.entry(diff.clone()).or_default();
-        if !list.iter().any(|h| h.digest == layer.digest) {
-            list.push(Hint {
+        match list.iter_mut().find(|h| h.digest == layer.digest) {
+            // Already known (e.g. from the cache): keep its trust, learn where to mount from.
+            Some(h) => {
+                if h.from.is_none() {
+                    h.from = from.clone();
+                }
+            }
+            None => list.push(Hint {
                 digest: layer.digest.clone(),
                 size: layer.size,
                 from: from.clone(),
                 origin,
-            });
+                trusted: false,
+            }),
         }
     }
     Ok(())
@@ -303,39 +320,242 @@ fn tolerate_missing<T>(r: Result<Option<T>, RegistryError>) -> Result<Option<T>,
     }
 }
 
-/// Decide what to do with one layer given its hints.
+/// Checks registry hints before they are reused: downloads the hinted blob (streamed, never
+/// more than the size it should have), gunzips it and compares the sha256 of the uncompressed
+/// stream with the layer's diff-id.
+struct Verifier<'a> {
+    /// Downloads at once (`--jobs`).
+    sem: Semaphore,
+    /// Uncompressed size of each layer, when known (archives): a longer stream is refused
+    /// as soon as it passes it.
+    sizes: HashMap<String, u64>,
+    /// Verified mappings are remembered here (a rerun trusts them without downloading).
+    cache: Option<&'a LayerCache>,
+    log: &'a Log,
+}
+
+/// Why a hinted blob was not reused.
+enum Rejection {
+    /// Its content is not the layer (or not a gzip stream of it): warned about.
+    Content(String),
+    /// It could not be read (transport, registry error): reported as a detail.
+    Unreadable(String),
+}
+
+/// A blocking `Read` over the chunks of a download (for the gzip decoder on a blocking
+/// thread). The sender closing is the end of the stream.
+struct ChunkReader {
+    rx: tokio::sync::mpsc::Receiver<Bytes>,
+    cur: Bytes,
+}
+
+impl std::io::Read for ChunkReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.cur.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(b) => self.cur = b,
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.cur.len());
+        buf[..n].copy_from_slice(&self.cur[..n]);
+        bytes::Buf::advance(&mut self.cur, n);
+        Ok(n)
+    }
+}
+
+struct HashWriter(golden_registry::digest::Sha256Hasher);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Verifier<'_> {
+    /// Reuse `hint` for layer `diff_id` only if blob `hint.digest` in `repo` is exactly `size`
+    /// bytes and gunzips to `diff_id`. A verified mapping goes to the local cache; a rejected
+    /// one is reported (a warning naming the layer, the blob and the repository).
+    async fn check(
+        &self,
+        client: &Client,
+        repo: &Reference,
+        diff_id: &str,
+        hint: &Hint,
+        size: u64,
+    ) -> bool {
+        let result = {
+            let _permit = self.sem.acquire().await;
+            uncompressed_digest(
+                client,
+                repo,
+                &hint.digest,
+                size,
+                self.sizes.get(diff_id).copied(),
+            )
+            .await
+        };
+        let what = format!(
+            "layer {diff_id}: the {} maps it to blob {} in {}",
+            hint.origin,
+            hint.digest,
+            repo.name()
+        );
+        match result {
+            Ok(d) if d == diff_id => {
+                if let Some(c) = self.cache {
+                    c.put(diff_id, &hint.digest, size);
+                }
+                true
+            }
+            Ok(d) => {
+                self.log.warning(&format!(
+                    "{what}, whose content is another layer ({d}): not reused, this image's own layer is uploaded"
+                ));
+                false
+            }
+            Err(Rejection::Content(why)) => {
+                self.log.warning(&format!(
+                    "{what}, which {why}: not reused, this image's own layer is uploaded"
+                ));
+                false
+            }
+            Err(Rejection::Unreadable(why)) => {
+                self.log.detail(&format!(
+                    "{what}, which could not be verified ({why}): this image's own layer is uploaded"
+                ));
+                false
+            }
+        }
+    }
+}
+
+/// The diff-id of blob `digest` in `repo`: downloaded (refused beyond `size` bytes, and unless
+/// exactly `size` bytes), its digest checked, gunzipped (several members allowed, nothing
+/// after them) on a blocking thread and hashed, never kept.
+async fn uncompressed_digest(
+    client: &Client,
+    repo: &Reference,
+    digest: &str,
+    size: u64,
+    uncompressed: Option<u64>,
+) -> Result<String, Rejection> {
+    use std::io::Read;
+    let mut download = client
+        .blob_download(repo, digest)
+        .await
+        .map_err(|e| Rejection::Unreadable(e.to_string()))?;
+    if let Some(n) = download.size.filter(|n| *n != size) {
+        return Err(Rejection::Content(format!(
+            "is {n} bytes, not the {size} bytes it should have"
+        )));
+    }
+    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(8);
+    let decoder = tokio::task::spawn_blocking(move || -> std::io::Result<(String, u64)> {
+        let reader = ChunkReader {
+            rx,
+            cur: Bytes::new(),
+        };
+        let limit = uncompressed.map_or(u64::MAX, |n| n.saturating_add(1));
+        let mut h = HashWriter(golden_registry::digest::Sha256Hasher::new());
+        let n = std::io::copy(
+            &mut flate2::read::MultiGzDecoder::new(reader).take(limit),
+            &mut h,
+        )?;
+        Ok((h.0.finish(), n))
+    });
+    let mut read = 0u64;
+    let fed: Result<(), Rejection> = async {
+        while let Some(c) = download.chunk().await.map_err(|e| match e {
+            RegistryError::DigestMismatch { .. } => Rejection::Content(e.to_string()),
+            e => Rejection::Unreadable(e.to_string()),
+        })? {
+            read += c.len() as u64;
+            if read > size {
+                return Err(Rejection::Content(format!(
+                    "is more than the {size} bytes it should have"
+                )));
+            }
+            if tx.send(c).await.is_err() {
+                // The decoder stopped early: its error says why.
+                break;
+            }
+        }
+        Ok(())
+    }
+    .await;
+    drop(tx);
+    let decoded = decoder
+        .await
+        .map_err(|e| Rejection::Unreadable(format!("decoder stopped: {e}")))?;
+    fed?;
+    let (diff_id, n) =
+        decoded.map_err(|e| Rejection::Content(format!("is not a gzip stream ({e})")))?;
+    if let Some(u) = uncompressed.filter(|u| n > *u) {
+        return Err(Rejection::Content(format!(
+            "decompresses to more than the layer's {u} bytes"
+        )));
+    }
+    if read != size {
+        return Err(Rejection::Content(format!(
+            "is {read} bytes, not the {size} bytes it should have"
+        )));
+    }
+    Ok(diff_id)
+}
+
+/// Decide what to do with one layer given its hints. Registry hints are reused only after
+/// [`Verifier::check`]; the local cache's are trusted.
 async fn plan_layer(
     client: &Client,
     target: &Reference,
+    diff_id: &str,
     hints: &[Hint],
     in_tag: &HashSet<String>,
-    log: &Log,
+    verifier: &Verifier<'_>,
 ) -> Result<Plan, RegistryError> {
     // Blobs referenced by the manifest the target tag points at are in the repository (a
-    // registry refuses a manifest whose blobs are missing): no need to ask again.
-    if let Some(h) = hints.iter().find(|h| in_tag.contains(&h.digest)) {
+    // registry refuses a manifest whose blobs are missing): no need to ask again. Then `HEAD`.
+    let ordered = hints
+        .iter()
+        .filter(|h| in_tag.contains(&h.digest))
+        .chain(hints.iter().filter(|h| !in_tag.contains(&h.digest)));
+    // A blob refused once is not downloaded again to be mounted.
+    let mut refused: HashSet<&str> = HashSet::new();
+    for h in ordered {
+        let (size, from) = if in_tag.contains(&h.digest) {
+            (h.size, "previous tag")
+        } else {
+            match client.blob_exists(target, &h.digest).await? {
+                Some(size) => (if size > 0 { size } else { h.size }, h.origin),
+                None => continue,
+            }
+        };
+        if !h.trusted && !verifier.check(client, target, diff_id, h, size).await {
+            refused.insert(&h.digest);
+            continue;
+        }
         return Ok(Plan::Done(BlobReport {
             diff_id: None,
             digest: h.digest.clone(),
-            size: h.size,
+            size,
             action: "exists".into(),
-            from: Some("previous tag".into()),
+            from: Some(from.to_string()),
         }));
-    }
-    for h in hints {
-        if let Some(size) = client.blob_exists(target, &h.digest).await? {
-            return Ok(Plan::Done(BlobReport {
-                diff_id: None,
-                digest: h.digest.clone(),
-                size: if size > 0 { size } else { h.size },
-                action: "exists".into(),
-                from: Some(h.origin.to_string()),
-            }));
-        }
     }
     let mut session = None;
     for h in hints {
         let Some(src) = &h.from else { continue };
+        if refused.contains(h.digest.as_str()) {
+            continue;
+        }
+        if !h.trusted && !verifier.check(client, src, diff_id, h, h.size).await {
+            continue;
+        }
         match client.mount_blob(target, &h.digest, src).await {
             Ok(MountOutcome::Mounted) => {
                 return Ok(Plan::Done(BlobReport {
@@ -347,7 +567,7 @@ async fn plan_layer(
                 }));
             }
             Ok(MountOutcome::Upload(s)) => {
-                log.detail(&format!(
+                verifier.log.detail(&format!(
                     "mount of {} from {} refused (202): uploading instead",
                     short(&h.digest),
                     src.name()
@@ -470,6 +690,7 @@ pub async fn push(client: &Client, opts: &PushOptions, log: &Log) -> Result<Push
                     size,
                     from: None,
                     origin: "local cache",
+                    trusted: true,
                 });
             }
         }
@@ -536,11 +757,26 @@ pub async fn push(client: &Client, opts: &PushOptions, log: &Log) -> Result<Push
             unique.push(d.clone());
         }
     }
+    let verifier = Verifier {
+        sem: Semaphore::new(opts.jobs.max(1)),
+        sizes: archive
+            .as_ref()
+            .map(|a| {
+                a.meta
+                    .diff_ids
+                    .iter()
+                    .cloned()
+                    .zip(a.layers.iter().map(|(_, len)| *len))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        cache: cache.as_ref(),
+        log,
+    };
     let planned = futures_util::future::join_all(unique.iter().map(|d| {
         let h = hints.get(d).cloned().unwrap_or_default();
-        let target = target.clone();
-        let in_tag = &in_tag;
-        async move { plan_layer(client, &target, &h, in_tag, log).await }
+        let (target, in_tag, verifier) = (target.clone(), &in_tag, &verifier);
+        async move { plan_layer(client, &target, d, &h, in_tag, verifier).await }
     }))
     .await;
     let mut plans: HashMap<String, Plan> = HashMap::new();

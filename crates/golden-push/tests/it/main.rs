@@ -9,5 +9,6 @@ mod support;
 
 mod auth;
 mod faults;
+mod hints;
 mod images;
 mod push;
