@@ -13,6 +13,8 @@
 #   --event-json F    the event payload (default: a minimal payload for the event)
 #   --repo DIR        the repository to run in (default: this one); it must be a git clone
 #   --repo-map o/r=D  a local clone checkout stand-ins use for repository o/r (repeatable)
+#   --run-artifacts ID=STATE  the state folder of an earlier run whose artifacts download-artifact
+#                     reads for `run-id: ID` (workflow_run workflows) (repeatable)
 #   --state DIR       where the run keeps artifacts, records and act's log (default: a new
 #                     folder under target/act/runs)
 #   --job ID          run one job only
@@ -27,7 +29,7 @@ set -Eeuo pipefail
 src="$(cd "$(dirname "$0")/.." && pwd)"
 
 die() { printf 'act.sh: %s\n' "$*" >&2; exit 2; }
-usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 [ "$#" -ge 1 ] || usage
 case "$1" in -h | --help) usage ;; esac
@@ -37,7 +39,7 @@ event=""
 if [ "$#" -gt 0 ] && [ "${1#-}" = "$1" ]; then event="$1"; shift; fi
 
 repo="$src" state="" event_json="" secret_file="" job=""
-inputs=() vars=() secrets=() envs=() maps=() extra=()
+inputs=() vars=() secrets=() envs=() maps=() runs=() extra=()
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --input) inputs+=(--input "${2:?--input needs k=v}"); shift 2 ;;
@@ -48,6 +50,7 @@ while [ "$#" -gt 0 ]; do
     --event-json) event_json="${2:?--event-json needs a file}"; shift 2 ;;
     --repo) repo="${2:?--repo needs a folder}"; shift 2 ;;
     --repo-map) maps+=("${2:?--repo-map needs owner/repo=DIR}"); shift 2 ;;
+    --run-artifacts) runs+=("${2:?--run-artifacts needs ID=STATE}"); shift 2 ;;
     --state) state="${2:?--state needs a folder}"; shift 2 ;;
     --job) job="${2:?--job needs a job id}"; shift 2 ;;
     --) shift; extra=("$@"); break ;;
@@ -101,6 +104,11 @@ if [ -z "$event_json" ]; then
   event_json="$state/event.json"
   case "$event" in
     schedule) printf '{"schedule":"23 2 * * *"}\n' >"$event_json" ;;
+    workflow_dispatch)
+      # The inputs go in the payload too (github.event.inputs), as GitHub sends them: strings.
+      "$python" -c 'import json, sys
+pairs = [a.split("=", 1) for a in sys.argv[1:] if a != "--input"]
+print(json.dumps({"inputs": {k: v for k, v in pairs}}))' "${inputs[@]}" >"$event_json" ;;
     *) printf '{}\n' >"$event_json" ;;
   esac
 fi
@@ -113,6 +121,11 @@ slug="$(printf '%s' "$origin" | sed -nE 's#^.*[:/]([^/:]+/[^/]+)$#\1#p' | sed 's
 [ -n "$slug" ] || die "$repo has no origin remote naming owner/repo (act reads github.repository from it): git remote add origin https://github.com/<owner>/<repo>.git"
 repos="$slug=$repo"
 for m in "${maps[@]}"; do repos+=";$m"; done
+run_map=""
+for r in "${runs[@]}"; do
+  [ -d "${r#*=}/artifacts" ] || die "--run-artifacts $r: no artifacts folder in ${r#*=}"
+  run_map+="${run_map:+;}$r"
+done
 
 local_repos=()
 while read -r ref dir; do
@@ -138,6 +151,7 @@ args=(
   --env "GOLDEN_ACT_RECORDS=$state/records"
   --env "GOLDEN_ACT_CACHE=$cache_dir"
   --env "GOLDEN_ACT_REPOS=$repos"
+  --env "GOLDEN_ACT_RUNS=$run_map"
   --env "GOLDEN_SETUP_BINARIES=$bins"
   "${envs[@]}" "${inputs[@]}" "${vars[@]}" "${secrets[@]}"
 )

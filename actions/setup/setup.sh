@@ -27,6 +27,7 @@ golden_single_line repository "${IN_REPOSITORY:-}"
 golden_single_line artifact-name "${IN_ARTIFACT_NAME:-}"
 golden_single_line install-dir "${IN_INSTALL_DIR:-}"
 golden_single_line cargo-profile "${IN_CARGO_PROFILE:-}"
+golden_single_line cache "${IN_CACHE:-}"
 golden_single_line sha256sums-sha256 "${IN_SUMS_SHA256:-}"
 golden_single_line release-url "${IN_RELEASE_URL:-}"
 
@@ -130,6 +131,10 @@ cmd_resolve() {
   profile="${IN_CARGO_PROFILE:-release}"
   case "$profile" in
     *[!A-Za-z0-9_-]* | '') golden_die "input \`cargo-profile\` is not a profile name: \`$profile\`" ;;
+  esac
+  case "${IN_CACHE:-read-write}" in
+    read-write | restore-only) ;;
+    *) golden_die "input \`cache\` must be \`read-write\` or \`restore-only\`, got \`${IN_CACHE}\`" ;;
   esac
 
   golden_output source "$source"

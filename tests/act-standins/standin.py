@@ -253,16 +253,35 @@ def cmd_upload() -> None:
     log(f"uploaded artifact {name}: {len(files)} file(s) from {root}")
 
 
+def other_run_store(run_id: str) -> Path:
+    """The artifacts of another run (`run-id`): scripts/act.sh --run-artifacts ID=STATE."""
+    if not inp("github-token"):
+        die("input `run-id` needs `github-token` (the real action cannot read another run without one)")
+    repo = inp("repository")
+    if repo and repo != os.environ.get("GITHUB_REPOSITORY", ""):
+        die(f"input `repository` ({repo}): this stand-in only reads runs of {os.environ.get('GITHUB_REPOSITORY', '')}")
+    runs = {}
+    for ln in lines(os.environ.get("GOLDEN_ACT_RUNS", "").replace(";", "\n")):
+        k, _, v = ln.partition("=")
+        runs[k.strip()] = v.strip()
+    if run_id not in runs:
+        die(f"run {run_id} is unknown: scripts/act.sh --run-artifacts ID=STATE knows {sorted(runs) or 'no run'}")
+    store = Path(runs[run_id]) / "artifacts"
+    if not store.is_dir():
+        die(f"run {run_id} has no artifacts folder ({store})")
+    return store
+
+
 def cmd_download() -> None:
-    for other in ("github-token", "artifact-ids", "run-id"):
-        if inp(other):
-            die(f"input `{other}` (downloads from another run) is not supported by this stand-in")
+    if inp("artifact-ids"):
+        die("input `artifact-ids` is not supported by this stand-in")
     name, pattern = inp("name"), inp("pattern")
     merge = boolean("merge-multiple", "false")
     dest = Path(home(inp("path") or os.environ["GITHUB_WORKSPACE"]))
     if not dest.is_absolute():
         dest = Path(os.environ["GITHUB_WORKSPACE"]) / dest
-    store = state_dir("GOLDEN_ACT_ARTIFACTS")
+    run_id = inp("run-id")
+    store = other_run_store(run_id) if run_id else state_dir("GOLDEN_ACT_ARTIFACTS")
     present = sorted(p.name for p in store.iterdir() if p.is_dir())
     if name:
         if name not in present:

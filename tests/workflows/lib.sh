@@ -52,25 +52,27 @@ job_result() {
 }
 
 # start_fakes DIR: golden-testkit (ACR token service, Entra, GitHub OIDC and REST) and a
-# docker-registry in token mode behind it; sets REGISTRY (127.0.0.1:PORT) and loads the kit's
-# settings (TOKEN_*, ACTIONS_ID_TOKEN_*, AZURE_*, GITHUB_*). Both stop when the scenario exits.
+# docker-registry in token mode behind it; sets REGISTRY (127.0.0.1:PORT, the token service's
+# front: registry API and token endpoints on one host, like an ACR login server) and loads the
+# kit's settings (TOKEN_*, ACTIONS_ID_TOKEN_*, AZURE_*, GITHUB_*, GOLDEN_PULL_*). Both stop when
+# the scenario exits.
 start_fakes() {
   local dir="$1" kit="$ROOT/target/debug/golden-testkit" port
   [ -x "$kit" ] || fail "$kit missing: cargo build --workspace --bins"
   mkdir -p "$dir"
-  "$kit" serve --dir "$dir/kit" --repository "$FIXTURE_SLUG" >"$dir/kit.log" 2>&1 &
+  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+  "$kit" serve --dir "$dir/kit" --repository "$FIXTURE_SLUG" --registry-upstream "127.0.0.1:$port" >"$dir/kit.log" 2>&1 &
   KIT_PID=$!
   trap 'stop_fakes' EXIT
   for _ in $(seq 1 100); do [ -f "$dir/kit/env" ] && break; sleep 0.1; done
   [ -f "$dir/kit/env" ] || fail "golden-testkit did not start: $(cat "$dir/kit.log")"
   # shellcheck disable=SC1091
   . "$dir/kit/env"
-  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
   REGISTRY_DIR="$dir/registry"
   "$ROOT/scripts/registry.sh" start --port "$port" --dir "$REGISTRY_DIR" --token-realm "$TOKEN_REALM" \
     --token-issuer "$TOKEN_ISSUER" --token-cert "$TOKEN_CERT" --token-service "$TOKEN_SERVICE" >/dev/null \
     || fail "the token-mode registry did not start"
-  REGISTRY="127.0.0.1:$port"
+  REGISTRY="$REGISTRY_FRONT"
 }
 
 stop_fakes() {

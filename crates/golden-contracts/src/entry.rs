@@ -243,6 +243,7 @@ mod tests {
             ],
             base: None,
             base_image: None,
+            published: None,
             base_in_plan: false,
             upstream: None,
             policy: "configs/policy.yaml".into(),

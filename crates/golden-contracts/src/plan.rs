@@ -91,6 +91,11 @@ pub struct PlanEntry {
     /// Platforms: the id of the base entry this image builds FROM.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base: Option<String>,
+    /// The moving tag the default branch publishes (`<image>:<version tag>`), what consumers
+    /// pull, whatever tags this run gives the image: a pull request's comment compares with
+    /// the image published there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<String>,
     /// Platforms: the base's primary reference (the builder resolves it to an immutable digest).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_image: Option<String>,

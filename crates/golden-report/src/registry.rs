@@ -25,17 +25,11 @@ pub const MAX_ARTIFACT_BYTES: u64 = 64 * 1024 * 1024;
 /// Annotation used to pick the newest of several attached documents.
 const CREATED: &str = "org.opencontainers.image.created";
 
-/// The published tag to compare each image with: `(image id, reference)`, from the build
-/// records (first tag), else the scan reports, else the plan.
+/// The published tag to compare each image with: `(image id, reference)`, from the plan (the
+/// entry's `published` moving tag, else its first tag), else the build records (first tag),
+/// else the scan reports.
 pub fn subjects(found: &Discovery, plan: Option<&Plan>) -> Vec<(String, String)> {
     let mut m: BTreeMap<String, String> = BTreeMap::new();
-    if let Some(p) = plan {
-        for e in p.entries() {
-            if let Some(t) = e.tags.first() {
-                m.insert(e.id.clone(), t.clone());
-            }
-        }
-    }
     let owners = ScanOwners::new(found.builds.iter().map(|b| &b.doc));
     for s in &found.scans {
         let id = owners.owner(&s.doc);
@@ -51,6 +45,16 @@ pub fn subjects(found: &Discovery, plan: Option<&Plan>) -> Vec<(String, String)>
     for b in &found.builds {
         if let Some(t) = b.doc.tags.first() {
             m.insert(b.doc.id.clone(), t.clone());
+        }
+    }
+    // The plan wins: its `published` moving tag (else its first tag) is what consumers pull.
+    // A run's own tags can be ones never published (a pull request builds `…-sha-<commit>`
+    // and `…-pr-<N>`), which would compare with nothing.
+    if let Some(p) = plan {
+        for e in p.entries() {
+            if let Some(t) = e.published.as_ref().or(e.tags.first()) {
+                m.insert(e.id.clone(), t.clone());
+            }
         }
     }
     m.into_iter().collect()

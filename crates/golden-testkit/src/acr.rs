@@ -139,7 +139,8 @@ pub struct AcrConfig {
     pub service: String,
     /// The Entra tenant `/oauth2/exchange` must name.
     pub tenant: String,
-    /// Basic credentials `GET /oauth2/token` accepts (None: Basic is refused).
+    /// Basic credentials `GET /oauth2/token` accepts (None: Basic is refused). Like an ACR
+    /// token with a `_repositories_pull` scope map, they get `pull` and nothing else.
     pub basic: Option<(String, String)>,
 }
 
@@ -175,19 +176,37 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl TokenService {
-    /// Start on a random loopback port with `state` as the initial state.
+    /// Start on a random loopback port with `state` as the initial state. With `upstream`
+    /// (`host:port` of a distribution registry in token mode whose realm is this service), it
+    /// is also the registry's front, like an ACR login server: `/v2/...` is forwarded there and
+    /// `/oauth2/...` answered here, on one host.
     pub async fn start(
         config: AcrConfig,
         key: SigningKey,
         state: AcrState,
         journal: Journal,
+        upstream: Option<String>,
     ) -> Result<TokenService> {
         let state = Arc::new(Mutex::new(state));
         let key = Arc::new(Mutex::new(Arc::new(key)));
         let (st, k, cfg) = (state.clone(), key.clone(), config.clone());
-        let handler: http::Handler =
-            Arc::new(move |req: Request<Bytes>| token_service(&cfg, &st, &k, &journal, req));
-        let addr = http::serve(handler)
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .context("building the front's HTTP client")?;
+        let handler: http::AsyncHandler = Arc::new(move |req: Request<Bytes>| {
+            let (cfg, st, k, journal) = (cfg.clone(), st.clone(), k.clone(), journal.clone());
+            let (client, upstream) = (client.clone(), upstream.clone());
+            Box::pin(async move {
+                match upstream {
+                    Some(up) if !req.uri().path().starts_with("/oauth2/") => {
+                        http::forward(&client, &up, req).await
+                    }
+                    _ => token_service(&cfg, &st, &k, &journal, req),
+                }
+            })
+        });
+        let addr = http::serve_async(handler)
             .await
             .context("binding the token service")?;
         Ok(TokenService {
@@ -311,6 +330,7 @@ fn answer(
             if field(fields, "service") != Some(cfg.service.as_str()) {
                 return (false, "wrong service".into(), deny(400, "wrong service"));
             }
+            let pull_only = m == "GET";
             let mut access = Vec::new();
             let scopes = fields
                 .iter()
@@ -325,6 +345,7 @@ fn answer(
                 let actions: Vec<&str> = parts[2]
                     .split(',')
                     .filter(|a| !(parts[1].starts_with("readonly/") && *a == "push"))
+                    .filter(|a| !pull_only || *a == "pull")
                     .collect();
                 access.push(json!({"type": "repository", "name": parts[1], "actions": actions}));
             }

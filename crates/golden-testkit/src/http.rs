@@ -18,8 +18,61 @@ pub type Reply = Response<Full<Bytes>>;
 /// A request handler: the whole body is read before it is called.
 pub type Handler = Arc<dyn Fn(Request<Bytes>) -> Reply + Send + Sync>;
 
+/// An asynchronous request handler (one that forwards, say).
+pub type AsyncHandler = Arc<
+    dyn Fn(Request<Bytes>) -> std::pin::Pin<Box<dyn std::future::Future<Output = Reply> + Send>>
+        + Send
+        + Sync,
+>;
+
 /// Serve `handler` on a random port of 127.0.0.1 until the runtime stops.
 pub async fn serve(handler: Handler) -> std::io::Result<SocketAddr> {
+    serve_async(Arc::new(move |req: Request<Bytes>| {
+        let reply = handler(req);
+        Box::pin(async move { reply })
+    }))
+    .await
+}
+
+/// Forward one request to `upstream` (`host:port`, plain HTTP), keeping its `Host` header, so
+/// what the upstream writes in `Location` points back at the front.
+pub async fn forward(client: &reqwest::Client, upstream: &str, req: Request<Bytes>) -> Reply {
+    let url = format!(
+        "http://{upstream}{}",
+        req.uri().path_and_query().map_or("/", |p| p.as_str())
+    );
+    let Ok(method) = reqwest::Method::from_bytes(req.method().as_str().as_bytes()) else {
+        return reply(405, "method not allowed");
+    };
+    let mut b = client.request(method, url);
+    for (k, v) in req.headers() {
+        if k.as_str() != "content-length" {
+            b = b.header(k.as_str(), v.as_bytes());
+        }
+    }
+    let resp = match b.body(req.into_body()).send().await {
+        Ok(r) => r,
+        Err(e) => return reply(502, format!("the registry behind the front: {e}")),
+    };
+    let mut out = Response::builder().status(resp.status().as_u16());
+    for (k, v) in resp.headers() {
+        if !matches!(
+            k.as_str(),
+            "content-length" | "transfer-encoding" | "connection"
+        ) {
+            out = out.header(k.as_str(), v.as_bytes());
+        }
+    }
+    match resp.bytes().await {
+        Ok(body) => out
+            .body(Full::new(body))
+            .unwrap_or_else(|_| reply(502, "bad upstream response")),
+        Err(e) => reply(502, format!("the registry behind the front: {e}")),
+    }
+}
+
+/// Serve the asynchronous `handler` on a random port of 127.0.0.1 until the runtime stops.
+pub async fn serve_async(handler: AsyncHandler) -> std::io::Result<SocketAddr> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move {
@@ -38,7 +91,7 @@ pub async fn serve(handler: Handler) -> std::io::Result<SocketAddr> {
                             .await
                             .map(|b| b.to_bytes())
                             .unwrap_or_default();
-                        Ok::<_, Infallible>(h(Request::from_parts(parts, body)))
+                        Ok::<_, Infallible>(h(Request::from_parts(parts, body)).await)
                     }
                 });
                 let _ = http1::Builder::new()

@@ -27,6 +27,9 @@ pub struct KitConfig {
     pub service: String,
     /// The token issuer the registry trusts.
     pub issuer: String,
+    /// `host:port` of the token-mode registry the token service fronts (ACR's shape: registry
+    /// API and token endpoints on one login server). `REGISTRY` in the env file is the front.
+    pub registry_upstream: Option<String>,
 }
 
 /// The running fakes.
@@ -54,6 +57,10 @@ impl Kit {
             }
         }
         let journal = Journal::new(Some(&cfg.dir));
+        // A pull-only registry credential (what pull-request.yml's GOLDEN_PULL_* secrets hold).
+        let pull_user = "golden-pull".to_string();
+        let pull_password = crate::token("acr-pull");
+        journal.secret(&pull_password);
         let key = SigningKey::generate(&cfg.dir, "token")?;
         let cert = key.cert.clone();
         let acr = TokenService::start(
@@ -61,11 +68,12 @@ impl Kit {
                 issuer: cfg.issuer.clone(),
                 service: cfg.service.clone(),
                 tenant: cfg.tenant.clone(),
-                basic: None,
+                basic: Some((pull_user.clone(), pull_password.clone())),
             },
             key,
             AcrState::default(),
             journal.clone(),
+            cfg.registry_upstream.clone(),
         )
         .await?;
 
@@ -116,6 +124,7 @@ impl Kit {
 
         let env: Vec<(String, String)> = [
             ("TOKEN_REALM", acr.realm()),
+            ("REGISTRY_FRONT", acr.addr.to_string()),
             ("TOKEN_ISSUER", cfg.issuer.clone()),
             ("TOKEN_SERVICE", cfg.service.clone()),
             ("TOKEN_CERT", cert.display().to_string()),
@@ -130,6 +139,8 @@ impl Kit {
             ("GITHUB_API_URL", format!("http://{gh_addr}")),
             ("GITHUB_TOKEN", gh_token),
             ("GOLDEN_TESTKIT_CONTROL_TOKEN", control),
+            ("GOLDEN_PULL_USERNAME", pull_user),
+            ("GOLDEN_PULL_PASSWORD", pull_password),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))

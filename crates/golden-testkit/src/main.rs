@@ -42,6 +42,10 @@ enum Cmd {
         /// The issuer the registry trusts.
         #[arg(long, default_value = "golden-test-issuer")]
         issuer: String,
+        /// `host:port` of the token-mode registry to front (`/v2/` forwarded there, the token
+        /// endpoints served here, on one host like an ACR login server).
+        #[arg(long)]
+        registry_upstream: Option<String>,
     },
 }
 
@@ -55,6 +59,7 @@ async fn main() -> ExitCode {
         client_id,
         service,
         issuer,
+        registry_upstream,
     } = cli.cmd;
     if repository.split('/').count() != 2 || repository.split('/').any(str::is_empty) {
         eprintln!("golden-testkit: --repository must be owner/repo, got `{repository}`");
@@ -67,6 +72,7 @@ async fn main() -> ExitCode {
         client_id,
         service,
         issuer,
+        registry_upstream,
     };
     let _kit = match Kit::start(cfg).await {
         Ok(k) => k,

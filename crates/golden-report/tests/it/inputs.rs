@@ -234,6 +234,35 @@ fn scan_reports_without_entry_id_join_their_build_in_input_baseline_and_registry
         .map(|i| (i.id.clone(), i.tag()))
         .collect();
     assert_eq!(subjects, want);
+
+    // With a pull request's plan, the entry's `published` moving tag wins over the tags the run
+    // made up (`…-sha-<commit>`, `…-pr-<N>`: never published, they would compare with nothing).
+    let entries: Vec<serde_json::Value> = fixtures::green()
+        .iter()
+        .map(|i| {
+            serde_json::json!({
+                "id": i.id, "stage": "platform", "os": "debian", "platform": "x", "name": i.id,
+                "version": "1", "dockerfile": "Dockerfile", "context": ".",
+                "image": format!("r/{}", i.id), "published": format!("r/{}:1", i.id),
+                "tags": [format!("r/{}:1-sha-0123abc", i.id), format!("r/{}:1-pr-7", i.id)],
+                "policy": "configs/policy.yaml", "offline": true
+            })
+        })
+        .collect();
+    let plan: golden_contracts::plan::Plan = serde_json::from_value(serde_json::json!({
+        "schema": 1, "event": "pull_request", "rebuild": "changed", "config": "c.yaml",
+        "architectures": ["amd64"], "bases": {"include": []}, "platforms": {"include": entries}
+    }))
+    .unwrap();
+    let subjects = golden_report::registry::subjects(&found, Some(&plan));
+    let want: Vec<(String, String)> = fixtures::green()
+        .iter()
+        .map(|i| (i.id.clone(), format!("r/{}:1", i.id)))
+        .collect();
+    assert_eq!(
+        subjects, want,
+        "the build records' own tags lost to the plan's"
+    );
 }
 
 #[test]

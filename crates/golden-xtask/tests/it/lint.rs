@@ -236,3 +236,69 @@ fn pull_request_runs_grant_no_id_token() {
         }
     }
 }
+
+/// A job whose token can write (comments, issues, contents, packages) never saves a cache: a
+/// cache it saves is restored by later runs, so a poisoned restore there would outlive it. Such
+/// jobs either do not build (setup from an artifact or a release) or build with
+/// `cache: restore-only` (actions/cache/restore). The setup action honours the input.
+#[test]
+fn privileged_jobs_never_save_caches() {
+    let all = files();
+    let setup = all
+        .iter()
+        .find(|(f, _, _)| f == "actions/setup/action.yml")
+        .expect("actions/setup/action.yml");
+    // The setup action: a saving actions/cache step only when cache != restore-only.
+    for step in setup.1["runs"]["steps"].as_array().unwrap() {
+        let uses = step["uses"].as_str().unwrap_or_default();
+        let cond = step["if"].as_str().unwrap_or_default();
+        if uses.starts_with("actions/cache@") {
+            assert!(
+                cond.contains("inputs.cache != 'restore-only'"),
+                "actions/setup: a saving cache step runs in restore-only mode: {step}"
+            );
+        }
+        if uses.starts_with("actions/cache/restore@") {
+            assert!(
+                cond.contains("inputs.cache == 'restore-only'"),
+                "actions/setup: {step}"
+            );
+        }
+    }
+    let mut privileged = 0;
+    for (file, v, _) in &all {
+        if !file.starts_with(".github/workflows/") {
+            continue;
+        }
+        for (name, job) in v["jobs"].as_object().unwrap() {
+            let perms = job["permissions"].as_object().cloned().unwrap_or_default();
+            let writes = perms.iter().any(|(k, p)| {
+                p == "write"
+                    && ["pull-requests", "issues", "contents", "packages"].contains(&k.as_str())
+            });
+            if !writes {
+                continue;
+            }
+            privileged += 1;
+            for step in job["steps"].as_array().into_iter().flatten() {
+                let uses = step["uses"].as_str().unwrap_or_default();
+                assert!(
+                    !uses.starts_with("actions/cache@") && !uses.starts_with("actions/cache/save@"),
+                    "{file} {name}: a job that can write saves a cache ({uses})"
+                );
+                if uses.ends_with("actions/setup") {
+                    let source = step["with"]["source"].as_str().unwrap_or("release");
+                    let cache = step["with"]["cache"].as_str().unwrap_or("read-write");
+                    assert!(
+                        source != "build" || cache == "restore-only",
+                        "{file} {name}: setup builds with a read-write cache in a job that can write; pass `cache: restore-only`"
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        privileged >= 2,
+        "the poster and the alert jobs hold write grants: found {privileged} privileged jobs"
+    );
+}

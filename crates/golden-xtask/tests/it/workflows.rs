@@ -229,3 +229,51 @@ fn pull_requests_take_the_baseline_from_the_registry() {
         "report.sh maps the input to GOLDEN_BASELINE_REGISTRY"
     );
 }
+
+/// The merge job moves the moving tags to a multi-architecture index: it runs only for runs of
+/// more than one architecture, and it tells the push action every architecture the run was
+/// for (`expect-arch`), so an image whose arm64 leg failed gets no index and keeps its tags
+/// (golden-push refuses the index; tested against a real registry in golden-push and the xtask
+/// chain test). Evaluated for every architecture list.
+#[test]
+fn merge_job_expects_every_planned_architecture() {
+    let wf = workflow("golden-images.yml");
+    let merge = &wf["jobs"]["merge"];
+    let cond = merge["if"].as_str().unwrap();
+    let step = merge["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["with"]["mode"] == "index")
+        .expect("the merge job's index step");
+    let expect = step["with"]["expect-arch"]
+        .as_str()
+        .expect("the index step passes expect-arch");
+    for list in ARCH_LISTS {
+        let arches: Vec<String> = serde_json::from_str(list).unwrap();
+        let c = cx(&[("inputs", json!({"architectures": list, "push": true}))]);
+        assert_eq!(
+            interp(expect, &c),
+            arches.join(","),
+            "expect-arch for {list}"
+        );
+        let mut c = c;
+        c.values.insert(
+            "needs".into(),
+            Value::from(&json!({"plan": {"result": "success"}})),
+        );
+        let runs = expr::evaluate(cond.trim_start_matches("${{").trim_end_matches("}}"), &c)
+            .unwrap_or_else(|e| panic!("{cond}: {e}"));
+        assert_eq!(
+            runs.truthy(),
+            arches.len() > 1,
+            "merge job `if` for {list}: {cond}"
+        );
+    }
+    assert!(
+        step["with"]["record"]
+            .as_str()
+            .is_some_and(|r| r.ends_with("index-record.json")),
+        "the index record is named so the report finds it: {step}"
+    );
+}
