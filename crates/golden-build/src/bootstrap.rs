@@ -65,6 +65,48 @@ pub fn script_args(job: &Job, labels: &BTreeMap<String, String>) -> Vec<String> 
     a
 }
 
+/// Whether the bootstrap script may see the variable `name`. The script (and mmdebstrap, apt,
+/// the hardening script and `docker load` under it) gets what it needs to bootstrap, reach the
+/// engine and the archive, and nothing that authenticates anywhere: the GitHub OIDC request
+/// token, Azure secrets, registry passwords and tokens are withheld.
+pub fn env_allowed(name: &str) -> bool {
+    const EXACT: [&str; 26] = [
+        "PATH",
+        "HOME",
+        "USER",
+        "LOGNAME",
+        "SHELL",
+        "LANG",
+        "LANGUAGE",
+        "TZ",
+        "TERM",
+        "TMPDIR",
+        "SOURCE_DATE_EPOCH",
+        "http_proxy",
+        "https_proxy",
+        "no_proxy",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "NO_PROXY",
+        "ALL_PROXY",
+        "DOCKER_HOST",
+        "DOCKER_API_VERSION",
+        "DOCKER_TLS_VERIFY",
+        "DOCKER_CERT_PATH",
+        "GITHUB_ACTIONS",
+        "RUNNER_TEMP",
+        "RUNNER_DEBUG",
+        "CI",
+    ];
+    if EXACT.contains(&name) || name.starts_with("LC_") {
+        return true;
+    }
+    let secret = ["TOKEN", "PASSWORD", "SECRET", "KEY", "CREDENTIAL", "AUTH"]
+        .iter()
+        .any(|w| name.contains(w));
+    name.starts_with("GOLDEN_") && !secret
+}
+
 /// Run the bootstrap script, then inspect and tag the image it loaded.
 pub async fn run(
     engine: &Engine,
@@ -85,6 +127,8 @@ pub async fn run(
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| script.display().to_string());
     let mut child = tokio::process::Command::new("bash")
+        .env_clear()
+        .envs(std::env::vars_os().filter(|(k, _)| k.to_str().is_some_and(env_allowed)))
         .arg(&script)
         .args(script_args(job, labels))
         .current_dir(&job.repo_root)
@@ -184,5 +228,41 @@ mod tests {
         )));
         assert!(!golden_oci::digest::is_sha256("sha256:abc"));
         assert!(!golden_oci::digest::is_sha256("building..."));
+    }
+}
+
+#[cfg(test)]
+mod env_tests {
+    use super::env_allowed;
+
+    #[test]
+    fn the_bootstrap_sees_no_credential() {
+        for v in [
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            "AZURE_CLIENT_SECRET",
+            "AZURE_CLIENT_ID",
+            "GITHUB_TOKEN",
+            "GOLDEN_REGISTRY_PASSWORD",
+            "GOLDEN_ACR_REFRESH_TOKEN",
+            "GOLDEN_SIGNING_KEY",
+            "GOLDEN_AUTH",
+            "REGISTRY_PASSWORD",
+            "DOCKER_CONFIG",
+        ] {
+            assert!(!env_allowed(v), "{v}");
+        }
+        for v in [
+            "PATH",
+            "SOURCE_DATE_EPOCH",
+            "LC_ALL",
+            "https_proxy",
+            "DOCKER_HOST",
+            "GOLDEN_DEBIAN_MIRROR",
+            "GOLDEN_BOOTSTRAP_DRY_RUN",
+            "TMPDIR",
+        ] {
+            assert!(env_allowed(v), "{v}");
+        }
     }
 }

@@ -39,6 +39,16 @@ fn docker_bootstrap_mode_runs_the_script_and_records_the_image() {
         .env("GOLDEN_ENTRY", entry(&tags).to_string())
         .env("GOLDEN_FAKE_BOOTSTRAP_ARGS", &args_file)
         .env("SOURCE_DATE_EPOCH", "1700000000")
+        // Credentials of the job: none may reach the script (mmdebstrap, apt, hardening).
+        .env(
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+            "oidc-request-token-must-not-leak",
+        )
+        .env("AZURE_CLIENT_SECRET", "azure-secret-must-not-leak")
+        .env(
+            "GOLDEN_REGISTRY_PASSWORD",
+            "registry-password-must-not-leak",
+        )
         .arg("--bootstrap-script")
         .arg(&script)
         .args(["--repo-root", ".", "--record", "rec.json"]));
@@ -54,6 +64,12 @@ fn docker_bootstrap_mode_runs_the_script_and_records_the_image() {
         out.both()
     );
 
+    let env = std::fs::read_to_string(args_file.with_extension("txt.env")).expect("env recorded");
+    assert!(
+        !env.contains("must-not-leak"),
+        "a credential reached the bootstrap:\n{env}"
+    );
+    assert!(env.contains("SOURCE_DATE_EPOCH=1700000000"), "{env}");
     let args = std::fs::read_to_string(&args_file).expect("script ran");
     let args: Vec<&str> = args.lines().collect();
     for pair in [
