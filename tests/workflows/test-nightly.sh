@@ -6,7 +6,8 @@
 # ACR exchange (golden-testkit). Asserts what the run produced, not only its exit code:
 #   the login chain, every planned tag in the registry, the referrers of each image (scan report,
 #   SBOM, build record), the workflow outputs summary/digests/status, the stored SARIF, the alert
-#   job's GitHub calls, and that no secret the fakes issued appears in any log or artifact.
+#   job closing the alert issue an earlier failing night left open, and that no secret the fakes
+#   issued appears in any log or artifact.
 # Then a second run with a planted failure (python's Dockerfile broken): report says failed and
 # names the image, nothing of it is pushed, the others still are.
 # shellcheck source=tests/workflows/lib.sh
@@ -20,6 +21,16 @@ fixture_repo "$WORK/repo"
 start_fakes "$WORK"
 mapfile -t fake_args < <(act_fake_args)
 vars=(--var GOLDEN_BUILD_MODE=auto --var GOLDEN_TRIVY=off)
+
+# An alert issue an earlier failing night left open (as golden-report opens it: the label and the
+# hidden marker of the nightly's key). act 0.2.89 does not run the caller's `if: !cancelled()`
+# jobs after a called workflow failed, so the opening itself cannot run here (tested against the
+# GitHub fake in golden-report's own tests); the green run must close this one.
+gh_api() { curl -fsS -X "$1" -H "Authorization: Bearer $GITHUB_TOKEN" -H 'Content-Type: application/json' \
+  "$GITHUB_API_URL/repos/$FIXTURE_SLUG/$2" ${3:+-d "$3"}; }
+gh_api POST labels '{"name":"golden-nightly-failure","color":"b60205"}' >/dev/null || fail "cannot create the alert label"
+alert_issue="$(gh_api POST issues '{"title":"golden images: 1 image failing","labels":["golden-nightly-failure"],"body":"<!-- golden-report:alert:nightly:configs/build-config.yaml -->\nplanted by tests/workflows/test-nightly.sh: a failing night"}' | jq -r .number)"
+[ -n "$alert_issue" ] || fail "cannot plant the open alert issue"
 
 # ---------------------------------------------------------------- run 1: green
 state="$WORK/run1"
@@ -85,8 +96,12 @@ ok "one valid SARIF per image stored by the upload-sarif stand-in"
 [ "$(job_result "$log" "nightly/nightly alert")" = succeeded ] || fail "the nightly alert job did not succeed (see $log)"
 jq -s -e 'any(.[]; .service == "github" and .method == "GET" and (.path | endswith("/issues")))' "$jr" >/dev/null \
   || fail "the alert job did not look for an open alert issue"
-[ "$(jq -r '.issues | length' "$WORK/kit/github.json" 2>/dev/null || echo 0)" = 0 ] || fail "a green run opened an alert issue"
-ok "alert job: looked for an open issue, opened none"
+[ "$(jq -r '.issues | length' "$WORK/kit/github.json")" = 1 ] || fail "a green run opened another alert issue"
+jq -e --argjson n "$alert_issue" '.issues[] | select(.number == $n) | .state == "closed"' "$WORK/kit/github.json" >/dev/null \
+  || fail "the green run did not close the open alert issue #$alert_issue"
+jq -e --argjson n "$alert_issue" '[.comments[] | select((.issue_url // "" | endswith("/issues/\($n)")) or .issue == $n) | .body | test("is green")] | any' \
+  "$WORK/kit/github.json" >/dev/null || fail "the alert issue was closed without the green-run comment: $(jq -c .comments "$WORK/kit/github.json")"
+ok "alert job: the open alert issue was closed with a comment by the green run, none opened"
 no_leaks "$state" "$WORK/kit/issued-secrets.txt"
 ok "no issued secret in act's log, the artifacts or the records"
 
