@@ -216,6 +216,76 @@ fn check_filter(
     Ok(())
 }
 
+/// Why each entry is rebuilt; an entry without a reason is not in the plan.
+fn rebuild_reasons(
+    req: &PlanRequest,
+    entries: &[PlanEntry],
+) -> Result<changes::Reasons, PlanError> {
+    match req.rebuild {
+        Rebuild::All => Ok(entries
+            .iter()
+            .map(|e| {
+                (
+                    e.id.clone(),
+                    vec![format!("{}: rebuild all", req.event.as_str())],
+                )
+            })
+            .collect()),
+        Rebuild::Changed => {
+            let changed = req.changed.as_ref().ok_or(PlanError::NoChanges)?;
+            let mut r = changes::file_reasons(&req.catalog, entries, changed)?;
+            if changed.iter().any(|f| f == &req.config_rel) {
+                for (id, why) in config_change_reasons(req, entries) {
+                    let v = r.entry(id).or_default();
+                    for w in why {
+                        if !v.contains(&w) {
+                            v.push(w);
+                        }
+                    }
+                }
+            }
+            changes::propagate_bases(entries, &mut r);
+            Ok(r)
+        }
+    }
+}
+
+/// Why each entry is rebuilt when the config itself changed: the difference with its previous
+/// version, or every entry when there is none to compare with.
+fn config_change_reasons(req: &PlanRequest, entries: &[PlanEntry]) -> changes::Reasons {
+    match &req.previous {
+        PreviousConfig::Catalog(old) => {
+            let old_entries = expand::expand(old, &req.tags);
+            changes::config_reasons(&req.config_rel, Some(&old_entries), entries)
+        }
+        PreviousConfig::Absent => changes::config_reasons(&req.config_rel, None, entries),
+        PreviousConfig::Invalid(why) => entries
+            .iter()
+            .map(|e| {
+                (
+                    e.id.clone(),
+                    vec![format!(
+                        "{} changed; previous version unreadable ({why})",
+                        req.config_rel
+                    )],
+                )
+            })
+            .collect(),
+        PreviousConfig::Unknown => entries
+            .iter()
+            .map(|e| {
+                (
+                    e.id.clone(),
+                    vec![format!(
+                        "{} changed (no previous version to compare; pass --base-ref)",
+                        req.config_rel
+                    )],
+                )
+            })
+            .collect(),
+    }
+}
+
 /// Decide the plan. Pure: no I/O.
 pub fn make_plan(req: &PlanRequest) -> Result<Plan, PlanError> {
     let c = &req.catalog;
@@ -231,66 +301,7 @@ pub fn make_plan(req: &PlanRequest) -> Result<Plan, PlanError> {
 
     let entries = expand::expand(c, &req.tags);
 
-    let mut reasons = match req.rebuild {
-        Rebuild::All => entries
-            .iter()
-            .map(|e| {
-                (
-                    e.id.clone(),
-                    vec![format!("{}: rebuild all", req.event.as_str())],
-                )
-            })
-            .collect(),
-        Rebuild::Changed => {
-            let changed = req.changed.as_ref().ok_or(PlanError::NoChanges)?;
-            let mut r = changes::file_reasons(c, &entries, changed)?;
-            if changed.iter().any(|f| f == &req.config_rel) {
-                let cfg_reasons = match &req.previous {
-                    PreviousConfig::Catalog(old) => {
-                        let old_entries = expand::expand(old, &req.tags);
-                        changes::config_reasons(&req.config_rel, Some(&old_entries), &entries)
-                    }
-                    PreviousConfig::Absent => {
-                        changes::config_reasons(&req.config_rel, None, &entries)
-                    }
-                    PreviousConfig::Invalid(why) => entries
-                        .iter()
-                        .map(|e| {
-                            (
-                                e.id.clone(),
-                                vec![format!(
-                                    "{} changed; previous version unreadable ({why})",
-                                    req.config_rel
-                                )],
-                            )
-                        })
-                        .collect(),
-                    PreviousConfig::Unknown => entries
-                        .iter()
-                        .map(|e| {
-                            (
-                                e.id.clone(),
-                                vec![format!(
-                                    "{} changed (no previous version to compare; pass --base-ref)",
-                                    req.config_rel
-                                )],
-                            )
-                        })
-                        .collect(),
-                };
-                for (id, why) in cfg_reasons {
-                    let v = r.entry(id).or_default();
-                    for w in why {
-                        if !v.contains(&w) {
-                            v.push(w);
-                        }
-                    }
-                }
-            }
-            changes::propagate_bases(&entries, &mut r);
-            r
-        }
-    };
+    let mut reasons = rebuild_reasons(req, &entries)?;
 
     let mut skipped = Vec::new();
     let mut selected: Vec<PlanEntry> = Vec::new();

@@ -185,6 +185,79 @@ fn tag_date(cli: &Cli) -> anyhow::Result<String> {
     Ok(now.format("%Y%m%d").to_string())
 }
 
+/// `--check`: the repository against the config (every file it names exists); plans nothing.
+fn run_check(catalog: &config::Catalog, shown: &str, root: &Path) -> anyhow::Result<ExitCode> {
+    let problems = check::check_repository(catalog, root);
+    if !problems.is_empty() {
+        return Err(Diagnostics(problems).into());
+    }
+    let platform_entries: usize = catalog
+        .platforms
+        .iter()
+        .flat_map(|p| &p.versions)
+        .map(|v| v.bases.len())
+        .sum();
+    print_stdout(&format!(
+        "ok: {} is valid: {} bases, {} platforms, {} platform images; every referenced file exists under {}\n",
+        shown,
+        catalog.bases.len(),
+        catalog.platforms.len(),
+        platform_entries,
+        root.display()
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The changed files (sorted, without repeats) from `--changed-files` and `--base-ref`; `None`
+/// when neither is given.
+fn changed_files(cli: &Cli, root: &Path) -> anyhow::Result<Option<Vec<String>>> {
+    let mut files: Vec<String> = Vec::new();
+    if let Some(f) = &cli.changed_files {
+        files.extend(read(f)?.lines().filter_map(golden_plan::changes::normalize));
+    }
+    if let Some(base) = &cli.base_ref {
+        let diff = git::changed_files(root, base, &cli.head_ref).map_err(|e| {
+            anyhow::anyhow!("{e}\n  hint: the base revision must be in the clone: use actions/checkout with `fetch-depth: 0` (or fetch the base ref)")
+        })?;
+        files.extend(diff);
+    }
+    if cli.changed_files.is_some() || cli.base_ref.is_some() {
+        files.sort();
+        files.dedup();
+        return Ok(Some(files));
+    }
+    Ok(None)
+}
+
+/// The config before the change (from `--previous-config`, or the merge base with
+/// `--base-ref`), for a plan where the config itself changed.
+fn previous_config(
+    cli: &Cli,
+    root: &Path,
+    config_rel: &str,
+    overrides: &RegistryOverride,
+) -> anyhow::Result<PreviousConfig> {
+    let old_text = if let Some(p) = &cli.previous_config {
+        Some(Some(read(p)?))
+    } else if let Some(base) = &cli.base_ref {
+        let r = git::merge_base(root, base, &cli.head_ref).unwrap_or_else(|| base.clone());
+        Some(git::show(root, &r, config_rel)?)
+    } else {
+        None
+    };
+    Ok(match old_text {
+        None => PreviousConfig::Unknown,
+        Some(None) => PreviousConfig::Absent,
+        Some(Some(t)) => match config::load_str(&format!("{config_rel} (previous)"), &t, overrides)
+        {
+            Ok(c) => PreviousConfig::Catalog(Box::new(c)),
+            Err(d) => {
+                PreviousConfig::Invalid(d.0.first().map(|x| x.message.clone()).unwrap_or_default())
+            }
+        },
+    })
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config_dir = cli
         .config
@@ -206,25 +279,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let catalog = config::load_str(&shown, &text, &overrides)?;
 
     if cli.check {
-        let problems = check::check_repository(&catalog, &root);
-        if !problems.is_empty() {
-            return Err(Diagnostics(problems).into());
-        }
-        let platform_entries: usize = catalog
-            .platforms
-            .iter()
-            .flat_map(|p| &p.versions)
-            .map(|v| v.bases.len())
-            .sum();
-        print_stdout(&format!(
-            "ok: {} is valid: {} bases, {} platforms, {} platform images; every referenced file exists under {}\n",
-            shown,
-            catalog.bases.len(),
-            catalog.platforms.len(),
-            platform_entries,
-            root.display()
-        ))?;
-        return Ok(ExitCode::SUCCESS);
+        return run_check(&catalog, &shown, &root);
     }
 
     let event = match cli.event {
@@ -246,48 +301,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .map(|p| p.to_string_lossy().into_owned())
         .unwrap_or_else(|_| cli.config.to_string_lossy().into_owned());
 
-    let mut changed = None;
-    if rebuild == Rebuild::Changed {
-        let mut files: Vec<String> = Vec::new();
-        if let Some(f) = &cli.changed_files {
-            files.extend(read(f)?.lines().filter_map(golden_plan::changes::normalize));
-        }
-        if let Some(base) = &cli.base_ref {
-            let diff = git::changed_files(&root, base, &cli.head_ref).map_err(|e| {
-                anyhow::anyhow!("{e}\n  hint: the base revision must be in the clone: use actions/checkout with `fetch-depth: 0` (or fetch the base ref)")
-            })?;
-            files.extend(diff);
-        }
-        if cli.changed_files.is_some() || cli.base_ref.is_some() {
-            files.sort();
-            files.dedup();
-            changed = Some(files);
-        }
-    }
+    let changed = if rebuild == Rebuild::Changed {
+        changed_files(&cli, &root)?
+    } else {
+        None
+    };
 
-    let mut previous = PreviousConfig::Unknown;
-    if changed.as_ref().is_some_and(|c| c.contains(&config_rel)) {
-        let old_text = if let Some(p) = &cli.previous_config {
-            Some(Some(read(p)?))
-        } else if let Some(base) = &cli.base_ref {
-            let r = git::merge_base(&root, base, &cli.head_ref).unwrap_or_else(|| base.clone());
-            Some(git::show(&root, &r, &config_rel)?)
-        } else {
-            None
-        };
-        previous = match old_text {
-            None => PreviousConfig::Unknown,
-            Some(None) => PreviousConfig::Absent,
-            Some(Some(t)) => {
-                match config::load_str(&format!("{config_rel} (previous)"), &t, &overrides) {
-                    Ok(c) => PreviousConfig::Catalog(Box::new(c)),
-                    Err(d) => PreviousConfig::Invalid(
-                        d.0.first().map(|x| x.message.clone()).unwrap_or_default(),
-                    ),
-                }
-            }
-        };
-    }
+    let previous = if changed.as_ref().is_some_and(|c| c.contains(&config_rel)) {
+        previous_config(&cli, &root, &config_rel, &overrides)?
+    } else {
+        PreviousConfig::Unknown
+    };
 
     let git_ref = cli.git_ref.clone().or_else(|| env_nonempty("GITHUB_REF"));
     let default_branch = match event {
