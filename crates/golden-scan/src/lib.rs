@@ -9,6 +9,7 @@
 //! `golden-engine`) or a registry (through `golden-registry`).
 
 pub mod archive;
+pub mod catalog;
 pub mod checks;
 pub mod error;
 pub mod fs;

@@ -12,7 +12,7 @@ use golden_contracts::scan::{
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use crate::checks;
+use crate::catalog;
 use crate::error::ScanError;
 
 /// The shipped default policy, compiled in so the binary works from any directory.
@@ -285,7 +285,7 @@ impl Policy {
                 }
             },
         };
-        let known = checks::ALL_IDS;
+        let known = catalog::ALL_IDS;
         let check_id = |s: &Spanned<String>| -> Result<String, ScanError> {
             let id = s.value.trim().to_ascii_uppercase();
             if known.contains(&id.as_str()) {
