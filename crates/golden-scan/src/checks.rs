@@ -81,8 +81,20 @@ fn skip(id: &'static str, why: &str) -> ComplianceResult {
 
 const NO_FS: &str = "needs the image filesystem (only the config was available)";
 
+/// One entry of the image history, parsed.
+struct HistoryStep {
+    /// Index in `config.history` (the `history[i]` of the evidence).
+    index: usize,
+    /// Whether the step created a layer (it is not an `empty_layer`).
+    creates_layer: bool,
+    /// The parsed instruction.
+    step: Step,
+    /// The `created_by` line as recorded.
+    raw: String,
+}
+
 /// History steps with their index in `config.history` and whether they created a layer.
-fn steps(config: &ImageConfigFile) -> Vec<(usize, bool, Step, String)> {
+fn steps(config: &ImageConfigFile) -> Vec<HistoryStep> {
     config
         .history
         .as_deref()
@@ -91,7 +103,12 @@ fn steps(config: &ImageConfigFile) -> Vec<(usize, bool, Step, String)> {
         .enumerate()
         .map(|(i, h)| {
             let raw = h.created_by.clone().unwrap_or_default();
-            (i, h.empty_layer != Some(true), history::parse(&raw), raw)
+            HistoryStep {
+                index: i,
+                creates_layer: h.empty_layer != Some(true),
+                step: history::parse(&raw),
+                raw,
+            }
         })
         .collect()
 }
@@ -319,13 +336,13 @@ fn check_healthcheck(cfg: &golden_oci::ContainerConfig) -> ComplianceResult {
     }
 }
 
-fn check_update(steps: &[(usize, bool, Step, String)]) -> ComplianceResult {
+fn check_update(steps: &[HistoryStep]) -> ComplianceResult {
     let mut ev = Vec::new();
-    for (i, _, step, raw) in steps {
-        if step.instruction != "RUN" {
+    for s in steps {
+        if s.step.instruction != "RUN" {
             continue;
         }
-        let cmds = history::commands(&step.body);
+        let cmds = history::commands(&s.step.body);
         let any = |pred: &dyn Fn(&[&str]) -> bool| cmds.iter().any(|c| pred(c));
         let apt = |c: &[&str]| c.contains(&"apt-get") || c.contains(&"apt");
         let apt_update = any(&|c| apt(c) && c.contains(&"update"));
@@ -341,7 +358,7 @@ fn check_update(steps: &[(usize, bool, Step, String)]) -> ComplianceResult {
         });
         if (apt_update && !apt_install) || (apk_update && !apk_add) || (rpm_update && !rpm_install)
         {
-            ev.push(format!("history[{i}]: {}", shown(raw)));
+            ev.push(format!("history[{}]: {}", s.index, shown(&s.raw)));
         }
     }
     pass_or(
@@ -388,13 +405,13 @@ fn check_setuid(fs: &Fs, policy: &Policy) -> ComplianceResult {
     pass_or(SETUID, CheckStatus::Fail, ev, &note)
 }
 
-fn check_add(steps: &[(usize, bool, Step, String)]) -> ComplianceResult {
+fn check_add(steps: &[HistoryStep]) -> ComplianceResult {
     // The base image's rootfs (`ADD file:... in /`) is the first layer-creating step: excused.
-    let first_layer = steps.iter().find(|(_, layer, ..)| *layer).map(|(i, ..)| *i);
+    let first_layer = steps.iter().find(|s| s.creates_layer).map(|s| s.index);
     let mut ev = Vec::new();
-    for (i, _, step, raw) in steps {
-        if step.instruction == "ADD" && Some(*i) != first_layer && *i != 0 {
-            ev.push(format!("history[{i}]: {}", shown(raw)));
+    for s in steps {
+        if s.step.instruction == "ADD" && Some(s.index) != first_layer && s.index != 0 {
+            ev.push(format!("history[{}]: {}", s.index, shown(&s.raw)));
         }
     }
     pass_or(ADD, CheckStatus::Fail, ev, "no ADD after the base layer")
@@ -402,7 +419,7 @@ fn check_add(steps: &[(usize, bool, Step, String)]) -> ComplianceResult {
 
 fn check_secret_env(
     cfg: &golden_oci::ContainerConfig,
-    steps: &[(usize, bool, Step, String)],
+    steps: &[HistoryStep],
     policy: &Policy,
 ) -> ComplianceResult {
     let mut ev = Vec::new();
@@ -413,26 +430,28 @@ fn check_secret_env(
         }
     }
     let mut seen = std::collections::BTreeSet::new();
-    for (i, _, step, _) in steps {
-        for (k, v) in &step.build_args {
+    for s in steps {
+        for (k, v) in &s.step.build_args {
             if !v.is_empty()
                 && secrets::suspicious_key(k, &policy.accept_env_keys)
                 && seen.insert(k.clone())
             {
                 ev.push(format!(
-                    "history[{i}]: build arg {k} is recorded in the history (value not shown)"
+                    "history[{}]: build arg {k} is recorded in the history (value not shown)",
+                    s.index
                 ));
             }
         }
-        if step.instruction == "ARG" {
-            for word in step.body.split_whitespace() {
+        if s.step.instruction == "ARG" {
+            for word in s.step.body.split_whitespace() {
                 if let Some((k, v)) = word.split_once('=')
                     && !v.is_empty()
                     && secrets::suspicious_key(k, &policy.accept_env_keys)
                     && seen.insert(k.to_string())
                 {
                     ev.push(format!(
-                        "history[{i}]: ARG {k} has a default value (not shown)"
+                        "history[{}]: ARG {k} has a default value (not shown)",
+                        s.index
                     ));
                 }
             }
@@ -504,15 +523,16 @@ const UNVERIFIED_FLAGS: [&str; 8] = [
 
 fn check_verify(
     fs: Option<&Fs>,
-    steps: &[(usize, bool, Step, String)],
+    steps: &[HistoryStep],
     warnings: &mut Vec<String>,
 ) -> ComplianceResult {
     let mut ev = Vec::new();
-    for (i, _, step, raw) in steps {
-        if step.instruction != "RUN" {
+    for s in steps {
+        if s.step.instruction != "RUN" {
             continue;
         }
-        let words: Vec<&str> = step
+        let words: Vec<&str> = s
+            .step
             .body
             .split(|c: char| c.is_whitespace() || c == '"' || c == '\'')
             .filter(|w| !w.is_empty())
@@ -526,7 +546,11 @@ fn check_verify(
                     .any(|w| *w == flag || w.starts_with(&format!("{flag}=")))
             };
             if hit {
-                ev.push(format!("history[{i}]: `{flag}` in {}", shown(raw)));
+                ev.push(format!(
+                    "history[{}]: `{flag}` in {}",
+                    s.index,
+                    shown(&s.raw)
+                ));
             }
         }
     }
@@ -751,7 +775,7 @@ fn kib(n: u64) -> String {
     format!("{} KiB", n.div_ceil(1024))
 }
 
-fn check_cache_apt(fs: Option<&Fs>, steps: &[(usize, bool, Step, String)]) -> ComplianceResult {
+fn check_cache_apt(fs: Option<&Fs>, steps: &[HistoryStep]) -> ComplianceResult {
     let mut fs_ev = Vec::new();
     if let Some(fs) = fs {
         let (n, s) = cache_files(fs, "var/lib/apt/lists", &|r| {
@@ -768,11 +792,11 @@ fn check_cache_apt(fs: Option<&Fs>, steps: &[(usize, bool, Step, String)]) -> Co
         }
     }
     let mut hist = Vec::new();
-    for (i, _, step, raw) in steps {
-        if step.instruction != "RUN" {
+    for s in steps {
+        if s.step.instruction != "RUN" {
             continue;
         }
-        let cmds = history::commands(&step.body);
+        let cmds = history::commands(&s.step.body);
         let install = cmds
             .iter()
             .any(|c| (c.contains(&"apt-get") || c.contains(&"apt")) && c.contains(&"install"));
@@ -781,8 +805,9 @@ fn check_cache_apt(fs: Option<&Fs>, steps: &[(usize, bool, Step, String)]) -> Co
             .any(|c| c.contains(&"rm") && c.iter().any(|w| w.starts_with("/var/lib/apt/lists")));
         if install && !cleaned {
             hist.push(format!(
-                "history[{i}]: apt install without `rm -rf /var/lib/apt/lists/*`: {}",
-                shown(raw)
+                "history[{}]: apt install without `rm -rf /var/lib/apt/lists/*`: {}",
+                s.index,
+                shown(&s.raw)
             ));
         }
     }
@@ -795,7 +820,7 @@ fn check_cache_apt(fs: Option<&Fs>, steps: &[(usize, bool, Step, String)]) -> Co
     )
 }
 
-fn check_cache_apk(fs: Option<&Fs>, steps: &[(usize, bool, Step, String)]) -> ComplianceResult {
+fn check_cache_apk(fs: Option<&Fs>, steps: &[HistoryStep]) -> ComplianceResult {
     let mut fs_ev = Vec::new();
     if let Some(fs) = fs {
         let (n, s) = cache_files(fs, "var/cache/apk", &|_| false);
@@ -804,24 +829,25 @@ fn check_cache_apk(fs: Option<&Fs>, steps: &[(usize, bool, Step, String)]) -> Co
         }
     }
     let mut hist = Vec::new();
-    for (i, _, step, raw) in steps {
-        if step.instruction != "RUN" {
+    for s in steps {
+        if s.step.instruction != "RUN" {
             continue;
         }
-        if history::commands(&step.body)
+        if history::commands(&s.step.body)
             .iter()
             .any(|c| has_all(c, &["apk", "add"]) && !c.contains(&"--no-cache"))
         {
             hist.push(format!(
-                "history[{i}]: `apk add` without --no-cache: {}",
-                shown(raw)
+                "history[{}]: `apk add` without --no-cache: {}",
+                s.index,
+                shown(&s.raw)
             ));
         }
     }
     cache_result(CACHE_APK, fs_ev, hist, fs.is_some(), "no apk cache left")
 }
 
-fn check_cache_rpm(fs: Option<&Fs>, steps: &[(usize, bool, Step, String)]) -> ComplianceResult {
+fn check_cache_rpm(fs: Option<&Fs>, steps: &[HistoryStep]) -> ComplianceResult {
     let mut fs_ev = Vec::new();
     if let Some(fs) = fs {
         for dir in ["var/cache/dnf", "var/cache/yum", "var/cache/libdnf5"] {
@@ -834,11 +860,11 @@ fn check_cache_rpm(fs: Option<&Fs>, steps: &[(usize, bool, Step, String)]) -> Co
         }
     }
     let mut hist = Vec::new();
-    for (i, _, step, raw) in steps {
-        if step.instruction != "RUN" {
+    for s in steps {
+        if s.step.instruction != "RUN" {
             continue;
         }
-        let cmds = history::commands(&step.body);
+        let cmds = history::commands(&s.step.body);
         let rpm =
             |c: &Vec<&str>| c.contains(&"yum") || c.contains(&"dnf") || c.contains(&"microdnf");
         let install = cmds.iter().any(|c| rpm(c) && c.contains(&"install"));
@@ -848,8 +874,9 @@ fn check_cache_rpm(fs: Option<&Fs>, steps: &[(usize, bool, Step, String)]) -> Co
         });
         if install && !cleaned {
             hist.push(format!(
-                "history[{i}]: dnf/yum install without `clean all`: {}",
-                shown(raw)
+                "history[{}]: dnf/yum install without `clean all`: {}",
+                s.index,
+                shown(&s.raw)
             ));
         }
     }
@@ -1067,15 +1094,15 @@ fn check_hardening(
     (result(HARDEN, status, ev), Some(value))
 }
 
-fn check_sudo(steps: &[(usize, bool, Step, String)]) -> ComplianceResult {
+fn check_sudo(steps: &[HistoryStep]) -> ComplianceResult {
     let mut ev = Vec::new();
-    for (i, _, step, raw) in steps {
-        if step.instruction == "RUN"
-            && history::commands(&step.body)
+    for s in steps {
+        if s.step.instruction == "RUN"
+            && history::commands(&s.step.body)
                 .iter()
                 .any(|c| c.first() == Some(&"sudo"))
         {
-            ev.push(format!("history[{i}]: {}", shown(raw)));
+            ev.push(format!("history[{}]: {}", s.index, shown(&s.raw)));
         }
     }
     pass_or(
@@ -1086,15 +1113,15 @@ fn check_sudo(steps: &[(usize, bool, Step, String)]) -> ComplianceResult {
     )
 }
 
-fn check_dist_upgrade(steps: &[(usize, bool, Step, String)]) -> ComplianceResult {
+fn check_dist_upgrade(steps: &[HistoryStep]) -> ComplianceResult {
     let mut ev = Vec::new();
-    for (i, _, step, raw) in steps {
-        if step.instruction == "RUN"
-            && history::commands(&step.body).iter().any(|c| {
+    for s in steps {
+        if s.step.instruction == "RUN"
+            && history::commands(&s.step.body).iter().any(|c| {
                 (c.contains(&"apt-get") || c.contains(&"apt")) && c.contains(&"dist-upgrade")
             })
         {
-            ev.push(format!("history[{i}]: {}", shown(raw)));
+            ev.push(format!("history[{}]: {}", s.index, shown(&s.raw)));
         }
     }
     pass_or(UPGRADE, CheckStatus::Warn, ev, "no dist-upgrade")
