@@ -227,18 +227,26 @@ fn read_text(fs: &Fs, path: &str, warnings: &mut Vec<String>) -> Option<String> 
     }
 }
 
-/// Parse `/etc/passwd`: (name, uid, gid, password field).
-fn passwd_entries(text: &str) -> Vec<(String, Option<u64>, Option<u64>, String)> {
+/// The fields of an `/etc/passwd` line that the checks read.
+struct PasswdEntry {
+    name: String,
+    /// `None` when the uid field is missing or not a number.
+    uid: Option<u64>,
+    /// The password field (`x` when the password is in /etc/shadow).
+    password: String,
+}
+
+/// Parse `/etc/passwd`.
+fn passwd_entries(text: &str) -> Vec<PasswdEntry> {
     text.lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
         .map(|l| {
             let f: Vec<&str> = l.split(':').collect();
-            (
-                f.first().unwrap_or(&"").to_string(),
-                f.get(2).and_then(|v| v.trim().parse().ok()),
-                f.get(3).and_then(|v| v.trim().parse().ok()),
-                f.get(1).unwrap_or(&"").to_string(),
-            )
+            PasswdEntry {
+                name: f.first().unwrap_or(&"").to_string(),
+                uid: f.get(2).and_then(|v| v.trim().parse().ok()),
+                password: f.get(1).unwrap_or(&"").to_string(),
+            }
         })
         .collect()
 }
@@ -268,16 +276,16 @@ pub fn user_is_root(user: &str, passwd: Option<&str>) -> (Option<bool>, String) 
         return (Some(true), format!("USER `{user}` is root"));
     }
     match passwd {
-        Some(text) => match passwd_entries(text).into_iter().find(|(n, ..)| n == name) {
-            Some((_, Some(0), ..)) => (
+        Some(text) => match passwd_entries(text).into_iter().find(|e| e.name == name) {
+            Some(PasswdEntry { uid: Some(0), .. }) => (
                 Some(true),
                 format!("USER `{user}`: `{name}` has uid 0 in /etc/passwd"),
             ),
-            Some((_, Some(uid), ..)) => (
+            Some(PasswdEntry { uid: Some(uid), .. }) => (
                 Some(false),
                 format!("USER `{user}`: `{name}` is uid {uid} in /etc/passwd"),
             ),
-            Some((_, None, ..)) => (
+            Some(PasswdEntry { uid: None, .. }) => (
                 None,
                 format!("USER `{user}`: `{name}` has an unreadable uid in /etc/passwd"),
             ),
@@ -658,8 +666,8 @@ fn check_passwd(passwd: Option<&str>, shadow: Option<&str>) -> ComplianceResult 
         }
     }
     if let Some(p) = passwd {
-        for (name, _, _, pw) in passwd_entries(p) {
-            if pw.is_empty() {
+        for PasswdEntry { name, password, .. } in passwd_entries(p) {
+            if password.is_empty() {
                 ev.push(format!("/etc/passwd: `{name}` has an empty password field (no shadow entry needed to log in)"));
             }
         }
