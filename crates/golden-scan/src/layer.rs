@@ -361,6 +361,59 @@ fn walk_entries<'a, R: Read + 'a>(
     result
 }
 
+/// The normalized path of the `n`th entry (from 0), or `None` when the entry is ignored: the
+/// root itself, or (with a warning) a path too long or climbing above the root.
+fn entry_path(raw: &[u8], n: usize, name: &str, warnings: &mut CappedWarnings) -> Option<String> {
+    if raw.len() > MAX_PATH {
+        warnings.push(format!(
+            "layer `{name}`: entry {} has a {}-byte path, longer than {MAX_PATH} bytes; ignored",
+            n + 1,
+            raw.len()
+        ));
+        return None;
+    }
+    let shown = String::from_utf8_lossy(raw).into_owned();
+    match normalize(raw) {
+        NormPath::Root => None,
+        NormPath::Escapes => {
+            warnings.push(format!(
+                "layer `{name}`: entry `{shown}` climbs above the root with `..`; ignored"
+            ));
+            None
+        }
+        NormPath::Ok { path, note } => {
+            if let Some(note) = note {
+                warnings.push(format!(
+                    "layer `{name}`: entry `{shown}` has an {note}; read as `/{path}`"
+                ));
+            }
+            Some(path)
+        }
+    }
+}
+
+/// Record a whiteout entry (`.wh.NAME` deletes NAME, `.wh..wh..opq` makes its directory
+/// opaque) in `facts`; true when `path` was one.
+fn record_whiteout(path: &str, facts: &mut LayerFacts) -> bool {
+    let (parent, base) = match path.rsplit_once('/') {
+        Some((p, b)) => (p, b),
+        None => ("", path),
+    };
+    let Some(target) = base.strip_prefix(".wh.") else {
+        return false;
+    };
+    if target == ".wh..opq" {
+        facts.opaque.push(parent.to_string());
+    } else if target.starts_with(".wh.") {
+        // aufs metadata (.wh..wh.plnk, .wh..wh.aufs): not a deletion.
+    } else if parent.is_empty() {
+        facts.whiteouts.push(target.to_string());
+    } else {
+        facts.whiteouts.push(format!("{parent}/{target}"));
+    }
+    true
+}
+
 fn walk_entries_inner<'a, R: Read + 'a>(
     entries: tar::Entries<'a, R>,
     name: &str,
@@ -381,48 +434,10 @@ fn walk_entries_inner<'a, R: Read + 'a>(
                 format!("entry {}: {e} (truncated or corrupt layer tar)", n + 1),
             )
         })?;
-        let raw = entry.path_bytes().into_owned();
-        if raw.len() > MAX_PATH {
-            warnings.push(format!(
-                "layer `{name}`: entry {} has a {}-byte path, longer than {MAX_PATH} bytes; ignored",
-                n + 1,
-                raw.len()
-            ));
+        let Some(path) = entry_path(&entry.path_bytes(), n, name, warnings) else {
             continue;
-        }
-        let shown = String::from_utf8_lossy(&raw).into_owned();
-        let path = match normalize(&raw) {
-            NormPath::Root => continue,
-            NormPath::Escapes => {
-                warnings.push(format!(
-                    "layer `{name}`: entry `{shown}` climbs above the root with `..`; ignored"
-                ));
-                continue;
-            }
-            NormPath::Ok { path, note } => {
-                if let Some(note) = note {
-                    warnings.push(format!(
-                        "layer `{name}`: entry `{shown}` has an {note}; read as `/{path}`"
-                    ));
-                }
-                path
-            }
         };
-        // Whiteouts.
-        let (parent, base) = match path.rsplit_once('/') {
-            Some((p, b)) => (p, b),
-            None => ("", path.as_str()),
-        };
-        if let Some(target) = base.strip_prefix(".wh.") {
-            if target == ".wh..opq" {
-                facts.opaque.push(parent.to_string());
-            } else if target.starts_with(".wh.") {
-                // aufs metadata (.wh..wh.plnk, .wh..wh.aufs): not a deletion.
-            } else if parent.is_empty() {
-                facts.whiteouts.push(target.to_string());
-            } else {
-                facts.whiteouts.push(format!("{parent}/{target}"));
-            }
+        if record_whiteout(&path, facts) {
             continue;
         }
         let header = entry.header();

@@ -9,6 +9,7 @@
 //! `golden-engine`) or a registry (through `golden-registry`).
 
 pub mod archive;
+pub mod catalog;
 pub mod checks;
 pub mod error;
 pub mod fs;
@@ -27,8 +28,8 @@ use std::path::{Path, PathBuf};
 
 use golden_contracts::plan::PlanEntry;
 use golden_contracts::scan::{
-    CheckStatus, ImageInfo, LayerInfo, ScanReport, ScannerStatus, Summary, Tool,
-    VulnerabilitySection,
+    CheckStatus, ComplianceResult, ImageInfo, LayerInfo, OsInfo, Package, ScanReport,
+    ScannerStatus, Summary, Tool, Vulnerability, VulnerabilitySection,
 };
 
 pub use error::ScanError;
@@ -238,53 +239,13 @@ pub async fn run(opts: &Options) -> Result<Outcome, ScanError> {
     };
 
     // 2. Vulnerabilities.
-    let mut trivy_unavailable = false;
-    let mut normalized: Option<trivy::Normalized> = None;
-    let (status, scanner, note) = if let Some(path) = &opts.trivy_report {
-        let bytes = std::fs::read(path).map_err(|source| ScanError::Open {
-            path: path.clone(),
-            source,
-        })?;
-        let n = trivy::normalize(&bytes, &path.display().to_string())?;
-        let scanner = n.scanner.clone();
-        normalized = Some(n);
-        (
-            ScannerStatus::Scanned,
-            scanner,
-            Some(format!("read from {}", path.display())),
-        )
-    } else if let Some(a) = &analysed {
-        match trivy_bin {
-            None if opts.trivy == TrivyMode::Off => (
-                ScannerStatus::Disabled,
-                None,
-                Some("disabled with --trivy off".into()),
-            ),
-            None => {
-                trivy_unavailable = true;
-                warnings.push(TRIVY_UNAVAILABLE.into());
-                (
-                    ScannerStatus::Unavailable,
-                    None,
-                    Some(TRIVY_UNAVAILABLE.into()),
-                )
-            }
-            Some(bin) => match trivy::run(&bin, &a.trivy_target, &opts.trivy_options).await {
-                Ok(bytes) => {
-                    let n = trivy::normalize(&bytes, &format!("output of {}", bin.display()))?;
-                    let scanner = n.scanner.clone().or_else(|| Some("trivy".into()));
-                    normalized = Some(n);
-                    (ScannerStatus::Scanned, scanner, None)
-                }
-                Err(e) => {
-                    warnings.push(format!("trivy failed: {e}"));
-                    (ScannerStatus::Failed, Some("trivy".into()), Some(e))
-                }
-            },
-        }
-    } else {
-        (ScannerStatus::Disabled, None, None)
-    };
+    let VulnerabilityScan {
+        status,
+        scanner,
+        note,
+        mut normalized,
+    } = scan_vulnerabilities(opts, analysed.as_ref(), trivy_bin, &mut warnings).await?;
+    let trivy_unavailable = status == ScannerStatus::Unavailable;
     let mut vulns = Vec::new();
     if let Some(n) = &mut normalized {
         warnings.append(&mut n.warnings);
@@ -293,71 +254,25 @@ pub async fn run(opts: &Options) -> Result<Outcome, ScanError> {
 
     // 3. Inventory, compliance, image info.
     let mut names: Vec<String> = Vec::new();
-    let (image_info, os, packages, compliance, hardening) = match &analysed {
-        Some(a) => {
-            let img = &a.image;
-            warnings.extend(img.warnings.iter().cloned());
-            let inv = inventory::collect(&img.fs);
-            warnings.extend(inv.warnings.iter().cloned());
-            let mut tags = img.tags.clone();
-            for t in &a.engine_tags {
-                if !tags.contains(t) {
-                    tags.push(t.clone());
-                }
-            }
-            names.push(a.reference.clone());
-            names.extend(tags.iter().cloned());
-            names.extend(entry.iter().flat_map(|e| e.tags.iter().cloned()));
-            names.extend(entry_id.iter().cloned());
-            let checks = checks::run(&checks::CheckInput {
-                config: &img.config,
-                fs: Some(&img.fs),
-                layer_secrets: &img.layer_secrets,
-                packages: &inv.packages,
-                policy: &policy,
-                names: &names,
-            });
-            warnings.extend(checks.warnings);
-            let cfg = img.config.config.clone().unwrap_or_default();
-            let info = ImageInfo {
-                reference: a.reference.clone(),
-                id: img.id.clone(),
-                digest: img.digest.clone().or_else(|| a.engine_digest.clone()),
-                tags,
-                created: img.config.created.clone(),
-                architecture: img.config.architecture.clone(),
-                size: img.layers.iter().map(|l: &LayerInfo| l.size).sum(),
-                user: cfg.user.unwrap_or_default(),
-                labels: cfg.labels.unwrap_or_default(),
-                layers: img.layers.clone(),
-            };
-            (info, inv.os, inv.packages, checks.results, checks.hardening)
-        }
-        None => {
-            let n = normalized.as_ref();
-            let reference = n.and_then(|n| n.artifact.clone()).unwrap_or_else(|| {
-                opts.trivy_report
-                    .as_ref()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default()
-            });
-            names.push(reference.clone());
-            names.extend(n.map(|n| n.repo_tags.clone()).unwrap_or_default());
-            names.extend(entry_id.iter().cloned());
-            let info = ImageInfo {
-                reference,
-                id: n.and_then(|n| n.image_id.clone()),
-                digest: n.and_then(|n| n.repo_digests.first().and_then(|d| digest_of(d))),
-                tags: n.map(|n| n.repo_tags.clone()).unwrap_or_default(),
-                ..ImageInfo::default()
-            };
-            let pkgs = n.map(|n| n.packages.clone()).unwrap_or_default();
-            (info, n.and_then(|n| n.os.clone()), pkgs, Vec::new(), None)
-        }
+    let ImageFacts {
+        info: image_info,
+        os,
+        packages,
+        mut compliance,
+        hardening,
+    } = match &analysed {
+        Some(a) => facts_from_image(
+            a,
+            entry.as_ref(),
+            entry_id.as_ref(),
+            &policy,
+            &mut names,
+            &mut warnings,
+        ),
+        None => facts_from_trivy_report(normalized.as_ref(), opts, entry_id.as_ref(), &mut names),
     };
 
     // 4. Policy.
-    let mut compliance = compliance;
     let verdict = policy.evaluate(Evaluation {
         names: &names,
         vulnerabilities: &mut vulns,
@@ -367,36 +282,7 @@ pub async fn run(opts: &Options) -> Result<Outcome, ScanError> {
     });
 
     // 5. Summary and report.
-    let mut summary = Summary {
-        packages: packages.len() as u64,
-        ..Summary::default()
-    };
-    for v in &vulns {
-        if v.suppressed.is_some() {
-            summary.suppressed += 1;
-            continue;
-        }
-        *summary
-            .vulnerabilities
-            .entry(v.severity.as_str().to_string())
-            .or_insert(0) += 1;
-        *summary
-            .vulnerabilities_by_status
-            .entry(v.status.clone())
-            .or_insert(0) += 1;
-        if v.fixed.is_some() {
-            summary.fixable += 1;
-        }
-    }
-    for c in &compliance {
-        match c.status {
-            CheckStatus::Pass => summary.compliance_pass += 1,
-            CheckStatus::Fail => summary.compliance_fail += 1,
-            CheckStatus::Warn => summary.compliance_warn += 1,
-            CheckStatus::Info => summary.compliance_info += 1,
-            CheckStatus::Skip => summary.compliance_skip += 1,
-        }
-    }
+    let summary = summarize(&packages, &vulns, &compliance);
     let mut seen = std::collections::HashSet::new();
     warnings.retain(|w| seen.insert(w.clone()));
     let report = ScanReport {
@@ -441,6 +327,212 @@ pub async fn run(opts: &Options) -> Result<Outcome, ScanError> {
         written,
         trivy_unavailable,
     })
+}
+
+/// The vulnerability section's status, scanner and note, and the Trivy report when one was
+/// read or produced.
+struct VulnerabilityScan {
+    status: ScannerStatus,
+    scanner: Option<String>,
+    note: Option<String>,
+    normalized: Option<trivy::Normalized>,
+}
+
+/// Read `--trivy-report`, or run Trivy on the analysed image (when it is available and not
+/// turned off).
+async fn scan_vulnerabilities(
+    opts: &Options,
+    analysed: Option<&Analysed>,
+    trivy_bin: Option<PathBuf>,
+    warnings: &mut Vec<String>,
+) -> Result<VulnerabilityScan, ScanError> {
+    let mut normalized: Option<trivy::Normalized> = None;
+    let (status, scanner, note) = if let Some(path) = &opts.trivy_report {
+        let bytes = std::fs::read(path).map_err(|source| ScanError::Open {
+            path: path.clone(),
+            source,
+        })?;
+        let n = trivy::normalize(&bytes, &path.display().to_string())?;
+        let scanner = n.scanner.clone();
+        normalized = Some(n);
+        (
+            ScannerStatus::Scanned,
+            scanner,
+            Some(format!("read from {}", path.display())),
+        )
+    } else if let Some(a) = analysed {
+        match trivy_bin {
+            None if opts.trivy == TrivyMode::Off => (
+                ScannerStatus::Disabled,
+                None,
+                Some("disabled with --trivy off".into()),
+            ),
+            None => {
+                warnings.push(TRIVY_UNAVAILABLE.into());
+                (
+                    ScannerStatus::Unavailable,
+                    None,
+                    Some(TRIVY_UNAVAILABLE.into()),
+                )
+            }
+            Some(bin) => match trivy::run(&bin, &a.trivy_target, &opts.trivy_options).await {
+                Ok(bytes) => {
+                    let n = trivy::normalize(&bytes, &format!("output of {}", bin.display()))?;
+                    let scanner = n.scanner.clone().or_else(|| Some("trivy".into()));
+                    normalized = Some(n);
+                    (ScannerStatus::Scanned, scanner, None)
+                }
+                Err(e) => {
+                    warnings.push(format!("trivy failed: {e}"));
+                    (ScannerStatus::Failed, Some("trivy".into()), Some(e))
+                }
+            },
+        }
+    } else {
+        (ScannerStatus::Disabled, None, None)
+    };
+    Ok(VulnerabilityScan {
+        status,
+        scanner,
+        note,
+        normalized,
+    })
+}
+
+/// What the report says about the image besides its vulnerabilities.
+struct ImageFacts {
+    info: ImageInfo,
+    os: Option<OsInfo>,
+    packages: Vec<Package>,
+    compliance: Vec<ComplianceResult>,
+    hardening: Option<serde_json::Value>,
+}
+
+/// Inventory, compliance checks and image info of an analysed image; `names` receives the
+/// names the policy scopes match (reference, tags, the plan entry's tags and id).
+fn facts_from_image(
+    a: &Analysed,
+    entry: Option<&PlanEntry>,
+    entry_id: Option<&String>,
+    policy: &Policy,
+    names: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) -> ImageFacts {
+    let img = &a.image;
+    warnings.extend(img.warnings.iter().cloned());
+    let inv = inventory::collect(&img.fs);
+    warnings.extend(inv.warnings.iter().cloned());
+    let mut tags = img.tags.clone();
+    for t in &a.engine_tags {
+        if !tags.contains(t) {
+            tags.push(t.clone());
+        }
+    }
+    names.push(a.reference.clone());
+    names.extend(tags.iter().cloned());
+    names.extend(entry.iter().flat_map(|e| e.tags.iter().cloned()));
+    names.extend(entry_id.cloned());
+    let checks = checks::run(&checks::CheckInput {
+        config: &img.config,
+        fs: Some(&img.fs),
+        layer_secrets: &img.layer_secrets,
+        packages: &inv.packages,
+        policy,
+        names,
+    });
+    warnings.extend(checks.warnings);
+    let cfg = img.config.config.clone().unwrap_or_default();
+    let info = ImageInfo {
+        reference: a.reference.clone(),
+        id: img.id.clone(),
+        digest: img.digest.clone().or_else(|| a.engine_digest.clone()),
+        tags,
+        created: img.config.created.clone(),
+        architecture: img.config.architecture.clone(),
+        size: img.layers.iter().map(|l: &LayerInfo| l.size).sum(),
+        user: cfg.user.unwrap_or_default(),
+        labels: cfg.labels.unwrap_or_default(),
+        layers: img.layers.clone(),
+    };
+    ImageFacts {
+        info,
+        os: inv.os,
+        packages: inv.packages,
+        compliance: checks.results,
+        hardening: checks.hardening,
+    }
+}
+
+/// Image info, OS and packages from a Trivy report alone (no image: no compliance checks);
+/// `names` receives the names the policy scopes match.
+fn facts_from_trivy_report(
+    n: Option<&trivy::Normalized>,
+    opts: &Options,
+    entry_id: Option<&String>,
+    names: &mut Vec<String>,
+) -> ImageFacts {
+    let reference = n.and_then(|n| n.artifact.clone()).unwrap_or_else(|| {
+        opts.trivy_report
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
+    });
+    names.push(reference.clone());
+    names.extend(n.map(|n| n.repo_tags.clone()).unwrap_or_default());
+    names.extend(entry_id.cloned());
+    let info = ImageInfo {
+        reference,
+        id: n.and_then(|n| n.image_id.clone()),
+        digest: n.and_then(|n| n.repo_digests.first().and_then(|d| digest_of(d))),
+        tags: n.map(|n| n.repo_tags.clone()).unwrap_or_default(),
+        ..ImageInfo::default()
+    };
+    ImageFacts {
+        info,
+        os: n.and_then(|n| n.os.clone()),
+        packages: n.map(|n| n.packages.clone()).unwrap_or_default(),
+        compliance: Vec::new(),
+        hardening: None,
+    }
+}
+
+/// Counts for the report summary (suppressed vulnerabilities counted apart).
+fn summarize(
+    packages: &[Package],
+    vulns: &[Vulnerability],
+    compliance: &[ComplianceResult],
+) -> Summary {
+    let mut summary = Summary {
+        packages: packages.len() as u64,
+        ..Summary::default()
+    };
+    for v in vulns {
+        if v.suppressed.is_some() {
+            summary.suppressed += 1;
+            continue;
+        }
+        *summary
+            .vulnerabilities
+            .entry(v.severity.as_str().to_string())
+            .or_insert(0) += 1;
+        *summary
+            .vulnerabilities_by_status
+            .entry(v.status.clone())
+            .or_insert(0) += 1;
+        if v.fixed.is_some() {
+            summary.fixable += 1;
+        }
+    }
+    for c in compliance {
+        match c.status {
+            CheckStatus::Pass => summary.compliance_pass += 1,
+            CheckStatus::Fail => summary.compliance_fail += 1,
+            CheckStatus::Warn => summary.compliance_warn += 1,
+            CheckStatus::Info => summary.compliance_info += 1,
+            CheckStatus::Skip => summary.compliance_skip += 1,
+        }
+    }
+    summary
 }
 
 /// The step outputs for `$GITHUB_OUTPUT`: `passed`, `critical`, `high`, `compliance-failures`,

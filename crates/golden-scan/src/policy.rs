@@ -12,7 +12,7 @@ use golden_contracts::scan::{
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use crate::checks;
+use crate::catalog;
 use crate::error::ScanError;
 
 /// The shipped default policy, compiled in so the binary works from any directory.
@@ -285,7 +285,7 @@ impl Policy {
                 }
             },
         };
-        let known = checks::ALL_IDS;
+        let known = catalog::ALL_IDS;
         let check_id = |s: &Spanned<String>| -> Result<String, ScanError> {
             let id = s.value.trim().to_ascii_uppercase();
             if known.contains(&id.as_str()) {
@@ -423,10 +423,24 @@ fn counts_line(vulns: &[&Vulnerability]) -> String {
 
 impl Policy {
     /// Apply ignore entries (marking suppressed findings) and compute the verdict.
-    pub fn evaluate(&self, ev: Evaluation<'_>) -> PolicyVerdict {
+    pub fn evaluate(&self, mut ev: Evaluation<'_>) -> PolicyVerdict {
         let mut notes = Vec::new();
         let mut failures = Vec::new();
-        // Ignore entries.
+        self.apply_ignores(&mut ev, &mut notes);
+        self.check_threshold(&ev, &mut failures, &mut notes);
+        self.check_scanner(&ev, &mut failures, &mut notes);
+        self.check_required(&ev, &mut failures, &mut notes);
+        PolicyVerdict {
+            policy: self.source.clone(),
+            passed: failures.is_empty(),
+            failures,
+            notes,
+        }
+    }
+
+    /// Apply the ignore entries in scope: suppress what they match until they expire, then note
+    /// that they expired.
+    fn apply_ignores(&self, ev: &mut Evaluation<'_>, notes: &mut Vec<String>) {
         for entry in &self.ignore {
             let in_scope = entry.image.as_ref().is_none_or(|s| s.matches(ev.names));
             if !in_scope {
@@ -466,8 +480,15 @@ impl Policy {
                 ));
             }
         }
+    }
 
-        // Vulnerability threshold.
+    /// The vulnerability threshold (`fail_on`, `only_fixed`), and a note of the suppressed count.
+    fn check_threshold(
+        &self,
+        ev: &Evaluation<'_>,
+        failures: &mut Vec<PolicyFailure>,
+        notes: &mut Vec<String>,
+    ) {
         if let Some(threshold) = self.fail_on {
             let failing: Vec<&Vulnerability> = ev
                 .vulnerabilities
@@ -508,8 +529,16 @@ impl Policy {
                 if suppressed == 1 { "y" } else { "ies" }
             ));
         }
+    }
 
-        // Scanner.
+    /// A failed scanner fails; a missing one fails when the policy requires a scan, else it is
+    /// noted, as is a disabled one.
+    fn check_scanner(
+        &self,
+        ev: &Evaluation<'_>,
+        failures: &mut Vec<PolicyFailure>,
+        notes: &mut Vec<String>,
+    ) {
         match ev.scanner {
             ScannerStatus::Failed => failures.push(PolicyFailure {
                 rule: "vulnerability-scan".into(),
@@ -527,8 +556,15 @@ impl Policy {
             ScannerStatus::Disabled => notes.push("vulnerability scan disabled (--trivy off)".into()),
             ScannerStatus::Scanned => {}
         }
+    }
 
-        // Required compliance checks.
+    /// Failed required compliance checks that are neither suppressed nor optional for the image.
+    fn check_required(
+        &self,
+        ev: &Evaluation<'_>,
+        failures: &mut Vec<PolicyFailure>,
+        notes: &mut Vec<String>,
+    ) {
         let mut failed_ids = Vec::new();
         for c in ev.compliance.iter() {
             if c.status != CheckStatus::Fail {
@@ -569,12 +605,6 @@ impl Policy {
                 ),
                 ids: failed_ids,
             });
-        }
-        PolicyVerdict {
-            policy: self.source.clone(),
-            passed: failures.is_empty(),
-            failures,
-            notes,
         }
     }
 }

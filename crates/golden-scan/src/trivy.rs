@@ -195,8 +195,13 @@ fn nonempty(s: Option<String>) -> Option<String> {
     s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
-/// Normalise a Trivy JSON report. `source` names it in messages.
-pub fn normalize(bytes: &[u8], source: &str) -> Result<Normalized, ScanError> {
+/// Parse a report: the object of Trivy 0.20 and later, or the bare array of older versions
+/// (with a warning).
+fn parse_report(
+    bytes: &[u8],
+    source: &str,
+    warnings: &mut Vec<String>,
+) -> Result<Report, ScanError> {
     let text = String::from_utf8_lossy(bytes);
     if text.trim().is_empty() {
         return Err(ScanError::Trivy(format!(
@@ -210,10 +215,9 @@ pub fn normalize(bytes: &[u8], source: &str) -> Result<Normalized, ScanError> {
             e.column()
         ))
     })?;
-    let mut out = Normalized::default();
     let report: Report = match value {
         serde_json::Value::Array(_) => {
-            out.warnings.push(format!(
+            warnings.push(format!(
                 "trivy report `{source}` uses the pre-0.20 format (a bare array, no SchemaVersion): statuses are inferred from FixedVersion; upgrade Trivy"
             ));
             let results: Vec<TResult> = serde_json::from_value(value).map_err(|e| {
@@ -236,22 +240,69 @@ pub fn normalize(bytes: &[u8], source: &str) -> Result<Normalized, ScanError> {
             )));
         }
     };
+    Ok(report)
+}
+
+/// Warn about a missing, old, newer or non-numeric `SchemaVersion`.
+fn check_schema_version(report: &Report, source: &str, warnings: &mut Vec<String>) {
     match report.schema_version.as_ref().map(|v| v.as_u64()) {
-        None if report.results.is_some() || report.artifact_name.is_some() => out.warnings.push(format!(
+        None if report.results.is_some() || report.artifact_name.is_some() => warnings.push(format!(
             "trivy report `{source}` has no SchemaVersion; read as schema 2"
         )),
         None => {}
         Some(Some(2)) => {}
-        Some(Some(n)) if n < 2 => out.warnings.push(format!(
+        Some(Some(n)) if n < 2 => warnings.push(format!(
             "trivy report `{source}` has SchemaVersion {n} (older than 2, Trivy < 0.20): read leniently, statuses inferred; upgrade Trivy"
         )),
-        Some(Some(n)) => out.warnings.push(format!(
+        Some(Some(n)) => warnings.push(format!(
             "trivy report `{source}` has SchemaVersion {n}, newer than the 2 this tool knows: read leniently"
         )),
-        Some(None) => out.warnings.push(format!(
+        Some(None) => warnings.push(format!(
             "trivy report `{source}` has a non-numeric SchemaVersion; read as schema 2"
         )),
     }
+}
+
+/// One listed package of a result of Trivy type `kind` and class `class`; `None` without a
+/// name.
+fn package(p: TPkg, kind: Option<&str>, class: &str) -> Option<Package> {
+    let name = nonempty(p.name)?;
+    let mut version = p.version.unwrap_or_default();
+    if let Some(rel) = nonempty(p.release) {
+        version = format!("{version}-{rel}");
+    }
+    if let Some(e) = p.epoch.filter(|e| *e > 0) {
+        version = format!("{e}:{version}");
+    }
+    let kind = match kind {
+        Some("debian" | "ubuntu") => "dpkg".to_string(),
+        Some("alpine" | "wolfi" | "chainguard") => "apk".to_string(),
+        Some("redhat" | "centos" | "rocky" | "alma" | "fedora" | "oracle" | "amazon") => {
+            "rpm".to_string()
+        }
+        Some(other) => other.to_string(),
+        None => class.to_string(),
+    };
+    Some(Package {
+        name,
+        version,
+        kind,
+        source_name: nonempty(p.src_name),
+        source_version: nonempty(p.src_version),
+        arch: nonempty(p.arch),
+        license: p
+            .licenses
+            .filter(|l| !l.is_empty())
+            .map(|l| l.join(" AND ")),
+        purl: p.identifier.and_then(|i| nonempty(i.purl)),
+    })
+}
+
+/// Normalise a Trivy JSON report. `source` names it in messages.
+pub fn normalize(bytes: &[u8], source: &str) -> Result<Normalized, ScanError> {
+    let mut out = Normalized::default();
+    let report = parse_report(bytes, source, &mut out.warnings)?;
+    check_schema_version(&report, source, &mut out.warnings);
     out.scanner = report
         .trivy
         .and_then(|t| t.version)
@@ -319,38 +370,9 @@ pub fn normalize(bytes: &[u8], source: &str) -> Result<Normalized, ScanError> {
             });
         }
         for p in r.packages.unwrap_or_default() {
-            let Some(name) = nonempty(p.name) else {
-                continue;
-            };
-            let mut version = p.version.unwrap_or_default();
-            if let Some(rel) = nonempty(p.release) {
-                version = format!("{version}-{rel}");
+            if let Some(p) = package(p, r.kind.as_deref(), &class) {
+                out.packages.push(p);
             }
-            if let Some(e) = p.epoch.filter(|e| *e > 0) {
-                version = format!("{e}:{version}");
-            }
-            let kind = match r.kind.as_deref() {
-                Some("debian" | "ubuntu") => "dpkg".to_string(),
-                Some("alpine" | "wolfi" | "chainguard") => "apk".to_string(),
-                Some("redhat" | "centos" | "rocky" | "alma" | "fedora" | "oracle" | "amazon") => {
-                    "rpm".to_string()
-                }
-                Some(other) => other.to_string(),
-                None => class.clone(),
-            };
-            out.packages.push(Package {
-                name,
-                version,
-                kind,
-                source_name: nonempty(p.src_name),
-                source_version: nonempty(p.src_version),
-                arch: nonempty(p.arch),
-                license: p
-                    .licenses
-                    .filter(|l| !l.is_empty())
-                    .map(|l| l.join(" AND ")),
-                purl: p.identifier.and_then(|i| nonempty(i.purl)),
-            });
         }
     }
     if missing_id > 0 {

@@ -48,14 +48,27 @@ pub fn collect(fs: &Fs) -> Inventory {
     let mut inv = Inventory::default();
     let w = &mut inv.warnings;
 
-    // OS.
+    inv.os = os(fs, w);
+    let os_id = inv.os.as_ref().map(|o| o.id.clone()).unwrap_or_default();
+    let distro = distro(&inv.os);
+    dpkg_packages(fs, &os_id, &distro, &mut inv.packages, w);
+    apk_packages(fs, &os_id, &distro, &mut inv.packages, w);
+    rpm_packages(fs, &os_id, &distro, &mut inv.packages, w);
+    inv.packages.sort();
+    inv.packages.dedup();
+    inv
+}
+
+/// The OS from os-release (`/etc`, else `/usr/lib`), with a warning when it is missing or
+/// unknown.
+fn os(fs: &Fs, w: &mut Vec<String>) -> Option<OsInfo> {
     let release = read(fs, "etc/os-release", w).or_else(|| read(fs, "usr/lib/os-release", w));
     match release {
         Some(bytes) => {
             let fields = osrelease::parse(&text(bytes));
             let debian_version = read(fs, "etc/debian_version", w).map(text);
-            inv.os = osrelease::os_info(&fields, debian_version.as_deref());
-            match &inv.os {
+            let os = osrelease::os_info(&fields, debian_version.as_deref());
+            match &os {
                 None => w.push("/etc/os-release has no ID; OS unknown".into()),
                 Some(os) if os.family == "unknown" => w.push(format!(
                     "unknown OS `{}` (os-release ID); OS-specific checks use whatever package databases exist",
@@ -63,6 +76,7 @@ pub fn collect(fs: &Fs) -> Inventory {
                 )),
                 _ => {}
             }
+            os
         }
         None => {
             if fs.exists("etc/os-release") {
@@ -70,12 +84,20 @@ pub fn collect(fs: &Fs) -> Inventory {
             } else {
                 w.push("no /etc/os-release in the image; OS unknown".into());
             }
+            None
         }
     }
-    let os_id = inv.os.as_ref().map(|o| o.id.clone()).unwrap_or_default();
-    let distro = distro(&inv.os);
+}
 
-    // dpkg.
+/// dpkg packages from `/var/lib/dpkg/status` and distroless `status.d`, with the licenses of
+/// their copyright files.
+fn dpkg_packages(
+    fs: &Fs,
+    os_id: &str,
+    distro: &str,
+    packages: &mut Vec<Package>,
+    w: &mut Vec<String>,
+) {
     let mut dpkg_sources: Vec<(String, Cow<'_, str>)> = Vec::new();
     if let Some(b) = read(fs, "var/lib/dpkg/status", w) {
         dpkg_sources.push(("/var/lib/dpkg/status".into(), text(b)));
@@ -91,7 +113,7 @@ pub fn collect(fs: &Fs) -> Inventory {
     let namespace = if os_id.is_empty() {
         "debian".to_string()
     } else {
-        os_id.clone()
+        os_id.to_string()
     };
     for (file, body) in &dpkg_sources {
         for p in dpkg::parse(body, file, w) {
@@ -115,11 +137,11 @@ pub fn collect(fs: &Fs) -> Inventory {
                 &p.version,
                 &[
                     ("arch", p.arch.clone().unwrap_or_default()),
-                    ("distro", distro.clone()),
+                    ("distro", distro.to_string()),
                     ("upstream", upstream),
                 ],
             );
-            inv.packages.push(Package {
+            packages.push(Package {
                 name: p.name,
                 version: p.version.clone(),
                 kind: "dpkg".into(),
@@ -133,14 +155,22 @@ pub fn collect(fs: &Fs) -> Inventory {
             });
         }
     }
+}
 
-    // apk.
+/// apk packages from the first installed database found.
+fn apk_packages(
+    fs: &Fs,
+    os_id: &str,
+    distro: &str,
+    packages: &mut Vec<Package>,
+    w: &mut Vec<String>,
+) {
     for db in ["lib/apk/db/installed", "usr/lib/apk/db/installed"] {
         let Some(b) = read(fs, db, w) else { continue };
         let namespace = if os_id.is_empty() {
             "alpine".to_string()
         } else {
-            os_id.clone()
+            os_id.to_string()
         };
         for p in apk::parse(&text(b), &format!("/{db}"), w) {
             let purl = purl::purl(
@@ -150,10 +180,10 @@ pub fn collect(fs: &Fs) -> Inventory {
                 &p.version,
                 &[
                     ("arch", p.arch.clone().unwrap_or_default()),
-                    ("distro", distro.clone()),
+                    ("distro", distro.to_string()),
                 ],
             );
-            inv.packages.push(Package {
+            packages.push(Package {
                 name: p.name,
                 version: p.version.clone(),
                 kind: "apk".into(),
@@ -166,8 +196,16 @@ pub fn collect(fs: &Fs) -> Inventory {
         }
         break;
     }
+}
 
-    // rpm.
+/// rpm packages from the sqlite database; the older BerkeleyDB/ndb ones are only reported.
+fn rpm_packages(
+    fs: &Fs,
+    os_id: &str,
+    distro: &str,
+    packages: &mut Vec<Package>,
+    w: &mut Vec<String>,
+) {
     let mut rpm_found = false;
     for dir in ["var/lib/rpm", "usr/lib/sysimage/rpm"] {
         let db_path = format!("{dir}/rpmdb.sqlite");
@@ -182,7 +220,7 @@ pub fn collect(fs: &Fs) -> Inventory {
                 let namespace = if os_id.is_empty() {
                     "redhat".to_string()
                 } else {
-                    os_id.clone()
+                    os_id.to_string()
                 };
                 for p in pkgs {
                     let version = p.evr();
@@ -205,12 +243,12 @@ pub fn collect(fs: &Fs) -> Inventory {
                                     .map(|e| e.to_string())
                                     .unwrap_or_default(),
                             ),
-                            ("distro", distro.clone()),
+                            ("distro", distro.to_string()),
                             ("upstream", p.source_rpm.clone().unwrap_or_default()),
                         ],
                     );
                     let (source_name, source_version) = split_source_rpm(p.source_rpm.as_deref());
-                    inv.packages.push(Package {
+                    packages.push(Package {
                         name: p.name,
                         version,
                         kind: "rpm".into(),
@@ -235,9 +273,6 @@ pub fn collect(fs: &Fs) -> Inventory {
             }
         }
     }
-    inv.packages.sort();
-    inv.packages.dedup();
-    inv
 }
 
 /// `openssl-3.0.7-27.el9.src.rpm` → (`openssl`, `3.0.7-27.el9`).

@@ -23,6 +23,16 @@ fn status_word(s: CheckStatus) -> &'static str {
 
 pub fn render(r: &ScanReport, cx: &RenderContext<'_>) -> String {
     let mut s = String::new();
+    overview(&mut s, r);
+    policy_findings(&mut s, r);
+    vulnerabilities(&mut s, r, cx);
+    compliance(&mut s, r);
+    warnings(&mut s, r);
+    s
+}
+
+/// The title with the verdict and the image table.
+fn overview(s: &mut String, r: &ScanReport) {
     let verdict = if r.policy.passed { "passed" } else { "FAILED" };
     let _ = writeln!(
         s,
@@ -65,7 +75,10 @@ pub fn render(r: &ScanReport, cx: &RenderContext<'_>) -> String {
     );
     let _ = writeln!(s, "| Policy | {} |", md(&r.policy.policy));
     s.push('\n');
+}
 
+/// Policy failures and notes, when there are any.
+fn policy_findings(s: &mut String, r: &ScanReport) {
     if !r.policy.failures.is_empty() {
         let _ = writeln!(s, "### Policy failures\n");
         for f in &r.policy.failures {
@@ -80,7 +93,11 @@ pub fn render(r: &ScanReport, cx: &RenderContext<'_>) -> String {
         }
         s.push('\n');
     }
+}
 
+/// Vulnerability counts and the top findings at or above the policy threshold, or why there
+/// are none.
+fn vulnerabilities(s: &mut String, r: &ScanReport, cx: &RenderContext<'_>) {
     let _ = writeln!(s, "### Vulnerabilities\n");
     match r.vulnerabilities.status {
         ScannerStatus::Scanned => {
@@ -156,7 +173,10 @@ pub fn render(r: &ScanReport, cx: &RenderContext<'_>) -> String {
             );
         }
     }
+}
 
+/// The compliance table, one row per check.
+fn compliance(s: &mut String, r: &ScanReport) {
     if !r.compliance.is_empty() {
         let _ = writeln!(
             s,
@@ -190,6 +210,10 @@ pub fn render(r: &ScanReport, cx: &RenderContext<'_>) -> String {
         }
         s.push('\n');
     }
+}
+
+/// Scan warnings, folded, the first few listed.
+fn warnings(s: &mut String, r: &ScanReport) {
     if !r.warnings.is_empty() {
         let _ = writeln!(
             s,
@@ -208,7 +232,6 @@ pub fn render(r: &ScanReport, cx: &RenderContext<'_>) -> String {
         }
         s.push_str("\n</details>\n");
     }
-    s
 }
 
 #[cfg(test)]
