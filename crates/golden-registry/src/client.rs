@@ -14,7 +14,7 @@ use crate::auth::token::{self, TokenFailure, TokenRequest};
 use crate::auth::{Auth, AuthHosts, AuthKind, Credential, NULL_GUID_USERNAME, Scope, checked_url};
 use crate::env::Env;
 use crate::error::{AuthError, ErrorBody, RegistryError};
-use crate::http::{Http, HttpSettings, Req, registry_base};
+use crate::http::{Http, HttpSettings, Req, is_loopback_registry, registry_base};
 pub use crate::retry::RetryPolicy;
 use crate::retry::{self};
 use crate::secret::Secret;
@@ -240,7 +240,7 @@ impl Client {
         let bound = allowed.allows(host);
         let auth = Auth::detect_for(&opts.env, host, kind, &allowed)?;
         tracing::debug!("registry {host}: auth {}", auth.description);
-        let base = registry_base(host, hosts::is_loopback_registry(host) || opts.insecure)?;
+        let base = registry_base(host, is_loopback_registry(host) || opts.insecure)?;
         let handle = Arc::new(RegistryHandle {
             host: host.to_string(),
             base,

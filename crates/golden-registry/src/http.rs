@@ -4,6 +4,7 @@
 //!
 //! Depends on neither the client nor the auth flow: both use it.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -62,6 +63,43 @@ impl Req {
     }
 }
 
+/// A loopback host (no port): `localhost` or an address in 127.0.0.0/8 or `::1`, parsed as an
+/// IP address (`127.evil.example` is a name, not a loopback address).
+pub(crate) fn is_loopback_host(host: &str) -> bool {
+    let h = host
+        .trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .trim_end_matches('.');
+    h.eq_ignore_ascii_case("localhost") || h.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// A loopback registry (`host[:port]`).
+pub(crate) fn is_loopback_registry(registry: &str) -> bool {
+    is_loopback_host(split_port(registry.trim()).0)
+}
+
+/// Split `host[:port]` (also `[v6]:port`) into the host and the port, if any.
+pub(crate) fn split_port(s: &str) -> (&str, Option<&str>) {
+    if let Some(rest) = s.strip_prefix('[') {
+        if let Some((h, after)) = rest.split_once(']') {
+            return (h, after.strip_prefix(':'));
+        }
+        return (s, None);
+    }
+    match s.rsplit_once(':') {
+        // One colon and digits after it: a port. More colons: a bare IPv6 address.
+        Some((h, p))
+            if !h.contains(':') && !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            (h, Some(p))
+        }
+        _ => (s, None),
+    }
+}
+
+/// `{scheme}://{host}/`: plain HTTP when `plain_http` (a loopback registry or `insecure`),
+/// https otherwise; Docker Hub's API is on `registry-1.docker.io`.
 pub(crate) fn registry_base(host: &str, plain_http: bool) -> Result<Url, RegistryError> {
     let api_host = if host == "docker.io" {
         "registry-1.docker.io"
