@@ -56,6 +56,11 @@ impl ClientOptions {
 
 impl Default for ClientOptions {
     fn default() -> Self {
+        let HttpSettings {
+            user_agent,
+            connect_timeout,
+            read_timeout,
+        } = HttpSettings::default();
         ClientOptions {
             auth: AuthKind::Auto,
             registry_auth: HashMap::new(),
@@ -64,9 +69,9 @@ impl Default for ClientOptions {
             insecure: false,
             retry: RetryPolicy::default(),
             chunk_size: 8 << 20,
-            user_agent: format!("golden-registry/{}", env!("CARGO_PKG_VERSION")),
-            connect_timeout: Duration::from_secs(15),
-            read_timeout: Duration::from_secs(120),
+            user_agent,
+            connect_timeout,
+            read_timeout,
         }
     }
 }

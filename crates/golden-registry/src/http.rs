@@ -23,6 +23,17 @@ pub(crate) struct HttpSettings {
     pub read_timeout: Duration,
 }
 
+/// The defaults of [`crate::ClientOptions`].
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            user_agent: format!("golden-registry/{}", env!("CARGO_PKG_VERSION")),
+            connect_timeout: Duration::from_secs(15),
+            read_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
 /// A request, rebuilt for each attempt (bodies are `Bytes`: cheap to resend).
 pub(crate) struct Req {
     pub method: Method,

@@ -384,8 +384,7 @@ mod tests {
         let Credential::Azure(az) = auth.credential else {
             panic!()
         };
-        let http =
-            crate::http::Http::new(&crate::ClientOptions::default().http_settings()).unwrap();
+        let http = crate::http::Http::new(&crate::http::HttpSettings::default()).unwrap();
         let url = Url::parse(&format!("{}/oauth2/exchange", acr.uri())).unwrap();
         let rt = az
             .acr_refresh_token(&http, "myacr.azurecr.io", &url, "myacr.azurecr.io")
@@ -416,9 +415,7 @@ mod tests {
             panic!()
         };
         let e = az
-            .entra_token(
-                &crate::http::Http::new(&crate::ClientOptions::default().http_settings()).unwrap(),
-            )
+            .entra_token(&crate::http::Http::new(&crate::http::HttpSettings::default()).unwrap())
             .await
             .unwrap_err()
             .to_string();
@@ -444,9 +441,7 @@ mod tests {
             panic!()
         };
         let e = az
-            .entra_token(
-                &crate::http::Http::new(&crate::ClientOptions::default().http_settings()).unwrap(),
-            )
+            .entra_token(&crate::http::Http::new(&crate::http::HttpSettings::default()).unwrap())
             .await
             .unwrap_err()
             .to_string();
@@ -486,8 +481,7 @@ mod tests {
         let Credential::Azure(az) = auth.credential else {
             panic!()
         };
-        let http =
-            crate::http::Http::new(&crate::ClientOptions::default().http_settings()).unwrap();
+        let http = crate::http::Http::new(&crate::http::HttpSettings::default()).unwrap();
         let exchange =
             |p: &str| Url::parse(&format!("{}/{p}/oauth2/exchange", server.uri())).unwrap();
         let e = az
