@@ -10,9 +10,10 @@ use reqwest::{Method, Response, StatusCode, Url};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::auth::Scope;
-use crate::client::{Client, RegistryHandle, Req};
+use crate::client::{Client, RegistryHandle};
 use crate::digest::{Sha256Hasher, is_sha256};
 use crate::error::RegistryError;
+use crate::http::Req;
 use golden_oci::Reference;
 
 /// An open upload session (`Location` of the last reply, bytes accepted so far).

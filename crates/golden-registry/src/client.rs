@@ -5,9 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, WWW_AUTHENTICATE};
-use reqwest::{Method, Response, StatusCode, Url};
+use reqwest::header::{HeaderValue, WWW_AUTHENTICATE};
+use reqwest::{Response, StatusCode, Url};
 
 use crate::auth::challenge::{self, Challenge};
 use crate::auth::hosts;
@@ -15,6 +14,7 @@ use crate::auth::token::{self, TokenFailure, TokenRequest};
 use crate::auth::{Auth, AuthHosts, AuthKind, Credential, NULL_GUID_USERNAME, Scope, checked_url};
 use crate::env::Env;
 use crate::error::{AuthError, ErrorBody, RegistryError};
+use crate::http::{Http, HttpSettings, Req, is_loopback_registry, registry_base};
 pub use crate::retry::RetryPolicy;
 use crate::retry::{self};
 use crate::secret::Secret;
@@ -43,8 +43,24 @@ pub struct ClientOptions {
     pub read_timeout: Duration,
 }
 
+impl ClientOptions {
+    /// What the connection pools need.
+    pub(crate) fn http_settings(&self) -> HttpSettings {
+        HttpSettings {
+            user_agent: self.user_agent.clone(),
+            connect_timeout: self.connect_timeout,
+            read_timeout: self.read_timeout,
+        }
+    }
+}
+
 impl Default for ClientOptions {
     fn default() -> Self {
+        let HttpSettings {
+            user_agent,
+            connect_timeout,
+            read_timeout,
+        } = HttpSettings::default();
         ClientOptions {
             auth: AuthKind::Auto,
             registry_auth: HashMap::new(),
@@ -53,9 +69,9 @@ impl Default for ClientOptions {
             insecure: false,
             retry: RetryPolicy::default(),
             chunk_size: 8 << 20,
-            user_agent: format!("golden-registry/{}", env!("CARGO_PKG_VERSION")),
-            connect_timeout: Duration::from_secs(15),
-            read_timeout: Duration::from_secs(120),
+            user_agent,
+            connect_timeout,
+            read_timeout,
         }
     }
 }
@@ -117,108 +133,10 @@ impl CachedAuth {
     }
 }
 
-/// A request, rebuilt for each attempt (bodies are `Bytes`: cheap to resend).
-pub(crate) struct Req {
-    pub method: Method,
-    pub url: Url,
-    pub headers: HeaderMap,
-    pub body: Option<Bytes>,
-    /// Retry on connection errors (only for requests that are safe to repeat).
-    pub retry_transport: bool,
-    pub action: &'static str,
-    pub object: String,
-}
-
-impl Req {
-    pub fn new(method: Method, url: Url, action: &'static str, object: impl Into<String>) -> Req {
-        Req {
-            method,
-            url,
-            headers: HeaderMap::new(),
-            body: None,
-            retry_transport: true,
-            action,
-            object: object.into(),
-        }
-    }
-    pub fn header(mut self, name: reqwest::header::HeaderName, value: &str) -> Req {
-        if let Ok(v) = HeaderValue::from_str(value) {
-            self.headers.insert(name, v);
-        }
-        self
-    }
-    pub fn body(mut self, body: Bytes) -> Req {
-        self.body = Some(body);
-        self
-    }
-    pub fn no_transport_retry(mut self) -> Req {
-        self.retry_transport = false;
-        self
-    }
-}
-
-fn registry_base(host: &str, plain_http: bool) -> Result<Url, RegistryError> {
-    let api_host = if host == "docker.io" {
-        "registry-1.docker.io"
-    } else {
-        host
-    };
-    let scheme = if plain_http { "http" } else { "https" };
-    Url::parse(&format!("{scheme}://{api_host}/"))
-        .map_err(|e| RegistryError::Invalid(format!("registry `{host}` is not a host[:port]: {e}")))
-}
-
-/// Two connection pools: plain HTTP (loopback registries, test endpoints), built at once, and
-/// HTTPS, built on first use — loading the system's CA roots costs ~10 ms, which a push to a
-/// local registry never needs.
-pub(crate) struct Http {
-    plain: reqwest::Client,
-    tls: std::sync::OnceLock<reqwest::Client>,
-    opts: ClientOptions,
-}
-
-impl Http {
-    fn builder(opts: &ClientOptions) -> reqwest::ClientBuilder {
-        reqwest::Client::builder()
-            .user_agent(opts.user_agent.clone())
-            .connect_timeout(opts.connect_timeout)
-            .read_timeout(opts.read_timeout)
-            .pool_idle_timeout(Duration::from_secs(60))
-    }
-
-    pub(crate) fn new(opts: &ClientOptions) -> Result<Http, RegistryError> {
-        // No roots: this pool never completes a TLS handshake (only http:// URLs go here).
-        let plain = Self::builder(opts)
-            .tls_certs_only(Vec::new())
-            .build()
-            .map_err(|e| RegistryError::Invalid(format!("cannot build the HTTP client: {e}")))?;
-        Ok(Http {
-            plain,
-            tls: std::sync::OnceLock::new(),
-            opts: opts.clone(),
-        })
-    }
-
-    /// The pool for `url`.
-    pub(crate) fn for_url(&self, url: &Url) -> &reqwest::Client {
-        if url.scheme() == "http" {
-            return &self.plain;
-        }
-        self.tls.get_or_init(|| {
-            Self::builder(&self.opts).build().unwrap_or_else(|e| {
-                // Building with the platform verifier only fails without any CA roots; the
-                // plain pool then fails the handshake with a clear TLS error.
-                tracing::warn!("cannot build the HTTPS client: {e}");
-                self.plain.clone()
-            })
-        })
-    }
-}
-
 impl Client {
     /// A client with `options`. Auth is resolved per registry on first use.
     pub fn new(options: ClientOptions) -> Result<Client, RegistryError> {
-        let http = Http::new(&options)?;
+        let http = Http::new(&options.http_settings())?;
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
@@ -327,7 +245,7 @@ impl Client {
         let bound = allowed.allows(host);
         let auth = Auth::detect_for(&opts.env, host, kind, &allowed)?;
         tracing::debug!("registry {host}: auth {}", auth.description);
-        let base = registry_base(host, hosts::is_loopback_registry(host) || opts.insecure)?;
+        let base = registry_base(host, is_loopback_registry(host) || opts.insecure)?;
         let handle = Arc::new(RegistryHandle {
             host: host.to_string(),
             base,
@@ -376,30 +294,11 @@ impl Client {
         let mut reauthorised = false;
         loop {
             let authz = self.authorization(reg, scopes, reauthorised).await?;
-            let what = format!("{} {}", req.action, req.object);
-            let sent = retry::send(&self.inner.opts.retry, req.retry_transport, &what, || {
-                let mut b = self
-                    .inner
-                    .http
-                    .for_url(&req.url)
-                    .request(req.method.clone(), req.url.clone())
-                    .headers(req.headers.clone());
-                if let Some(h) = &authz
-                    && same_origin(&req.url, &reg.base)
-                {
-                    b = b.header(AUTHORIZATION, h.clone());
-                }
-                if let Some(body) = &req.body {
-                    b = b.body(body.clone());
-                } else if req.method == Method::PUT
-                    || req.method == Method::POST
-                    || req.method == Method::PATCH
-                {
-                    b = b.header(reqwest::header::CONTENT_LENGTH, "0");
-                }
-                b
-            })
-            .await;
+            let sent = self
+                .inner
+                .http
+                .send(&self.inner.opts.retry, req, authz.as_ref(), &reg.base)
+                .await;
             let resp = match sent {
                 Ok((resp, _)) => resp,
                 Err((source, attempts)) => {
@@ -774,15 +673,6 @@ impl Client {
             body,
         }
     }
-}
-
-/// Whether `url` is on the registry's own origin (scheme, host, port): only then does a
-/// request carry the registry's `Authorization` (an upload `Location` may point elsewhere).
-fn same_origin(url: &Url, base: &Url) -> bool {
-    url.scheme() == base.scheme()
-        && url.host_str().map(str::to_ascii_lowercase)
-            == base.host_str().map(str::to_ascii_lowercase)
-        && url.port_or_known_default() == base.port_or_known_default()
 }
 
 /// ACR's exchange endpoint on the registry itself (`https://<registry>/oauth2/exchange`),

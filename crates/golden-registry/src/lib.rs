@@ -55,6 +55,7 @@ mod client;
 pub use golden_oci::digest;
 mod env;
 mod error;
+mod http;
 mod manifests;
 mod retry;
 mod secret;

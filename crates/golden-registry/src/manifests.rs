@@ -8,9 +8,10 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
 
 use crate::auth::Scope;
-use crate::client::{Client, Req};
+use crate::client::Client;
 use crate::digest::{is_sha256, sha256_digest};
 use crate::error::RegistryError;
+use crate::http::Req;
 use crate::types::{Descriptor, ImageIndex, ImageManifest, ParsedManifest, to_bytes};
 use golden_oci::{Reference, media};
 

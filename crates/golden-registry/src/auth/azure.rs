@@ -192,7 +192,7 @@ async fn secret_field(
 impl AzureCredential {
     /// A fresh GitHub ID token (they live minutes: fetched for each Entra request).
     async fn github_token(
-        http: &crate::client::Http,
+        http: &crate::http::Http,
         request_url: &Url,
         request_token: &Secret,
         audience: &str,
@@ -222,10 +222,7 @@ impl AzureCredential {
     }
 
     /// An Entra access token for [`AzureCredential::scope`].
-    pub(crate) async fn entra_token(
-        &self,
-        http: &crate::client::Http,
-    ) -> Result<Secret, AuthError> {
+    pub(crate) async fn entra_token(&self, http: &crate::http::Http) -> Result<Secret, AuthError> {
         let (method, secret_field_name, secret) = match &self.assertion {
             Assertion::GithubOidc {
                 request_url,
@@ -282,7 +279,7 @@ impl AzureCredential {
     /// Entra token → ACR refresh token via `POST <exchange_url>`.
     pub(crate) async fn acr_refresh_token(
         &self,
-        http: &crate::client::Http,
+        http: &crate::http::Http,
         registry: &str,
         exchange_url: &Url,
         service: &str,
@@ -387,7 +384,7 @@ mod tests {
         let Credential::Azure(az) = auth.credential else {
             panic!()
         };
-        let http = crate::client::Http::new(&crate::ClientOptions::default()).unwrap();
+        let http = crate::http::Http::new(&crate::http::HttpSettings::default()).unwrap();
         let url = Url::parse(&format!("{}/oauth2/exchange", acr.uri())).unwrap();
         let rt = az
             .acr_refresh_token(&http, "myacr.azurecr.io", &url, "myacr.azurecr.io")
@@ -418,7 +415,7 @@ mod tests {
             panic!()
         };
         let e = az
-            .entra_token(&crate::client::Http::new(&crate::ClientOptions::default()).unwrap())
+            .entra_token(&crate::http::Http::new(&crate::http::HttpSettings::default()).unwrap())
             .await
             .unwrap_err()
             .to_string();
@@ -444,7 +441,7 @@ mod tests {
             panic!()
         };
         let e = az
-            .entra_token(&crate::client::Http::new(&crate::ClientOptions::default()).unwrap())
+            .entra_token(&crate::http::Http::new(&crate::http::HttpSettings::default()).unwrap())
             .await
             .unwrap_err()
             .to_string();
@@ -484,7 +481,7 @@ mod tests {
         let Credential::Azure(az) = auth.credential else {
             panic!()
         };
-        let http = crate::client::Http::new(&crate::ClientOptions::default()).unwrap();
+        let http = crate::http::Http::new(&crate::http::HttpSettings::default()).unwrap();
         let exchange =
             |p: &str| Url::parse(&format!("{}/{p}/oauth2/exchange", server.uri())).unwrap();
         let e = az

@@ -20,12 +20,15 @@
 //! A host is `host[:port]`: two loopback registries on different ports are different hosts.
 
 use std::collections::BTreeSet;
-use std::net::IpAddr;
 
 use reqwest::Url;
 
 use crate::env::Env;
 use crate::env_vars as ev;
+pub(crate) use crate::http::is_loopback_host;
+#[cfg(test)]
+use crate::http::is_loopback_registry;
+use crate::http::split_port;
 
 const ACR_SUFFIXES: [&str; 3] = [".azurecr.io", ".azurecr.cn", ".azurecr.us"];
 const DOCKER_HUB: [&str; 4] = [
@@ -35,25 +38,6 @@ const DOCKER_HUB: [&str; 4] = [
     "registry.hub.docker.com",
 ];
 const DOCKER_HUB_AUTH: &str = "auth.docker.io";
-
-/// Split `host[:port]` (also `[v6]:port`) into the host and the port, if any.
-fn split_port(s: &str) -> (&str, Option<&str>) {
-    if let Some(rest) = s.strip_prefix('[') {
-        if let Some((h, after)) = rest.split_once(']') {
-            return (h, after.strip_prefix(':'));
-        }
-        return (s, None);
-    }
-    match s.rsplit_once(':') {
-        // One colon and digits after it: a port. More colons: a bare IPv6 address.
-        Some((h, p))
-            if !h.contains(':') && !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) =>
-        {
-            (h, Some(p))
-        }
-        _ => (s, None),
-    }
-}
 
 /// `host[:port]` in one spelling: lower case, no trailing dot, the https default port dropped,
 /// Docker Hub's aliases as `docker.io`.
@@ -86,22 +70,6 @@ pub(crate) fn url_host(url: &Url) -> String {
         Some(p) => normalize(&format!("{host}:{p}")),
         None => normalize(host),
     }
-}
-
-/// A loopback host (no port): `localhost` or an address in 127.0.0.0/8 or `::1`, parsed as an
-/// IP address (`127.evil.example` is a name, not a loopback address).
-pub(crate) fn is_loopback_host(host: &str) -> bool {
-    let h = host
-        .trim()
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .trim_end_matches('.');
-    h.eq_ignore_ascii_case("localhost") || h.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
-/// A loopback registry (`host[:port]`).
-pub(crate) fn is_loopback_registry(registry: &str) -> bool {
-    is_loopback_host(split_port(registry.trim()).0)
 }
 
 /// An Azure Container Registry login server.

@@ -76,7 +76,7 @@ pub(crate) fn jwt_remaining(token: &str) -> Option<Duration> {
 }
 
 pub(crate) async fn fetch(
-    http: &crate::client::Http,
+    http: &crate::http::Http,
     policy: &RetryPolicy,
     realm: &Url,
     service: Option<&str>,
