@@ -472,7 +472,7 @@ async fn run(cli: Cli) -> Result<()> {
                 &log,
             )
             .await?;
-            let outcome = push::set_tags(
+            let outcome = golden_push::tags::set_tags(
                 &c,
                 &b.repository,
                 &b.report.digest,

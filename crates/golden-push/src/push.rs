@@ -38,8 +38,11 @@ use tokio::sync::Semaphore;
 use crate::Log;
 use crate::cache::LayerCache;
 use crate::gzip;
+pub use crate::report::{BlobReport, human, short};
 use crate::source::{self, Archive, ImageInput, ImageMeta};
 use crate::stream::ChannelReader;
+use crate::tags::repo_ref;
+pub use crate::tags::{TagOutcome, all_tags, checked_tag, set_tags};
 use golden_engine::layer_store::{LayerReader, LayerStore};
 
 /// Default gzip level: 3 gives blobs about 3% larger than level 6 for about 40% less CPU
@@ -70,19 +73,6 @@ pub struct PushOptions {
     pub layer_store: bool,
     /// Upload layers larger than a chunk while they compress.
     pub stream: bool,
-}
-
-/// What happened to one blob.
-#[derive(Debug, Clone, Serialize)]
-pub struct BlobReport {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub diff_id: Option<String>,
-    pub digest: String,
-    pub size: u64,
-    /// `exists`, `mounted`, `uploaded`.
-    pub action: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub from: Option<String>,
 }
 
 /// Result of a push (printed with `--format json`).
@@ -138,39 +128,6 @@ enum Plan {
 
 fn is_gzip_layer(mt: &str) -> bool {
     mt == media::OCI_LAYER_GZIP || mt == media::DOCKER_LAYER_GZIP
-}
-
-fn repo_ref(r: &Reference) -> Reference {
-    Reference {
-        registry: r.registry.clone(),
-        repository: r.repository.clone(),
-        tag: None,
-        digest: None,
-    }
-}
-
-/// Validate a tag for `repo` (same rules as a reference's tag).
-pub fn checked_tag(repo: &Reference, tag: &str) -> Result<String> {
-    let t = tag.trim();
-    Reference::parse(&format!("{}:{t}", repo.name()))
-        .map_err(|e| anyhow!("tag `{t}` is not valid: {e}"))?;
-    Ok(t.to_string())
-}
-
-/// Every tag to set: the target's own tag (default `latest`) then the extra ones, deduplicated.
-pub fn all_tags(to: &Reference, extra: &[String]) -> Result<Vec<String>> {
-    let mut tags = Vec::new();
-    if to.digest.is_some() {
-        bail!("--to `{to}` is pinned to a digest: push to a tag (REGISTRY/REPO:TAG)");
-    }
-    tags.push(to.tag.clone().unwrap_or_else(|| "latest".into()));
-    for t in extra {
-        let t = checked_tag(to, t)?;
-        if !tags.contains(&t) {
-            tags.push(t);
-        }
-    }
-    Ok(tags)
 }
 
 /// Manifest annotations: `org.opencontainers.image.*` labels, the resolved base image, then the
@@ -580,26 +537,6 @@ async fn plan_layer(
         }
     }
     Ok(Plan::Send(session))
-}
-
-pub fn short(d: &str) -> &str {
-    let h = d.strip_prefix("sha256:").unwrap_or(d);
-    &h[..h.len().min(12)]
-}
-
-pub fn human(n: u64) -> String {
-    const U: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut i = 0;
-    while v >= 1024.0 && i < U.len() - 1 {
-        v /= 1024.0;
-        i += 1;
-    }
-    if i == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", U[i])
-    }
 }
 
 /// Push an image.
@@ -1191,58 +1128,6 @@ pub async fn push(client: &Client, opts: &PushOptions, log: &Log) -> Result<Push
         layer_source: layer_source.into(),
         seconds: started.elapsed().as_secs_f64(),
     })
-}
-
-/// What [`set_tags`] did.
-#[derive(Debug, Default)]
-pub struct TagOutcome {
-    /// Tags that moved, fully qualified, in order.
-    pub moved: Vec<String>,
-    /// Tags that did not move (the failing one and every one after it), fully qualified.
-    pub not_moved: Vec<String>,
-    pub error: Option<anyhow::Error>,
-}
-
-/// Point `tags` (names in `repository`) at the manifest `bytes` (digest `digest`), one after the
-/// other; the first failure stops, and the outcome says exactly which tags moved.
-pub async fn set_tags(
-    client: &Client,
-    repository: &Reference,
-    digest: &str,
-    bytes: &Bytes,
-    media_type: &str,
-    tags: &[String],
-    log: &Log,
-) -> TagOutcome {
-    let target = repo_ref(repository);
-    let mut out = TagOutcome::default();
-    for (i, t) in tags.iter().enumerate() {
-        match client
-            .put_manifest(&target, t, bytes.clone(), media_type)
-            .await
-        {
-            Ok(_) => out.moved.push(format!("{}:{t}", target.name())),
-            Err(e) => {
-                out.not_moved = tags[i..]
-                    .iter()
-                    .map(|t| format!("{}:{t}", target.name()))
-                    .collect();
-                let moved = if out.moved.is_empty() {
-                    "no tag moved".to_string()
-                } else {
-                    format!("moved: {}", out.moved.join(", "))
-                };
-                out.error = Some(anyhow::Error::new(e).context(format!(
-                    "failed to tag {}:{t} (the manifest {digest} is pushed; {moved}; not moved: {})",
-                    target.name(),
-                    out.not_moved.join(", ")
-                )));
-                return out;
-            }
-        }
-    }
-    log.line(&format!("  {} tagged {}", short(digest), tags.join(", ")));
-    out
 }
 
 /// Export the engine image into `dir` and check it is the image that was inspected.

@@ -17,7 +17,8 @@ use golden_oci::{Reference, media};
 use golden_registry::Client;
 
 use crate::Log;
-use crate::push::{PushOptions, PushReport, set_tags};
+use crate::push::{PushOptions, PushReport};
+use crate::tags::set_tags;
 
 /// One file to attach and its artifact type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,7 +150,7 @@ pub async fn push_attach_tag(
     let report = match crate::push::push(client, opts, log).await {
         Ok(r) => r,
         Err(e) => {
-            record.tags_not_moved = crate::push::all_tags(target, &opts.tags)
+            record.tags_not_moved = crate::tags::all_tags(target, &opts.tags)
                 .map(|ts| ts.iter().map(|t| format!("{}:{t}", record.image)).collect())
                 .unwrap_or_default();
             record.error = Some(format!("{e:#}"));
