@@ -12,7 +12,8 @@ use golden_registry::{Client, FetchedManifest, MountOutcome, RegistryError, Scop
 use serde::Serialize;
 
 use crate::Log;
-use crate::push::{BlobReport, all_tags, checked_tag, human, short};
+use crate::report::{BlobReport, human, short};
+use crate::tags::{all_tags, checked_tag};
 
 /// Result of `copy` and `index`.
 #[derive(Debug, Clone, Serialize)]
@@ -28,7 +29,7 @@ pub struct ManifestReport {
     pub blobs: Vec<BlobReport>,
 }
 
-/// An index stored by digest, its tags not set yet ([`crate::push::set_tags`] does that).
+/// An index stored by digest, its tags not set yet ([`crate::tags::set_tags`] does that).
 #[derive(Debug, Clone)]
 pub struct IndexBuilt {
     pub report: ManifestReport,

@@ -17,7 +17,8 @@ use golden_oci::{Reference, media};
 use golden_registry::Client;
 
 use crate::Log;
-use crate::push::{PushOptions, PushReport, set_tags};
+use crate::push::{PushOptions, PushReport};
+use crate::tags::set_tags;
 
 /// One file to attach and its artifact type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,7 +150,7 @@ pub async fn push_attach_tag(
     let report = match crate::push::push(client, opts, log).await {
         Ok(r) => r,
         Err(e) => {
-            record.tags_not_moved = crate::push::all_tags(target, &opts.tags)
+            record.tags_not_moved = crate::tags::all_tags(target, &opts.tags)
                 .map(|ts| ts.iter().map(|t| format!("{}:{t}", record.image)).collect())
                 .unwrap_or_default();
             record.error = Some(format!("{e:#}"));
@@ -334,24 +335,7 @@ pub async fn index_from_records(
     if expect.is_empty() {
         bail!("--expect-arch is required with --records (for example amd64,arm64)");
     }
-    let files = find_records(paths)?;
-    let mut by_id: BTreeMap<String, Vec<(PathBuf, PushRecord)>> = BTreeMap::new();
-    for f in files {
-        let r = PushRecord::read(&f)?;
-        if r.index.is_some() {
-            by_id.entry(r.id.clone()).or_default().push((f, r));
-        }
-    }
-    if by_id.is_empty() {
-        bail!(
-            "no per-architecture push record (pushed with --arch-suffix) under {}: nothing to merge",
-            paths
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
+    let by_id = records_by_id(paths)?;
     let mut out = IndexRecord {
         schema: INDEX_RECORD_SCHEMA,
         kind: IndexKind::IndexRecord,
@@ -365,36 +349,6 @@ pub async fn index_from_records(
             Err(p) => problems.extend(p),
         }
     }
-    let failed_index = |id: &str, records: &[(PathBuf, PushRecord)], error: String| {
-        let first = &records[0].1;
-        let target = first.index.clone().unwrap_or(IndexTarget {
-            to: String::new(),
-            tags: vec![],
-        });
-        ImageIndex {
-            id: id.to_string(),
-            result: PushResult::Failure,
-            registry: first.registry.clone(),
-            image: first.image.clone(),
-            digest: None,
-            reference: None,
-            manifests: records
-                .iter()
-                .filter(|(_, r)| r.succeeded())
-                .map(|(_, r)| IndexManifest {
-                    arch: r.arch,
-                    digest: r.digest.clone().unwrap_or_default(),
-                    reference: r.reference.clone().unwrap_or_default(),
-                })
-                .collect(),
-            tags: vec![],
-            tags_not_moved: std::iter::once(target.to.clone())
-                .chain(target.tags.iter().map(|t| format!("{}:{t}", first.image)))
-                .filter(|t| !t.is_empty())
-                .collect(),
-            error: Some(error),
-        }
-    };
     if !problems.is_empty() {
         for (id, records) in &by_id {
             out.indexes
@@ -465,42 +419,9 @@ pub async fn index_from_records(
     }
     let mut error = None;
     for (id, records, b) in built {
-        let first = &records[0].1;
-        let outcome = set_tags(
-            client,
-            &b.repository,
-            &b.report.digest,
-            &b.bytes,
-            media::OCI_INDEX,
-            &b.tags,
-            log,
-        )
-        .await;
-        let failed = outcome.error.is_some();
-        out.indexes.push(ImageIndex {
-            id: id.clone(),
-            result: if failed {
-                PushResult::Failure
-            } else {
-                PushResult::Success
-            },
-            registry: first.registry.clone(),
-            image: first.image.clone(),
-            digest: Some(b.report.digest.clone()),
-            reference: Some(b.report.reference.clone()),
-            manifests: records
-                .iter()
-                .map(|(_, r)| IndexManifest {
-                    arch: r.arch,
-                    digest: r.digest.clone().unwrap_or_default(),
-                    reference: r.reference.clone().unwrap_or_default(),
-                })
-                .collect(),
-            tags: outcome.moved,
-            tags_not_moved: outcome.not_moved,
-            error: outcome.error.as_ref().map(|e| format!("{e:#}")),
-        });
-        if let Some(e) = outcome.error {
+        let (index, outcome_error) = tag_index(client, &id, &records, b, log).await;
+        out.indexes.push(index);
+        if let Some(e) = outcome_error {
             error.get_or_insert(e.context(format!("image `{id}`")));
         }
     }
@@ -511,6 +432,108 @@ pub async fn index_from_records(
         Some(e) => Err(e),
         None => Ok(out),
     }
+}
+
+/// The per-architecture push records (pushed with `--arch-suffix`) under `paths`, by image id.
+fn records_by_id(paths: &[PathBuf]) -> Result<BTreeMap<String, Vec<(PathBuf, PushRecord)>>> {
+    let files = find_records(paths)?;
+    let mut by_id: BTreeMap<String, Vec<(PathBuf, PushRecord)>> = BTreeMap::new();
+    for f in files {
+        let r = PushRecord::read(&f)?;
+        if r.index.is_some() {
+            by_id.entry(r.id.clone()).or_default().push((f, r));
+        }
+    }
+    if by_id.is_empty() {
+        bail!(
+            "no per-architecture push record (pushed with --arch-suffix) under {}: nothing to merge",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    Ok(by_id)
+}
+
+/// The record of an index that was not built (`error` says why): the tags it would have moved.
+fn failed_index(id: &str, records: &[(PathBuf, PushRecord)], error: String) -> ImageIndex {
+    let first = &records[0].1;
+    let target = first.index.clone().unwrap_or(IndexTarget {
+        to: String::new(),
+        tags: vec![],
+    });
+    ImageIndex {
+        id: id.to_string(),
+        result: PushResult::Failure,
+        registry: first.registry.clone(),
+        image: first.image.clone(),
+        digest: None,
+        reference: None,
+        manifests: records
+            .iter()
+            .filter(|(_, r)| r.succeeded())
+            .map(|(_, r)| IndexManifest {
+                arch: r.arch,
+                digest: r.digest.clone().unwrap_or_default(),
+                reference: r.reference.clone().unwrap_or_default(),
+            })
+            .collect(),
+        tags: vec![],
+        tags_not_moved: std::iter::once(target.to.clone())
+            .chain(target.tags.iter().map(|t| format!("{}:{t}", first.image)))
+            .filter(|t| !t.is_empty())
+            .collect(),
+        error: Some(error),
+    }
+}
+
+/// Move the tags of the stored index `b` of image `id`; its record, and the error if a tag
+/// failed.
+async fn tag_index(
+    client: &Client,
+    id: &str,
+    records: &[(PathBuf, PushRecord)],
+    b: crate::copy::IndexBuilt,
+    log: &Log,
+) -> (ImageIndex, Option<anyhow::Error>) {
+    let first = &records[0].1;
+    let outcome = set_tags(
+        client,
+        &b.repository,
+        &b.report.digest,
+        &b.bytes,
+        media::OCI_INDEX,
+        &b.tags,
+        log,
+    )
+    .await;
+    let failed = outcome.error.is_some();
+    let index = ImageIndex {
+        id: id.to_string(),
+        result: if failed {
+            PushResult::Failure
+        } else {
+            PushResult::Success
+        },
+        registry: first.registry.clone(),
+        image: first.image.clone(),
+        digest: Some(b.report.digest.clone()),
+        reference: Some(b.report.reference.clone()),
+        manifests: records
+            .iter()
+            .map(|(_, r)| IndexManifest {
+                arch: r.arch,
+                digest: r.digest.clone().unwrap_or_default(),
+                reference: r.reference.clone().unwrap_or_default(),
+            })
+            .collect(),
+        tags: outcome.moved,
+        tags_not_moved: outcome.not_moved,
+        error: outcome.error.as_ref().map(|e| format!("{e:#}")),
+    };
+    (index, outcome.error)
 }
 
 #[cfg(test)]
