@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 
 use golden_contracts::Document;
 use golden_contracts::plan::{Bootstrap, PlanEntry, StageKind};
+use golden_registry::AuthKind;
 
-use crate::cli::BuildArgs;
+use crate::cli::{self, BuildArgs};
 use crate::context::DockerfileAt;
 use crate::labels::{self, LabelError};
 
@@ -107,6 +108,64 @@ pub struct Job {
     pub upstream: Option<String>,
     pub version: Option<String>,
     pub title: Option<String>,
+}
+
+/// How to build an entry (the `--mode` flag, without clap).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Bootstrap when the entry has `bootstrap` and its upstream image is not in the engine.
+    #[default]
+    Auto,
+    /// Always build the Dockerfile.
+    Dockerfile,
+    /// Always run the Debian bootstrap script (entries with `bootstrap` only).
+    Bootstrap,
+}
+
+impl From<cli::Mode> for Mode {
+    fn from(m: cli::Mode) -> Self {
+        match m {
+            cli::Mode::Auto => Mode::Auto,
+            cli::Mode::Dockerfile => Mode::Dockerfile,
+            cli::Mode::Bootstrap => Mode::Bootstrap,
+        }
+    }
+}
+
+/// The settings of a build that are not part of the [`Job`]: how to build, pull and report.
+/// Read from the flags once, at the edge; nothing below the command line sees clap types.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// `--id`: the record id when the job cannot be resolved.
+    pub id: Option<String>,
+    /// `--record`: where the build record goes (relative to the current directory).
+    pub record: Option<PathBuf>,
+    pub mode: Mode,
+    /// `--bootstrap-script` as given (relative to the repository root unless absolute).
+    pub bootstrap_script: PathBuf,
+    pub no_pull_base: bool,
+    pub auth: AuthKind,
+    pub no_cache: bool,
+    pub pull: bool,
+    pub cache_from: Vec<String>,
+    pub quiet: bool,
+}
+
+impl From<&BuildArgs> for Options {
+    fn from(args: &BuildArgs) -> Self {
+        Options {
+            id: args.id.clone(),
+            record: args.record.clone(),
+            mode: args.mode.into(),
+            bootstrap_script: args.bootstrap_script.clone(),
+            no_pull_base: args.no_pull_base,
+            auth: args.auth,
+            no_cache: args.no_cache,
+            pull: args.pull,
+            cache_from: args.cache_from.clone(),
+            quiet: args.quiet,
+        }
+    }
 }
 
 impl Job {
@@ -222,9 +281,7 @@ fn kv_map(flag: &'static str, values: &[String]) -> Result<BTreeMap<String, Stri
 /// Build the job. `cwd` is where explicit relative paths start.
 pub fn resolve(args: &BuildArgs, cwd: &Path) -> Result<Job, SpecError> {
     let entry = load_entry(args, cwd)?;
-    if args.mode == crate::cli::Mode::Bootstrap
-        && entry.as_ref().is_none_or(|e| e.bootstrap.is_none())
-    {
+    if args.mode == cli::Mode::Bootstrap && entry.as_ref().is_none_or(|e| e.bootstrap.is_none()) {
         let id = entry
             .as_ref()
             .map(|e| e.id.clone())
@@ -335,7 +392,7 @@ pub fn resolve(args: &BuildArgs, cwd: &Path) -> Result<Job, SpecError> {
     let (context_dir, dockerfile, dockerfile_shown, dockerfile_at) = match files {
         Ok(f) => f,
         Err(SpecError::Missing { .. } | SpecError::WrongKind { .. })
-            if args.mode == crate::cli::Mode::Bootstrap
+            if args.mode == cli::Mode::Bootstrap
                 && entry.as_ref().is_some_and(|e| e.bootstrap.is_some()) =>
         {
             let df = root.join("Dockerfile");
