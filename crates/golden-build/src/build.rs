@@ -127,19 +127,7 @@ async fn build(
     // prepared and the engine is connected.
     let revision_env = labels::revision_from_env(env);
     let source_env = labels::source_from_env(env);
-    let git = (revision_env.is_none() || source_env.is_none()).then(|| {
-        let root = job.repo_root.clone();
-        let (want_rev, want_src) = (revision_env.is_none(), source_env.is_none());
-        let ask = move || {
-            let rev = want_rev.then(|| labels::git_revision(&root)).flatten();
-            let src = want_src.then(|| labels::git_source(&root)).flatten();
-            (rev, src)
-        };
-        std::thread::Builder::new()
-            .name("git".into())
-            .spawn(ask.clone())
-            .map_err(|_| ask)
-    });
+    let git = ask_git(&job, revision_env.is_none(), source_env.is_none());
     let mut inputs = LabelInputs {
         created: labels::created(env)?,
         revision: revision_env,
@@ -174,7 +162,67 @@ async fn build(
         inputs.source = inputs.source.take().or(src);
     }
 
-    let bootstrap_now = match opts.mode {
+    let bootstrap_now = bootstrap_now(&engine, &job, opts.mode).await;
+    let mut context = match context {
+        Some(c) if !bootstrap_now => c,
+        // `--mode bootstrap` (no context was prepared), or auto mode without the upstream.
+        _ => return run_bootstrap(&engine, &job, opts, inputs, draft).await,
+    };
+
+    if let Some(reference) = &job.base_ref {
+        let base = crate::base::resolve_base(&engine, reference, &base_options(&job, opts)).await?;
+        inputs.base = Some((base.name.clone(), base.digest.clone()));
+        draft.base = Some(base);
+    }
+    let labels = labels::assemble(&inputs);
+    draft.labels = labels.clone();
+
+    let options = BuildOptions {
+        dockerfile: context.dockerfile_name().to_string(),
+        tag: job.tags.first().cloned(),
+        build_args: engine_build_args(&job, draft.base.as_ref(), clamp),
+        labels: engine_labels(&job, labels, &mut context),
+        target: job.target.clone(),
+        no_cache: opts.no_cache,
+        pull: opts.pull,
+        cache_from: opts
+            .cache_from
+            .iter()
+            .filter(|c| !c.trim().is_empty())
+            .cloned()
+            .collect(),
+    };
+    let image_id = run_engine_build(&engine, &job, context, &options, opts.quiet).await?;
+    finish_build(&engine, &job, opts, image_id, draft).await
+}
+
+/// What git says about the revision and the source, when the environment did not say it.
+type GitAnswer = (Option<String>, Option<String>);
+
+/// Ask git for what the environment did not give, on a thread; `Err` holds the question when
+/// the system refused a thread. `None` when nothing is wanted.
+fn ask_git(
+    job: &Job,
+    want_rev: bool,
+    want_src: bool,
+) -> Option<Result<std::thread::JoinHandle<GitAnswer>, impl FnOnce() -> GitAnswer + use<>>> {
+    (want_rev || want_src).then(|| {
+        let root = job.repo_root.clone();
+        let ask = move || {
+            let rev = want_rev.then(|| labels::git_revision(&root)).flatten();
+            let src = want_src.then(|| labels::git_source(&root)).flatten();
+            (rev, src)
+        };
+        std::thread::Builder::new()
+            .name("git".into())
+            .spawn(ask.clone())
+            .map_err(|_| ask)
+    })
+}
+
+/// Whether this build runs the bootstrap script instead of the Dockerfile.
+async fn bootstrap_now(engine: &Engine, job: &Job, mode: Mode) -> bool {
+    match mode {
         Mode::Bootstrap => true,
         Mode::Dockerfile => false,
         Mode::Auto => match (&job.bootstrap, &job.upstream) {
@@ -185,49 +233,57 @@ async fn build(
                 Err(EngineError::ImageNotFound(_))
             ),
         },
-    };
-    let mut context = match context {
-        Some(c) if !bootstrap_now => c,
-        // `--mode bootstrap` (no context was prepared), or auto mode without the upstream.
-        _ => {
-            // A bootstrapped image is built from the Debian archive, not FROM the upstream
-            // image the plan names: it gets no base labels (unless given with --label).
-            inputs.entry.remove(labels::BASE_NAME);
-            inputs.entry.remove(labels::BASE_DIGEST);
-            let labels = labels::assemble(&inputs);
-            draft.labels = labels.clone();
-            let built = bootstrap::run(&engine, &job, opts, &labels).await?;
-            draft.tags_applied = built.tags.clone();
-            return Ok(built);
-        }
-    };
-
-    if let Some(reference) = &job.base_ref {
-        let opts = BaseOptions {
-            pull: !opts.no_pull_base,
-            auth: opts.auth,
-            vars: std::env::vars().collect(),
-            own_registries: job
-                .tags
-                .iter()
-                .filter(|t| crate::base::names_registry(t))
-                .filter_map(|t| golden_oci::Reference::parse(t).ok())
-                .map(|r| r.registry)
-                .collect(),
-            rebuilt_in_run: job.base_in_run,
-            base_entry: job.entry.as_ref().and_then(|e| e.base.clone()),
-            os: job.os(),
-            quiet: opts.quiet,
-        };
-        let base = crate::base::resolve_base(&engine, reference, &opts).await?;
-        inputs.base = Some((base.name.clone(), base.digest.clone()));
-        draft.base = Some(base);
     }
+}
+
+/// Build the Debian base with the bootstrap script instead of the Dockerfile.
+async fn run_bootstrap(
+    engine: &Engine,
+    job: &Job,
+    opts: &Options,
+    mut inputs: LabelInputs,
+    draft: &mut Draft,
+) -> Result<Built, BuildError> {
+    // A bootstrapped image is built from the Debian archive, not FROM the upstream
+    // image the plan names: it gets no base labels (unless given with --label).
+    inputs.entry.remove(labels::BASE_NAME);
+    inputs.entry.remove(labels::BASE_DIGEST);
     let labels = labels::assemble(&inputs);
     draft.labels = labels.clone();
+    let built = bootstrap::run(engine, job, opts, &labels).await?;
+    draft.tags_applied = built.tags.clone();
+    Ok(built)
+}
 
+/// How to find (or pull) the job's base image.
+fn base_options(job: &Job, opts: &Options) -> BaseOptions {
+    BaseOptions {
+        pull: !opts.no_pull_base,
+        auth: opts.auth,
+        vars: std::env::vars().collect(),
+        own_registries: job
+            .tags
+            .iter()
+            .filter(|t| crate::base::names_registry(t))
+            .filter_map(|t| golden_oci::Reference::parse(t).ok())
+            .map(|r| r.registry)
+            .collect(),
+        rebuilt_in_run: job.base_in_run,
+        base_entry: job.entry.as_ref().and_then(|e| e.base.clone()),
+        os: job.os(),
+        quiet: opts.quiet,
+    }
+}
+
+/// The job's build args, with the resolved base and (when the Dockerfile declares it)
+/// `SOURCE_DATE_EPOCH`.
+fn engine_build_args(
+    job: &Job,
+    base: Option<&ResolvedBase>,
+    clamp: Option<u64>,
+) -> BTreeMap<String, String> {
     let mut build_args = job.build_args.clone();
-    if let Some(b) = &draft.base {
+    if let Some(b) = base {
         build_args.insert(job.base_arg.clone(), b.build_arg.clone());
     }
     // Reproducible builds: hand SOURCE_DATE_EPOCH to Dockerfiles that declare it.
@@ -237,9 +293,18 @@ async fn build(
     {
         build_args.insert("SOURCE_DATE_EPOCH".into(), epoch.to_string());
     }
-    // One LABEL instruction instead of the engine's one step per label (see
-    // `with_label_instruction`); with --target the engine must place them in that stage.
-    let engine_labels = match job.target {
+    build_args
+}
+
+/// The labels to hand the engine: none when they went into the Dockerfile as one LABEL
+/// instruction instead of the engine's one step per label (see `with_label_instruction`); with
+/// --target the engine must place them in that stage.
+fn engine_labels(
+    job: &Job,
+    labels: BTreeMap<String, String>,
+    context: &mut Context,
+) -> BTreeMap<String, String> {
+    match job.target {
         Some(_) => labels,
         None => {
             let text = std::fs::read_to_string(&job.dockerfile).ok();
@@ -254,24 +319,17 @@ async fn build(
                 None => labels,
             }
         }
-    };
-    let options = BuildOptions {
-        dockerfile: context.dockerfile_name().to_string(),
-        tag: job.tags.first().cloned(),
-        build_args,
-        labels: engine_labels,
-        target: job.target.clone(),
-        no_cache: opts.no_cache,
-        pull: opts.pull,
-        cache_from: opts
-            .cache_from
-            .iter()
-            .filter(|c| !c.trim().is_empty())
-            .cloned()
-            .collect(),
-    };
-    let image_id = run_engine_build(&engine, &job, context, &options, opts.quiet).await?;
+    }
+}
 
+/// Apply the other tags, inspect the image and report it.
+async fn finish_build(
+    engine: &Engine,
+    job: &Job,
+    opts: &Options,
+    image_id: String,
+    draft: &mut Draft,
+) -> Result<Built, BuildError> {
     // The engine applied the first tag; the record lists what was applied even if one fails.
     draft.tags_applied = job.tags.iter().take(1).cloned().collect();
     for tag in job.tags.iter().skip(1) {
