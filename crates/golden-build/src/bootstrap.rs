@@ -4,41 +4,15 @@
 //! build's.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::process::Stdio;
 
 use golden_engine::Engine;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use crate::build::{BuildError, Built};
-use crate::cli::BuildArgs;
 use crate::logs::LogSink;
-use crate::spec::Job;
-
-#[derive(Debug, thiserror::Error)]
-pub enum BootstrapError {
-    #[error(
-        "bootstrap script `{0}` does not exist; hint: run from the repository, or set --bootstrap-script (GOLDEN_BOOTSTRAP_SCRIPT)"
-    )]
-    Missing(PathBuf),
-    #[error("failed to run the bootstrap script `{path}`")]
-    Spawn {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("bootstrap of `{id}` failed: `{script}` {status}{tail}", tail = crate::build_tail(.last_lines))]
-    Failed {
-        id: String,
-        script: String,
-        status: String,
-        last_lines: Vec<String>,
-    },
-    #[error(
-        "bootstrap script `{script}` succeeded but printed no image id (expected `sha256:<64 hex>` on stdout)"
-    )]
-    NoImageId { script: String },
-}
+pub use crate::outcome::BootstrapError;
+use crate::outcome::{BuildError, Built};
+use crate::spec::{Job, Options};
 
 /// The script's arguments for an entry's `bootstrap` settings, tags and labels.
 pub fn script_args(job: &Job, labels: &BTreeMap<String, String>) -> Vec<String> {
@@ -111,13 +85,13 @@ pub fn env_allowed(name: &str) -> bool {
 pub async fn run(
     engine: &Engine,
     job: &Job,
-    args: &BuildArgs,
+    opts: &Options,
     labels: &BTreeMap<String, String>,
 ) -> Result<Built, BuildError> {
-    let script = if args.bootstrap_script.is_absolute() {
-        args.bootstrap_script.clone()
+    let script = if opts.bootstrap_script.is_absolute() {
+        opts.bootstrap_script.clone()
     } else {
-        job.repo_root.join(&args.bootstrap_script)
+        job.repo_root.join(&opts.bootstrap_script)
     };
     if !script.is_file() {
         return Err(BootstrapError::Missing(script).into());
@@ -165,7 +139,7 @@ pub async fn run(
         });
     }
     drop(tx);
-    let mut sink = LogSink::start(&format!("golden-build {} (bootstrap)", job.id), args.quiet);
+    let mut sink = LogSink::start(&format!("golden-build {} (bootstrap)", job.id), opts.quiet);
     sink.note(&format!(
         "bootstrap: {shown} (suite {})",
         job.bootstrap
@@ -201,7 +175,7 @@ pub async fn run(
     }
     let image = engine.inspect_image(&image_id).await?;
     let size = u64::try_from(image.size.unwrap_or(0)).unwrap_or(0);
-    if args.quiet {
+    if opts.quiet {
         println!("{image_id}");
     }
     eprintln!(

@@ -3,133 +3,23 @@
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use futures_util::StreamExt;
 use golden_contracts::Document;
-use golden_contracts::build::{
-    BUILD_RECORD_SCHEMA, BuildError as RecordError, BuildRecord, BuildResult,
-};
+use golden_contracts::build::{BUILD_RECORD_SCHEMA, BuildRecord, BuildResult};
 use golden_engine::{BuildEvent, BuildOptions, Engine, EngineError};
 
-use crate::base::{BaseError, BaseOptions, ResolvedBase};
+#[cfg(test)]
+use crate::base::BaseError;
+use crate::base::{BaseOptions, ResolvedBase};
 use crate::bootstrap;
-use crate::cli::{BuildArgs, Mode};
 use crate::context::{ChannelWriter, Context, ContextError};
 use crate::labels::{self, Env, LabelInputs};
 use crate::logs::{self, LogSink};
-use crate::spec::{self, Job, SpecError};
-
-#[derive(Debug, thiserror::Error)]
-pub enum BuildError {
-    #[error(transparent)]
-    Spec(#[from] SpecError),
-    #[error(transparent)]
-    Label(#[from] labels::LabelError),
-    #[error("failed to prepare the build context `{dir}`")]
-    Context {
-        dir: PathBuf,
-        #[source]
-        source: ContextError,
-    },
-    #[error(transparent)]
-    Engine(#[from] EngineError),
-    #[error(transparent)]
-    Base(#[from] BaseError),
-    #[error("build of `{id}` failed{at}: {message}{tail}", at = at(.step, .location), tail = tail(.last_lines))]
-    Failed {
-        id: String,
-        step: Option<String>,
-        /// Dockerfile (repository-relative) and line of the failing step.
-        location: Option<(String, usize)>,
-        message: String,
-        last_lines: Vec<String>,
-    },
-    #[error(
-        "the engine finished the build of `{0}` without an image id; hint: check the engine log (journalctl -u docker or /var/log/golden-dockerd.log)"
-    )]
-    NoImageId(String),
-    #[error(transparent)]
-    Bootstrap(#[from] bootstrap::BootstrapError),
-    #[error("failed to write the build record")]
-    Record(#[source] golden_contracts::DocError),
-    #[error("failed to write the step outputs")]
-    Outputs(#[source] golden_gha::GhaError),
-    #[error("the build context writer stopped unexpectedly")]
-    ContextThread(#[source] tokio::task::JoinError),
-}
-
-fn at(step: &Option<String>, location: &Option<(String, usize)>) -> String {
-    let mut s = String::new();
-    if let Some(step) = step {
-        s.push_str(&format!(" at `{step}`"));
-    }
-    if let Some((file, line)) = location {
-        s.push_str(&format!(" ({file}:{line})"));
-    }
-    s
-}
-
-fn tail(lines: &[String]) -> String {
-    crate::build_tail(lines)
-}
-
-impl BuildError {
-    /// Step, location and tail for the record (build failures only).
-    fn record_error(&self) -> RecordError {
-        match self {
-            BuildError::Failed {
-                step,
-                message,
-                last_lines,
-                ..
-            } => RecordError {
-                message: message.clone(),
-                step: step.clone(),
-                last_lines: last_lines.clone(),
-            },
-            BuildError::Bootstrap(bootstrap::BootstrapError::Failed {
-                status, last_lines, ..
-            }) => RecordError {
-                message: format!("bootstrap script failed ({status})"),
-                step: Some("bootstrap".into()),
-                last_lines: last_lines.clone(),
-            },
-            other => RecordError {
-                message: error_chain(other),
-                step: None,
-                last_lines: Vec::new(),
-            },
-        }
-    }
-
-    /// Where to annotate in Actions (Dockerfile and line) for a failed step.
-    pub fn location(&self) -> Option<(&str, usize)> {
-        match self {
-            BuildError::Failed {
-                location: Some((f, l)),
-                ..
-            } => Some((f.as_str(), *l)),
-            _ => None,
-        }
-    }
-}
-
-/// The error and its causes on one line (`a: b: c`).
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let t = c.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        cur = c.source();
-    }
-    s
-}
+pub use crate::outcome::{BuildError, Built, error_chain};
+use crate::spec::{Job, Mode, Options, SpecError};
 
 /// Collected while the build runs, so a failure record carries what was known.
 #[derive(Debug, Default)]
@@ -143,28 +33,26 @@ struct Draft {
     tags_applied: Vec<String>,
 }
 
-/// What a successful build produced.
-#[derive(Debug, Clone)]
-pub struct Built {
-    pub image_id: String,
-    pub size: u64,
-    pub tags: Vec<String>,
-}
-
-/// Run a build command: build, write the record (also on failure) and the step outputs.
-pub async fn run(args: &BuildArgs, cwd: &Path, env: Env<'_>) -> Result<BuildRecord, BuildError> {
+/// Run a build command: resolve the job (`resolve`, timed and recorded with the build), build,
+/// write the record (also on failure) and the step outputs.
+pub async fn run(
+    resolve: impl FnOnce() -> Result<Job, SpecError>,
+    opts: &Options,
+    cwd: &Path,
+    env: Env<'_>,
+) -> Result<BuildRecord, BuildError> {
     let started = chrono::Utc::now();
     let t0 = Instant::now();
     let mut draft = Draft {
-        id: args.id.clone(),
+        id: opts.id.clone(),
         ..Draft::default()
     };
-    let result = build(args, cwd, env, &mut draft).await;
+    let result = build(resolve, opts, env, &mut draft).await;
     let duration = t0.elapsed().as_secs_f64();
     let id = draft
         .id
         .clone()
-        .or_else(|| args.id.clone())
+        .or_else(|| opts.id.clone())
         .unwrap_or_else(|| "unknown".into());
     let mut record = BuildRecord {
         schema: BUILD_RECORD_SCHEMA,
@@ -195,7 +83,7 @@ pub async fn run(args: &BuildArgs, cwd: &Path, env: Env<'_>) -> Result<BuildReco
             record.error = Some(e.record_error());
         }
     }
-    if let Some(path) = &args.record {
+    if let Some(path) = &opts.record {
         record.write(&cwd.join(path)).map_err(BuildError::Record)?;
     }
     let mut out = golden_gha::Outputs::new();
@@ -216,7 +104,7 @@ pub async fn run(args: &BuildArgs, cwd: &Path, env: Env<'_>) -> Result<BuildReco
             .set("base-digest", base.digest.clone());
     }
     out.set("duration", format!("{:.1}", record.duration_seconds));
-    if let Some(path) = &args.record {
+    if let Some(path) = &opts.record {
         out.set("record", cwd.join(path).display().to_string());
     }
     out.write().map_err(BuildError::Outputs)?;
@@ -224,12 +112,12 @@ pub async fn run(args: &BuildArgs, cwd: &Path, env: Env<'_>) -> Result<BuildReco
 }
 
 async fn build(
-    args: &BuildArgs,
-    cwd: &Path,
+    resolve: impl FnOnce() -> Result<Job, SpecError>,
+    opts: &Options,
     env: Env<'_>,
     draft: &mut Draft,
 ) -> Result<Built, BuildError> {
-    let job = spec::resolve(args, cwd)?;
+    let job = resolve()?;
     draft.id = Some(job.id.clone());
     draft.os = job.os();
     draft.platform = job.platform();
@@ -239,19 +127,7 @@ async fn build(
     // prepared and the engine is connected.
     let revision_env = labels::revision_from_env(env);
     let source_env = labels::source_from_env(env);
-    let git = (revision_env.is_none() || source_env.is_none()).then(|| {
-        let root = job.repo_root.clone();
-        let (want_rev, want_src) = (revision_env.is_none(), source_env.is_none());
-        let ask = move || {
-            let rev = want_rev.then(|| labels::git_revision(&root)).flatten();
-            let src = want_src.then(|| labels::git_source(&root)).flatten();
-            (rev, src)
-        };
-        std::thread::Builder::new()
-            .name("git".into())
-            .spawn(ask.clone())
-            .map_err(|_| ask)
-    });
+    let git = ask_git(&job, revision_env.is_none(), source_env.is_none());
     let mut inputs = LabelInputs {
         created: labels::created(env)?,
         revision: revision_env,
@@ -267,7 +143,7 @@ async fn build(
 
     // Everything that can be checked without the engine is checked before connecting (a
     // bootstrap never reads the context).
-    let context = (args.mode != Mode::Bootstrap)
+    let context = (opts.mode != Mode::Bootstrap)
         .then(|| Context::prepare(&job.context_dir, &job.dockerfile_at, clamp))
         .transpose()
         .map_err(|source| BuildError::Context {
@@ -286,7 +162,67 @@ async fn build(
         inputs.source = inputs.source.take().or(src);
     }
 
-    let bootstrap_now = match args.mode {
+    let bootstrap_now = bootstrap_now(&engine, &job, opts.mode).await;
+    let mut context = match context {
+        Some(c) if !bootstrap_now => c,
+        // `--mode bootstrap` (no context was prepared), or auto mode without the upstream.
+        _ => return run_bootstrap(&engine, &job, opts, inputs, draft).await,
+    };
+
+    if let Some(reference) = &job.base_ref {
+        let base = crate::base::resolve_base(&engine, reference, &base_options(&job, opts)).await?;
+        inputs.base = Some((base.name.clone(), base.digest.clone()));
+        draft.base = Some(base);
+    }
+    let labels = labels::assemble(&inputs);
+    draft.labels = labels.clone();
+
+    let options = BuildOptions {
+        dockerfile: context.dockerfile_name().to_string(),
+        tag: job.tags.first().cloned(),
+        build_args: engine_build_args(&job, draft.base.as_ref(), clamp),
+        labels: engine_labels(&job, labels, &mut context),
+        target: job.target.clone(),
+        no_cache: opts.no_cache,
+        pull: opts.pull,
+        cache_from: opts
+            .cache_from
+            .iter()
+            .filter(|c| !c.trim().is_empty())
+            .cloned()
+            .collect(),
+    };
+    let image_id = run_engine_build(&engine, &job, context, &options, opts.quiet).await?;
+    finish_build(&engine, &job, opts, image_id, draft).await
+}
+
+/// What git says about the revision and the source, when the environment did not say it.
+type GitAnswer = (Option<String>, Option<String>);
+
+/// Ask git for what the environment did not give, on a thread; `Err` holds the question when
+/// the system refused a thread. `None` when nothing is wanted.
+fn ask_git(
+    job: &Job,
+    want_rev: bool,
+    want_src: bool,
+) -> Option<Result<std::thread::JoinHandle<GitAnswer>, impl FnOnce() -> GitAnswer + use<>>> {
+    (want_rev || want_src).then(|| {
+        let root = job.repo_root.clone();
+        let ask = move || {
+            let rev = want_rev.then(|| labels::git_revision(&root)).flatten();
+            let src = want_src.then(|| labels::git_source(&root)).flatten();
+            (rev, src)
+        };
+        std::thread::Builder::new()
+            .name("git".into())
+            .spawn(ask.clone())
+            .map_err(|_| ask)
+    })
+}
+
+/// Whether this build runs the bootstrap script instead of the Dockerfile.
+async fn bootstrap_now(engine: &Engine, job: &Job, mode: Mode) -> bool {
+    match mode {
         Mode::Bootstrap => true,
         Mode::Dockerfile => false,
         Mode::Auto => match (&job.bootstrap, &job.upstream) {
@@ -297,49 +233,57 @@ async fn build(
                 Err(EngineError::ImageNotFound(_))
             ),
         },
-    };
-    let mut context = match context {
-        Some(c) if !bootstrap_now => c,
-        // `--mode bootstrap` (no context was prepared), or auto mode without the upstream.
-        _ => {
-            // A bootstrapped image is built from the Debian archive, not FROM the upstream
-            // image the plan names: it gets no base labels (unless given with --label).
-            inputs.entry.remove(labels::BASE_NAME);
-            inputs.entry.remove(labels::BASE_DIGEST);
-            let labels = labels::assemble(&inputs);
-            draft.labels = labels.clone();
-            let built = bootstrap::run(&engine, &job, args, &labels).await?;
-            draft.tags_applied = built.tags.clone();
-            return Ok(built);
-        }
-    };
-
-    if let Some(reference) = &job.base_ref {
-        let opts = BaseOptions {
-            pull: !args.no_pull_base,
-            auth: args.auth,
-            vars: std::env::vars().collect(),
-            own_registries: job
-                .tags
-                .iter()
-                .filter(|t| crate::base::names_registry(t))
-                .filter_map(|t| golden_oci::Reference::parse(t).ok())
-                .map(|r| r.registry)
-                .collect(),
-            rebuilt_in_run: job.base_in_run,
-            base_entry: job.entry.as_ref().and_then(|e| e.base.clone()),
-            os: job.os(),
-            quiet: args.quiet,
-        };
-        let base = crate::base::resolve_base(&engine, reference, &opts).await?;
-        inputs.base = Some((base.name.clone(), base.digest.clone()));
-        draft.base = Some(base);
     }
+}
+
+/// Build the Debian base with the bootstrap script instead of the Dockerfile.
+async fn run_bootstrap(
+    engine: &Engine,
+    job: &Job,
+    opts: &Options,
+    mut inputs: LabelInputs,
+    draft: &mut Draft,
+) -> Result<Built, BuildError> {
+    // A bootstrapped image is built from the Debian archive, not FROM the upstream
+    // image the plan names: it gets no base labels (unless given with --label).
+    inputs.entry.remove(labels::BASE_NAME);
+    inputs.entry.remove(labels::BASE_DIGEST);
     let labels = labels::assemble(&inputs);
     draft.labels = labels.clone();
+    let built = bootstrap::run(engine, job, opts, &labels).await?;
+    draft.tags_applied = built.tags.clone();
+    Ok(built)
+}
 
+/// How to find (or pull) the job's base image.
+fn base_options(job: &Job, opts: &Options) -> BaseOptions {
+    BaseOptions {
+        pull: !opts.no_pull_base,
+        auth: opts.auth,
+        vars: std::env::vars().collect(),
+        own_registries: job
+            .tags
+            .iter()
+            .filter(|t| crate::base::names_registry(t))
+            .filter_map(|t| golden_oci::Reference::parse(t).ok())
+            .map(|r| r.registry)
+            .collect(),
+        rebuilt_in_run: job.base_in_run,
+        base_entry: job.entry.as_ref().and_then(|e| e.base.clone()),
+        os: job.os(),
+        quiet: opts.quiet,
+    }
+}
+
+/// The job's build args, with the resolved base and (when the Dockerfile declares it)
+/// `SOURCE_DATE_EPOCH`.
+fn engine_build_args(
+    job: &Job,
+    base: Option<&ResolvedBase>,
+    clamp: Option<u64>,
+) -> BTreeMap<String, String> {
     let mut build_args = job.build_args.clone();
-    if let Some(b) = &draft.base {
+    if let Some(b) = base {
         build_args.insert(job.base_arg.clone(), b.build_arg.clone());
     }
     // Reproducible builds: hand SOURCE_DATE_EPOCH to Dockerfiles that declare it.
@@ -349,9 +293,18 @@ async fn build(
     {
         build_args.insert("SOURCE_DATE_EPOCH".into(), epoch.to_string());
     }
-    // One LABEL instruction instead of the engine's one step per label (see
-    // `with_label_instruction`); with --target the engine must place them in that stage.
-    let engine_labels = match job.target {
+    build_args
+}
+
+/// The labels to hand the engine: none when they went into the Dockerfile as one LABEL
+/// instruction instead of the engine's one step per label (see `with_label_instruction`); with
+/// --target the engine must place them in that stage.
+fn engine_labels(
+    job: &Job,
+    labels: BTreeMap<String, String>,
+    context: &mut Context,
+) -> BTreeMap<String, String> {
+    match job.target {
         Some(_) => labels,
         None => {
             let text = std::fs::read_to_string(&job.dockerfile).ok();
@@ -366,24 +319,17 @@ async fn build(
                 None => labels,
             }
         }
-    };
-    let options = BuildOptions {
-        dockerfile: context.dockerfile_name().to_string(),
-        tag: job.tags.first().cloned(),
-        build_args,
-        labels: engine_labels,
-        target: job.target.clone(),
-        no_cache: args.no_cache,
-        pull: args.pull,
-        cache_from: args
-            .cache_from
-            .iter()
-            .filter(|c| !c.trim().is_empty())
-            .cloned()
-            .collect(),
-    };
-    let image_id = run_engine_build(&engine, &job, context, &options, args.quiet).await?;
+    }
+}
 
+/// Apply the other tags, inspect the image and report it.
+async fn finish_build(
+    engine: &Engine,
+    job: &Job,
+    opts: &Options,
+    image_id: String,
+    draft: &mut Draft,
+) -> Result<Built, BuildError> {
     // The engine applied the first tag; the record lists what was applied even if one fails.
     draft.tags_applied = job.tags.iter().take(1).cloned().collect();
     for tag in job.tags.iter().skip(1) {
@@ -392,7 +338,7 @@ async fn build(
     }
     let image = engine.inspect_image(&image_id).await?;
     let size = u64::try_from(image.size.unwrap_or(0)).unwrap_or(0);
-    if args.quiet {
+    if opts.quiet {
         println!("{image_id}");
     }
     eprintln!(

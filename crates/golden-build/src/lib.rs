@@ -1,11 +1,14 @@
 //! `golden-build`: builds one planned image (or an explicit Dockerfile) through the Docker Engine
 //! API, and moves images between jobs as archives.
 //!
-//! - [`spec`]: inputs (plan entry, `GOLDEN_ENTRY`, flags) → a checked [`spec::Job`];
+//! - [`cli`]: the flags (clap); [`spec`]: inputs (plan entry, `GOLDEN_ENTRY`, flags) → a checked
+//!   [`spec::Job`] and the [`spec::Options`] — nothing below sees clap types;
 //! - [`dockerignore`] + [`context`]: the context tar, filtered like the docker CLI, streamed;
 //! - [`labels`]: the OCI label set; [`build`]: the engine build, tags, the record;
 //! - [`base`]: the base image from the engine, or pulled with `golden-registry`'s credentials;
 //! - [`bootstrap`]: the Debian base from the archive (`scripts/bootstrap-debian.sh`);
+//! - [`outcome`]: what a build produced or why it failed, shared by `build` and `bootstrap`
+//!   (dependencies go one way: build → bootstrap → outcome);
 //! - [`logs`]: line-by-line output, fenced in GitHub Actions; [`archive`]: `save` / `load`.
 //!
 //! Architecture invariant: the engine is reached only through `golden-engine` (the base pull too:
@@ -21,6 +24,7 @@ pub mod context;
 pub mod dockerignore;
 pub mod labels;
 pub mod logs;
+pub mod outcome;
 pub mod spec;
 
 /// `1.5 MB`-style sizes (decimal units, like the docker CLI).

@@ -39,13 +39,17 @@ fn main() -> ExitCode {
                 .await
                 .map(|_| ())
                 .map_err(|e| (error_chain(&e), None)),
-            None => golden_build::build::run(&cli.build, &cwd, &env)
-                .await
-                .map(|_| ())
-                .map_err(|e: BuildError| {
-                    let loc = e.location().map(|(f, l)| (f.to_string(), l));
-                    (error_chain(&e), loc)
-                }),
+            None => {
+                let opts = golden_build::spec::Options::from(&cli.build);
+                let resolve = || golden_build::spec::resolve(&cli.build, &cwd);
+                golden_build::build::run(resolve, &opts, &cwd, &env)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e: BuildError| {
+                        let loc = e.location().map(|(f, l)| (f.to_string(), l));
+                        (error_chain(&e), loc)
+                    })
+            }
         }
     });
     match result {

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 
 use golden_contracts::Document;
 use golden_contracts::plan::{Bootstrap, PlanEntry, StageKind};
+use golden_registry::AuthKind;
 
-use crate::cli::BuildArgs;
+use crate::cli::{self, BuildArgs};
 use crate::context::DockerfileAt;
 use crate::labels::{self, LabelError};
 
@@ -107,6 +108,64 @@ pub struct Job {
     pub upstream: Option<String>,
     pub version: Option<String>,
     pub title: Option<String>,
+}
+
+/// How to build an entry (the `--mode` flag, without clap).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Bootstrap when the entry has `bootstrap` and its upstream image is not in the engine.
+    #[default]
+    Auto,
+    /// Always build the Dockerfile.
+    Dockerfile,
+    /// Always run the Debian bootstrap script (entries with `bootstrap` only).
+    Bootstrap,
+}
+
+impl From<cli::Mode> for Mode {
+    fn from(m: cli::Mode) -> Self {
+        match m {
+            cli::Mode::Auto => Mode::Auto,
+            cli::Mode::Dockerfile => Mode::Dockerfile,
+            cli::Mode::Bootstrap => Mode::Bootstrap,
+        }
+    }
+}
+
+/// The settings of a build that are not part of the [`Job`]: how to build, pull and report.
+/// Read from the flags once, at the edge; nothing below the command line sees clap types.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// `--id`: the record id when the job cannot be resolved.
+    pub id: Option<String>,
+    /// `--record`: where the build record goes (relative to the current directory).
+    pub record: Option<PathBuf>,
+    pub mode: Mode,
+    /// `--bootstrap-script` as given (relative to the repository root unless absolute).
+    pub bootstrap_script: PathBuf,
+    pub no_pull_base: bool,
+    pub auth: AuthKind,
+    pub no_cache: bool,
+    pub pull: bool,
+    pub cache_from: Vec<String>,
+    pub quiet: bool,
+}
+
+impl From<&BuildArgs> for Options {
+    fn from(args: &BuildArgs) -> Self {
+        Options {
+            id: args.id.clone(),
+            record: args.record.clone(),
+            mode: args.mode.into(),
+            bootstrap_script: args.bootstrap_script.clone(),
+            no_pull_base: args.no_pull_base,
+            auth: args.auth,
+            no_cache: args.no_cache,
+            pull: args.pull,
+            cache_from: args.cache_from.clone(),
+            quiet: args.quiet,
+        }
+    }
 }
 
 impl Job {
@@ -222,32 +281,10 @@ fn kv_map(flag: &'static str, values: &[String]) -> Result<BTreeMap<String, Stri
 /// Build the job. `cwd` is where explicit relative paths start.
 pub fn resolve(args: &BuildArgs, cwd: &Path) -> Result<Job, SpecError> {
     let entry = load_entry(args, cwd)?;
-    if args.mode == crate::cli::Mode::Bootstrap
-        && entry.as_ref().is_none_or(|e| e.bootstrap.is_none())
-    {
-        let id = entry
-            .as_ref()
-            .map(|e| e.id.clone())
-            .or_else(|| args.id.clone())
-            .unwrap_or_else(|| "explicit build".into());
-        return Err(SpecError::NoBootstrap(id));
-    }
+    check_bootstrap_mode(args, entry.as_ref())?;
     let root = repo_root(args.repo_root.as_deref(), cwd)?;
     let cli_build_args = kv_map("--build-arg", &args.build_args)?;
-    let mut cli_labels = kv_map("--label", &args.labels)?;
-    if let Some(p) = &args.base_record {
-        // The base handoff: the base's push record (golden-push --record) names its registry
-        // digest; an explicit --label wins.
-        let path = cwd.join(p);
-        let rec = golden_contracts::push::PushRecord::read(&path)?;
-        let digest = rec
-            .digest
-            .filter(|_| rec.result == golden_contracts::push::PushResult::Success)
-            .ok_or_else(|| SpecError::BaseRecordFailed(path.clone()))?;
-        cli_labels
-            .entry(labels::BASE_DIGEST.to_string())
-            .or_insert(digest);
-    }
+    let cli_labels = cli_labels(args, cwd)?;
     let tags: Vec<String> = args
         .tags
         .iter()
@@ -255,99 +292,8 @@ pub fn resolve(args: &BuildArgs, cwd: &Path) -> Result<Job, SpecError> {
         .filter(|t| !t.is_empty())
         .collect();
 
-    let root_hint = format!(
-        "; hint: plan entries hold paths relative to the repository root `{}` (set --repo-root)",
-        root.display()
-    );
-    let files = (|| -> Result<(PathBuf, PathBuf, String, DockerfileAt), SpecError> {
-        let (context_dir, context_shown) = match (&args.context, &entry) {
-            (Some(c), _) => (
-                inside_root("context", c, cwd, &root, "")?,
-                c.display().to_string(),
-            ),
-            (None, Some(e)) => (
-                inside_root("context", Path::new(&e.context), &root, &root, &root_hint)?,
-                e.context.clone(),
-            ),
-            (None, None) => {
-                if args.dockerfile.is_none() && args.id.is_none() && tags.is_empty() {
-                    return Err(SpecError::NoInput);
-                }
-                return Err(SpecError::NeedContext);
-            }
-        };
-        if !context_dir.is_dir() {
-            return Err(SpecError::WrongKind {
-                what: "context",
-                given: context_shown,
-                expected: "directory",
-            });
-        }
-        let (dockerfile, dockerfile_shown) = match (&args.dockerfile, &entry) {
-            (Some(d), _) => (
-                inside_root("Dockerfile", d, cwd, &root, "")?,
-                d.display().to_string(),
-            ),
-            (None, Some(e)) => (
-                inside_root(
-                    "Dockerfile",
-                    Path::new(&e.dockerfile),
-                    &root,
-                    &root,
-                    &format!("{root_hint} (entry `{}`, field `dockerfile`)", e.id),
-                )?,
-                e.dockerfile.clone(),
-            ),
-            (None, None) => {
-                let shown = Path::new(&context_shown).join("Dockerfile");
-                (
-                    inside_root(
-                        "Dockerfile",
-                        &shown,
-                        cwd,
-                        &root,
-                        "; hint: pass --dockerfile FILE when it is not <context>/Dockerfile",
-                    )?,
-                    shown.display().to_string(),
-                )
-            }
-        };
-        if !dockerfile.is_file() {
-            return Err(SpecError::WrongKind {
-                what: "Dockerfile",
-                given: dockerfile_shown,
-                expected: "file",
-            });
-        }
-        let dockerfile_at = match dockerfile.strip_prefix(&context_dir) {
-            Ok(rel) => DockerfileAt::Inside(
-                rel.components()
-                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                    .collect::<Vec<_>>()
-                    .join("/"),
-            ),
-            Err(_) => DockerfileAt::Outside(dockerfile.clone()),
-        };
-        Ok((context_dir, dockerfile, dockerfile_shown, dockerfile_at))
-    })();
-    // A bootstrap build does not read the Dockerfile: a missing one is not an error there (a
-    // path outside the repository still is).
-    let (context_dir, dockerfile, dockerfile_shown, dockerfile_at) = match files {
-        Ok(f) => f,
-        Err(SpecError::Missing { .. } | SpecError::WrongKind { .. })
-            if args.mode == crate::cli::Mode::Bootstrap
-                && entry.as_ref().is_some_and(|e| e.bootstrap.is_some()) =>
-        {
-            let df = root.join("Dockerfile");
-            (
-                root.clone(),
-                df,
-                "Dockerfile".to_string(),
-                DockerfileAt::Inside("Dockerfile".into()),
-            )
-        }
-        Err(e) => return Err(e),
-    };
+    let (context_dir, dockerfile, dockerfile_shown, dockerfile_at) =
+        files(args, entry.as_ref(), &tags, cwd, &root)?;
     let dockerfile_shown = dockerfile
         .strip_prefix(&root)
         .map(|p| p.display().to_string())
@@ -368,77 +314,13 @@ pub fn resolve(args: &BuildArgs, cwd: &Path) -> Result<Job, SpecError> {
         .unwrap_or_default();
     build_args.extend(cli_build_args.clone());
 
-    // The base whose immutable id goes into the build: `--base-image`, a `BASE_IMAGE` or
-    // `UPSTREAM` build arg from the command line, the platform's `base_image`, the base's
-    // `upstream`, then the entry's own build args. Base Dockerfiles take `UPSTREAM`, platform
-    // Dockerfiles `BASE_IMAGE`.
-    let is_base = entry.as_ref().is_some_and(|e| e.stage == StageKind::Base);
-    let default_arg = if is_base { "UPSTREAM" } else { "BASE_IMAGE" };
-    let entry_args = entry
-        .as_ref()
-        .map(|e| e.build_args.clone())
-        .unwrap_or_default();
-    let from_cli_arg = ["BASE_IMAGE", "UPSTREAM"]
-        .into_iter()
-        .find_map(|k| cli_build_args.get(k).map(|v| (k, v.clone())));
-    let mut base_in_run = false;
-    let (base_arg, base_ref) =
-        if let Some(b) = args.base_image.clone().filter(|s| !s.trim().is_empty()) {
-            (default_arg, Some(b.trim().to_string()))
-        } else if let Some((k, v)) = from_cli_arg {
-            (k, Some(v))
-        } else if let Some(e) = entry.as_ref().filter(|e| e.base_image.is_some()) {
-            base_in_run = e.base_in_plan;
-            ("BASE_IMAGE", e.base_image.clone())
-        } else if let Some(u) = entry
-            .as_ref()
-            .filter(|e| e.stage == StageKind::Base)
-            .and_then(|e| {
-                e.upstream
-                    .clone()
-                    .or_else(|| e.build_args.get("UPSTREAM").cloned())
-            })
-        {
-            ("UPSTREAM", Some(u))
-        } else if let Some((k, v)) = ["BASE_IMAGE", "UPSTREAM"]
-            .into_iter()
-            .find_map(|k| entry_args.get(k).map(|v| (k, v.clone())))
-        {
-            (k, Some(v))
-        } else {
-            (default_arg, None)
-        };
+    let (base_arg, base_ref, base_in_run) = base_reference(args, entry.as_ref(), &cli_build_args);
 
     let first_tag = tags
         .first()
         .and_then(|t| golden_oci::Reference::parse(t).ok());
-    let id = match (&entry, &args.id) {
-        (Some(e), _) => e.id.clone(),
-        (None, Some(id)) => id.clone(),
-        (None, None) => match &first_tag {
-            Some(r) => {
-                let name = r.repository.rsplit('/').next().unwrap_or(&r.repository);
-                format!("{name}-{}", r.tag.as_deref().unwrap_or("latest"))
-            }
-            None => context_dir
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "context".into()),
-        },
-    };
-    let (version, title) = match &entry {
-        Some(e) => (Some(e.version.clone()), Some(e.name.clone())),
-        None => (
-            first_tag.as_ref().and_then(|r| r.tag.clone()),
-            first_tag.as_ref().map(|r| {
-                r.repository
-                    .rsplit('/')
-                    .next()
-                    .unwrap_or(&r.repository)
-                    .to_string()
-            }),
-        ),
-    };
+    let id = job_id(args, entry.as_ref(), first_tag.as_ref(), &context_dir);
+    let (version, title) = version_and_title(entry.as_ref(), first_tag.as_ref());
 
     Ok(Job {
         id,
@@ -462,4 +344,229 @@ pub fn resolve(args: &BuildArgs, cwd: &Path) -> Result<Job, SpecError> {
         version,
         title,
     })
+}
+
+/// `--mode bootstrap` needs an entry with `bootstrap` settings.
+fn check_bootstrap_mode(args: &BuildArgs, entry: Option<&PlanEntry>) -> Result<(), SpecError> {
+    if args.mode == cli::Mode::Bootstrap && entry.is_none_or(|e| e.bootstrap.is_none()) {
+        let id = entry
+            .map(|e| e.id.clone())
+            .or_else(|| args.id.clone())
+            .unwrap_or_else(|| "explicit build".into());
+        return Err(SpecError::NoBootstrap(id));
+    }
+    Ok(())
+}
+
+/// `--label` values, plus the base digest from `--base-record`.
+fn cli_labels(args: &BuildArgs, cwd: &Path) -> Result<BTreeMap<String, String>, SpecError> {
+    let mut cli_labels = kv_map("--label", &args.labels)?;
+    if let Some(p) = &args.base_record {
+        // The base handoff: the base's push record (golden-push --record) names its registry
+        // digest; an explicit --label wins.
+        let path = cwd.join(p);
+        let rec = golden_contracts::push::PushRecord::read(&path)?;
+        let digest = rec
+            .digest
+            .filter(|_| rec.result == golden_contracts::push::PushResult::Success)
+            .ok_or_else(|| SpecError::BaseRecordFailed(path.clone()))?;
+        cli_labels
+            .entry(labels::BASE_DIGEST.to_string())
+            .or_insert(digest);
+    }
+    Ok(cli_labels)
+}
+
+/// The context directory, the Dockerfile, how it is shown, and where it is for the context.
+type Files = (PathBuf, PathBuf, String, DockerfileAt);
+
+/// The checked context and Dockerfile. A bootstrap build does not read the Dockerfile: a missing
+/// one is not an error there (a path outside the repository still is).
+fn files(
+    args: &BuildArgs,
+    entry: Option<&PlanEntry>,
+    tags: &[String],
+    cwd: &Path,
+    root: &Path,
+) -> Result<Files, SpecError> {
+    match locate_files(args, entry, tags, cwd, root) {
+        Ok(f) => Ok(f),
+        Err(SpecError::Missing { .. } | SpecError::WrongKind { .. })
+            if args.mode == cli::Mode::Bootstrap
+                && entry.is_some_and(|e| e.bootstrap.is_some()) =>
+        {
+            let df = root.join("Dockerfile");
+            Ok((
+                root.to_path_buf(),
+                df,
+                "Dockerfile".to_string(),
+                DockerfileAt::Inside("Dockerfile".into()),
+            ))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Find and check the context directory and the Dockerfile (flags first, then the entry).
+fn locate_files(
+    args: &BuildArgs,
+    entry: Option<&PlanEntry>,
+    tags: &[String],
+    cwd: &Path,
+    root: &Path,
+) -> Result<Files, SpecError> {
+    let root_hint = format!(
+        "; hint: plan entries hold paths relative to the repository root `{}` (set --repo-root)",
+        root.display()
+    );
+    let (context_dir, context_shown) = match (&args.context, entry) {
+        (Some(c), _) => (
+            inside_root("context", c, cwd, root, "")?,
+            c.display().to_string(),
+        ),
+        (None, Some(e)) => (
+            inside_root("context", Path::new(&e.context), root, root, &root_hint)?,
+            e.context.clone(),
+        ),
+        (None, None) => {
+            if args.dockerfile.is_none() && args.id.is_none() && tags.is_empty() {
+                return Err(SpecError::NoInput);
+            }
+            return Err(SpecError::NeedContext);
+        }
+    };
+    if !context_dir.is_dir() {
+        return Err(SpecError::WrongKind {
+            what: "context",
+            given: context_shown,
+            expected: "directory",
+        });
+    }
+    let (dockerfile, dockerfile_shown) = match (&args.dockerfile, entry) {
+        (Some(d), _) => (
+            inside_root("Dockerfile", d, cwd, root, "")?,
+            d.display().to_string(),
+        ),
+        (None, Some(e)) => (
+            inside_root(
+                "Dockerfile",
+                Path::new(&e.dockerfile),
+                root,
+                root,
+                &format!("{root_hint} (entry `{}`, field `dockerfile`)", e.id),
+            )?,
+            e.dockerfile.clone(),
+        ),
+        (None, None) => {
+            let shown = Path::new(&context_shown).join("Dockerfile");
+            (
+                inside_root(
+                    "Dockerfile",
+                    &shown,
+                    cwd,
+                    root,
+                    "; hint: pass --dockerfile FILE when it is not <context>/Dockerfile",
+                )?,
+                shown.display().to_string(),
+            )
+        }
+    };
+    if !dockerfile.is_file() {
+        return Err(SpecError::WrongKind {
+            what: "Dockerfile",
+            given: dockerfile_shown,
+            expected: "file",
+        });
+    }
+    let dockerfile_at = match dockerfile.strip_prefix(&context_dir) {
+        Ok(rel) => DockerfileAt::Inside(
+            rel.components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/"),
+        ),
+        Err(_) => DockerfileAt::Outside(dockerfile.clone()),
+    };
+    Ok((context_dir, dockerfile, dockerfile_shown, dockerfile_at))
+}
+
+/// The base whose immutable id goes into the build: `--base-image`, a `BASE_IMAGE` or
+/// `UPSTREAM` build arg from the command line, the platform's `base_image`, the base's
+/// `upstream`, then the entry's own build args. Base Dockerfiles take `UPSTREAM`, platform
+/// Dockerfiles `BASE_IMAGE`. Returns the build arg, the reference, and whether the base is
+/// rebuilt in the same run.
+fn base_reference(
+    args: &BuildArgs,
+    entry: Option<&PlanEntry>,
+    cli_build_args: &BTreeMap<String, String>,
+) -> (&'static str, Option<String>, bool) {
+    let is_base = entry.is_some_and(|e| e.stage == StageKind::Base);
+    let default_arg = if is_base { "UPSTREAM" } else { "BASE_IMAGE" };
+    let entry_args = entry.map(|e| e.build_args.clone()).unwrap_or_default();
+    let from_cli_arg = ["BASE_IMAGE", "UPSTREAM"]
+        .into_iter()
+        .find_map(|k| cli_build_args.get(k).map(|v| (k, v.clone())));
+    if let Some(b) = args.base_image.clone().filter(|s| !s.trim().is_empty()) {
+        (default_arg, Some(b.trim().to_string()), false)
+    } else if let Some((k, v)) = from_cli_arg {
+        (k, Some(v), false)
+    } else if let Some(e) = entry.filter(|e| e.base_image.is_some()) {
+        ("BASE_IMAGE", e.base_image.clone(), e.base_in_plan)
+    } else if let Some(u) = entry.filter(|e| e.stage == StageKind::Base).and_then(|e| {
+        e.upstream
+            .clone()
+            .or_else(|| e.build_args.get("UPSTREAM").cloned())
+    }) {
+        ("UPSTREAM", Some(u), false)
+    } else if let Some((k, v)) = ["BASE_IMAGE", "UPSTREAM"]
+        .into_iter()
+        .find_map(|k| entry_args.get(k).map(|v| (k, v.clone())))
+    {
+        (k, Some(v), false)
+    } else {
+        (default_arg, None, false)
+    }
+}
+
+/// Record id: the entry id, `--id`, or derived from the first tag (else the context's name).
+fn job_id(
+    args: &BuildArgs,
+    entry: Option<&PlanEntry>,
+    first_tag: Option<&golden_oci::Reference>,
+    context_dir: &Path,
+) -> String {
+    match (entry, &args.id) {
+        (Some(e), _) => e.id.clone(),
+        (None, Some(id)) => id.clone(),
+        (None, None) => match first_tag {
+            Some(r) => {
+                let name = r.repository.rsplit('/').next().unwrap_or(&r.repository);
+                format!("{name}-{}", r.tag.as_deref().unwrap_or("latest"))
+            }
+            None => context_dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "context".into()),
+        },
+    }
+}
+
+/// The version and title labels: the entry's, else the first tag's tag and repository name.
+fn version_and_title(
+    entry: Option<&PlanEntry>,
+    first_tag: Option<&golden_oci::Reference>,
+) -> (Option<String>, Option<String>) {
+    match entry {
+        Some(e) => (Some(e.version.clone()), Some(e.name.clone())),
+        None => (
+            first_tag.and_then(|r| r.tag.clone()),
+            first_tag.map(|r| {
+                r.repository
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or(&r.repository)
+                    .to_string()
+            }),
+        ),
+    }
 }
