@@ -3,6 +3,7 @@
 
 use golden_contracts::build::{BuildRecord, BuildResult};
 use golden_contracts::plan::Plan;
+use golden_contracts::push::{ImageIndex, IndexRecord, PushRecord, PushResult};
 use golden_contracts::scan::{CheckStatus, ScanReport, ScannerStatus, Severity, Vulnerability};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -88,222 +89,26 @@ fn tool_name() -> String {
 
 /// Build the report. `baseline` is optional; its own problems are carried as warnings.
 pub fn aggregate(found: Discovery, baseline: Option<&Baseline>, ctx: Context) -> Report {
-    let mut problems: Vec<Problem> = Vec::new();
-    let mut groups: BTreeMap<GroupKey, Group> = BTreeMap::new();
-    // Folder -> groups seen in it, to attach an unreadable file to its neighbours.
-    let mut dir_ids: HashMap<String, BTreeSet<GroupKey>> = HashMap::new();
-
     let owners = ScanOwners::new(found.builds.iter().map(|b| &b.doc));
-    // Scan reports always name their image's architecture; use it for grouping only when the
-    // build records name theirs too, so old records and new reports still pair up.
-    let builds_have_arch = found.builds.iter().any(|b| b.doc.arch.is_some());
-    let image_arch: HashMap<String, Option<String>> = found
-        .builds
-        .iter()
-        .filter_map(|b| Some((b.doc.image_id.clone()?, b.doc.arch.clone())))
-        .collect();
+    let arches = ArchLookup::new(&found.builds);
 
-    // 1. Build records by plan entry id and architecture; the newest wins on duplicates.
-    for b in found.builds {
-        let key = (b.doc.id.clone(), b.doc.arch.clone());
-        dir_ids
-            .entry(b.dir.clone())
-            .or_default()
-            .insert(key.clone());
-        let label = row_label(&key);
-        let g = groups
-            .entry(key.clone())
-            .or_insert_with(|| Group::new(key.clone()));
-        keep_newer(&mut g.build, b, &label, &mut problems);
-    }
-
-    // 2. Scan reports by entry id, else by image id or tag of a build record, else reference;
-    //    the architecture of the build that made the image, else the report's own.
-    for s in found.scans {
-        let id = owners.owner(&s.doc);
-        let arch = if builds_have_arch {
-            s.doc
-                .image
-                .id
-                .as_ref()
-                .and_then(|i| image_arch.get(i).cloned())
-                .unwrap_or_else(|| s.doc.image.architecture.clone())
-        } else {
-            None
-        };
-        let key = (id, arch);
-        dir_ids
-            .entry(s.dir.clone())
-            .or_default()
-            .insert(key.clone());
-        let label = row_label(&key);
-        let g = groups
-            .entry(key.clone())
-            .or_insert_with(|| Group::new(key.clone()));
-        keep_newer(&mut g.scan, s, &label, &mut problems);
-    }
-
-    // 2b. Push and index records: the pushed references, and a failed push is a problem of
-    //     its image naming the architecture and the tags that did not move.
-    let mut digests = BTreeMap::new();
-    for p in &found.pushes {
-        let r = &p.doc;
-        if r.succeeded() {
-            if let Some(reference) = &r.reference {
-                digests.insert(r.id.clone(), reference.clone());
-            }
-        } else {
-            let key = (r.id.clone(), builds_have_arch.then(|| r.arch.to_string()));
-            groups
-                .entry(key.clone())
-                .or_insert_with(|| Group::new(key))
-                .problems
-                .push(format!("push ({}) failed", r.arch));
-            problems.push(Problem {
-                kind: ProblemKind::PushFailed,
-                severity: ProblemSeverity::Error,
-                path: Some(p.path.clone()),
-                image: Some(r.id.clone()),
-                message: format!(
-                    "the {} push failed{}: {}",
-                    r.arch,
-                    if r.tags_not_moved.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" (not moved: {})", r.tags_not_moved.join(", "))
-                    },
-                    r.error.as_deref().unwrap_or("no digest")
-                ),
-            });
-        }
-    }
-    for f in &found.indexes {
-        for i in &f.doc.indexes {
-            match (&i.result, &i.reference) {
-                (golden_contracts::push::PushResult::Success, Some(reference)) => {
-                    digests.insert(i.id.clone(), reference.clone());
-                }
-                _ => {
-                    digests.remove(&i.id);
-                    // The index belongs to every architecture's row of the image.
-                    if !groups.keys().any(|k| k.0 == i.id) {
-                        let key = (i.id.clone(), None);
-                        groups.insert(key.clone(), Group::new(key));
-                    }
-                    for (_, g) in groups.iter_mut().filter(|(k, _)| k.0 == i.id) {
-                        g.problems.push("multi-arch index failed".to_string());
-                    }
-                    problems.push(Problem {
-                        kind: ProblemKind::PushFailed,
-                        severity: ProblemSeverity::Error,
-                        path: Some(f.path.clone()),
-                        image: Some(i.id.clone()),
-                        message: format!(
-                            "the index was not built or not tagged: {}",
-                            i.error.as_deref().unwrap_or("unknown error")
-                        ),
-                    });
-                }
-            }
-        }
-    }
-
-    // 3. Unusable files: attach to the image they name, else to the only image of their folder,
-    //    else to a row of their own.
-    for fp in found.problems {
-        let key = attach_key(&fp, &dir_ids, &groups);
-        let id = key.0.clone();
-        let g = groups
-            .entry(key.clone())
-            .or_insert_with(|| Group::new(key.clone()));
-        let what = fp.doc_kind.map(DocKind::as_str).unwrap_or("file");
-        g.problems
-            .push(format!("{what} `{}`: {}", fp.path, fp.message));
-        g.broken.insert(fp.doc_kind);
-        problems.push(Problem {
-            kind: fp.kind,
-            severity: ProblemSeverity::Error,
-            path: Some(fp.path.clone()),
-            image: Some(id),
-            message: fp.message,
-        });
-    }
-
-    // 4. Planned images with nothing at all; in a multi-arch plan, per architecture.
+    let mut rows = Rows::default();
+    rows.add_builds(found.builds);
+    rows.add_scans(found.scans, &owners, &arches);
+    rows.add_pushes(&found.pushes, arches.builds_have_arch);
+    rows.add_indexes(&found.indexes);
+    rows.add_file_problems(found.problems);
     if let Some(plan) = &ctx.plan {
-        let multi = plan.architectures.len() > 1;
-        for e in plan.entries() {
-            let wanted: Vec<Option<String>> = if multi {
-                plan.architectures.iter().cloned().map(Some).collect()
-            } else {
-                vec![None]
-            };
-            for arch in wanted {
-                let present = groups
-                    .keys()
-                    .any(|(id, a)| id == &e.id && (arch.is_none() || a == &arch));
-                if present {
-                    continue;
-                }
-                let key = (e.id.clone(), arch.clone());
-                let mut g = Group::new(key.clone());
-                let msg = match &arch {
-                    Some(a) => format!(
-                        "planned for {a}, but neither a build record nor a scan report for {a} was found (did the {a} matrix job run and upload its artifact?)"
-                    ),
-                    None => "planned, but neither a build record nor a scan report was found (did the matrix job run and upload its artifact?)".to_string(),
-                };
-                g.problems.push(msg.clone());
-                problems.push(Problem {
-                    kind: ProblemKind::MissingImage,
-                    severity: ProblemSeverity::Error,
-                    path: None,
-                    image: Some(e.id.clone()),
-                    message: msg,
-                });
-                groups.insert(key, g);
-            }
-        }
+        rows.add_missing_planned(plan);
     }
+    rows.add_missing_halves();
 
-    // 5. Missing halves.
-    for g in groups.values_mut() {
-        let broken_any = |k: DocKind| g.broken.contains(&Some(k)) || g.broken.contains(&None);
-        match (&g.build, &g.scan) {
-            (Some(b), None)
-                if b.doc.result == BuildResult::Success && !broken_any(DocKind::ScanReport) =>
-            {
-                let msg = format!(
-                    "build succeeded (`{}`) but no scan report was found (did the scan job run and upload `report.json`?)",
-                    b.path
-                );
-                g.problems.push(msg.clone());
-                problems.push(Problem {
-                    kind: ProblemKind::MissingScanReport,
-                    severity: ProblemSeverity::Error,
-                    path: Some(b.path.clone()),
-                    image: Some(g.id.clone()),
-                    message: msg,
-                });
-            }
-            (None, Some(s)) if !broken_any(DocKind::BuildRecord) => {
-                let msg = format!(
-                    "scan report `{}` has no build record (was the build record uploaded with the artifact?)",
-                    s.path
-                );
-                g.problems.push(msg.clone());
-                problems.push(Problem {
-                    kind: ProblemKind::MissingBuildRecord,
-                    severity: ProblemSeverity::Error,
-                    path: Some(s.path.clone()),
-                    image: Some(g.id.clone()),
-                    message: msg,
-                });
-            }
-            _ => {}
-        }
-    }
-
+    let Rows {
+        groups,
+        mut problems,
+        digests,
+        ..
+    } = rows;
     if groups.is_empty() {
         problems.push(Problem {
             kind: ProblemKind::NoInput,
@@ -316,34 +121,12 @@ pub fn aggregate(found: Discovery, baseline: Option<&Baseline>, ctx: Context) ->
             ),
         });
     }
-
     if let Some(b) = baseline {
         problems.extend(b.problems.iter().cloned());
     }
     problems.extend(ctx.extra_problems.iter().cloned());
 
-    // 6. Per image summaries.
-    let mut images = Vec::new();
-    let mut shown_vulns = HashMap::new();
-    let arches: BTreeSet<&str> = groups.keys().filter_map(|(_, a)| a.as_deref()).collect();
-    let multi_arch = arches.len() > 1;
-    for g in groups.into_values() {
-        let plan_entry = ctx.plan.as_ref().and_then(|p| p.entry(&g.id));
-        let (mut img, shown) = image_summary(g, plan_entry, baseline);
-        // Several architectures in one run: say which row is which.
-        if multi_arch && let Some(a) = &img.arch {
-            img.name = format!("{} ({a})", img.name);
-        }
-        shown_vulns.insert(img.key(), shown);
-        images.push(img);
-    }
-    images.sort_by(|a, b| {
-        a.status
-            .cmp(&b.status)
-            .then_with(|| a.id.cmp(&b.id))
-            .then_with(|| a.arch.cmp(&b.arch))
-    });
-
+    let (images, shown_vulns) = image_rows(groups, ctx.plan.as_ref(), baseline);
     let totals = totals(&images, &problems);
     let summary = RunSummary {
         schema: SUMMARY_SCHEMA,
@@ -365,6 +148,313 @@ pub fn aggregate(found: Discovery, baseline: Option<&Baseline>, ctx: Context) ->
         shown_vulns,
         digests,
     }
+}
+
+/// Which architecture a scan report's row has. Scan reports always name their image's
+/// architecture; it is used for grouping only when the build records name theirs too, so old
+/// records and new reports still pair up.
+struct ArchLookup {
+    /// True when any build record names its architecture.
+    builds_have_arch: bool,
+    /// Per image id: the architecture of the build record that made it.
+    image_arch: HashMap<String, Option<String>>,
+}
+
+impl ArchLookup {
+    fn new(builds: &[Found<BuildRecord>]) -> Self {
+        ArchLookup {
+            builds_have_arch: builds.iter().any(|b| b.doc.arch.is_some()),
+            image_arch: builds
+                .iter()
+                .filter_map(|b| Some((b.doc.image_id.clone()?, b.doc.arch.clone())))
+                .collect(),
+        }
+    }
+
+    /// The architecture of the build that made the scanned image, else the report's own;
+    /// `None` when the build records carry no architecture.
+    fn of_scan(&self, scan: &ScanReport) -> Option<String> {
+        if !self.builds_have_arch {
+            return None;
+        }
+        scan.image
+            .id
+            .as_ref()
+            .and_then(|i| self.image_arch.get(i).cloned())
+            .unwrap_or_else(|| scan.image.architecture.clone())
+    }
+}
+
+/// The rows [`aggregate`] assembles, step by step, and the problems found on the way.
+#[derive(Default)]
+struct Rows {
+    groups: BTreeMap<GroupKey, Group>,
+    /// Folder -> groups seen in it, to attach an unreadable file to its neighbours.
+    dir_ids: HashMap<String, BTreeSet<GroupKey>>,
+    problems: Vec<Problem>,
+    /// Per image id: the pushed reference (see [`Report::digests`]).
+    digests: BTreeMap<String, String>,
+}
+
+impl Rows {
+    /// The group of `key`, created empty when there is none yet.
+    fn group(&mut self, key: GroupKey) -> &mut Group {
+        self.groups
+            .entry(key.clone())
+            .or_insert_with(|| Group::new(key))
+    }
+
+    /// Remember that a document of the group `key` lies in the folder `dir`.
+    fn seen_in(&mut self, dir: &str, key: &GroupKey) {
+        self.dir_ids
+            .entry(dir.to_string())
+            .or_default()
+            .insert(key.clone());
+    }
+
+    /// 1. Build records by plan entry id and architecture; the newest wins on duplicates.
+    fn add_builds(&mut self, builds: Vec<Found<BuildRecord>>) {
+        for b in builds {
+            let key = (b.doc.id.clone(), b.doc.arch.clone());
+            self.seen_in(&b.dir, &key);
+            let label = row_label(&key);
+            let g = self
+                .groups
+                .entry(key.clone())
+                .or_insert_with(|| Group::new(key));
+            keep_newer(&mut g.build, b, &label, &mut self.problems);
+        }
+    }
+
+    /// 2. Scan reports by entry id, else by image id or tag of a build record, else reference;
+    ///    the architecture from [`ArchLookup::of_scan`].
+    fn add_scans(
+        &mut self,
+        scans: Vec<Found<ScanReport>>,
+        owners: &ScanOwners,
+        arches: &ArchLookup,
+    ) {
+        for s in scans {
+            let key = (owners.owner(&s.doc), arches.of_scan(&s.doc));
+            self.seen_in(&s.dir, &key);
+            let label = row_label(&key);
+            let g = self
+                .groups
+                .entry(key.clone())
+                .or_insert_with(|| Group::new(key));
+            keep_newer(&mut g.scan, s, &label, &mut self.problems);
+        }
+    }
+
+    /// 2b. Push records: the pushed references, and a failed push is a problem of its image
+    ///     naming the architecture and the tags that did not move.
+    fn add_pushes(&mut self, pushes: &[Found<PushRecord>], builds_have_arch: bool) {
+        for p in pushes {
+            let r = &p.doc;
+            if r.succeeded() {
+                if let Some(reference) = &r.reference {
+                    self.digests.insert(r.id.clone(), reference.clone());
+                }
+                continue;
+            }
+            let key = (r.id.clone(), builds_have_arch.then(|| r.arch.to_string()));
+            self.group(key)
+                .problems
+                .push(format!("push ({}) failed", r.arch));
+            self.problems.push(Problem {
+                kind: ProblemKind::PushFailed,
+                severity: ProblemSeverity::Error,
+                path: Some(p.path.clone()),
+                image: Some(r.id.clone()),
+                message: format!(
+                    "the {} push failed{}: {}",
+                    r.arch,
+                    if r.tags_not_moved.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (not moved: {})", r.tags_not_moved.join(", "))
+                    },
+                    r.error.as_deref().unwrap_or("no digest")
+                ),
+            });
+        }
+    }
+
+    /// 2b. Index records: a built index replaces the per-architecture references; a failed
+    ///     one is a problem of every architecture's row of the image.
+    fn add_indexes(&mut self, indexes: &[Found<IndexRecord>]) {
+        for f in indexes {
+            for i in &f.doc.indexes {
+                match (&i.result, &i.reference) {
+                    (PushResult::Success, Some(reference)) => {
+                        self.digests.insert(i.id.clone(), reference.clone());
+                    }
+                    _ => self.index_failed(&f.path, i),
+                }
+            }
+        }
+    }
+
+    /// The index `i` of the record at `path` was not built or not tagged.
+    fn index_failed(&mut self, path: &str, i: &ImageIndex) {
+        self.digests.remove(&i.id);
+        // The index belongs to every architecture's row of the image.
+        if !self.groups.keys().any(|k| k.0 == i.id) {
+            let key = (i.id.clone(), None);
+            self.groups.insert(key.clone(), Group::new(key));
+        }
+        for (_, g) in self.groups.iter_mut().filter(|(k, _)| k.0 == i.id) {
+            g.problems.push("multi-arch index failed".to_string());
+        }
+        self.problems.push(Problem {
+            kind: ProblemKind::PushFailed,
+            severity: ProblemSeverity::Error,
+            path: Some(path.to_string()),
+            image: Some(i.id.clone()),
+            message: format!(
+                "the index was not built or not tagged: {}",
+                i.error.as_deref().unwrap_or("unknown error")
+            ),
+        });
+    }
+
+    /// 3. Unusable files: attach to the image they name, else to the only image of their
+    ///    folder, else to a row of their own.
+    fn add_file_problems(&mut self, file_problems: Vec<FileProblem>) {
+        for fp in file_problems {
+            let key = attach_key(&fp, &self.dir_ids, &self.groups);
+            let id = key.0.clone();
+            let g = self.group(key);
+            let what = fp.doc_kind.map(DocKind::as_str).unwrap_or("file");
+            g.problems
+                .push(format!("{what} `{}`: {}", fp.path, fp.message));
+            g.broken.insert(fp.doc_kind);
+            self.problems.push(Problem {
+                kind: fp.kind,
+                severity: ProblemSeverity::Error,
+                path: Some(fp.path.clone()),
+                image: Some(id),
+                message: fp.message,
+            });
+        }
+    }
+
+    /// 4. Planned images with nothing at all; in a multi-arch plan, per architecture.
+    fn add_missing_planned(&mut self, plan: &Plan) {
+        let multi = plan.architectures.len() > 1;
+        for e in plan.entries() {
+            let wanted: Vec<Option<String>> = if multi {
+                plan.architectures.iter().cloned().map(Some).collect()
+            } else {
+                vec![None]
+            };
+            for arch in wanted {
+                let present = self
+                    .groups
+                    .keys()
+                    .any(|(id, a)| id == &e.id && (arch.is_none() || a == &arch));
+                if !present {
+                    self.add_missing_image(&e.id, arch);
+                }
+            }
+        }
+    }
+
+    /// A row for the planned image `id` (on `arch`) of which no document was found.
+    fn add_missing_image(&mut self, id: &str, arch: Option<String>) {
+        let msg = match &arch {
+            Some(a) => format!(
+                "planned for {a}, but neither a build record nor a scan report for {a} was found (did the {a} matrix job run and upload its artifact?)"
+            ),
+            None => "planned, but neither a build record nor a scan report was found (did the matrix job run and upload its artifact?)".to_string(),
+        };
+        let key = (id.to_string(), arch);
+        let mut g = Group::new(key.clone());
+        g.problems.push(msg.clone());
+        self.problems.push(Problem {
+            kind: ProblemKind::MissingImage,
+            severity: ProblemSeverity::Error,
+            path: None,
+            image: Some(id.to_string()),
+            message: msg,
+        });
+        self.groups.insert(key, g);
+    }
+
+    /// 5. Missing halves: a successful build without a scan report, a scan report without a
+    ///    build record (unless an unusable file of that kind explains it).
+    fn add_missing_halves(&mut self) {
+        for g in self.groups.values_mut() {
+            if let Some(p) = missing_half(g) {
+                g.problems.push(p.message.clone());
+                self.problems.push(p);
+            }
+        }
+    }
+}
+
+/// The problem of `g` having only one of its build record and scan report, if it has.
+fn missing_half(g: &Group) -> Option<Problem> {
+    let broken_any = |k: DocKind| g.broken.contains(&Some(k)) || g.broken.contains(&None);
+    let (kind, path, message) = match (&g.build, &g.scan) {
+        (Some(b), None)
+            if b.doc.result == BuildResult::Success && !broken_any(DocKind::ScanReport) =>
+        {
+            (
+                ProblemKind::MissingScanReport,
+                &b.path,
+                format!(
+                    "build succeeded (`{}`) but no scan report was found (did the scan job run and upload `report.json`?)",
+                    b.path
+                ),
+            )
+        }
+        (None, Some(s)) if !broken_any(DocKind::BuildRecord) => (
+            ProblemKind::MissingBuildRecord,
+            &s.path,
+            format!(
+                "scan report `{}` has no build record (was the build record uploaded with the artifact?)",
+                s.path
+            ),
+        ),
+        _ => return None,
+    };
+    Some(Problem {
+        kind,
+        severity: ProblemSeverity::Error,
+        path: Some(path.clone()),
+        image: Some(g.id.clone()),
+        message,
+    })
+}
+
+/// 6. Per image summaries, in report order, and the vulnerabilities each one shows.
+fn image_rows(
+    groups: BTreeMap<GroupKey, Group>,
+    plan: Option<&Plan>,
+    baseline: Option<&Baseline>,
+) -> (Vec<ImageSummary>, HashMap<String, ShownVulns>) {
+    let mut images = Vec::new();
+    let mut shown_vulns = HashMap::new();
+    let arches: BTreeSet<&str> = groups.keys().filter_map(|(_, a)| a.as_deref()).collect();
+    let multi_arch = arches.len() > 1;
+    for g in groups.into_values() {
+        let plan_entry = plan.and_then(|p| p.entry(&g.id));
+        let (mut img, shown) = image_summary(g, plan_entry, baseline);
+        // Several architectures in one run: say which row is which.
+        if multi_arch && let Some(a) = &img.arch {
+            img.name = format!("{} ({a})", img.name);
+        }
+        shown_vulns.insert(img.key(), shown);
+        images.push(img);
+    }
+    images.sort_by(|a, b| {
+        a.status
+            .cmp(&b.status)
+            .then_with(|| a.id.cmp(&b.id))
+            .then_with(|| a.arch.cmp(&b.arch))
+    });
+    (images, shown_vulns)
 }
 
 /// A document that can be found twice for one image: the one made last is used.
