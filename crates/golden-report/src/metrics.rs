@@ -83,175 +83,154 @@ fn float(v: f64) -> String {
 /// Render the whole file.
 pub fn render(s: &RunSummary) -> String {
     let mut out = String::new();
+    run_families(&mut out, s);
+    image_families(&mut out, s);
+    out.push_str("# EOF\n");
+    out
+}
+
+/// The run-wide families: builds by result, images by status, problems.
+fn run_families(out: &mut String, s: &RunSummary) {
     let t = &s.totals;
-    {
-        let mut f = Family::start(
-            &mut out,
-            "golden_builds",
-            "Image builds in this run by result.",
-            None,
-        );
-        f.sample("golden_builds", "result=\"success\"", t.builds_succeeded);
-        f.sample("golden_builds", "result=\"failure\"", t.builds_failed);
+    let mut f = Family::start(
+        out,
+        "golden_builds",
+        "Image builds in this run by result.",
+        None,
+    );
+    f.sample("golden_builds", "result=\"success\"", t.builds_succeeded);
+    f.sample("golden_builds", "result=\"failure\"", t.builds_failed);
+    let mut f = Family::start(
+        out,
+        "golden_images",
+        "Images in this run by reported status.",
+        None,
+    );
+    for st in [
+        ImageStatus::Ok,
+        ImageStatus::BuildFailed,
+        ImageStatus::PolicyFailed,
+        ImageStatus::Incomplete,
+    ] {
+        let n = s.images.iter().filter(|i| i.status == st).count();
+        f.sample("golden_images", &format!("status=\"{}\"", st.as_str()), n);
     }
-    {
-        let mut f = Family::start(
-            &mut out,
-            "golden_images",
-            "Images in this run by reported status.",
-            None,
-        );
-        for st in [
-            ImageStatus::Ok,
-            ImageStatus::BuildFailed,
-            ImageStatus::PolicyFailed,
-            ImageStatus::Incomplete,
-        ] {
-            let n = s.images.iter().filter(|i| i.status == st).count();
-            f.sample("golden_images", &format!("status=\"{}\"", st.as_str()), n);
-        }
-    }
-    {
-        let mut f = Family::start(
-            &mut out,
-            "golden_report_problems",
-            "Missing, unreadable or invalid input documents.",
-            None,
-        );
-        f.sample("golden_report_problems", "", t.problems);
-    }
+    let mut f = Family::start(
+        out,
+        "golden_report_problems",
+        "Missing, unreadable or invalid input documents.",
+        None,
+    );
+    f.sample("golden_report_problems", "", t.problems);
+}
+
+/// The per-image families, each over the images it applies to and left out when there are
+/// none.
+fn image_families(out: &mut String, s: &RunSummary) {
     let with_build: Vec<&ImageSummary> = s.images.iter().filter(|i| i.build.is_some()).collect();
     let with_scan: Vec<&ImageSummary> = s.images.iter().filter(|i| i.scan.is_some()).collect();
-    if !with_build.is_empty() {
-        let mut f = Family::start(
-            &mut out,
-            "golden_image_build_success",
-            "1 when the image built, 0 when its build failed.",
-            None,
-        );
-        for i in &with_build {
-            let ok = i.build.as_ref().is_some_and(|b| b.succeeded);
-            f.sample("golden_image_build_success", &image_labels(i), u8::from(ok));
-        }
-    }
-    if !with_scan.is_empty() {
-        let mut f = Family::start(
-            &mut out,
-            "golden_image_policy_passed",
-            "1 when the image passed its scan policy, 0 when it failed.",
-            None,
-        );
-        for i in &with_scan {
-            let ok = i.scan.as_ref().is_some_and(|s| s.policy_passed);
-            f.sample("golden_image_policy_passed", &image_labels(i), u8::from(ok));
-        }
-    }
-    if !with_build.is_empty() {
-        let mut f = Family::start(
-            &mut out,
-            "golden_build_duration_seconds",
-            "Wall time of the image build.",
-            Some("seconds"),
-        );
-        for i in &with_build {
-            if let Some(b) = &i.build {
-                f.sample(
-                    "golden_build_duration_seconds",
-                    &image_labels(i),
-                    float(b.duration_seconds),
-                );
-            }
-        }
-    }
     let sized: Vec<&ImageSummary> = s.images.iter().filter(|i| i.size.is_some()).collect();
-    if !sized.is_empty() {
-        let mut f = Family::start(
-            &mut out,
-            "golden_image_size_bytes",
-            "Uncompressed image size.",
-            Some("bytes"),
-        );
-        for i in &sized {
-            if let Some(sz) = i.size {
-                f.sample("golden_image_size_bytes", &image_labels(i), sz);
-            }
-        }
-    }
-    if !with_scan.is_empty() {
-        let mut f = Family::start(
-            &mut out,
-            "golden_image_vulnerabilities",
-            "Vulnerabilities counted by the scan (suppressed ones excluded) by severity.",
-            None,
-        );
-        for i in &with_scan {
-            if let Some(sc) = &i.scan {
-                let labels = image_labels(i);
-                for k in severity_keys() {
-                    let n = sc.vulnerabilities.get(k).copied().unwrap_or(0);
-                    f.sample(
-                        "golden_image_vulnerabilities",
-                        &format!("{labels},severity=\"{}\"", k.to_ascii_lowercase()),
-                        n,
-                    );
-                }
-            }
-        }
-        let mut f = Family::start(
-            &mut out,
-            "golden_image_compliance_failures",
-            "Compliance checks that failed.",
-            None,
-        );
-        for i in &with_scan {
-            if let Some(sc) = &i.scan {
-                f.sample(
-                    "golden_image_compliance_failures",
-                    &image_labels(i),
-                    sc.compliance.fail,
-                );
-            }
-        }
-    }
     let compared: Vec<&ImageSummary> = s
         .images
         .iter()
         .filter(|i| i.baseline.as_ref().is_some_and(|d| d.compared_scan))
         .collect();
-    if !compared.is_empty() {
-        let mut f = Family::start(
-            &mut out,
-            "golden_image_new_vulnerabilities",
-            "Vulnerabilities not in the baseline.",
-            None,
-        );
-        for i in &compared {
-            if let Some(d) = &i.baseline {
-                f.sample(
-                    "golden_image_new_vulnerabilities",
-                    &image_labels(i),
-                    d.new_vulnerabilities.len(),
-                );
-            }
+    image_family(
+        out,
+        ("golden_image_build_success", None),
+        "1 when the image built, 0 when its build failed.",
+        &with_build,
+        |i| Some(u8::from(i.build.as_ref().is_some_and(|b| b.succeeded))),
+    );
+    image_family(
+        out,
+        ("golden_image_policy_passed", None),
+        "1 when the image passed its scan policy, 0 when it failed.",
+        &with_scan,
+        |i| Some(u8::from(i.scan.as_ref().is_some_and(|s| s.policy_passed))),
+    );
+    image_family(
+        out,
+        ("golden_build_duration_seconds", Some("seconds")),
+        "Wall time of the image build.",
+        &with_build,
+        |i| i.build.as_ref().map(|b| float(b.duration_seconds)),
+    );
+    image_family(
+        out,
+        ("golden_image_size_bytes", Some("bytes")),
+        "Uncompressed image size.",
+        &sized,
+        |i| i.size,
+    );
+    vulnerability_family(out, &with_scan);
+    image_family(
+        out,
+        ("golden_image_compliance_failures", None),
+        "Compliance checks that failed.",
+        &with_scan,
+        |i| i.scan.as_ref().map(|sc| sc.compliance.fail),
+    );
+    image_family(
+        out,
+        ("golden_image_new_vulnerabilities", None),
+        "Vulnerabilities not in the baseline.",
+        &compared,
+        |i| i.baseline.as_ref().map(|d| d.new_vulnerabilities.len()),
+    );
+    image_family(
+        out,
+        ("golden_image_fixed_vulnerabilities", None),
+        "Baseline vulnerabilities no longer present.",
+        &compared,
+        |i| i.baseline.as_ref().map(|d| d.fixed_vulnerabilities.len()),
+    );
+}
+
+/// The family `(name, unit)` with one sample per image of `images` that `value` gives a
+/// value for; nothing at all when `images` is empty.
+fn image_family<V: std::fmt::Display>(
+    out: &mut String,
+    (name, unit): (&str, Option<&str>),
+    help: &str,
+    images: &[&ImageSummary],
+    value: impl Fn(&ImageSummary) -> Option<V>,
+) {
+    if images.is_empty() {
+        return;
+    }
+    let mut f = Family::start(out, name, help, unit);
+    for i in images {
+        if let Some(v) = value(i) {
+            f.sample(name, &image_labels(i), v);
         }
-        let mut f = Family::start(
-            &mut out,
-            "golden_image_fixed_vulnerabilities",
-            "Baseline vulnerabilities no longer present.",
-            None,
-        );
-        for i in &compared {
-            if let Some(d) = &i.baseline {
+    }
+}
+
+/// `golden_image_vulnerabilities`: one sample per scanned image and severity.
+fn vulnerability_family(out: &mut String, with_scan: &[&ImageSummary]) {
+    if with_scan.is_empty() {
+        return;
+    }
+    let mut f = Family::start(
+        out,
+        "golden_image_vulnerabilities",
+        "Vulnerabilities counted by the scan (suppressed ones excluded) by severity.",
+        None,
+    );
+    for i in with_scan {
+        if let Some(sc) = &i.scan {
+            let labels = image_labels(i);
+            for k in severity_keys() {
+                let n = sc.vulnerabilities.get(k).copied().unwrap_or(0);
                 f.sample(
-                    "golden_image_fixed_vulnerabilities",
-                    &image_labels(i),
-                    d.fixed_vulnerabilities.len(),
+                    "golden_image_vulnerabilities",
+                    &format!("{labels},severity=\"{}\"", k.to_ascii_lowercase()),
+                    n,
                 );
             }
         }
     }
-    out.push_str("# EOF\n");
-    out
 }
 
 #[cfg(test)]
