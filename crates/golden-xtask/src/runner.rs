@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::action::{Action, ActionError, Step};
+use crate::action::{Action, ActionError, OrderedMap, Step};
 use crate::expr::{self, Contexts, ExprError, Value};
 
 #[derive(Debug, thiserror::Error)]
@@ -168,6 +168,9 @@ impl RunResult {
 
 /// A run step's result, the `GITHUB_ENV` entries it wrote and the `GITHUB_PATH` lines it added.
 type ScriptOutcome = (StepResult, Vec<(String, String)>, Vec<String>);
+
+/// A run step's outputs, the `GITHUB_ENV` entries it wrote and the `GITHUB_PATH` lines it added.
+type FileCommands = (BTreeMap<String, String>, Vec<(String, String)>, Vec<String>);
 
 type UsesHandler<'a> = Box<dyn FnMut(&UsesCall) -> Result<BTreeMap<String, String>, String> + 'a>;
 
@@ -326,7 +329,27 @@ impl<'a> Runner<'a> {
         let files_dir = self.temp.join("_runner_file_commands");
         std::fs::create_dir_all(&files_dir).map_err(io("create", &files_dir))?;
 
-        // Inputs: provided values win; declared defaults (expressions allowed) fill the rest.
+        let inputs = self.resolve_inputs(&action)?;
+        let mut job = JobState::new(self.env.clone());
+        for (index, step) in action.runs.steps.iter().enumerate() {
+            self.run_step(step, index, &inputs, &files_dir, &mut job)?;
+        }
+        let outputs = self.action_outputs(&action, &inputs, &job)?;
+        Ok(RunResult {
+            success: job.ok,
+            outputs,
+            steps: job.results,
+            summary: job.summary,
+            env: job.exported,
+            path: job.path_added,
+            uses: job.uses_calls,
+            commands: job.commands,
+        })
+    }
+
+    /// The `inputs` context: provided values win; declared defaults (expressions allowed) fill
+    /// the rest. An undeclared provided input, or a missing required one, is an error.
+    fn resolve_inputs(&self, action: &Action) -> Result<BTreeMap<String, String>, RunError> {
         for k in self.inputs.keys() {
             if action.inputs.get(k).is_none() {
                 return Err(RunError::UnknownInput(
@@ -354,140 +377,123 @@ impl<'a> Runner<'a> {
             };
             inputs.insert(name.clone(), value);
         }
+        Ok(inputs)
+    }
 
-        let mut job_env = self.env.clone();
-        let mut exported: BTreeMap<String, String> = BTreeMap::new();
-        let mut path_added: Vec<String> = Vec::new();
-        let mut steps_cx: BTreeMap<String, Value> = BTreeMap::new();
-        let mut results = Vec::new();
-        let mut summary = String::new();
-        let mut uses_calls = Vec::new();
-        let mut commands = Vec::new();
-        let mut job_ok = true;
-
-        for (index, step) in action.runs.steps.iter().enumerate() {
-            let label = step.label(index);
-            let cx = self.contexts(&inputs, &job_env, &steps_cx, job_ok);
-            let run_it = expr::condition(step.condition.as_deref(), &cx).map_err(|source| {
-                RunError::Expr {
-                    what: format!("`if:` of step `{label}`"),
-                    source,
-                }
+    /// Run (or skip, per its `if:`) step `index` and record its result in `job`: its outcome in
+    /// the `steps` context, a failure in the job status unless `continue-on-error` absorbs it.
+    fn run_step(
+        &mut self,
+        step: &Step,
+        index: usize,
+        inputs: &BTreeMap<String, String>,
+        files_dir: &Path,
+        job: &mut JobState,
+    ) -> Result<(), RunError> {
+        let label = step.label(index);
+        let cx = self.contexts(inputs, &job.env, &job.steps_cx, job.ok);
+        let run_it =
+            expr::condition(step.condition.as_deref(), &cx).map_err(|source| RunError::Expr {
+                what: format!("`if:` of step `{label}`"),
+                source,
             })?;
-            if !run_it {
-                let r = StepResult {
-                    label: label.clone(),
-                    id: step.id.clone(),
-                    outcome: Outcome::Skipped,
-                    conclusion: Outcome::Skipped,
-                    exit_code: None,
-                    stdout: String::new(),
-                    stderr: String::new(),
-                    outputs: BTreeMap::new(),
-                    process_env: BTreeMap::new(),
-                };
-                record(&mut steps_cx, &r);
-                results.push(r);
-                continue;
-            }
-            let mut step_env = BTreeMap::new();
-            for (k, v) in step.env.iter() {
-                let val = expr::interpolate(v, &cx).map_err(|source| RunError::Expr {
-                    what: format!("env `{k}` of step `{label}`"),
-                    source,
-                })?;
-                step_env.insert(k.clone(), val);
-            }
-            let continue_on_error = match &step.continue_on_error {
-                Some(c) => expr::interpolate(c, &cx)
-                    .map_err(|source| RunError::Expr {
-                        what: format!("`continue-on-error` of step `{label}`"),
-                        source,
-                    })?
-                    .eq_ignore_ascii_case("true"),
-                None => false,
-            };
-
-            let mut r = if let Some(uses) = &step.uses {
-                let mut with = BTreeMap::new();
-                for (k, v) in step.with.iter() {
-                    let val = expr::interpolate(v, &cx).map_err(|source| RunError::Expr {
-                        what: format!("`with.{k}` of step `{label}`"),
-                        source,
-                    })?;
-                    with.insert(k.clone(), val);
-                }
-                let call = UsesCall {
-                    step: label.clone(),
-                    uses: uses.clone(),
-                    with,
-                    env: step_env.clone(),
-                };
-                let outcome = match &mut self.uses_handler {
-                    Some(h) => h(&call),
-                    None => Ok(BTreeMap::new()),
-                };
-                uses_calls.push(call);
-                let (outcome, outputs, stderr) = match outcome {
-                    Ok(o) => (Outcome::Success, o, String::new()),
-                    Err(msg) => (Outcome::Failure, BTreeMap::new(), msg),
-                };
-                StepResult {
-                    label: label.clone(),
-                    id: step.id.clone(),
-                    outcome,
-                    conclusion: outcome,
-                    exit_code: None,
-                    stdout: String::new(),
-                    stderr,
-                    outputs,
-                    process_env: BTreeMap::new(),
-                }
-            } else {
-                self.run_script(
-                    step,
-                    &label,
-                    &cx,
-                    &inputs,
-                    &job_env,
-                    &step_env,
-                    &path_added,
-                    &files_dir,
-                    &mut summary,
-                    &mut commands,
-                )
-                .map(|(r, new_env, new_path)| {
-                    for (k, v) in new_env {
-                        job_env.insert(k.clone(), v.clone());
-                        exported.insert(k, v);
-                    }
-                    for p in new_path {
-                        path_added.insert(0, p);
-                    }
-                    r
-                })?
-            };
-            if r.outcome == Outcome::Failure {
-                if continue_on_error {
-                    r.conclusion = Outcome::Success;
-                } else {
-                    job_ok = false;
-                }
-            }
-            if self.echo {
-                eprintln!(
-                    "[golden-xtask] step {} -> {}\n{}{}",
-                    r.label,
-                    r.outcome.as_str(),
-                    r.stdout,
-                    r.stderr
-                );
-            }
-            record(&mut steps_cx, &r);
-            results.push(r);
+        if !run_it {
+            job.push(skipped_step(label, step));
+            return Ok(());
         }
+        let step_env = interpolate_map(&step.env, &cx, |k| format!("env `{k}` of step `{label}`"))?;
+        let continue_on_error = match &step.continue_on_error {
+            Some(c) => expr::interpolate(c, &cx)
+                .map_err(|source| RunError::Expr {
+                    what: format!("`continue-on-error` of step `{label}`"),
+                    source,
+                })?
+                .eq_ignore_ascii_case("true"),
+            None => false,
+        };
 
-        let cx = self.contexts(&inputs, &job_env, &steps_cx, job_ok);
+        let mut r = if let Some(uses) = &step.uses {
+            self.run_uses(step, uses, &label, &cx, step_env, job)?
+        } else {
+            let (r, new_env, new_path) =
+                self.run_script(step, &label, &cx, inputs, &step_env, files_dir, job)?;
+            for (k, v) in new_env {
+                job.env.insert(k.clone(), v.clone());
+                job.exported.insert(k, v);
+            }
+            for p in new_path {
+                job.path_added.insert(0, p);
+            }
+            r
+        };
+        if r.outcome == Outcome::Failure {
+            if continue_on_error {
+                r.conclusion = Outcome::Success;
+            } else {
+                job.ok = false;
+            }
+        }
+        if self.echo {
+            eprintln!(
+                "[golden-xtask] step {} -> {}\n{}{}",
+                r.label,
+                r.outcome.as_str(),
+                r.stdout,
+                r.stderr
+            );
+        }
+        job.push(r);
+        Ok(())
+    }
+
+    /// Hand a `uses:` step (with its evaluated `with:` and `env:`) to the test's handler, or
+    /// succeed with no outputs when there is none; the call is recorded in `job`.
+    fn run_uses(
+        &mut self,
+        step: &Step,
+        uses: &str,
+        label: &str,
+        cx: &Contexts,
+        step_env: BTreeMap<String, String>,
+        job: &mut JobState,
+    ) -> Result<StepResult, RunError> {
+        let with = interpolate_map(&step.with, cx, |k| format!("`with.{k}` of step `{label}`"))?;
+        let call = UsesCall {
+            step: label.to_string(),
+            uses: uses.to_string(),
+            with,
+            env: step_env,
+        };
+        let outcome = match &mut self.uses_handler {
+            Some(h) => h(&call),
+            None => Ok(BTreeMap::new()),
+        };
+        job.uses_calls.push(call);
+        let (outcome, outputs, stderr) = match outcome {
+            Ok(o) => (Outcome::Success, o, String::new()),
+            Err(msg) => (Outcome::Failure, BTreeMap::new(), msg),
+        };
+        Ok(StepResult {
+            label: label.to_string(),
+            id: step.id.clone(),
+            outcome,
+            conclusion: outcome,
+            exit_code: None,
+            stdout: String::new(),
+            stderr,
+            outputs,
+            process_env: BTreeMap::new(),
+        })
+    }
+
+    /// The action's `outputs:`, each `value:` evaluated once every step has run.
+    fn action_outputs(
+        &self,
+        action: &Action,
+        inputs: &BTreeMap<String, String>,
+        job: &JobState,
+    ) -> Result<BTreeMap<String, String>, RunError> {
+        let cx = self.contexts(inputs, &job.env, &job.steps_cx, job.ok);
         let mut outputs = BTreeMap::new();
         for (name, out) in action.outputs.iter() {
             let v = match &out.value {
@@ -499,18 +505,11 @@ impl<'a> Runner<'a> {
             };
             outputs.insert(name.clone(), v);
         }
-        Ok(RunResult {
-            success: job_ok,
-            outputs,
-            steps: results,
-            summary,
-            env: exported,
-            path: path_added,
-            uses: uses_calls,
-            commands,
-        })
+        Ok(outputs)
     }
 
+    /// Run a `run:` step's script in its shell with fresh file-command files, then collect its
+    /// outputs, `GITHUB_ENV` and `GITHUB_PATH` entries, summary and workflow commands.
     #[allow(clippy::too_many_arguments)]
     fn run_script(
         &self,
@@ -518,12 +517,9 @@ impl<'a> Runner<'a> {
         label: &str,
         cx: &Contexts,
         inputs: &BTreeMap<String, String>,
-        job_env: &BTreeMap<String, String>,
         step_env: &BTreeMap<String, String>,
-        path_added: &[String],
         files_dir: &Path,
-        summary: &mut String,
-        commands: &mut Vec<WorkflowCommand>,
+        job: &mut JobState,
     ) -> Result<ScriptOutcome, RunError> {
         let script = step.run.as_deref().ok_or_else(|| RunError::EmptyStep {
             step: label.to_string(),
@@ -532,37 +528,47 @@ impl<'a> Runner<'a> {
         let nonce = uuid::Uuid::new_v4().simple().to_string();
         let script_path = files_dir.join(format!("step_{nonce}.sh"));
         std::fs::write(&script_path, script).map_err(io("write", &script_path))?;
-        let (program, args): (&str, Vec<String>) = match shell {
-            "bash" => (
-                "bash",
-                vec![
-                    "--noprofile".into(),
-                    "--norc".into(),
-                    "-eo".into(),
-                    "pipefail".into(),
-                    script_path.display().to_string(),
-                ],
-            ),
-            "sh" => ("sh", vec!["-e".into(), script_path.display().to_string()]),
-            other => {
-                return Err(RunError::Shell {
-                    step: label.to_string(),
-                    shell: other.to_string(),
-                });
-            }
+        let (program, args) = shell_command(shell, &script_path, label)?;
+        let files = StepFiles::create(files_dir, &nonce)?;
+        let env = self.process_env(cx, inputs, step_env, &files, job);
+        let dir = self.working_directory(step, label, cx)?;
+        let (exit_code, stdout, stderr) = self.execute(program, &args, &dir, &env, &script_path)?;
+        let (outputs, new_env, new_path) =
+            collect_file_commands(label, &files, &stdout, &stderr, job)?;
+        let _ = std::fs::remove_file(&script_path);
+        let outcome = if exit_code == Some(0) {
+            Outcome::Success
+        } else {
+            Outcome::Failure
         };
-        let file = |kind: &str| files_dir.join(format!("{kind}_{nonce}"));
-        let (f_out, f_env, f_path, f_sum, f_state) = (
-            file("set_output"),
-            file("set_env"),
-            file("add_path"),
-            file("step_summary"),
-            file("save_state"),
-        );
-        for f in [&f_out, &f_env, &f_path, &f_sum, &f_state] {
-            std::fs::write(f, "").map_err(io("create", f))?;
-        }
+        Ok((
+            StepResult {
+                label: label.to_string(),
+                id: step.id.clone(),
+                outcome,
+                conclusion: outcome,
+                exit_code,
+                stdout,
+                stderr,
+                outputs,
+                process_env: env,
+            },
+            new_env,
+            new_path,
+        ))
+    }
 
+    /// The environment a `run:` step's process gets, in the runner's precedence: inherited
+    /// variables (unless runner-owned), job env, runner and `github` variables, `INPUT_*` when
+    /// asked, the file-command paths, the step's `env:`; `GITHUB_PATH` entries go before `PATH`.
+    fn process_env(
+        &self,
+        cx: &Contexts,
+        inputs: &BTreeMap<String, String>,
+        step_env: &BTreeMap<String, String>,
+        files: &StepFiles,
+        job: &JobState,
+    ) -> BTreeMap<String, String> {
         let mut env: BTreeMap<String, String> = BTreeMap::new();
         if self.inherit_env {
             for (k, v) in std::env::vars() {
@@ -571,7 +577,40 @@ impl<'a> Runner<'a> {
                 }
             }
         }
-        env.extend(job_env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        env.extend(job.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        self.insert_runner_vars(&mut env, cx);
+        if self.input_env {
+            for (name, value) in inputs {
+                env.insert(
+                    format!("INPUT_{}", name.to_uppercase().replace(' ', "_")),
+                    value.clone(),
+                );
+            }
+        }
+        env.insert("GITHUB_OUTPUT".into(), files.output.display().to_string());
+        env.insert("GITHUB_ENV".into(), files.env.display().to_string());
+        env.insert("GITHUB_PATH".into(), files.path.display().to_string());
+        env.insert(
+            "GITHUB_STEP_SUMMARY".into(),
+            files.summary.display().to_string(),
+        );
+        env.insert("GITHUB_STATE".into(), files.state.display().to_string());
+        env.extend(step_env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        if !job.path_added.is_empty() {
+            let base = env.get("PATH").cloned().unwrap_or_default();
+            let mut p = job.path_added.join(":");
+            if !base.is_empty() {
+                p.push(':');
+                p.push_str(&base);
+            }
+            env.insert("PATH".into(), p);
+        }
+        env
+    }
+
+    /// The variables the runner sets itself: `CI`, `GITHUB_ACTIONS`, workspace and action
+    /// paths, `RUNNER_*`, and the `GITHUB_*` mirrors of non-empty `github` context fields.
+    fn insert_runner_vars(&self, env: &mut BTreeMap<String, String>, cx: &Contexts) {
         let gh = |k: &str| {
             cx.values.get("github").map(|g| match g {
                 Value::Object(o) => o.get(k).map(Value::to_display).unwrap_or_default(),
@@ -614,31 +653,17 @@ impl<'a> Runner<'a> {
                 env.insert(var.into(), v);
             }
         }
-        if self.input_env {
-            for (name, value) in inputs {
-                env.insert(
-                    format!("INPUT_{}", name.to_uppercase().replace(' ', "_")),
-                    value.clone(),
-                );
-            }
-        }
-        env.insert("GITHUB_OUTPUT".into(), f_out.display().to_string());
-        env.insert("GITHUB_ENV".into(), f_env.display().to_string());
-        env.insert("GITHUB_PATH".into(), f_path.display().to_string());
-        env.insert("GITHUB_STEP_SUMMARY".into(), f_sum.display().to_string());
-        env.insert("GITHUB_STATE".into(), f_state.display().to_string());
-        env.extend(step_env.iter().map(|(k, v)| (k.clone(), v.clone())));
-        if !path_added.is_empty() {
-            let base = env.get("PATH").cloned().unwrap_or_default();
-            let mut p = path_added.join(":");
-            if !base.is_empty() {
-                p.push(':');
-                p.push_str(&base);
-            }
-            env.insert("PATH".into(), p);
-        }
+    }
 
-        let dir = match &step.working_directory {
+    /// The step's `working-directory` (evaluated; relative to the workspace), else the
+    /// workspace.
+    fn working_directory(
+        &self,
+        step: &Step,
+        label: &str,
+        cx: &Contexts,
+    ) -> Result<PathBuf, RunError> {
+        Ok(match &step.working_directory {
             Some(w) => {
                 let w = expr::interpolate(w, cx).map_err(|source| RunError::Expr {
                     what: format!("`working-directory` of step `{label}`"),
@@ -652,37 +677,34 @@ impl<'a> Runner<'a> {
                 }
             }
             None => self.workspace.clone(),
-        };
+        })
+    }
 
+    /// Run the shell with exactly `env`, stdin closed, until it exits or the step timeout
+    /// kills it (noted on stderr). Returns the exit code (`None` if killed), stdout and stderr.
+    fn execute(
+        &self,
+        program: &str,
+        args: &[String],
+        dir: &Path,
+        env: &BTreeMap<String, String>,
+        script_path: &Path,
+    ) -> Result<(Option<i32>, String, String), RunError> {
         let mut child = Command::new(program)
-            .args(&args)
-            .current_dir(&dir)
+            .args(args)
+            .current_dir(dir)
             .env_clear()
-            .envs(&env)
+            .envs(env)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(io("start a shell in", &dir))?;
-        let mut out_pipe = child.stdout.take();
-        let mut err_pipe = child.stderr.take();
-        let t_out = std::thread::spawn(move || {
-            let mut s = Vec::new();
-            if let Some(p) = out_pipe.as_mut() {
-                let _ = p.read_to_end(&mut s);
-            }
-            String::from_utf8_lossy(&s).into_owned()
-        });
-        let t_err = std::thread::spawn(move || {
-            let mut s = Vec::new();
-            if let Some(p) = err_pipe.as_mut() {
-                let _ = p.read_to_end(&mut s);
-            }
-            String::from_utf8_lossy(&s).into_owned()
-        });
+            .map_err(io("start a shell in", dir))?;
+        let t_out = drain(child.stdout.take());
+        let t_err = drain(child.stderr.take());
         let started = Instant::now();
         let status = loop {
-            match child.try_wait().map_err(io("wait for", &script_path))? {
+            match child.try_wait().map_err(io("wait for", script_path))? {
                 Some(s) => break Some(s),
                 None => {
                     if self.step_timeout.is_some_and(|t| started.elapsed() > t) {
@@ -703,59 +725,194 @@ impl<'a> Runner<'a> {
                 self.step_timeout.unwrap_or_default()
             ));
         }
-
-        let read = |p: &Path| std::fs::read_to_string(p).map_err(io("read", p));
-        let parse = |file: &'static str, text: &str| {
-            golden_gha::parse_env_file(text).map_err(|message| RunError::EnvFile {
-                step: label.to_string(),
-                file,
-                message,
-            })
-        };
-        let mut outputs: BTreeMap<String, String> = BTreeMap::new();
-        for (k, v) in parse("GITHUB_OUTPUT", &read(&f_out)?)? {
-            outputs.insert(k, v);
-        }
-        let new_env = parse("GITHUB_ENV", &read(&f_env)?)?;
-        let new_path: Vec<String> = read(&f_path)?
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_string)
-            .collect();
-        summary.push_str(&read(&f_sum)?);
-        for text in [&stdout, &stderr] {
-            for c in scan_commands(label, text) {
-                if c.name.eq_ignore_ascii_case("set-output")
-                    && let Some(name) = c.properties.strip_prefix("name=")
-                {
-                    outputs.insert(name.to_string(), c.value.clone());
-                }
-                commands.push(c);
-            }
-        }
-        let _ = std::fs::remove_file(&script_path);
-        let outcome = if exit_code == Some(0) {
-            Outcome::Success
-        } else {
-            Outcome::Failure
-        };
-        Ok((
-            StepResult {
-                label: label.to_string(),
-                id: step.id.clone(),
-                outcome,
-                conclusion: outcome,
-                exit_code,
-                stdout,
-                stderr,
-                outputs,
-                process_env: env,
-            },
-            new_env,
-            new_path,
-        ))
+        Ok((exit_code, stdout, stderr))
     }
+}
+
+/// What the steps of one run have produced so far, threaded through [`Runner::run_step`].
+struct JobState {
+    /// The job environment: the runner's `env` plus what steps exported with `GITHUB_ENV`.
+    env: BTreeMap<String, String>,
+    /// Only what steps exported with `GITHUB_ENV`.
+    exported: BTreeMap<String, String>,
+    /// `GITHUB_PATH` entries, most recent first.
+    path_added: Vec<String>,
+    /// The `steps` context.
+    steps_cx: BTreeMap<String, Value>,
+    results: Vec<StepResult>,
+    summary: String,
+    uses_calls: Vec<UsesCall>,
+    commands: Vec<WorkflowCommand>,
+    /// The job status (`success()`): no step has failed without `continue-on-error`.
+    ok: bool,
+}
+
+impl JobState {
+    fn new(env: BTreeMap<String, String>) -> Self {
+        Self {
+            env,
+            exported: BTreeMap::new(),
+            path_added: Vec::new(),
+            steps_cx: BTreeMap::new(),
+            results: Vec::new(),
+            summary: String::new(),
+            uses_calls: Vec::new(),
+            commands: Vec::new(),
+            ok: true,
+        }
+    }
+
+    /// Record a finished (or skipped) step in the `steps` context and the results.
+    fn push(&mut self, r: StepResult) {
+        record(&mut self.steps_cx, &r);
+        self.results.push(r);
+    }
+}
+
+/// A run step's fresh file-command files (`GITHUB_OUTPUT`, `GITHUB_ENV`, `GITHUB_PATH`,
+/// `GITHUB_STEP_SUMMARY`, `GITHUB_STATE`).
+struct StepFiles {
+    output: PathBuf,
+    env: PathBuf,
+    path: PathBuf,
+    summary: PathBuf,
+    state: PathBuf,
+}
+
+impl StepFiles {
+    /// Create the files, empty, in `dir`, named after the step's `nonce`.
+    fn create(dir: &Path, nonce: &str) -> Result<Self, RunError> {
+        let file = |kind: &str| dir.join(format!("{kind}_{nonce}"));
+        let files = Self {
+            output: file("set_output"),
+            env: file("set_env"),
+            path: file("add_path"),
+            summary: file("step_summary"),
+            state: file("save_state"),
+        };
+        for f in [
+            &files.output,
+            &files.env,
+            &files.path,
+            &files.summary,
+            &files.state,
+        ] {
+            std::fs::write(f, "").map_err(io("create", f))?;
+        }
+        Ok(files)
+    }
+}
+
+/// A step that `if:` skipped.
+fn skipped_step(label: String, step: &Step) -> StepResult {
+    StepResult {
+        label,
+        id: step.id.clone(),
+        outcome: Outcome::Skipped,
+        conclusion: Outcome::Skipped,
+        exit_code: None,
+        stdout: String::new(),
+        stderr: String::new(),
+        outputs: BTreeMap::new(),
+        process_env: BTreeMap::new(),
+    }
+}
+
+/// Substitute `${{ }}` in every value of a step's `env:` or `with:` map; `what` names an entry
+/// for the error.
+fn interpolate_map(
+    map: &OrderedMap<String>,
+    cx: &Contexts,
+    what: impl Fn(&str) -> String,
+) -> Result<BTreeMap<String, String>, RunError> {
+    let mut out = BTreeMap::new();
+    for (k, v) in map.iter() {
+        let val = expr::interpolate(v, cx).map_err(|source| RunError::Expr {
+            what: what(k),
+            source,
+        })?;
+        out.insert(k.clone(), val);
+    }
+    Ok(out)
+}
+
+/// The program and arguments the runner uses for `shell:` (`bash` or `sh`).
+fn shell_command(
+    shell: &str,
+    script_path: &Path,
+    label: &str,
+) -> Result<(&'static str, Vec<String>), RunError> {
+    match shell {
+        "bash" => Ok((
+            "bash",
+            vec![
+                "--noprofile".into(),
+                "--norc".into(),
+                "-eo".into(),
+                "pipefail".into(),
+                script_path.display().to_string(),
+            ],
+        )),
+        "sh" => Ok(("sh", vec!["-e".into(), script_path.display().to_string()])),
+        other => Err(RunError::Shell {
+            step: label.to_string(),
+            shell: other.to_string(),
+        }),
+    }
+}
+
+/// Read a child's pipe to the end on a thread (lossy UTF-8).
+fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<String> {
+    let mut pipe = pipe;
+    std::thread::spawn(move || {
+        let mut s = Vec::new();
+        if let Some(p) = pipe.as_mut() {
+            let _ = p.read_to_end(&mut s);
+        }
+        String::from_utf8_lossy(&s).into_owned()
+    })
+}
+
+/// A finished step's outputs (`GITHUB_OUTPUT`, then `::set-output`), `GITHUB_ENV` entries and
+/// `GITHUB_PATH` lines; its summary and workflow commands are appended to `job`.
+fn collect_file_commands(
+    label: &str,
+    files: &StepFiles,
+    stdout: &str,
+    stderr: &str,
+    job: &mut JobState,
+) -> Result<FileCommands, RunError> {
+    let read = |p: &Path| std::fs::read_to_string(p).map_err(io("read", p));
+    let parse = |file: &'static str, text: &str| {
+        golden_gha::parse_env_file(text).map_err(|message| RunError::EnvFile {
+            step: label.to_string(),
+            file,
+            message,
+        })
+    };
+    let mut outputs: BTreeMap<String, String> = BTreeMap::new();
+    for (k, v) in parse("GITHUB_OUTPUT", &read(&files.output)?)? {
+        outputs.insert(k, v);
+    }
+    let new_env = parse("GITHUB_ENV", &read(&files.env)?)?;
+    let new_path: Vec<String> = read(&files.path)?
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
+    job.summary.push_str(&read(&files.summary)?);
+    for text in [stdout, stderr] {
+        for c in scan_commands(label, text) {
+            if c.name.eq_ignore_ascii_case("set-output")
+                && let Some(name) = c.properties.strip_prefix("name=")
+            {
+                outputs.insert(name.to_string(), c.value.clone());
+            }
+            job.commands.push(c);
+        }
+    }
+    Ok((outputs, new_env, new_path))
 }
 
 fn record(steps: &mut BTreeMap<String, Value>, r: &StepResult) {
