@@ -283,7 +283,7 @@ pub mod github {
             query: &[(String, String)],
             body: Option<&Value>,
             req: &Request<Bytes>,
-        ) -> (bool, String, Reply) {
+        ) -> Answer {
             let auth = http::header(req, "authorization").unwrap_or_default();
             if let Some(rest) = path.strip_prefix("/_testkit/pulls/") {
                 if auth != format!("Bearer {}", self.control_token) {
@@ -293,24 +293,7 @@ pub mod github {
                         unauthorized(),
                     );
                 }
-                let sha = body
-                    .and_then(|b| b.get("sha"))
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                let Ok(n) = rest.parse::<u64>() else {
-                    return (false, "bad pull number".into(), not_found());
-                };
-                let mut r = lock(&self.repo);
-                r.pulls.insert(
-                    n.to_string(),
-                    json!({"number": n, "state": "open", "head": {"sha": sha}}),
-                );
-                self.save(&r);
-                return (
-                    true,
-                    format!("pull {n} head set"),
-                    http::json(200, &json!({"ok": true})),
-                );
+                return self.set_pull_head(rest, body);
             }
             let token_ok =
                 auth == format!("Bearer {}", self.token) || auth == format!("token {}", self.token);
@@ -318,14 +301,7 @@ pub mod github {
                 return (false, "missing or wrong token".into(), unauthorized());
             }
             if method == "GET" && path == "/user" {
-                return (
-                    true,
-                    "the Actions token has no user".into(),
-                    http::json(
-                        403,
-                        &json!({"message": "Resource not accessible by integration"}),
-                    ),
-                );
+                return user();
             }
             let prefix = format!("/repos/{}/", self.repository);
             let Some(rest) = path.strip_prefix(&prefix) else {
@@ -334,189 +310,262 @@ pub mod github {
             let seg: Vec<&str> = rest.split('/').collect();
             let mut r = lock(&self.repo);
             let res = match (method, seg.as_slice()) {
-                ("GET", ["issues", n, "comments"]) => {
-                    let n = num(n);
-                    let list: Vec<Value> = r
-                        .comments
-                        .iter()
-                        .filter(|c| c["issue"] == json!(n))
-                        .map(public_comment)
-                        .collect();
-                    (
-                        true,
-                        format!("{} comment(s) of #{n}", list.len()),
-                        http::json(200, &Value::Array(list)),
-                    )
-                }
-                ("POST", ["issues", n, "comments"]) => match body_text(body, &["body"]) {
-                    Err(e) => (false, e, unprocessable()),
-                    Ok(text) => {
-                        let n = num(n);
-                        if !r.issues.iter().any(|i| i["number"] == json!(n))
-                            && !r.pulls.contains_key(&n.to_string())
-                        {
-                            (false, format!("no issue or pull #{n}"), not_found())
-                        } else {
-                            r.next_comment += 1;
-                            let id = r.next_comment;
-                            let c = json!({"id": id, "issue": n, "body": text, "user": {"login": BOT, "type": "Bot"},
-                                           "html_url": format!("https://github.com/{}/issues/{n}#issuecomment-{id}", self.repository)});
-                            r.comments.push(c.clone());
-                            (
-                                true,
-                                format!("comment {id} created on #{n}"),
-                                http::json(201, &public_comment(&c)),
-                            )
-                        }
-                    }
-                },
-                ("PATCH", ["issues", "comments", id]) => match body_text(body, &["body"]) {
-                    Err(e) => (false, e, unprocessable()),
-                    Ok(text) => {
-                        let id = num(id);
-                        match r.comments.iter_mut().find(|c| c["id"] == json!(id)) {
-                            None => (false, format!("no comment {id}"), not_found()),
-                            Some(c) => {
-                                c["body"] = json!(text);
-                                let out = public_comment(c);
-                                (true, format!("comment {id} updated"), http::json(200, &out))
-                            }
-                        }
-                    }
-                },
-                ("GET", ["pulls", n]) => match r.pulls.get(&num(n).to_string()) {
-                    Some(p) => (true, format!("pull #{}", num(n)), http::json(200, p)),
-                    None => (false, format!("no pull #{}", num(n)), not_found()),
-                },
-                ("GET", ["issues"]) => {
-                    let state = field(query, "state").unwrap_or("open");
-                    let labels: Vec<&str> = field(query, "labels")
-                        .map(|l| l.split(',').collect())
-                        .unwrap_or_default();
-                    let list: Vec<Value> = r
-                        .issues
-                        .iter()
-                        .filter(|i| state == "all" || i["state"] == json!(state))
-                        .filter(|i| {
-                            labels.iter().all(|l| {
-                                i["labels"]
-                                    .as_array()
-                                    .is_some_and(|a| a.iter().any(|x| x["name"] == json!(l)))
-                            })
-                        })
-                        .cloned()
-                        .collect();
-                    (
-                        true,
-                        format!("{} issue(s)", list.len()),
-                        http::json(200, &Value::Array(list)),
-                    )
-                }
-                ("GET", ["labels", name]) => {
-                    let name = percent_decode(name);
-                    match r.labels.iter().find(|l| l["name"] == json!(name)) {
-                        Some(l) => (true, format!("label {name}"), http::json(200, l)),
-                        None => (true, format!("no label {name}"), not_found()),
-                    }
-                }
-                ("POST", ["labels"]) => match body.and_then(Value::as_object) {
-                    Some(o)
-                        if o.get("name")
-                            .and_then(Value::as_str)
-                            .is_some_and(|n| !n.is_empty())
-                            && o.keys().all(|k| {
-                                ["name", "color", "description"].contains(&k.as_str())
-                            }) =>
-                    {
-                        let l = json!({"name": o["name"], "color": o.get("color").cloned().unwrap_or(json!("ededed")),
-                                       "description": o.get("description").cloned().unwrap_or(Value::Null)});
-                        r.labels.push(l.clone());
-                        (
-                            true,
-                            format!("label {} created", o["name"]),
-                            http::json(201, &l),
-                        )
-                    }
-                    _ => (
-                        false,
-                        "label needs a name and only name, color, description".into(),
-                        unprocessable(),
-                    ),
-                },
-                ("POST", ["issues"]) => match body.and_then(Value::as_object) {
-                    Some(o)
-                        if o.get("title")
-                            .and_then(Value::as_str)
-                            .is_some_and(|t| !t.is_empty() && t.len() <= 256)
-                            && o.get("body").is_none_or(Value::is_string)
-                            && o.get("labels").is_none_or(|l| {
-                                l.as_array().is_some_and(|a| a.iter().all(Value::is_string))
-                            })
-                            && o.keys()
-                                .all(|k| ["title", "body", "labels"].contains(&k.as_str())) =>
-                    {
-                        let n = (r.issues.len() + r.pulls.len() + 1) as u64;
-                        let labels: Vec<Value> = o
-                            .get("labels")
-                            .and_then(Value::as_array)
-                            .cloned()
-                            .unwrap_or_default()
-                            .into_iter()
-                            .map(|l| json!({"name": l}))
-                            .collect();
-                        let i = json!({"number": n, "title": o["title"], "body": o.get("body").cloned().unwrap_or(Value::Null),
-                                       "state": "open", "labels": labels, "user": {"login": BOT, "type": "Bot"},
-                                       "html_url": format!("https://github.com/{}/issues/{n}", self.repository)});
-                        r.issues.push(i.clone());
-                        (true, format!("issue #{n} opened"), http::json(201, &i))
-                    }
-                    _ => (
-                        false,
-                        "issue needs a title (<= 256) and only title, body, labels".into(),
-                        unprocessable(),
-                    ),
-                },
-                ("PATCH", ["issues", n]) => {
-                    let n = num(n);
-                    let allowed = ["title", "body", "state", "state_reason", "labels"];
-                    match body.and_then(Value::as_object) {
-                        Some(o)
-                            if o.keys().all(|k| allowed.contains(&k.as_str()))
-                                && o.get("state").is_none_or(|s| s == "open" || s == "closed") =>
-                        {
-                            match r.issues.iter_mut().find(|i| i["number"] == json!(n)) {
-                                None => (false, format!("no issue #{n}"), not_found()),
-                                Some(i) => {
-                                    for (k, v) in o {
-                                        if k != "labels" {
-                                            i[k] = v.clone();
-                                        }
-                                    }
-                                    let out = i.clone();
-                                    (
-                                        true,
-                                        format!(
-                                            "issue #{n} updated ({})",
-                                            o.keys().cloned().collect::<Vec<_>>().join(",")
-                                        ),
-                                        http::json(200, &out),
-                                    )
-                                }
-                            }
-                        }
-                        _ => (
-                            false,
-                            format!("issue update with fields outside {allowed:?} or a bad state"),
-                            unprocessable(),
-                        ),
-                    }
-                }
+                ("GET", ["issues", n, "comments"]) => list_comments(&r, n),
+                ("POST", ["issues", n, "comments"]) => self.create_comment(&mut r, n, body),
+                ("PATCH", ["issues", "comments", id]) => update_comment(&mut r, id, body),
+                ("GET", ["pulls", n]) => get_pull(&r, n),
+                ("GET", ["issues"]) => list_issues(&r, query),
+                ("GET", ["labels", name]) => get_label(&r, name),
+                ("POST", ["labels"]) => create_label(&mut r, body),
+                ("POST", ["issues"]) => self.create_issue(&mut r, body),
+                ("PATCH", ["issues", n]) => update_issue(&mut r, n, body),
                 _ => (false, "unexpected request".into(), not_found()),
             };
             if res.0 && method != "GET" {
                 self.save(&r);
             }
             res
+        }
+
+        /// `POST /_testkit/pulls/N` (control token already checked): sets pull N's head.
+        fn set_pull_head(&self, rest: &str, body: Option<&Value>) -> Answer {
+            let sha = body
+                .and_then(|b| b.get("sha"))
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let Ok(n) = rest.parse::<u64>() else {
+                return (false, "bad pull number".into(), not_found());
+            };
+            let mut r = lock(&self.repo);
+            r.pulls.insert(
+                n.to_string(),
+                json!({"number": n, "state": "open", "head": {"sha": sha}}),
+            );
+            self.save(&r);
+            (
+                true,
+                format!("pull {n} head set"),
+                http::json(200, &json!({"ok": true})),
+            )
+        }
+
+        /// `POST issues/N/comments`.
+        fn create_comment(&self, r: &mut Repo, n: &str, body: Option<&Value>) -> Answer {
+            match body_text(body, &["body"]) {
+                Err(e) => (false, e, unprocessable()),
+                Ok(text) => {
+                    let n = num(n);
+                    if !r.issues.iter().any(|i| i["number"] == json!(n))
+                        && !r.pulls.contains_key(&n.to_string())
+                    {
+                        (false, format!("no issue or pull #{n}"), not_found())
+                    } else {
+                        r.next_comment += 1;
+                        let id = r.next_comment;
+                        let c = json!({"id": id, "issue": n, "body": text, "user": {"login": BOT, "type": "Bot"},
+                                       "html_url": format!("https://github.com/{}/issues/{n}#issuecomment-{id}", self.repository)});
+                        r.comments.push(c.clone());
+                        (
+                            true,
+                            format!("comment {id} created on #{n}"),
+                            http::json(201, &public_comment(&c)),
+                        )
+                    }
+                }
+            }
+        }
+
+        /// `POST issues`.
+        fn create_issue(&self, r: &mut Repo, body: Option<&Value>) -> Answer {
+            match body.and_then(Value::as_object) {
+                Some(o)
+                    if o.get("title")
+                        .and_then(Value::as_str)
+                        .is_some_and(|t| !t.is_empty() && t.len() <= 256)
+                        && o.get("body").is_none_or(Value::is_string)
+                        && o.get("labels").is_none_or(|l| {
+                            l.as_array().is_some_and(|a| a.iter().all(Value::is_string))
+                        })
+                        && o.keys()
+                            .all(|k| ["title", "body", "labels"].contains(&k.as_str())) =>
+                {
+                    let n = (r.issues.len() + r.pulls.len() + 1) as u64;
+                    let labels: Vec<Value> = o
+                        .get("labels")
+                        .and_then(Value::as_array)
+                        .cloned()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|l| json!({"name": l}))
+                        .collect();
+                    let i = json!({"number": n, "title": o["title"], "body": o.get("body").cloned().unwrap_or(Value::Null),
+                                   "state": "open", "labels": labels, "user": {"login": BOT, "type": "Bot"},
+                                   "html_url": format!("https://github.com/{}/issues/{n}", self.repository)});
+                    r.issues.push(i.clone());
+                    (true, format!("issue #{n} opened"), http::json(201, &i))
+                }
+                _ => (
+                    false,
+                    "issue needs a title (<= 256) and only title, body, labels".into(),
+                    unprocessable(),
+                ),
+            }
+        }
+    }
+
+    /// What a route answers: success, the journal note, the reply.
+    type Answer = (bool, String, Reply);
+
+    /// `GET /user`: the Actions token has no user.
+    fn user() -> Answer {
+        (
+            true,
+            "the Actions token has no user".into(),
+            http::json(
+                403,
+                &json!({"message": "Resource not accessible by integration"}),
+            ),
+        )
+    }
+
+    /// `GET issues/N/comments`.
+    fn list_comments(r: &Repo, n: &str) -> Answer {
+        let n = num(n);
+        let list: Vec<Value> = r
+            .comments
+            .iter()
+            .filter(|c| c["issue"] == json!(n))
+            .map(public_comment)
+            .collect();
+        (
+            true,
+            format!("{} comment(s) of #{n}", list.len()),
+            http::json(200, &Value::Array(list)),
+        )
+    }
+
+    /// `PATCH issues/comments/ID`.
+    fn update_comment(r: &mut Repo, id: &str, body: Option<&Value>) -> Answer {
+        match body_text(body, &["body"]) {
+            Err(e) => (false, e, unprocessable()),
+            Ok(text) => {
+                let id = num(id);
+                match r.comments.iter_mut().find(|c| c["id"] == json!(id)) {
+                    None => (false, format!("no comment {id}"), not_found()),
+                    Some(c) => {
+                        c["body"] = json!(text);
+                        let out = public_comment(c);
+                        (true, format!("comment {id} updated"), http::json(200, &out))
+                    }
+                }
+            }
+        }
+    }
+
+    /// `GET pulls/N`.
+    fn get_pull(r: &Repo, n: &str) -> Answer {
+        match r.pulls.get(&num(n).to_string()) {
+            Some(p) => (true, format!("pull #{}", num(n)), http::json(200, p)),
+            None => (false, format!("no pull #{}", num(n)), not_found()),
+        }
+    }
+
+    /// `GET issues?state=&labels=`.
+    fn list_issues(r: &Repo, query: &[(String, String)]) -> Answer {
+        let state = field(query, "state").unwrap_or("open");
+        let labels: Vec<&str> = field(query, "labels")
+            .map(|l| l.split(',').collect())
+            .unwrap_or_default();
+        let list: Vec<Value> = r
+            .issues
+            .iter()
+            .filter(|i| state == "all" || i["state"] == json!(state))
+            .filter(|i| {
+                labels.iter().all(|l| {
+                    i["labels"]
+                        .as_array()
+                        .is_some_and(|a| a.iter().any(|x| x["name"] == json!(l)))
+                })
+            })
+            .cloned()
+            .collect();
+        (
+            true,
+            format!("{} issue(s)", list.len()),
+            http::json(200, &Value::Array(list)),
+        )
+    }
+
+    /// `PATCH issues/N`.
+    fn update_issue(r: &mut Repo, n: &str, body: Option<&Value>) -> Answer {
+        let n = num(n);
+        let allowed = ["title", "body", "state", "state_reason", "labels"];
+        match body.and_then(Value::as_object) {
+            Some(o)
+                if o.keys().all(|k| allowed.contains(&k.as_str()))
+                    && o.get("state").is_none_or(|s| s == "open" || s == "closed") =>
+            {
+                match r.issues.iter_mut().find(|i| i["number"] == json!(n)) {
+                    None => (false, format!("no issue #{n}"), not_found()),
+                    Some(i) => {
+                        for (k, v) in o {
+                            if k != "labels" {
+                                i[k] = v.clone();
+                            }
+                        }
+                        let out = i.clone();
+                        (
+                            true,
+                            format!(
+                                "issue #{n} updated ({})",
+                                o.keys().cloned().collect::<Vec<_>>().join(",")
+                            ),
+                            http::json(200, &out),
+                        )
+                    }
+                }
+            }
+            _ => (
+                false,
+                format!("issue update with fields outside {allowed:?} or a bad state"),
+                unprocessable(),
+            ),
+        }
+    }
+
+    /// `GET labels/NAME` (a missing label is a normal answer, so `ok`).
+    fn get_label(r: &Repo, name: &str) -> Answer {
+        let name = percent_decode(name);
+        match r.labels.iter().find(|l| l["name"] == json!(name)) {
+            Some(l) => (true, format!("label {name}"), http::json(200, l)),
+            None => (true, format!("no label {name}"), not_found()),
+        }
+    }
+
+    /// `POST labels`.
+    fn create_label(r: &mut Repo, body: Option<&Value>) -> Answer {
+        match body.and_then(Value::as_object) {
+            Some(o)
+                if o.get("name")
+                    .and_then(Value::as_str)
+                    .is_some_and(|n| !n.is_empty())
+                    && o.keys()
+                        .all(|k| ["name", "color", "description"].contains(&k.as_str())) =>
+            {
+                let l = json!({"name": o["name"], "color": o.get("color").cloned().unwrap_or(json!("ededed")),
+                               "description": o.get("description").cloned().unwrap_or(Value::Null)});
+                r.labels.push(l.clone());
+                (
+                    true,
+                    format!("label {} created", o["name"]),
+                    http::json(201, &l),
+                )
+            }
+            _ => (
+                false,
+                "label needs a name and only name, color, description".into(),
+                unprocessable(),
+            ),
         }
     }
 
