@@ -10,15 +10,21 @@
 //! - [`fakes::github`]: the GitHub REST calls golden-report makes (issues, comments, labels,
 //!   pulls), checking the token and the request shapes.
 //!
+//! - [`trivydb`]: a small Trivy vulnerability DB (BoltDB written by [`bolt`]) and an empty Java
+//!   DB built from `tests/fixtures/trivy-db/advisories.yaml`, pushed to a test registry as the
+//!   OCI artifacts Trivy downloads (`golden-testkit trivy-db`).
+//!
 //! Every request is logged to a [`journal::Journal`] (`requests.jsonl`, secrets never written in
 //! clear), and every secret the fakes issue is listed in `issued-secrets.txt`, so a scenario can
 //! assert what was sent and search every log for a leaked credential.
 
 pub mod acr;
+pub mod bolt;
 pub mod fakes;
 pub mod http;
 pub mod journal;
 pub mod kit;
+pub mod trivydb;
 
 /// A random token with a recognisable prefix (the prefix says which fake issued it).
 pub fn token(prefix: &str) -> String {

@@ -2,6 +2,9 @@
 //! Entra ID, GitHub OIDC, GitHub REST) on 127.0.0.1 and keep them up until SIGTERM or Ctrl-C.
 //! `<dir>/env` holds their settings (written last: its presence means ready);
 //! `<dir>/requests.jsonl` what they received; `<dir>/issued-secrets.txt` every secret they issued.
+//!
+//! `golden-testkit trivy-db --fixture FILE --repository HOST:PORT/REPO [--java-repository ...]`:
+//! build the small Trivy DB of the fixture and push it (tag `2`; the empty Java DB tag `1`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -47,20 +50,73 @@ enum Cmd {
         #[arg(long)]
         registry_upstream: Option<String>,
     },
+    /// Build the Trivy vulnerability DB of a fixture and push it to a (loopback) registry as
+    /// Trivy's OCI artifact (`<repository>:2`); with --java-repository also an empty Java DB
+    /// (`<java-repository>:1`). Prints the pushed references.
+    TrivyDb {
+        /// Advisories (YAML), e.g. tests/fixtures/trivy-db/advisories.yaml.
+        #[arg(long)]
+        fixture: PathBuf,
+        /// Repository for the vulnerability DB, `host:port/path` (no tag).
+        #[arg(long)]
+        repository: String,
+        /// Repository for the empty Java DB, `host:port/path` (no tag).
+        #[arg(long)]
+        java_repository: Option<String>,
+        /// Also write the files here, laid out like Trivy's cache (`db/`, `java-db/`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let Cmd::Serve {
-        dir,
-        repository,
-        tenant,
-        client_id,
-        service,
-        issuer,
-        registry_upstream,
-    } = cli.cmd;
+    let (dir, repository, tenant, client_id, service, issuer, registry_upstream) = match cli.cmd {
+        Cmd::TrivyDb {
+            fixture,
+            repository,
+            java_repository,
+            out,
+        } => {
+            return match golden_testkit::trivydb::publish(
+                &fixture,
+                &repository,
+                java_repository.as_deref(),
+                out.as_deref(),
+            )
+            .await
+            {
+                Ok(lines) => {
+                    for l in lines {
+                        println!("{l}");
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("golden-testkit trivy-db: {e:#}");
+                    ExitCode::from(2)
+                }
+            };
+        }
+        Cmd::Serve {
+            dir,
+            repository,
+            tenant,
+            client_id,
+            service,
+            issuer,
+            registry_upstream,
+        } => (
+            dir,
+            repository,
+            tenant,
+            client_id,
+            service,
+            issuer,
+            registry_upstream,
+        ),
+    };
     if repository.split('/').count() != 2 || repository.split('/').any(str::is_empty) {
         eprintln!("golden-testkit: --repository must be owner/repo, got `{repository}`");
         return ExitCode::from(2);
