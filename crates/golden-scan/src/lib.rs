@@ -65,6 +65,9 @@ pub struct Options {
     pub content_budget: u64,
     /// Tar entries over all layers ([`limits::DEFAULT_MAX_ENTRIES`]).
     pub max_entries: u64,
+    /// The workflow event the scan runs for (`GITHUB_EVENT_NAME`): resolves the policy's
+    /// `require_scan: [events]`. `None`: a local run.
+    pub event: Option<String>,
 }
 
 impl Default for Options {
@@ -81,6 +84,7 @@ impl Default for Options {
             dockerfile: None,
             content_budget: limits::DEFAULT_CONTENT_BUDGET,
             max_entries: limits::DEFAULT_MAX_ENTRIES,
+            event: None,
         }
     }
 }
@@ -208,7 +212,7 @@ fn now_rfc3339() -> String {
 /// Run a whole scan and write the outputs.
 pub async fn run(opts: &Options) -> Result<Outcome, ScanError> {
     let (entry_id, entry) = resolve_entry(opts)?;
-    let policy = load_policy(opts, entry.as_ref())?;
+    let policy = load_policy(opts, entry.as_ref())?.for_event(opts.event.as_deref());
     let image_arg = opts
         .image
         .clone()
@@ -383,6 +387,7 @@ async fn scan_vulnerabilities(
                     (ScannerStatus::Scanned, scanner, None)
                 }
                 Err(e) => {
+                    let e = format!("{e} (vulnerability DB: {})", opts.trivy_options.db_source());
                     warnings.push(format!("trivy failed: {e}"));
                     (ScannerStatus::Failed, Some("trivy".into()), Some(e))
                 }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{ArgAction, Parser, ValueEnum};
-use golden_contracts::scan::CheckStatus;
+use golden_contracts::scan::{CheckStatus, ScannerStatus};
 use golden_scan::trivy::{TrivyMode, TrivyOptions};
 use golden_scan::{Options, Outcome};
 
@@ -19,7 +19,8 @@ enum Format {
 
 /// Scan an image in one streaming pass: OS and packages, CIS compliance checks, Trivy
 /// vulnerabilities, policy verdict. Writes report.json, report.sarif, report.md and
-/// sbom.cdx.json to --output. Exit codes: 0 policy passed, 1 policy failed, 2 error.
+/// sbom.cdx.json to --output. Exit codes: 0 policy passed, 1 policy failed, 2 error (Trivy
+/// failing is one: the report is still written, with the vulnerability status `failed`).
 #[derive(Debug, Parser)]
 #[command(name = "golden-scan", version)]
 struct Cli {
@@ -53,6 +54,22 @@ struct Cli {
     #[arg(long, env = "GOLDEN_TRIVY_SKIP_DB_UPDATE", action = ArgAction::SetTrue,
           value_parser = clap::builder::FalseyValueParser::new())]
     skip_db_update: bool,
+
+    /// OCI repository of Trivy's vulnerability DB (a mirror, or a test registry), passed as
+    /// --db-repository; Trivy adds the schema tag `:2`. Default: TRIVY_DB_REPOSITORY, else
+    /// Trivy's own default.
+    #[arg(long, env = "GOLDEN_TRIVY_DB_REPOSITORY")]
+    trivy_db_repository: Option<String>,
+
+    /// OCI repository of Trivy's Java DB (images with jars), passed as --java-db-repository;
+    /// Trivy adds `:1`.
+    #[arg(long, env = "GOLDEN_TRIVY_JAVA_DB_REPOSITORY")]
+    trivy_java_db_repository: Option<String>,
+
+    /// Workflow event the scan runs for (default: GITHUB_EVENT_NAME; none in a local run): the
+    /// policy's `require_scan: [events]` applies to it.
+    #[arg(long, env = "GOLDEN_EVENT")]
+    event: Option<String>,
 
     /// Plan entry id to record in the report (or the entry's JSON, as a matrix job has it).
     #[arg(long = "entry-id", env = "GOLDEN_ENTRY")]
@@ -160,12 +177,20 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         trivy_options: TrivyOptions {
             cache_dir: cli.trivy_cache_dir,
             skip_db_update: cli.skip_db_update,
+            db_repository: cli.trivy_db_repository.filter(|s| !s.trim().is_empty()),
+            java_db_repository: cli
+                .trivy_java_db_repository
+                .filter(|s| !s.trim().is_empty()),
         },
         entry: cli.entry_id,
         plan: cli.plan,
         dockerfile: cli.dockerfile,
         content_budget: cli.content_budget,
         max_entries: cli.max_entries,
+        event: cli
+            .event
+            .or_else(|| std::env::var("GITHUB_EVENT_NAME").ok())
+            .filter(|e| !e.trim().is_empty()),
     };
     let outcome = golden_scan::run(&opts).await.context("scan failed")?;
     if outcome.trivy_unavailable {
@@ -224,6 +249,15 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                 ..Default::default()
             },
             &format!("{}: {msg}", outcome.report.image.reference),
+        );
+    }
+    // Trivy ran and failed (DB missing, corrupt or unreachable, ...): vulnerabilities are
+    // unknown. The report says so (status failed); the exit code is 2, never a pass.
+    let vulns = &outcome.report.vulnerabilities;
+    if vulns.status == ScannerStatus::Failed {
+        anyhow::bail!(
+            "Trivy failed, so the image's vulnerabilities are unknown: {}\n  hint: check that the DB repository answers and serves trivy-db schema 2 (trivy image --download-db-only --db-repository REPO), or clear a corrupt cache (--trivy-cache-dir)",
+            vulns.note.as_deref().unwrap_or("(no message)")
         );
     }
     Ok(outcome.report.policy.passed)

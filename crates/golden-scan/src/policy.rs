@@ -50,8 +50,29 @@ struct RawVulns {
     #[serde(default)]
     only_fixed: bool,
     #[serde(default)]
-    require_scan: bool,
+    require_scan: Option<Spanned<RequireScanSpec>>,
 }
+
+/// `require_scan: true | false | [event, ...]`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RequireScanSpec {
+    Bool(bool),
+    Events(Vec<String>),
+}
+
+/// Workflow events `require_scan` may list (GitHub's event names, as `GITHUB_EVENT_NAME` and
+/// `golden-scan --event` say them).
+pub const SCAN_EVENTS: &[&str] = &[
+    "pull_request",
+    "pull_request_target",
+    "push",
+    "schedule",
+    "workflow_dispatch",
+    "workflow_call",
+    "merge_group",
+    "release",
+];
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -165,7 +186,12 @@ pub struct Policy {
     /// Vulnerabilities at or above this severity fail the policy (`None`: never).
     pub fail_on: Option<Severity>,
     pub only_fixed: bool,
+    /// Whether a missing Trivy fails the policy for this scan (after [`Policy::for_event`]).
     pub require_scan: bool,
+    /// `require_scan: [events]`: the events it is required for (`None`: `true`/`false`).
+    pub require_scan_events: Option<Vec<String>>,
+    /// The event [`Policy::for_event`] resolved `require_scan` for.
+    pub event: Option<String>,
     pub required: Required,
     pub optional: Vec<OptionalCheck>,
     pub ignore: Vec<IgnoreEntry>,
@@ -240,6 +266,17 @@ fn parse_severity(s: &str) -> Option<Option<Severity>> {
 }
 
 impl Policy {
+    /// Resolve `require_scan: [events]` for the workflow event this scan runs for (`None`: a
+    /// local run, which no event list requires to scan).
+    pub fn for_event(mut self, event: Option<&str>) -> Policy {
+        let event = event.map(str::trim).filter(|e| !e.is_empty());
+        if let Some(events) = &self.require_scan_events {
+            self.require_scan = event.is_some_and(|e| events.iter().any(|x| x == e));
+        }
+        self.event = event.map(str::to_string);
+        self
+    }
+
     /// Load a policy file, or the built-in default with `None`.
     pub fn load(path: Option<&Path>) -> Result<Policy, ScanError> {
         match path {
@@ -373,11 +410,39 @@ impl Policy {
         let globs = |v: &[Spanned<String>], what: &str| -> Result<Vec<PathGlob>, ScanError> {
             v.iter().map(|s| cx.path_glob(s, what)).collect()
         };
+        let (require_scan, require_scan_events) = match &raw.vulnerabilities.require_scan {
+            None => (false, None),
+            Some(Spanned {
+                value: RequireScanSpec::Bool(b),
+                ..
+            }) => (*b, None),
+            Some(Spanned {
+                value: RequireScanSpec::Events(events),
+                referenced,
+                ..
+            }) => {
+                for e in events {
+                    if !SCAN_EVENTS.contains(&e.as_str()) {
+                        return cx.err(
+                            referenced,
+                            format!("require_scan: `{e}` is not a workflow event"),
+                            &format!(
+                                "use true, false or a list of: {} (a local run has no event and is never required to scan)",
+                                SCAN_EVENTS.join(", ")
+                            ),
+                        );
+                    }
+                }
+                (false, Some(events.clone()))
+            }
+        };
         Ok(Policy {
             source: file.to_string(),
             fail_on,
             only_fixed: raw.vulnerabilities.only_fixed,
-            require_scan: raw.vulnerabilities.require_scan,
+            require_scan,
+            require_scan_events,
+            event: None,
             required,
             optional,
             ignore,
@@ -547,7 +612,12 @@ impl Policy {
             }),
             ScannerStatus::Unavailable if self.require_scan => failures.push(PolicyFailure {
                 rule: "vulnerability-scan".into(),
-                message: "Trivy is not available and the policy requires a vulnerability scan (vulnerabilities.require_scan)".into(),
+                message: match &self.event {
+                    Some(e) if self.require_scan_events.is_some() => format!(
+                        "the image was not scanned for vulnerabilities (Trivy is not available) and the policy requires a scan on `{e}` events (vulnerabilities.require_scan)"
+                    ),
+                    _ => "the image was not scanned for vulnerabilities (Trivy is not available) and the policy requires a scan (vulnerabilities.require_scan)".into(),
+                },
                 ids: Vec::new(),
             }),
             ScannerStatus::Unavailable => {
@@ -619,6 +689,34 @@ mod tests {
         assert_eq!(p.fail_on, Some(Severity::High));
         assert_eq!(p.required, Required::All);
         assert!(!p.unnecessary_packages.is_empty());
+        // The workflows' events require a scan; a local run (no event) does not.
+        for e in ["schedule", "workflow_dispatch", "pull_request"] {
+            assert!(p.clone().for_event(Some(e)).require_scan, "{e}");
+        }
+        assert!(!p.clone().for_event(None).require_scan);
+    }
+
+    #[test]
+    fn require_scan_events_are_checked() {
+        let e = Policy::parse(
+            "schema: 1\nvulnerabilities:\n  require_scan: [nightly]\n",
+            "p.yaml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("p.yaml:3:") && e.contains("`nightly`") && e.contains("schedule"),
+            "{e}"
+        );
+        let p = Policy::parse(
+            "schema: 1\nvulnerabilities:\n  require_scan: true\n",
+            "p.yaml",
+        )
+        .unwrap();
+        assert!(
+            p.for_event(None).require_scan,
+            "true holds without an event"
+        );
     }
 
     #[test]

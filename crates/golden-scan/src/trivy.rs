@@ -41,6 +41,37 @@ pub enum TrivyTarget {
 pub struct TrivyOptions {
     pub cache_dir: Option<PathBuf>,
     pub skip_db_update: bool,
+    /// OCI repository of the vulnerability DB (`--db-repository`; Trivy adds the tag `:2`).
+    pub db_repository: Option<String>,
+    /// OCI repository of the Java DB (`--java-db-repository`; Trivy adds `:1`).
+    pub java_db_repository: Option<String>,
+}
+
+impl TrivyOptions {
+    /// Where the vulnerability DB comes from, for messages: the repository given, else
+    /// `TRIVY_DB_REPOSITORY`, else Trivy's default; with the cache directory when the DB is
+    /// not updated.
+    pub fn db_source(&self) -> String {
+        let repo = self
+            .db_repository
+            .clone()
+            .or_else(|| {
+                std::env::var("TRIVY_DB_REPOSITORY")
+                    .ok()
+                    .filter(|s| !s.trim().is_empty())
+            })
+            .map(|r| format!("repository {r}"))
+            .unwrap_or_else(|| "Trivy's default DB repository".into());
+        match (&self.cache_dir, self.skip_db_update) {
+            (Some(d), true) => format!(
+                "{repo}, cached in {} (--skip-db-update: not downloaded again)",
+                d.display()
+            ),
+            (None, true) => format!("{repo}, cached (--skip-db-update: not downloaded again)"),
+            (Some(d), false) => format!("{repo}, cache {}", d.display()),
+            (None, false) => repo,
+        }
+    }
 }
 
 /// A normalised Trivy report.
@@ -425,6 +456,22 @@ pub fn args(target: &TrivyTarget, opts: &TrivyOptions) -> Vec<String> {
         a.push("--cache-dir".into());
         a.push(d.display().to_string());
     }
+    if let Some(r) = opts
+        .db_repository
+        .as_deref()
+        .filter(|r| !r.trim().is_empty())
+    {
+        a.push("--db-repository".into());
+        a.push(r.trim().to_string());
+    }
+    if let Some(r) = opts
+        .java_db_repository
+        .as_deref()
+        .filter(|r| !r.trim().is_empty())
+    {
+        a.push("--java-db-repository".into());
+        a.push(r.trim().to_string());
+    }
     if opts.skip_db_update {
         a.push("--skip-db-update".into());
         // Jars (openjdk, tomcat, springboot images) need the Java DB: a cached run must not
@@ -598,11 +645,23 @@ mod tests {
             &TrivyOptions {
                 cache_dir: Some("/c".into()),
                 skip_db_update: true,
+                ..TrivyOptions::default()
             },
         );
         assert_eq!(
             a.join(" "),
             "image --format json --quiet --scanners vuln --cache-dir /c --skip-db-update --skip-java-db-update --input /x/img.tar"
         );
+        let o = TrivyOptions {
+            db_repository: Some("127.0.0.1:5000/trivy-db".into()),
+            java_db_repository: Some(" ".into()),
+            ..TrivyOptions::default()
+        };
+        let a = args(&TrivyTarget::Image("x".into()), &o);
+        assert_eq!(
+            a.join(" "),
+            "image --format json --quiet --scanners vuln --db-repository 127.0.0.1:5000/trivy-db -- x"
+        );
+        assert_eq!(o.db_source(), "repository 127.0.0.1:5000/trivy-db");
     }
 }

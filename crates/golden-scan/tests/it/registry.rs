@@ -5,13 +5,13 @@ use std::process::Command;
 
 use crate::support::*;
 
-struct Registry {
+pub struct Registry {
     dir: tempfile::TempDir,
-    port: u16,
+    pub port: u16,
 }
 
 impl Registry {
-    fn start() -> Registry {
+    pub fn start() -> Registry {
         let dir = tempfile::tempdir().unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()

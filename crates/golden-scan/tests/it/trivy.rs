@@ -233,7 +233,7 @@ fn runs_trivy_from_path_with_the_expected_arguments() {
 }
 
 #[test]
-fn a_failing_trivy_fails_the_policy_and_an_absent_one_is_reported_once() {
+fn a_failing_trivy_is_an_error_and_an_absent_one_is_reported_once() {
     let dir = tempfile::tempdir().unwrap();
     let archive = small_archive(dir.path());
     let image = format!("docker-archive:{}", archive.display());
@@ -246,7 +246,12 @@ fn a_failing_trivy_fails_the_policy_and_an_absent_one_is_reported_once() {
         &[&image, "-o", out.to_str().unwrap()],
         &[("PATH", &path_with(&bin))],
     );
-    assert_eq!(code, 1, "{err}");
+    // Exit 2 (vulnerabilities unknown is never a pass), the report still written.
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("Trivy failed") && err.contains("Trivy's default DB repository"),
+        "{err}"
+    );
     let r = read_json(&out.join("report.json"));
     assert_eq!(r["vulnerabilities"]["status"], "failed");
     assert!(
@@ -289,6 +294,41 @@ fn a_failing_trivy_fails_the_policy_and_an_absent_one_is_reported_once() {
         &[("PATH", empty.to_str().unwrap())],
     );
     assert_eq!(code, 1);
+    // require_scan: [events]: required on a listed event only; none (a local run) is not.
+    let pol = write(
+        dir.path(),
+        "e.yaml",
+        b"schema: 1\nvulnerabilities:\n  require_scan: [schedule, pull_request]\ncompliance:\n  required: none\n",
+    );
+    let with_event = |event: Option<&str>| {
+        let mut env = vec![("PATH", empty.to_str().unwrap())];
+        if let Some(e) = event {
+            env.push(("GITHUB_EVENT_NAME", e));
+        }
+        let (code, _, err) = golden_scan(
+            &[
+                &image,
+                "-o",
+                out.to_str().unwrap(),
+                "--policy",
+                pol.to_str().unwrap(),
+            ],
+            &env,
+        );
+        (code, read_json(&out.join("report.json")), err)
+    };
+    let (code, r, err) = with_event(Some("pull_request"));
+    assert_eq!(code, 1, "{err}");
+    let msg = r["policy"]["failures"][0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("not scanned") && msg.contains("`pull_request` events"),
+        "{msg}"
+    );
+    let (code, r, err) = with_event(Some("push"));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(r["vulnerabilities"]["status"], "unavailable");
+    let (code, _, err) = with_event(None);
+    assert_eq!(code, 0, "a local run has no event: {err}");
     // --trivy off: disabled, silent.
     let (code, _, err) = golden_scan(
         &[&image, "-o", out.to_str().unwrap(), "--trivy", "off"],
