@@ -9,7 +9,8 @@
 #   4. golden-plan --event local --offline with GOLDEN_REGISTRY=127.0.0.1:5000: what can be
 #      built here (the Debian base from the archive and the platforms on it)
 #   5. for each base, then each platform: golden-build (bases with `bootstrap` in mode
-#      bootstrap) -> golden-scan (Trivy only when one is on PATH) -> golden-push to the local
+#      bootstrap) -> golden-scan (Trivy when TRIVY_DB_REPOSITORY names a DB, else not
+#      scanned, said once and in the summary) -> golden-push to the local
 #      registry when policy passed -> golden-push attach report.json (with the pushed digest
 #      as image.digest), sbom.cdx.json and build-record.json, as the push action does
 #   6. golden-report over reports/ (the previous run's reports as the baseline), then the
@@ -29,7 +30,9 @@
 # Environment: SOURCE_DATE_EPOCH (default: the HEAD commit time; dates tags and labels and
 # makes the bootstrap reproducible), GOLDEN_SHA (default: HEAD; the commit tag and the
 # revision label), GOLDEN_DEBIAN_* (bootstrap mirror/snapshot settings, see
-# scripts/bootstrap-debian.sh --help; the .deb cache defaults to .cache/debian-debs).
+# scripts/bootstrap-debian.sh --help; the .deb cache defaults to .cache/debian-debs),
+# TRIVY_DB_REPOSITORY / TRIVY_JAVA_DB_REPOSITORY (the vulnerability and Java DBs; unset: no
+# vulnerability scan).
 # Output: reports/<id>/{build-record.json,report.json,report.sarif,report.md,sbom.cdx.json,
 # push-record.json,*.log}, reports/{plan.json,summary.json,summary.md,metrics.prom}.
 # Exit codes: 0 every image built, passed policy and was pushed; 1 an image failed its build
@@ -52,7 +55,7 @@ BINARIES=(golden-plan golden-build golden-scan golden-push golden-report)
 
 die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 2; }
 log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-usage() { sed -n '2,37s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,39s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 
 clean=0 setup=1 verbose=0
 while [ "$#" -gt 0 ]; do
@@ -121,14 +124,33 @@ if [ -d "$REPORTS" ]; then
 fi
 mkdir -p "$REPORTS"
 
+# Trivy: the pinned one scripts/setup.sh puts in .venv (else one on PATH), scanning only with a
+# vulnerability DB it can reach: TRIVY_DB_REPOSITORY (a mirror of Trivy's DB, or a test DB from
+# `golden-testkit trivy-db`; TRIVY_JAVA_DB_REPOSITORY for the Java DB of images with jars).
+# Like the workflow: the DBs are downloaded once into .cache/trivy, every scan then runs with
+# --skip-db-update. Without a DB the chain says why once, and every image is "not scanned".
 trivy=off
-trivy_cache=()
-if command -v trivy >/dev/null 2>&1; then
-  trivy="$(command -v trivy)"
-  trivy_cache=(GOLDEN_TRIVY_CACHE_DIR="$ROOT/.cache/trivy")
-  log "Trivy: $trivy (vulnerabilities scanned)"
+trivy_env=()
+trivy_skipped=""
+trivy_bin="$ROOT/.venv/bin/trivy"
+[ -x "$trivy_bin" ] || trivy_bin="$(command -v trivy 2>/dev/null || true)"
+if [ -z "$trivy_bin" ]; then
+  trivy_skipped="no Trivy (scripts/setup.sh installs the pinned one into .venv)"
+elif [ -z "${TRIVY_DB_REPOSITORY:-}" ]; then
+  trivy_skipped="no vulnerability DB: set TRIVY_DB_REPOSITORY to a registry repository serving Trivy's DB (docs/workflows.md, \"Trivy and its vulnerability DB\")"
 else
-  log "Trivy: not on PATH, vulnerabilities are not scanned here (the GitHub workflow installs a pinned Trivy)"
+  mkdir -p "$ROOT/.cache/trivy"
+  log "Trivy: downloading the vulnerability DB from $TRIVY_DB_REPOSITORY into .cache/trivy"
+  "$trivy_bin" image --download-db-only --no-progress --quiet --cache-dir "$ROOT/.cache/trivy" \
+    || die "cannot download the vulnerability DB from $TRIVY_DB_REPOSITORY (see Trivy's message above); unset TRIVY_DB_REPOSITORY to run without vulnerability scanning"
+  "$trivy_bin" image --download-java-db-only --no-progress --quiet --cache-dir "$ROOT/.cache/trivy" \
+    || die "cannot download the Java DB from ${TRIVY_JAVA_DB_REPOSITORY:-the default repository of Trivy}: set TRIVY_JAVA_DB_REPOSITORY (golden-testkit trivy-db --java-repository serves an empty one)"
+  trivy="$trivy_bin"
+  trivy_env=(GOLDEN_TRIVY_CACHE_DIR="$ROOT/.cache/trivy" GOLDEN_TRIVY_SKIP_DB_UPDATE=true)
+  log "Trivy: $trivy with the DB of $TRIVY_DB_REPOSITORY (vulnerabilities scanned)"
+fi
+if [ -n "$trivy_skipped" ]; then
+  log "Trivy: vulnerability scanning is SKIPPED for every image: $trivy_skipped"
 fi
 
 # ---- 4: plan ------------------------------------------------------------------------------
@@ -176,7 +198,7 @@ for e in "${entries[@]}"; do
 
   scan_rc=0
   run "$dir/scan.log" env GOLDEN_IMAGE="$image_id" GOLDEN_ENTRY="$id" GOLDEN_PLAN="$REPORTS/plan.json" GOLDEN_OUTPUT="$dir" \
-    GOLDEN_TRIVY="$trivy" "${trivy_cache[@]}" GOLDEN_FORMAT=text golden-scan || scan_rc=$?
+    GOLDEN_TRIVY="$trivy" "${trivy_env[@]}" GOLDEN_FORMAT=text golden-scan || scan_rc=$?
   case "$scan_rc" in
     0) log "$id: scan passed policy" ;;
     1)
@@ -238,6 +260,9 @@ for e in "${entries[@]}"; do
     printf -- '- %s not pushed\n' "$id"
   fi
 done
+if [ -n "$trivy_skipped" ]; then
+  printf '\nVulnerabilities: NOT scanned for any image (%s)\n' "$trivy_skipped"
+fi
 printf '\nReports: reports/ (summary.md, summary.json, metrics.prom, <image>/report.json ...)\n'
 printf 'Catalog: curl -s http://%s/v2/_catalog\n' "$REGISTRY"
 
