@@ -13,4 +13,5 @@ mod injection;
 mod lint;
 mod plan;
 mod setup;
+mod trivy_action;
 mod workflows;
