@@ -107,6 +107,7 @@ pub fn aggregate(found: Discovery, baseline: Option<&Baseline>, ctx: Context) ->
         groups,
         mut problems,
         digests,
+        index_digests,
         ..
     } = rows;
     if groups.is_empty() {
@@ -126,7 +127,10 @@ pub fn aggregate(found: Discovery, baseline: Option<&Baseline>, ctx: Context) ->
     }
     problems.extend(ctx.extra_problems.iter().cloned());
 
-    let (images, shown_vulns) = image_rows(groups, ctx.plan.as_ref(), baseline);
+    let (mut images, shown_vulns) = image_rows(groups, ctx.plan.as_ref(), baseline);
+    for i in &mut images {
+        i.index_digest = index_digests.get(&i.id).cloned();
+    }
     let totals = totals(&images, &problems);
     let summary = RunSummary {
         schema: SUMMARY_SCHEMA,
@@ -194,6 +198,8 @@ struct Rows {
     problems: Vec<Problem>,
     /// Per image id: the pushed reference (see [`Report::digests`]).
     digests: BTreeMap<String, String>,
+    /// Per image id: the digest of its successfully built multi-arch index.
+    index_digests: BTreeMap<String, String>,
 }
 
 impl Rows {
@@ -288,6 +294,9 @@ impl Rows {
                 match (&i.result, &i.reference) {
                     (PushResult::Success, Some(reference)) => {
                         self.digests.insert(i.id.clone(), reference.clone());
+                        if let Some((_, digest)) = reference.rsplit_once('@') {
+                            self.index_digests.insert(i.id.clone(), digest.to_string());
+                        }
                     }
                     _ => self.index_failed(&f.path, i),
                 }
@@ -298,6 +307,7 @@ impl Rows {
     /// The index `i` of the record at `path` was not built or not tagged.
     fn index_failed(&mut self, path: &str, i: &ImageIndex) {
         self.digests.remove(&i.id);
+        self.index_digests.remove(&i.id);
         // The index belongs to every architecture's row of the image.
         if !self.groups.keys().any(|k| k.0 == i.id) {
             let key = (i.id.clone(), None);
@@ -731,6 +741,7 @@ fn image_summary(
             status,
             size,
             digest,
+            index_digest: None,
             build: build_summary,
             scan: scan_summary,
             baseline: diff,

@@ -145,6 +145,11 @@ pub struct ImageSummary {
     /// Manifest digest when pushed/known, else the image id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
+    /// Digest of the multi-architecture index `golden-push index` built for this image id
+    /// (`sha256:...`), the same on every architecture's entry; absent without a successful
+    /// index record. Entries of one id are grouped by `id`, told apart by `arch`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index_digest: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build: Option<BuildSummary>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
