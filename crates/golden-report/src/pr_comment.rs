@@ -441,11 +441,11 @@ fn image(i: &ImageSummary, report: &Report) -> CommentImage {
 }
 
 /// A validated value in a code span (the patterns exclude backticks and `|`).
-fn code(s: &str) -> String {
+pub(crate) fn code(s: &str) -> String {
     format!("`{s}`")
 }
 
-fn status_icon(s: ImageStatus) -> &'static str {
+pub(crate) fn status_icon(s: ImageStatus) -> &'static str {
     match s {
         ImageStatus::Ok => "✅",
         ImageStatus::BuildFailed => "❌",
@@ -525,16 +525,46 @@ fn header(d: &CommentData) -> String {
 const TABLE_HEAD: &str = "| | Image | OS | Version | Size (change) | Vulnerabilities C / H / M / L / U | New / fixed | Compliance | Policy | Digest |\n|---|---|---|---|---|---|---|---|---|---|\n";
 
 fn row(i: &CommentImage) -> String {
-    let dash = || "—".to_string();
-    let size = match i.size {
+    format!(
+        "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+        status_icon(i.status),
+        code(&i.id),
+        os_cell(i),
+        version_cell(i),
+        size_cell(i),
+        vulns_cell(i),
+        new_fixed_cell(i),
+        compliance_cell(i),
+        policy_cell(i),
+        digest_cell(i.digest.as_deref()),
+    )
+}
+
+fn dash() -> String {
+    "—".to_string()
+}
+
+pub(crate) fn os_cell(i: &CommentImage) -> String {
+    i.os.as_deref().map(code).unwrap_or_else(dash)
+}
+
+pub(crate) fn version_cell(i: &CommentImage) -> String {
+    i.version.as_deref().map(code).unwrap_or_else(dash)
+}
+
+pub(crate) fn size_cell(i: &CommentImage) -> String {
+    match i.size {
         Some(sz) if i.new_image => format!("{} (new)", human_size(sz)),
         Some(sz) => match i.size_change {
             Some(c) => format!("{} ({})", human_size(sz), human_change(c)),
             None => human_size(sz),
         },
         None => dash(),
-    };
-    let vulns = match (i.scanner, i.vulnerabilities) {
+    }
+}
+
+pub(crate) fn vulns_cell(i: &CommentImage) -> String {
+    match (i.scanner, i.vulnerabilities) {
         (Some(ScannerStatus::Scanned), Some(v)) => v
             .in_order()
             .iter()
@@ -551,36 +581,42 @@ fn row(i: &CommentImage) -> String {
         (Some(ScannerStatus::Unavailable), _) => "⚠️ scanner unavailable".into(),
         (Some(ScannerStatus::Failed), _) => "⚠️ scanner failed".into(),
         _ => dash(),
-    };
-    let new_fixed = match (i.new_vulnerabilities, i.fixed_vulnerabilities) {
+    }
+}
+
+pub(crate) fn new_fixed_cell(i: &CommentImage) -> String {
+    match (i.new_vulnerabilities, i.fixed_vulnerabilities) {
         (Some(n), Some(f)) => format!("+{n} / −{f}"),
         _ if i.new_image => "new image".into(),
         _ => dash(),
-    };
-    let compliance = match i.compliance {
+    }
+}
+
+pub(crate) fn compliance_cell(i: &CommentImage) -> String {
+    match i.compliance {
         Some(c) if c.fail > 0 => format!("❌ {} failed", c.fail),
         Some(c) if c.pass + c.warn + c.info + c.skip == 0 => dash(),
         Some(c) if c.warn > 0 => format!("⚠️ {} passed, {} warn", c.pass, c.warn),
         Some(c) => format!("✅ {} passed", c.pass),
         None => dash(),
-    };
-    let policy = match i.policy_passed {
+    }
+}
+
+pub(crate) fn policy_cell(i: &CommentImage) -> String {
+    match i.policy_passed {
         Some(true) => "✅ pass".to_string(),
         Some(false) => format!("❌ fail ({})", i.policy_failures.max(1)),
         None if i.status == ImageStatus::BuildFailed => "not scanned".into(),
         None => dash(),
-    };
-    let digest = match i.digest.as_deref().and_then(|d| d.split_once(':')) {
+    }
+}
+
+/// `sha256:` and 12 hex digits in a code span (the value is validated as a digest).
+pub(crate) fn digest_cell(d: Option<&str>) -> String {
+    match d.and_then(|d| d.split_once(':')) {
         Some((alg, hex)) => code(&format!("{alg}:{}", &hex[..12.min(hex.len())])),
         None => dash(),
-    };
-    format!(
-        "| {} | {} | {} | {} | {size} | {vulns} | {new_fixed} | {compliance} | {policy} | {digest} |\n",
-        status_icon(i.status),
-        code(&i.id),
-        i.os.as_deref().map(code).unwrap_or_else(dash),
-        i.version.as_deref().map(code).unwrap_or_else(dash),
-    )
+    }
 }
 
 fn details(i: &CommentImage) -> Option<String> {
