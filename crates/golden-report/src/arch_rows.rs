@@ -120,7 +120,8 @@ pub fn group<T: ArchEntry>(entries: &[T]) -> Grouped<'_, T> {
         }
     }
     for r in &mut rows {
-        r.entries.sort_by(|a, b| a.entry_arch().cmp(&b.entry_arch()));
+        r.entries
+            .sort_by(|a, b| a.entry_arch().cmp(&b.entry_arch()));
     }
     // Worst status first, then id: the order of the per-entry table.
     rows.sort_by(|a, b| a.status().cmp(&b.status()).then_with(|| a.id().cmp(b.id())));
@@ -183,10 +184,7 @@ mod tests {
 
     #[test]
     fn single_architecture_runs_keep_one_row_per_entry() {
-        let es = [
-            E("b", None, ImageStatus::Ok),
-            E("a", None, ImageStatus::Ok),
-        ];
+        let es = [E("b", None, ImageStatus::Ok), E("a", None, ImageStatus::Ok)];
         let g = group(&es);
         assert!(!g.multi_arch());
         assert_eq!(ids(&g), vec![("b", vec![NO_ARCH]), ("a", vec![NO_ARCH])]);
@@ -213,7 +211,10 @@ mod tests {
         assert_eq!(g.arches, vec!["amd64", "arm64"]);
         assert_eq!(
             ids(&g),
-            vec![("nginx", vec!["amd64", "arm64"]), ("base", vec!["amd64", "arm64"])]
+            vec![
+                ("nginx", vec!["amd64", "arm64"]),
+                ("base", vec!["amd64", "arm64"])
+            ]
         );
         let nginx = &g.rows[0];
         assert_eq!(nginx.status(), ImageStatus::PolicyFailed);
@@ -252,7 +253,10 @@ mod tests {
     #[test]
     fn base_names_drop_only_their_own_architecture() {
         assert_eq!(base_name("r/nginx:1 (arm64)", Some("arm64")), "r/nginx:1");
-        assert_eq!(base_name("r/nginx:1 (arm64)", Some("amd64")), "r/nginx:1 (arm64)");
+        assert_eq!(
+            base_name("r/nginx:1 (arm64)", Some("amd64")),
+            "r/nginx:1 (arm64)"
+        );
         assert_eq!(base_name("r/nginx:1", None), "r/nginx:1");
     }
 }

@@ -19,8 +19,8 @@
 
 pub mod aggregate;
 pub mod alert;
-pub mod arch_rows;
 pub mod app;
+pub mod arch_rows;
 pub mod baseline;
 pub mod comment;
 pub mod comment_file;
@@ -31,5 +31,6 @@ pub mod markdown;
 mod markdown_arch;
 pub mod metrics;
 pub mod pr_comment;
+mod pr_comment_arch;
 pub mod registry;
 pub mod summary;

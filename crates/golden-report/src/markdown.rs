@@ -12,8 +12,8 @@ use std::fmt::Write as _;
 
 use crate::aggregate::{Report, ShownVulns};
 use crate::arch_rows::{self, Grouped, ImageRow};
-use crate::markdown_arch;
 use crate::escape::{html, md, safe_url, truncate};
+use crate::markdown_arch;
 use crate::summary::{
     BaselineDiff, ImageStatus, ImageSummary, ProblemKind, ProblemSeverity, ScanSummary,
     severity_keys,

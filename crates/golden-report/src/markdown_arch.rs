@@ -26,7 +26,10 @@ fn arch_md(a: &str) -> String {
 
 /// The table head: a status column per architecture after the image.
 pub(crate) fn table_head(arches: &[&str]) -> String {
-    let cols: String = arches.iter().map(|a| format!(" {} |", arch_md(a))).collect();
+    let cols: String = arches
+        .iter()
+        .map(|a| format!(" {} |", arch_md(a)))
+        .collect();
     let seps = "---|".repeat(arches.len());
     format!(
         "| | Image |{cols} OS | Version | Size (change) | Vulnerabilities C / H / M / L / U | New / fixed | Compliance | Policy | Digest |\n|---|---|{seps}---|---|---|---|---|---|---|---|\n"

@@ -17,8 +17,10 @@ use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
 use crate::aggregate::Report;
+use crate::arch_rows;
 use crate::escape::safe_url;
 use crate::markdown::{COMMENT_LIMIT, human_change, human_size};
+use crate::pr_comment_arch;
 use crate::summary::{ImageStatus, ImageSummary};
 
 /// At most this many images in a file.
@@ -107,6 +109,10 @@ pub struct CommentVuln {
 pub struct CommentImage {
     /// Plan entry id.
     pub id: String,
+    /// Architecture of this entry (`amd64`, `arm64`) when the documents name it; a
+    /// multi-architecture run has one entry per architecture, rendered as one row per id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arch: Option<String>,
     pub status: ImageStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub os: Option<String>,
@@ -123,6 +129,9 @@ pub struct CommentImage {
     /// `sha256:<hex>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
+    /// `sha256:<hex>` of the image's multi-architecture index, when one was built.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index_digest: Option<String>,
     /// Absent when the image was not scanned at all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scanner: Option<ScannerStatus>,
@@ -349,6 +358,12 @@ impl CommentData {
         for (n, i) in self.images.iter().enumerate() {
             let f = |name: &str| format!("images[{n}].{name}");
             check(|| f("id"), &i.id, Pattern::Id)?;
+            if let Some(v) = &i.arch {
+                check(|| f("arch"), v, Pattern::Id)?;
+            }
+            if let Some(v) = &i.index_digest {
+                check(|| f("index_digest"), v, Pattern::Digest)?;
+            }
             if let Some(v) = &i.os {
                 check(|| f("os"), v, Pattern::Os)?;
             }
@@ -387,7 +402,7 @@ fn image(i: &ImageSummary, report: &Report) -> CommentImage {
         .baseline
         .as_ref()
         .filter(|d| d.compared_scan && scan.is_some());
-    let shown = report.shown_vulns.get(&i.id);
+    let shown = report.shown_vulns.get(&i.key());
     let mut vulns = Vec::new();
     let mut omitted = 0u64;
     for v in shown.map(|s| s.items.as_slice()).unwrap_or_default() {
@@ -410,6 +425,7 @@ fn image(i: &ImageSummary, report: &Report) -> CommentImage {
     }
     CommentImage {
         id: Pattern::Id.coerce(&i.id),
+        arch: i.arch.as_deref().map(|a| Pattern::Id.coerce(a)),
         status: i.status,
         os: opt(&i.os, Pattern::Os),
         version: opt(&i.version, Pattern::Version),
@@ -421,6 +437,7 @@ fn image(i: &ImageSummary, report: &Report) -> CommentImage {
             .and_then(|d| d.size_change),
         new_image: i.baseline.as_ref().is_some_and(|d| !d.found),
         digest: opt(&i.digest, Pattern::Digest),
+        index_digest: opt(&i.index_digest, Pattern::Digest),
         scanner: scan.map(|s| s.scanner_status),
         vulnerabilities: scan.map(|s| Severities::from_map(&s.vulnerabilities)),
         new_vulnerabilities: compared.map(|d| d.new_vulnerabilities.len() as u64),
@@ -634,6 +651,14 @@ fn details(i: &CommentImage) -> Option<String> {
         status_icon(i.status),
         code(&i.id)
     );
+    out.push_str(&vuln_list(i));
+    out.push_str("\n</details>\n");
+    Some(out)
+}
+
+/// The vulnerability table of an entry, and how many more there are.
+pub(crate) fn vuln_list(i: &CommentImage) -> String {
+    let mut out = String::new();
     if !i.vulns.is_empty() {
         out.push_str("| Severity | ID | Package | Installed | Fixed |\n|---|---|---|---|---|\n");
         for v in &i.vulns {
@@ -655,8 +680,7 @@ fn details(i: &CommentImage) -> Option<String> {
             i.vulns_omitted
         );
     }
-    out.push_str("\n</details>\n");
-    Some(out)
+    out
 }
 
 /// Render the comment (without the marker line) within GitHub's limit; `reserved` characters
@@ -676,25 +700,39 @@ pub fn render(d: &CommentData, run_url: Option<&str>, reserved: usize) -> String
     };
     let reserve = len(&pointer) + 200;
     let mut out = header(d);
-    out.push_str(TABLE_HEAD);
+    let g = arch_rows::group(&d.images);
+    if g.multi_arch() {
+        out.push_str(&pr_comment_arch::table_head(&g.arches));
+    } else {
+        out.push_str(TABLE_HEAD);
+    }
     let mut left_out = d.images_omitted;
     let mut listed = 0;
-    for i in &d.images {
-        let r = row(i);
+    for i in &g.rows {
+        let r = match i.entries.as_slice() {
+            [e] if !g.multi_arch() => row(e),
+            _ => pr_comment_arch::row(i, &g.arches),
+        };
         if len(&out) + len(&r) + len(&footer) + reserve > budget {
             break;
         }
         out.push_str(&r);
         listed += 1;
     }
-    left_out += (d.images.len() - listed) as u64;
+    left_out += (g.rows.len() - listed) as u64;
     if left_out > 0 {
         let _ = writeln!(
             out,
             "\n_{left_out} more images are not listed here; {pointer}._"
         );
     }
-    let blocks: Vec<String> = d.images[..listed].iter().filter_map(details).collect();
+    let blocks: Vec<String> = g.rows[..listed]
+        .iter()
+        .filter_map(|r| match r.entries.as_slice() {
+            [e] if !g.multi_arch() => details(e),
+            _ => pr_comment_arch::details(r),
+        })
+        .collect();
     if !blocks.is_empty() {
         let all: usize = blocks.iter().map(|b| len(b)).sum();
         if len(&out) + all + 20 + len(&footer) + reserve <= budget {
@@ -747,6 +785,7 @@ pub(crate) mod tests_support {
             },
             images: vec![CommentImage {
                 id: "nginx-1.26-debian".into(),
+                arch: None,
                 status: ImageStatus::PolicyFailed,
                 os: Some("debian 12".into()),
                 version: Some("1.26.2".into()),
@@ -754,6 +793,7 @@ pub(crate) mod tests_support {
                 size_change: Some(-1200),
                 new_image: false,
                 digest: Some(format!("sha256:{}", "ab".repeat(32))),
+                index_digest: None,
                 scanner: Some(ScannerStatus::Scanned),
                 vulnerabilities: Some(Severities {
                     high: 1,

@@ -767,16 +767,20 @@ fn each_architecture_is_its_own_row_and_a_failed_one_is_named() {
         &r,
         &golden_report::markdown::RenderOptions::unlimited(None),
     );
-    assert!(
-        text.contains("| | Image | amd64 | arm64 | OS |"),
-        "{text}"
-    );
+    assert!(text.contains("| | Image | amd64 | arm64 | OS |"), "{text}");
     assert!(
         text.contains("| ❌ | **nginx-1.27-debian** | ✅ | ❌ |"),
         "{text}"
     );
-    assert!(text.contains("| ⚠️ | **base-debian** | ✅ | ⚠️ |"), "{text}");
-    assert_eq!(text.matches("| **nginx-1.27-debian** |").count(), 1, "{text}");
+    assert!(
+        text.contains("| ⚠️ | **base-debian** | ✅ | ⚠️ |"),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("| **nginx-1.27-debian** |").count(),
+        1,
+        "{text}"
+    );
     assert!(
         text.contains("nginx-1.27-debian: build failed on arm64 ·"),
         "{text}"
