@@ -150,6 +150,18 @@ pub fn per_arch<T: ArchEntry>(
     }
 }
 
+/// The first part of a multi-architecture report's header: the counts that follow are per
+/// image and architecture, the table has a row per image.
+pub fn count_line<T>(g: &Grouped<'_, T>, entries: u64, label: impl Fn(&str) -> String) -> String {
+    let n = g.rows.len();
+    let arches: Vec<String> = g.arches.iter().map(|a| label(a)).collect();
+    format!(
+        "**{entries}** image × architecture results for {n} image{} ({})",
+        if n == 1 { "" } else { "s" },
+        arches.join(", ")
+    )
+}
+
 /// `name` without the ` (arch)` suffix the aggregation adds in multi-architecture runs.
 pub fn base_name<'a>(name: &'a str, arch: Option<&str>) -> &'a str {
     arch.and_then(|a| name.strip_suffix(&format!(" ({a})")))
@@ -248,6 +260,19 @@ mod tests {
         let differ = per_arch(&[&a, &b], label, |e| format!("{:?}", e.2));
         assert_eq!(differ, "`amd64`: Ok · `arm64`: PolicyFailed");
         assert_eq!(per_arch::<E>(&[], label, |_| String::new()), "—");
+    }
+
+    #[test]
+    fn count_lines_say_what_is_counted() {
+        let es = [
+            E("x", Some("amd64"), ImageStatus::Ok),
+            E("x", Some("arm64"), ImageStatus::Ok),
+        ];
+        let g = group(&es);
+        assert_eq!(
+            count_line(&g, 2, |a| format!("`{a}`")),
+            "**2** image × architecture results for 1 image (`amd64`, `arm64`)"
+        );
     }
 
     #[test]

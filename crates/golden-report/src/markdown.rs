@@ -267,18 +267,7 @@ fn header(report: &Report) -> String {
     }
     let grouped = arch_rows::group(&s.images);
     let mut parts = vec![if grouped.multi_arch() {
-        // The counts are per image and architecture; the table has a row per image.
-        format!(
-            "**{}** images × architectures ({} images on {})",
-            t.images,
-            grouped.rows.len(),
-            grouped
-                .arches
-                .iter()
-                .map(|a| md(&truncate(a, 20)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
+        arch_rows::count_line(&grouped, t.images, |a| md(&truncate(a, 20)))
     } else {
         format!("**{}** images", t.images)
     }];

@@ -485,10 +485,13 @@ fn header(d: &CommentData) -> String {
             t.failed, t.images
         );
     }
-    let mut parts = vec![
-        format!("**{}** images", t.images),
-        format!("✅ {} passed", t.ok),
-    ];
+    let g = arch_rows::group(&d.images);
+    let images = if g.multi_arch() {
+        arch_rows::count_line(&g, t.images, code)
+    } else {
+        format!("**{}** images", t.images)
+    };
+    let mut parts = vec![images, format!("✅ {} passed", t.ok)];
     if t.build_failed > 0 {
         parts.push(format!("❌ {} build failed", t.build_failed));
     }
