@@ -55,8 +55,9 @@ pub struct Context {
 }
 
 /// Documents are grouped per plan entry id and architecture: a multi-arch run has one build
-/// record and one scan report per architecture, and each is its own row (a failure on one
-/// architecture must not hide behind the other's success). `None` when the documents carry no
+/// record and one scan report per architecture, and each is its own entry (a failure on one
+/// architecture must not hide behind the other's success; the renderers show the entries of
+/// one id as one row whose status is the worst). `None` when the documents carry no
 /// architecture (records written before they did).
 type GroupKey = (String, Option<String>);
 
