@@ -77,10 +77,20 @@ fn verdict(r: &Row) -> String {
         .entries
         .iter()
         .filter(|i| i.status.failed())
-        .map(|i| format!("{} on {}", status_text(i.status), arch_label(*i)))
+        .map(|i| {
+            format!(
+                "{} on {}",
+                status_text(i.status),
+                truncate(arch_label(*i), 20)
+            )
+        })
         .collect();
     if failed.is_empty() {
-        let all: Vec<&str> = r.entries.iter().map(|i| arch_label(*i)).collect();
+        let all: Vec<String> = r
+            .entries
+            .iter()
+            .map(|i| truncate(arch_label(*i), 20))
+            .collect();
         format!("{} on {}", status_text(r.status()), all.join(", "))
     } else {
         failed.join(", ")

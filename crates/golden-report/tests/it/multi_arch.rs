@@ -264,3 +264,60 @@ fn metrics_have_a_series_per_architecture() {
     let unique: std::collections::BTreeSet<&&str> = samples.iter().collect();
     assert_eq!(unique.len(), samples.len(), "{text}");
 }
+
+/// 130 images on two architectures, with many findings: one row per image in both renderings,
+/// the PR comment under GitHub's limit, the job summary under 1 MiB, every table rectangular.
+#[test]
+fn a_hundred_and_thirty_two_arch_images_fit_with_one_row_each() {
+    let dir = tempfile::tempdir().unwrap();
+    for img in crate::fixtures::many(130) {
+        write_arch(dir.path(), &img, "amd64", true);
+        write_arch(dir.path(), &arm(&img), "arm64", true);
+    }
+    let r = report(dir.path(), None);
+    assert_eq!(r.summary.images.len(), 260);
+    let data = CommentData::from_report(&r);
+    data.validate().unwrap();
+    let comment = pr_comment::render(&data, Some(RUN_URL), KEY.len() + 10);
+    assert!(comment.chars().count() < golden_report::markdown::COMMENT_LIMIT);
+    let summary = render(&r, &RenderOptions::job_summary(Some(RUN_URL.into())));
+    assert!(
+        summary.len() < golden_gha::SUMMARY_LIMIT,
+        "{}",
+        summary.len()
+    );
+    for text in [&comment, &summary] {
+        assert_tables_are_rectangular(text);
+    }
+    for n in 0..130 {
+        let id = format!("platform{n:02}-1.{n}-debian");
+        assert_eq!(summary.matches(&format!("| **{id}** |")).count(), 1, "{id}");
+        assert_eq!(comment.matches(&format!("| `{id}` |")).count(), 1, "{id}");
+    }
+    assert!(summary.contains("| ⛔ | **platform00-1.0-debian** | ⛔ | ⛔ |"));
+}
+
+/// An architecture named by a hostile build record is escaped in the job summary and coerced
+/// in the PR comment: no table breaks, no link.
+#[test]
+fn hostile_architecture_names_cannot_break_the_tables() {
+    let r = two_arch_report(|d| {
+        write_arch(d, &nginx(), "amd64", true);
+        write_arch(d, &nginx(), "arm|64](https://evil.example)", true);
+    });
+    let text = rendered(&r);
+    assert_tables_are_rectangular(&text);
+    // Markdown is not interpreted inside `<summary>` (HTML-escaped there, like image names).
+    let markdown: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with("<summary>"))
+        .collect();
+    for line in markdown {
+        assert!(!line.contains("](https://evil"), "{line}");
+    }
+    assert!(text.contains("| arm\\|64\\]\\(https"), "{text}");
+    assert!(
+        text.contains("| `arm_64__https_/evil.example_` |"),
+        "{text}"
+    );
+}
