@@ -55,8 +55,9 @@ pub struct Context {
 }
 
 /// Documents are grouped per plan entry id and architecture: a multi-arch run has one build
-/// record and one scan report per architecture, and each is its own row (a failure on one
-/// architecture must not hide behind the other's success). `None` when the documents carry no
+/// record and one scan report per architecture, and each is its own entry (a failure on one
+/// architecture must not hide behind the other's success; the renderers show the entries of
+/// one id as one row whose status is the worst). `None` when the documents carry no
 /// architecture (records written before they did).
 type GroupKey = (String, Option<String>);
 
@@ -107,6 +108,7 @@ pub fn aggregate(found: Discovery, baseline: Option<&Baseline>, ctx: Context) ->
         groups,
         mut problems,
         digests,
+        index_digests,
         ..
     } = rows;
     if groups.is_empty() {
@@ -126,7 +128,10 @@ pub fn aggregate(found: Discovery, baseline: Option<&Baseline>, ctx: Context) ->
     }
     problems.extend(ctx.extra_problems.iter().cloned());
 
-    let (images, shown_vulns) = image_rows(groups, ctx.plan.as_ref(), baseline);
+    let (mut images, shown_vulns) = image_rows(groups, ctx.plan.as_ref(), baseline);
+    for i in &mut images {
+        i.index_digest = index_digests.get(&i.id).cloned();
+    }
     let totals = totals(&images, &problems);
     let summary = RunSummary {
         schema: SUMMARY_SCHEMA,
@@ -194,6 +199,8 @@ struct Rows {
     problems: Vec<Problem>,
     /// Per image id: the pushed reference (see [`Report::digests`]).
     digests: BTreeMap<String, String>,
+    /// Per image id: the digest of its successfully built multi-arch index.
+    index_digests: BTreeMap<String, String>,
 }
 
 impl Rows {
@@ -288,6 +295,9 @@ impl Rows {
                 match (&i.result, &i.reference) {
                     (PushResult::Success, Some(reference)) => {
                         self.digests.insert(i.id.clone(), reference.clone());
+                        if let Some((_, digest)) = reference.rsplit_once('@') {
+                            self.index_digests.insert(i.id.clone(), digest.to_string());
+                        }
                     }
                     _ => self.index_failed(&f.path, i),
                 }
@@ -298,6 +308,7 @@ impl Rows {
     /// The index `i` of the record at `path` was not built or not tagged.
     fn index_failed(&mut self, path: &str, i: &ImageIndex) {
         self.digests.remove(&i.id);
+        self.index_digests.remove(&i.id);
         // The index belongs to every architecture's row of the image.
         if !self.groups.keys().any(|k| k.0 == i.id) {
             let key = (i.id.clone(), None);
@@ -731,6 +742,7 @@ fn image_summary(
             status,
             size,
             digest,
+            index_digest: None,
             build: build_summary,
             scan: scan_summary,
             baseline: diff,

@@ -17,8 +17,10 @@ use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
 use crate::aggregate::Report;
+use crate::arch_rows;
 use crate::escape::safe_url;
 use crate::markdown::{COMMENT_LIMIT, human_change, human_size};
+use crate::pr_comment_arch;
 use crate::summary::{ImageStatus, ImageSummary};
 
 /// At most this many images in a file.
@@ -107,6 +109,10 @@ pub struct CommentVuln {
 pub struct CommentImage {
     /// Plan entry id.
     pub id: String,
+    /// Architecture of this entry (`amd64`, `arm64`) when the documents name it; a
+    /// multi-architecture run has one entry per architecture, rendered as one row per id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arch: Option<String>,
     pub status: ImageStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub os: Option<String>,
@@ -123,6 +129,9 @@ pub struct CommentImage {
     /// `sha256:<hex>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
+    /// `sha256:<hex>` of the image's multi-architecture index, when one was built.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index_digest: Option<String>,
     /// Absent when the image was not scanned at all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scanner: Option<ScannerStatus>,
@@ -349,6 +358,12 @@ impl CommentData {
         for (n, i) in self.images.iter().enumerate() {
             let f = |name: &str| format!("images[{n}].{name}");
             check(|| f("id"), &i.id, Pattern::Id)?;
+            if let Some(v) = &i.arch {
+                check(|| f("arch"), v, Pattern::Id)?;
+            }
+            if let Some(v) = &i.index_digest {
+                check(|| f("index_digest"), v, Pattern::Digest)?;
+            }
             if let Some(v) = &i.os {
                 check(|| f("os"), v, Pattern::Os)?;
             }
@@ -387,7 +402,7 @@ fn image(i: &ImageSummary, report: &Report) -> CommentImage {
         .baseline
         .as_ref()
         .filter(|d| d.compared_scan && scan.is_some());
-    let shown = report.shown_vulns.get(&i.id);
+    let shown = report.shown_vulns.get(&i.key());
     let mut vulns = Vec::new();
     let mut omitted = 0u64;
     for v in shown.map(|s| s.items.as_slice()).unwrap_or_default() {
@@ -410,6 +425,7 @@ fn image(i: &ImageSummary, report: &Report) -> CommentImage {
     }
     CommentImage {
         id: Pattern::Id.coerce(&i.id),
+        arch: i.arch.as_deref().map(|a| Pattern::Id.coerce(a)),
         status: i.status,
         os: opt(&i.os, Pattern::Os),
         version: opt(&i.version, Pattern::Version),
@@ -421,6 +437,7 @@ fn image(i: &ImageSummary, report: &Report) -> CommentImage {
             .and_then(|d| d.size_change),
         new_image: i.baseline.as_ref().is_some_and(|d| !d.found),
         digest: opt(&i.digest, Pattern::Digest),
+        index_digest: opt(&i.index_digest, Pattern::Digest),
         scanner: scan.map(|s| s.scanner_status),
         vulnerabilities: scan.map(|s| Severities::from_map(&s.vulnerabilities)),
         new_vulnerabilities: compared.map(|d| d.new_vulnerabilities.len() as u64),
@@ -441,11 +458,11 @@ fn image(i: &ImageSummary, report: &Report) -> CommentImage {
 }
 
 /// A validated value in a code span (the patterns exclude backticks and `|`).
-fn code(s: &str) -> String {
+pub(crate) fn code(s: &str) -> String {
     format!("`{s}`")
 }
 
-fn status_icon(s: ImageStatus) -> &'static str {
+pub(crate) fn status_icon(s: ImageStatus) -> &'static str {
     match s {
         ImageStatus::Ok => "✅",
         ImageStatus::BuildFailed => "❌",
@@ -468,10 +485,13 @@ fn header(d: &CommentData) -> String {
             t.failed, t.images
         );
     }
-    let mut parts = vec![
-        format!("**{}** images", t.images),
-        format!("✅ {} passed", t.ok),
-    ];
+    let g = arch_rows::group(&d.images);
+    let images = if g.multi_arch() {
+        arch_rows::count_line(&g, t.images, code)
+    } else {
+        format!("**{}** images", t.images)
+    };
+    let mut parts = vec![images, format!("✅ {} passed", t.ok)];
     if t.build_failed > 0 {
         parts.push(format!("❌ {} build failed", t.build_failed));
     }
@@ -525,16 +545,46 @@ fn header(d: &CommentData) -> String {
 const TABLE_HEAD: &str = "| | Image | OS | Version | Size (change) | Vulnerabilities C / H / M / L / U | New / fixed | Compliance | Policy | Digest |\n|---|---|---|---|---|---|---|---|---|---|\n";
 
 fn row(i: &CommentImage) -> String {
-    let dash = || "—".to_string();
-    let size = match i.size {
+    format!(
+        "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+        status_icon(i.status),
+        code(&i.id),
+        os_cell(i),
+        version_cell(i),
+        size_cell(i),
+        vulns_cell(i),
+        new_fixed_cell(i),
+        compliance_cell(i),
+        policy_cell(i),
+        digest_cell(i.digest.as_deref()),
+    )
+}
+
+fn dash() -> String {
+    "—".to_string()
+}
+
+pub(crate) fn os_cell(i: &CommentImage) -> String {
+    i.os.as_deref().map(code).unwrap_or_else(dash)
+}
+
+pub(crate) fn version_cell(i: &CommentImage) -> String {
+    i.version.as_deref().map(code).unwrap_or_else(dash)
+}
+
+pub(crate) fn size_cell(i: &CommentImage) -> String {
+    match i.size {
         Some(sz) if i.new_image => format!("{} (new)", human_size(sz)),
         Some(sz) => match i.size_change {
             Some(c) => format!("{} ({})", human_size(sz), human_change(c)),
             None => human_size(sz),
         },
         None => dash(),
-    };
-    let vulns = match (i.scanner, i.vulnerabilities) {
+    }
+}
+
+pub(crate) fn vulns_cell(i: &CommentImage) -> String {
+    match (i.scanner, i.vulnerabilities) {
         (Some(ScannerStatus::Scanned), Some(v)) => v
             .in_order()
             .iter()
@@ -551,36 +601,42 @@ fn row(i: &CommentImage) -> String {
         (Some(ScannerStatus::Unavailable), _) => "⚠️ scanner unavailable".into(),
         (Some(ScannerStatus::Failed), _) => "⚠️ scanner failed".into(),
         _ => dash(),
-    };
-    let new_fixed = match (i.new_vulnerabilities, i.fixed_vulnerabilities) {
+    }
+}
+
+pub(crate) fn new_fixed_cell(i: &CommentImage) -> String {
+    match (i.new_vulnerabilities, i.fixed_vulnerabilities) {
         (Some(n), Some(f)) => format!("+{n} / −{f}"),
         _ if i.new_image => "new image".into(),
         _ => dash(),
-    };
-    let compliance = match i.compliance {
+    }
+}
+
+pub(crate) fn compliance_cell(i: &CommentImage) -> String {
+    match i.compliance {
         Some(c) if c.fail > 0 => format!("❌ {} failed", c.fail),
         Some(c) if c.pass + c.warn + c.info + c.skip == 0 => dash(),
         Some(c) if c.warn > 0 => format!("⚠️ {} passed, {} warn", c.pass, c.warn),
         Some(c) => format!("✅ {} passed", c.pass),
         None => dash(),
-    };
-    let policy = match i.policy_passed {
+    }
+}
+
+pub(crate) fn policy_cell(i: &CommentImage) -> String {
+    match i.policy_passed {
         Some(true) => "✅ pass".to_string(),
         Some(false) => format!("❌ fail ({})", i.policy_failures.max(1)),
         None if i.status == ImageStatus::BuildFailed => "not scanned".into(),
         None => dash(),
-    };
-    let digest = match i.digest.as_deref().and_then(|d| d.split_once(':')) {
+    }
+}
+
+/// `sha256:` and 12 hex digits in a code span (the value is validated as a digest).
+pub(crate) fn digest_cell(d: Option<&str>) -> String {
+    match d.and_then(|d| d.split_once(':')) {
         Some((alg, hex)) => code(&format!("{alg}:{}", &hex[..12.min(hex.len())])),
         None => dash(),
-    };
-    format!(
-        "| {} | {} | {} | {} | {size} | {vulns} | {new_fixed} | {compliance} | {policy} | {digest} |\n",
-        status_icon(i.status),
-        code(&i.id),
-        i.os.as_deref().map(code).unwrap_or_else(dash),
-        i.version.as_deref().map(code).unwrap_or_else(dash),
-    )
+    }
 }
 
 fn details(i: &CommentImage) -> Option<String> {
@@ -598,6 +654,14 @@ fn details(i: &CommentImage) -> Option<String> {
         status_icon(i.status),
         code(&i.id)
     );
+    out.push_str(&vuln_list(i));
+    out.push_str("\n</details>\n");
+    Some(out)
+}
+
+/// The vulnerability table of an entry, and how many more there are.
+pub(crate) fn vuln_list(i: &CommentImage) -> String {
+    let mut out = String::new();
     if !i.vulns.is_empty() {
         out.push_str("| Severity | ID | Package | Installed | Fixed |\n|---|---|---|---|---|\n");
         for v in &i.vulns {
@@ -619,8 +683,7 @@ fn details(i: &CommentImage) -> Option<String> {
             i.vulns_omitted
         );
     }
-    out.push_str("\n</details>\n");
-    Some(out)
+    out
 }
 
 /// Render the comment (without the marker line) within GitHub's limit; `reserved` characters
@@ -640,25 +703,39 @@ pub fn render(d: &CommentData, run_url: Option<&str>, reserved: usize) -> String
     };
     let reserve = len(&pointer) + 200;
     let mut out = header(d);
-    out.push_str(TABLE_HEAD);
+    let g = arch_rows::group(&d.images);
+    if g.multi_arch() {
+        out.push_str(&pr_comment_arch::table_head(&g.arches));
+    } else {
+        out.push_str(TABLE_HEAD);
+    }
     let mut left_out = d.images_omitted;
     let mut listed = 0;
-    for i in &d.images {
-        let r = row(i);
+    for i in &g.rows {
+        let r = match i.entries.as_slice() {
+            [e] if !g.multi_arch() => row(e),
+            _ => pr_comment_arch::row(i, &g.arches),
+        };
         if len(&out) + len(&r) + len(&footer) + reserve > budget {
             break;
         }
         out.push_str(&r);
         listed += 1;
     }
-    left_out += (d.images.len() - listed) as u64;
+    left_out += (g.rows.len() - listed) as u64;
     if left_out > 0 {
         let _ = writeln!(
             out,
             "\n_{left_out} more images are not listed here; {pointer}._"
         );
     }
-    let blocks: Vec<String> = d.images[..listed].iter().filter_map(details).collect();
+    let blocks: Vec<String> = g.rows[..listed]
+        .iter()
+        .filter_map(|r| match r.entries.as_slice() {
+            [e] if !g.multi_arch() => details(e),
+            _ => pr_comment_arch::details(r),
+        })
+        .collect();
     if !blocks.is_empty() {
         let all: usize = blocks.iter().map(|b| len(b)).sum();
         if len(&out) + all + 20 + len(&footer) + reserve <= budget {
@@ -711,6 +788,7 @@ pub(crate) mod tests_support {
             },
             images: vec![CommentImage {
                 id: "nginx-1.26-debian".into(),
+                arch: None,
                 status: ImageStatus::PolicyFailed,
                 os: Some("debian 12".into()),
                 version: Some("1.26.2".into()),
@@ -718,6 +796,7 @@ pub(crate) mod tests_support {
                 size_change: Some(-1200),
                 new_image: false,
                 digest: Some(format!("sha256:{}", "ab".repeat(32))),
+                index_digest: None,
                 scanner: Some(ScannerStatus::Scanned),
                 vulnerabilities: Some(Severities {
                     high: 1,
