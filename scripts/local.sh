@@ -174,6 +174,12 @@ mapfile -t entries < <(jq -c --argjson only "$only_json" '
       | $all[] | select((.id as $i | $picked | map(.id) | index($i)) or (.id as $i | $bases | index($i)))
     end' "$REPORTS/plan.json")
 [ "${#entries[@]}" -gt 0 ] || die "nothing to build: the plan is empty${only[*]:+, or --only ${only[*]} matches no entry id or platform}"
+if [ "${#only[@]}" -gt 0 ]; then
+  # The run's plan is what it builds: the report must not count the left-out entries as missing.
+  keep=$(printf '%s\n' "${entries[@]}" | jq -sc 'map(.id)')
+  jq --argjson keep "$keep" '(.bases.include, .platforms.include) |= map(select(.id as $i | $keep | index($i)))' \
+    "$REPORTS/plan.json" >"$REPORTS/plan.json.tmp" && mv "$REPORTS/plan.json.tmp" "$REPORTS/plan.json"
+fi
 log "plan: ${#entries[@]} images for ${archs[*]}: $(printf '%s\n' "${entries[@]}" | jq -rs 'map(.id) | join(", ")')"
 
 # ---- 5: build, scan, push, attach ---------------------------------------------------------

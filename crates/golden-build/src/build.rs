@@ -15,8 +15,8 @@ use golden_engine::{BuildEvent, BuildOptions, Engine, EngineError};
 use crate::base::BaseError;
 use crate::base::{BaseOptions, ResolvedBase};
 use crate::bootstrap;
-use crate::emulation;
 use crate::context::{ChannelWriter, Context, ContextError};
+use crate::emulation;
 use crate::labels::{self, Env, LabelInputs};
 use crate::logs::{self, LogSink};
 pub use crate::outcome::{BuildError, Built, error_chain};
@@ -210,7 +210,7 @@ async fn build(
 
 /// A build for a foreign architecture needs emulation on the engine's machine: checked here,
 /// before anything is sent (a remote engine cannot be checked from here: said, not failed).
-fn check_emulation(engine: &Engine, job: &Job) -> Result<(), BuildError> {
+fn check_emulation(engine: &Engine, job: &Job) -> Result<(), emulation::EmulationError> {
     if !job.foreign {
         return Ok(());
     }

@@ -49,7 +49,10 @@ pub fn check_handler(arch: Arch, dir: &Path) -> Result<(), EmulationError> {
         reason,
     };
     if !dir.join("register").exists() && !dir.join("status").exists() {
-        return Err(no(format!("binfmt_misc is not mounted at `{}`", dir.display())));
+        return Err(no(format!(
+            "binfmt_misc is not mounted at `{}`",
+            dir.display()
+        )));
     }
     let text = std::fs::read_to_string(&path)
         .map_err(|_| no(format!("no binfmt_misc handler `{}`", path.display())))?;
@@ -106,10 +109,10 @@ mod tests {
     use super::*;
 
     fn binfmt(handlers: &[(&str, &str)]) -> tempfile::TempDir {
-        let d = tempfile::tempdir().unwrap();
-        std::fs::write(d.path().join("status"), "enabled\n").unwrap();
+        let d = tempfile::tempdir().expect("tempdir");
+        std::fs::write(d.path().join("status"), "enabled\n").expect("write status");
         for (name, text) in handlers {
-            std::fs::write(d.path().join(name), text).unwrap();
+            std::fs::write(d.path().join(name), text).expect("write handler");
         }
         d
     }
@@ -125,7 +128,9 @@ mod tests {
     #[test]
     fn a_missing_handler_names_the_file_and_the_setup_hint() {
         let d = binfmt(&[]);
-        let e = check_handler(Arch::Arm64, d.path()).unwrap_err().to_string();
+        let e = check_handler(Arch::Arm64, d.path())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("cannot run arm64 binaries"), "{e}");
         assert!(e.contains("qemu-aarch64"), "{e}");
         assert!(e.contains("GOLDEN_ARCHS=\"arm64\" scripts/setup.sh"), "{e}");
@@ -134,17 +139,23 @@ mod tests {
     #[test]
     fn a_disabled_handler_or_one_without_f_is_refused() {
         let d = binfmt(&[("qemu-aarch64", &AARCH64.replace("enabled", "disabled"))]);
-        let e = check_handler(Arch::Arm64, d.path()).unwrap_err().to_string();
+        let e = check_handler(Arch::Arm64, d.path())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("is disabled"), "{e}");
         let d = binfmt(&[("qemu-aarch64", &AARCH64.replace("flags: PF", "flags: P"))]);
-        let e = check_handler(Arch::Arm64, d.path()).unwrap_err().to_string();
+        let e = check_handler(Arch::Arm64, d.path())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("without the F (fix-binary) flag"), "{e}");
     }
 
     #[test]
     fn an_unmounted_binfmt_misc_is_named() {
         let d = tempfile::tempdir().unwrap();
-        let e = check_handler(Arch::Arm64, d.path()).unwrap_err().to_string();
+        let e = check_handler(Arch::Arm64, d.path())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("binfmt_misc is not mounted"), "{e}");
     }
 

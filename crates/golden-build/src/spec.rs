@@ -650,6 +650,9 @@ mod arch_tests {
         };
         assert_eq!(target_arch(Some(other.as_str())).unwrap(), (other, true));
         let e = target_arch(Some("mips")).unwrap_err().to_string();
-        assert!(e.contains("--arch (GOLDEN_ARCH)") && e.contains("mips"), "{e}");
+        assert!(
+            e.contains("--arch (GOLDEN_ARCH)") && e.contains("mips"),
+            "{e}"
+        );
     }
 }

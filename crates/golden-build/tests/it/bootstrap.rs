@@ -202,13 +202,13 @@ fn docker_failing_bootstrap_exits_2_with_its_last_lines_fenced() {
 /// qemu-user-static registers it.
 fn binfmt(with_aarch64: bool) -> tempfile::TempDir {
     let d = tempfile::tempdir().expect("tempdir");
-    std::fs::write(d.path().join("status"), "enabled\n").unwrap();
+    std::fs::write(d.path().join("status"), "enabled\n").expect("write status");
     if with_aarch64 {
         std::fs::write(
             d.path().join("qemu-aarch64"),
             "enabled\ninterpreter /usr/libexec/qemu-binfmt/aarch64-binfmt-P\nflags: PF\noffset 0\nmagic 7f454c46020101\n",
         )
-        .unwrap();
+        .expect("write the handler");
     }
     d
 }
@@ -230,7 +230,10 @@ fn docker_foreign_arch_bootstrap_is_tagged_per_arch_and_recorded() {
     let args_file = d.path().join("args.txt");
     let handlers = binfmt(true);
     let out = run(golden_build(d.path())
-        .env("GOLDEN_ENTRY", entry(std::slice::from_ref(&tag)).to_string())
+        .env(
+            "GOLDEN_ENTRY",
+            entry(std::slice::from_ref(&tag)).to_string(),
+        )
         .env("GOLDEN_FAKE_BOOTSTRAP_ARGS", &args_file)
         .env("GOLDEN_BINFMT_MISC", handlers.path())
         .env("GOLDEN_ARCH", "aarch64")
@@ -277,12 +280,22 @@ fn docker_foreign_arch_without_emulation_fails_before_the_build() {
     let args_file = d.path().join("args.txt");
     let handlers = binfmt(false);
     let out = run(golden_build(d.path())
-        .env("GOLDEN_ENTRY", entry(std::slice::from_ref(&tag)).to_string())
+        .env(
+            "GOLDEN_ENTRY",
+            entry(std::slice::from_ref(&tag)).to_string(),
+        )
         .env("GOLDEN_FAKE_BOOTSTRAP_ARGS", &args_file)
         .env("GOLDEN_BINFMT_MISC", handlers.path())
         .arg("--bootstrap-script")
         .arg(fixtures().join("fake-bootstrap.sh"))
-        .args(["--repo-root", ".", "--arch", "arm64", "--record", "rec.json"]));
+        .args([
+            "--repo-root",
+            ".",
+            "--arch",
+            "arm64",
+            "--record",
+            "rec.json",
+        ]));
     assert_eq!(out.code, 2, "{}", out.both());
     assert!(
         out.stderr.contains("cannot run arm64 binaries")
@@ -296,11 +309,17 @@ fn docker_foreign_arch_without_emulation_fails_before_the_build() {
         serde_json::from_str(&std::fs::read_to_string(d.path().join("rec.json")).expect("record"))
             .expect("json");
     assert_eq!(rec["result"], "failure");
-    assert_eq!(rec["arch"], "arm64", "the record names the architecture asked for");
+    assert_eq!(
+        rec["arch"], "arm64",
+        "the record names the architecture asked for"
+    );
 
     // An architecture outside the supported set is a usage error naming the flag.
     let out = run(golden_build(d.path())
-        .env("GOLDEN_ENTRY", entry(std::slice::from_ref(&tag)).to_string())
+        .env(
+            "GOLDEN_ENTRY",
+            entry(std::slice::from_ref(&tag)).to_string(),
+        )
         .args(["--repo-root", ".", "--arch", "s390x"]));
     assert_eq!(out.code, 2, "{}", out.both());
     assert!(
