@@ -141,7 +141,8 @@ pub fn aggregate(found: Discovery, baseline: Option<&Baseline>, ctx: Context) ->
         input: ctx.input,
         baseline: baseline.map(|b| BaselineInfo {
             source: b.source.clone(),
-            images: b.images.len() as u64,
+            // Entries, not their per-architecture aliases (`id@arch`).
+            images: b.images.keys().filter(|k| !k.contains('@')).count() as u64,
         }),
         totals,
         images,
@@ -714,7 +715,7 @@ fn image_summary(
         sources.push(s.path.clone());
     }
 
-    let diff = baseline.map(|b| diff(b.images.get(&g.id), size, scan));
+    let diff = baseline.map(|b| diff(b.get(&g.id, g.arch.as_deref()), size, scan));
     let shown = match (&diff, scan) {
         (Some(d), _) if d.compared_scan => ShownVulns {
             new_only: true,
