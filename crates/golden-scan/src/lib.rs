@@ -23,6 +23,7 @@ pub mod registry;
 pub mod secrets;
 pub mod source;
 pub mod trivy;
+pub mod vex;
 
 use std::path::{Path, PathBuf};
 
@@ -65,6 +66,8 @@ pub struct Options {
     pub content_budget: u64,
     /// Tar entries over all layers ([`limits::DEFAULT_MAX_ENTRIES`]).
     pub max_entries: u64,
+    /// OpenVEX documents (`--vex`, `GOLDEN_VEX`), read besides the policy's `vex:` list.
+    pub vex: Vec<PathBuf>,
 }
 
 impl Default for Options {
@@ -81,6 +84,7 @@ impl Default for Options {
             dockerfile: None,
             content_budget: limits::DEFAULT_CONTENT_BUDGET,
             max_entries: limits::DEFAULT_MAX_ENTRIES,
+            vex: Vec::new(),
         }
     }
 }
@@ -209,6 +213,8 @@ fn now_rfc3339() -> String {
 pub async fn run(opts: &Options) -> Result<Outcome, ScanError> {
     let (entry_id, entry) = resolve_entry(opts)?;
     let policy = load_policy(opts, entry.as_ref())?;
+    // VEX documents are checked before the image is read: a bad one stops the scan (exit 2).
+    let vex_set = load_vex(opts, &policy)?;
     let image_arg = opts
         .image
         .clone()
@@ -272,14 +278,24 @@ pub async fn run(opts: &Options) -> Result<Outcome, ScanError> {
         None => facts_from_trivy_report(normalized.as_ref(), opts, entry_id.as_ref(), &mut names),
     };
 
-    // 4. Policy.
-    let verdict = policy.evaluate(Evaluation {
+    // 4. VEX statements (before the ignore entries, which cover what VEX does not), then
+    //    the policy.
+    let scanned_at = now_rfc3339();
+    let vex_doc = apply_vex(
+        &vex_set,
+        &image_info,
+        entry.as_ref(),
+        &mut vulns,
+        &scanned_at,
+    );
+    let mut verdict = policy.evaluate(Evaluation {
         names: &names,
         vulnerabilities: &mut vulns,
         compliance: &mut compliance,
         scanner: status,
         today: chrono::Utc::now().date_naive(),
     });
+    verdict.notes.extend(vex_doc.note);
 
     // 5. Summary and report.
     let summary = summarize(&packages, &vulns, &compliance);
@@ -291,7 +307,7 @@ pub async fn run(opts: &Options) -> Result<Outcome, ScanError> {
             name: TOOL_NAME.into(),
             version: TOOL_VERSION.into(),
         },
-        scanned_at: now_rfc3339(),
+        scanned_at,
         entry_id,
         image: image_info,
         os,
@@ -320,6 +336,7 @@ pub async fn run(opts: &Options) -> Result<Outcome, ScanError> {
         &output::RenderContext {
             policy: &policy,
             dockerfile: &dockerfile,
+            vex: &vex_doc.document,
         },
     )?;
     Ok(Outcome {
@@ -327,6 +344,58 @@ pub async fn run(opts: &Options) -> Result<Outcome, ScanError> {
         written,
         trivy_unavailable,
     })
+}
+
+/// The `--vex` documents and the policy's `vex:` list, read and validated.
+fn load_vex(opts: &Options, policy: &Policy) -> Result<vex::VexSet, ScanError> {
+    let mut sources: Vec<vex::VexSource> = opts
+        .vex
+        .iter()
+        .map(|p| vex::VexSource {
+            path: p.clone(),
+            origin: "--vex (GOLDEN_VEX)".into(),
+        })
+        .collect();
+    sources.extend(policy.vex.iter().cloned());
+    Ok(vex::load(&sources)?)
+}
+
+/// The image's OpenVEX document and a policy note about the statements read.
+struct VexOutcome {
+    document: serde_json::Value,
+    note: Option<String>,
+}
+
+/// Mark the findings the VEX statements decide and build the image's own OpenVEX document.
+fn apply_vex(
+    set: &vex::VexSet,
+    info: &ImageInfo,
+    entry: Option<&PlanEntry>,
+    vulns: &mut [Vulnerability],
+    scanned_at: &str,
+) -> VexOutcome {
+    let mut tags = info.tags.clone();
+    tags.extend(entry.iter().flat_map(|e| e.tags.iter().cloned()));
+    let identity = vex::ImageIdentity::new(
+        &info.reference,
+        &tags,
+        info.digest.as_deref(),
+        info.id.as_deref(),
+    );
+    let decided = vex::apply(set, &identity, vulns);
+    let fallback = entry.map(|e| e.id.as_str()).unwrap_or("image");
+    let tool = format!("{TOOL_NAME} {TOOL_VERSION}");
+    let document =
+        vex::image_document(set, &decided, vulns, &identity, fallback, scanned_at, &tool);
+    let note = (!set.is_empty()).then(|| {
+        format!(
+            "VEX: {} statement(s) read from {}; {} decided findings of this image",
+            set.statements.len(),
+            set.files.join(", "),
+            decided.len()
+        )
+    });
+    VexOutcome { document, note }
 }
 
 /// The vulnerability section's status, scanner and note, and the Trivy report when one was

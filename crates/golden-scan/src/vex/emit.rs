@@ -1,0 +1,110 @@
+//! The image's own OpenVEX document (`vex.openvex.json`): the suppressing statements
+//! (`not_affected`, `fixed`) that decided at least one of its findings, restated with the image
+//! as the product (its `pkg:oci` purl) and the affected packages as subcomponents.
+
+use golden_contracts::scan::Vulnerability;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::matching::ImageIdentity;
+use super::purl::Purl;
+use super::{VexSet, parse::CONTEXTS};
+use crate::inventory::purl::purl;
+
+pub const VEX_FILE: &str = "vex.openvex.json";
+
+/// The image's purl: `pkg:oci/NAME@DIGEST?repository_url=REGISTRY/REPO` (no version without
+/// a digest; only the name for an image known by no reference).
+pub fn image_purl(image: &ImageIdentity, fallback_name: &str) -> String {
+    let (repo, digest) = image.primary();
+    let name = repo
+        .and_then(|r| r.rsplit('/').next())
+        .unwrap_or(fallback_name);
+    let name = if name.is_empty() { "image" } else { name };
+    let q: Vec<(&str, String)> = repo
+        .map(|r| vec![("repository_url", r.to_string())])
+        .unwrap_or_default();
+    purl("oci", "", name, digest.unwrap_or(""), &q)
+}
+
+/// A deterministic `urn:uuid:` from the document's content (version nibble 8, RFC 9562).
+fn urn(content: &Value) -> String {
+    let h = Sha256::digest(content.to_string().as_bytes());
+    let mut b: [u8; 16] = h[..16].try_into().unwrap_or([0; 16]);
+    b[6] = (b[6] & 0x0f) | 0x80;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let x = hex::encode(b);
+    format!(
+        "urn:uuid:{}-{}-{}-{}-{}",
+        &x[..8],
+        &x[8..12],
+        &x[12..16],
+        &x[16..20],
+        &x[20..]
+    )
+}
+
+/// Build the document. `decided` is what [`super::apply`] returned; `timestamp` the scan time.
+pub fn image_document(
+    set: &VexSet,
+    decided: &[(usize, Vec<usize>)],
+    vulns: &[Vulnerability],
+    image: &ImageIdentity,
+    fallback_name: &str,
+    timestamp: &str,
+    tool: &str,
+) -> Value {
+    let product_id = image_purl(image, fallback_name);
+    let mut statements = Vec::new();
+    for (si, findings) in decided {
+        let Some(s) = set.statements.get(*si).filter(|s| s.status.suppresses()) else {
+            continue;
+        };
+        let mut subs: Vec<String> = findings
+            .iter()
+            .filter_map(|i| vulns.get(*i)?.purl.clone())
+            .filter(|p| Purl::parse(p).is_some())
+            .collect();
+        subs.sort();
+        subs.dedup();
+        let mut product = json!({ "@id": product_id, "identifiers": { "purl": product_id } });
+        if !subs.is_empty() {
+            product["subcomponents"] = subs.iter().map(|p| json!({ "@id": p })).collect();
+        }
+        let mut vuln = json!({ "name": s.vulnerability.name });
+        if let Some(id) = &s.vulnerability.id {
+            vuln["@id"] = json!(id);
+        }
+        if !s.vulnerability.aliases.is_empty() {
+            vuln["aliases"] = json!(s.vulnerability.aliases);
+        }
+        let mut st = json!({
+            "vulnerability": vuln,
+            "timestamp": s.timestamp_text,
+            "products": [product],
+            "status": s.status.as_str(),
+            "status_notes": format!("from {}", s.source),
+        });
+        if let Some(j) = s.justification {
+            st["justification"] = json!(j.as_str());
+        }
+        if let Some(i) = &s.impact_statement {
+            st["impact_statement"] = json!(i);
+        }
+        statements.push(st);
+    }
+    let mut doc = json!({
+        "@context": CONTEXTS[0],
+        "@id": "",
+        "author": tool,
+        "role": "image scanner",
+        "timestamp": timestamp,
+        "version": 1,
+        "tooling": tool,
+        "statements": statements,
+    });
+    let mut basis = doc.clone();
+    basis["timestamp"] = json!("");
+    doc["@id"] = json!(urn(&basis));
+    doc
+}
