@@ -285,6 +285,7 @@ pub async fn run(opts: &Options) -> Result<Outcome, ScanError> {
         &vex_set,
         &image_info,
         entry.as_ref(),
+        entry_id.as_deref(),
         &mut vulns,
         &scanned_at,
     );
@@ -336,7 +337,7 @@ pub async fn run(opts: &Options) -> Result<Outcome, ScanError> {
         &output::RenderContext {
             policy: &policy,
             dockerfile: &dockerfile,
-            vex: &vex_doc.document,
+            vex: vex_doc.document.as_ref(),
         },
     )?;
     Ok(Outcome {
@@ -362,7 +363,8 @@ fn load_vex(opts: &Options, policy: &Policy) -> Result<vex::VexSet, ScanError> {
 
 /// The image's OpenVEX document and a policy note about the statements read.
 struct VexOutcome {
-    document: serde_json::Value,
+    /// `None` when no statement suppressed a finding of this image.
+    document: Option<serde_json::Value>,
     note: Option<String>,
 }
 
@@ -371,6 +373,7 @@ fn apply_vex(
     set: &vex::VexSet,
     info: &ImageInfo,
     entry: Option<&PlanEntry>,
+    entry_id: Option<&str>,
     vulns: &mut [Vulnerability],
     scanned_at: &str,
 ) -> VexOutcome {
@@ -383,7 +386,8 @@ fn apply_vex(
         info.id.as_deref(),
     );
     let decided = vex::apply(set, &identity, vulns);
-    let fallback = entry.map(|e| e.id.as_str()).unwrap_or("image");
+    // The purl's name when the image is known by no reference: the plan entry's id.
+    let fallback = entry_id.unwrap_or("image");
     let tool = format!("{TOOL_NAME} {TOOL_VERSION}");
     let document =
         vex::image_document(set, &decided, vulns, &identity, fallback, scanned_at, &tool);
@@ -605,7 +609,7 @@ fn summarize(
 }
 
 /// The step outputs for `$GITHUB_OUTPUT`: `passed`, `critical`, `high`, `compliance-failures`,
-/// `report` (path of report.json).
+/// `report` (path of report.json), `vex` (path of vex.openvex.json, empty without one).
 pub fn step_outputs(o: &Outcome) -> golden_gha::Outputs {
     let sev = |s: &str| {
         o.report
@@ -623,6 +627,14 @@ pub fn step_outputs(o: &Outcome) -> golden_gha::Outputs {
             "compliance-failures",
             o.report.summary.compliance_fail.to_string(),
         )
-        .set("report", o.written.report.display().to_string());
+        .set("report", o.written.report.display().to_string())
+        .set(
+            "vex",
+            o.written
+                .vex
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+        );
     out
 }

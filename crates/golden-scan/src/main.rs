@@ -82,7 +82,7 @@ struct Cli {
     /// Trivy findings (repeat; GOLDEN_VEX: one path per line). Read besides the policy's
     /// `vex:` list; a malformed document is an error (exit 2).
     #[arg(long, env = "GOLDEN_VEX", value_name = "FILE", value_delimiter = '\n')]
-    vex: Vec<PathBuf>,
+    vex: Vec<String>,
 
     /// What to print on stdout.
     #[arg(long, env = "GOLDEN_FORMAT", value_enum, default_value = "text")]
@@ -173,10 +173,13 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         dockerfile: cli.dockerfile,
         content_budget: cli.content_budget,
         max_entries: cli.max_entries,
+        // Blank lines of GOLDEN_VEX are skipped.
         vex: cli
             .vex
-            .into_iter()
-            .filter(|p| !p.as_os_str().is_empty())
+            .iter()
+            .map(|p| p.trim())
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from)
             .collect(),
     };
     let outcome = golden_scan::run(&opts).await.context("scan failed")?;

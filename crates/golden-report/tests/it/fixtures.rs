@@ -288,6 +288,8 @@ pub fn vuln(
         layer: None,
         pkg_path: None,
         suppressed: None,
+        purl: None,
+        vex: None,
     }
 }
 

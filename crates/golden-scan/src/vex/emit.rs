@@ -1,6 +1,7 @@
 //! The image's own OpenVEX document (`vex.openvex.json`): the suppressing statements
 //! (`not_affected`, `fixed`) that decided at least one of its findings, restated with the image
-//! as the product (its `pkg:oci` purl) and the affected packages as subcomponents.
+//! as the product (its `pkg:oci` purl) and the affected packages as subcomponents. An image no
+//! statement suppressed anything in has no document (OpenVEX requires one statement at least).
 
 use golden_contracts::scan::Vulnerability;
 use serde_json::{Value, json};
@@ -44,7 +45,8 @@ fn urn(content: &Value) -> String {
     )
 }
 
-/// Build the document. `decided` is what [`super::apply`] returned; `timestamp` the scan time.
+/// Build the document (`None` without a suppressing statement). `decided` is what
+/// [`super::apply`] returned; `timestamp` the scan time.
 pub fn image_document(
     set: &VexSet,
     decided: &[(usize, Vec<usize>)],
@@ -53,7 +55,7 @@ pub fn image_document(
     fallback_name: &str,
     timestamp: &str,
     tool: &str,
-) -> Value {
+) -> Option<Value> {
     let product_id = image_purl(image, fallback_name);
     let mut statements = Vec::new();
     for (si, findings) in decided {
@@ -78,20 +80,29 @@ pub fn image_document(
         if !s.vulnerability.aliases.is_empty() {
             vuln["aliases"] = json!(s.vulnerability.aliases);
         }
+        let mut notes = format!("from {}", s.source);
         let mut st = json!({
             "vulnerability": vuln,
             "timestamp": s.timestamp_text,
             "products": [product],
             "status": s.status.as_str(),
-            "status_notes": format!("from {}", s.source),
         });
-        if let Some(j) = s.justification {
-            st["justification"] = json!(j.as_str());
+        // The schema takes a justification or an impact statement, not both: the impact
+        // statement then goes to the notes.
+        match (s.justification, &s.impact_statement) {
+            (Some(j), Some(i)) => {
+                st["justification"] = json!(j.as_str());
+                notes = format!("{i} ({notes})");
+            }
+            (Some(j), None) => st["justification"] = json!(j.as_str()),
+            (None, Some(i)) => st["impact_statement"] = json!(i),
+            (None, None) => {}
         }
-        if let Some(i) = &s.impact_statement {
-            st["impact_statement"] = json!(i);
-        }
+        st["status_notes"] = json!(notes);
         statements.push(st);
+    }
+    if statements.is_empty() {
+        return None;
     }
     let mut doc = json!({
         "@context": CONTEXTS[0],
@@ -106,5 +117,5 @@ pub fn image_document(
     let mut basis = doc.clone();
     basis["timestamp"] = json!("");
     doc["@id"] = json!(urn(&basis));
-    doc
+    Some(doc)
 }

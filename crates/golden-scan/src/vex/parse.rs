@@ -163,19 +163,16 @@ fn statement(
 ) -> Result<Statement, VexError> {
     let m = object(v, at)?;
     let vulnerability = vulnerability(required(m, "vulnerability", at)?, &at.key("vulnerability"))?;
+    // The schema does not require products; a statement without any applies to no image.
     let pat = at.key("products");
-    let plist = array(required(m, "products", at)?, &pat)?;
-    if plist.is_empty() {
-        return pat.err(
-            "is empty: a statement applies to no product",
-            Some("name the image, e.g. `pkg:oci/nginx@sha256:...?repository_url=REGISTRY/REPO/nginx`"),
-        );
-    }
-    let products = plist
-        .iter()
-        .enumerate()
-        .map(|(i, p)| product(p, &pat.index(i)))
-        .collect::<Result<Vec<_>, _>>()?;
+    let products = match m.get("products").filter(|p| !p.is_null()) {
+        None => Vec::new(),
+        Some(p) => array(p, &pat)?
+            .iter()
+            .enumerate()
+            .map(|(i, p)| product(p, &pat.index(i)))
+            .collect::<Result<Vec<_>, _>>()?,
+    };
     let status = status(required(m, "status", at)?, &at.key("status"))?;
     let justification = match m.get("justification") {
         None | Some(Value::Null) => None,
@@ -454,15 +451,9 @@ mod tests {
             ),
             (
                 "/statements/0/products",
-                Some(json!([])),
+                Some(json!("pkg:oci/nginx")),
                 "/statements/0/products",
-                "is empty",
-            ),
-            (
-                "/statements/0/products",
-                None,
-                "/statements/0/products",
-                "missing",
+                "expected an array, found a string",
             ),
             (
                 "/statements/0/products/0",
