@@ -296,7 +296,7 @@ pub async fn run(opts: &Options) -> Result<Outcome, ScanError> {
         scanner: status,
         today: chrono::Utc::now().date_naive(),
     });
-    verdict.notes.extend(vex_doc.note);
+    verdict.notes.extend(vex_doc.note.clone());
 
     // 5. Summary and report.
     let summary = summarize(&packages, &vulns, &compliance);
@@ -325,26 +325,38 @@ pub async fn run(opts: &Options) -> Result<Outcome, ScanError> {
         summary,
         warnings,
     };
-    let dockerfile = opts
-        .dockerfile
-        .clone()
-        .or_else(|| entry.as_ref().map(|e| e.dockerfile.clone()))
-        .filter(|d| !d.is_empty())
-        .unwrap_or_else(|| "Dockerfile".to_string());
-    let written = output::write_all(
-        &opts.output,
-        &report,
-        &output::RenderContext {
-            policy: &policy,
-            dockerfile: &dockerfile,
-            vex: vex_doc.document.as_ref(),
-        },
-    )?;
+    let written = write_outputs(opts, entry.as_ref(), &policy, &report, &vex_doc)?;
     Ok(Outcome {
         report,
         written,
         trivy_unavailable,
     })
+}
+
+/// Render and write every output file (the SARIF location is the entry's Dockerfile unless
+/// `--dockerfile` says otherwise).
+fn write_outputs(
+    opts: &Options,
+    entry: Option<&PlanEntry>,
+    policy: &Policy,
+    report: &ScanReport,
+    vex: &VexOutcome,
+) -> Result<output::Written, ScanError> {
+    let dockerfile = opts
+        .dockerfile
+        .clone()
+        .or_else(|| entry.map(|e| e.dockerfile.clone()))
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| "Dockerfile".to_string());
+    output::write_all(
+        &opts.output,
+        report,
+        &output::RenderContext {
+            policy,
+            dockerfile: &dockerfile,
+            vex: vex.document.as_ref(),
+        },
+    )
 }
 
 /// The `--vex` documents and the policy's `vex:` list, read and validated.
