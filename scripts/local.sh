@@ -196,7 +196,7 @@ for e in "${entries[@]}"; do
   # golden-push resolves the entry (tags) itself, attaches the reports to the pushed digest
   # before any tag moves, and writes the push record; its stdout is for people.
   if ! env GOLDEN_IMAGE="$image_id" GOLDEN_ENTRY="$id" GOLDEN_PLAN="$REPORTS/plan.json" \
-    GOLDEN_ATTACH="$(printf '%s\n' "$dir/report.json" "$dir/sbom.cdx.json" "$dir/build-record.json")" \
+    GOLDEN_ATTACH="$(printf '%s\n' "$dir/report.json" "$dir/sbom.cdx.json" "$dir/build-record.json"; if [ -f "$dir/vex.openvex.json" ]; then printf '%s\n' "$dir/vex.openvex.json"; fi)" \
     GOLDEN_RECORD="$dir/push-record.json" golden-push push >"$dir/push.log" 2>&1; then
     cat "$dir/push.log" >&2
     log "$id: push FAILED (reports/$id/push.log, reports/$id/push-record.json)"

@@ -15,7 +15,7 @@ use crate::inventory::purl::purl;
 pub const VEX_FILE: &str = "vex.openvex.json";
 
 /// The image's purl: `pkg:oci/NAME@DIGEST?repository_url=REGISTRY/REPO` (no version without
-/// a digest; only the name for an image known by no reference).
+/// a manifest digest, as before a push; only the name for an image known by no reference).
 pub fn image_purl(image: &ImageIdentity, fallback_name: &str) -> String {
     let (repo, digest) = image.primary();
     let name = repo
@@ -118,4 +118,40 @@ pub fn image_document(
     basis["timestamp"] = json!("");
     doc["@id"] = json!(urn(&basis));
     Some(doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const D: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+
+    #[test]
+    fn the_image_purl_has_a_version_only_with_a_manifest_digest() {
+        let tags = ["registry.example/golden/nginx:1.27".to_string()];
+        let pushed = ImageIdentity::new("x.tar", &tags, Some(D), None);
+        assert_eq!(
+            image_purl(&pushed, "nginx-1"),
+            "pkg:oci/nginx@sha256%3A1111111111111111111111111111111111111111111111111111111111111111?repository_url=registry.example%2Fgolden%2Fnginx"
+        );
+        let built = ImageIdentity::new("x.tar", &tags, None, Some(D));
+        assert_eq!(
+            image_purl(&built, "nginx-1"),
+            "pkg:oci/nginx?repository_url=registry.example%2Fgolden%2Fnginx"
+        );
+        let unnamed = ImageIdentity::new("/tmp/x.tar", &[], None, Some(D));
+        assert_eq!(image_purl(&unnamed, "nginx-1"), "pkg:oci/nginx-1");
+        // Our own purl reader takes it back, and it names the image it came from.
+        for id in [&pushed, &built] {
+            let p = image_purl(id, "nginx-1");
+            assert!(Purl::parse(&p).is_some() && id.matches(&p), "{p}");
+        }
+    }
+
+    #[test]
+    fn no_suppressing_decision_no_document() {
+        let set = VexSet::default();
+        let id = ImageIdentity::default();
+        assert!(image_document(&set, &[], &[], &id, "x", "2026-01-01T00:00:00Z", "t").is_none());
+    }
 }

@@ -12,6 +12,8 @@ use super::{Product, Statement, VexSet};
 pub struct ImageIdentity {
     /// Manifest digest and image id (config digest), when known.
     pub digests: Vec<String>,
+    /// The manifest digest alone (the version of the image's `pkg:oci` purl).
+    pub manifest: Option<String>,
     /// Repository names (`registry/repository`, normalised like docker) of the reference and
     /// tags.
     pub repositories: Vec<String>,
@@ -32,7 +34,12 @@ fn is_file_path(s: &str) -> bool {
 impl ImageIdentity {
     /// From the scanned reference, the tags it is known by, its manifest digest and image id.
     pub fn new(reference: &str, tags: &[String], digest: Option<&str>, id: Option<&str>) -> Self {
-        let mut me = ImageIdentity::default();
+        let mut me = ImageIdentity {
+            manifest: digest
+                .filter(|d| golden_oci::valid_digest(d))
+                .map(str::to_string),
+            ..ImageIdentity::default()
+        };
         for d in [digest, id].into_iter().flatten() {
             if golden_oci::valid_digest(d) && !me.digests.iter().any(|x| x == d) {
                 me.digests.push(d.to_string());
@@ -53,11 +60,11 @@ impl ImageIdentity {
         me
     }
 
-    /// The first repository name and digest, for the image's own purl.
+    /// The first repository name and the manifest digest, for the image's own purl.
     pub fn primary(&self) -> (Option<&str>, Option<&str>) {
         (
             self.repositories.first().map(String::as_str),
-            self.digests.first().map(String::as_str),
+            self.manifest.as_deref(),
         )
     }
 
@@ -199,6 +206,11 @@ mod tests {
             vec!["docker.io/library/nginx", "registry.example/golden/nginx"]
         );
         assert_eq!(i.digests, vec![D1, D2]);
+        assert_eq!(i.primary(), (Some("docker.io/library/nginx"), Some(D1)));
+        // Without a manifest digest the image id still matches, but is no purl version.
+        let id_only = ImageIdentity::new("nginx:1", &[], None, Some(D2));
+        assert_eq!(id_only.digests, vec![D2]);
+        assert_eq!(id_only.primary(), (Some("docker.io/library/nginx"), None));
         for path in [
             "testdata/images/alpine-310.tar.gz",
             "./x",
