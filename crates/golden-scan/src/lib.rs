@@ -405,7 +405,7 @@ fn apply_vex(
         vex::image_document(set, &decided, vulns, &identity, fallback, scanned_at, &tool);
     let note = (!set.is_empty()).then(|| {
         format!(
-            "VEX: {} statement(s) read from {}; {} decided findings of this image",
+            "VEX: {} statement(s) read from {}; {} of them decided findings of this image",
             set.statements.len(),
             set.files.join(", "),
             decided.len()

@@ -161,6 +161,14 @@ fn a_critical_with_a_fix_fails_and_a_not_affected_statement_makes_it_pass() {
             .any(|n| n == "1 vulnerability suppressed by VEX statements (not_affected or fixed)"),
         "{notes:?}"
     );
+    assert!(
+        notes.iter().any(|n| n
+            == &json!(format!(
+                "VEX: 1 statement(s) read from {}; 1 of them decided findings of this image",
+                vex.display()
+            ))),
+        "{notes:?}"
+    );
     // The LOW one has no statement.
     assert!(item(&r, "CVE-2024-0002").get("vex").is_none());
 
@@ -246,7 +254,7 @@ fn statements_for_other_images_change_nothing() {
             .starts_with("VEX: 4 statement(s) read from ")
             && n.as_str()
                 .unwrap()
-                .ends_with("; 0 decided findings of this image")),
+                .ends_with("; 0 of them decided findings of this image")),
         "{notes:?}"
     );
 }
