@@ -250,7 +250,7 @@ one() {
   # golden-push resolves the entry (tags) itself, attaches the reports to the pushed digest
   # before any tag moves, and writes the push record; its stdout is for people.
   if ! env GOLDEN_IMAGE="$image_id" GOLDEN_ENTRY="$id" GOLDEN_PLAN="$REPORTS/plan.json" "${push_env[@]}" \
-    GOLDEN_ATTACH="$(printf '%s\n' "$dir/report.json" "$dir/sbom.cdx.json" "$dir/build-record.json")" \
+    GOLDEN_ATTACH="$(printf '%s\n' "$dir/report.json" "$dir/sbom.cdx.json" "$dir/build-record.json"; if [ -f "$dir/vex.openvex.json" ]; then printf '%s\n' "$dir/vex.openvex.json"; fi)" \
     GOLDEN_RECORD="$dir/push-record.json" golden-push push >"$dir/push.log" 2>&1; then
     cat "$dir/push.log" >&2
     log "$label: push FAILED (${dir#"$ROOT"/}/push.log, ${dir#"$ROOT"/}/push-record.json)"

@@ -12,7 +12,7 @@ use crate::discover::{Discovery, DocKind, FileProblem, Found, ScanOwners};
 use crate::summary::{
     BaselineDiff, BaselineInfo, BuildSummary, CheckSummary, ComplianceCounts, ImageStatus,
     ImageSummary, PackageChange, PackageRef, Problem, ProblemKind, ProblemSeverity, RunInfo,
-    RunSummary, SUMMARY_SCHEMA, ScanSummary, Totals, VulnRef, zero_severities,
+    RunSummary, SUMMARY_SCHEMA, ScanSummary, SuppressedVuln, Totals, VulnRef, zero_severities,
 };
 
 /// Everything the renderers need.
@@ -653,7 +653,46 @@ fn scan_summary(r: &ScanReport) -> ScanSummary {
         policy: r.policy.policy.clone(),
         policy_failures: r.policy.failures.clone(),
         warnings: r.warnings.clone(),
+        suppressed_vulns: suppressed_vulns(r),
     }
+}
+
+/// The suppressed findings with their reason (VEX status and justification when a VEX
+/// statement decided), most severe first.
+fn suppressed_vulns(r: &ScanReport) -> Vec<SuppressedVuln> {
+    let mut out: Vec<SuppressedVuln> = r
+        .vulnerabilities
+        .items
+        .iter()
+        .filter_map(|v| {
+            let suppressed = v.suppressed.as_ref()?;
+            let vex = v.vex.as_ref().filter(|x| x.status.suppresses());
+            // A VEX reason without the status and justification shown beside it.
+            let reason = match vex {
+                Some(x) => match &x.impact_statement {
+                    Some(i) => format!("{i} [{}]", x.source),
+                    None => format!("[{}]", x.source),
+                },
+                None => suppressed.clone(),
+            };
+            Some(SuppressedVuln {
+                id: v.id.clone(),
+                package: v.package.clone(),
+                installed: v.installed.clone(),
+                severity: v.severity,
+                vex_status: vex.map(|x| x.status),
+                justification: vex.and_then(|x| x.justification),
+                reason,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.id.cmp(&b.id))
+            .then_with(|| a.package.cmp(&b.package))
+    });
+    out
 }
 
 fn image_summary(

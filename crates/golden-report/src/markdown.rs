@@ -575,6 +575,7 @@ pub(crate) fn has_details(i: &ImageSummary, shown: Option<&ShownVulns>) -> bool 
             !s.checks.is_empty()
                 || !s.policy_failures.is_empty()
                 || !s.warnings.is_empty()
+                || !s.suppressed_vulns.is_empty()
                 || s.scanner_status != ScannerStatus::Scanned
         })
         || i.baseline.as_ref().is_some_and(|d| {
@@ -683,7 +684,7 @@ pub(crate) fn findings(out: &mut String, i: &ImageSummary, shown: Option<&ShownV
         };
         let suppressed = i.scan.as_ref().map(|s| s.suppressed).unwrap_or(0);
         let title = if suppressed > 0 {
-            format!("{title} · {suppressed} suppressed by policy")
+            format!("{title} · {suppressed} suppressed (VEX or policy ignore)")
         } else {
             title
         };
@@ -721,9 +722,48 @@ pub(crate) fn findings(out: &mut String, i: &ImageSummary, shown: Option<&ShownV
         out.push('\n');
     }
 
+    if let Some(s) = &i.scan {
+        suppressed_details(out, s, caps);
+    }
     if let Some(d) = &i.baseline {
         baseline_details(out, d, caps);
     }
+}
+
+/// Suppressed vulnerabilities (not counted): by a VEX statement, with its status and
+/// justification, or by a policy ignore entry, with its reason.
+fn suppressed_details(out: &mut String, s: &ScanSummary, caps: Caps) {
+    if s.suppressed_vulns.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "**Suppressed vulnerabilities** ({}, not counted)\n\n| Severity | ID | Package | By | Justification / reason |\n|---|---|---|---|---|",
+        s.suppressed_vulns.len()
+    );
+    for v in s.suppressed_vulns.iter().take(caps.vulns) {
+        let by = match (v.vex_status, v.justification) {
+            (Some(st), Some(j)) => format!("VEX {} (`{}`)", st.as_str(), j.as_str()),
+            (Some(st), None) => format!("VEX {}", st.as_str()),
+            (None, _) => "policy ignore".to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {by} | {} |",
+            v.severity.as_str(),
+            md(&truncate(&v.id, 60)),
+            md(&truncate(&v.package, 80)),
+            md(&truncate(&v.reason, caps.text.min(300))),
+        );
+    }
+    if s.suppressed_vulns.len() > caps.vulns {
+        let _ = writeln!(
+            out,
+            "\n… and {} more (see the image's scan report).",
+            s.suppressed_vulns.len() - caps.vulns
+        );
+    }
+    out.push('\n');
 }
 
 fn scan_details(out: &mut String, s: &ScanSummary, caps: Caps) {

@@ -12,7 +12,7 @@
 //! always writes a file the poster accepts: a value that does not fit is replaced (image ids
 //! and names, with `_` for each character outside the pattern) or left out (and counted).
 
-use golden_contracts::scan::{ScannerStatus, Severity};
+use golden_contracts::scan::{ScannerStatus, Severity, VexJustification, VexStatus};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
@@ -103,6 +103,21 @@ pub struct CommentVuln {
     pub fixed: Option<String>,
 }
 
+/// A suppressed vulnerability of the details list: why it is not counted, as enums only (the
+/// free-text reason stays in the job summary).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommentSuppressed {
+    pub id: String,
+    pub severity: Severity,
+    pub package: String,
+    /// The VEX status; absent when a policy ignore entry suppressed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vex_status: Option<VexStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub justification: Option<VexJustification>,
+}
+
 /// One image row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -156,6 +171,16 @@ pub struct CommentImage {
     /// Vulnerabilities not listed (over the cap, or not fitting the patterns).
     #[serde(default)]
     pub vulns_omitted: u64,
+    /// Suppressed vulnerabilities (VEX or policy ignore), not counted above.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suppressed: Vec<CommentSuppressed>,
+    /// Suppressed vulnerabilities not listed (over the cap, or not fitting the patterns).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub suppressed_omitted: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The comment's content.
@@ -391,6 +416,20 @@ impl CommentData {
                     check(|| g("fixed"), x, Pattern::Version)?;
                 }
             }
+            if i.suppressed.len() > MAX_VULNS_PER_IMAGE {
+                return Err(FieldError {
+                    field: f("suppressed"),
+                    problem: format!(
+                        "has {} entries, more than {MAX_VULNS_PER_IMAGE}",
+                        i.suppressed.len()
+                    ),
+                });
+            }
+            for (k, v) in i.suppressed.iter().enumerate() {
+                let g = |name: &str| format!("images[{n}].suppressed[{k}].{name}");
+                check(|| g("id"), &v.id, Pattern::VulnId)?;
+                check(|| g("package"), &v.package, Pattern::Package)?;
+            }
         }
         Ok(())
     }
@@ -423,6 +462,7 @@ fn image(i: &ImageSummary, report: &Report) -> CommentImage {
             fixed: fixed.cloned(),
         });
     }
+    let (suppressed, suppressed_omitted) = suppressed(i);
     CommentImage {
         id: Pattern::Id.coerce(&i.id),
         arch: i.arch.as_deref().map(|a| Pattern::Id.coerce(a)),
@@ -454,7 +494,31 @@ fn image(i: &ImageSummary, report: &Report) -> CommentImage {
         new_only: shown.is_some_and(|s| s.new_only),
         vulns,
         vulns_omitted: omitted,
+        suppressed,
+        suppressed_omitted,
     }
+}
+
+/// The image's suppressed vulnerabilities that fit the patterns (at most
+/// [`MAX_VULNS_PER_IMAGE`]), and how many were left out.
+fn suppressed(i: &ImageSummary) -> (Vec<CommentSuppressed>, u64) {
+    let mut out = Vec::new();
+    let mut omitted = 0u64;
+    for v in i.scan.iter().flat_map(|s| s.suppressed_vulns.iter()) {
+        let ok = Pattern::VulnId.matches(&v.id) && Pattern::Package.matches(&v.package);
+        if !ok || out.len() >= MAX_VULNS_PER_IMAGE {
+            omitted += 1;
+            continue;
+        }
+        out.push(CommentSuppressed {
+            id: v.id.clone(),
+            severity: v.severity,
+            package: v.package.clone(),
+            vex_status: v.vex_status,
+            justification: v.justification,
+        });
+    }
+    (out, omitted)
 }
 
 /// A validated value in a code span (the patterns exclude backticks and `|`).
@@ -640,7 +704,8 @@ pub(crate) fn digest_cell(d: Option<&str>) -> String {
 }
 
 fn details(i: &CommentImage) -> Option<String> {
-    if i.vulns.is_empty() && i.vulns_omitted == 0 {
+    let suppressed = i.suppressed.len() as u64 + i.suppressed_omitted;
+    if i.vulns.is_empty() && i.vulns_omitted == 0 && suppressed == 0 {
         return None;
     }
     let what = if i.new_only {
@@ -649,8 +714,13 @@ fn details(i: &CommentImage) -> Option<String> {
         "vulnerabilities"
     };
     let total = i.vulns.len() as u64 + i.vulns_omitted;
+    let also = if suppressed > 0 {
+        format!(" (+{suppressed} suppressed)")
+    } else {
+        String::new()
+    };
     let mut out = format!(
-        "<details>\n<summary>{} {}: {total} {what}</summary>\n\n",
+        "<details>\n<summary>{} {}: {total} {what}{also}</summary>\n\n",
         status_icon(i.status),
         code(&i.id)
     );
@@ -683,7 +753,44 @@ pub(crate) fn vuln_list(i: &CommentImage) -> String {
             i.vulns_omitted
         );
     }
+    suppressed_table(&mut out, i);
     out
+}
+
+/// Suppressed vulnerabilities with the VEX status and justification (enums, in code spans).
+fn suppressed_table(out: &mut String, i: &CommentImage) {
+    if i.suppressed.is_empty() && i.suppressed_omitted == 0 {
+        return;
+    }
+    out.push_str("\n**Suppressed** (not counted)\n\n");
+    if !i.suppressed.is_empty() {
+        out.push_str(
+            "| Severity | ID | Package | Suppressed by | Justification |\n|---|---|---|---|---|\n",
+        );
+        for v in &i.suppressed {
+            let by = match v.vex_status {
+                Some(s) => format!("VEX {}", code(s.as_str())),
+                None => "policy ignore".into(),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {by} | {} |",
+                v.severity.as_str().to_ascii_lowercase(),
+                code(&v.id),
+                code(&v.package),
+                v.justification
+                    .map(|j| code(j.as_str()))
+                    .unwrap_or_else(|| "—".into())
+            );
+        }
+    }
+    if i.suppressed_omitted > 0 {
+        let _ = writeln!(
+            out,
+            "\n_{} more suppressed in the job summary._",
+            i.suppressed_omitted
+        );
+    }
 }
 
 /// Render the comment (without the marker line) within GitHub's limit; `reserved` characters
@@ -814,6 +921,23 @@ pub(crate) mod tests_support {
                 new_only: true,
                 vulns: vec![vuln("CVE-2024-5535"), vuln("GHSA-abcd-efgh-2345")],
                 vulns_omitted: 0,
+                suppressed: vec![
+                    CommentSuppressed {
+                        id: "CVE-2024-0001".into(),
+                        severity: Severity::Critical,
+                        package: "libssl3".into(),
+                        vex_status: Some(VexStatus::NotAffected),
+                        justification: Some(VexJustification::VulnerableCodeNotInExecutePath),
+                    },
+                    CommentSuppressed {
+                        id: "CVE-2024-0002".into(),
+                        severity: Severity::Low,
+                        package: "zlib1g".into(),
+                        vex_status: None,
+                        justification: None,
+                    },
+                ],
+                suppressed_omitted: 0,
             }],
             images_omitted: 0,
         }
@@ -894,6 +1018,24 @@ mod tests {
         let mut d = sample();
         d.images[0].vulns = (0..21).map(|n| vuln(&format!("CVE-2024-{n:04}"))).collect();
         assert_eq!(d.validate().unwrap_err().field, "images[0].vulns");
+        let mut d = sample();
+        d.images[0].suppressed[1].id = "CVE-1 <b>".into();
+        assert_eq!(
+            d.validate().unwrap_err().field,
+            "images[0].suppressed[1].id"
+        );
+        let mut d = sample();
+        d.images[0].suppressed[0].package = "@here".into();
+        d.validate().unwrap();
+        d.images[0].suppressed[0].package = "a b".into();
+        assert_eq!(
+            d.validate().unwrap_err().field,
+            "images[0].suppressed[0].package"
+        );
+        let mut d = sample();
+        let one = d.images[0].suppressed[0].clone();
+        d.images[0].suppressed = vec![one; 21];
+        assert_eq!(d.validate().unwrap_err().field, "images[0].suppressed");
         sample().validate().unwrap();
     }
 
@@ -953,7 +1095,19 @@ mod tests {
             ),
             "{body}"
         );
-        assert!(body.contains("2 new vulnerabilities"), "{body}");
+        assert!(
+            body.contains("2 new vulnerabilities (+2 suppressed)"),
+            "{body}"
+        );
+        // Suppressed findings, not counted, with the VEX status and justification.
+        assert!(
+            body.contains("| critical | `CVE-2024-0001` | `libssl3` | VEX `not_affected` | `vulnerable_code_not_in_execute_path` |"),
+            "{body}"
+        );
+        assert!(
+            body.contains("| low | `CVE-2024-0002` | `zlib1g` | policy ignore | — |"),
+            "{body}"
+        );
         assert!(body.contains(&format!("[this run]({url})")), "{body}");
     }
 

@@ -70,9 +70,12 @@ fn total(i: &CommentImage) -> u64 {
     i.vulns.len() as u64 + i.vulns_omitted
 }
 
-/// The details block of an image with vulnerabilities on any architecture.
+/// The details block of an image with vulnerabilities (counted or suppressed) on any
+/// architecture.
 pub(crate) fn details(r: &Row) -> Option<String> {
-    let with: Vec<&CommentImage> = r.entries.iter().copied().filter(|i| total(i) > 0).collect();
+    let listed =
+        |i: &&CommentImage| total(i) > 0 || !i.suppressed.is_empty() || i.suppressed_omitted > 0;
+    let with: Vec<&CommentImage> = r.entries.iter().copied().filter(listed).collect();
     let first = with.first()?;
     let what = |i: &CommentImage| {
         if i.new_only {
@@ -92,6 +95,8 @@ pub(crate) fn details(r: &Row) -> Option<String> {
             i.vulns == first.vulns
                 && i.vulns_omitted == first.vulns_omitted
                 && i.new_only == first.new_only
+                && i.suppressed == first.suppressed
+                && i.suppressed_omitted == first.suppressed_omitted
         });
     let mut out = String::new();
     if same && r.entries.len() > 1 {

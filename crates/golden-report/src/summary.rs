@@ -7,7 +7,9 @@
 
 use golden_contracts::Document;
 use golden_contracts::build::BuildError;
-use golden_contracts::scan::{CheckStatus, PolicyFailure, ScannerStatus, Severity};
+use golden_contracts::scan::{
+    CheckStatus, PolicyFailure, ScannerStatus, Severity, VexJustification, VexStatus,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -213,6 +215,28 @@ pub struct ScanSummary {
     pub policy_failures: Vec<PolicyFailure>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Vulnerabilities a VEX statement or a policy ignore entry suppressed (in the report, not
+    /// in the counts), most severe first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suppressed_vulns: Vec<SuppressedVuln>,
+}
+
+/// A suppressed vulnerability and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuppressedVuln {
+    pub id: String,
+    pub package: String,
+    pub installed: String,
+    pub severity: Severity,
+    /// The VEX status (`not_affected`, `fixed`) when a VEX statement suppressed it; absent for
+    /// a policy ignore entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vex_status: Option<VexStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub justification: Option<VexJustification>,
+    /// Why: the VEX impact statement (if any) and the statement's `file#/pointer`, or the
+    /// ignore entry's reason and expiry.
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

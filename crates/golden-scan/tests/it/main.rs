@@ -15,3 +15,4 @@ mod props;
 mod registry;
 mod support;
 mod trivy;
+mod vex;
