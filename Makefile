@@ -5,8 +5,11 @@ SHELL := /bin/bash
 CONFIG ?= configs/build-config.yaml
 CARGO ?= cargo
 BIN := $(or $(CARGO_TARGET_DIR),target)/debug
+# Architectures for base-debian, platforms and local: ARCHS="amd64 arm64" builds the foreign
+# one under emulation (qemu-user-static; setup enables it). Default: this machine's.
+ARCHS ?=
 
-.PHONY: help setup test gate workflows act binaries plan check base-debian base-alpine base-redhat platforms local bench bench-base bench-build bench-scan bench-push clean-local
+.PHONY: help setup test gate workflows act binaries plan check base-debian base-alpine base-redhat platforms local bench bench-base bench-build bench-scan bench-push bench-multiarch clean-local
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -35,8 +38,9 @@ plan: binaries ## Print the nightly plan (every image) for the shipped config
 check: binaries ## Validate the config and the repository against it
 	$(BIN)/golden-plan --config $(CONFIG) --check
 
-base-debian: binaries ## Build the hardened Debian base from the Debian archive into the engine
-	scripts/build-base.sh debian
+base-debian: binaries ## Build the hardened Debian base from the Debian archive (ARCHS="amd64 arm64" for both)
+	@if [ -n "$(ARCHS)" ]; then GOLDEN_ARCHS="$(ARCHS)" scripts/setup.sh; fi
+	@set -e; for a in $(or $(ARCHS),$(shell dpkg --print-architecture)); do GOLDEN_ARCH=$$a scripts/build-base.sh debian; done
 
 base-alpine: binaries ## Build the hardened Alpine base (needs its upstream image: GitHub runners)
 	scripts/build-base.sh alpine
@@ -44,13 +48,13 @@ base-alpine: binaries ## Build the hardened Alpine base (needs its upstream imag
 base-redhat: binaries ## Build the hardened UBI base (needs its upstream image: GitHub runners)
 	scripts/build-base.sh redhat
 
-platforms: binaries ## Build every platform image buildable here on the hardened Debian base
-	scripts/build-platforms.sh
+platforms: binaries ## Build every platform image buildable here on the hardened Debian base (ARCHS too)
+	@set -e; for a in $(or $(ARCHS),$(shell dpkg --print-architecture)); do GOLDEN_ARCH=$$a scripts/build-platforms.sh; done
 
-local: ## The whole chain locally: plan, build, scan, push to 127.0.0.1:5000, report
-	scripts/local.sh
+local: ## The whole chain locally: plan, build, scan, push to 127.0.0.1:5000, report (ARCHS="amd64 arm64": indexes)
+	GOLDEN_ARCHS="$(ARCHS)" scripts/local.sh
 
-bench: bench-base bench-build bench-scan bench-push ## Run every benchmark (prints ratios against peers)
+bench: bench-base bench-build bench-scan bench-push bench-multiarch ## Run every benchmark (prints ratios against peers)
 
 bench-base: binaries ## Benchmark: base size and bootstrap time
 	scripts/bench-base.sh
@@ -63,6 +67,9 @@ bench-scan: binaries ## Benchmark: golden-scan vs syft
 
 bench-push: binaries ## Benchmark: golden-push vs docker push and skopeo
 	scripts/bench-push.sh
+
+bench-multiarch: binaries ## Benchmark: arm64 under emulation vs native amd64 (base, build, scan)
+	scripts/bench-multiarch.sh
 
 clean-local: ## Stop the local registry and remove reports/
 	scripts/local.sh --clean

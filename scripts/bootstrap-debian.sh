@@ -35,6 +35,10 @@ Prints the image id (sha256:...) on stdout; everything else goes to stderr.
 Options (each also read from the environment variable in brackets):
   --suite NAME          Debian suite [GOLDEN_DEBIAN_SUITE, default bookworm]
   --variant NAME        mmdebstrap variant [GOLDEN_DEBIAN_VARIANT, default minbase]
+  --arch ARCH           architecture to bootstrap, dpkg or OCI name (amd64, arm64)
+                        [GOLDEN_DEBIAN_ARCH, default: this machine's]; a foreign one runs
+                        its maintainer scripts under qemu-user-static through binfmt_misc
+                        (GOLDEN_ARCHS=arm64 scripts/setup.sh installs and enables it)
   --components LIST     archive components, comma- or space-separated
                         [GOLDEN_DEBIAN_COMPONENTS, default main]
   --mirror URL          archive mirror; adds SUITE and SUITE-updates from it
@@ -72,8 +76,8 @@ Environment:
                         time (`date +%s` at start) is used for all of them (the result is then
                         not reproducible).
 
-Image config (canonical JSON: sorted keys, compact): architecture from
-`dpkg --print-architecture` (OCI name), os linux, created = SOURCE_DATE_EPOCH, USER 10001,
+Image config (canonical JSON: sorted keys, compact): architecture from --arch (OCI name,
+with `variant` v8 for arm64 as the engine and registries name it), os linux, created = SOURCE_DATE_EPOCH, USER 10001,
 WORKDIR /home/app (both not with --no-harden), ENV PATH=..., CMD ["/bin/bash"], the labels
 given with --label (the last wins for a repeated key), one history entry naming suite,
 variant and components.
@@ -83,6 +87,7 @@ EOF
 
 suite=${GOLDEN_DEBIAN_SUITE:-bookworm}
 variant=${GOLDEN_DEBIAN_VARIANT:-minbase}
+arch=${GOLDEN_DEBIAN_ARCH:-}
 components=${GOLDEN_DEBIAN_COMPONENTS:-main}
 mirror=${GOLDEN_DEBIAN_MIRROR:-}
 security_mirror=${GOLDEN_DEBIAN_SECURITY_MIRROR:-}
@@ -105,6 +110,7 @@ while [ "$#" -gt 0 ]; do
   case $1 in
     --suite) need_arg "$@"; suite=$2; shift ;;
     --variant) need_arg "$@"; variant=$2; shift ;;
+    --arch) need_arg "$@"; arch=$2; shift ;;
     --components) need_arg "$@"; components=$2; shift ;;
     --mirror) need_arg "$@"; mirror=$2; shift ;;
     --security-mirror) need_arg "$@"; security_mirror=$2; shift ;;
@@ -139,6 +145,12 @@ dry_run=$(bool GOLDEN_BOOTSTRAP_DRY_RUN "$dry_run")
 case $variant in
   extract | custom | essential | apt | required | minbase | buildd | important | debootstrap | standard) ;;
   *) die "unknown mmdebstrap variant \`$variant\` (minbase, apt, essential, required, buildd, important, standard)" ;;
+esac
+host_arch=$(dpkg --print-architecture 2>/dev/null || echo unknown)
+case ${arch:-$host_arch} in
+  amd64 | x86_64) deb_arch=amd64 ;;
+  arm64 | aarch64) deb_arch=arm64 ;;
+  *) die "architecture \`${arch:-$host_arch}\` is not supported (amd64, arm64; x86_64 and aarch64 are read as those)" ;;
 esac
 read -r -a comp_list <<<"${components//,/ }"
 [ "${#comp_list[@]}" -gt 0 ] || die "no archive component given (e.g. --components main)"
@@ -234,7 +246,8 @@ fi
 # shellcheck disable=SC2016
 hooks+=(--customize-hook='rm -f "$1/etc/resolv.conf" "$1/etc/hostname"')
 
-mm=(mmdebstrap --quiet --mode=root --format=tar --variant="$variant" --components="$comps_csv"
+mm=(mmdebstrap --quiet --mode=root --format=tar --variant="$variant" --architectures="$deb_arch"
+  --components="$comps_csv"
   --hook-dir=/usr/share/mmdebstrap/hooks/maybe-merged-usr "${hooks[@]}" "$suite")
 if [ "$dry_run" = 1 ]; then
   printf 'GOLDEN_BOOTSTRAP_SCRIPTS=%q SOURCE_DATE_EPOCH=%q' "$GOLDEN_BOOTSTRAP_SCRIPTS" "$SOURCE_DATE_EPOCH"
@@ -252,17 +265,23 @@ if [ "$no_import" = 0 ]; then
   command -v jq >/dev/null || die "jq not found (it writes the image config): apt-get install jq (scripts/setup.sh does)"
 fi
 [ "$(id -u)" -eq 0 ] || die "run as root: the hardening hook chroots into the bootstrap (mmdebstrap root mode)"
-# mmdebstrap bootstraps the host's native architecture; the image config names it the OCI way.
-deb_arch=$(dpkg --print-architecture) || die "dpkg --print-architecture failed"
+# A foreign architecture runs its maintainer scripts (and the hardening hook's chroot) under
+# qemu-user-static: fail now, not with an exec format error minutes into the bootstrap.
+if [ "$deb_arch" != "$host_arch" ]; then
+  qemu=$deb_arch
+  [ "$qemu" != arm64 ] || qemu=aarch64
+  [ "$qemu" != amd64 ] || qemu=x86_64
+  handler=/proc/sys/fs/binfmt_misc/qemu-$qemu
+  grep -qx enabled "$handler" 2>/dev/null ||
+    die "this machine ($host_arch) cannot run $deb_arch binaries: no enabled binfmt_misc handler $handler; hint: GOLDEN_ARCHS=$deb_arch scripts/setup.sh installs qemu-user-static and enables it"
+  command -v arch-test >/dev/null || die "arch-test not found (mmdebstrap needs it for a foreign architecture): GOLDEN_ARCHS=$deb_arch scripts/setup.sh installs it"
+fi
+# The image config names the architecture the OCI way (arm64 with variant v8, as the engine
+# and the registries do).
 oci_variant=
 case $deb_arch in
-  amd64 | arm64 | s390x | riscv64 | loong64) oci_arch=$deb_arch ;;
-  i386) oci_arch=386 ;;
-  armhf) oci_arch=arm oci_variant=v7 ;;
-  armel) oci_arch=arm oci_variant=v5 ;;
-  ppc64el) oci_arch=ppc64le ;;
-  mips64el) oci_arch=mips64le ;;
-  *) die "no OCI architecture name known for the dpkg architecture \`$deb_arch\`" ;;
+  amd64) oci_arch=amd64 ;;
+  arm64) oci_arch=arm64 oci_variant=v8 ;;
 esac
 
 # ---- bootstrap --------------------------------------------------------------------------
@@ -271,7 +290,7 @@ cleanup() { rm -rf "$work"; }
 trap cleanup EXIT
 raw=$work/rootfs.raw.tar
 tarball=$work/rootfs.tar
-log "bootstrapping $suite ($variant; $comps_csv)${snapshot:+ at snapshot $snapshot}${mirror:+ from $mirror}; SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH"
+log "bootstrapping $suite for $deb_arch ($variant; $comps_csv)${snapshot:+ at snapshot $snapshot}${mirror:+ from $mirror}; SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH"
 start=$(date +%s.%N)
 "${mm[@]}" "$raw" "${mirrors[@]}" >&2 ||
   die "mmdebstrap failed (see the messages above)"
@@ -297,7 +316,7 @@ fi
 created=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)
 hardened=true
 [ "$no_harden" = 0 ] || hardened=false
-created_by="bootstrap-debian.sh: mmdebstrap --variant=$variant --components=$comps_csv $suite"
+created_by="bootstrap-debian.sh: mmdebstrap --variant=$variant --architectures=$deb_arch --components=$comps_csv $suite"
 if [ "$hardened" = true ]; then created_by+=" + harden-debian.sh"; else created_by+=" (not hardened)"; fi
 # Labels as named arguments k<i>/v<i> (jq 1.6 would parse a value starting with `-` after
 # --args as an option); from_entries keeps the last of a repeated key, like LABEL.

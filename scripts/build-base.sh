@@ -19,6 +19,10 @@
 #   SOURCE_DATE_EPOCH     reproducibility date (default: the HEAD commit time, so building
 #                         the same commit twice gives the same Debian image id)
 #   GOLDEN_DEBIAN_*       mirror/snapshot/cache settings, see bootstrap-debian.sh --help
+#   GOLDEN_ARCH           architecture to build (amd64, arm64; default this machine's). A
+#                         foreign one is bootstrapped under emulation (GOLDEN_ARCHS=arm64
+#                         scripts/setup.sh enables it) and tagged `<tag>-<arch>`, as
+#                         golden-build --arch tags it, beside the native image
 # Prints the image id on stdout. Exit codes: 0 built, 2 usage or runtime error (including
 # "upstream image not available here").
 set -Eeuo pipefail
@@ -28,7 +32,7 @@ PROG=build-base.sh
 die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 2; }
 log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 
-usage() { sed -n '2,24s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,28s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 
 [ "$#" -eq 1 ] || { usage >&2; die "expected exactly one OS argument (debian, alpine, redhat)"; }
 case $1 in
@@ -61,6 +65,21 @@ entry=$(jq -ce --arg id "base-$os" '.bases.include[] | select(.id == $id)' <<<"$
 
 mapfile -t tags < <(jq -r '.tags[]' <<<"$entry")
 [ "${#tags[@]}" -gt 0 ] || die "plan entry base-$os has no tags"
+host_arch=$(dpkg --print-architecture 2>/dev/null || echo amd64)
+arch=${GOLDEN_ARCH:-$host_arch}
+case $arch in
+  x86_64) arch=amd64 ;;
+  aarch64) arch=arm64 ;;
+  amd64 | arm64) ;;
+  *) die "GOLDEN_ARCH \`$arch\` is not supported (amd64, arm64)" ;;
+esac
+if [ "$arch" != "$host_arch" ]; then
+  # A foreign architecture's image lives beside the native one: `<tag>-<arch>`.
+  for i in "${!tags[@]}"; do
+    t=${tags[$i]}
+    if [[ ${t##*/} == *:* ]]; then tags[i]="$t-$arch"; else tags[i]="$t:latest-$arch"; fi
+  done
+fi
 mapfile -t labels < <(jq -r '.labels // {} | to_entries[] | "\(.key)=\(.value)"' <<<"$entry")
 
 if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
@@ -83,6 +102,7 @@ has_label org.opencontainers.image.created || labels+=("org.opencontainers.image
 # ---- debian: from the archive -----------------------------------------------------------
 if jq -e '.bootstrap != null' >/dev/null <<<"$entry"; then
   args=(
+    --arch "$arch"
     --suite "$(jq -r '.bootstrap.suite' <<<"$entry")"
     --variant "$(jq -r '.bootstrap.variant' <<<"$entry")"
     --components "$(jq -r '.bootstrap.components | join(",")' <<<"$entry")"
@@ -98,11 +118,12 @@ if jq -e '.bootstrap != null' >/dev/null <<<"$entry"; then
     case ${l%%=*} in org.opencontainers.image.base.name | org.opencontainers.image.base.digest) continue ;; esac
     args+=(--label "$l")
   done
-  log "bootstrapping base-$os from the Debian archive -> ${tags[0]}"
+  log "bootstrapping base-$os ($arch) from the Debian archive -> ${tags[0]}"
   exec scripts/bootstrap-debian.sh "${args[@]}"
 fi
 
 # ---- alpine, redhat (and debian without bootstrap): the Dockerfile ----------------------
+[ "$arch" = "$host_arch" ] || die "base-$os for $arch: only the Debian bootstrap builds a foreign architecture here (the $os base is built on native $arch runners by the workflow)"
 upstream=${GOLDEN_UPSTREAM_IMAGE:-$(jq -r '.build_args.UPSTREAM // .upstream // empty' <<<"$entry")}
 [ -n "$upstream" ] || die "plan entry base-$os names no upstream image"
 if ! docker image inspect "$upstream" >/dev/null 2>&1; then

@@ -21,6 +21,10 @@
 #   GOLDEN_RECORDS_DIR   where golden-build writes one build record per image
 #                        (default out/build-records)
 #   GOLDEN_VERBOSE=1     stream the build output (default: shown only when a build fails)
+#   GOLDEN_ARCH          architecture to build (amd64, arm64; default this machine's): a
+#                        foreign one is built by golden-build under emulation on that
+#                        architecture's base (`<base tag>-<arch>`, make base-debian ARCHS=...)
+#                        and tagged `<tag>-<arch>`
 #   GOLDEN_PLATFORM_BUILDER=docker
 #                        debugging aid: build with `docker build` (same Dockerfile, build
 #                        args, labels and tags; context = the files git knows) instead of
@@ -33,7 +37,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PROG=build-platforms.sh
 die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 2; }
 log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-usage() { sed -n '2,29s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,33s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 
 only=()
 list=0
@@ -60,6 +64,16 @@ config=${GOLDEN_CONFIG:-configs/build-config.yaml}
 builder=${GOLDEN_PLATFORM_BUILDER:-golden-build}
 case $builder in golden-build | docker) ;; *) die "GOLDEN_PLATFORM_BUILDER must be golden-build or docker (got \`$builder\`)" ;; esac
 records=${GOLDEN_RECORDS_DIR:-out/build-records}
+host_arch=$(dpkg --print-architecture 2>/dev/null || echo amd64)
+arch=${GOLDEN_ARCH:-$host_arch}
+case $arch in x86_64) arch=amd64 ;; aarch64) arch=arm64 ;; amd64 | arm64) ;; *) die "GOLDEN_ARCH \`$arch\` is not supported (amd64, arm64)" ;; esac
+# A foreign architecture's images (and its base) carry -<arch> in the engine (golden-build --arch).
+sfx=
+if [ "$arch" != "$host_arch" ]; then
+  sfx=-$arch
+  [ "$builder" = golden-build ] || die "GOLDEN_PLATFORM_BUILDER=docker builds this machine's architecture only ($host_arch, not $arch)"
+  export GOLDEN_ARCH=$arch
+fi
 
 # A workspace binary: the given path, else build it with cargo.
 ensure_bin() { # ensure_bin VAR_VALUE CRATE
@@ -111,8 +125,8 @@ fi
 # ---- the base -----------------------------------------------------------------------------
 mapfile -t bases < <(for id in "${ids[@]}"; do entry "$id" | jq -r '.base_image // empty'; done | sort -u)
 for b in "${bases[@]}"; do
-  docker image inspect "$b" >/dev/null 2>&1 ||
-    die "base image $b is not in the engine: build it first with \`make base-debian\`"
+  docker image inspect "$b$sfx" >/dev/null 2>&1 ||
+    die "base image $b$sfx is not in the engine: build it first with \`make base-debian${sfx:+ ARCHS=$arch}\`"
 done
 
 # ---- build --------------------------------------------------------------------------------
@@ -150,8 +164,8 @@ fi
 summary=()
 for id in "${ids[@]}"; do
   e=$(entry "$id")
-  tag=$(jq -r '.tags[0]' <<<"$e")
-  log "building $id -> $tag ($builder)"
+  tag=$(jq -r '.tags[0]' <<<"$e")$sfx
+  log "building $id ($arch) -> $tag ($builder)"
   logf=$work/$id.log
   start=$(date +%s)
   if [ "$builder" = golden-build ]; then

@@ -16,11 +16,20 @@
 #   6. golden-report over reports/ (the previous run's reports as the baseline), then the
 #      Markdown summary in the terminal
 #
-# Usage: scripts/local.sh [--clean] [--no-setup] [--verbose]
+# Usage: scripts/local.sh [--clean] [--no-setup] [--verbose] [--only ID]...
 #   --clean     stop the local registry and remove reports/ (and .cache/local); keeps the
 #               registry's data in .cache/registry and the Debian package cache
 #   --no-setup  skip scripts/setup.sh (everything it installs is already there)
 #   --verbose   stream build and scan output (default: kept in reports/<id>/*.log)
+#   --only X    only the plan entries with id X or of platform X (repeatable; the bases
+#               they need are built too) [GOLDEN_ONLY, space-separated]
+#
+# Multi-architecture (GOLDEN_ARCHS="amd64 arm64", what `make local ARCHS=...` sets): every
+# image is built, scanned and pushed once per architecture (a foreign one under emulation,
+# tagged <tag>-<arch> in the engine and pushed as <tag>-<arch>), then `golden-push index`
+# merges them into one index per image under the real tags; an image missing an
+# architecture stops the merge (no index, no tag moved). Reports go to reports/<id>/<arch>/,
+# the index record to reports/index-record.json.
 #
 # A second run with no change rebuilds from the engine's cache (the Debian bootstrap is
 # reproducible: same SOURCE_DATE_EPOCH, same archive state, same layer) and pushes nothing new:
@@ -55,14 +64,21 @@ BINARIES=(golden-plan golden-build golden-scan golden-push golden-report)
 
 die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 2; }
 log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-usage() { sed -n '2,39s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,48s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 
 clean=0 setup=1 verbose=0
+only=()
+if [ -n "${GOLDEN_ONLY:-}" ]; then read -r -a only <<<"$GOLDEN_ONLY"; fi
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --clean) clean=1 ;;
     --no-setup) setup=0 ;;
     --verbose) verbose=1 ;;
+    --only)
+      [ "$#" -ge 2 ] || die "--only needs an entry id or a platform name"
+      only+=("$2")
+      shift
+      ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument \`$1\`" ;;
   esac
@@ -76,12 +92,25 @@ if [ "$clean" = 1 ]; then
   exit 0
 fi
 
+# The architectures: this machine's by default; GOLDEN_ARCHS="amd64 arm64" for indexes.
+host_arch=$(dpkg --print-architecture 2>/dev/null || echo amd64)
+archs=()
+for a in ${GOLDEN_ARCHS//,/ }; do
+  case $a in x86_64) a=amd64 ;; aarch64) a=arm64 ;; amd64 | arm64) ;; *) die "GOLDEN_ARCHS: architecture \`$a\` is not supported (amd64, arm64)" ;; esac
+  [[ " ${archs[*]} " == *" $a "* ]] || archs+=("$a")
+done
+[ "${#archs[@]}" -gt 0 ] || archs=("$host_arch")
+multi=0
+[ "${#archs[@]}" -eq 1 ] || multi=1
+
 [ "$(id -u)" -eq 0 ] || die "make local needs root (apt packages, the Docker engine, mmdebstrap's root mode): run it as root"
 
 # ---- 1-3: tools, registry, binaries -------------------------------------------------------
 if [ "$setup" = 1 ]; then
   log "setup: scripts/setup.sh"
-  scripts/setup.sh
+  GOLDEN_ARCHS="${archs[*]}" scripts/setup.sh
+elif [ "$multi" = 1 ]; then
+  scripts/ensure-emulation.sh "${archs[@]}"
 fi
 for t in jq curl git docker; do
   command -v "$t" >/dev/null 2>&1 || die "$t not found: run scripts/setup.sh"
@@ -157,9 +186,23 @@ fi
 env GOLDEN_REGISTRY="$REGISTRY" GOLDEN_EVENT=local GOLDEN_OFFLINE=true GOLDEN_SHA="$revision" \
   GOLDEN_PLAN_OUTPUT="$REPORTS/plan.json" GOLDEN_FORMAT=json golden-plan >/dev/null \
   || die "golden-plan failed (see its message above)"
-mapfile -t entries < <(jq -c '.bases.include[], .platforms.include[]' "$REPORTS/plan.json")
-[ "${#entries[@]}" -gt 0 ] || die "the plan is empty: nothing can be built here"
-log "plan: ${#entries[@]} images: $(jq -r '[.bases.include[], .platforms.include[] | .id] | join(", ")' "$REPORTS/plan.json")"
+# --only: the entries named (by id or platform) and the bases they are built on.
+only_json=$(printf '%s\n' "${only[@]}" | jq -R . | jq -sc 'map(select(. != ""))')
+mapfile -t entries < <(jq -c --argjson only "$only_json" '
+  [.bases.include[], .platforms.include[]] as $all
+  | if ($only | length) == 0 then $all[] else
+      ($all | map(select(.id as $i | .platform as $p | $only | index($i) or index($p)))) as $picked
+      | ($picked | map(.base // empty)) as $bases
+      | $all[] | select((.id as $i | $picked | map(.id) | index($i)) or (.id as $i | $bases | index($i)))
+    end' "$REPORTS/plan.json")
+[ "${#entries[@]}" -gt 0 ] || die "nothing to build: the plan is empty${only[*]:+, or --only ${only[*]} matches no entry id or platform}"
+if [ "${#only[@]}" -gt 0 ]; then
+  # The run's plan is what it builds: the report must not count the left-out entries as missing.
+  keep=$(printf '%s\n' "${entries[@]}" | jq -sc 'map(.id)')
+  jq --argjson keep "$keep" '(.bases.include, .platforms.include) |= map(select(.id as $i | $keep | index($i)))' \
+    "$REPORTS/plan.json" >"$REPORTS/plan.json.tmp" && mv "$REPORTS/plan.json.tmp" "$REPORTS/plan.json"
+fi
+log "plan: ${#entries[@]} images for ${archs[*]}: $(printf '%s\n' "${entries[@]}" | jq -rs 'map(.id) | join(", ")')"
 
 # ---- 5: build, scan, push, attach ---------------------------------------------------------
 # run LOG CMD...: run a step, its output in LOG (and on the terminal with --verbose).
@@ -175,68 +218,104 @@ run() {
 
 failed=()
 declare -A pushed_line
-for e in "${entries[@]}"; do
+# one ENTRY-JSON ARCH: build, scan, push and attach one image for one architecture; a failure
+# is recorded in `failed` (the other images go on).
+one() {
+  local e="$1" arch="$2" id dir mode start image_id scan_rc label push_env=()
   id="$(jq -r '.id' <<<"$e")"
+  label="$id"
   dir="$REPORTS/$id"
+  if [ "$multi" = 1 ]; then
+    label="$id ($arch)"
+    dir="$REPORTS/$id/$arch"
+    # Pushed as <tag>-<arch> alone; the index moves the real tags (golden-push index below).
+    push_env=(GOLDEN_ARCH_SUFFIX="$arch")
+  fi
   mkdir -p "$dir"
   mode=auto
   if [ "$(jq -r '.bootstrap != null' <<<"$e")" = true ]; then mode=bootstrap; fi
 
   start=$(date +%s)
   # GOLDEN_ENTRY + GOLDEN_PLAN: the same entry for golden-build, golden-scan and golden-push
-  # (golden-contracts' one resolver).
+  # (golden-contracts' one resolver). GOLDEN_ARCH: a foreign architecture is built under
+  # emulation, on that architecture's base (<base tag>-<arch>).
   if ! run "$dir/build.log" env GOLDEN_ENTRY="$id" GOLDEN_PLAN="$REPORTS/plan.json" GOLDEN_REPO_ROOT="$WORK/context" \
-    GOLDEN_RECORD="$dir/build-record.json" GOLDEN_BUILD_MODE="$mode" \
+    GOLDEN_RECORD="$dir/build-record.json" GOLDEN_BUILD_MODE="$mode" GOLDEN_ARCH="$arch" \
     GOLDEN_LABELS="org.opencontainers.image.revision=$revision" golden-build; then
     tail -n 25 "$dir/build.log" >&2
-    log "$id: build FAILED (reports/$id/build.log)"
-    failed+=("$id")
-    continue
+    log "$label: build FAILED (${dir#"$ROOT"/}/build.log)"
+    failed+=("$label")
+    return 0
   fi
   image_id="$(jq -r '.image_id' "$dir/build-record.json")"
-  log "$id: built ${image_id:7:12} in $(($(date +%s) - start))s ($mode)"
+  log "$label: built ${image_id:7:12} in $(($(date +%s) - start))s ($mode)"
 
   scan_rc=0
   run "$dir/scan.log" env GOLDEN_IMAGE="$image_id" GOLDEN_ENTRY="$id" GOLDEN_PLAN="$REPORTS/plan.json" GOLDEN_OUTPUT="$dir" \
     GOLDEN_TRIVY="$trivy" "${trivy_env[@]}" GOLDEN_FORMAT=text golden-scan || scan_rc=$?
   case "$scan_rc" in
-    0) log "$id: scan passed policy" ;;
+    0) log "$label: scan passed policy" ;;
     1)
       grep -E 'policy|Fail' "$dir/scan.log" | tail -n 10 >&2 || true
-      log "$id: scan FAILED policy (reports/$id/report.md); not pushed"
-      failed+=("$id")
-      continue
+      log "$label: scan FAILED policy (${dir#"$ROOT"/}/report.md); not pushed"
+      failed+=("$label")
+      return 0
       ;;
     *)
       tail -n 25 "$dir/scan.log" >&2
-      log "$id: scan error (reports/$id/scan.log); not pushed"
-      failed+=("$id")
-      continue
+      log "$label: scan error (${dir#"$ROOT"/}/scan.log); not pushed"
+      failed+=("$label")
+      return 0
       ;;
   esac
 
   # golden-push resolves the entry (tags) itself, attaches the reports to the pushed digest
   # before any tag moves, and writes the push record; its stdout is for people.
-  if ! env GOLDEN_IMAGE="$image_id" GOLDEN_ENTRY="$id" GOLDEN_PLAN="$REPORTS/plan.json" \
-    GOLDEN_ATTACH="$(printf '%s\n' "$dir/report.json" "$dir/sbom.cdx.json" "$dir/build-record.json")" \
+  if ! env GOLDEN_IMAGE="$image_id" GOLDEN_ENTRY="$id" GOLDEN_PLAN="$REPORTS/plan.json" "${push_env[@]}" \
+    GOLDEN_ATTACH="$(printf '%s\n' "$dir/report.json" "$dir/sbom.cdx.json" "$dir/build-record.json"; if [ -f "$dir/vex.openvex.json" ]; then printf '%s\n' "$dir/vex.openvex.json"; fi)" \
     GOLDEN_RECORD="$dir/push-record.json" golden-push push >"$dir/push.log" 2>&1; then
     cat "$dir/push.log" >&2
-    log "$id: push FAILED (reports/$id/push.log, reports/$id/push-record.json)"
-    failed+=("$id")
-    continue
+    log "$label: push FAILED (${dir#"$ROOT"/}/push.log, ${dir#"$ROOT"/}/push-record.json)"
+    failed+=("$label")
+    return 0
   fi
+  local digest reference uploaded total attached
   digest="$(jq -r '.digest' "$dir/push-record.json")"
   reference="$(jq -r '.reference' "$dir/push-record.json")"
   uploaded="$(jq -r '.uploaded' "$dir/push-record.json")"
   total="$(jq -r '.blobs' "$dir/push-record.json")"
   attached="$(jq -r '.referrers | length' "$dir/push-record.json")"
   if [ "$uploaded" -eq 0 ]; then
-    pushed_line[$id]="$digest  every blob already present ($total of $total), $attached report(s) attached"
+    pushed_line[$label]="$digest  every blob already present ($total of $total), $attached report(s) attached"
   else
-    pushed_line[$id]="$digest  $uploaded of $total blobs sent, $attached report(s) attached"
+    pushed_line[$label]="$digest  $uploaded of $total blobs sent, $attached report(s) attached"
   fi
-  log "$id: pushed $reference (${pushed_line[$id]#*  })"
+  log "$label: pushed $reference (${pushed_line[$label]#*  })"
+}
+
+for e in "${entries[@]}"; do
+  for arch in "${archs[@]}"; do
+    arch_start=$(date +%s)
+    one "$e" "$arch"
+    [ "$arch" = "$host_arch" ] || log "$(jq -r '.id' <<<"$e") ($arch): $(($(date +%s) - arch_start))s under emulation"
+  done
 done
+
+# ---- 5b: multi-arch indexes -----------------------------------------------------------------
+index_rc=0
+if [ "$multi" = 1 ]; then
+  expect=$(IFS=,; echo "${archs[*]}")
+  if [ "${#failed[@]}" -gt 0 ]; then
+    log "indexes: NOT merged: ${failed[*]} failed, and an index needs every architecture ($expect); the moving tags stay where they were"
+    index_rc=1
+  elif ! golden-push index --records "$REPORTS" --expect-arch "$expect" --record "$REPORTS/index-record.json" >"$WORK/index.log" 2>&1; then
+    cat "$WORK/index.log" >&2
+    log "indexes: golden-push index FAILED (.cache/local/index.log, reports/index-record.json); no tag moved"
+    index_rc=1
+  else
+    log "indexes: $(jq -r '.indexes | length' "$REPORTS/index-record.json") images merged for $expect (reports/index-record.json)"
+  fi
+fi
 
 # ---- 6: report ----------------------------------------------------------------------------
 report_env=(GOLDEN_INPUT="$REPORTS" GOLDEN_OUTPUT="$REPORTS" GOLDEN_PLAN="$REPORTS/plan.json"
@@ -254,7 +333,13 @@ cat "$REPORTS/summary.md"
 printf '\n## Local registry http://%s\n\n' "$REGISTRY"
 for e in "${entries[@]}"; do
   id="$(jq -r '.id' <<<"$e")"
-  if [ -n "${pushed_line[$id]:-}" ]; then
+  if [ "$multi" = 1 ]; then
+    idx=$(jq -r --arg id "$id" '.indexes[]? | select(.id == $id and .result == "success") | "`\(.tags[0] // .reference)` index \(.digest) (\(.manifests | map(.arch) | join(", ")))"' "$REPORTS/index-record.json" 2>/dev/null || true)
+    printf -- '- %s %s\n' "$id" "${idx:-no index}"
+    for arch in "${archs[@]}"; do
+      printf -- '  - %s %s\n' "$arch" "${pushed_line[$id ($arch)]:-not pushed}"
+    done
+  elif [ -n "${pushed_line[$id]:-}" ]; then
     printf -- '- %s %s %s\n' "$id" "\`$(jq -r '.tags[0] // ""' "$REPORTS/$id/push-record.json")\`" "${pushed_line[$id]}"
   else
     printf -- '- %s not pushed\n' "$id"
@@ -266,7 +351,7 @@ fi
 printf '\nReports: reports/ (summary.md, summary.json, metrics.prom, <image>/report.json ...)\n'
 printf 'Catalog: curl -s http://%s/v2/_catalog\n' "$REGISTRY"
 
-if [ "${#failed[@]}" -gt 0 ] || [ "$report_rc" -ne 0 ]; then
+if [ "${#failed[@]}" -gt 0 ] || [ "$report_rc" -ne 0 ] || [ "$index_rc" -ne 0 ]; then
   log "FAILED: ${failed[*]:-see the summary}"
   exit 1
 fi

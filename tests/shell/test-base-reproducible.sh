@@ -116,8 +116,8 @@ check_eq "os/architecture (OCI name of dpkg's architecture)" \
   "$(jq -r '.[0].Os + "/" + .[0].Architecture' "$work/inspect.json")" "linux/$want_arch"
 # The history has one entry, dated SOURCE_DATE_EPOCH, naming the bootstrap without host paths.
 docker history --no-trunc --format '{{.CreatedAt}}|{{.CreatedBy}}' "$tag_a" >"$work/history"
-check_eq "one history entry naming suite, variant, components; no host path" "$(cut -d'|' -f2 "$work/history")" \
-  "bootstrap-debian.sh: mmdebstrap --variant=minbase --components=main bookworm + harden-debian.sh"
+check_eq "one history entry naming suite, variant, architecture, components; no host path" "$(cut -d'|' -f2 "$work/history")" \
+  "bootstrap-debian.sh: mmdebstrap --variant=minbase --architectures=$(dpkg --print-architecture) --components=main bookworm + harden-debian.sh"
 check_eq "the history entry is dated SOURCE_DATE_EPOCH" \
   "$(date -u -d "$(cut -d'|' -f1 "$work/history")" +%s)" "$TEST_EPOCH"
 check_empty "no run-specific text (temp dir, tar path) in the config" \

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Scenario "pull-request": the pull-request life of the catalog, as GitHub would run it, against a
 # registry in token mode behind the ACR-compatible token service (golden-testkit):
-#   1. dispatch.yml (`workflow_dispatch`, os=debian, platforms=nginx, push): the filter plans the
-#      Debian base and nginx only, both are pushed (the published images the PRs compare with);
+#   1. dispatch.yml (`workflow_dispatch`, os=debian, platforms=nginx, push, architectures
+#      amd64+arm64): the filter plans the Debian base and nginx only; each is built, scanned and
+#      pushed per architecture (arm64 for real, under qemu-user-static: act runs the
+#      ubuntu-24.04-arm jobs on this amd64 host and the build action's `arch` input emulates),
+#      and the merge job publishes one index per image with both platforms (the published
+#      images the PRs compare with);
 #   2. pull-request.yml from a branch of the same repository changing nginx: only nginx is
 #      planned, built and scanned; nothing is pushed, no OIDC token exists in the run, the
 #      registry is read with the pull-only credential (GOLDEN_PULL_*) and the comment data
@@ -33,7 +37,7 @@ count() { jq -s "[.[] | select($1)] | length" "$jr"; }
 state="$WORK/dispatch"
 rc=0
 act_run "$state" dispatch.yml workflow_dispatch --repo "$repo" --input os=debian --input platforms=nginx \
-  --input push=true --input architectures=amd64 "${vars[@]}" "${fake_args[@]}" || rc=$?
+  --input push=true --input architectures=amd64+arm64 "${vars[@]}" "${fake_args[@]}" || rc=$?
 log="$state/act.log"
 plan="$state/artifacts/golden-plan/plan.json"
 [ -f "$plan" ] || fail "dispatch: no golden-plan artifact (see $log)"
@@ -48,7 +52,23 @@ for t in $(jq -r '.platforms.include[0].tags[]' "$plan"); do
 done
 python_repo="${nginx_repo%/nginx}/python"
 if registry_get "$python_repo" tags/list >/dev/null 2>&1; then fail "dispatch pushed python although platforms=nginx"; fi
-ok "dispatch os=debian platforms=nginx: base and nginx planned and pushed, python not"
+# Two architectures: the moving tag is an index with both platforms, each manifest's config of
+# its own architecture (the arm64 one built under emulation in the arm64 job).
+for e in base-debian nginx-1.22-debian; do
+  ref="$(jq -r --arg id "$e" '(.bases.include + .platforms.include)[] | select(.id == $id) | .tags[0]' "$plan")"
+  r="${ref#"$REGISTRY"/}"
+  index="$(registry_get "${r%:*}" "manifests/${r##*:}")" || fail "dispatch: no manifest for $ref"
+  platforms="$(jq -r '[.manifests[]?.platform | "\(.os)/\(.architecture)"] | sort | join(" ")' <<<"$index")"
+  [ "$(jq -r .mediaType <<<"$index")" = application/vnd.oci.image.index.v1+json ] && [ "$platforms" = "linux/amd64 linux/arm64" ] \
+    || fail "dispatch: $ref is not a two-platform index: $(jq -c '{mediaType, manifests: [.manifests[]?.platform]}' <<<"$index")"
+  for a in amd64 arm64; do
+    m="$(jq -r --arg a "$a" '.manifests[] | select(.platform.architecture == $a) | .digest' <<<"$index")"
+    cfg="$(registry_get "${r%:*}" "manifests/$m" | jq -r .config.digest)"
+    [ "$(registry_get "${r%:*}" "blobs/$cfg" | jq -r .architecture)" = "$a" ] || fail "dispatch: the $a manifest of $ref has a config of another architecture"
+  done
+done
+[ -f "$state/artifacts/golden-index/index-record.json" ] || fail "dispatch: no golden-index artifact"
+ok "dispatch os=debian platforms=nginx amd64+arm64: base and nginx built per architecture, merged into two-platform indexes; python not planned"
 
 # ---------------------------------------------------------------- 2. same-repository pull request
 base_sha="$(git -C "$repo" rev-parse HEAD)"

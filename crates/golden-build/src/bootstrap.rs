@@ -16,7 +16,7 @@ use crate::spec::{Job, Options};
 
 /// The script's arguments for an entry's `bootstrap` settings, tags and labels.
 pub fn script_args(job: &Job, labels: &BTreeMap<String, String>) -> Vec<String> {
-    let mut a = Vec::new();
+    let mut a = vec!["--arch".to_string(), job.arch.as_str().to_string()];
     if let Some(b) = &job.bootstrap {
         a.extend(["--suite".to_string(), b.suite.clone()]);
         a.extend(["--variant".to_string(), b.variant.clone()]);
@@ -174,6 +174,12 @@ pub async fn run(
         engine.tag_image(&image_id, tag).await?;
     }
     let image = engine.inspect_image(&image_id).await?;
+    crate::emulation::check_image_arch(
+        "bootstrapped image",
+        &image_id,
+        image.architecture.as_deref(),
+        job.arch,
+    )?;
     let size = u64::try_from(image.size.unwrap_or(0)).unwrap_or(0);
     if opts.quiet {
         println!("{image_id}");

@@ -16,6 +16,7 @@ use crate::base::BaseError;
 use crate::base::{BaseOptions, ResolvedBase};
 use crate::bootstrap;
 use crate::context::{ChannelWriter, Context, ContextError};
+use crate::emulation;
 use crate::labels::{self, Env, LabelInputs};
 use crate::logs::{self, LogSink};
 pub use crate::outcome::{BuildError, Built, error_chain};
@@ -31,6 +32,8 @@ struct Draft {
     labels: BTreeMap<String, String>,
     base: Option<ResolvedBase>,
     tags_applied: Vec<String>,
+    /// The architecture built for, once the job is resolved.
+    arch: Option<&'static str>,
 }
 
 /// Run a build command: resolve the job (`resolve`, timed and recorded with the build), build,
@@ -61,7 +64,12 @@ pub async fn run(
         platform: draft.platform.clone(),
         version: draft.version.clone(),
         result: BuildResult::Success,
-        arch: Some(golden_contracts::build::host_arch().to_string()),
+        arch: Some(
+            draft
+                .arch
+                .unwrap_or_else(golden_contracts::build::host_arch)
+                .to_string(),
+        ),
         image_id: None,
         tags: draft.tags_applied.clone(),
         size: None,
@@ -122,6 +130,7 @@ async fn build(
     draft.os = job.os();
     draft.platform = job.platform();
     draft.version = job.version.clone();
+    draft.arch = Some(job.arch.as_str());
 
     // git answers in a few milliseconds per call: ask it on a thread while the context is
     // prepared and the engine is connected.
@@ -152,6 +161,7 @@ async fn build(
         })?;
 
     let engine = Engine::connect().await?;
+    check_emulation(&engine, &job)?;
     if let Some(pending) = git {
         // Without a thread (the system refused one) ask git here.
         let (rev, src) = match pending {
@@ -171,6 +181,8 @@ async fn build(
 
     if let Some(reference) = &job.base_ref {
         let base = crate::base::resolve_base(&engine, reference, &base_options(&job, opts)).await?;
+        let found = engine.inspect_image(&base.build_arg).await?.architecture;
+        emulation::check_image_arch("base image", reference, found.as_deref(), job.arch)?;
         inputs.base = Some((base.name.clone(), base.digest.clone()));
         draft.base = Some(base);
     }
@@ -194,6 +206,29 @@ async fn build(
     };
     let image_id = run_engine_build(&engine, &job, context, &options, opts.quiet).await?;
     finish_build(&engine, &job, opts, image_id, draft).await
+}
+
+/// A build for a foreign architecture needs emulation on the engine's machine: checked here,
+/// before anything is sent (a remote engine cannot be checked from here: said, not failed).
+fn check_emulation(engine: &Engine, job: &Job) -> Result<(), emulation::EmulationError> {
+    if !job.foreign {
+        return Ok(());
+    }
+    match emulation::check_for_engine(job.arch, engine.host()) {
+        Some(r) => r?,
+        None => eprintln!(
+            "note: the engine {} is not on this machine: whether it runs {} binaries is not checked before the build",
+            engine.host(),
+            job.arch.as_str()
+        ),
+    }
+    eprintln!(
+        "building {} for {} under emulation (qemu-user-static); tags carry -{}",
+        job.id,
+        job.arch.as_str(),
+        job.arch.as_str()
+    );
+    Ok(())
 }
 
 /// What git says about the revision and the source, when the environment did not say it.
@@ -337,6 +372,7 @@ async fn finish_build(
         draft.tags_applied.push(tag.clone());
     }
     let image = engine.inspect_image(&image_id).await?;
+    emulation::check_image_arch("image", &image_id, image.architecture.as_deref(), job.arch)?;
     let size = u64::try_from(image.size.unwrap_or(0)).unwrap_or(0);
     if opts.quiet {
         println!("{image_id}");

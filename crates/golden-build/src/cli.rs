@@ -110,6 +110,12 @@ pub struct BuildArgs {
     /// current directory, else the current directory). Contexts and Dockerfiles must be inside.
     #[arg(long, env = "GOLDEN_REPO_ROOT", value_name = "DIR")]
     pub repo_root: Option<PathBuf>,
+    /// Architecture to build for, OCI name (amd64, arm64; default: this machine's). A foreign
+    /// one runs under emulation (qemu-user-static through binfmt_misc, checked before the
+    /// build); its images are tagged `<tag>-<arch>` in the engine, beside the native ones, and
+    /// an entry's base is looked up as `<base>-<arch>`.
+    #[arg(long, env = "GOLDEN_ARCH", value_name = "ARCH")]
+    pub arch: Option<String>,
     /// How to build an entry.
     #[arg(long, env = "GOLDEN_BUILD_MODE", value_enum, default_value_t = Mode::Auto)]
     pub mode: Mode,

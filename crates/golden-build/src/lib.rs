@@ -22,6 +22,7 @@ pub mod build;
 pub mod cli;
 pub mod context;
 pub mod dockerignore;
+pub mod emulation;
 pub mod labels;
 pub mod logs;
 pub mod outcome;

@@ -43,6 +43,8 @@ pub enum BuildError {
     NoImageId(String),
     #[error(transparent)]
     Bootstrap(#[from] BootstrapError),
+    #[error(transparent)]
+    Emulation(#[from] crate::emulation::EmulationError),
     #[error("failed to write the build record")]
     Record(#[source] golden_contracts::DocError),
     #[error("failed to write the step outputs")]

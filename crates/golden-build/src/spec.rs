@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use golden_contracts::Document;
 use golden_contracts::plan::{Bootstrap, PlanEntry, StageKind};
+use golden_contracts::push::Arch;
 use golden_registry::AuthKind;
 
 use crate::cli::{self, BuildArgs};
@@ -76,6 +77,8 @@ pub enum SpecError {
         "--mode bootstrap: entry `{0}` has no `bootstrap` settings (only the Debian base can be bootstrapped)"
     )]
     NoBootstrap(String),
+    #[error("--arch (GOLDEN_ARCH): {0}")]
+    Arch(String),
 }
 
 /// A checked build request.
@@ -108,6 +111,10 @@ pub struct Job {
     pub upstream: Option<String>,
     pub version: Option<String>,
     pub title: Option<String>,
+    /// The architecture built for (OCI name).
+    pub arch: Arch,
+    /// `arch` is not this machine's: the build runs under emulation, the tags carry `-<arch>`.
+    pub foreign: bool,
 }
 
 /// How to build an entry (the `--mode` flag, without clap).
@@ -292,6 +299,7 @@ pub fn resolve(args: &BuildArgs, cwd: &Path) -> Result<Job, SpecError> {
         .filter(|t| !t.is_empty())
         .collect();
 
+    let (arch, foreign) = target_arch(args.arch.as_deref())?;
     let (context_dir, dockerfile, dockerfile_shown, dockerfile_at) =
         files(args, entry.as_ref(), &tags, cwd, &root)?;
     let dockerfile_shown = dockerfile
@@ -307,6 +315,11 @@ pub fn resolve(args: &BuildArgs, cwd: &Path) -> Result<Job, SpecError> {
     for t in &tags {
         check_tag(t)?;
     }
+    // A foreign architecture's images live beside the native ones in the same engine.
+    let tags: Vec<String> = match foreign {
+        true => tags.iter().map(|t| arch_tag(t, arch)).collect(),
+        false => tags,
+    };
 
     let mut build_args = entry
         .as_ref()
@@ -314,7 +327,14 @@ pub fn resolve(args: &BuildArgs, cwd: &Path) -> Result<Job, SpecError> {
         .unwrap_or_default();
     build_args.extend(cli_build_args.clone());
 
-    let (base_arg, base_ref, base_in_run) = base_reference(args, entry.as_ref(), &cli_build_args);
+    let (base_arg, mut base_ref, base_in_run) =
+        base_reference(args, entry.as_ref(), &cli_build_args);
+    // The entry's base of a foreign architecture is that architecture's build of it (tagged
+    // the same way); a base given on the command line is taken as it is.
+    let entry_base = entry.as_ref().and_then(|e| e.base_image.as_ref());
+    if foreign && base_ref.is_some() && base_ref.as_ref() == entry_base {
+        base_ref = base_ref.map(|b| arch_tag(&b, arch));
+    }
 
     let first_tag = tags
         .first()
@@ -343,7 +363,35 @@ pub fn resolve(args: &BuildArgs, cwd: &Path) -> Result<Job, SpecError> {
         base_in_run,
         version,
         title,
+        arch,
+        foreign,
     })
+}
+
+/// The architecture to build for (`--arch`, default this machine's) and whether it is foreign.
+pub fn target_arch(given: Option<&str>) -> Result<(Arch, bool), SpecError> {
+    let host = Arch::parse(golden_contracts::build::host_arch());
+    let arch = match given.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(a) => Arch::parse(a).map_err(SpecError::Arch)?,
+        None => host.clone().map_err(|e| {
+            SpecError::Arch(format!("this machine's architecture: {e}; pass --arch"))
+        })?,
+    };
+    Ok((arch, host.ok() != Some(arch)))
+}
+
+/// `reference` with `-<arch>` appended to its tag (`:latest-<arch>` when it has none); a
+/// digest reference names one image already and is returned as it is.
+pub fn arch_tag(reference: &str, arch: Arch) -> String {
+    if reference.contains('@') {
+        return reference.to_string();
+    }
+    let last = reference.rsplit('/').next().unwrap_or(reference);
+    if last.contains(':') {
+        format!("{reference}-{}", arch.as_str())
+    } else {
+        format!("{reference}:latest-{}", arch.as_str())
+    }
 }
 
 /// `--mode bootstrap` needs an entry with `bootstrap` settings.
@@ -568,5 +616,43 @@ fn version_and_title(
                     .to_string()
             }),
         ),
+    }
+}
+
+#[cfg(test)]
+mod arch_tests {
+    use super::*;
+
+    #[test]
+    fn foreign_tags_carry_the_arch() {
+        assert_eq!(
+            arch_tag("r.example/golden/base-debian:12", Arch::Arm64),
+            "r.example/golden/base-debian:12-arm64"
+        );
+        assert_eq!(
+            arch_tag("127.0.0.1:5000/golden/nginx", Arch::Arm64),
+            "127.0.0.1:5000/golden/nginx:latest-arm64"
+        );
+        let pinned = format!("golden/base@sha256:{}", "a".repeat(64));
+        assert_eq!(arch_tag(&pinned, Arch::Arm64), pinned);
+    }
+
+    #[test]
+    fn the_target_arch_defaults_to_this_machine() {
+        let host = Arch::parse(golden_contracts::build::host_arch()).unwrap();
+        assert_eq!(target_arch(None).unwrap(), (host, false));
+        assert_eq!(target_arch(Some(" ")).unwrap(), (host, false));
+        assert_eq!(target_arch(Some(host.as_str())).unwrap(), (host, false));
+        let other = if host == Arch::Amd64 {
+            Arch::Arm64
+        } else {
+            Arch::Amd64
+        };
+        assert_eq!(target_arch(Some(other.as_str())).unwrap(), (other, true));
+        let e = target_arch(Some("mips")).unwrap_err().to_string();
+        assert!(
+            e.contains("--arch (GOLDEN_ARCH)") && e.contains("mips"),
+            "{e}"
+        );
     }
 }

@@ -19,6 +19,8 @@ pub const SCAN_REPORT_TYPE: &str = "application/vnd.golden.scan-report.v1+json";
 pub const BUILD_RECORD_TYPE: &str = "application/vnd.golden.build-record.v1+json";
 pub const CYCLONEDX_TYPE: &str = "application/vnd.cyclonedx+json";
 pub const SARIF_TYPE: &str = "application/sarif+json";
+/// The image's OpenVEX document (`vex.openvex.json`, written by golden-scan).
+pub const OPENVEX_TYPE: &str = "application/openvex+json";
 
 /// The artifact type a file is attached with, from its name (`None`: say FILE=TYPE).
 pub fn artifact_type_for(name: &str) -> Option<&'static str> {
@@ -31,6 +33,8 @@ pub fn artifact_type_for(name: &str) -> Option<&'static str> {
         Some(CYCLONEDX_TYPE)
     } else if n.ends_with(".sarif") || n.ends_with(".sarif.json") {
         Some(SARIF_TYPE)
+    } else if n.ends_with(".openvex.json") {
+        Some(OPENVEX_TYPE)
     } else {
         None
     }
@@ -400,6 +404,11 @@ mod tests {
         assert_eq!(artifact_type_for("x/report.json"), Some(SCAN_REPORT_TYPE));
         assert_eq!(artifact_type_for("sbom.cdx.json"), Some(CYCLONEDX_TYPE));
         assert_eq!(artifact_type_for("s.sarif"), Some(SARIF_TYPE));
+        assert_eq!(
+            artifact_type_for("out/vex.openvex.json"),
+            Some(OPENVEX_TYPE)
+        );
+        assert_eq!(artifact_type_for("vex.json"), None);
         assert_eq!(artifact_type_for("notes.txt"), None);
     }
 }

@@ -238,9 +238,99 @@ pub struct Vulnerability {
     /// Path of the package inside the image for language packages (`app/lib/x.jar`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pkg_path: Option<String>,
-    /// Set when a policy ignore entry suppresses it (the reason), so reports can show it.
+    /// Set when a policy ignore entry or a VEX statement suppresses it (the reason), so
+    /// reports can show it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<String>,
+    /// Package URL of the affected package (Trivy's `PkgIdentifier.PURL`), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purl: Option<String>,
+    /// The OpenVEX statement that applied to this finding, when one did (`not_affected` and
+    /// `fixed` also set `suppressed`; `affected` and `under_investigation` keep it open).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vex: Option<VexApplied>,
+}
+
+/// OpenVEX statement status (v0.2.0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VexStatus {
+    NotAffected,
+    Affected,
+    Fixed,
+    UnderInvestigation,
+}
+
+impl VexStatus {
+    pub const ALL: [VexStatus; 4] = [
+        VexStatus::NotAffected,
+        VexStatus::Affected,
+        VexStatus::Fixed,
+        VexStatus::UnderInvestigation,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VexStatus::NotAffected => "not_affected",
+            VexStatus::Affected => "affected",
+            VexStatus::Fixed => "fixed",
+            VexStatus::UnderInvestigation => "under_investigation",
+        }
+    }
+    /// `not_affected` and `fixed` take the finding out of the verdict.
+    pub fn suppresses(self) -> bool {
+        matches!(self, VexStatus::NotAffected | VexStatus::Fixed)
+    }
+}
+
+/// OpenVEX justification of a `not_affected` statement (v0.2.0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VexJustification {
+    ComponentNotPresent,
+    VulnerableCodeNotPresent,
+    VulnerableCodeNotInExecutePath,
+    VulnerableCodeCannotBeControlledByAdversary,
+    InlineMitigationsAlreadyExist,
+}
+
+impl VexJustification {
+    pub const ALL: [VexJustification; 5] = [
+        VexJustification::ComponentNotPresent,
+        VexJustification::VulnerableCodeNotPresent,
+        VexJustification::VulnerableCodeNotInExecutePath,
+        VexJustification::VulnerableCodeCannotBeControlledByAdversary,
+        VexJustification::InlineMitigationsAlreadyExist,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VexJustification::ComponentNotPresent => "component_not_present",
+            VexJustification::VulnerableCodeNotPresent => "vulnerable_code_not_present",
+            VexJustification::VulnerableCodeNotInExecutePath => {
+                "vulnerable_code_not_in_execute_path"
+            }
+            VexJustification::VulnerableCodeCannotBeControlledByAdversary => {
+                "vulnerable_code_cannot_be_controlled_by_adversary"
+            }
+            VexJustification::InlineMitigationsAlreadyExist => "inline_mitigations_already_exist",
+        }
+    }
+}
+
+/// The OpenVEX statement that decided a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VexApplied {
+    pub status: VexStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub justification: Option<VexJustification>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impact_statement: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_statement: Option<String>,
+    /// The statement's (or its document's) timestamp.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<String>,
+    /// The VEX file and statement (`vex.json#/statements/2`).
+    pub source: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

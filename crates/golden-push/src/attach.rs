@@ -24,6 +24,8 @@ pub fn guess_media_type(path: &Path) -> &'static str {
         "application/vnd.cyclonedx+json"
     } else if name.ends_with(".spdx.json") {
         "application/spdx+json"
+    } else if name.ends_with(".openvex.json") {
+        "application/openvex+json"
     } else if name.ends_with(".json") {
         "application/json"
     } else if name.ends_with(".md") {
@@ -150,6 +152,10 @@ mod tests {
         assert_eq!(
             guess_media_type(Path::new("report.json")),
             "application/json"
+        );
+        assert_eq!(
+            guess_media_type(Path::new("out/vex.openvex.json")),
+            "application/openvex+json"
         );
         assert_eq!(
             guess_media_type(Path::new("x.bin")),

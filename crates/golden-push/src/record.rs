@@ -42,7 +42,7 @@ pub fn parse_attachments(items: &[String]) -> Result<Vec<Attachment>> {
             _ => {
                 let t = artifact_type_for(line).ok_or_else(|| {
                     anyhow!(
-                        "--attach: cannot tell the artifact type of `{line}`; write it as FILE=TYPE (known by name: build-record.json, report.json, *.cdx.json, *.sarif)"
+                        "--attach: cannot tell the artifact type of `{line}`; write it as FILE=TYPE (known by name: build-record.json, report.json, *.cdx.json, *.sarif, *.openvex.json)"
                     )
                 })?;
                 (line, t.to_string())

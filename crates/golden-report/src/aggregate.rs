@@ -12,7 +12,7 @@ use crate::discover::{Discovery, DocKind, FileProblem, Found, ScanOwners};
 use crate::summary::{
     BaselineDiff, BaselineInfo, BuildSummary, CheckSummary, ComplianceCounts, ImageStatus,
     ImageSummary, PackageChange, PackageRef, Problem, ProblemKind, ProblemSeverity, RunInfo,
-    RunSummary, SUMMARY_SCHEMA, ScanSummary, Totals, VulnRef, zero_severities,
+    RunSummary, SUMMARY_SCHEMA, ScanSummary, SuppressedVuln, Totals, VulnRef, zero_severities,
 };
 
 /// Everything the renderers need.
@@ -55,8 +55,9 @@ pub struct Context {
 }
 
 /// Documents are grouped per plan entry id and architecture: a multi-arch run has one build
-/// record and one scan report per architecture, and each is its own row (a failure on one
-/// architecture must not hide behind the other's success). `None` when the documents carry no
+/// record and one scan report per architecture, and each is its own entry (a failure on one
+/// architecture must not hide behind the other's success; the renderers show the entries of
+/// one id as one row whose status is the worst). `None` when the documents carry no
 /// architecture (records written before they did).
 type GroupKey = (String, Option<String>);
 
@@ -107,6 +108,7 @@ pub fn aggregate(found: Discovery, baseline: Option<&Baseline>, ctx: Context) ->
         groups,
         mut problems,
         digests,
+        index_digests,
         ..
     } = rows;
     if groups.is_empty() {
@@ -126,7 +128,10 @@ pub fn aggregate(found: Discovery, baseline: Option<&Baseline>, ctx: Context) ->
     }
     problems.extend(ctx.extra_problems.iter().cloned());
 
-    let (images, shown_vulns) = image_rows(groups, ctx.plan.as_ref(), baseline);
+    let (mut images, shown_vulns) = image_rows(groups, ctx.plan.as_ref(), baseline);
+    for i in &mut images {
+        i.index_digest = index_digests.get(&i.id).cloned();
+    }
     let totals = totals(&images, &problems);
     let summary = RunSummary {
         schema: SUMMARY_SCHEMA,
@@ -136,7 +141,8 @@ pub fn aggregate(found: Discovery, baseline: Option<&Baseline>, ctx: Context) ->
         input: ctx.input,
         baseline: baseline.map(|b| BaselineInfo {
             source: b.source.clone(),
-            images: b.images.len() as u64,
+            // Entries, not their per-architecture aliases (`id@arch`).
+            images: b.images.keys().filter(|k| !k.contains('@')).count() as u64,
         }),
         totals,
         images,
@@ -194,6 +200,8 @@ struct Rows {
     problems: Vec<Problem>,
     /// Per image id: the pushed reference (see [`Report::digests`]).
     digests: BTreeMap<String, String>,
+    /// Per image id: the digest of its successfully built multi-arch index.
+    index_digests: BTreeMap<String, String>,
 }
 
 impl Rows {
@@ -288,6 +296,9 @@ impl Rows {
                 match (&i.result, &i.reference) {
                     (PushResult::Success, Some(reference)) => {
                         self.digests.insert(i.id.clone(), reference.clone());
+                        if let Some((_, digest)) = reference.rsplit_once('@') {
+                            self.index_digests.insert(i.id.clone(), digest.to_string());
+                        }
                     }
                     _ => self.index_failed(&f.path, i),
                 }
@@ -298,6 +309,7 @@ impl Rows {
     /// The index `i` of the record at `path` was not built or not tagged.
     fn index_failed(&mut self, path: &str, i: &ImageIndex) {
         self.digests.remove(&i.id);
+        self.index_digests.remove(&i.id);
         // The index belongs to every architecture's row of the image.
         if !self.groups.keys().any(|k| k.0 == i.id) {
             let key = (i.id.clone(), None);
@@ -641,7 +653,46 @@ fn scan_summary(r: &ScanReport) -> ScanSummary {
         policy: r.policy.policy.clone(),
         policy_failures: r.policy.failures.clone(),
         warnings: r.warnings.clone(),
+        suppressed_vulns: suppressed_vulns(r),
     }
+}
+
+/// The suppressed findings with their reason (VEX status and justification when a VEX
+/// statement decided), most severe first.
+fn suppressed_vulns(r: &ScanReport) -> Vec<SuppressedVuln> {
+    let mut out: Vec<SuppressedVuln> = r
+        .vulnerabilities
+        .items
+        .iter()
+        .filter_map(|v| {
+            let suppressed = v.suppressed.as_ref()?;
+            let vex = v.vex.as_ref().filter(|x| x.status.suppresses());
+            // A VEX reason without the status and justification shown beside it.
+            let reason = match vex {
+                Some(x) => match &x.impact_statement {
+                    Some(i) => format!("{i} [{}]", x.source),
+                    None => format!("[{}]", x.source),
+                },
+                None => suppressed.clone(),
+            };
+            Some(SuppressedVuln {
+                id: v.id.clone(),
+                package: v.package.clone(),
+                installed: v.installed.clone(),
+                severity: v.severity,
+                vex_status: vex.map(|x| x.status),
+                justification: vex.and_then(|x| x.justification),
+                reason,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.id.cmp(&b.id))
+            .then_with(|| a.package.cmp(&b.package))
+    });
+    out
 }
 
 fn image_summary(
@@ -703,7 +754,7 @@ fn image_summary(
         sources.push(s.path.clone());
     }
 
-    let diff = baseline.map(|b| diff(b.images.get(&g.id), size, scan));
+    let diff = baseline.map(|b| diff(b.get(&g.id, g.arch.as_deref()), size, scan));
     let shown = match (&diff, scan) {
         (Some(d), _) if d.compared_scan => ShownVulns {
             new_only: true,
@@ -731,6 +782,7 @@ fn image_summary(
             status,
             size,
             digest,
+            index_digest: None,
             build: build_summary,
             scan: scan_summary,
             baseline: diff,

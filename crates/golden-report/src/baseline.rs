@@ -15,7 +15,8 @@ use crate::summary::{Problem, ProblemKind, ProblemSeverity};
 pub struct Baseline {
     /// `dir:<path>` or `registry`.
     pub source: String,
-    /// By plan entry id.
+    /// By plan entry id, and also by `id@arch` when the documents name their architecture (a
+    /// multi-arch run compares each architecture with the same architecture of the baseline).
     pub images: HashMap<String, BaselineImage>,
     pub problems: Vec<Problem>,
 }
@@ -62,6 +63,28 @@ impl Baseline {
         }
     }
 
+    /// The baseline of entry `id` on `arch`: that architecture's documents when the baseline
+    /// has them, else the entry's (a baseline without architectures, or the registry's).
+    pub fn get(&self, id: &str, arch: Option<&str>) -> Option<&BaselineImage> {
+        arch.and_then(|a| self.images.get(&format!("{id}@{a}")))
+            .or_else(|| self.images.get(id))
+    }
+
+    /// [`Baseline::insert`] under the entry id and, when known, under `id@arch` too.
+    fn insert_arch(
+        &mut self,
+        id: &str,
+        arch: Option<&str>,
+        source: &str,
+        build: Option<BuildRecord>,
+        scan: Option<ScanReport>,
+    ) {
+        if let Some(a) = arch {
+            self.insert(&format!("{id}@{a}"), source, build.clone(), scan.clone());
+        }
+        self.insert(id, source, build, scan);
+    }
+
     pub fn warn(&mut self, path: Option<String>, image: Option<String>, message: String) {
         self.problems.push(Problem {
             kind: ProblemKind::Baseline,
@@ -106,10 +129,18 @@ pub fn from_dir(dir: &Path) -> Result<DirBaseline, DiscoverError> {
     let owners = ScanOwners::new(found.builds.iter().map(|f| &f.doc));
     for f in found.builds {
         let id = f.doc.id.clone();
-        b.insert(&id, &f.path, Some(f.doc), None);
+        let arch = f.doc.arch.clone();
+        b.insert_arch(&id, arch.as_deref(), &f.path, Some(f.doc), None);
     }
     for f in found.scans {
-        b.insert(&owners.owner(&f.doc), &f.path, None, Some(f.doc));
+        let arch = f.doc.image.architecture.clone();
+        b.insert_arch(
+            &owners.owner(&f.doc),
+            arch.as_deref(),
+            &f.path,
+            None,
+            Some(f.doc),
+        );
     }
     for p in found.problems {
         b.warn(
@@ -129,4 +160,53 @@ pub fn from_dir(dir: &Path) -> Result<DirBaseline, DiscoverError> {
         );
     }
     Ok(DirBaseline::Loaded(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build(id: &str, arch: Option<&str>, size: u64) -> BuildRecord {
+        let mut v = serde_json::json!({
+            "schema": 1, "id": id, "result": "success", "size": size,
+            "duration_seconds": 1.0, "started_at": "2026-01-01T00:00:00Z"
+        });
+        if let Some(a) = arch {
+            v["arch"] = a.into();
+        }
+        serde_json::from_value(v).expect("build record")
+    }
+
+    #[test]
+    fn each_architecture_is_compared_with_the_same_architecture() {
+        let mut b = Baseline::default();
+        b.insert_arch(
+            "nginx",
+            Some("amd64"),
+            "a",
+            Some(build("nginx", Some("amd64"), 80)),
+            None,
+        );
+        b.insert_arch(
+            "nginx",
+            Some("arm64"),
+            "b",
+            Some(build("nginx", Some("arm64"), 100)),
+            None,
+        );
+        let size = |arch| b.get("nginx", arch).and_then(|i| i.build.as_ref()?.size);
+        assert_eq!(size(Some("amd64")), Some(80));
+        assert_eq!(size(Some("arm64")), Some(100));
+        // A run (or a baseline) without architectures still finds the entry.
+        assert!(size(None).is_some());
+        assert_eq!(size(Some("s390x")), size(None));
+        // A baseline without architectures serves every architecture of the run.
+        let mut old = Baseline::default();
+        old.insert_arch("nginx", None, "c", Some(build("nginx", None, 70)), None);
+        assert_eq!(
+            old.get("nginx", Some("arm64"))
+                .and_then(|i| i.build.as_ref()?.size),
+            Some(70)
+        );
+    }
 }

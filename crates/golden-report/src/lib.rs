@@ -10,7 +10,8 @@
 //! attached to the published tags ([`registry`]).
 //!
 //! Modules follow the data: [`discover`] finds documents, [`aggregate`] groups them per image
-//! (with [`baseline`] diffs), [`markdown`] / [`metrics`] render, [`github`] talks to GitHub for
+//! (with [`baseline`] diffs), [`arch_rows`] groups a multi-arch run's entries into one row per
+//! image, [`markdown`] / [`metrics`] render, [`github`] talks to GitHub for
 //! [`comment`] and [`alert`], [`app`] strings it together for the binary.
 //!
 //! Architecture invariant: this is the only crate that speaks to the GitHub API; untrusted text
@@ -19,6 +20,7 @@
 pub mod aggregate;
 pub mod alert;
 pub mod app;
+pub mod arch_rows;
 pub mod baseline;
 pub mod comment;
 pub mod comment_file;
@@ -26,7 +28,9 @@ pub mod discover;
 pub mod escape;
 pub mod github;
 pub mod markdown;
+mod markdown_arch;
 pub mod metrics;
 pub mod pr_comment;
+mod pr_comment_arch;
 pub mod registry;
 pub mod summary;

@@ -11,7 +11,9 @@ use golden_contracts::scan::{CheckStatus, ScannerStatus};
 use std::fmt::Write as _;
 
 use crate::aggregate::{Report, ShownVulns};
+use crate::arch_rows::{self, Grouped, ImageRow};
 use crate::escape::{html, md, safe_url, truncate};
+use crate::markdown_arch;
 use crate::summary::{
     BaselineDiff, ImageStatus, ImageSummary, ProblemKind, ProblemSeverity, ScanSummary,
     severity_keys,
@@ -90,7 +92,7 @@ impl RenderOptions {
 
 /// How much of each image's findings the details show.
 #[derive(Debug, Clone, Copy)]
-struct Caps {
+pub(crate) struct Caps {
     vulns: usize,
     checks: usize,
     evidence: usize,
@@ -101,7 +103,7 @@ struct Caps {
     policy: usize,
 }
 
-const FULL: Caps = Caps {
+pub(crate) const FULL: Caps = Caps {
     vulns: 50,
     checks: 30,
     evidence: 10,
@@ -111,7 +113,7 @@ const FULL: Caps = Caps {
     fixed: 30,
     policy: 20,
 };
-const REDUCED: Caps = Caps {
+pub(crate) const REDUCED: Caps = Caps {
     vulns: 10,
     checks: 10,
     evidence: 3,
@@ -121,7 +123,7 @@ const REDUCED: Caps = Caps {
     fixed: 10,
     policy: 8,
 };
-const MINIMAL: Caps = Caps {
+pub(crate) const MINIMAL: Caps = Caps {
     vulns: 3,
     checks: 3,
     evidence: 1,
@@ -141,7 +143,8 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
 
     // The table; in the (unlikely) case it alone does not fit, keep the rows that do.
     let note_reserve = opts.trimmed_pointer.len() + 200;
-    let table = table(&s.images);
+    let grouped = arch_rows::group(&s.images);
+    let table = table(&grouped);
     let problems = problems_section(report, 50);
     if m.len(&head) + m.len(&table) + m.len(&problems) + m.len(&footer) + note_reserve
         <= opts.budget
@@ -149,10 +152,10 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
         head.push_str(&table);
         head.push_str(&problems);
     } else {
-        let mut rows = String::from(TABLE_HEAD);
+        let mut rows = table_head(&grouped);
         let mut kept = 0;
-        for img in &s.images {
-            let r = row(img);
+        for img in &grouped.rows {
+            let r = table_row(&grouped, img);
             if m.len(&head) + m.len(&rows) + m.len(&r) + m.len(&footer) + note_reserve * 2
                 > opts.budget
             {
@@ -165,17 +168,21 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
         let _ = writeln!(
             head,
             "\n_{} more images are not listed here._ {}\n",
-            s.images.len() - kept,
+            grouped.rows.len() - kept,
             opts.trimmed_pointer
         );
         head.push_str(&footer);
         return head;
     }
 
-    let with_details: Vec<&ImageSummary> = s
-        .images
+    let with_details: Vec<&Row> = grouped
+        .rows
         .iter()
-        .filter(|i| has_details(i, report.shown_vulns.get(&i.key())))
+        .filter(|r| {
+            r.entries
+                .iter()
+                .any(|i| has_details(i, report.shown_vulns.get(&i.key())))
+        })
         .collect();
     if with_details.is_empty() {
         head.push_str(&footer);
@@ -185,7 +192,7 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
     for (level, caps) in [FULL, REDUCED, MINIMAL].into_iter().enumerate() {
         let blocks: Vec<String> = with_details
             .iter()
-            .map(|i| details(i, report.shown_vulns.get(&i.key()), caps))
+            .map(|r| row_details(&grouped, r, report, caps))
             .collect();
         let total: usize = blocks.iter().map(|b| m.len(b)).sum();
         // Below the full level something was shortened: say where the rest is.
@@ -209,7 +216,7 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
     head.push_str("\n### Details\n\n");
     let mut left_out = 0usize;
     for (n, i) in with_details.iter().enumerate() {
-        let b = details(i, report.shown_vulns.get(&i.key()), MINIMAL);
+        let b = row_details(&grouped, i, report, MINIMAL);
         if m.len(&head) + m.len(&b) + note_reserve + m.len(&footer) > opts.budget {
             left_out = with_details.len() - n;
             break;
@@ -225,7 +232,7 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
     head
 }
 
-fn status_icon(s: ImageStatus) -> &'static str {
+pub(crate) fn status_icon(s: ImageStatus) -> &'static str {
     match s {
         ImageStatus::Ok => "✅",
         ImageStatus::BuildFailed => "❌",
@@ -234,7 +241,7 @@ fn status_icon(s: ImageStatus) -> &'static str {
     }
 }
 
-fn status_text(s: ImageStatus) -> &'static str {
+pub(crate) fn status_text(s: ImageStatus) -> &'static str {
     match s {
         ImageStatus::Ok => "passed",
         ImageStatus::BuildFailed => "build failed",
@@ -258,7 +265,12 @@ fn header(report: &Report) -> String {
             t.failed, t.images
         );
     }
-    let mut parts = vec![format!("**{}** images", t.images)];
+    let grouped = arch_rows::group(&s.images);
+    let mut parts = vec![if grouped.multi_arch() {
+        arch_rows::count_line(&grouped, t.images, |a| md(&truncate(a, 20)))
+    } else {
+        format!("**{}** images", t.images)
+    }];
     parts.push(format!("✅ {} passed", t.ok));
     if t.build_failed > 0 {
         parts.push(format!("❌ {} build failed", t.build_failed));
@@ -320,20 +332,61 @@ fn footer(opts: &RenderOptions) -> String {
 
 const TABLE_HEAD: &str = "| | Image | OS | Version | Size (change) | Vulnerabilities C / H / M / L / U | New / fixed | Compliance | Policy | Digest |\n|---|---|---|---|---|---|---|---|---|---|\n";
 
-fn table(images: &[ImageSummary]) -> String {
-    let mut out = String::from(TABLE_HEAD);
-    for i in images {
-        out.push_str(&row(i));
+/// A row of the table: one image, all its architectures.
+type Row<'a> = ImageRow<'a, ImageSummary>;
+
+fn table(g: &Grouped<'_, ImageSummary>) -> String {
+    let mut out = table_head(g);
+    for r in &g.rows {
+        out.push_str(&table_row(g, r));
     }
     out
 }
 
-fn opt_md(v: &Option<String>) -> String {
+fn table_head(g: &Grouped<'_, ImageSummary>) -> String {
+    if g.multi_arch() {
+        markdown_arch::table_head(&g.arches)
+    } else {
+        TABLE_HEAD.to_string()
+    }
+}
+
+fn table_row(g: &Grouped<'_, ImageSummary>, r: &Row) -> String {
+    match r.entries.as_slice() {
+        [i] if !g.multi_arch() => row(i),
+        _ => markdown_arch::row(r, &g.arches),
+    }
+}
+
+fn row_details(g: &Grouped<'_, ImageSummary>, r: &Row, report: &Report, caps: Caps) -> String {
+    match r.entries.as_slice() {
+        [i] if !g.multi_arch() => details(i, report.shown_vulns.get(&i.key()), caps),
+        _ => markdown_arch::details(r, report, caps),
+    }
+}
+
+pub(crate) fn opt_md(v: &Option<String>) -> String {
     v.as_deref().map(md).unwrap_or_else(|| "—".into())
 }
 
 fn row(i: &ImageSummary) -> String {
-    let size = match (i.size, i.baseline.as_ref()) {
+    format!(
+        "| {} | **{}** | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+        status_icon(i.status),
+        md(&i.id),
+        opt_md(&i.os),
+        opt_md(&i.version),
+        size_cell(i),
+        vulns_cell(i),
+        new_fixed_cell(i),
+        compliance_cell(i),
+        policy_cell(i),
+        digest_cell(i.digest.as_deref()),
+    )
+}
+
+pub(crate) fn size_cell(i: &ImageSummary) -> String {
+    match (i.size, i.baseline.as_ref()) {
         (Some(sz), Some(d)) => match (d.found, d.size_change) {
             (true, Some(c)) => format!("{} ({})", human_size(sz), human_change(c)),
             (false, _) => format!("{} (new)", human_size(sz)),
@@ -341,12 +394,18 @@ fn row(i: &ImageSummary) -> String {
         },
         (Some(sz), None) => human_size(sz),
         (None, _) => "—".into(),
-    };
-    let vulns = match &i.scan {
+    }
+}
+
+pub(crate) fn vulns_cell(i: &ImageSummary) -> String {
+    match &i.scan {
         Some(s) => vuln_cell(s),
         None => "—".into(),
-    };
-    let new_fixed = match (&i.baseline, &i.scan) {
+    }
+}
+
+pub(crate) fn new_fixed_cell(i: &ImageSummary) -> String {
+    match (&i.baseline, &i.scan) {
         (Some(d), Some(_)) if d.compared_scan => format!(
             "+{} / −{}",
             d.new_vulnerabilities.len(),
@@ -354,8 +413,11 @@ fn row(i: &ImageSummary) -> String {
         ),
         (Some(d), Some(_)) if !d.found => "new image".into(),
         _ => "—".into(),
-    };
-    let compliance = match &i.scan {
+    }
+}
+
+pub(crate) fn compliance_cell(i: &ImageSummary) -> String {
+    match &i.scan {
         Some(s) => {
             let c = s.compliance;
             if c.fail > 0 {
@@ -369,28 +431,18 @@ fn row(i: &ImageSummary) -> String {
             }
         }
         None => "—".into(),
-    };
-    let policy = match &i.scan {
+    }
+}
+
+pub(crate) fn policy_cell(i: &ImageSummary) -> String {
+    match &i.scan {
         Some(s) if s.policy_passed => "✅ pass".to_string(),
         Some(s) => format!("❌ fail ({})", s.policy_failures.len().max(1)),
         None => match i.status {
             ImageStatus::BuildFailed => "not scanned".into(),
             _ => "—".into(),
         },
-    };
-    format!(
-        "| {} | **{}** | {} | {} | {} | {} | {} | {} | {} | {} |\n",
-        status_icon(i.status),
-        md(&i.id),
-        opt_md(&i.os),
-        opt_md(&i.version),
-        size,
-        vulns,
-        new_fixed,
-        compliance,
-        policy,
-        digest_cell(i.digest.as_deref()),
-    )
+    }
 }
 
 fn vuln_cell(s: &ScanSummary) -> String {
@@ -414,7 +466,7 @@ fn vuln_cell(s: &ScanSummary) -> String {
 
 /// `sha256:` and the first 12 hex digits in a code span, when the value is a well-formed
 /// digest; anything else is escaped text.
-fn digest_cell(d: Option<&str>) -> String {
+pub(crate) fn digest_cell(d: Option<&str>) -> String {
     let Some(d) = d else { return "—".into() };
     match d.split_once(':') {
         Some((alg, hex))
@@ -453,7 +505,7 @@ pub fn human_change(c: i64) -> String {
     format!("{sign}{}", human_size(c.unsigned_abs()))
 }
 
-fn human_duration(s: f64) -> String {
+pub(crate) fn human_duration(s: f64) -> String {
     if !s.is_finite() || s < 0.0 {
         return "?".into();
     }
@@ -515,7 +567,7 @@ fn problem_kind_text(k: ProblemKind) -> &'static str {
     }
 }
 
-fn has_details(i: &ImageSummary, shown: Option<&ShownVulns>) -> bool {
+pub(crate) fn has_details(i: &ImageSummary, shown: Option<&ShownVulns>) -> bool {
     i.status.failed()
         || !i.problems.is_empty()
         || shown.is_some_and(|v| !v.items.is_empty())
@@ -523,6 +575,7 @@ fn has_details(i: &ImageSummary, shown: Option<&ShownVulns>) -> bool {
             !s.checks.is_empty()
                 || !s.policy_failures.is_empty()
                 || !s.warnings.is_empty()
+                || !s.suppressed_vulns.is_empty()
                 || s.scanner_status != ScannerStatus::Scanned
         })
         || i.baseline.as_ref().is_some_and(|d| {
@@ -543,6 +596,14 @@ fn details(i: &ImageSummary, shown: Option<&ShownVulns>, caps: Caps) -> String {
         status_text(i.status),
         html(&truncate(&i.name, 200)),
     );
+    out.push_str(&facts(i));
+    findings(&mut out, i, shown, caps);
+    out.push_str("</details>\n\n");
+    out
+}
+
+/// The facts line of an image's details: name, OS, platform, version, digest, build.
+fn facts(i: &ImageSummary) -> String {
     let mut facts = vec![format!("**Image:** {}", md(&truncate(&i.name, 200)))];
     if let Some(os) = &i.os {
         facts.push(format!("**OS:** {}", md(os)));
@@ -563,8 +624,12 @@ fn details(i: &ImageSummary, shown: Option<&ShownVulns>, caps: Caps) -> String {
             human_duration(b.duration_seconds)
         ));
     }
-    let _ = writeln!(out, "{}\n", facts.join(" · "));
+    format!("{}\n\n", facts.join(" · "))
+}
 
+/// What an image's details list: build error, problems, scan findings, vulnerabilities and
+/// the baseline diff.
+pub(crate) fn findings(out: &mut String, i: &ImageSummary, shown: Option<&ShownVulns>, caps: Caps) {
     if let Some(b) = &i.build
         && let Some(e) = &b.error
     {
@@ -603,7 +668,7 @@ fn details(i: &ImageSummary, shown: Option<&ShownVulns>, caps: Caps) -> String {
     }
 
     if let Some(s) = &i.scan {
-        scan_details(&mut out, s, caps);
+        scan_details(out, s, caps);
     }
 
     if let Some(v) = shown
@@ -619,7 +684,7 @@ fn details(i: &ImageSummary, shown: Option<&ShownVulns>, caps: Caps) -> String {
         };
         let suppressed = i.scan.as_ref().map(|s| s.suppressed).unwrap_or(0);
         let title = if suppressed > 0 {
-            format!("{title} · {suppressed} suppressed by policy")
+            format!("{title} · {suppressed} suppressed (VEX or policy ignore)")
         } else {
             title
         };
@@ -657,11 +722,48 @@ fn details(i: &ImageSummary, shown: Option<&ShownVulns>, caps: Caps) -> String {
         out.push('\n');
     }
 
-    if let Some(d) = &i.baseline {
-        baseline_details(&mut out, d, caps);
+    if let Some(s) = &i.scan {
+        suppressed_details(out, s, caps);
     }
-    out.push_str("</details>\n\n");
-    out
+    if let Some(d) = &i.baseline {
+        baseline_details(out, d, caps);
+    }
+}
+
+/// Suppressed vulnerabilities (not counted): by a VEX statement, with its status and
+/// justification, or by a policy ignore entry, with its reason.
+fn suppressed_details(out: &mut String, s: &ScanSummary, caps: Caps) {
+    if s.suppressed_vulns.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "**Suppressed vulnerabilities** ({}, not counted)\n\n| Severity | ID | Package | By | Justification / reason |\n|---|---|---|---|---|",
+        s.suppressed_vulns.len()
+    );
+    for v in s.suppressed_vulns.iter().take(caps.vulns) {
+        let by = match (v.vex_status, v.justification) {
+            (Some(st), Some(j)) => format!("VEX {} (`{}`)", st.as_str(), j.as_str()),
+            (Some(st), None) => format!("VEX {}", st.as_str()),
+            (None, _) => "policy ignore".to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {by} | {} |",
+            v.severity.as_str(),
+            md(&truncate(&v.id, 60)),
+            md(&truncate(&v.package, 80)),
+            md(&truncate(&v.reason, caps.text.min(300))),
+        );
+    }
+    if s.suppressed_vulns.len() > caps.vulns {
+        let _ = writeln!(
+            out,
+            "\n… and {} more (see the image's scan report).",
+            s.suppressed_vulns.len() - caps.vulns
+        );
+    }
+    out.push('\n');
 }
 
 fn scan_details(out: &mut String, s: &ScanSummary, caps: Caps) {

@@ -14,7 +14,9 @@
 //! | `golden_image_compliance_failures` | image labels | failed compliance checks |
 //! | `golden_image_new_vulnerabilities` / `golden_image_fixed_vulnerabilities` | image labels | versus the baseline (only with one) |
 //!
-//! Image labels: `image` (plan entry id), `os`, `platform`, `version` (empty when unknown).
+//! Image labels: `image` (plan entry id), `os`, `platform`, `version` (empty when unknown), and
+//! `arch` (`amd64`, `arm64`) when the documents name the image's architecture: a multi-arch run
+//! has one series per image and architecture.
 
 use std::fmt::Write as _;
 
@@ -34,14 +36,20 @@ pub fn escape_label(v: &str) -> String {
     out
 }
 
+/// The labels of an image's samples; `arch` only when the documents name the architecture, so
+/// each architecture of a multi-arch run is its own series (and older runs keep their labels).
 fn image_labels(i: &ImageSummary) -> String {
-    format!(
+    let mut labels = format!(
         "image=\"{}\",os=\"{}\",platform=\"{}\",version=\"{}\"",
         escape_label(&i.id),
         escape_label(i.os.as_deref().unwrap_or("")),
         escape_label(i.platform.as_deref().unwrap_or("")),
         escape_label(i.version.as_deref().unwrap_or("")),
-    )
+    );
+    if let Some(a) = &i.arch {
+        let _ = write!(labels, ",arch=\"{}\"", escape_label(a));
+    }
+    labels
 }
 
 struct Family<'a> {

@@ -12,13 +12,15 @@
 //! always writes a file the poster accepts: a value that does not fit is replaced (image ids
 //! and names, with `_` for each character outside the pattern) or left out (and counted).
 
-use golden_contracts::scan::{ScannerStatus, Severity};
+use golden_contracts::scan::{ScannerStatus, Severity, VexJustification, VexStatus};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
 use crate::aggregate::Report;
+use crate::arch_rows;
 use crate::escape::safe_url;
 use crate::markdown::{COMMENT_LIMIT, human_change, human_size};
+use crate::pr_comment_arch;
 use crate::summary::{ImageStatus, ImageSummary};
 
 /// At most this many images in a file.
@@ -101,12 +103,31 @@ pub struct CommentVuln {
     pub fixed: Option<String>,
 }
 
+/// A suppressed vulnerability of the details list: why it is not counted, as enums only (the
+/// free-text reason stays in the job summary).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommentSuppressed {
+    pub id: String,
+    pub severity: Severity,
+    pub package: String,
+    /// The VEX status; absent when a policy ignore entry suppressed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vex_status: Option<VexStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub justification: Option<VexJustification>,
+}
+
 /// One image row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CommentImage {
     /// Plan entry id.
     pub id: String,
+    /// Architecture of this entry (`amd64`, `arm64`) when the documents name it; a
+    /// multi-architecture run has one entry per architecture, rendered as one row per id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arch: Option<String>,
     pub status: ImageStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub os: Option<String>,
@@ -123,6 +144,9 @@ pub struct CommentImage {
     /// `sha256:<hex>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
+    /// `sha256:<hex>` of the image's multi-architecture index, when one was built.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index_digest: Option<String>,
     /// Absent when the image was not scanned at all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scanner: Option<ScannerStatus>,
@@ -147,6 +171,16 @@ pub struct CommentImage {
     /// Vulnerabilities not listed (over the cap, or not fitting the patterns).
     #[serde(default)]
     pub vulns_omitted: u64,
+    /// Suppressed vulnerabilities (VEX or policy ignore), not counted above.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suppressed: Vec<CommentSuppressed>,
+    /// Suppressed vulnerabilities not listed (over the cap, or not fitting the patterns).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub suppressed_omitted: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The comment's content.
@@ -349,6 +383,12 @@ impl CommentData {
         for (n, i) in self.images.iter().enumerate() {
             let f = |name: &str| format!("images[{n}].{name}");
             check(|| f("id"), &i.id, Pattern::Id)?;
+            if let Some(v) = &i.arch {
+                check(|| f("arch"), v, Pattern::Id)?;
+            }
+            if let Some(v) = &i.index_digest {
+                check(|| f("index_digest"), v, Pattern::Digest)?;
+            }
             if let Some(v) = &i.os {
                 check(|| f("os"), v, Pattern::Os)?;
             }
@@ -376,6 +416,20 @@ impl CommentData {
                     check(|| g("fixed"), x, Pattern::Version)?;
                 }
             }
+            if i.suppressed.len() > MAX_VULNS_PER_IMAGE {
+                return Err(FieldError {
+                    field: f("suppressed"),
+                    problem: format!(
+                        "has {} entries, more than {MAX_VULNS_PER_IMAGE}",
+                        i.suppressed.len()
+                    ),
+                });
+            }
+            for (k, v) in i.suppressed.iter().enumerate() {
+                let g = |name: &str| format!("images[{n}].suppressed[{k}].{name}");
+                check(|| g("id"), &v.id, Pattern::VulnId)?;
+                check(|| g("package"), &v.package, Pattern::Package)?;
+            }
         }
         Ok(())
     }
@@ -387,7 +441,7 @@ fn image(i: &ImageSummary, report: &Report) -> CommentImage {
         .baseline
         .as_ref()
         .filter(|d| d.compared_scan && scan.is_some());
-    let shown = report.shown_vulns.get(&i.id);
+    let shown = report.shown_vulns.get(&i.key());
     let mut vulns = Vec::new();
     let mut omitted = 0u64;
     for v in shown.map(|s| s.items.as_slice()).unwrap_or_default() {
@@ -408,8 +462,10 @@ fn image(i: &ImageSummary, report: &Report) -> CommentImage {
             fixed: fixed.cloned(),
         });
     }
+    let (suppressed, suppressed_omitted) = suppressed(i);
     CommentImage {
         id: Pattern::Id.coerce(&i.id),
+        arch: i.arch.as_deref().map(|a| Pattern::Id.coerce(a)),
         status: i.status,
         os: opt(&i.os, Pattern::Os),
         version: opt(&i.version, Pattern::Version),
@@ -421,6 +477,7 @@ fn image(i: &ImageSummary, report: &Report) -> CommentImage {
             .and_then(|d| d.size_change),
         new_image: i.baseline.as_ref().is_some_and(|d| !d.found),
         digest: opt(&i.digest, Pattern::Digest),
+        index_digest: opt(&i.index_digest, Pattern::Digest),
         scanner: scan.map(|s| s.scanner_status),
         vulnerabilities: scan.map(|s| Severities::from_map(&s.vulnerabilities)),
         new_vulnerabilities: compared.map(|d| d.new_vulnerabilities.len() as u64),
@@ -437,15 +494,39 @@ fn image(i: &ImageSummary, report: &Report) -> CommentImage {
         new_only: shown.is_some_and(|s| s.new_only),
         vulns,
         vulns_omitted: omitted,
+        suppressed,
+        suppressed_omitted,
     }
 }
 
+/// The image's suppressed vulnerabilities that fit the patterns (at most
+/// [`MAX_VULNS_PER_IMAGE`]), and how many were left out.
+fn suppressed(i: &ImageSummary) -> (Vec<CommentSuppressed>, u64) {
+    let mut out = Vec::new();
+    let mut omitted = 0u64;
+    for v in i.scan.iter().flat_map(|s| s.suppressed_vulns.iter()) {
+        let ok = Pattern::VulnId.matches(&v.id) && Pattern::Package.matches(&v.package);
+        if !ok || out.len() >= MAX_VULNS_PER_IMAGE {
+            omitted += 1;
+            continue;
+        }
+        out.push(CommentSuppressed {
+            id: v.id.clone(),
+            severity: v.severity,
+            package: v.package.clone(),
+            vex_status: v.vex_status,
+            justification: v.justification,
+        });
+    }
+    (out, omitted)
+}
+
 /// A validated value in a code span (the patterns exclude backticks and `|`).
-fn code(s: &str) -> String {
+pub(crate) fn code(s: &str) -> String {
     format!("`{s}`")
 }
 
-fn status_icon(s: ImageStatus) -> &'static str {
+pub(crate) fn status_icon(s: ImageStatus) -> &'static str {
     match s {
         ImageStatus::Ok => "✅",
         ImageStatus::BuildFailed => "❌",
@@ -468,10 +549,13 @@ fn header(d: &CommentData) -> String {
             t.failed, t.images
         );
     }
-    let mut parts = vec![
-        format!("**{}** images", t.images),
-        format!("✅ {} passed", t.ok),
-    ];
+    let g = arch_rows::group(&d.images);
+    let images = if g.multi_arch() {
+        arch_rows::count_line(&g, t.images, code)
+    } else {
+        format!("**{}** images", t.images)
+    };
+    let mut parts = vec![images, format!("✅ {} passed", t.ok)];
     if t.build_failed > 0 {
         parts.push(format!("❌ {} build failed", t.build_failed));
     }
@@ -525,16 +609,46 @@ fn header(d: &CommentData) -> String {
 const TABLE_HEAD: &str = "| | Image | OS | Version | Size (change) | Vulnerabilities C / H / M / L / U | New / fixed | Compliance | Policy | Digest |\n|---|---|---|---|---|---|---|---|---|---|\n";
 
 fn row(i: &CommentImage) -> String {
-    let dash = || "—".to_string();
-    let size = match i.size {
+    format!(
+        "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+        status_icon(i.status),
+        code(&i.id),
+        os_cell(i),
+        version_cell(i),
+        size_cell(i),
+        vulns_cell(i),
+        new_fixed_cell(i),
+        compliance_cell(i),
+        policy_cell(i),
+        digest_cell(i.digest.as_deref()),
+    )
+}
+
+fn dash() -> String {
+    "—".to_string()
+}
+
+pub(crate) fn os_cell(i: &CommentImage) -> String {
+    i.os.as_deref().map(code).unwrap_or_else(dash)
+}
+
+pub(crate) fn version_cell(i: &CommentImage) -> String {
+    i.version.as_deref().map(code).unwrap_or_else(dash)
+}
+
+pub(crate) fn size_cell(i: &CommentImage) -> String {
+    match i.size {
         Some(sz) if i.new_image => format!("{} (new)", human_size(sz)),
         Some(sz) => match i.size_change {
             Some(c) => format!("{} ({})", human_size(sz), human_change(c)),
             None => human_size(sz),
         },
         None => dash(),
-    };
-    let vulns = match (i.scanner, i.vulnerabilities) {
+    }
+}
+
+pub(crate) fn vulns_cell(i: &CommentImage) -> String {
+    match (i.scanner, i.vulnerabilities) {
         (Some(ScannerStatus::Scanned), Some(v)) => v
             .in_order()
             .iter()
@@ -551,40 +665,47 @@ fn row(i: &CommentImage) -> String {
         (Some(ScannerStatus::Unavailable), _) => "⚠️ scanner unavailable".into(),
         (Some(ScannerStatus::Failed), _) => "⚠️ scanner failed".into(),
         _ => dash(),
-    };
-    let new_fixed = match (i.new_vulnerabilities, i.fixed_vulnerabilities) {
+    }
+}
+
+pub(crate) fn new_fixed_cell(i: &CommentImage) -> String {
+    match (i.new_vulnerabilities, i.fixed_vulnerabilities) {
         (Some(n), Some(f)) => format!("+{n} / −{f}"),
         _ if i.new_image => "new image".into(),
         _ => dash(),
-    };
-    let compliance = match i.compliance {
+    }
+}
+
+pub(crate) fn compliance_cell(i: &CommentImage) -> String {
+    match i.compliance {
         Some(c) if c.fail > 0 => format!("❌ {} failed", c.fail),
         Some(c) if c.pass + c.warn + c.info + c.skip == 0 => dash(),
         Some(c) if c.warn > 0 => format!("⚠️ {} passed, {} warn", c.pass, c.warn),
         Some(c) => format!("✅ {} passed", c.pass),
         None => dash(),
-    };
-    let policy = match i.policy_passed {
+    }
+}
+
+pub(crate) fn policy_cell(i: &CommentImage) -> String {
+    match i.policy_passed {
         Some(true) => "✅ pass".to_string(),
         Some(false) => format!("❌ fail ({})", i.policy_failures.max(1)),
         None if i.status == ImageStatus::BuildFailed => "not scanned".into(),
         None => dash(),
-    };
-    let digest = match i.digest.as_deref().and_then(|d| d.split_once(':')) {
+    }
+}
+
+/// `sha256:` and 12 hex digits in a code span (the value is validated as a digest).
+pub(crate) fn digest_cell(d: Option<&str>) -> String {
+    match d.and_then(|d| d.split_once(':')) {
         Some((alg, hex)) => code(&format!("{alg}:{}", &hex[..12.min(hex.len())])),
         None => dash(),
-    };
-    format!(
-        "| {} | {} | {} | {} | {size} | {vulns} | {new_fixed} | {compliance} | {policy} | {digest} |\n",
-        status_icon(i.status),
-        code(&i.id),
-        i.os.as_deref().map(code).unwrap_or_else(dash),
-        i.version.as_deref().map(code).unwrap_or_else(dash),
-    )
+    }
 }
 
 fn details(i: &CommentImage) -> Option<String> {
-    if i.vulns.is_empty() && i.vulns_omitted == 0 {
+    let suppressed = i.suppressed.len() as u64 + i.suppressed_omitted;
+    if i.vulns.is_empty() && i.vulns_omitted == 0 && suppressed == 0 {
         return None;
     }
     let what = if i.new_only {
@@ -593,11 +714,24 @@ fn details(i: &CommentImage) -> Option<String> {
         "vulnerabilities"
     };
     let total = i.vulns.len() as u64 + i.vulns_omitted;
+    let also = if suppressed > 0 {
+        format!(" (+{suppressed} suppressed)")
+    } else {
+        String::new()
+    };
     let mut out = format!(
-        "<details>\n<summary>{} {}: {total} {what}</summary>\n\n",
+        "<details>\n<summary>{} {}: {total} {what}{also}</summary>\n\n",
         status_icon(i.status),
         code(&i.id)
     );
+    out.push_str(&vuln_list(i));
+    out.push_str("\n</details>\n");
+    Some(out)
+}
+
+/// The vulnerability table of an entry, and how many more there are.
+pub(crate) fn vuln_list(i: &CommentImage) -> String {
+    let mut out = String::new();
     if !i.vulns.is_empty() {
         out.push_str("| Severity | ID | Package | Installed | Fixed |\n|---|---|---|---|---|\n");
         for v in &i.vulns {
@@ -619,8 +753,44 @@ fn details(i: &CommentImage) -> Option<String> {
             i.vulns_omitted
         );
     }
-    out.push_str("\n</details>\n");
-    Some(out)
+    suppressed_table(&mut out, i);
+    out
+}
+
+/// Suppressed vulnerabilities with the VEX status and justification (enums, in code spans).
+fn suppressed_table(out: &mut String, i: &CommentImage) {
+    if i.suppressed.is_empty() && i.suppressed_omitted == 0 {
+        return;
+    }
+    out.push_str("\n**Suppressed** (not counted)\n\n");
+    if !i.suppressed.is_empty() {
+        out.push_str(
+            "| Severity | ID | Package | Suppressed by | Justification |\n|---|---|---|---|---|\n",
+        );
+        for v in &i.suppressed {
+            let by = match v.vex_status {
+                Some(s) => format!("VEX {}", code(s.as_str())),
+                None => "policy ignore".into(),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {by} | {} |",
+                v.severity.as_str().to_ascii_lowercase(),
+                code(&v.id),
+                code(&v.package),
+                v.justification
+                    .map(|j| code(j.as_str()))
+                    .unwrap_or_else(|| "—".into())
+            );
+        }
+    }
+    if i.suppressed_omitted > 0 {
+        let _ = writeln!(
+            out,
+            "\n_{} more suppressed in the job summary._",
+            i.suppressed_omitted
+        );
+    }
 }
 
 /// Render the comment (without the marker line) within GitHub's limit; `reserved` characters
@@ -640,25 +810,39 @@ pub fn render(d: &CommentData, run_url: Option<&str>, reserved: usize) -> String
     };
     let reserve = len(&pointer) + 200;
     let mut out = header(d);
-    out.push_str(TABLE_HEAD);
+    let g = arch_rows::group(&d.images);
+    if g.multi_arch() {
+        out.push_str(&pr_comment_arch::table_head(&g.arches));
+    } else {
+        out.push_str(TABLE_HEAD);
+    }
     let mut left_out = d.images_omitted;
     let mut listed = 0;
-    for i in &d.images {
-        let r = row(i);
+    for i in &g.rows {
+        let r = match i.entries.as_slice() {
+            [e] if !g.multi_arch() => row(e),
+            _ => pr_comment_arch::row(i, &g.arches),
+        };
         if len(&out) + len(&r) + len(&footer) + reserve > budget {
             break;
         }
         out.push_str(&r);
         listed += 1;
     }
-    left_out += (d.images.len() - listed) as u64;
+    left_out += (g.rows.len() - listed) as u64;
     if left_out > 0 {
         let _ = writeln!(
             out,
             "\n_{left_out} more images are not listed here; {pointer}._"
         );
     }
-    let blocks: Vec<String> = d.images[..listed].iter().filter_map(details).collect();
+    let blocks: Vec<String> = g.rows[..listed]
+        .iter()
+        .filter_map(|r| match r.entries.as_slice() {
+            [e] if !g.multi_arch() => details(e),
+            _ => pr_comment_arch::details(r),
+        })
+        .collect();
     if !blocks.is_empty() {
         let all: usize = blocks.iter().map(|b| len(b)).sum();
         if len(&out) + all + 20 + len(&footer) + reserve <= budget {
@@ -711,6 +895,7 @@ pub(crate) mod tests_support {
             },
             images: vec![CommentImage {
                 id: "nginx-1.26-debian".into(),
+                arch: None,
                 status: ImageStatus::PolicyFailed,
                 os: Some("debian 12".into()),
                 version: Some("1.26.2".into()),
@@ -718,6 +903,7 @@ pub(crate) mod tests_support {
                 size_change: Some(-1200),
                 new_image: false,
                 digest: Some(format!("sha256:{}", "ab".repeat(32))),
+                index_digest: None,
                 scanner: Some(ScannerStatus::Scanned),
                 vulnerabilities: Some(Severities {
                     high: 1,
@@ -735,6 +921,23 @@ pub(crate) mod tests_support {
                 new_only: true,
                 vulns: vec![vuln("CVE-2024-5535"), vuln("GHSA-abcd-efgh-2345")],
                 vulns_omitted: 0,
+                suppressed: vec![
+                    CommentSuppressed {
+                        id: "CVE-2024-0001".into(),
+                        severity: Severity::Critical,
+                        package: "libssl3".into(),
+                        vex_status: Some(VexStatus::NotAffected),
+                        justification: Some(VexJustification::VulnerableCodeNotInExecutePath),
+                    },
+                    CommentSuppressed {
+                        id: "CVE-2024-0002".into(),
+                        severity: Severity::Low,
+                        package: "zlib1g".into(),
+                        vex_status: None,
+                        justification: None,
+                    },
+                ],
+                suppressed_omitted: 0,
             }],
             images_omitted: 0,
         }
@@ -815,6 +1018,24 @@ mod tests {
         let mut d = sample();
         d.images[0].vulns = (0..21).map(|n| vuln(&format!("CVE-2024-{n:04}"))).collect();
         assert_eq!(d.validate().unwrap_err().field, "images[0].vulns");
+        let mut d = sample();
+        d.images[0].suppressed[1].id = "CVE-1 <b>".into();
+        assert_eq!(
+            d.validate().unwrap_err().field,
+            "images[0].suppressed[1].id"
+        );
+        let mut d = sample();
+        d.images[0].suppressed[0].package = "@here".into();
+        d.validate().unwrap();
+        d.images[0].suppressed[0].package = "a b".into();
+        assert_eq!(
+            d.validate().unwrap_err().field,
+            "images[0].suppressed[0].package"
+        );
+        let mut d = sample();
+        let one = d.images[0].suppressed[0].clone();
+        d.images[0].suppressed = vec![one; 21];
+        assert_eq!(d.validate().unwrap_err().field, "images[0].suppressed");
         sample().validate().unwrap();
     }
 
@@ -874,7 +1095,19 @@ mod tests {
             ),
             "{body}"
         );
-        assert!(body.contains("2 new vulnerabilities"), "{body}");
+        assert!(
+            body.contains("2 new vulnerabilities (+2 suppressed)"),
+            "{body}"
+        );
+        // Suppressed findings, not counted, with the VEX status and justification.
+        assert!(
+            body.contains("| critical | `CVE-2024-0001` | `libssl3` | VEX `not_affected` | `vulnerable_code_not_in_execute_path` |"),
+            "{body}"
+        );
+        assert!(
+            body.contains("| low | `CVE-2024-0002` | `zlib1g` | policy ignore | — |"),
+            "{body}"
+        );
         assert!(body.contains(&format!("[this run]({url})")), "{body}");
     }
 

@@ -7,7 +7,9 @@
 
 use golden_contracts::Document;
 use golden_contracts::build::BuildError;
-use golden_contracts::scan::{CheckStatus, PolicyFailure, ScannerStatus, Severity};
+use golden_contracts::scan::{
+    CheckStatus, PolicyFailure, ScannerStatus, Severity, VexJustification, VexStatus,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -30,7 +32,7 @@ pub struct RunSummary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<BaselineInfo>,
     pub totals: Totals,
-    /// One entry per image, failed builds first (the table order).
+    /// One entry per image and architecture, failed builds first (the table order).
     pub images: Vec<ImageSummary>,
     /// Everything that went wrong reading the inputs or the baseline.
     #[serde(default)]
@@ -125,8 +127,9 @@ impl ImageStatus {
 pub struct ImageSummary {
     /// Plan entry id (`base-debian`, `nginx-1.26-debian`); for orphaned files `unknown:<path>`.
     pub id: String,
-    /// Architecture of this row (`amd64`, `arm64`) when the documents name it; a multi-arch run
-    /// has one row per architecture, so a failure on one is reported as that architecture's.
+    /// Architecture of this entry (`amd64`, `arm64`) when the documents name it; a multi-arch
+    /// run has one entry per architecture, so a failure on one is reported as that
+    /// architecture's (the Markdown groups them into one row per image, [`crate::arch_rows`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arch: Option<String>,
     /// Display name: the primary tag (or the scanned reference), with ` (arch)` when the run
@@ -145,6 +148,11 @@ pub struct ImageSummary {
     /// Manifest digest when pushed/known, else the image id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
+    /// Digest of the multi-architecture index `golden-push index` built for this image id
+    /// (`sha256:...`), the same on every architecture's entry; absent without a successful
+    /// index record. Entries of one id are grouped by `id`, told apart by `arch`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index_digest: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build: Option<BuildSummary>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -207,6 +215,28 @@ pub struct ScanSummary {
     pub policy_failures: Vec<PolicyFailure>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Vulnerabilities a VEX statement or a policy ignore entry suppressed (in the report, not
+    /// in the counts), most severe first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suppressed_vulns: Vec<SuppressedVuln>,
+}
+
+/// A suppressed vulnerability and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuppressedVuln {
+    pub id: String,
+    pub package: String,
+    pub installed: String,
+    pub severity: Severity,
+    /// The VEX status (`not_affected`, `fixed`) when a VEX statement suppressed it; absent for
+    /// a policy ignore entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vex_status: Option<VexStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub justification: Option<VexJustification>,
+    /// Why: the VEX impact statement (if any) and the statement's `file#/pointer`, or the
+    /// ignore entry's reason and expiry.
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

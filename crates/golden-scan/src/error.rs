@@ -40,6 +40,9 @@ pub enum ScanError {
     },
     #[error(transparent)]
     Doc(#[from] golden_contracts::DocError),
+    /// A VEX document that cannot be read or is not valid OpenVEX (file and JSON pointer).
+    #[error(transparent)]
+    Vex(#[from] crate::vex::VexError),
     #[error("{0}")]
     Usage(String),
     #[error("{0}")]

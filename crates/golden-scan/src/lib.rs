@@ -23,6 +23,7 @@ pub mod registry;
 pub mod secrets;
 pub mod source;
 pub mod trivy;
+pub mod vex;
 
 use std::path::{Path, PathBuf};
 
@@ -68,6 +69,8 @@ pub struct Options {
     /// The workflow event the scan runs for (`GITHUB_EVENT_NAME`): resolves the policy's
     /// `require_scan: [events]`. `None`: a local run.
     pub event: Option<String>,
+    /// OpenVEX documents (`--vex`, `GOLDEN_VEX`), read besides the policy's `vex:` list.
+    pub vex: Vec<PathBuf>,
 }
 
 impl Default for Options {
@@ -85,6 +88,7 @@ impl Default for Options {
             content_budget: limits::DEFAULT_CONTENT_BUDGET,
             max_entries: limits::DEFAULT_MAX_ENTRIES,
             event: None,
+            vex: Vec::new(),
         }
     }
 }
@@ -213,6 +217,8 @@ fn now_rfc3339() -> String {
 pub async fn run(opts: &Options) -> Result<Outcome, ScanError> {
     let (entry_id, entry) = resolve_entry(opts)?;
     let policy = load_policy(opts, entry.as_ref())?.for_event(opts.event.as_deref());
+    // VEX documents are checked before the image is read: a bad one stops the scan (exit 2).
+    let vex_set = load_vex(opts, &policy)?;
     let image_arg = opts
         .image
         .clone()
@@ -276,14 +282,25 @@ pub async fn run(opts: &Options) -> Result<Outcome, ScanError> {
         None => facts_from_trivy_report(normalized.as_ref(), opts, entry_id.as_ref(), &mut names),
     };
 
-    // 4. Policy.
-    let verdict = policy.evaluate(Evaluation {
+    // 4. VEX statements (before the ignore entries, which cover what VEX does not), then
+    //    the policy.
+    let scanned_at = now_rfc3339();
+    let vex_doc = apply_vex(
+        &vex_set,
+        &image_info,
+        entry.as_ref(),
+        entry_id.as_deref(),
+        &mut vulns,
+        &scanned_at,
+    );
+    let mut verdict = policy.evaluate(Evaluation {
         names: &names,
         vulnerabilities: &mut vulns,
         compliance: &mut compliance,
         scanner: status,
         today: chrono::Utc::now().date_naive(),
     });
+    verdict.notes.extend(vex_doc.note.clone());
 
     // 5. Summary and report.
     let summary = summarize(&packages, &vulns, &compliance);
@@ -295,7 +312,7 @@ pub async fn run(opts: &Options) -> Result<Outcome, ScanError> {
             name: TOOL_NAME.into(),
             version: TOOL_VERSION.into(),
         },
-        scanned_at: now_rfc3339(),
+        scanned_at,
         entry_id,
         image: image_info,
         os,
@@ -312,25 +329,93 @@ pub async fn run(opts: &Options) -> Result<Outcome, ScanError> {
         summary,
         warnings,
     };
-    let dockerfile = opts
-        .dockerfile
-        .clone()
-        .or_else(|| entry.as_ref().map(|e| e.dockerfile.clone()))
-        .filter(|d| !d.is_empty())
-        .unwrap_or_else(|| "Dockerfile".to_string());
-    let written = output::write_all(
-        &opts.output,
-        &report,
-        &output::RenderContext {
-            policy: &policy,
-            dockerfile: &dockerfile,
-        },
-    )?;
+    let written = write_outputs(opts, entry.as_ref(), &policy, &report, &vex_doc)?;
     Ok(Outcome {
         report,
         written,
         trivy_unavailable,
     })
+}
+
+/// Render and write every output file (the SARIF location is the entry's Dockerfile unless
+/// `--dockerfile` says otherwise).
+fn write_outputs(
+    opts: &Options,
+    entry: Option<&PlanEntry>,
+    policy: &Policy,
+    report: &ScanReport,
+    vex: &VexOutcome,
+) -> Result<output::Written, ScanError> {
+    let dockerfile = opts
+        .dockerfile
+        .clone()
+        .or_else(|| entry.map(|e| e.dockerfile.clone()))
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| "Dockerfile".to_string());
+    output::write_all(
+        &opts.output,
+        report,
+        &output::RenderContext {
+            policy,
+            dockerfile: &dockerfile,
+            vex: vex.document.as_ref(),
+        },
+    )
+}
+
+/// The `--vex` documents and the policy's `vex:` list, read and validated.
+fn load_vex(opts: &Options, policy: &Policy) -> Result<vex::VexSet, ScanError> {
+    let mut sources: Vec<vex::VexSource> = opts
+        .vex
+        .iter()
+        .map(|p| vex::VexSource {
+            path: p.clone(),
+            origin: "--vex (GOLDEN_VEX)".into(),
+        })
+        .collect();
+    sources.extend(policy.vex.iter().cloned());
+    Ok(vex::load(&sources)?)
+}
+
+/// The image's OpenVEX document and a policy note about the statements read.
+struct VexOutcome {
+    /// `None` when no statement suppressed a finding of this image.
+    document: Option<serde_json::Value>,
+    note: Option<String>,
+}
+
+/// Mark the findings the VEX statements decide and build the image's own OpenVEX document.
+fn apply_vex(
+    set: &vex::VexSet,
+    info: &ImageInfo,
+    entry: Option<&PlanEntry>,
+    entry_id: Option<&str>,
+    vulns: &mut [Vulnerability],
+    scanned_at: &str,
+) -> VexOutcome {
+    let mut tags = info.tags.clone();
+    tags.extend(entry.iter().flat_map(|e| e.tags.iter().cloned()));
+    let identity = vex::ImageIdentity::new(
+        &info.reference,
+        &tags,
+        info.digest.as_deref(),
+        info.id.as_deref(),
+    );
+    let decided = vex::apply(set, &identity, vulns);
+    // The purl's name when the image is known by no reference: the plan entry's id.
+    let fallback = entry_id.unwrap_or("image");
+    let tool = format!("{TOOL_NAME} {TOOL_VERSION}");
+    let document =
+        vex::image_document(set, &decided, vulns, &identity, fallback, scanned_at, &tool);
+    let note = (!set.is_empty()).then(|| {
+        format!(
+            "VEX: {} statement(s) read from {}; {} of them decided findings of this image",
+            set.statements.len(),
+            set.files.join(", "),
+            decided.len()
+        )
+    });
+    VexOutcome { document, note }
 }
 
 /// The vulnerability section's status, scanner and note, and the Trivy report when one was
@@ -541,7 +626,7 @@ fn summarize(
 }
 
 /// The step outputs for `$GITHUB_OUTPUT`: `passed`, `critical`, `high`, `compliance-failures`,
-/// `report` (path of report.json).
+/// `report` (path of report.json), `vex` (path of vex.openvex.json, empty without one).
 pub fn step_outputs(o: &Outcome) -> golden_gha::Outputs {
     let sev = |s: &str| {
         o.report
@@ -559,6 +644,14 @@ pub fn step_outputs(o: &Outcome) -> golden_gha::Outputs {
             "compliance-failures",
             o.report.summary.compliance_fail.to_string(),
         )
-        .set("report", o.written.report.display().to_string());
+        .set("report", o.written.report.display().to_string())
+        .set(
+            "vex",
+            o.written
+                .vex
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+        );
     out
 }

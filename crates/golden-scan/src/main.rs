@@ -18,9 +18,10 @@ enum Format {
 }
 
 /// Scan an image in one streaming pass: OS and packages, CIS compliance checks, Trivy
-/// vulnerabilities, policy verdict. Writes report.json, report.sarif, report.md and
-/// sbom.cdx.json to --output. Exit codes: 0 policy passed, 1 policy failed, 2 error (Trivy
-/// failing is one: the report is still written, with the vulnerability status `failed`).
+/// vulnerabilities, OpenVEX statements, policy verdict. Writes report.json, report.sarif,
+/// report.md, sbom.cdx.json and vex.openvex.json to --output. Exit codes: 0 policy passed, 1
+/// policy failed, 2 error (Trivy failing is one: the report is still written, with the
+/// vulnerability status `failed`).
 #[derive(Debug, Parser)]
 #[command(name = "golden-scan", version)]
 struct Cli {
@@ -30,7 +31,7 @@ struct Cli {
     #[arg(env = "GOLDEN_IMAGE")]
     image: Option<String>,
 
-    /// Directory for report.json, report.sarif, report.md, sbom.cdx.json.
+    /// Directory for report.json, report.sarif, report.md, sbom.cdx.json, vex.openvex.json.
     #[arg(long, short, env = "GOLDEN_OUTPUT", default_value = "scan-output")]
     output: PathBuf,
 
@@ -93,6 +94,12 @@ struct Cli {
     /// Tar entries allowed over all layers of the image (over it the scan stops with an error).
     #[arg(long, env = "GOLDEN_SCAN_MAX_ENTRIES", default_value_t = golden_scan::limits::DEFAULT_MAX_ENTRIES)]
     max_entries: u64,
+
+    /// OpenVEX document (JSON) whose `not_affected`/`fixed` statements for this image suppress
+    /// Trivy findings (repeat; GOLDEN_VEX: one path per line). Read besides the policy's
+    /// `vex:` list; a malformed document is an error (exit 2).
+    #[arg(long, env = "GOLDEN_VEX", value_name = "FILE", value_delimiter = '\n')]
+    vex: Vec<String>,
 
     /// What to print on stdout.
     #[arg(long, env = "GOLDEN_FORMAT", value_enum, default_value = "text")]
@@ -191,6 +198,14 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             .event
             .or_else(|| std::env::var("GITHUB_EVENT_NAME").ok())
             .filter(|e| !e.trim().is_empty()),
+        // Blank lines of GOLDEN_VEX are skipped.
+        vex: cli
+            .vex
+            .iter()
+            .map(|p| p.trim())
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from)
+            .collect(),
     };
     let outcome = golden_scan::run(&opts).await.context("scan failed")?;
     if outcome.trivy_unavailable {

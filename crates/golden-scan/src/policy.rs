@@ -40,6 +40,8 @@ struct RawPolicy {
     secrets: RawSecrets,
     #[serde(default)]
     hardening: RawHardening,
+    #[serde(default)]
+    vex: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -201,6 +203,8 @@ pub struct Policy {
     pub accept_env_keys: Vec<String>,
     pub secret_allow_paths: Vec<PathGlob>,
     pub hardening_required_for: Vec<Scope>,
+    /// OpenVEX documents (`vex:`), relative paths resolved against the policy file's folder.
+    pub vex: Vec<crate::vex::VexSource>,
 }
 
 struct Ctx<'a> {
@@ -233,6 +237,35 @@ impl Ctx<'_> {
                 "",
             ),
         }
+    }
+
+    /// The `vex:` list: non-empty paths, relative ones against the policy file's folder (the
+    /// working directory for the built-in policy).
+    fn vex_sources(
+        &self,
+        list: &[Spanned<String>],
+    ) -> Result<Vec<crate::vex::VexSource>, ScanError> {
+        let base = if self.file == DEFAULT_POLICY_NAME {
+            Path::new("")
+        } else {
+            Path::new(self.file).parent().unwrap_or(Path::new(""))
+        };
+        let mut out = Vec::new();
+        for (i, s) in list.iter().enumerate() {
+            let p = s.value.trim();
+            if p.is_empty() {
+                return self.err(
+                    &s.referenced,
+                    format!("vex[{i}] is empty"),
+                    "list OpenVEX JSON files, relative to the policy file",
+                );
+            }
+            out.push(crate::vex::VexSource {
+                path: base.join(p),
+                origin: format!("policy {}:{}", self.file, s.referenced.line()),
+            });
+        }
+        Ok(out)
     }
 
     fn path_glob(&self, s: &Spanned<String>, what: &str) -> Result<PathGlob, ScanError> {
@@ -407,6 +440,7 @@ impl Policy {
                 at: format!("{file}:{}", e.id.referenced.line()),
             });
         }
+        let vex = cx.vex_sources(&raw.vex)?;
         let globs = |v: &[Spanned<String>], what: &str| -> Result<Vec<PathGlob>, ScanError> {
             v.iter().map(|s| cx.path_glob(s, what)).collect()
         };
@@ -461,6 +495,7 @@ impl Policy {
                 .iter()
                 .map(|s| cx.scope(s))
                 .collect::<Result<_, _>>()?,
+            vex,
         })
     }
 }
@@ -583,15 +618,24 @@ impl Policy {
                 });
             }
         }
+        let by_vex = |v: &&Vulnerability| v.vex.as_ref().is_some_and(|x| x.status.suppresses());
         let suppressed = ev
             .vulnerabilities
             .iter()
-            .filter(|v| v.suppressed.is_some())
+            .filter(|v| v.suppressed.is_some() && !by_vex(v))
             .count();
+        let plural = |n: usize| if n == 1 { "y" } else { "ies" };
         if suppressed > 0 {
             notes.push(format!(
                 "{suppressed} vulnerabilit{} suppressed by ignore entries",
-                if suppressed == 1 { "y" } else { "ies" }
+                plural(suppressed)
+            ));
+        }
+        let vex = ev.vulnerabilities.iter().filter(by_vex).count();
+        if vex > 0 {
+            notes.push(format!(
+                "{vex} vulnerabilit{} suppressed by VEX statements (not_affected or fixed)",
+                plural(vex)
             ));
         }
     }

@@ -163,6 +163,8 @@ struct TVuln {
     title: Option<String>,
     #[serde(rename = "PrimaryURL")]
     url: Option<String>,
+    #[serde(rename = "PkgIdentifier")]
+    identifier: Option<TIdent>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -398,6 +400,8 @@ pub fn normalize(bytes: &[u8], source: &str) -> Result<Normalized, ScanError> {
                 fixed,
                 status,
                 suppressed: None,
+                purl: v.identifier.and_then(|i| nonempty(i.purl)),
+                vex: None,
             });
         }
         for p in r.packages.unwrap_or_default() {

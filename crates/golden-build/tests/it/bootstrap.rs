@@ -197,3 +197,134 @@ fn docker_failing_bootstrap_exits_2_with_its_last_lines_fenced() {
         out.both()
     );
 }
+
+/// A binfmt_misc directory that holds (or not) an aarch64 handler, as Debian's
+/// qemu-user-static registers it.
+fn binfmt(with_aarch64: bool) -> tempfile::TempDir {
+    let d = tempfile::tempdir().expect("tempdir");
+    std::fs::write(d.path().join("status"), "enabled\n").expect("write status");
+    if with_aarch64 {
+        std::fs::write(
+            d.path().join("qemu-aarch64"),
+            "enabled\ninterpreter /usr/libexec/qemu-binfmt/aarch64-binfmt-P\nflags: PF\noffset 0\nmagic 7f454c46020101\n",
+        )
+        .expect("write the handler");
+    }
+    d
+}
+
+#[test]
+fn docker_foreign_arch_bootstrap_is_tagged_per_arch_and_recorded() {
+    engine();
+    let host = golden_contracts::build::host_arch();
+    let foreign = if host == "arm64" { "amd64" } else { "arm64" };
+    if foreign != "arm64" {
+        // The fake handler below is the aarch64 one: this test is written for amd64 hosts.
+        panic!("this test needs an amd64 host (found {host})");
+    }
+    let mut cleanup = Cleanup::default();
+    let d = tempfile::tempdir().expect("tempdir");
+    write_tree(d.path(), &[("Dockerfile", "FROM scratch\n")]);
+    let tag = unique_tag("bootstrap-arm64");
+    cleanup.add(&format!("{tag}-arm64"));
+    let args_file = d.path().join("args.txt");
+    let handlers = binfmt(true);
+    let out = run(golden_build(d.path())
+        .env(
+            "GOLDEN_ENTRY",
+            entry(std::slice::from_ref(&tag)).to_string(),
+        )
+        .env("GOLDEN_FAKE_BOOTSTRAP_ARGS", &args_file)
+        .env("GOLDEN_BINFMT_MISC", handlers.path())
+        .env("GOLDEN_ARCH", "aarch64")
+        .arg("--bootstrap-script")
+        .arg(fixtures().join("fake-bootstrap.sh"))
+        .args(["--repo-root", ".", "--record", "rec.json"]));
+    assert_eq!(out.code, 0, "{}", out.both());
+    let args = std::fs::read_to_string(&args_file).expect("script ran");
+    let args: Vec<&str> = args.lines().collect();
+    assert!(
+        args.windows(2).any(|w| w == ["--arch", "arm64"]),
+        "the script is asked for arm64: {args:?}"
+    );
+    assert!(
+        args.windows(2)
+            .any(|w| w == ["--tag", format!("{tag}-arm64").as_str()]),
+        "the foreign image is tagged <tag>-arm64: {args:?}"
+    );
+    assert!(
+        inspect(&tag).is_none(),
+        "the native tag {tag} is left alone"
+    );
+    let image = inspect(&format!("{tag}-arm64")).expect("tagged -arm64");
+    assert_eq!(image.architecture.as_deref(), Some("arm64"));
+    let rec: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.path().join("rec.json")).expect("record"))
+            .expect("json");
+    assert_eq!(rec["result"], "success");
+    assert_eq!(rec["arch"], "arm64");
+    assert_eq!(rec["tags"], serde_json::json!([format!("{tag}-arm64")]));
+    assert!(
+        out.stderr.contains("under emulation"),
+        "the emulation is said: {}",
+        out.both()
+    );
+}
+
+#[test]
+fn docker_foreign_arch_without_emulation_fails_before_the_build() {
+    engine();
+    let d = tempfile::tempdir().expect("tempdir");
+    write_tree(d.path(), &[("Dockerfile", "FROM scratch\n")]);
+    let tag = unique_tag("bootstrap-noemu");
+    let args_file = d.path().join("args.txt");
+    let handlers = binfmt(false);
+    let out = run(golden_build(d.path())
+        .env(
+            "GOLDEN_ENTRY",
+            entry(std::slice::from_ref(&tag)).to_string(),
+        )
+        .env("GOLDEN_FAKE_BOOTSTRAP_ARGS", &args_file)
+        .env("GOLDEN_BINFMT_MISC", handlers.path())
+        .arg("--bootstrap-script")
+        .arg(fixtures().join("fake-bootstrap.sh"))
+        .args([
+            "--repo-root",
+            ".",
+            "--arch",
+            "arm64",
+            "--record",
+            "rec.json",
+        ]));
+    assert_eq!(out.code, 2, "{}", out.both());
+    assert!(
+        out.stderr.contains("cannot run arm64 binaries")
+            && out.stderr.contains("qemu-aarch64")
+            && out.stderr.contains("scripts/setup.sh"),
+        "{}",
+        out.both()
+    );
+    assert!(!args_file.exists(), "nothing ran: the check comes first");
+    let rec: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.path().join("rec.json")).expect("record"))
+            .expect("json");
+    assert_eq!(rec["result"], "failure");
+    assert_eq!(
+        rec["arch"], "arm64",
+        "the record names the architecture asked for"
+    );
+
+    // An architecture outside the supported set is a usage error naming the flag.
+    let out = run(golden_build(d.path())
+        .env(
+            "GOLDEN_ENTRY",
+            entry(std::slice::from_ref(&tag)).to_string(),
+        )
+        .args(["--repo-root", ".", "--arch", "s390x"]));
+    assert_eq!(out.code, 2, "{}", out.both());
+    assert!(
+        out.stderr.contains("--arch (GOLDEN_ARCH)") && out.stderr.contains("s390x"),
+        "{}",
+        out.both()
+    );
+}

@@ -7,7 +7,8 @@ use golden_contracts::Document;
 use golden_contracts::build::{BuildError, BuildRecord, BuildResult};
 use golden_contracts::scan::{
     CheckStatus, ComplianceResult, ImageInfo, OsInfo, Package, PolicyFailure, PolicyVerdict,
-    ScanReport, ScannerStatus, Severity, Summary, Tool, Vulnerability, VulnerabilitySection,
+    ScanReport, ScannerStatus, Severity, Summary, Tool, VexApplied, VexJustification, VexStatus,
+    Vulnerability, VulnerabilitySection,
 };
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -288,6 +289,8 @@ pub fn vuln(
         layer: None,
         pkg_path: None,
         suppressed: None,
+        purl: None,
+        vex: None,
     }
 }
 
@@ -419,6 +422,24 @@ pub fn mixed() -> Vec<Img> {
     );
     sup.suppressed = Some("not reachable: no setuid chfn (expires 2027-01-01)".into());
     p.vulns.push(sup);
+    // A CRITICAL with a fix that a VEX statement says does not affect the image.
+    let mut vex = vuln(
+        "CVE-2024-45491",
+        "libexpat1",
+        "2.5.0-1",
+        Some("2.5.0-1+deb12u1"),
+        Severity::Critical,
+    );
+    vex.vex = Some(VexApplied {
+        status: VexStatus::NotAffected,
+        justification: Some(VexJustification::VulnerableCodeNotInExecutePath),
+        impact_statement: Some("python never parses XML with expat here".into()),
+        action_statement: None,
+        timestamp: Some("2026-01-10T10:00:00Z".into()),
+        source: "configs/vex/python.json#/statements/0".into(),
+    });
+    vex.suppressed = Some("VEX not_affected (vulnerable_code_not_in_execute_path): python never parses XML with expat here [configs/vex/python.json#/statements/0]".into());
+    p.vulns.push(vex);
     p.checks[2].status = CheckStatus::Fail;
     p.checks[2].evidence = vec![
         "/usr/bin/passwd (mode 4755)".into(),

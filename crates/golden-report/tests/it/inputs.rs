@@ -651,7 +651,8 @@ fn summary_json_refuses_a_newer_schema() {
     );
 }
 
-/// A two-architecture run: each architecture's build record and scan report is its own row.
+/// A two-architecture run: each architecture's build record and scan report is its own entry
+/// (and one row per image in the Markdown).
 /// Before, the second record of an id was a "duplicate" and the newer won, so an arm64 build
 /// failure that started before the amd64 build was reported as a green image.
 #[test]
@@ -760,12 +761,30 @@ fn each_architecture_is_its_own_row_and_a_failed_one_is_named() {
     );
     assert!(r.any_failed());
     assert_eq!(r.summary.totals.images, 4);
-    // The rendered summary names the failed architecture.
+    // The rendered summary has one row per image, a status column per architecture, and
+    // names the failed architecture in the row and in the details.
     let text = golden_report::markdown::render(
         &r,
         &golden_report::markdown::RenderOptions::unlimited(None),
     );
-    assert!(text.contains("nginx:1.27-debian (arm64)"), "{text}");
+    assert!(text.contains("| | Image | amd64 | arm64 | OS |"), "{text}");
+    assert!(
+        text.contains("| ❌ | **nginx-1.27-debian** | ✅ | ❌ |"),
+        "{text}"
+    );
+    assert!(
+        text.contains("| ⚠️ | **base-debian** | ✅ | ⚠️ |"),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("| **nginx-1.27-debian** |").count(),
+        1,
+        "{text}"
+    );
+    assert!(
+        text.contains("nginx-1.27-debian: build failed on arm64 ·"),
+        "{text}"
+    );
 }
 
 /// A fork controls `pr-comment.json`: whatever the poster echoes from it in an error (the key,

@@ -8,6 +8,7 @@ mod fixtures;
 mod github;
 mod inputs;
 mod markdown;
+mod multi_arch;
 mod registry;
 
 use golden_report::aggregate::Report;

@@ -152,3 +152,44 @@ fn hostile_strings_cannot_break_out() {
     );
     insta::assert_snapshot!("hostile", body);
 }
+
+#[test]
+fn suppressed_findings_show_their_vex_justification_and_are_not_counted() {
+    let r = report(&fixture("mixed"), None);
+    let python = r
+        .summary
+        .images
+        .iter()
+        .find(|i| i.id == "python-3.11-debian")
+        .unwrap();
+    let scan = python.scan.as_ref().unwrap();
+    // The VEX-suppressed CRITICAL is listed apart and not counted.
+    assert_eq!(scan.vulnerabilities["CRITICAL"], 1, "only CVE-2024-45490");
+    assert_eq!(scan.suppressed, 2);
+    let ids: Vec<&str> = scan
+        .suppressed_vulns
+        .iter()
+        .map(|v| v.id.as_str())
+        .collect();
+    assert_eq!(ids, ["CVE-2024-45491", "CVE-2022-0563"]);
+    // The fork-safe comment data carries the status and justification as enums.
+    let data = golden_report::pr_comment::CommentData::from_report(&r);
+    data.validate().unwrap();
+    let body = golden_report::pr_comment::render(&data, Some(RUN_URL), 40);
+    assert!(
+        body.contains("| critical | `CVE-2024-45491` | `libexpat1` | VEX `not_affected` | `vulnerable_code_not_in_execute_path` |"),
+        "{body}"
+    );
+    assert!(
+        body.contains("| low | `CVE-2022-0563` | `util-linux` | policy ignore | — |"),
+        "{body}"
+    );
+    // Free text from the VEX document stays out of the fork-safe comment.
+    assert!(!body.contains("python never parses XML"), "{body}");
+    // The job summary shows the impact statement and where the statement is.
+    let summary = render(&r, &RenderOptions::job_summary(None));
+    assert!(
+        summary.contains("| CRITICAL | CVE-2024-45491 | libexpat1 | VEX not_affected (`vulnerable_code_not_in_execute_path`) | python never parses XML with expat here"),
+        "{summary}"
+    );
+}

@@ -26,6 +26,7 @@ pub fn render(r: &ScanReport, cx: &RenderContext<'_>) -> String {
     overview(&mut s, r);
     policy_findings(&mut s, r);
     vulnerabilities(&mut s, r, cx);
+    vex_decisions(&mut s, r);
     compliance(&mut s, r);
     warnings(&mut s, r);
     s
@@ -173,6 +174,65 @@ fn vulnerabilities(s: &mut String, r: &ScanReport, cx: &RenderContext<'_>) {
             );
         }
     }
+}
+
+/// Findings a VEX statement decided: suppressed (`not_affected`, `fixed`) with the
+/// justification, or kept open (`affected`, `under_investigation`) with the action statement.
+fn vex_decisions(s: &mut String, r: &ScanReport) {
+    let decided: Vec<_> = r
+        .vulnerabilities
+        .items
+        .iter()
+        .filter_map(|v| v.vex.as_ref().map(|x| (v, x)))
+        .collect();
+    if decided.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "### VEX decisions ({} finding(s))\n\n| Id | Package | Severity | Status | Justification / action | Statement |\n|---|---|---|---|---|---|",
+        decided.len()
+    );
+    for (v, x) in decided.iter().take(TOP_VULNS) {
+        let status = if x.status.suppresses() {
+            format!("{} (suppressed)", x.status.as_str())
+        } else {
+            format!("**{}** (open)", x.status.as_str())
+        };
+        let why = if x.status.suppresses() {
+            let mut w = x
+                .justification
+                .map(|j| j.as_str().to_string())
+                .unwrap_or_default();
+            if let Some(i) = &x.impact_statement {
+                w = if w.is_empty() {
+                    i.clone()
+                } else {
+                    format!("{w}: {i}")
+                };
+            }
+            w
+        } else {
+            x.action_statement.clone().unwrap_or_default()
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {status} | {} | {} |",
+            md(&truncate(&v.id, 40)),
+            md(&truncate(&v.package, 60)),
+            v.severity.as_str(),
+            md(&truncate(&why, 300)),
+            md(&truncate(&x.source, 120)),
+        );
+    }
+    if decided.len() > TOP_VULNS {
+        let _ = writeln!(
+            s,
+            "\n... and {} more (see report.json)",
+            decided.len() - TOP_VULNS
+        );
+    }
+    s.push('\n');
 }
 
 /// The compliance table, one row per check.

@@ -1,5 +1,5 @@
-//! The four output files, each written atomically: `report.json` (the contract),
-//! `report.sarif`, `report.md` and `sbom.cdx.json`.
+//! The output files, each written atomically: `report.json` (the contract), `report.sarif`,
+//! `report.md`, `sbom.cdx.json` and `vex.openvex.json` (the image's OpenVEX document).
 
 pub mod cyclonedx;
 pub mod markdown;
@@ -17,12 +17,15 @@ pub const REPORT_JSON: &str = "report.json";
 pub const REPORT_SARIF: &str = "report.sarif";
 pub const REPORT_MD: &str = "report.md";
 pub const SBOM: &str = "sbom.cdx.json";
+pub const VEX: &str = crate::vex::VEX_FILE;
 
 /// Extra context the renderers need beyond the report.
 pub struct RenderContext<'a> {
     pub policy: &'a Policy,
     /// Repository path the SARIF results point at (the image's Dockerfile).
     pub dockerfile: &'a str,
+    /// The image's OpenVEX document ([`crate::vex::image_document`]), when it has one.
+    pub vex: Option<&'a serde_json::Value>,
 }
 
 /// Paths written.
@@ -32,6 +35,8 @@ pub struct Written {
     pub sarif: PathBuf,
     pub markdown: PathBuf,
     pub sbom: PathBuf,
+    /// Written only when the image has VEX decisions (`None` otherwise).
+    pub vex: Option<PathBuf>,
 }
 
 fn pretty(v: &serde_json::Value) -> Result<Vec<u8>, ScanError> {
@@ -52,6 +57,7 @@ pub fn write_all(
     let sarif = pretty(&sarif::render(report, cx))?;
     let md = markdown::render(report, cx);
     let sbom = pretty(&cyclonedx::render(report))?;
+    let vex = cx.vex.map(pretty).transpose()?;
     std::fs::create_dir_all(dir).map_err(|source| ScanError::Write {
         path: dir.to_path_buf(),
         source,
@@ -61,10 +67,24 @@ pub fn write_all(
         sarif: dir.join(REPORT_SARIF),
         markdown: dir.join(REPORT_MD),
         sbom: dir.join(SBOM),
+        vex: vex.is_some().then(|| dir.join(VEX)),
     };
     golden_contracts::write_atomic(&w.sarif, &sarif)?;
     golden_contracts::write_atomic(&w.markdown, md.as_bytes())?;
     golden_contracts::write_atomic(&w.sbom, &sbom)?;
+    match &vex {
+        Some(bytes) => golden_contracts::write_atomic(&dir.join(VEX), bytes)?,
+        // A document of an earlier scan into this folder must not be attached to this image.
+        None => match std::fs::remove_file(dir.join(VEX)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(ScanError::Write {
+                    path: dir.join(VEX),
+                    source: e,
+                });
+            }
+            _ => {}
+        },
+    }
     // The report last: its presence means the set is complete.
     report.write(&w.report)?;
     Ok(w)

@@ -1,12 +1,13 @@
 //! SARIF 2.1.0 for GitHub code scanning. Only what matters to the policy goes in: vulnerabilities
-//! at or above the policy threshold (not suppressed) and failed/warned compliance checks. The
+//! at or above the policy threshold (not suppressed by an ignore entry; those a VEX statement
+//! suppresses carry an `external` suppression) and failed/warned compliance checks. The
 //! run is capped far below GitHub's limits (25,000 results per run, 5,000 stored, 10 MB gzip):
 //! at most [`MAX_RESULTS`] results and [`MAX_BYTES`] of JSON, with a notification when cut.
 
 use golden_gha::markdown::md;
 use std::collections::BTreeMap;
 
-use golden_contracts::scan::{CheckStatus, ScanReport, Severity};
+use golden_contracts::scan::{CheckStatus, ScanReport, Severity, VexApplied, Vulnerability};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -73,49 +74,15 @@ pub fn render(report: &ScanReport, cx: &RenderContext<'_>) -> Value {
     let mut items: Vec<Item> = Vec::new();
     if let Some(threshold) = cx.policy.fail_on {
         for v in &report.vulnerabilities.items {
-            if v.suppressed.is_some() || v.severity < threshold {
+            if v.severity < threshold {
                 continue;
             }
-            let title = v.title.clone().unwrap_or_else(|| v.id.clone());
-            let fix = match &v.fixed {
-                Some(f) => format!("fixed in {f}"),
-                None => format!("no fix ({})", v.status),
-            };
-            let mut rule = json!({
-                "id": v.id,
-                "name": "Vulnerability",
-                "shortDescription": { "text": clip(&format!("{}: {title}", v.id), 200) },
-                "fullDescription": { "text": clip(&title, TEXT_LIMIT) },
-                "help": {
-                    "text": clip(&format!("{} in {} {}: {fix}. {}", v.id, v.package, v.installed, v.url.clone().unwrap_or_default()), TEXT_LIMIT),
-                    "markdown": clip(&format!("**{}** in {} {}: {}.", md(&v.id), md(&v.package), md(&v.installed), md(&fix)), TEXT_LIMIT)
-                },
-                "defaultConfiguration": { "level": level(v.severity) },
-                "properties": {
-                    "tags": ["vulnerability", "security", v.severity.as_str()],
-                    "precision": "very-high",
-                    "security-severity": security_severity(v.severity, v.cvss)
-                }
-            });
-            if let Some(u) = &v.url
-                && (u.starts_with("https://") || u.starts_with("http://"))
-            {
-                rule["helpUri"] = json!(u);
+            // A VEX decision is shown as an external suppression; an ignore entry hides it.
+            let vex = v.vex.as_ref().filter(|x| x.status.suppresses());
+            if v.suppressed.is_some() && vex.is_none() {
+                continue;
             }
-            let result = json!({
-                "ruleId": v.id,
-                "level": level(v.severity),
-                "message": { "text": clip(&format!("{} {} in package {} {} ({fix}){}", v.severity.as_str(), v.id, v.package, v.installed, v.pkg_path.as_ref().map(|p| format!(" at {p}")).unwrap_or_default()), TEXT_LIMIT) },
-                "locations": location,
-                "partialFingerprints": { "goldenScan/v1": fingerprint(&[&name, &v.id, &v.package, v.pkg_path.as_deref().unwrap_or("")]) },
-                "properties": { "package": v.package, "installed": v.installed, "status": v.status }
-            });
-            items.push(Item {
-                rule,
-                rule_id: v.id.clone(),
-                result,
-                rank: 10 - v.severity as u8,
-            });
+            items.push(vuln_item(v, vex, &name, &location));
         }
     }
     for c in &report.compliance {
@@ -179,6 +146,73 @@ pub fn render(report: &ScanReport, cx: &RenderContext<'_>) -> Value {
         }
         kept /= 2;
     }
+}
+
+/// The SARIF rule and result of a vulnerability; a VEX `not_affected`/`fixed` decision becomes
+/// an `external` suppression with the statement's justification (ranked after open results).
+fn vuln_item(v: &Vulnerability, vex: Option<&VexApplied>, name: &str, location: &Value) -> Item {
+    let title = v.title.clone().unwrap_or_else(|| v.id.clone());
+    let fix = match &v.fixed {
+        Some(f) => format!("fixed in {f}"),
+        None => format!("no fix ({})", v.status),
+    };
+    let mut rule = json!({
+        "id": v.id,
+        "name": "Vulnerability",
+        "shortDescription": { "text": clip(&format!("{}: {title}", v.id), 200) },
+        "fullDescription": { "text": clip(&title, TEXT_LIMIT) },
+        "help": {
+            "text": clip(&format!("{} in {} {}: {fix}. {}", v.id, v.package, v.installed, v.url.clone().unwrap_or_default()), TEXT_LIMIT),
+            "markdown": clip(&format!("**{}** in {} {}: {}.", md(&v.id), md(&v.package), md(&v.installed), md(&fix)), TEXT_LIMIT)
+        },
+        "defaultConfiguration": { "level": level(v.severity) },
+        "properties": {
+            "tags": ["vulnerability", "security", v.severity.as_str()],
+            "precision": "very-high",
+            "security-severity": security_severity(v.severity, v.cvss)
+        }
+    });
+    if let Some(u) = &v.url
+        && (u.starts_with("https://") || u.starts_with("http://"))
+    {
+        rule["helpUri"] = json!(u);
+    }
+    let mut result = json!({
+        "ruleId": v.id,
+        "level": level(v.severity),
+        "message": { "text": clip(&format!("{} {} in package {} {} ({fix}){}", v.severity.as_str(), v.id, v.package, v.installed, v.pkg_path.as_ref().map(|p| format!(" at {p}")).unwrap_or_default()), TEXT_LIMIT) },
+        "locations": location,
+        "partialFingerprints": { "goldenScan/v1": fingerprint(&[name, &v.id, &v.package, v.pkg_path.as_deref().unwrap_or("")]) },
+        "properties": { "package": v.package, "installed": v.installed, "status": v.status }
+    });
+    let mut rank = 10 - v.severity as u8;
+    if let Some(x) = vex {
+        result["suppressions"] = json!([{
+            "kind": "external",
+            "status": "accepted",
+            "justification": clip(&vex_justification(x), TEXT_LIMIT),
+        }]);
+        rank += 10;
+    }
+    Item {
+        rule,
+        rule_id: v.id.clone(),
+        result,
+        rank,
+    }
+}
+
+/// `not_affected (vulnerable_code_not_present): impact statement [vex.json#/statements/0]`.
+fn vex_justification(x: &VexApplied) -> String {
+    let mut s = x.status.as_str().to_string();
+    if let Some(j) = x.justification {
+        s.push_str(&format!(" ({})", j.as_str()));
+    }
+    if let Some(i) = &x.impact_statement {
+        s.push_str(&format!(": {i}"));
+    }
+    s.push_str(&format!(" [{}]", x.source));
+    s
 }
 
 fn build(report: &ScanReport, items: &[Item], total: usize) -> Value {

@@ -16,3 +16,4 @@ mod registry;
 mod support;
 mod trivy;
 mod trivy_real;
+mod vex;

@@ -220,6 +220,8 @@ fn every_planted_violation_fires_with_evidence_and_outputs_validate() {
     assert_eq!(kv["high"], "0");
     assert_eq!(kv["compliance-failures"], "16");
     assert_eq!(kv["report"], out.join("report.json").display().to_string());
+    assert_eq!(kv["vex"], "", "no VEX decisions, no vex.openvex.json");
+    assert!(!out.join("vex.openvex.json").exists());
 }
 
 #[test]

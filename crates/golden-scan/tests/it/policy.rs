@@ -22,6 +22,8 @@ fn vuln(id: &str, pkg: &str, sev: Severity, fixed: Option<&str>) -> Vulnerabilit
         layer: None,
         pkg_path: None,
         suppressed: None,
+        purl: None,
+        vex: None,
     }
 }
 

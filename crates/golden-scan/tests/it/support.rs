@@ -316,6 +316,7 @@ pub fn golden_scan(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String)
         "GOLDEN_PLAN",
         "GOLDEN_DOCKERFILE",
         "GOLDEN_FORMAT",
+        "GOLDEN_VEX",
         "GITHUB_OUTPUT",
         "GITHUB_ACTIONS",
         "GITHUB_STEP_SUMMARY",

@@ -159,6 +159,7 @@ fn scan_and_report_inputs_are_inert() {
             "image",
             "entry",
             "policy",
+            "vex",
             "sarif-category",
             "trivy-db-repository",
             "trivy",
