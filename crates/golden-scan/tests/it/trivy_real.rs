@@ -471,6 +471,60 @@ fn docker_real_trivy_findings_match_trivy_and_drive_the_policy() {
         "{}",
         sc.report["policy"]
     );
+
+    // VEX on the real Trivy's findings: `not_affected` for this image makes the planted
+    // CRITICAL pass (suppressed, with the justification); `affected` keeps it failing.
+    let vex = |name: &str, status: &str, extra: &str| {
+        let doc = format!(
+            r#"{{"@context":"https://openvex.dev/ns/v0.2.0","@id":"urn:test:{name}","author":"test","timestamp":"2026-01-01T00:00:00Z","version":1,
+"statements":[{{"vulnerability":{{"name":"CVE-2099-0001"}},"products":[{{"@id":"{BASE}"}}],"status":"{status}"{extra}}}]}}"#
+        );
+        write(dir.path(), name, doc.as_bytes())
+    };
+    let none = policy("none-vex.yaml", "  []\n");
+    let with_vex = |file: &Path| {
+        scan(
+            BASE,
+            &dir.path().join("policy"),
+            &[
+                "--trivy-cache-dir",
+                c,
+                "--skip-db-update",
+                "--policy",
+                none.to_str().unwrap(),
+                "--vex",
+                file.to_str().unwrap(),
+            ],
+        )
+    };
+    let sc = with_vex(&vex(
+        "na.json",
+        "not_affected",
+        r#","justification":"vulnerable_code_not_in_execute_path""#,
+    ));
+    assert_eq!(sc.code, 0, "{}\n{}", sc.err, sc.report["policy"]);
+    let marked: Vec<&Value> = sc.report["vulnerabilities"]["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|v| v["id"] == "CVE-2099-0001")
+        .collect();
+    assert!(!marked.is_empty(), "Trivy still reports the finding");
+    assert!(
+        marked.iter().all(|v| v["vex"]["status"] == "not_affected"
+            && v["vex"]["justification"] == "vulnerable_code_not_in_execute_path"),
+        "{marked:?}"
+    );
+    let sc = with_vex(&vex(
+        "affected.json",
+        "affected",
+        r#","action_statement":"upgrade glibc""#,
+    ));
+    assert_eq!(
+        sc.code, 1,
+        "an affected statement keeps it failing: {}",
+        sc.err
+    );
 }
 
 #[test]
