@@ -107,6 +107,7 @@ fn build_and_push_inputs_are_inert() {
             "dockerfile",
             "entry",
             "load",
+            "arch",
         ] {
             let r = runner("build", t.path())
                 .env("PATH", path_with(&bins))
