@@ -3,7 +3,7 @@
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 # The gate builds, scans and pushes one arm64 image set under emulation (tests/shell/
-# test-multiarch.sh): setup enables it.
-export GOLDEN_ARCHS="${GOLDEN_ARCHS:-amd64 arm64}"
-scripts/setup.sh
+# test-multiarch.sh): setup enables it. Only setup is asked (not exported: the tests choose
+# their own architectures).
+GOLDEN_ARCHS="${GOLDEN_ARCHS:-amd64 arm64}" scripts/setup.sh
 exec scripts/gate.sh "$@"

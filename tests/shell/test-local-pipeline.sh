@@ -29,6 +29,8 @@ log() { printf 'test-local-pipeline: %s\n' "$*" >&2; }
 docker version --format '{{.Server.Version}}' >/dev/null 2>&1 || fail "docker engine required: run scripts/ensure-docker.sh"
 for t in jq curl; do command -v "$t" >/dev/null 2>&1 || fail "$t required: run scripts/setup.sh"; done
 
+# The single-architecture chain (tests/shell/test-multiarch.sh runs the multi-arch one).
+unset GOLDEN_ARCHS GOLDEN_ONLY
 export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct)}"
 export GOLDEN_SHA="${GOLDEN_SHA:-$(git rev-parse HEAD)}"
 
