@@ -95,7 +95,8 @@ fi
 # The architectures: this machine's by default; GOLDEN_ARCHS="amd64 arm64" for indexes.
 host_arch=$(dpkg --print-architecture 2>/dev/null || echo amd64)
 archs=()
-for a in ${GOLDEN_ARCHS//,/ }; do
+archs_in=${GOLDEN_ARCHS:-}
+for a in ${archs_in//,/ }; do
   case $a in x86_64) a=amd64 ;; aarch64) a=arm64 ;; amd64 | arm64) ;; *) die "GOLDEN_ARCHS: architecture \`$a\` is not supported (amd64, arm64)" ;; esac
   [[ " ${archs[*]} " == *" $a "* ]] || archs+=("$a")
 done
