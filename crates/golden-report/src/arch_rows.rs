@@ -168,6 +168,16 @@ pub fn base_name<'a>(name: &'a str, arch: Option<&str>) -> &'a str {
         .unwrap_or(name)
 }
 
+/// The multi-arch table head, the same for the job summary and the PR comment: a status column
+/// per architecture after the image; `label` escapes an architecture for the target.
+pub(crate) fn table_head(arches: &[&str], label: fn(&str) -> String) -> String {
+    let cols: String = arches.iter().map(|a| format!(" {} |", label(a))).collect();
+    let seps = "---|".repeat(arches.len());
+    format!(
+        "| | Image |{cols} OS | Version | Size (change) | Vulnerabilities C / H / M / L / U | New / fixed | Compliance | Policy | Digest |\n|---|---|{seps}---|---|---|---|---|---|---|---|\n"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,14 +26,7 @@ fn arch_md(a: &str) -> String {
 
 /// The table head: a status column per architecture after the image.
 pub(crate) fn table_head(arches: &[&str]) -> String {
-    let cols: String = arches
-        .iter()
-        .map(|a| format!(" {} |", arch_md(a)))
-        .collect();
-    let seps = "---|".repeat(arches.len());
-    format!(
-        "| | Image |{cols} OS | Version | Size (change) | Vulnerabilities C / H / M / L / U | New / fixed | Compliance | Policy | Digest |\n|---|---|{seps}---|---|---|---|---|---|---|---|\n"
-    )
+    crate::arch_rows::table_head(arches, arch_md)
 }
 
 /// One image, every architecture: the row's status is the worst of them.

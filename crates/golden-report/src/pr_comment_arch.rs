@@ -30,11 +30,7 @@ type Row<'a> = ImageRow<'a, CommentImage>;
 
 /// The table head: a status column per architecture after the image.
 pub(crate) fn table_head(arches: &[&str]) -> String {
-    let cols: String = arches.iter().map(|a| format!(" {} |", code(a))).collect();
-    let seps = "---|".repeat(arches.len());
-    format!(
-        "| | Image |{cols} OS | Version | Size (change) | Vulnerabilities C / H / M / L / U | New / fixed | Compliance | Policy | Digest |\n|---|---|{seps}---|---|---|---|---|---|---|---|\n"
-    )
+    crate::arch_rows::table_head(arches, code)
 }
 
 /// One image, every architecture: the row's status is the worst of them.
