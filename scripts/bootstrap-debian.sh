@@ -268,13 +268,8 @@ fi
 # A foreign architecture runs its maintainer scripts (and the hardening hook's chroot) under
 # qemu-user-static: fail now, not with an exec format error minutes into the bootstrap.
 if [ "$deb_arch" != "$host_arch" ]; then
-  qemu=$deb_arch
-  [ "$qemu" != arm64 ] || qemu=aarch64
-  [ "$qemu" != amd64 ] || qemu=x86_64
-  handler=/proc/sys/fs/binfmt_misc/qemu-$qemu
-  grep -qx enabled "$handler" 2>/dev/null ||
-    die "this machine ($host_arch) cannot run $deb_arch binaries: no enabled binfmt_misc handler $handler; hint: GOLDEN_ARCHS=$deb_arch scripts/setup.sh installs qemu-user-static and enables it"
-  command -v arch-test >/dev/null || die "arch-test not found (mmdebstrap needs it for a foreign architecture): GOLDEN_ARCHS=$deb_arch scripts/setup.sh installs it"
+  # One rule with golden-build and setup: an enabled handler with the F flag, and arch-test.
+  "$SCRIPT_DIR/ensure-emulation.sh" --check "$deb_arch" || exit 2
 fi
 # The image config names the architecture the OCI way (arm64 with variant v8, as the engine
 # and the registries do).

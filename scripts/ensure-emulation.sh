@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ensure-emulation.sh ARCH...: make sure this machine runs binaries (and containers) of each
+# ensure-emulation.sh [--check] ARCH...: make sure this machine runs binaries (and containers) of each
 # foreign ARCH (amd64, arm64) under emulation: Debian's qemu-user-static registers its
 # binfmt_misc handlers with the F (fix-binary) flag, so the interpreter is found inside
 # containers too, and arch-test lets mmdebstrap bootstrap a foreign Debian.
@@ -7,6 +7,8 @@
 # binfmt_misc when it is not mounted, enables the handlers, then checks each architecture by
 # its handler. The machine's own architecture needs nothing. Called by scripts/setup.sh when
 # GOLDEN_ARCHS names a foreign architecture.
+# --check: change nothing, only say whether every ARCH runs here (what bootstrap-debian.sh
+# asks before a foreign bootstrap: the same rule as golden-build's check).
 # Exit codes: 0 every ARCH runs here, 2 it cannot (the message says why and what to do).
 set -Eeuo pipefail
 
@@ -18,6 +20,11 @@ BINFMT=${GOLDEN_BINFMT_MISC:-/proc/sys/fs/binfmt_misc}
 host=$(dpkg --print-architecture 2>/dev/null || uname -m)
 case $host in x86_64) host=amd64 ;; aarch64) host=arm64 ;; esac
 
+check_only=0
+if [ "${1:-}" = --check ]; then
+  check_only=1
+  shift
+fi
 foreign=()
 for a in "$@"; do
   for x in ${a//,/ }; do
@@ -38,6 +45,16 @@ handler_ok() { # handler_ok ARCH: enabled and with the F flag
   [ -r "$f" ] && [ "$(head -n 1 "$f")" = enabled ] && grep -q '^flags:.*F' "$f"
 }
 all_ok() { local a; for a in "${foreign[@]}"; do handler_ok "$a" || return 1; done; }
+if [ "$check_only" = 1 ]; then
+  for a in "${foreign[@]}"; do
+    f="$BINFMT/qemu-$(qemu_name "$a")"
+    handler_ok "$a" ||
+      die "this machine ($host) cannot run $a binaries: no enabled binfmt_misc handler with the F flag at $f; hint: GOLDEN_ARCHS=$a scripts/setup.sh installs qemu-user-static and enables it"
+  done
+  command -v arch-test >/dev/null ||
+    die "arch-test not found (mmdebstrap needs it for a foreign architecture); hint: GOLDEN_ARCHS=${foreign[0]} scripts/setup.sh installs it"
+  exit 0
+fi
 if all_ok; then exit 0; fi
 
 SUDO=()

@@ -46,6 +46,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Without an arm64 handler a foreign bootstrap stops at once, with the hint, writing nothing
+# (the same rule as golden-build's check: scripts/ensure-emulation.sh --check).
+mkdir -p "$work/no-binfmt"
+: >"$work/no-binfmt/status"
+rc=0
+GOLDEN_BINFMT_MISC="$work/no-binfmt" scripts/bootstrap-debian.sh --arch arm64 --no-import \
+  --output "$work/no-binfmt/rootfs.tar" >/dev/null 2>"$work/no-binfmt/err" || rc=$?
+check_eq "no arm64 handler: the bootstrap exits 2 before mmdebstrap" "$rc" 2
+check "the refusal names the handler and the setup hint" \
+  grep -q 'qemu-aarch64.*GOLDEN_ARCHS=arm64 scripts/setup.sh' "$work/no-binfmt/err"
+check "nothing was written" test ! -e "$work/no-binfmt/rootfs.tar"
+
 # The independent arm64 bootstrap, started first: it runs beside the chain (2 cores, each
 # emulated step mostly single-threaded).
 mkdir -p "$work/repro" "$GOLDEN_DEBIAN_CACHE_DIR"
