@@ -640,8 +640,8 @@ impl Policy {
         }
     }
 
-    /// A failed scanner fails; a missing one fails when the policy requires a scan, else it is
-    /// noted, as is a disabled one.
+    /// A failed scanner fails; a missing or disabled one fails when the policy requires a scan
+    /// (for this event), else it is noted.
     fn check_scanner(
         &self,
         ev: &Evaluation<'_>,
@@ -654,20 +654,32 @@ impl Policy {
                 message: "Trivy failed, so vulnerabilities are unknown".into(),
                 ids: Vec::new(),
             }),
-            ScannerStatus::Unavailable if self.require_scan => failures.push(PolicyFailure {
-                rule: "vulnerability-scan".into(),
-                message: match &self.event {
-                    Some(e) if self.require_scan_events.is_some() => format!(
-                        "the image was not scanned for vulnerabilities (Trivy is not available) and the policy requires a scan on `{e}` events (vulnerabilities.require_scan)"
+            ScannerStatus::Unavailable | ScannerStatus::Disabled if self.require_scan => {
+                let why = if ev.scanner == ScannerStatus::Disabled {
+                    "vulnerability scanning is disabled (`--trivy off`, the scan action's `trivy: off`)"
+                } else {
+                    "the image was not scanned for vulnerabilities (Trivy is not available)"
+                };
+                let when = match &self.event {
+                    Some(e) if self.require_scan_events.is_some() => {
+                        format!("a scan on `{e}` events")
+                    }
+                    _ => "a scan".into(),
+                };
+                failures.push(PolicyFailure {
+                    rule: "vulnerability-scan".into(),
+                    message: format!(
+                        "{why} and the policy requires {when} (vulnerabilities.require_scan): give the scan a Trivy, or take the event out of require_scan to accept unscanned images"
                     ),
-                    _ => "the image was not scanned for vulnerabilities (Trivy is not available) and the policy requires a scan (vulnerabilities.require_scan)".into(),
-                },
-                ids: Vec::new(),
-            }),
+                    ids: Vec::new(),
+                })
+            }
             ScannerStatus::Unavailable => {
                 notes.push("vulnerabilities were not scanned: Trivy is not available".into())
             }
-            ScannerStatus::Disabled => notes.push("vulnerability scan disabled (--trivy off)".into()),
+            ScannerStatus::Disabled => {
+                notes.push("vulnerability scan disabled (--trivy off)".into())
+            }
             ScannerStatus::Scanned => {}
         }
     }

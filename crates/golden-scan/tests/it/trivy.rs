@@ -340,6 +340,36 @@ fn a_failing_trivy_is_an_error_and_an_absent_one_is_reported_once() {
         read_json(&out.join("report.json"))["vulnerabilities"]["status"],
         "disabled"
     );
+    // --trivy off where the policy requires a scan for the event: not scanned is a failure,
+    // named as off (not as a missing Trivy); on an event the policy does not list, a note.
+    let off_with_event = |event: &str| {
+        let (code, _, err) = golden_scan(
+            &[
+                &image,
+                "-o",
+                out.to_str().unwrap(),
+                "--trivy",
+                "off",
+                "--policy",
+                pol.to_str().unwrap(),
+            ],
+            &[("GITHUB_EVENT_NAME", event)],
+        );
+        (code, read_json(&out.join("report.json")), err)
+    };
+    let (code, r, err) = off_with_event("schedule");
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(r["vulnerabilities"]["status"], "disabled");
+    let msg = r["policy"]["failures"][0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("disabled")
+            && msg.contains("`schedule` events")
+            && !msg.contains("not available"),
+        "{msg}"
+    );
+    let (code, r, err) = off_with_event("push");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(r["policy"]["passed"], true);
 }
 
 #[test]

@@ -616,3 +616,145 @@ fn docker_real_trivy_missing_or_corrupt_db_is_an_error_naming_the_repository() {
     );
     expect_error(&sc, "corrupt DB", &repo);
 }
+
+/// A jar (a zip, entries stored) holding a manifest and Maven's pom.properties.
+fn jar(group: &str, artifact: &str, version: &str) -> Vec<u8> {
+    let files = [
+        (
+            "META-INF/MANIFEST.MF".to_string(),
+            format!(
+                "Manifest-Version: 1.0\r\nImplementation-Title: {artifact}\r\nImplementation-Version: {version}\r\n\r\n"
+            ),
+        ),
+        (
+            format!("META-INF/maven/{group}/{artifact}/pom.properties"),
+            format!("groupId={group}\nartifactId={artifact}\nversion={version}\n"),
+        ),
+    ];
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    for (name, data) in &files {
+        let mut crc = flate2::Crc::new();
+        crc.update(data.as_bytes());
+        let (crc, size, offset) = (crc.sum(), data.len() as u32, out.len() as u32);
+        let common = |v: &mut Vec<u8>| {
+            v.extend_from_slice(&20u16.to_le_bytes()); // version needed
+            v.extend_from_slice(&0u16.to_le_bytes()); // flags
+            v.extend_from_slice(&0u16.to_le_bytes()); // stored
+            v.extend_from_slice(&0u16.to_le_bytes()); // time
+            v.extend_from_slice(&0x21u16.to_le_bytes()); // date 1980-01-01
+            v.extend_from_slice(&crc.to_le_bytes());
+            v.extend_from_slice(&size.to_le_bytes());
+            v.extend_from_slice(&size.to_le_bytes());
+            v.extend_from_slice(&(name.len() as u16).to_le_bytes());
+            v.extend_from_slice(&0u16.to_le_bytes()); // extra
+        };
+        out.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
+        common(&mut out);
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(data.as_bytes());
+        central.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
+        central.extend_from_slice(&20u16.to_le_bytes()); // version made by
+        common(&mut central);
+        central.extend_from_slice(&[0; 8]); // comment len, disk, internal attrs
+        central.extend_from_slice(&0u32.to_le_bytes()); // external attrs
+        central.extend_from_slice(&offset.to_le_bytes());
+        central.extend_from_slice(name.as_bytes());
+    }
+    let (cd_offset, cd_size) = (out.len() as u32, central.len() as u32);
+    out.extend_from_slice(&central);
+    out.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
+    out.extend_from_slice(&[0; 4]); // disk numbers
+    out.extend_from_slice(&(files.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(files.len() as u16).to_le_bytes());
+    out.extend_from_slice(&cd_size.to_le_bytes());
+    out.extend_from_slice(&cd_offset.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes()); // comment
+    out
+}
+
+#[test]
+fn docker_real_trivy_scans_an_image_with_jars_offline_from_the_mirrors_java_db() {
+    trivy_bin();
+    let dir = tempfile::tempdir().unwrap();
+    let layer = Layer::new()
+        .dir("app/", 0o755)
+        .file(
+            "app/demo.jar",
+            0o644,
+            &jar("org.example.golden", "demo", "1.2.3"),
+        )
+        .bytes();
+    let cfg = config(
+        std::slice::from_ref(&layer),
+        &[("COPY demo.jar /app/", false)],
+        serde_json::json!({ "User": "10001" }),
+    );
+    let archive = dir.path().join("jar-image.tar");
+    std::fs::write(
+        &archive,
+        docker_archive(&[layer], &cfg, "golden-test/jar-image:1"),
+    )
+    .unwrap();
+    let image = format!("docker-archive:{}", archive.display());
+    let policy = dir.path().join("policy.yaml");
+    std::fs::write(&policy, "schema: 1\ncompliance:\n  required: none\n").unwrap();
+    let reg = Registry::start();
+    publish(&reg);
+    let db = format!("127.0.0.1:{}/{DB_REPO}", reg.port);
+    let java = format!("127.0.0.1:{}/{JAVA_DB_REPO}", reg.port);
+
+    // The mirror's (empty) Java DB: the jar is analysed, nothing is fetched from elsewhere.
+    let cache = dir.path().join("cache");
+    let sc = scan(
+        &image,
+        &dir.path().join("out"),
+        &[
+            "--policy",
+            policy.to_str().unwrap(),
+            "--trivy-cache-dir",
+            cache.to_str().unwrap(),
+            "--trivy-db-repository",
+            &db,
+            "--trivy-java-db-repository",
+            &java,
+        ],
+    );
+    assert_eq!(sc.code, 0, "{}", sc.err);
+    assert_eq!(
+        sc.report["vulnerabilities"]["status"], "scanned",
+        "{}",
+        sc.err
+    );
+    let meta: Value = serde_json::from_slice(
+        &std::fs::read(cache.join("java-db/metadata.json"))
+            .unwrap_or_else(|e| panic!("Trivy did not fetch the Java DB into the cache: {e}")),
+    )
+    .unwrap();
+    assert_eq!(meta["Version"], 1, "{meta}");
+    assert!(cache.join("java-db/trivy-java.db").is_file());
+
+    // A Java DB repository the mirror does not have: an error naming it, never a pass.
+    let missing = format!("127.0.0.1:{}/golden-test/no-such-java-db", reg.port);
+    let sc = scan(
+        &image,
+        &dir.path().join("out2"),
+        &[
+            "--policy",
+            policy.to_str().unwrap(),
+            "--trivy-cache-dir",
+            dir.path().join("cache2").to_str().unwrap(),
+            "--trivy-db-repository",
+            &db,
+            "--trivy-java-db-repository",
+            &missing,
+        ],
+    );
+    assert_eq!(
+        sc.code, 2,
+        "a missing Java DB must be an error:\n{}",
+        sc.err
+    );
+    assert!(sc.err.contains(&missing), "{}", sc.err);
+    assert_eq!(sc.report["vulnerabilities"]["status"], "failed");
+}
