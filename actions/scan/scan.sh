@@ -97,7 +97,11 @@ cmd_resolve() {
       ;;
     auto)
       path="$(command -v trivy || true)"
-      [ -n "$path" ] || golden_warn "trivy: auto, but no trivy on PATH: vulnerabilities will not be scanned"
+      if [ -z "$path" ] && [ "$db_only" = true ]; then
+        golden_warn "trivy: auto, but no trivy on PATH: no vulnerability DB downloaded"
+      elif [ -z "$path" ]; then
+        golden_warn "trivy: auto, but no trivy on PATH: vulnerabilities will not be scanned"
+      fi
       golden_output trivy-mode "${path:-auto}"
       ;;
     *)

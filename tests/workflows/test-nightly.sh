@@ -5,9 +5,10 @@
 # token mode behind the ACR-compatible token service, logging in through GitHub OIDC → Entra →
 # ACR exchange (golden-testkit). Asserts what the run produced, not only its exit code:
 #   the login chain, every planned tag in the registry, the referrers of each image (scan report,
-#   SBOM, build record), the workflow outputs summary/digests/status, the stored SARIF, the alert
-#   job closing the alert issue an earlier failing night left open, and that no secret the fakes
-#   issued appears in any log or artifact.
+#   SBOM, build record, OpenVEX), real Trivy scans against a DB mirror (one download per run,
+#   the planted findings decided by VEX), the workflow outputs summary/digests/status, the stored
+#   SARIF, the alert job closing the alert issue an earlier failing night left open, and that
+#   no secret the fakes issued appears in any log or artifact.
 # Then a second run with a planted failure (python's Dockerfile broken): report says failed and
 # names the image, nothing of it is pushed, the others still are.
 # shellcheck source=tests/workflows/lib.sh
@@ -19,8 +20,10 @@ rm -rf "$WORK"
 mkdir -p "$WORK"
 fixture_repo "$WORK/repo"
 start_fakes "$WORK"
+start_trivy_db "$WORK"
 mapfile -t fake_args < <(act_fake_args)
-vars=(--var GOLDEN_BUILD_MODE=auto --var GOLDEN_TRIVY=off)
+mapfile -t trivy_args < <(act_trivy_args)
+vars=(--var GOLDEN_BUILD_MODE=auto "${trivy_args[@]}")
 
 # An alert issue an earlier failing night left open (as golden-report opens it: the label and the
 # hidden marker of the nightly's key). act 0.2.89 does not run the caller's `if: !cancelled()`
@@ -83,6 +86,41 @@ for id in "${ids[@]}"; do
 done
 ok "every planned tag is in the registry; each image has its report, SBOM and build record as referrers"
 
+# Real Trivy: one DB download for the run (the trivy-db job), restored by every image job; every
+# image scanned against the mirror's DB, the planted HIGH/CRITICAL decided by the fixture's VEX
+# (shown as suppressed, the policy passes), the image's own OpenVEX document attached beside
+# its report.
+[ "$(job_result "$log" "images/golden images/trivy db")" = succeeded ] || fail "the trivy db job did not succeed (see $log)"
+grep -F '[images/golden images/trivy db' "$log" | grep -F 'downloading the vulnerability DB' >/dev/null \
+  || fail "the trivy db job did not download the DB"
+for id in "${ids[@]}"; do
+  grep -F "[images/golden images/$id (amd64)" "$log" | grep -F 'restored cache golden-trivy-db-' >/dev/null \
+    || fail "$id: the image job did not restore the run's shared DB"
+done
+sumfile="$state/artifacts/golden-summary/summary.json"
+for id in "${ids[@]}"; do
+  jq -e --arg id "$id" '.images[] | select(.id == $id) | .scan
+    | .scanner_status == "scanned" and .policy_passed and .vulnerabilities.CRITICAL == 0 and .vulnerabilities.HIGH == 0
+      and .vulnerabilities.MEDIUM >= 1 and .vulnerabilities.LOW >= 1 and .suppressed >= 2' "$sumfile" >/dev/null \
+    || fail "$id: not scanned against the test DB as expected: $(jq -c --arg id "$id" '.images[] | select(.id == $id) | .scan | del(.checks)' "$sumfile")"
+done
+jq -e '([.images[] | select(.id == "nginx-1.22-debian") | .scan.suppressed][0]) > ([.images[] | select(.id == "base-debian") | .scan.suppressed][0])' "$sumfile" >/dev/null \
+  || fail "nginx's own planted HIGH (CVE-2099-0007) was not suppressed by VEX"
+nginx_report="$(find "$state/artifacts/golden-report-nginx-1.22-debian-amd64" -name report.json | head -n 1)"
+jq -e '[.vulnerabilities.items[] | select(.id == "CVE-2099-0001" and .vex.status == "not_affected")] | length >= 1' "$nginx_report" >/dev/null \
+  || fail "nginx's report does not show the VEX decision on CVE-2099-0001"
+for id in "${ids[@]}"; do
+  entry="$(jq -c --arg id "$id" '(.bases.include + .platforms.include)[] | select(.id == $id)' "$plan")"
+  repo="$(jq -r '.image' <<<"$entry")"
+  repo="${repo#"$REGISTRY"/}"
+  digest="$(report_output "$log" digests | jq -r --arg id "$id" '.[$id] // empty')"
+  digest="${digest##*@}"
+  registry_get "$repo" "manifests/${digest/:/-}" application/vnd.oci.image.index.v1+json \
+    | jq -e 'any(.manifests[]; .artifactType == "application/openvex+json")' >/dev/null \
+    || fail "$id: no OpenVEX referrer beside the scan report"
+done
+ok "real Trivy: one DB download, every image scanned against the mirror, planted findings decided by VEX, OpenVEX attached"
+
 summary="$(report_output "$log" summary)"
 [ "$(report_output "$log" status)" = passed ] || fail "output status is $(report_output "$log" status)"
 jq -e '.status == "passed" and ([.images[] | select(.status == "ok" and (.digest // "" | startswith("sha256:")))] | length) == 3' \
@@ -118,5 +156,11 @@ report_output "$log" summary | jq -e '[.images[] | select(.id == "python-3.11-de
   || fail "the summary does not name python-3.11-debian as failed"
 [ "$(job_result "$log" "images/golden images/nginx-1.22-debian (amd64)")" = succeeded ] || fail "nginx did not still build and push"
 ok "planted failure: status failed, python named, nginx still pushed"
+grep -F '[images/golden images/trivy db' "$log" | grep -F 'restored cache golden-trivy-db-' >/dev/null \
+  || fail "the second run did not reuse the DB the first one cached (same day, same key)"
+if grep -F '[images/golden images/trivy db' "$log" | grep -F 'downloading the vulnerability DB' >/dev/null; then
+  fail "the second run downloaded the DB again"
+fi
+ok "the second run of the day restored the cached DB instead of downloading it"
 no_leaks "$state" "$WORK/kit/issued-secrets.txt"
 ok "no issued secret in the second run's logs either"

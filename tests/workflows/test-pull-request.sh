@@ -16,7 +16,9 @@
 #   5. pull-request.yml from a fork (no secrets at all): no registry credential is used, the
 #      run still succeeds and uploads its pr-comment.json; pr-comment.yml then updates the same
 #      comment in place (still one comment);
-#   and no secret the fakes issued appears in any log or artifact of any of these runs.
+#   and no secret the fakes issued appears in any log or artifact of any of these runs. Every
+#   run scans with the pinned Trivy against the test DB mirror (lib.sh start_trivy_db), as the
+#   shipped policy requires on these events.
 # shellcheck source=tests/workflows/lib.sh
 . "$(dirname "$0")/lib.sh"
 require_tools docker curl
@@ -26,8 +28,10 @@ rm -rf "$WORK"
 mkdir -p "$WORK"
 fixture_repo "$WORK/repo"
 start_fakes "$WORK"
+start_trivy_db "$WORK"
 mapfile -t fake_args < <(act_fake_args)
-vars=(--var GOLDEN_BUILD_MODE=auto --var GOLDEN_TRIVY=off)
+mapfile -t trivy_args < <(act_trivy_args)
+vars=(--var GOLDEN_BUILD_MODE=auto "${trivy_args[@]}")
 jr="$WORK/kit/requests.jsonl"
 repo="$WORK/repo"
 git_c() { git -C "$repo" -c user.name=golden-test -c user.email=test@invalid "$@"; }
@@ -111,7 +115,10 @@ jq -e '.schema == 2 and .pr == 7 and .data.totals.baseline_images == 1
   || fail "pr-comment.json does not compare nginx with the published image: $(jq -c '{pr, totals: .data.totals, images: [.data.images[] | {id, new_image, size_change}]}' "$comment")"
 [ "$(jq -r '.comments | length' "$WORK/kit/github.json" 2>/dev/null || echo 0)" = 0 ] \
   || fail "the pull-request run posted a comment itself (only pr-comment.yml may)"
-ok "pull request: only nginx built, nothing pushed, no OIDC, baseline read with the pull credential, pr-comment.json uploaded"
+jq -e '.data.images[] | select(.id == "nginx-1.22-debian") | .scanner == "scanned" and .vulnerabilities.critical == 0
+  and .vulnerabilities.high == 0 and .vulnerabilities.medium >= 1' "$comment" >/dev/null \
+  || fail "the pull request's nginx was not scanned with the real Trivy against the test DB: $(jq -c '[.data.images[] | {id, scanner, vulnerabilities}]' "$comment")"
+ok "pull request: only nginx built and scanned (real Trivy), nothing pushed, no OIDC, baseline read with the pull credential, pr-comment.json uploaded"
 
 # ---------------------------------------------------------------- 3. pr-comment.yml posts
 curl -fsS -X POST -H "Authorization: Bearer $GOLDEN_TESTKIT_CONTROL_TOKEN" -H 'Content-Type: application/json' \

@@ -1,7 +1,8 @@
 //! The scan action with the pinned Trivy for real (`.venv/bin/trivy`, installed by
 //! scripts/setup.sh; missing, the test fails) and a DB mirror: golden-testkit's test DB pushed to
 //! a real registry, named by the `trivy-db-repository` input, on the hardened Debian base; and
-//! the shipped policy's `require_scan` on a pull request when no Trivy can be found.
+//! the shipped policy's `require_scan` on a pull request when no Trivy can be found, and on the
+//! nightly's schedule when Trivy is turned off.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -142,6 +143,27 @@ fn docker_scan_action_with_the_real_trivy_and_a_db_mirror() {
         .unwrap_or_else(|| panic!("no vulnerability-scan failure: {:?}", rep.policy));
     assert!(
         f.message.contains("not scanned") && f.message.contains("`pull_request`"),
+        "{}",
+        f.message
+    );
+    // `trivy: off` in the nightly (schedule): a deliberate off is still not a scan, and the
+    // shipped policy requires one there.
+    let r = scan("schedule", "off", bare.clone(), "", "out/off-nightly");
+    assert_ok(&r);
+    assert_eq!(r.output("passed"), "false");
+    let rep = report(&r);
+    assert_eq!(
+        rep.vulnerabilities.status,
+        golden_contracts::scan::ScannerStatus::Disabled
+    );
+    let f = rep
+        .policy
+        .failures
+        .iter()
+        .find(|f| f.rule == "vulnerability-scan")
+        .unwrap_or_else(|| panic!("trivy: off passed the nightly's policy: {:?}", rep.policy));
+    assert!(
+        f.message.contains("disabled") && f.message.contains("`schedule`"),
         "{}",
         f.message
     );
