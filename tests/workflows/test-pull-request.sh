@@ -16,6 +16,8 @@
 #   5. pull-request.yml from a fork (no secrets at all): no registry credential is used, the
 #      run still succeeds and uploads its pr-comment.json; pr-comment.yml then updates the same
 #      comment in place (still one comment);
+#   6. dispatch.yml again, amd64+arm64, with nginx broken on arm64 only: the amd64 leg pushes,
+#      the arm64 one fails, the moving tag keeps its index, the report names nginx on arm64;
 #   and no secret the fakes issued appears in any log or artifact of any of these runs. Every
 #   run scans with the pinned Trivy against the test DB mirror (lib.sh start_trivy_db), as the
 #   shipped policy requires on these events.
@@ -184,5 +186,37 @@ jq -s -e 'any(.[]; .service == "github" and .method == "PATCH" and (.path | test
   || fail "the update was not a PATCH of the existing comment"
 ok "fork pull request: no credential, nothing pushed, pr-comment.json posted by pr-comment.yml as an in-place update"
 
-for s in dispatch pr1 post1 post2 pr2 post3; do no_leaks "$WORK/$s" "$WORK/kit/issued-secrets.txt"; done
-ok "no issued secret in any log or artifact of the six runs"
+# ---------------------------------------------------------------- 6. one architecture fails
+# A change that breaks nginx on arm64 only: the amd64 leg builds and pushes its `-amd64` tag, the
+# arm64 leg fails; the merge job must not publish an amd64-only index under the moving tag, and
+# the report names the failed architecture.
+git -C "$repo" checkout --quiet main
+# shellcheck disable=SC2016 # the RUN line is for the Dockerfile's shell, not this one
+printf '\n# planted arm64-only failure (tests/workflows/test-pull-request.sh)\nRUN [ "$(uname -m)" != aarch64 ]\n' \
+  >>"$repo/platform-images/nginx/Dockerfile"
+git_c commit --quiet -am "nginx: a change that breaks arm64 only"
+moving="$(jq -r '.platforms.include[0].tags[0]' "$plan")"
+moving="${moving##*:}"
+index_before="$(registry_get "$nginx_repo" "manifests/$moving" | sha256sum)"
+state="$WORK/dispatch-arm64-broken"
+rc=0
+act_run "$state" dispatch.yml workflow_dispatch --repo "$repo" --input os=debian --input platforms=nginx \
+  --input push=true --input architectures=amd64+arm64 "${vars[@]}" "${fake_args[@]}" || rc=$?
+log="$state/act.log"
+[ "$rc" != 0 ] || fail "the run with nginx broken on arm64 passed (see $log)"
+r="$(job_result "$log" "images/golden images/nginx-1.22-debian (arm64)")"
+[ "$r" = failed ] || fail "the nginx arm64 job: $r, expected failed (see $log)"
+r="$(job_result "$log" "images/golden images/nginx-1.22-debian (amd64)")"
+[ "$r" = succeeded ] || fail "the nginx amd64 job: $r, expected succeeded (see $log)"
+[ "$(registry_get "$nginx_repo" "manifests/$moving" | sha256sum)" = "$index_before" ] \
+  || fail "the moving tag $moving moved although nginx failed on arm64"
+[ "$(report_output "$log" status)" = failed ] || fail "output status is $(report_output "$log" status), expected failed"
+sumfile="$state/artifacts/golden-summary/summary.json"
+jq -e '[.images[] | select(.id == "nginx-1.22-debian" and .arch == "arm64" and .status != "ok")] | length == 1' "$sumfile" >/dev/null \
+  || fail "the summary does not name nginx arm64 as failed: $(jq -c '[.images[] | {id, arch, status}]' "$sumfile")"
+awk '/^\| .* \| \*\*nginx-1\.22-debian\*\* \| ✅ \| ❌/ {f = 1} END {exit !f}' "$state/artifacts/golden-summary/summary.md" \
+  || fail "summary.md does not show nginx passing on amd64 and failing on arm64: $(grep -F 'nginx-1.22-debian**' "$state/artifacts/golden-summary/summary.md")"
+ok "one architecture fails: no new index under the moving tag, status failed, nginx arm64 named"
+
+for s in dispatch pr1 post1 post2 pr2 post3 dispatch-arm64-broken; do no_leaks "$WORK/$s" "$WORK/kit/issued-secrets.txt"; done
+ok "no issued secret in any log or artifact of the seven runs"
