@@ -19,6 +19,8 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PROG=bootstrap-debian.sh
 
 die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 2; }
+# shellcheck source=scripts/lib/arch.sh
+. "$SCRIPT_DIR/lib/arch.sh"
 log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 # elapsed START END: seconds between two `date +%s.%N` stamps, one decimal.
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
@@ -146,12 +148,8 @@ case $variant in
   extract | custom | essential | apt | required | minbase | buildd | important | debootstrap | standard) ;;
   *) die "unknown mmdebstrap variant \`$variant\` (minbase, apt, essential, required, buildd, important, standard)" ;;
 esac
-host_arch=$(dpkg --print-architecture 2>/dev/null || echo unknown)
-case ${arch:-$host_arch} in
-  amd64 | x86_64) deb_arch=amd64 ;;
-  arm64 | aarch64) deb_arch=arm64 ;;
-  *) die "architecture \`${arch:-$host_arch}\` is not supported (amd64, arm64; x86_64 and aarch64 are read as those)" ;;
-esac
+host_arch=$(golden_host_arch)
+deb_arch=$(golden_arch "${arch:-$host_arch}" "--arch/GOLDEN_DEBIAN_ARCH") || exit 2
 read -r -a comp_list <<<"${components//,/ }"
 [ "${#comp_list[@]}" -gt 0 ] || die "no archive component given (e.g. --components main)"
 for c in "${comp_list[@]}"; do

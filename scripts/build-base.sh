@@ -31,6 +31,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PROG=build-base.sh
 die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 2; }
 log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+# shellcheck source=scripts/lib/arch.sh
+. scripts/lib/arch.sh
 
 usage() { sed -n '2,28s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 
@@ -65,20 +67,11 @@ entry=$(jq -ce --arg id "base-$os" '.bases.include[] | select(.id == $id)' <<<"$
 
 mapfile -t tags < <(jq -r '.tags[]' <<<"$entry")
 [ "${#tags[@]}" -gt 0 ] || die "plan entry base-$os has no tags"
-host_arch=$(dpkg --print-architecture 2>/dev/null || echo amd64)
-arch=${GOLDEN_ARCH:-$host_arch}
-case $arch in
-  x86_64) arch=amd64 ;;
-  aarch64) arch=arm64 ;;
-  amd64 | arm64) ;;
-  *) die "GOLDEN_ARCH \`$arch\` is not supported (amd64, arm64)" ;;
-esac
+host_arch=$(golden_host_arch)
+arch=$(golden_arch "${GOLDEN_ARCH:-$host_arch}" GOLDEN_ARCH) || exit 2
 if [ "$arch" != "$host_arch" ]; then
   # A foreign architecture's image lives beside the native one: `<tag>-<arch>`.
-  for i in "${!tags[@]}"; do
-    t=${tags[$i]}
-    if [[ ${t##*/} == *:* ]]; then tags[i]="$t-$arch"; else tags[i]="$t:latest-$arch"; fi
-  done
+  for i in "${!tags[@]}"; do tags[i]=$(golden_arch_tag "${tags[$i]}" "$arch"); done
 fi
 mapfile -t labels < <(jq -r '.labels // {} | to_entries[] | "\(.key)=\(.value)"' <<<"$entry")
 

@@ -37,6 +37,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PROG=build-platforms.sh
 die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 2; }
 log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+# shellcheck source=scripts/lib/arch.sh
+. scripts/lib/arch.sh
 usage() { sed -n '2,33s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 
 only=()
@@ -64,11 +66,11 @@ config=${GOLDEN_CONFIG:-configs/build-config.yaml}
 builder=${GOLDEN_PLATFORM_BUILDER:-golden-build}
 case $builder in golden-build | docker) ;; *) die "GOLDEN_PLATFORM_BUILDER must be golden-build or docker (got \`$builder\`)" ;; esac
 records=${GOLDEN_RECORDS_DIR:-out/build-records}
-host_arch=$(dpkg --print-architecture 2>/dev/null || echo amd64)
-arch=${GOLDEN_ARCH:-$host_arch}
-case $arch in x86_64) arch=amd64 ;; aarch64) arch=arm64 ;; amd64 | arm64) ;; *) die "GOLDEN_ARCH \`$arch\` is not supported (amd64, arm64)" ;; esac
+host_arch=$(golden_host_arch)
+arch=$(golden_arch "${GOLDEN_ARCH:-$host_arch}" GOLDEN_ARCH) || exit 2
 # A foreign architecture's images (and its base) carry -<arch> in the engine (golden-build --arch).
 sfx=
+here() { if [ -n "$sfx" ]; then golden_arch_tag "$1" "$arch"; else echo "$1"; fi; } # REF as built here
 if [ "$arch" != "$host_arch" ]; then
   sfx=-$arch
   [ "$builder" = golden-build ] || die "GOLDEN_PLATFORM_BUILDER=docker builds this machine's architecture only ($host_arch, not $arch)"
@@ -125,8 +127,8 @@ fi
 # ---- the base -----------------------------------------------------------------------------
 mapfile -t bases < <(for id in "${ids[@]}"; do entry "$id" | jq -r '.base_image // empty'; done | sort -u)
 for b in "${bases[@]}"; do
-  docker image inspect "$b$sfx" >/dev/null 2>&1 ||
-    die "base image $b$sfx is not in the engine: build it first with \`make base-debian${sfx:+ ARCHS=$arch}\`"
+  docker image inspect "$(here "$b")" >/dev/null 2>&1 ||
+    die "base image $(here "$b") is not in the engine: build it first with \`make base-debian${sfx:+ ARCHS=$arch}\`"
 done
 
 # ---- build --------------------------------------------------------------------------------
@@ -164,7 +166,7 @@ fi
 summary=()
 for id in "${ids[@]}"; do
   e=$(entry "$id")
-  tag=$(jq -r '.tags[0]' <<<"$e")$sfx
+  tag=$(here "$(jq -r '.tags[0]' <<<"$e")")
   log "building $id ($arch) -> $tag ($builder)"
   logf=$work/$id.log
   start=$(date +%s)

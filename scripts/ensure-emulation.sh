@@ -17,8 +17,9 @@ die() { printf '%s: %s\n' "$PROG" "$*" >&2; exit 2; }
 log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 
 BINFMT=${GOLDEN_BINFMT_MISC:-/proc/sys/fs/binfmt_misc}
-host=$(dpkg --print-architecture 2>/dev/null || uname -m)
-case $host in x86_64) host=amd64 ;; aarch64) host=arm64 ;; esac
+# shellcheck source=scripts/lib/arch.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/arch.sh"
+host=$(golden_host_arch)
 
 check_only=0
 if [ "${1:-}" = --check ]; then
@@ -28,26 +29,21 @@ fi
 foreign=()
 for a in "$@"; do
   for x in ${a//,/ }; do
-    case $x in
-      amd64 | x86_64) x=amd64 ;;
-      arm64 | aarch64) x=arm64 ;;
-      *) die "architecture \`$x\` is not supported (amd64, arm64)" ;;
-    esac
+    x=$(golden_arch "$x" ARCH) || exit 2
     [ "$x" = "$host" ] || [[ " ${foreign[*]} " == *" $x "* ]] || foreign+=("$x")
   done
 done
 [ "${#foreign[@]}" -gt 0 ] || exit 0
 
-qemu_name() { case $1 in amd64) echo x86_64 ;; arm64) echo aarch64 ;; esac; }
 handler_ok() { # handler_ok ARCH: enabled and with the F flag
   local f
-  f="$BINFMT/qemu-$(qemu_name "$1")"
+  f="$BINFMT/qemu-$(golden_qemu_name "$1")"
   [ -r "$f" ] && [ "$(head -n 1 "$f")" = enabled ] && grep -q '^flags:.*F' "$f"
 }
 all_ok() { local a; for a in "${foreign[@]}"; do handler_ok "$a" || return 1; done; }
 if [ "$check_only" = 1 ]; then
   for a in "${foreign[@]}"; do
-    f="$BINFMT/qemu-$(qemu_name "$a")"
+    f="$BINFMT/qemu-$(golden_qemu_name "$a")"
     handler_ok "$a" ||
       die "this machine ($host) cannot run $a binaries: no enabled binfmt_misc handler with the F flag at $f; hint: GOLDEN_ARCHS=$a scripts/setup.sh installs qemu-user-static and enables it"
   done
@@ -84,8 +80,8 @@ if [ ! -e "$BINFMT/register" ]; then
 fi
 "${SUDO[@]}" update-binfmts --enable >/dev/null 2>&1 || true
 for a in "${foreign[@]}"; do
-  f="$BINFMT/qemu-$(qemu_name "$a")"
-  [ -e "$f" ] || "${SUDO[@]}" update-binfmts --import "qemu-$(qemu_name "$a")" >/dev/null 2>&1 || true
-  handler_ok "$a" || die "no enabled binfmt_misc handler with the F flag for $a ($f); check \`update-binfmts --display qemu-$(qemu_name "$a")\`"
+  f="$BINFMT/qemu-$(golden_qemu_name "$a")"
+  [ -e "$f" ] || "${SUDO[@]}" update-binfmts --import "qemu-$(golden_qemu_name "$a")" >/dev/null 2>&1 || true
+  handler_ok "$a" || die "no enabled binfmt_misc handler with the F flag for $a ($f); check \`update-binfmts --display qemu-$(golden_qemu_name "$a")\`"
   log "$a binaries run here under emulation ($f)"
 done

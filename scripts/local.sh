@@ -64,6 +64,8 @@ BINARIES=(golden-plan golden-build golden-scan golden-push golden-report)
 
 die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 2; }
 log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+# shellcheck source=scripts/lib/arch.sh
+. scripts/lib/arch.sh
 usage() { sed -n '2,48s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 
 clean=0 setup=1 verbose=0
@@ -93,11 +95,11 @@ if [ "$clean" = 1 ]; then
 fi
 
 # The architectures: this machine's by default; GOLDEN_ARCHS="amd64 arm64" for indexes.
-host_arch=$(dpkg --print-architecture 2>/dev/null || echo amd64)
+host_arch=$(golden_host_arch)
 archs=()
 archs_in=${GOLDEN_ARCHS:-}
 for a in ${archs_in//,/ }; do
-  case $a in x86_64) a=amd64 ;; aarch64) a=arm64 ;; amd64 | arm64) ;; *) die "GOLDEN_ARCHS: architecture \`$a\` is not supported (amd64, arm64)" ;; esac
+  a=$(golden_arch "$a" GOLDEN_ARCHS) || exit 2
   [[ " ${archs[*]} " == *" $a "* ]] || archs+=("$a")
 done
 [ "${#archs[@]}" -gt 0 ] || archs=("$host_arch")
