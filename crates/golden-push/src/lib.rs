@@ -5,6 +5,7 @@
 pub mod attach;
 pub mod cache;
 pub mod copy;
+pub mod error;
 pub mod gzip;
 pub mod push;
 pub mod record;
@@ -14,10 +15,9 @@ pub mod stream;
 pub mod tags;
 
 pub use attach::{AttachReport, attach, guess_media_type, referrers};
+pub use error::{Error, Result};
 
 use std::collections::BTreeMap;
-
-use anyhow::{Result, bail};
 
 /// Progress lines on stderr (silent with `--quiet`).
 #[derive(Debug, Clone, Copy, Default)]
@@ -65,13 +65,15 @@ pub fn parse_annotations(items: &[String]) -> Result<BTreeMap<String, String>> {
         .filter(|l| !l.is_empty())
     {
         let Some((k, v)) = item.split_once('=') else {
-            bail!("annotation `{item}` is not KEY=VALUE");
+            return Err(Error::Usage(format!(
+                "annotation `{item}` is not KEY=VALUE"
+            )));
         };
         let k = k.trim();
         if k.is_empty() || k.chars().any(char::is_whitespace) {
-            bail!(
+            return Err(Error::Usage(format!(
                 "annotation key `{k}` must be non-empty without spaces (e.g. org.opencontainers.image.source)"
-            );
+            )));
         }
         out.insert(k.to_string(), v.to_string());
     }

@@ -4,11 +4,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, anyhow, bail};
 use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use golden_oci::Reference;
-use golden_push::{Log, copy, parse_annotations, push, split_list};
+use golden_push::{Error, Log, Result, copy, parse_annotations, push, split_list};
 use golden_registry::{AuthKind, Client, ClientOptions, RetryPolicy};
 use serde::Serialize;
 
@@ -245,18 +244,24 @@ fn with_default_subcommand(mut args: Vec<String>) -> Vec<String> {
 }
 
 fn reference(what: &str, s: &str) -> Result<Reference> {
-    Reference::parse(s).with_context(|| {
-        format!("{what} `{s}` is not an image reference (REGISTRY/REPOSITORY[:TAG][@DIGEST])")
+    Reference::parse(s).map_err(|source| Error::Reference {
+        what: format!(
+            "{what} `{s}` is not an image reference (REGISTRY/REPOSITORY[:TAG][@DIGEST])"
+        ),
+        source,
     })
 }
 
 fn client(g: &Global, registry_auth: Vec<(String, AuthKind)>) -> Result<Client> {
-    let auth: AuthKind = g.auth.parse().context("--auth / GOLDEN_AUTH")?;
+    let auth: AuthKind = g
+        .auth
+        .parse()
+        .map_err(|source| Error::auth_method("--auth / GOLDEN_AUTH", source))?;
     if g.chunk_size == 0 || g.chunk_size > 1024 {
-        bail!(
+        return Err(Error::Usage(format!(
             "--chunk-size must be between 1 and 1024 MiB, got {}",
             g.chunk_size
-        );
+        )));
     }
     let opts = ClientOptions {
         auth,
@@ -291,20 +296,23 @@ fn emit<T: Serialize>(
     for (k, v) in outputs {
         o.set(k, v.clone());
     }
-    o.write().context("failed to write $GITHUB_OUTPUT")?;
+    o.write().map_err(Error::Outputs)?;
     Ok(())
 }
 
 /// `golden-push push`.
 async fn run_push(a: &PushArgs, g: &Global, log: &Log) -> Result<()> {
-    let cwd = std::env::current_dir().context("no current directory")?;
+    let cwd = std::env::current_dir().map_err(|source| Error::File {
+        what: "no current directory".into(),
+        source,
+    })?;
     let resolved = golden_contracts::entry::resolve(a.plan.as_deref(), a.entry.as_deref(), &cwd)?;
     let entry = match &resolved {
         Some(r) => Some(r.entry.as_ref().ok_or_else(|| {
-            anyhow!(
+            Error::Usage(format!(
                 "--entry `{}` is neither a plan entry (JSON or a file) nor an id in a --plan",
                 r.id
-            )
+            ))
         })?),
         None => None,
     };
@@ -316,7 +324,9 @@ async fn run_push(a: &PushArgs, g: &Global, log: &Log) -> Result<()> {
         None => (None, Vec::new()),
     };
     let to_text = a.to.clone().or(entry_to).ok_or_else(|| {
-        anyhow!("give --to REGISTRY/REPOSITORY:TAG (GOLDEN_TO) or --entry (GOLDEN_ENTRY)")
+        Error::Usage(
+            "give --to REGISTRY/REPOSITORY:TAG (GOLDEN_TO) or --entry (GOLDEN_ENTRY)".into(),
+        )
     })?;
     let mut tags = if a.tags.is_empty() {
         entry_tags
@@ -336,7 +346,9 @@ async fn run_push(a: &PushArgs, g: &Global, log: &Log) -> Result<()> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
         {
-            bail!("--arch-suffix must be a tag suffix ([A-Za-z0-9_.-]), got `{suffix}`");
+            return Err(Error::Usage(format!(
+                "--arch-suffix must be a tag suffix ([A-Za-z0-9_.-]), got `{suffix}`"
+            )));
         }
         arch_hint = golden_contracts::push::Arch::parse(suffix).ok();
         let tag = to.tag.clone().unwrap_or_else(|| "latest".into());
@@ -422,7 +434,7 @@ async fn run_index(a: &IndexArgs, g: &Global, log: &Log) -> Result<()> {
     if !a.records.is_empty() {
         let expect =
             golden_contracts::push::Arch::parse_list(a.expect_arch.as_deref().unwrap_or_default())
-                .map_err(|e| anyhow!("--expect-arch: {e}"))?;
+                .map_err(|e| Error::Usage(format!("--expect-arch: {e}")))?;
         let rec = golden_push::record::index_from_records(
             &c,
             &a.records,
@@ -454,7 +466,9 @@ async fn run_index(a: &IndexArgs, g: &Global, log: &Log) -> Result<()> {
         );
     }
     if a.manifests.is_empty() {
-        bail!("give the per-platform manifests (digests or references), or --records");
+        return Err(Error::Usage(
+            "give the per-platform manifests (digests or references), or --records".into(),
+        ));
     }
     let to = reference("--to", a.to.as_deref().unwrap_or_default())?;
     let b = copy::index(
@@ -509,7 +523,8 @@ async fn run_copy(a: &CopyArgs, g: &Global, log: &Log) -> Result<()> {
     {
         per.push((
             src.registry.clone(),
-            fa.parse::<AuthKind>().context("--from-auth")?,
+            fa.parse::<AuthKind>()
+                .map_err(|source| Error::auth_method("--from-auth", source))?,
         ));
     }
     let c = client(g, per)?;
@@ -598,7 +613,7 @@ async fn run_referrers(a: &ReferrersArgs, g: &Global) -> Result<()> {
             .collect::<Vec<_>>()
             .join("\n"),
     );
-    o.write().context("failed to write $GITHUB_OUTPUT")?;
+    o.write().map_err(Error::Outputs)?;
     Ok(())
 }
 
@@ -640,7 +655,7 @@ fn main() -> ExitCode {
     match rt.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            golden_gha::report_fatal("golden-push", e.as_ref());
+            golden_gha::report_fatal("golden-push", &e);
             ExitCode::from(2)
         }
     }
