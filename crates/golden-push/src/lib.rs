@@ -1,20 +1,24 @@
 //! golden-push: native OCI push to Azure Container Registry and any OCI registry (see
-//! README.md). The binary's `main` parses flags and calls into these modules; every registry
-//! request goes through `golden-registry`, every engine call through `golden-engine`.
+//! README.md). [`cli`] holds the flags, [`run`] turns them into calls of the modules below, and
+//! `main.rs` only parses, runs and maps an [`Error`] to exit code 2. Every registry request goes
+//! through `golden-registry`, every engine call through `golden-engine`.
 
 pub mod attach;
 pub mod cache;
+pub mod cli;
 pub mod copy;
 pub mod error;
 pub mod gzip;
 pub mod push;
 pub mod record;
 pub mod report;
+pub mod run;
 pub mod source;
 pub mod stream;
 pub mod tags;
 
 pub use attach::{AttachReport, attach, guess_media_type, referrers};
+pub use cli::Cli;
 pub use error::{Error, Result};
 
 use std::collections::BTreeMap;
