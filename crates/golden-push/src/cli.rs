@@ -1,6 +1,9 @@
 //! Command line (clap derive). Every flag can also come from a `GOLDEN_*` environment variable;
 //! a list-valued one may hold several values (see README.md). `golden-push IMAGE --to REF` is
 //! short for `golden-push push IMAGE --to REF` ([`with_default_subcommand`]).
+//!
+//! The doc comments of the flags are clap's help text, printed verbatim (`[:TAG]` is not a link).
+#![allow(rustdoc::broken_intra_doc_links)]
 
 use std::path::PathBuf;
 

@@ -1,7 +1,17 @@
 //! golden-push: native OCI push to Azure Container Registry and any OCI registry (see
 //! README.md). [`cli`] holds the flags, [`run`] turns them into calls of the modules below, and
 //! `main.rs` only parses, runs and maps an [`Error`] to exit code 2. Every registry request goes
-//! through `golden-registry`, every engine call through `golden-engine`.
+//! through `golden-registry`, every engine call through `golden-engine`, workflow commands and
+//! `$GITHUB_OUTPUT` through `golden-gha`.
+//!
+//! Invariant: no tag ever points at a half-pushed image. Blobs go first, then the manifest (or
+//! index) by digest; the `--attach` referrers are attached to that digest before any tag moves;
+//! then the tags are PUT one by one and the first failure stops ([`tags::set_tags`]). A push
+//! record lists the tags that moved (`tags`) and those that did not (`tags_not_moved`), on
+//! failure too ([`record`]). A layer-reuse hint read from the registry (the previous tag's or
+//! the base image's manifest) is only reused or mounted after its blob was downloaded and its
+//! uncompressed sha256 is the layer's diff-id; only golden-push's own local cache ([`cache`]) is
+//! trusted without that check.
 
 pub mod attach;
 pub mod cache;
