@@ -3,13 +3,13 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
 use bytes::Bytes;
 use golden_oci::Reference;
 use golden_registry::{Client, Descriptor};
 use serde::Serialize;
 
 use crate::Log;
+use crate::error::{Error, Result};
 use crate::report::short;
 
 /// Media type of an attached file, from its name.
@@ -62,20 +62,20 @@ pub async fn attach(
     annotations: BTreeMap<String, String>,
     log: &Log,
 ) -> Result<AttachReport> {
-    let meta =
-        std::fs::metadata(file).with_context(|| format!("failed to read `{}`", file.display()))?;
+    let meta = std::fs::metadata(file)
+        .map_err(Error::file(format!("failed to read `{}`", file.display())))?;
     if !meta.is_file() {
-        bail!("`{}` is not a file", file.display());
+        return Err(Error::Usage(format!("`{}` is not a file", file.display())));
     }
     if meta.len() > MAX_ATTACH_BYTES {
-        bail!(
+        return Err(Error::Usage(format!(
             "`{}` is {} bytes; attachments are limited to {MAX_ATTACH_BYTES}",
             file.display(),
             meta.len()
-        );
+        )));
     }
     let data =
-        std::fs::read(file).with_context(|| format!("failed to read `{}`", file.display()))?;
+        std::fs::read(file).map_err(Error::file(format!("failed to read `{}`", file.display())))?;
     let media_type = media_type
         .unwrap_or_else(|| guess_media_type(file))
         .to_string();
@@ -95,7 +95,10 @@ pub async fn attach(
             annotations,
         )
         .await
-        .with_context(|| format!("failed to attach `{}` to {subject}", file.display()))?;
+        .map_err(Error::registry_at(format!(
+            "failed to attach `{}` to {subject}",
+            file.display()
+        )))?;
     let repo = format!("{}/{}", subject.registry, subject.repository);
     let subject_digest = match &subject.digest {
         Some(d) => d.clone(),
@@ -132,7 +135,9 @@ pub async fn referrers(
     client
         .referrers(subject, artifact_type)
         .await
-        .with_context(|| format!("failed to list the referrers of {subject}"))
+        .map_err(Error::registry_at(format!(
+            "failed to list the referrers of {subject}"
+        )))
 }
 
 #[cfg(test)]

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::{Context, Result, anyhow, bail};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use golden_oci::{ImageConfigFile, Reference, media};
@@ -12,6 +11,7 @@ use golden_registry::{Client, FetchedManifest, MountOutcome, RegistryError, Scop
 use serde::Serialize;
 
 use crate::Log;
+use crate::error::{Error, Result};
 use crate::report::{BlobReport, human, short};
 use crate::tags::{all_tags, checked_tag};
 
@@ -104,7 +104,10 @@ async fn copy_tree(
     depth: u32,
 ) -> Result<Vec<BlobReport>> {
     if depth > 4 {
-        bail!("index nesting deeper than 4 levels at {}", fetched.digest);
+        return Err(Error::Image(format!(
+            "index nesting deeper than 4 levels at {}",
+            fetched.digest
+        )));
     }
     let mut reports = Vec::new();
     match fetched.parse()? {
@@ -113,10 +116,13 @@ async fn copy_tree(
                 let m = client
                     .get_manifest(&src.with_digest(&child.digest))
                     .await
-                    .with_context(|| {
-                        format!(
-                            "failed to read {} of index {}",
-                            child.digest, fetched.digest
+                    .map_err(|source| {
+                        Error::registry(
+                            format!(
+                                "failed to read {} of index {}",
+                                child.digest, fetched.digest
+                            ),
+                            source,
                         )
                     })?;
                 let sub = Box::pin(copy_tree(client, src, dst, &m, jobs, log, depth + 1)).await?;
@@ -165,11 +171,14 @@ async fn copy_tree(
             &fetched.media_type,
         )
         .await
-        .with_context(|| {
-            format!(
-                "failed to push manifest {} to {}",
-                fetched.digest,
-                dst.name()
+        .map_err(|source| {
+            Error::registry(
+                format!(
+                    "failed to push manifest {} to {}",
+                    fetched.digest,
+                    dst.name()
+                ),
+                source,
             )
         })?;
     Ok(reports)
@@ -198,14 +207,16 @@ pub async fn copy(
     let fetched = client
         .get_manifest(src)
         .await
-        .with_context(|| format!("failed to read the source {src}"))?;
+        .map_err(Error::registry_at(format!(
+            "failed to read the source {src}"
+        )))?;
     if let Some(d) = &dst.digest
         && *d != fetched.digest
     {
-        bail!(
+        return Err(Error::Usage(format!(
             "DST {dst} is pinned to a digest that differs from the source's {}",
             fetched.digest
-        );
+        )));
     }
     let mut tags = Vec::new();
     if let Some(t) = dst.tag.clone().or_else(|| {
@@ -233,7 +244,9 @@ pub async fn copy(
         client
             .put_manifest(&dst_repo, t, fetched.bytes.clone(), &fetched.media_type)
             .await
-            .with_context(|| format!("failed to tag {}:{t}", dst_repo.name()))?;
+            .map_err(|source| {
+                Error::registry(format!("failed to tag {}:{t}", dst_repo.name()), source)
+            })?;
     }
     Ok(ManifestReport {
         reference: format!("{}@{}", dst_repo.name(), fetched.digest),
@@ -254,16 +267,18 @@ async fn platform_of(client: &Client, repo: &Reference, config: &Descriptor) -> 
     let bytes = client
         .get_blob_bytes(repo, &config.digest, 16 << 20)
         .await?;
-    let cfg: ImageConfigFile = serde_json::from_slice(&bytes)
-        .with_context(|| format!("config {} is not an image config", config.digest))?;
+    let cfg: ImageConfigFile = serde_json::from_slice(&bytes).map_err(|source| Error::Json {
+        what: format!("config {} is not an image config", config.digest),
+        source,
+    })?;
     let raw: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
     Ok(Platform {
         architecture: cfg
             .architecture
-            .ok_or_else(|| anyhow!("config {} has no architecture", config.digest))?,
+            .ok_or_else(|| Error::Image(format!("config {} has no architecture", config.digest)))?,
         os: cfg
             .os
-            .ok_or_else(|| anyhow!("config {} has no os", config.digest))?,
+            .ok_or_else(|| Error::Image(format!("config {} has no os", config.digest)))?,
         os_version: raw
             .get("os.version")
             .and_then(|v| v.as_str())
@@ -288,10 +303,10 @@ pub async fn index(
     log: &Log,
 ) -> Result<IndexBuilt> {
     if manifests.is_empty() {
-        bail!(
+        return Err(Error::Usage(format!(
             "give at least one per-platform manifest (a digest in {} or a full reference)",
             to.name()
-        );
+        )));
     }
     let tags = all_tags(to, extra)?;
     let target = repo_of(to);
@@ -306,8 +321,9 @@ pub async fn index(
         let r = if golden_registry::digest::is_sha256(m) {
             target.with_digest(m)
         } else {
-            Reference::parse(m)
-                .with_context(|| format!("`{m}` is neither a digest nor an image reference"))?
+            Reference::parse(m).map_err(Error::reference(format!(
+                "`{m}` is neither a digest nor an image reference"
+            )))?
         };
         let local = if r.registry == target.registry && r.repository == target.repository {
             r.clone()
@@ -315,25 +331,31 @@ pub async fn index(
             let fetched = client
                 .get_manifest(&r)
                 .await
-                .with_context(|| format!("failed to read {r}"))?;
+                .map_err(Error::registry_at(format!("failed to read {r}")))?;
             log.line(&format!("copying {r} into {}", target.name()));
             copy_tree(client, &repo_of(&r), &target, &fetched, jobs, log, 0).await?;
             target.with_digest(&fetched.digest)
         };
-        let fetched = client
-            .get_manifest(&local)
-            .await
-            .with_context(|| format!("failed to read manifest {m} in {}", target.name()))?;
+        let fetched = client.get_manifest(&local).await.map_err(|source| {
+            Error::registry(
+                format!("failed to read manifest {m} in {}", target.name()),
+                source,
+            )
+        })?;
         let image = match fetched.parse()? {
             ParsedManifest::Image(i) => i,
             ParsedManifest::Index(_) => {
-                bail!("{m} is itself an index: give the per-platform manifests")
+                return Err(Error::Usage(format!(
+                    "{m} is itself an index: give the per-platform manifests"
+                )));
             }
         };
         let platform = platform_of(client, &target, &image.config).await?;
         let shown = platform.display();
         if platforms.contains(&shown) {
-            bail!("two manifests for platform {shown} (the second is {m})");
+            return Err(Error::Usage(format!(
+                "two manifests for platform {shown} (the second is {m})"
+            )));
         }
         log.line(&format!("  {} {shown}", short(&fetched.digest)));
         platforms.push(shown);
@@ -348,7 +370,9 @@ pub async fn index(
     client
         .put_manifest(&target, &digest, bytes.clone(), media::OCI_INDEX)
         .await
-        .context("failed to push the index (no tag was changed)")?;
+        .map_err(Error::registry_at(
+            "failed to push the index (no tag was changed)",
+        ))?;
     log.line(&format!(
         "  index {} stored (no tag moved yet)",
         short(&digest)

@@ -1,23 +1,37 @@
 //! golden-push: native OCI push to Azure Container Registry and any OCI registry (see
-//! README.md). The binary's `main` parses flags and calls into these modules; every registry
-//! request goes through `golden-registry`, every engine call through `golden-engine`.
+//! README.md). [`cli`] holds the flags, [`run`] turns them into calls of the modules below, and
+//! `main.rs` only parses, runs and maps an [`Error`] to exit code 2. Every registry request goes
+//! through `golden-registry`, every engine call through `golden-engine`, workflow commands and
+//! `$GITHUB_OUTPUT` through `golden-gha`.
+//!
+//! Invariant: no tag ever points at a half-pushed image. Blobs go first, then the manifest (or
+//! index) by digest; the `--attach` referrers are attached to that digest before any tag moves;
+//! then the tags are PUT one by one and the first failure stops ([`tags::set_tags`]). A push
+//! record lists the tags that moved (`tags`) and those that did not (`tags_not_moved`), on
+//! failure too ([`record`]). A layer-reuse hint read from the registry (the previous tag's or
+//! the base image's manifest) is only reused or mounted after its blob was downloaded and its
+//! uncompressed sha256 is the layer's diff-id; only golden-push's own local cache ([`cache`]) is
+//! trusted without that check.
 
 pub mod attach;
 pub mod cache;
+pub mod cli;
 pub mod copy;
+pub mod error;
 pub mod gzip;
 pub mod push;
 pub mod record;
 pub mod report;
+pub mod run;
 pub mod source;
 pub mod stream;
 pub mod tags;
 
 pub use attach::{AttachReport, attach, guess_media_type, referrers};
+pub use cli::Cli;
+pub use error::{Error, Result};
 
 use std::collections::BTreeMap;
-
-use anyhow::{Result, bail};
 
 /// Progress lines on stderr (silent with `--quiet`).
 #[derive(Debug, Clone, Copy, Default)]
@@ -65,13 +79,15 @@ pub fn parse_annotations(items: &[String]) -> Result<BTreeMap<String, String>> {
         .filter(|l| !l.is_empty())
     {
         let Some((k, v)) = item.split_once('=') else {
-            bail!("annotation `{item}` is not KEY=VALUE");
+            return Err(Error::Usage(format!(
+                "annotation `{item}` is not KEY=VALUE"
+            )));
         };
         let k = k.trim();
         if k.is_empty() || k.chars().any(char::is_whitespace) {
-            bail!(
+            return Err(Error::Usage(format!(
                 "annotation key `{k}` must be non-empty without spaces (e.g. org.opencontainers.image.source)"
-            );
+            )));
         }
         out.insert(k.to_string(), v.to_string());
     }

@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, anyhow, bail};
 use golden_contracts::Document;
 use golden_contracts::push::{
     Arch, INDEX_RECORD_SCHEMA, ImageIndex, IndexKind, IndexManifest, IndexRecord, IndexTarget,
@@ -17,6 +16,7 @@ use golden_oci::{Reference, media};
 use golden_registry::Client;
 
 use crate::Log;
+use crate::error::{Error, Result};
 use crate::push::{PushOptions, PushReport};
 use crate::tags::set_tags;
 
@@ -41,16 +41,19 @@ pub fn parse_attachments(items: &[String]) -> Result<Vec<Attachment>> {
             Some((f, t)) if !t.trim().is_empty() => (f.trim(), t.trim().to_string()),
             _ => {
                 let t = artifact_type_for(line).ok_or_else(|| {
-                    anyhow!(
+                    Error::Usage(format!(
                         "--attach: cannot tell the artifact type of `{line}`; write it as FILE=TYPE (known by name: build-record.json, report.json, *.cdx.json, *.sarif, *.openvex.json)"
-                    )
+                    ))
                 })?;
                 (line, t.to_string())
             }
         };
         let file = PathBuf::from(file);
         if !file.is_file() {
-            bail!("--attach: no file at {}", file.display());
+            return Err(Error::Usage(format!(
+                "--attach: no file at {}",
+                file.display()
+            )));
         }
         out.push(Attachment {
             file,
@@ -63,22 +66,22 @@ pub fn parse_attachments(items: &[String]) -> Result<Vec<Attachment>> {
 /// The scan runs before the push, so its report knows the image id only: `image.digest` gets
 /// the pushed digest before the report is attached (written atomically, other fields kept).
 pub fn fill_report_digest(path: &Path, digest: &str) -> Result<()> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("failed to read the scan report `{}`", path.display()))?;
-    let mut v: serde_json::Value = serde_json::from_str(&text).with_context(|| {
-        format!(
-            "--attach: `{}` is not JSON (a scan report gets the pushed digest as image.digest)",
-            path.display()
-        )
-    })?;
+    let text = std::fs::read_to_string(path).map_err(Error::file(format!(
+        "failed to read the scan report `{}`",
+        path.display()
+    )))?;
+    let mut v: serde_json::Value = serde_json::from_str(&text).map_err(Error::json(format!(
+        "--attach: `{}` is not JSON (a scan report gets the pushed digest as image.digest)",
+        path.display()
+    )))?;
     let image = v
         .get_mut("image")
         .and_then(|i| i.as_object_mut())
         .ok_or_else(|| {
-            anyhow!(
+            Error::Usage(format!(
                 "--attach: `{}` has no `image` object (is it a golden scan report?)",
                 path.display()
-            )
+            ))
         })?;
     image.insert("digest".into(), digest.into());
     let mut out = serde_json::to_string_pretty(&v)?;
@@ -153,16 +156,16 @@ pub async fn push_attach_tag(
             record.tags_not_moved = crate::tags::all_tags(target, &opts.tags)
                 .map(|ts| ts.iter().map(|t| format!("{}:{t}", record.image)).collect())
                 .unwrap_or_default();
-            record.error = Some(format!("{e:#}"));
+            record.error = Some(e.one_line());
             write(&record, job.record.as_deref())?;
             return Err(e);
         }
     };
     record.arch = Arch::parse(&report.architecture).map_err(|e| {
-        anyhow!(
+        Error::Image(format!(
             "the pushed image {}: {e}; no tag was moved",
             report.reference
-        )
+        ))
     })?;
     record.digest = Some(report.digest.clone());
     record.reference = Some(report.reference.clone());
@@ -203,7 +206,7 @@ pub async fn push_attach_tag(
                     report.digest
                 ));
                 record.tags_not_moved = all;
-                record.error = Some(format!("{e:#}"));
+                record.error = Some(e.one_line());
                 write(&record, job.record.as_deref())?;
                 return Err(e);
             }
@@ -222,7 +225,7 @@ pub async fn push_attach_tag(
     record.tags = outcome.moved;
     record.tags_not_moved = outcome.not_moved;
     if let Some(e) = outcome.error {
-        record.error = Some(format!("{e:#}"));
+        record.error = Some(e.one_line());
         write(&record, job.record.as_deref())?;
         return Err(e);
     }
@@ -237,7 +240,10 @@ pub async fn push_attach_tag(
 pub fn find_records(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
         let mut entries: Vec<_> = std::fs::read_dir(dir)
-            .with_context(|| format!("--records: cannot read the folder {}", dir.display()))?
+            .map_err(Error::file(format!(
+                "--records: cannot read the folder {}",
+                dir.display()
+            )))?
             .collect::<Result<_, _>>()?;
         entries.sort_by_key(|e| e.file_name());
         for e in entries {
@@ -262,7 +268,10 @@ pub fn find_records(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
         } else if p.is_file() {
             out.push(p.clone());
         } else {
-            bail!("--records: no file or folder at {}", p.display());
+            return Err(Error::Usage(format!(
+                "--records: no file or folder at {}",
+                p.display()
+            )));
         }
     }
     Ok(out)
@@ -333,7 +342,9 @@ pub async fn index_from_records(
     log: &Log,
 ) -> Result<IndexRecord> {
     if expect.is_empty() {
-        bail!("--expect-arch is required with --records (for example amd64,arm64)");
+        return Err(Error::Usage(
+            "--expect-arch is required with --records (for example amd64,arm64)".into(),
+        ));
     }
     let by_id = records_by_id(paths)?;
     let mut out = IndexRecord {
@@ -357,10 +368,10 @@ pub async fn index_from_records(
         if let Some(p) = record_path {
             out.write(p)?;
         }
-        bail!(
+        return Err(Error::Refused(format!(
             "refusing to build any index: {}\n  no index was pushed and no tag moved (a moving tag must not point at an index missing an architecture)",
             problems.join("\n  ")
-        );
+        )));
     }
     // Every index by digest first; tags only once all are stored.
     let mut built = Vec::new();
@@ -369,12 +380,13 @@ pub async fn index_from_records(
             to: String::new(),
             tags: vec![],
         });
-        let to = Reference::parse(&target.to).with_context(|| {
-            format!(
+        let to = Reference::parse(&target.to).map_err(|source| Error::Reference {
+            what: format!(
                 "image `{id}`: the index target `{}` in {} is not REGISTRY/REPOSITORY:TAG",
                 target.to,
                 records[0].0.display()
-            )
+            ),
+            source,
         })?;
         let manifests: Vec<String> = records
             .iter()
@@ -397,7 +409,7 @@ pub async fn index_from_records(
                 let e = e.context(format!("image `{id}`: no tag was moved"));
                 out.indexes = by_id
                     .iter()
-                    .map(|(i, rs)| failed_index(i, rs, format!("{e:#}")))
+                    .map(|(i, rs)| failed_index(i, rs, e.one_line()))
                     .collect();
                 if let Some(p) = record_path {
                     out.write(p)?;
@@ -407,12 +419,12 @@ pub async fn index_from_records(
         };
         for ((p, r), got) in records.iter().zip(&b.architectures) {
             if Arch::parse(got).ok() != Some(r.arch) {
-                bail!(
+                return Err(Error::Refused(format!(
                     "image `{id}`: {} says {} but its manifest {} is {got}; no tag was moved",
                     p.display(),
                     r.arch,
                     r.reference.as_deref().unwrap_or("")
-                );
+                )));
             }
         }
         built.push((id.clone(), records.clone(), b));
@@ -445,14 +457,14 @@ fn records_by_id(paths: &[PathBuf]) -> Result<BTreeMap<String, Vec<(PathBuf, Pus
         }
     }
     if by_id.is_empty() {
-        bail!(
+        return Err(Error::Usage(format!(
             "no per-architecture push record (pushed with --arch-suffix) under {}: nothing to merge",
             paths
                 .iter()
                 .map(|p| p.display().to_string())
                 .collect::<Vec<_>>()
                 .join(", ")
-        );
+        )));
     }
     Ok(by_id)
 }
@@ -497,7 +509,7 @@ async fn tag_index(
     records: &[(PathBuf, PushRecord)],
     b: crate::copy::IndexBuilt,
     log: &Log,
-) -> (ImageIndex, Option<anyhow::Error>) {
+) -> (ImageIndex, Option<Error>) {
     let first = &records[0].1;
     let outcome = set_tags(
         client,
@@ -531,7 +543,7 @@ async fn tag_index(
             .collect(),
         tags: outcome.moved,
         tags_not_moved: outcome.not_moved,
-        error: outcome.error.as_ref().map(|e| format!("{e:#}")),
+        error: outcome.error.as_ref().map(Error::one_line),
     };
     (index, outcome.error)
 }

@@ -9,7 +9,7 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, anyhow, bail};
+use crate::error::{Error, Result};
 use golden_oci::{ImageConfigFile, parse_archive_manifest};
 use golden_registry::digest::sha256_digest;
 use golden_registry::types::Platform;
@@ -27,11 +27,15 @@ impl ImageInput {
     pub fn parse(s: &str) -> Result<ImageInput> {
         let s = s.trim();
         if s.is_empty() {
-            bail!("IMAGE is empty: give an engine image (name or id) or docker-archive:PATH");
+            return Err(Error::Usage(
+                "IMAGE is empty: give an engine image (name or id) or docker-archive:PATH".into(),
+            ));
         }
         if let Some(p) = s.strip_prefix("docker-archive:") {
             if p.is_empty() {
-                bail!("`docker-archive:` needs a path (docker-archive:PATH)");
+                return Err(Error::Usage(
+                    "`docker-archive:` needs a path (docker-archive:PATH)".into(),
+                ));
             }
             return Ok(ImageInput::Archive(PathBuf::from(p)));
         }
@@ -41,9 +45,9 @@ impl ImageInput {
                 "oci" | "oci-archive" | "docker" | "docker-daemon" | "dir" | "containers-storage"
             )
         {
-            bail!(
+            return Err(Error::Usage(format!(
                 "image source `{scheme}:` is not supported: use an engine image name/id or docker-archive:PATH (for registry-to-registry use `golden-push copy`)"
-            );
+            )));
         }
         Ok(ImageInput::Engine(s.to_string()))
     }
@@ -86,29 +90,34 @@ fn normalize(p: &str) -> String {
 
 fn read_at(file: &mut File, offset: u64, size: u64, what: &str) -> Result<Vec<u8>> {
     if size > 64 << 20 {
-        bail!("{what} is {size} bytes, more than expected for a JSON document");
+        return Err(Error::Image(format!(
+            "{what} is {size} bytes, more than expected for a JSON document"
+        )));
     }
     file.seek(SeekFrom::Start(offset))?;
     let mut buf = vec![0u8; size as usize];
     file.read_exact(&mut buf)
-        .with_context(|| format!("failed to read {what}"))?;
+        .map_err(Error::file(format!("failed to read {what}")))?;
     Ok(buf)
 }
 
 /// Index a `docker save` archive (legacy layout or the OCI-layout variant of newer engines).
 pub fn read_archive(path: &Path) -> Result<Archive> {
     let shown = path.display().to_string();
-    let file =
-        File::open(path).with_context(|| format!("failed to open docker archive `{shown}`"))?;
+    let file = File::open(path).map_err(Error::file(format!(
+        "failed to open docker archive `{shown}`"
+    )))?;
     let mut archive = tar::Archive::new(file);
     let mut files: HashMap<String, (u64, u64)> = HashMap::new();
     let mut links: HashMap<String, String> = HashMap::new();
     let entries = archive
         .entries_with_seek()
-        .with_context(|| format!("`{shown}` is not a tar archive"))?;
+        .map_err(Error::file(format!("`{shown}` is not a tar archive")))?;
     for entry in entries {
-        let entry =
-            entry.with_context(|| format!("`{shown}`: corrupt tar entry (truncated archive?)"))?;
+        let entry = entry.map_err(|source| Error::File {
+            what: format!("`{shown}`: corrupt tar entry (truncated archive?)"),
+            source,
+        })?;
         let name = normalize(&String::from_utf8_lossy(&entry.path_bytes()));
         let kind = entry.header().entry_type();
         if kind.is_symlink() || kind.is_hard_link() {
@@ -136,44 +145,54 @@ pub fn read_archive(path: &Path) -> Result<Archive> {
         }
         None
     };
-    let mut file =
-        File::open(path).with_context(|| format!("failed to open docker archive `{shown}`"))?;
+    let mut file = File::open(path).map_err(Error::file(format!(
+        "failed to open docker archive `{shown}`"
+    )))?;
     let (off, size) = lookup("manifest.json").ok_or_else(|| {
-        anyhow!("`{shown}` has no manifest.json: is it a `docker save` archive (not an OCI layout or a root filesystem tar)?")
+        Error::Image(format!("`{shown}` has no manifest.json: is it a `docker save` archive (not an OCI layout or a root filesystem tar)?"))
     })?;
     let manifest_bytes = read_at(&mut file, off, size, "manifest.json")?;
-    let manifest = parse_archive_manifest(&manifest_bytes)
-        .with_context(|| format!("`{shown}`: manifest.json is not a docker save manifest"))?;
+    let manifest = parse_archive_manifest(&manifest_bytes).map_err(Error::json(format!(
+        "`{shown}`: manifest.json is not a docker save manifest"
+    )))?;
     let entry = match manifest.as_slice() {
         [one] => one,
-        [] => bail!("`{shown}`: manifest.json lists no image"),
-        many => bail!(
-            "`{shown}` holds {} images ({}); save one image per archive",
-            many.len(),
-            many.iter()
-                .map(|e| e
-                    .repo_tags
-                    .clone()
-                    .unwrap_or_default()
-                    .join(",")
-                    .to_string())
-                .collect::<Vec<_>>()
-                .join("; ")
-        ),
+        [] => {
+            return Err(Error::Image(format!(
+                "`{shown}`: manifest.json lists no image"
+            )));
+        }
+        many => {
+            return Err(Error::Image(format!(
+                "`{shown}` holds {} images ({}); save one image per archive",
+                many.len(),
+                many.iter()
+                    .map(|e| e
+                        .repo_tags
+                        .clone()
+                        .unwrap_or_default()
+                        .join(",")
+                        .to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )));
+        }
     };
     let (coff, csize) = lookup(&entry.config).ok_or_else(|| {
-        anyhow!(
+        Error::Image(format!(
             "`{shown}`: manifest.json names config `{}`, which is not in the archive",
             entry.config
-        )
+        ))
     })?;
     let config_bytes = read_at(&mut file, coff, csize, "the image config")?;
-    let config: ImageConfigFile = serde_json::from_slice(&config_bytes).with_context(|| {
-        format!(
-            "`{shown}`: config `{}` is not an image config",
-            entry.config
-        )
-    })?;
+    let config: ImageConfigFile =
+        serde_json::from_slice(&config_bytes).map_err(|source| Error::Json {
+            what: format!(
+                "`{shown}`: config `{}` is not an image config",
+                entry.config
+            ),
+            source,
+        })?;
     let raw: serde_json::Value = serde_json::from_slice(&config_bytes).unwrap_or_default();
     let diff_ids = config
         .rootfs
@@ -181,19 +200,20 @@ pub fn read_archive(path: &Path) -> Result<Archive> {
         .map(|r| r.diff_ids.clone())
         .unwrap_or_default();
     if diff_ids.len() != entry.layers.len() {
-        bail!(
+        return Err(Error::Image(format!(
             "`{shown}`: manifest.json lists {} layers but the config's rootfs.diff_ids has {}",
             entry.layers.len(),
             diff_ids.len()
-        );
+        )));
     }
     let mut layers = Vec::new();
     for (i, l) in entry.layers.iter().enumerate() {
-        layers.push(
-            lookup(l).ok_or_else(|| {
-                anyhow!("`{shown}`: layer {} (`{l}`) is not in the archive", i + 1)
-            })?,
-        );
+        layers.push(lookup(l).ok_or_else(|| {
+            Error::Image(format!(
+                "`{shown}`: layer {} (`{l}`) is not in the archive",
+                i + 1
+            ))
+        })?);
     }
     let labels = config
         .config
@@ -244,11 +264,13 @@ pub async fn engine_meta(
     let info = engine
         .inspect_image(image)
         .await
-        .with_context(|| format!("failed to inspect engine image `{image}`"))?;
+        .map_err(Error::engine(format!(
+            "failed to inspect engine image `{image}`"
+        )))?;
     let id = info
         .id
         .clone()
-        .ok_or_else(|| anyhow!("the engine returned no id for `{image}`"))?;
+        .ok_or_else(|| Error::Image(format!("the engine returned no id for `{image}`")))?;
     let diff_ids = info
         .root_fs
         .as_ref()
@@ -296,19 +318,24 @@ pub async fn export_engine_image(
     let spool = dir.join("export.tar");
     let mut f = tokio::fs::File::create(&spool)
         .await
-        .with_context(|| format!("failed to create `{}`", spool.display()))?;
+        .map_err(Error::file(format!(
+            "failed to create `{}`",
+            spool.display()
+        )))?;
     let mut w = tokio::io::BufWriter::with_capacity(1 << 20, &mut f);
     engine
         .export_image(id, &mut w)
         .await
-        .with_context(|| format!("failed to export `{id}` from the engine"))?;
+        .map_err(Error::engine(format!(
+            "failed to export `{id}` from the engine"
+        )))?;
     drop(w);
     f.sync_data().await.ok();
     drop(f);
     let path = spool.clone();
     tokio::task::spawn_blocking(move || read_archive(&path))
         .await
-        .context("archive indexer stopped")?
+        .map_err(Error::task("archive indexer"))?
 }
 
 #[cfg(test)]

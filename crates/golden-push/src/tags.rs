@@ -1,12 +1,12 @@
 //! Tags: validated, deduplicated, and moved one after the other (shared by `push`, `copy` and
 //! `index`).
 
-use anyhow::{Result, anyhow, bail};
 use bytes::Bytes;
 use golden_oci::Reference;
 use golden_registry::Client;
 
 use crate::Log;
+use crate::error::{Error, Result};
 use crate::report::short;
 
 /// `registry/repository` of `r`, without tag or digest.
@@ -23,7 +23,7 @@ pub(crate) fn repo_ref(r: &Reference) -> Reference {
 pub fn checked_tag(repo: &Reference, tag: &str) -> Result<String> {
     let t = tag.trim();
     Reference::parse(&format!("{}:{t}", repo.name()))
-        .map_err(|e| anyhow!("tag `{t}` is not valid: {e}"))?;
+        .map_err(|e| Error::Usage(format!("tag `{t}` is not valid: {e}")))?;
     Ok(t.to_string())
 }
 
@@ -31,7 +31,9 @@ pub fn checked_tag(repo: &Reference, tag: &str) -> Result<String> {
 pub fn all_tags(to: &Reference, extra: &[String]) -> Result<Vec<String>> {
     let mut tags = Vec::new();
     if to.digest.is_some() {
-        bail!("--to `{to}` is pinned to a digest: push to a tag (REGISTRY/REPO:TAG)");
+        return Err(Error::Usage(format!(
+            "--to `{to}` is pinned to a digest: push to a tag (REGISTRY/REPO:TAG)"
+        )));
     }
     tags.push(to.tag.clone().unwrap_or_else(|| "latest".into()));
     for t in extra {
@@ -50,7 +52,7 @@ pub struct TagOutcome {
     pub moved: Vec<String>,
     /// Tags that did not move (the failing one and every one after it), fully qualified.
     pub not_moved: Vec<String>,
-    pub error: Option<anyhow::Error>,
+    pub error: Option<Error>,
 }
 
 /// Point `tags` (names in `repository`) at the manifest `bytes` (digest `digest`), one after the
@@ -82,11 +84,14 @@ pub async fn set_tags(
                 } else {
                     format!("moved: {}", out.moved.join(", "))
                 };
-                out.error = Some(anyhow::Error::new(e).context(format!(
-                    "failed to tag {}:{t} (the manifest {digest} is pushed; {moved}; not moved: {})",
-                    target.name(),
-                    out.not_moved.join(", ")
-                )));
+                out.error = Some(Error::registry(
+                    format!(
+                        "failed to tag {}:{t} (the manifest {digest} is pushed; {moved}; not moved: {})",
+                        target.name(),
+                        out.not_moved.join(", ")
+                    ),
+                    e,
+                ));
                 return out;
             }
         }

@@ -4,13 +4,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use anyhow::{Context, Result, anyhow};
 use bytes::Bytes;
 use golden_oci::{Reference, media};
 use golden_registry::types::{Descriptor, ImageManifest, to_bytes};
 
 use super::prepare::ConfigTask;
 use super::{BASE_DIGEST_LABEL, BASE_NAME_LABEL, BlobReport, PushReport, Session, human, short};
+use crate::error::{Error, Result};
 
 /// Manifest annotations: `org.opencontainers.image.*` labels, the resolved base image, then the
 /// explicit ones.
@@ -59,7 +59,7 @@ impl Session<'_> {
     ) -> Result<(u64, &'static str)> {
         let (config_size, config_action) = match config_task {
             None => (config_present.unwrap_or(0), "exists"),
-            Some(task) => task.await.context("config upload stopped")??,
+            Some(task) => task.await.map_err(Error::task("config upload"))??,
         };
         let config_size = if config_size == 0 {
             self.archive
@@ -91,7 +91,7 @@ impl Session<'_> {
         for d in &self.meta.diff_ids {
             let r = reports
                 .get(d)
-                .ok_or_else(|| anyhow!("internal: no blob for layer {d}"))?;
+                .ok_or_else(|| Error::Internal(format!("no blob for layer {d}")))?;
             layers.push(Descriptor::new(
                 media::OCI_LAYER_GZIP,
                 r.digest.clone(),
@@ -115,7 +115,9 @@ impl Session<'_> {
         self.client
             .put_manifest(&self.target, &digest, bytes.clone(), media::OCI_MANIFEST)
             .await
-            .context("failed to push the manifest (no tag was changed)")?;
+            .map_err(Error::registry_at(
+                "failed to push the manifest (no tag was changed)",
+            ))?;
         let reference = format!("{}@{digest}", self.target.name());
         self.log.line(&format!(
             "  manifest {} stored (no tag moved yet)",

@@ -5,7 +5,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use anyhow::Result;
 use bytes::Bytes;
 use golden_oci::{ImageConfigFile, Reference, media};
 use golden_registry::types::{ImageManifest, ParsedManifest};
@@ -16,6 +15,7 @@ use super::metadata::Previous;
 use super::verify::Verifier;
 use super::{BASE_DIGEST_LABEL, BASE_NAME_LABEL, BlobReport, PushOptions, Session, short};
 use crate::cache::LayerCache;
+use crate::error::Result;
 use crate::gzip;
 use crate::source::ImageMeta;
 use crate::tags::repo_ref;

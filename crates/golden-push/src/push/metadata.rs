@@ -1,7 +1,6 @@
 //! Phase 1: the image's metadata (engine `inspect` or the indexed archive) and, at the same
 //! time, the registry's view of the target tag.
 
-use anyhow::{Context, Result};
 use bytes::Bytes;
 use golden_oci::Reference;
 use golden_registry::types::ParsedManifest;
@@ -9,6 +8,7 @@ use golden_registry::{Client, FetchedManifest, RegistryError, Scope};
 
 use super::PushOptions;
 use super::layers::tolerate_missing;
+use crate::error::{Error, Result};
 use crate::source::{self, Archive, GraphDriver, ImageInput, ImageMeta};
 
 /// What phase 1 learnt about the image.
@@ -41,7 +41,7 @@ async fn image(input: &ImageInput) -> Result<Image> {
             let p = p.clone();
             let a = tokio::task::spawn_blocking(move || source::read_archive(&p))
                 .await
-                .context("archive indexer stopped")??;
+                .map_err(Error::task("archive indexer"))??;
             Ok(Image {
                 engine: None,
                 engine_id: None,
@@ -53,7 +53,7 @@ async fn image(input: &ImageInput) -> Result<Image> {
         ImageInput::Engine(name) => {
             let e = golden_engine::Engine::connect()
                 .await
-                .context("failed to connect to the Docker engine")?;
+                .map_err(Error::engine("failed to connect to the Docker engine"))?;
             let (id, meta, d) = source::engine_meta(&e, name).await?;
             Ok(Image {
                 engine: Some(e),

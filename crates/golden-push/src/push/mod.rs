@@ -33,7 +33,6 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Result, bail};
 use bytes::Bytes;
 use golden_oci::Reference;
 use golden_registry::Client;
@@ -42,6 +41,7 @@ use tempfile::TempDir;
 
 use crate::Log;
 use crate::cache::LayerCache;
+use crate::error::{Error, Result};
 pub use crate::report::{BlobReport, human, short};
 use crate::source::{Archive, GraphDriver, ImageInput, ImageMeta};
 use crate::tags::repo_ref;
@@ -160,7 +160,10 @@ pub async fn push(client: &Client, opts: &PushOptions, log: &Log) -> Result<Push
         driver,
     } = image;
     if meta.diff_ids.is_empty() {
-        bail!("image `{}` has no layers: nothing to push", opts.image);
+        return Err(Error::Image(format!(
+            "image `{}` has no layers: nothing to push",
+            opts.image
+        )));
     }
     log.line(&format!(
         "pushing {} ({}, {} layers) to {}",

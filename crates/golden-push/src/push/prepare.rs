@@ -2,7 +2,6 @@
 //! layer store (verified), or an engine export (an unchanged re-push never exports anything).
 //! The config upload starts here, next to the layers.
 
-use anyhow::{Context, Result, bail};
 use golden_engine::layer_store::LayerStore;
 use golden_registry::RegistryError;
 use tokio::task::JoinHandle;
@@ -10,6 +9,7 @@ use tokio::task::JoinHandle;
 use super::Session;
 use super::layers::LayerPlan;
 use super::upload::{export, head_then_upload};
+use crate::error::{Error, Result};
 
 /// The config upload: its size and `uploaded` or `exists`.
 pub(super) type ConfigTask = JoinHandle<Result<(u64, &'static str), RegistryError>>;
@@ -20,15 +20,17 @@ impl Session<'_> {
     pub(super) async fn prepare(&mut self, plan: &LayerPlan) -> Result<Option<ConfigTask>> {
         let work = match &self.opts.work_dir {
             Some(d) => {
-                std::fs::create_dir_all(d)
-                    .with_context(|| format!("failed to create work dir `{}`", d.display()))?;
+                std::fs::create_dir_all(d).map_err(Error::file(format!(
+                    "failed to create work dir `{}`",
+                    d.display()
+                )))?;
                 tempfile::Builder::new()
                     .prefix("golden-push-")
                     .tempdir_in(d)
             }
             None => tempfile::Builder::new().prefix("golden-push-").tempdir(),
         }
-        .context("failed to create a temporary directory")?;
+        .map_err(Error::file("failed to create a temporary directory"))?;
         self.work = Some(work);
         let needs_bytes = !plan.to_send.is_empty() || plan.config_present.is_none();
         if needs_bytes && self.archive.is_none() && self.opts.layer_store {
@@ -80,7 +82,7 @@ impl Session<'_> {
         let work = self
             .work
             .as_ref()
-            .ok_or_else(|| anyhow::anyhow!("internal: no work directory"))?;
+            .ok_or_else(|| Error::Internal("no work directory".into()))?;
         export(
             self.engine.as_ref(),
             self.engine_id.as_deref(),
@@ -100,7 +102,9 @@ impl Session<'_> {
         let bytes = match (&self.archive, &self.store_config) {
             (Some(a), _) => a.config_bytes.clone(),
             (None, Some(b)) => b.clone(),
-            (None, None) => bail!("internal: config missing but no image data"),
+            (None, None) => {
+                return Err(Error::Internal("config missing but no image data".into()));
+            }
         };
         let (client, target, digest) = (
             self.client.clone(),

@@ -8,7 +8,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{Context, Result, anyhow, bail};
 use bytes::Bytes;
 use golden_oci::Reference;
 use golden_registry::{Client, RegistryError, UploadSession, Uploaded};
@@ -19,6 +18,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use super::layers::{LayerPlan, Plan};
 use super::{BlobReport, Session, human, short};
 use crate::Log;
+use crate::error::{Error, Result};
 use crate::gzip;
 use crate::source::{self, Archive, ImageInput, ImageMeta};
 use crate::stream::ChannelReader;
@@ -86,12 +86,12 @@ impl Session<'_> {
             self.send_layer(&layer, session, &sem, &mut uploads).await?;
             // Report uploads that are done while the next layer compresses.
             while let Some(res) = uploads.try_join_next() {
-                let (d, c, action, secs) = res.context("upload task stopped")??;
+                let (d, c, action, secs) = res.map_err(Error::task("upload task"))??;
                 report_upload(self.log, &mut reports, d, &c, action, secs);
             }
         }
         while let Some(res) = uploads.join_next().await {
-            let (d, c, action, secs) = res.context("upload task stopped")??;
+            let (d, c, action, secs) = res.map_err(Error::task("upload task"))??;
             report_upload(self.log, &mut reports, d, &c, action, secs);
         }
         Ok(reports)
@@ -107,14 +107,14 @@ impl Session<'_> {
                 .diff_ids
                 .iter()
                 .position(|x| x == d)
-                .ok_or_else(|| anyhow!("internal: unknown diff-id {d}"))?;
+                .ok_or_else(|| Error::Internal(format!("unknown diff-id {d}")))?;
             let size = match (&self.archive, &self.store) {
                 (Some(a), _) => a.layers[idx].1,
                 (None, Some(s)) => {
                     let l = s.layers[idx].clone();
                     tokio::task::spawn_blocking(move || LayerReader::tar_size(&l))
                         .await
-                        .context("layer sizer stopped")?
+                        .map_err(Error::task("layer sizer"))?
                         .unwrap_or(0)
                 }
                 _ => 0,
@@ -194,7 +194,7 @@ impl Session<'_> {
         Ok(self
             .work
             .as_ref()
-            .ok_or_else(|| anyhow!("internal: no work directory"))?
+            .ok_or_else(|| Error::Internal("no work directory".into()))?
             .path()
             .to_path_buf())
     }
@@ -223,7 +223,7 @@ impl Session<'_> {
             Ok(c)
         })
         .await
-        .context("compressor stopped")?;
+        .map_err(Error::task("compressor"))?;
         let stream_dirty = !matches!(&r, Ok(c) if c.diff_id == *d);
         let mut compressed = None;
         match r {
@@ -261,7 +261,7 @@ impl Session<'_> {
         let a = self
             .archive
             .as_ref()
-            .ok_or_else(|| anyhow!("internal: layers to send but no image data"))?;
+            .ok_or_else(|| Error::Internal("layers to send but no image data".into()))?;
         let (off, len) = a.layers[idx];
         let (src, out2) = (a.path.clone(), out.to_path_buf());
         let c = tokio::task::spawn_blocking(move || -> std::io::Result<gzip::Compressed> {
@@ -274,21 +274,22 @@ impl Session<'_> {
             Ok(c)
         })
         .await
-        .context("compressor stopped")?
-        .with_context(|| {
-            format!(
+        .map_err(Error::task("compressor"))?
+        .map_err(|source| Error::File {
+            what: format!(
                 "failed to compress layer {} of `{}`",
                 idx + 1,
                 self.opts.image
-            )
+            ),
+            source,
         })?;
         if c.diff_id != *d {
-            bail!(
+            return Err(Error::Image(format!(
                 "layer {} of `{}` does not match its diff-id (expected {d}, read {}): the image data is corrupt",
                 idx + 1,
                 self.opts.image,
                 c.diff_id
-            );
+            )));
         }
         Ok(c)
     }
@@ -380,14 +381,16 @@ pub(super) async fn export(
     log: &Log,
 ) -> Result<Archive> {
     let (Some(e), Some(id)) = (engine, id) else {
-        bail!("internal: no engine to export `{image}` from");
+        return Err(Error::Internal(format!(
+            "no engine to export `{image}` from"
+        )));
     };
     let t = Instant::now();
     let a = source::export_engine_image(e, id, dir).await?;
     if a.meta.diff_ids != meta.diff_ids {
-        bail!(
+        return Err(Error::Image(format!(
             "the engine's export of `{image}` does not match its inspect data (diff-ids differ): was the image replaced during the push?"
-        );
+        )));
     }
     log.detail(&format!(
         "exported {image} from the engine in {:.1} s",

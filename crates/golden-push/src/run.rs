@@ -1,0 +1,397 @@
+//! The commands: flags ([`crate::cli`]) → options → the library call → stdout (text or JSON)
+//! and `$GITHUB_OUTPUT`. Nothing below this module sees clap types.
+
+use golden_oci::Reference;
+use golden_registry::{AuthKind, Client, ClientOptions, RetryPolicy};
+use serde::Serialize;
+
+use crate::cli::{
+    AttachArgs, Cli, Cmd, CopyArgs, Format, Global, IndexArgs, LayerStoreMode, PushArgs,
+    ReferrersArgs,
+};
+use crate::error::{Error, Result};
+use crate::{Log, copy, parse_annotations, push, split_list};
+
+fn reference(what: &str, s: &str) -> Result<Reference> {
+    Reference::parse(s).map_err(Error::reference(format!(
+        "{what} `{s}` is not an image reference (REGISTRY/REPOSITORY[:TAG][@DIGEST])"
+    )))
+}
+
+fn client(g: &Global, registry_auth: Vec<(String, AuthKind)>) -> Result<Client> {
+    let auth: AuthKind = g
+        .auth
+        .parse()
+        .map_err(|source| Error::auth_method("--auth / GOLDEN_AUTH", source))?;
+    if g.chunk_size == 0 || g.chunk_size > 1024 {
+        return Err(Error::Usage(format!(
+            "--chunk-size must be between 1 and 1024 MiB, got {}",
+            g.chunk_size
+        )));
+    }
+    let opts = ClientOptions {
+        auth,
+        registry_auth: registry_auth.into_iter().collect(),
+        insecure: g.insecure,
+        retry: RetryPolicy {
+            max_retries: g.retries,
+            ..RetryPolicy::default()
+        },
+        chunk_size: g.chunk_size << 20,
+        user_agent: format!("golden-push/{}", env!("CARGO_PKG_VERSION")),
+        ..ClientOptions::default()
+    };
+    Ok(Client::new(opts)?)
+}
+
+fn emit<T: Serialize>(
+    format: Format,
+    report: &T,
+    text: &[(&str, String)],
+    outputs: &[(&str, String)],
+) -> Result<()> {
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(report)?),
+        Format::Text => {
+            for (k, v) in text {
+                println!("{k}: {v}");
+            }
+        }
+    }
+    let mut o = golden_gha::Outputs::new();
+    for (k, v) in outputs {
+        o.set(k, v.clone());
+    }
+    o.write().map_err(Error::Outputs)?;
+    Ok(())
+}
+
+/// `golden-push push`.
+async fn run_push(a: &PushArgs, g: &Global, log: &Log) -> Result<()> {
+    let cwd = std::env::current_dir().map_err(Error::file("no current directory"))?;
+    let resolved = golden_contracts::entry::resolve(a.plan.as_deref(), a.entry.as_deref(), &cwd)?;
+    let entry = match &resolved {
+        Some(r) => Some(r.entry.as_ref().ok_or_else(|| {
+            Error::Usage(format!(
+                "--entry `{}` is neither a plan entry (JSON or a file) nor an id in a --plan",
+                r.id
+            ))
+        })?),
+        None => None,
+    };
+    let (entry_to, entry_tags) = match entry {
+        Some(e) => {
+            let (t, ts) = e.push_tags()?;
+            (Some(t), ts)
+        }
+        None => (None, Vec::new()),
+    };
+    let to_text = a.to.clone().or(entry_to).ok_or_else(|| {
+        Error::Usage(
+            "give --to REGISTRY/REPOSITORY:TAG (GOLDEN_TO) or --entry (GOLDEN_ENTRY)".into(),
+        )
+    })?;
+    let mut tags = if a.tags.is_empty() {
+        entry_tags
+    } else {
+        split_list(&a.tags)
+    };
+    let mut to = reference("--to", &to_text)?;
+    let id =
+        a.id.clone()
+            .filter(|i| !i.trim().is_empty())
+            .or_else(|| resolved.as_ref().map(|r| r.id.clone()))
+            .unwrap_or_else(|| to.repository.rsplit('/').next().unwrap_or("image").into());
+    let mut index = None;
+    let mut arch_hint = None;
+    if let Some(suffix) = a.arch_suffix.as_deref().filter(|s| !s.is_empty()) {
+        if !suffix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+        {
+            return Err(Error::Usage(format!(
+                "--arch-suffix must be a tag suffix ([A-Za-z0-9_.-]), got `{suffix}`"
+            )));
+        }
+        arch_hint = golden_contracts::push::Arch::parse(suffix).ok();
+        let tag = to.tag.clone().unwrap_or_else(|| "latest".into());
+        index = Some(golden_contracts::push::IndexTarget {
+            to: to_text.clone(),
+            tags: std::mem::take(&mut tags),
+        });
+        to = to.with_tag(&format!("{tag}-{suffix}"));
+    }
+    // Every attachment is checked before anything is pushed.
+    let attachments = crate::record::parse_attachments(&a.attach)?;
+    let cache_dir = if a.no_cache {
+        None
+    } else {
+        a.cache_dir.clone().or_else(crate::cache::default_dir)
+    };
+    let opts = push::PushOptions {
+        image: a.image.clone(),
+        to,
+        tags,
+        base: a
+            .base
+            .as_deref()
+            .map(|b| reference("--base", b))
+            .transpose()?,
+        annotations: parse_annotations(&a.annotations)?,
+        level: a.compression_level,
+        threads: a.threads.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+        }),
+        jobs: g.jobs,
+        cache_dir,
+        work_dir: a.work_dir.clone(),
+        layer_store: a.layer_store == LayerStoreMode::Auto,
+        stream: a.stream_uploads,
+    };
+    let c = client(g, Vec::new())?;
+    let job = crate::record::PushJob {
+        id,
+        attachments,
+        record: a.record.clone(),
+        index,
+        arch_hint,
+    };
+    let pushed = crate::record::push_attach_tag(&c, &opts, &job, log).await?;
+    let (r, rec) = (&pushed.report, &pushed.record);
+    let attached: Vec<String> = rec.referrers.iter().map(|x| x.digest.clone()).collect();
+    let mut outputs = vec![
+        ("digest", r.digest.clone()),
+        ("reference", r.reference.clone()),
+        ("tags", r.tags.join("\n")),
+        ("uploaded", rec.uploaded.to_string()),
+        ("attached", attached.join("\n")),
+    ];
+    if let Some(p) = &a.record {
+        outputs.push(("record", p.display().to_string()));
+    }
+    emit(
+        g.format,
+        r,
+        &[
+            ("reference", r.reference.clone()),
+            ("digest", r.digest.clone()),
+            ("tags", r.tags.join(" ")),
+            (
+                "uploaded",
+                format!(
+                    "{} of {} blobs (the rest already in the registry)",
+                    rec.uploaded, rec.blobs
+                ),
+            ),
+            ("attached", attached.join(" ")),
+        ],
+        &outputs,
+    )
+}
+
+/// `golden-push index`.
+async fn run_index(a: &IndexArgs, g: &Global, log: &Log) -> Result<()> {
+    let c = client(g, Vec::new())?;
+    if !a.records.is_empty() {
+        let expect =
+            golden_contracts::push::Arch::parse_list(a.expect_arch.as_deref().unwrap_or_default())
+                .map_err(|e| Error::Usage(format!("--expect-arch: {e}")))?;
+        let rec = crate::record::index_from_records(
+            &c,
+            &a.records,
+            &expect,
+            a.record.as_deref(),
+            g.jobs,
+            log,
+        )
+        .await?;
+        let col = |f: fn(&golden_contracts::push::ImageIndex) -> Vec<String>| {
+            rec.indexes.iter().flat_map(f).collect::<Vec<_>>()
+        };
+        let digests = col(|i| i.digest.iter().cloned().collect());
+        let refs = col(|i| i.reference.iter().cloned().collect());
+        let tags = col(|i| i.tags.clone());
+        let mut outputs = vec![
+            ("digest", digests.join("\n")),
+            ("reference", refs.join("\n")),
+            ("tags", tags.join("\n")),
+        ];
+        if let Some(p) = &a.record {
+            outputs.push(("record", p.display().to_string()));
+        }
+        return emit(
+            g.format,
+            &rec,
+            &[("reference", refs.join(" ")), ("tags", tags.join(" "))],
+            &outputs,
+        );
+    }
+    if a.manifests.is_empty() {
+        return Err(Error::Usage(
+            "give the per-platform manifests (digests or references), or --records".into(),
+        ));
+    }
+    let to = reference("--to", a.to.as_deref().unwrap_or_default())?;
+    let b = copy::index(
+        &c,
+        &to,
+        &split_list(&a.manifests),
+        &split_list(&a.tags),
+        parse_annotations(&a.annotations)?,
+        g.jobs,
+        log,
+    )
+    .await?;
+    let outcome = crate::tags::set_tags(
+        &c,
+        &b.repository,
+        &b.report.digest,
+        &b.bytes,
+        golden_oci::media::OCI_INDEX,
+        &b.tags,
+        log,
+    )
+    .await;
+    if let Some(e) = outcome.error {
+        return Err(e);
+    }
+    let mut r = b.report;
+    r.tags = outcome.moved;
+    emit(
+        g.format,
+        &r,
+        &[
+            ("reference", r.reference.clone()),
+            ("digest", r.digest.clone()),
+            ("tags", r.tags.join(" ")),
+            ("platforms", r.platforms.join(" ")),
+        ],
+        &[
+            ("digest", r.digest.clone()),
+            ("reference", r.reference.clone()),
+            ("tags", r.tags.join("\n")),
+        ],
+    )
+}
+
+/// `golden-push copy`.
+async fn run_copy(a: &CopyArgs, g: &Global, log: &Log) -> Result<()> {
+    let src = reference("SRC", &a.src)?;
+    let dst = reference("DST", &a.dst)?;
+    let mut per = Vec::new();
+    if let Some(fa) = &a.from_auth
+        && src.registry != dst.registry
+    {
+        per.push((
+            src.registry.clone(),
+            fa.parse::<AuthKind>()
+                .map_err(|source| Error::auth_method("--from-auth", source))?,
+        ));
+    }
+    let c = client(g, per)?;
+    let r = copy::copy(&c, &src, &dst, &split_list(&a.tags), g.jobs, log).await?;
+    emit(
+        g.format,
+        &r,
+        &[
+            ("reference", r.reference.clone()),
+            ("digest", r.digest.clone()),
+            ("tags", r.tags.join(" ")),
+        ],
+        &[
+            ("digest", r.digest.clone()),
+            ("reference", r.reference.clone()),
+            ("tags", r.tags.join("\n")),
+        ],
+    )
+}
+
+/// `golden-push attach`.
+async fn run_attach(a: &AttachArgs, g: &Global, log: &Log) -> Result<()> {
+    let subject = reference("SUBJECT", &a.subject)?;
+    let c = client(g, Vec::new())?;
+    let r = crate::attach(
+        &c,
+        &subject,
+        &a.file,
+        &a.artifact_type,
+        a.media_type.as_deref(),
+        parse_annotations(&a.annotations)?,
+        log,
+    )
+    .await?;
+    emit(
+        g.format,
+        &r,
+        &[
+            ("reference", r.reference.clone()),
+            ("digest", r.digest.clone()),
+            ("subject", r.subject.clone()),
+        ],
+        &[
+            ("digest", r.digest.clone()),
+            ("reference", r.reference.clone()),
+            ("subject", r.subject.clone()),
+        ],
+    )
+}
+
+/// `golden-push referrers`.
+async fn run_referrers(a: &ReferrersArgs, g: &Global) -> Result<()> {
+    let subject = reference("SUBJECT", &a.subject)?;
+    let c = client(g, Vec::new())?;
+    let list = crate::referrers(&c, &subject, a.artifact_type.as_deref()).await?;
+    match g.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&list)?),
+        Format::Text => {
+            for d in &list {
+                let title = d
+                    .annotations
+                    .get("org.opencontainers.image.title")
+                    .or_else(|| d.annotations.get("org.opencontainers.image.created"))
+                    .cloned()
+                    .unwrap_or_default();
+                // Annotations come from the registry: untrusted text.
+                println!(
+                    "{}",
+                    golden_gha::neutralize(&format!(
+                        "{}\t{}\t{}\t{}",
+                        d.digest,
+                        d.artifact_type.as_deref().unwrap_or("-"),
+                        d.size,
+                        title.replace(['\r', '\n'], " ")
+                    ))
+                );
+            }
+        }
+    }
+    let mut o = golden_gha::Outputs::new();
+    o.set("count", list.len().to_string());
+    o.set(
+        "digests",
+        list.iter()
+            .map(|d| d.digest.clone())
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+    o.write().map_err(Error::Outputs)?;
+    Ok(())
+}
+
+/// Run the parsed command line: the result is on stdout and in `$GITHUB_OUTPUT`, progress on
+/// stderr (unless `--quiet`).
+pub async fn run(cli: Cli) -> Result<()> {
+    let log = Log {
+        quiet: cli.global.quiet,
+    };
+    let g = &cli.global;
+    match &cli.cmd {
+        Cmd::Push(a) => run_push(a, g, &log).await,
+        Cmd::Index(a) => run_index(a, g, &log).await,
+        Cmd::Copy(a) => run_copy(a, g, &log).await,
+        Cmd::Attach(a) => run_attach(a, g, &log).await,
+        Cmd::Referrers(a) => run_referrers(a, g).await,
+    }
+}
