@@ -8,8 +8,7 @@
 //! (`--no-pull-base`) or the base is rebuilt in this run (`base_in_plan`: it must come from the
 //! base job, not from the registry), `POST /images/create` with `X-Registry-Auth`.
 
-use golden_engine::bollard;
-use golden_engine::{Engine, EngineError, PullError, PullStatus};
+use golden_engine::{Engine, EngineError, PullError, PullStatus, RegistryAuth};
 use golden_oci::Reference;
 use golden_oci::digest::is_sha256;
 use golden_registry::{AuthKind, Credential, NULL_GUID_USERNAME};
@@ -294,29 +293,23 @@ pub struct Pulled {
 /// The `X-Registry-Auth` content for a credential (`None`: anonymous). An ACR refresh token is
 /// the password of the null-GUID user, as `docker login` sends it; an access token is a
 /// `registrytoken` the engine sends as `Bearer`.
-pub fn engine_credentials(
-    credential: &Credential,
-    registry: &str,
-) -> Option<bollard::auth::DockerCredentials> {
-    let server = Some(registry.to_string());
+pub fn engine_credentials(credential: &Credential, registry: &str) -> Option<RegistryAuth> {
+    let server = registry.to_string();
     match credential {
         Credential::Anonymous | Credential::Azure(_) => None,
-        Credential::Basic { username, password } => Some(bollard::auth::DockerCredentials {
-            username: Some(username.clone()),
-            password: Some(password.expose().to_string()),
-            serveraddress: server,
-            ..Default::default()
+        Credential::Basic { username, password } => Some(RegistryAuth::Password {
+            server,
+            username: username.clone(),
+            password: password.clone(),
         }),
-        Credential::RefreshToken(t) => Some(bollard::auth::DockerCredentials {
-            username: Some(NULL_GUID_USERNAME.to_string()),
-            password: Some(t.expose().to_string()),
-            serveraddress: server,
-            ..Default::default()
+        Credential::RefreshToken(t) => Some(RegistryAuth::Password {
+            server,
+            username: NULL_GUID_USERNAME.to_string(),
+            password: t.clone(),
         }),
-        Credential::AccessToken(t) => Some(bollard::auth::DockerCredentials {
-            registrytoken: Some(t.expose().to_string()),
-            serveraddress: server,
-            ..Default::default()
+        Credential::AccessToken(t) => Some(RegistryAuth::Token {
+            server,
+            token: t.clone(),
         }),
     }
 }
@@ -639,27 +632,39 @@ mod tests {
         let s = golden_registry::Secret::new;
         let c = engine_credentials(
             &Credential::RefreshToken(s("acr-refresh-token")),
-            "myacr.azurecr.io",
-        )
-        .unwrap();
-        assert_eq!(c.username.as_deref(), Some(NULL_GUID_USERNAME));
-        assert_eq!(c.password.as_deref(), Some("acr-refresh-token"));
-        assert_eq!(c.serveraddress.as_deref(), Some("myacr.azurecr.io"));
+            "myacr.example",
+        );
+        assert_eq!(
+            c,
+            Some(RegistryAuth::Password {
+                server: "myacr.example".into(),
+                username: NULL_GUID_USERNAME.into(),
+                password: s("acr-refresh-token"),
+            })
+        );
         let c = engine_credentials(
             &Credential::Basic {
                 username: "u".into(),
                 password: s("p"),
             },
             "r",
-        )
-        .unwrap();
-        assert_eq!(
-            (c.username.as_deref(), c.password.as_deref()),
-            (Some("u"), Some("p"))
         );
-        let c = engine_credentials(&Credential::AccessToken(s("at")), "r").unwrap();
-        assert_eq!(c.registrytoken.as_deref(), Some("at"));
-        assert!(c.password.is_none());
+        assert_eq!(
+            c,
+            Some(RegistryAuth::Password {
+                server: "r".into(),
+                username: "u".into(),
+                password: s("p"),
+            })
+        );
+        let c = engine_credentials(&Credential::AccessToken(s("at")), "r");
+        assert_eq!(
+            c,
+            Some(RegistryAuth::Token {
+                server: "r".into(),
+                token: s("at"),
+            })
+        );
         assert!(engine_credentials(&Credential::Anonymous, "r").is_none());
     }
 }

@@ -2,6 +2,8 @@
 //!
 //! Architecture invariant: only this crate speaks to the Docker Engine API (through bollard).
 //! Binaries get an [`Engine`] and call methods on it; they never build requests themselves.
+//! The API speaks this crate's own types ([`ImageInfo`], [`RegistryAuth`], [`ApiError`]):
+//! bollard stays an implementation detail, no other crate depends on it.
 //!
 //! - [`Engine::connect`] honours `DOCKER_HOST` (unix socket, tcp), negotiates the API version
 //!   (Debian's 20.10 engine speaks 1.41; bollard's default is newer) and turns "nothing
@@ -13,6 +15,8 @@
 //!   [`Engine::pull_image`] pulls with registry credentials.
 
 use std::collections::{BTreeMap, HashMap};
+mod auth;
+mod image;
 pub mod layer_store;
 
 use std::time::Duration;
@@ -22,7 +26,8 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
-pub use bollard;
+pub use auth::RegistryAuth;
+pub use image::{GraphDriver, ImageConfig, ImageInfo, RootFs};
 
 /// Long enough for a large build context upload or image export.
 const TIMEOUT: Duration = Duration::from_secs(3600);
@@ -35,13 +40,13 @@ pub enum EngineError {
     NotRunning {
         host: String,
         #[source]
-        source: bollard::errors::Error,
+        source: ApiError,
     },
     #[error("unsupported DOCKER_HOST `{host}`: use unix:///path/to/docker.sock or tcp://host:port")]
     BadHost {
         host: String,
         #[source]
-        source: bollard::errors::Error,
+        source: ApiError,
     },
     #[error(
         "DOCKER_HOST `{host}` with {setting}: this build talks to tcp:// engines in plain HTTP only and cannot verify TLS (DOCKER_CERT_PATH is not read); refusing rather than sending the engine API unencrypted. Use a unix socket (unix:///var/run/docker.sock, or forward one with `ssh -L /tmp/docker.sock:/var/run/docker.sock host`), or unset DOCKER_TLS_VERIFY/DOCKER_TLS for an engine that really listens in plain HTTP on a trusted (e.g. loopback) address"
@@ -54,7 +59,7 @@ pub enum EngineError {
         action: &'static str,
         object: String,
         #[source]
-        source: bollard::errors::Error,
+        source: ApiError,
     },
     #[error("failed to write the export of `{image}`")]
     Write {
@@ -70,6 +75,28 @@ pub enum EngineError {
     Refused { message: String },
     #[error("invalid image reference `{0}` (expected `name[:tag]`)")]
     BadReference(String),
+}
+
+/// What the engine API client reported (a refused request, a lost connection, a timeout). It
+/// reads (`Display`, `Debug`, `source`) exactly like the client's own error, which it hides.
+pub struct ApiError(bollard::errors::Error);
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for ApiError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.0)
+    }
 }
 
 /// A classic-builder build request (`POST /build`). The context tar is passed separately.
@@ -146,7 +173,7 @@ fn build_error(e: bollard::errors::Error, object: &str) -> EngineError {
         source => EngineError::Api {
             action: "build image",
             object: object.to_string(),
-            source,
+            source: ApiError(source),
         },
     }
 }
@@ -233,12 +260,12 @@ impl Engine {
             .unwrap_or_else(|| "unix:///var/run/docker.sock".to_string());
         let bad = |source| EngineError::BadHost {
             host: shown.clone(),
-            source,
+            source: ApiError(source),
         };
         // Nothing listening (also: a unix socket that does not exist) means "no engine".
         let not_running = |source| EngineError::NotRunning {
             host: shown.clone(),
-            source,
+            source: ApiError(source),
         };
         let secs = TIMEOUT.as_secs();
         let docker = match host {
@@ -279,19 +306,16 @@ impl Engine {
     }
 
     /// Inspect an image by name or id; `ImageNotFound` when the engine does not have it.
-    pub async fn inspect_image(
-        &self,
-        image: &str,
-    ) -> Result<bollard::models::ImageInspect, EngineError> {
+    pub async fn inspect_image(&self, image: &str) -> Result<ImageInfo, EngineError> {
         match self.docker.inspect_image(image).await {
-            Ok(i) => Ok(i),
+            Ok(i) => Ok(i.into()),
             Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 404, ..
             }) => Err(EngineError::ImageNotFound(image.to_string())),
             Err(source) => Err(EngineError::Api {
                 action: "inspect image",
                 object: image.to_string(),
-                source,
+                source: ApiError(source),
             }),
         }
     }
@@ -308,7 +332,7 @@ impl Engine {
             chunk.map_err(|source| EngineError::Api {
                 action: "export image",
                 object: image.to_string(),
-                source,
+                source: ApiError(source),
             })
         });
         write_stream(stream, image, out).await
@@ -395,7 +419,7 @@ impl Engine {
             Err(source) => Err(EngineError::Api {
                 action: "tag image",
                 object: format!("{image} as {reference}"),
-                source,
+                source: ApiError(source),
             }),
         }
     }
@@ -413,7 +437,7 @@ impl Engine {
             Err(source) => Err(EngineError::Api {
                 action: "remove image",
                 object: image.to_string(),
-                source,
+                source: ApiError(source),
             }),
         }
     }
@@ -434,7 +458,7 @@ impl Engine {
             chunk.map_err(|source| EngineError::Api {
                 action: "save images",
                 object: shown.clone(),
-                source,
+                source: ApiError(source),
             })
         }))
     }
@@ -468,7 +492,7 @@ impl Engine {
                 source => EngineError::Api {
                     action: "load images",
                     object: "archive".to_string(),
-                    source,
+                    source: ApiError(source),
                 },
             })?;
             if let Some(text) = info.stream {
@@ -509,26 +533,6 @@ pub enum PullError {
     Engine(#[from] EngineError),
 }
 
-/// The engine reads `X-Registry-Auth` as URL-safe base64 and, for a pull, silently drops a
-/// header it cannot decode (an anonymous pull, then a 401). bollard encodes with the standard
-/// alphabet, which differs in `+` and `/` (a password holding `?`, `>` or `~` produces them):
-/// translate the header, and mark it sensitive.
-pub fn url_safe_registry_auth(mut request: bollard::BollardRequest) -> bollard::BollardRequest {
-    if let Some(value) = request.headers_mut().get_mut("x-registry-auth") {
-        let fixed = value
-            .to_str()
-            .ok()
-            .map(|s| s.replace('+', "-").replace('/', "_"));
-        if let Some(fixed) = fixed
-            && let Ok(v) = fixed.try_into()
-        {
-            *value = v;
-        }
-        value.set_sensitive(true);
-    }
-    request
-}
-
 impl Engine {
     /// Pull `name` at `tag_or_digest` (`12`, `sha256:...`) with optional registry credentials,
     /// reporting each status line to `on_status`. Returns the manifest digest the engine
@@ -537,7 +541,7 @@ impl Engine {
         &self,
         name: &str,
         tag_or_digest: &str,
-        credentials: Option<bollard::auth::DockerCredentials>,
+        credentials: Option<RegistryAuth>,
         mut on_status: impl FnMut(PullStatus<'_>),
     ) -> Result<Option<String>, PullError> {
         let reference = if tag_or_digest.starts_with("sha256:") {
@@ -552,7 +556,8 @@ impl Engine {
         let docker = self
             .docker
             .clone()
-            .with_request_modifier(url_safe_registry_auth);
+            .with_request_modifier(auth::url_safe_registry_auth);
+        let credentials = credentials.map(auth::docker_credentials);
         let mut stream = docker.create_image(Some(options), None, credentials);
         let mut reported = None;
         while let Some(item) = stream.next().await {
@@ -593,7 +598,7 @@ impl Engine {
                     return Err(EngineError::Api {
                         action: "pull image",
                         object: reference,
-                        source,
+                        source: ApiError(source),
                     }
                     .into());
                 }
@@ -677,24 +682,19 @@ mod tests {
     }
 
     #[test]
-    fn x_registry_auth_becomes_url_safe_base64() {
-        use base64::Engine as _;
-        // `?~>` in every position: one of them lands where standard base64 writes `+` or `/`.
-        let json = r#"{"username":"u","password":"p?~>?~>"}"#;
-        let standard = base64::engine::general_purpose::STANDARD.encode(json);
-        assert!(standard.contains(['+', '/']), "{standard}");
-        let mut req = bollard::BollardRequest::new(bollard::body_full(bytes::Bytes::new()));
-        req.headers_mut()
-            .insert("x-registry-auth", standard.as_str().try_into().unwrap());
-        let req = url_safe_registry_auth(req);
-        let v = req.headers().get("x-registry-auth").unwrap();
-        assert!(v.is_sensitive());
-        let sent = v.to_str().unwrap();
-        assert!(!sent.contains(['+', '/']), "{sent}");
-        let decoded = base64::engine::general_purpose::URL_SAFE
-            .decode(sent)
-            .unwrap();
-        assert_eq!(decoded, json.as_bytes());
+    fn api_errors_read_like_the_client_error() {
+        let client = || bollard::errors::Error::DockerResponseServerError {
+            status_code: 500,
+            message: "boom".into(),
+        };
+        let wrapped = ApiError(client());
+        assert_eq!(wrapped.to_string(), client().to_string());
+        assert_eq!(format!("{wrapped:?}"), format!("{:?}", client()));
+        let io = || bollard::errors::Error::IOError {
+            err: std::io::Error::other("reset"),
+        };
+        let source = |e: &dyn std::error::Error| e.source().map(ToString::to_string);
+        assert_eq!(source(&ApiError(io())), source(&io()));
     }
 
     #[test]

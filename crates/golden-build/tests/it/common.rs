@@ -68,7 +68,7 @@ pub fn engine() -> Engine {
         .unwrap_or_else(|e| panic!("docker engine required: run scripts/ensure-docker.sh ({e})"))
 }
 
-pub fn inspect(image: &str) -> Option<golden_engine::bollard::models::ImageInspect> {
+pub fn inspect(image: &str) -> Option<golden_engine::ImageInfo> {
     let e = engine();
     rt().block_on(e.inspect_image(image)).ok()
 }
