@@ -6,6 +6,7 @@
 //! - [`changes`]: changed files / config diff → which entries, and why.
 //! - [`make_plan`]: the whole decision, pure (inputs in, plan out) so it is snapshot-tested.
 //! - [`check`]: `--check`, the repository against the config.
+//! - [`cli`]: the flags and their `GOLDEN_*` variables ([`Cli`]); `main.rs` runs them.
 //! - [`output`]: JSON, human table, `$GITHUB_OUTPUT`, step summary.
 //!
 //! Architecture invariant: this is the only crate that reads the build config to make decisions;
@@ -13,6 +14,7 @@
 
 pub mod changes;
 pub mod check;
+pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod expand;
@@ -22,6 +24,8 @@ pub mod output;
 use std::collections::BTreeSet;
 
 use golden_contracts::plan::{PLAN_SCHEMA, Plan, PlanEntry, Skipped, Stage, StageKind};
+
+pub use cli::Cli;
 
 use crate::config::Catalog;
 use crate::expand::TagContext;

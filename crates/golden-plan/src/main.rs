@@ -7,92 +7,11 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::Parser;
 use golden_contracts::Document;
+use golden_plan::cli::{Cli, Format};
 use golden_plan::config::{self, RegistryOverride};
 use golden_plan::diag::Diagnostics;
 use golden_plan::expand::TagContext;
 use golden_plan::{Event, PlanRequest, PreviousConfig, Rebuild, check, git, output};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum Format {
-    Json,
-    Table,
-}
-
-/// Plan the golden image builds: read the catalog, decide what to rebuild, print the matrix.
-#[derive(Debug, Parser)]
-#[command(name = "golden-plan", version, about, max_term_width = 100)]
-struct Cli {
-    /// The catalog.
-    #[arg(
-        long,
-        env = "GOLDEN_CONFIG",
-        default_value = "configs/build-config.yaml"
-    )]
-    config: PathBuf,
-    /// Repository root (paths in the config are relative to it) [default: git top-level of the
-    /// config's directory, else the current directory].
-    #[arg(long, env = "GOLDEN_REPO_ROOT")]
-    repo_root: Option<PathBuf>,
-    /// Registry overrides file (ACR_LOGIN_SERVER, IMAGE_NAMESPACE) [default: acr-config.env next
-    /// to the config, when present]. GOLDEN_REGISTRY / GOLDEN_NAMESPACE override both.
-    #[arg(long, env = "GOLDEN_ACR_CONFIG")]
-    acr_config: Option<PathBuf>,
-    /// Validate the config and check the repository against it (every file it names exists);
-    /// list every problem, plan nothing.
-    #[arg(long)]
-    check: bool,
-    /// The triggering event [default: from GITHUB_EVENT_NAME, else local].
-    #[arg(long, env = "GOLDEN_EVENT", value_enum)]
-    event: Option<Event>,
-    /// Rebuild what changed or everything [default: changed for pull_request/push, all otherwise].
-    #[arg(long, env = "GOLDEN_REBUILD", value_enum)]
-    rebuild: Option<Rebuild>,
-    /// File listing the changed paths, one per line (repository-relative).
-    #[arg(long, env = "GOLDEN_CHANGED_FILES")]
-    changed_files: Option<PathBuf>,
-    /// Compare against this git revision (runs `git diff base...head`).
-    #[arg(long, env = "GOLDEN_BASE_REF")]
-    base_ref: Option<String>,
-    /// The revision being built.
-    #[arg(long, env = "GOLDEN_HEAD_REF", default_value = "HEAD")]
-    head_ref: String,
-    /// The previous config file, when it is not in git at --base-ref.
-    #[arg(long, env = "GOLDEN_PREVIOUS_CONFIG")]
-    previous_config: Option<PathBuf>,
-    /// Only these base OSes (comma list; empty or `all` means every OS).
-    #[arg(long, env = "GOLDEN_OS", value_delimiter = ',')]
-    os: Vec<String>,
-    /// Only these platforms (comma list; empty or `all` means every platform). Bases are
-    /// filtered by --os only.
-    #[arg(long, env = "GOLDEN_PLATFORMS", value_delimiter = ',')]
-    platforms: Vec<String>,
-    /// Keep only images buildable without a registry or vendor repository (this machine's case:
-    /// the Debian base from the archive and the platforms on it).
-    #[arg(long, env = "GOLDEN_OFFLINE")]
-    offline: bool,
-    /// Output format [default: json when stdout is not a terminal, else table].
-    #[arg(long, env = "GOLDEN_FORMAT", value_enum)]
-    format: Option<Format>,
-    /// Also write the plan JSON to this file.
-    #[arg(long, env = "GOLDEN_PLAN_OUTPUT")]
-    output: Option<PathBuf>,
-    /// Date for the dated tag, YYYYMMDD [default: SOURCE_DATE_EPOCH, else today (UTC)].
-    #[arg(long, env = "GOLDEN_DATE")]
-    date: Option<String>,
-    /// Commit for the commit tag [default: GITHUB_SHA, else git HEAD].
-    #[arg(long, env = "GOLDEN_SHA")]
-    sha: Option<String>,
-    /// Git ref being built, to decide whether moving tags apply [default: GITHUB_REF].
-    #[arg(long = "ref", env = "GOLDEN_REF")]
-    git_ref: Option<String>,
-    /// Pull request number (for `-pr-N` tags) [default: from the event payload].
-    #[arg(long, env = "GOLDEN_PR")]
-    pr: Option<u64>,
-    /// Architectures each entry is built for: a JSON list (`["amd64","arm64"]`) or a comma list;
-    /// the 256-job matrix limit counts entries × architectures.
-    #[arg(long, env = "GOLDEN_ARCHITECTURES", default_value = "amd64")]
-    architectures: String,
-}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

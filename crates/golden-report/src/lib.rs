@@ -12,7 +12,8 @@
 //! Modules follow the data: [`discover`] finds documents, [`aggregate`] groups them per image
 //! (with [`baseline`] diffs), [`arch_rows`] groups a multi-arch run's entries into one row per
 //! image, [`markdown`] / [`metrics`] render, [`github`] talks to GitHub for
-//! [`comment`] and [`alert`], [`app`] strings it together for the binary.
+//! [`comment`] and [`alert`], [`app`] strings it together for the binary, whose flags are in
+//! [`cli`] ([`Cli`]).
 //!
 //! Architecture invariant: this is the only crate that speaks to the GitHub API; untrusted text
 //! reaches Markdown only through [`escape`].
@@ -22,6 +23,7 @@ pub mod alert;
 pub mod app;
 pub mod arch_rows;
 pub mod baseline;
+pub mod cli;
 pub mod comment;
 pub mod comment_file;
 pub mod discover;
@@ -34,3 +36,5 @@ pub mod pr_comment;
 mod pr_comment_arch;
 pub mod registry;
 pub mod summary;
+
+pub use cli::Cli;

@@ -6,11 +6,13 @@
 //! Architecture invariant: nothing is unpacked to disk and no symlink is followed through the
 //! host filesystem; the image is a list of tar entries merged in memory
 //! ([`archive`] → [`layer`] → [`fs`]). Only [`source`] talks to the engine (through
-//! `golden-engine`) or a registry (through `golden-registry`).
+//! `golden-engine`) or a registry (through `golden-registry`). [`cli`] holds the flags
+//! ([`Cli`]); `main.rs` runs them.
 
 pub mod archive;
 pub mod catalog;
 pub mod checks;
+pub mod cli;
 pub mod error;
 pub mod fs;
 pub mod history;
@@ -33,6 +35,7 @@ use golden_contracts::scan::{
     ScannerStatus, Summary, Tool, Vulnerability, VulnerabilitySection,
 };
 
+pub use cli::Cli;
 pub use error::ScanError;
 use policy::{Evaluation, Policy};
 use source::Source;

@@ -1,0 +1,90 @@
+//! `golden-plan` command line (clap derive). Every flag but `--check` can also come from a
+//! `GOLDEN_*` environment variable; see README.md and docs/environment.md.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+use crate::{Event, Rebuild};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Json,
+    Table,
+}
+
+/// Plan the golden image builds: read the catalog, decide what to rebuild, print the matrix.
+#[derive(Debug, Parser)]
+#[command(name = "golden-plan", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// The catalog.
+    #[arg(
+        long,
+        env = "GOLDEN_CONFIG",
+        default_value = "configs/build-config.yaml"
+    )]
+    pub config: PathBuf,
+    /// Repository root (paths in the config are relative to it) [default: git top-level of the
+    /// config's directory, else the current directory].
+    #[arg(long, env = "GOLDEN_REPO_ROOT")]
+    pub repo_root: Option<PathBuf>,
+    /// Registry overrides file (ACR_LOGIN_SERVER, IMAGE_NAMESPACE) [default: acr-config.env next
+    /// to the config, when present]. GOLDEN_REGISTRY / GOLDEN_NAMESPACE override both.
+    #[arg(long, env = "GOLDEN_ACR_CONFIG")]
+    pub acr_config: Option<PathBuf>,
+    /// Validate the config and check the repository against it (every file it names exists);
+    /// list every problem, plan nothing.
+    #[arg(long)]
+    pub check: bool,
+    /// The triggering event [default: from GITHUB_EVENT_NAME, else local].
+    #[arg(long, env = "GOLDEN_EVENT", value_enum)]
+    pub event: Option<Event>,
+    /// Rebuild what changed or everything [default: changed for pull_request/push, all otherwise].
+    #[arg(long, env = "GOLDEN_REBUILD", value_enum)]
+    pub rebuild: Option<Rebuild>,
+    /// File listing the changed paths, one per line (repository-relative).
+    #[arg(long, env = "GOLDEN_CHANGED_FILES")]
+    pub changed_files: Option<PathBuf>,
+    /// Compare against this git revision (runs `git diff base...head`).
+    #[arg(long, env = "GOLDEN_BASE_REF")]
+    pub base_ref: Option<String>,
+    /// The revision being built.
+    #[arg(long, env = "GOLDEN_HEAD_REF", default_value = "HEAD")]
+    pub head_ref: String,
+    /// The previous config file, when it is not in git at --base-ref.
+    #[arg(long, env = "GOLDEN_PREVIOUS_CONFIG")]
+    pub previous_config: Option<PathBuf>,
+    /// Only these base OSes (comma list; empty or `all` means every OS).
+    #[arg(long, env = "GOLDEN_OS", value_delimiter = ',')]
+    pub os: Vec<String>,
+    /// Only these platforms (comma list; empty or `all` means every platform). Bases are
+    /// filtered by --os only.
+    #[arg(long, env = "GOLDEN_PLATFORMS", value_delimiter = ',')]
+    pub platforms: Vec<String>,
+    /// Keep only images buildable without a registry or vendor repository (this machine's case:
+    /// the Debian base from the archive and the platforms on it).
+    #[arg(long, env = "GOLDEN_OFFLINE")]
+    pub offline: bool,
+    /// Output format [default: json when stdout is not a terminal, else table].
+    #[arg(long, env = "GOLDEN_FORMAT", value_enum)]
+    pub format: Option<Format>,
+    /// Also write the plan JSON to this file.
+    #[arg(long, env = "GOLDEN_PLAN_OUTPUT")]
+    pub output: Option<PathBuf>,
+    /// Date for the dated tag, YYYYMMDD [default: SOURCE_DATE_EPOCH, else today (UTC)].
+    #[arg(long, env = "GOLDEN_DATE")]
+    pub date: Option<String>,
+    /// Commit for the commit tag [default: GITHUB_SHA, else git HEAD].
+    #[arg(long, env = "GOLDEN_SHA")]
+    pub sha: Option<String>,
+    /// Git ref being built, to decide whether moving tags apply [default: GITHUB_REF].
+    #[arg(long = "ref", env = "GOLDEN_REF")]
+    pub git_ref: Option<String>,
+    /// Pull request number (for `-pr-N` tags) [default: from the event payload].
+    #[arg(long, env = "GOLDEN_PR")]
+    pub pr: Option<u64>,
+    /// Architectures each entry is built for: a JSON list (`["amd64","arm64"]`) or a comma list;
+    /// the 256-job matrix limit counts entries × architectures.
+    #[arg(long, env = "GOLDEN_ARCHITECTURES", default_value = "amd64")]
+    pub architectures: String,
+}

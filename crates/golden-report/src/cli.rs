@@ -1,0 +1,159 @@
+//! `golden-report` command line (clap derive). Every flag can also come from a `GOLDEN_*`
+//! environment variable; see README.md and docs/environment.md.
+
+use std::path::PathBuf;
+
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "golden-report",
+    version,
+    about = "Aggregate build records and scan reports into a sticky PR comment, job summary, summary.json, metrics.prom and a nightly alert issue",
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Post a comment written by a pull-request run that could not post it (fork PRs); run it
+    /// from a `workflow_run` job. The file is validated first: it comes from an untrusted run.
+    PostComment(PostArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Folder searched recursively for build records and scan reports (the downloaded artifacts).
+    #[arg(long, env = "GOLDEN_INPUT", value_name = "DIR")]
+    pub input: Option<PathBuf>,
+    /// More folders searched for golden-push's push and index records (`*push-record.json`,
+    /// `*index-record.json`) besides --input; one per line. They give the `digests` output.
+    #[arg(
+        long = "push-records",
+        env = "GOLDEN_PUSH_RECORDS",
+        value_name = "DIR",
+        value_delimiter = '\n'
+    )]
+    pub push_records: Vec<PathBuf>,
+    /// Where summary.json, metrics.prom and summary.md are written.
+    #[arg(
+        long,
+        env = "GOLDEN_OUTPUT",
+        value_name = "DIR",
+        default_value = "reports"
+    )]
+    pub output: PathBuf,
+    /// The previous run's reports, to diff against (new/fixed vulnerabilities, size, packages).
+    #[arg(long, env = "GOLDEN_BASELINE", value_name = "DIR")]
+    pub baseline: Option<PathBuf>,
+    /// Compare with the reports attached (OCI referrers) to the published tag of each image.
+    #[arg(long, env = "GOLDEN_BASELINE_REGISTRY", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub baseline_registry: bool,
+    /// Artifact types read with --baseline-registry (comma-separated).
+    #[arg(
+        long,
+        env = "GOLDEN_BASELINE_ARTIFACT_TYPES",
+        value_name = "TYPES",
+        value_delimiter = ',',
+        default_values_t = [
+            crate::registry::SCAN_REPORT_ARTIFACT_TYPE.to_string(),
+            crate::registry::BUILD_RECORD_ARTIFACT_TYPE.to_string()
+        ]
+    )]
+    pub baseline_artifact_types: Vec<String>,
+    /// The plan of this run: planned images without any document are reported as missing.
+    #[arg(long, env = "GOLDEN_PLAN", value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+    /// Pull request to comment on (default: from the event payload).
+    #[arg(long, env = "GOLDEN_PR", value_name = "N")]
+    pub pr: Option<u64>,
+    /// Do not comment on the pull request.
+    #[arg(long, env = "GOLDEN_NO_COMMENT", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub no_comment: bool,
+    /// Key of the hidden marker (default: from GITHUB_WORKFLOW and --config), so several
+    /// sticky comments can coexist on one PR.
+    #[arg(long, env = "GOLDEN_COMMENT_KEY", value_name = "KEY")]
+    pub comment_key: Option<String>,
+    /// Where the comment goes when the token cannot post it [default: <output>/pr-comment.json].
+    #[arg(long, env = "GOLDEN_COMMENT_FILE", value_name = "FILE")]
+    pub comment_file: Option<PathBuf>,
+    /// Login whose comments may be updated (default: the token's user, else any bot account).
+    #[arg(long, env = "GOLDEN_COMMENT_AUTHOR", value_name = "LOGIN")]
+    pub comment_author: Option<String>,
+    /// Config path, only used in the default comment key.
+    #[arg(
+        long,
+        env = "GOLDEN_CONFIG",
+        value_name = "PATH",
+        default_value = "configs/build-config.yaml"
+    )]
+    pub config: String,
+    /// Open/update/close the nightly alert issue (automatic on `schedule` events).
+    #[arg(long, env = "GOLDEN_ALERT", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub alert: bool,
+    /// Never touch the alert issue, even on `schedule` events.
+    #[arg(long, env = "GOLDEN_NO_ALERT", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub no_alert: bool,
+    /// Label of the alert issue (created when missing).
+    #[arg(
+        long,
+        env = "GOLDEN_ALERT_LABEL",
+        value_name = "LABEL",
+        default_value = crate::alert::DEFAULT_LABEL
+    )]
+    pub alert_label: String,
+    /// Do not append to $GITHUB_STEP_SUMMARY.
+    #[arg(long, env = "GOLDEN_NO_JOB_SUMMARY", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub no_job_summary: bool,
+    /// Exit 1 when any image failed its build or policy, or its documents are missing.
+    #[arg(long, env = "GOLDEN_FAIL_ON_FAILURE", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub fail_on_failure: bool,
+    #[command(flatten)]
+    pub github: GitHubArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GitHubArgs {
+    /// `owner/name` [default: $GITHUB_REPOSITORY].
+    #[arg(long, env = "GOLDEN_REPOSITORY", value_name = "OWNER/NAME")]
+    pub repository: Option<String>,
+    /// GitHub API URL [default: $GITHUB_API_URL, else https://api.github.com].
+    #[arg(long, env = "GOLDEN_API_URL", value_name = "URL")]
+    pub api_url: Option<String>,
+    /// Longest wait for a GitHub rate limit to reset, in seconds.
+    #[arg(
+        long,
+        env = "GOLDEN_RATE_LIMIT_MAX_WAIT",
+        value_name = "SECS",
+        default_value_t = 900
+    )]
+    pub rate_limit_max_wait: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct PostArgs {
+    /// The `pr-comment.json` written by the pull-request run.
+    #[arg(long, env = "GOLDEN_COMMENT_FILE", value_name = "FILE")]
+    pub file: PathBuf,
+    /// Head commit of the run that wrote the file; the pull request must have it [default:
+    /// `workflow_run.head_sha` of the event payload, on workflow_run events].
+    #[arg(long, env = "GOLDEN_HEAD_SHA", value_name = "SHA")]
+    pub head_sha: Option<String>,
+    /// Id of the run that wrote the file, linked from the comment as
+    /// `$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/<id>` [default: `workflow_run.id` of
+    /// the event payload, on workflow_run events].
+    #[arg(long, env = "GOLDEN_RUN_ID", value_name = "ID")]
+    pub run_id: Option<u64>,
+    /// Login whose comments may be updated (default: the token's user, else any bot account).
+    #[arg(long, env = "GOLDEN_COMMENT_AUTHOR", value_name = "LOGIN")]
+    pub comment_author: Option<String>,
+    #[command(flatten)]
+    pub github: GitHubArgs,
+}
