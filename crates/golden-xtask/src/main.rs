@@ -1,4 +1,5 @@
-//! `golden-xtask`: project tasks. `action-docs [--check]` generates or checks the action READMEs.
+//! `golden-xtask`: project tasks. `action-docs [--check]` generates or checks the action READMEs;
+//! `env-docs [--check]` generates or checks docs/environment.md.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -6,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use golden_xtask::docs::{self, Status};
+use golden_xtask::envdocs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -28,6 +30,18 @@ enum Cmd {
         #[arg(long, env = "GOLDEN_CHECK")]
         check: bool,
         /// Repository root (holds `actions/`).
+        #[arg(long, env = "GOLDEN_REPO_ROOT", default_value = ".")]
+        root: PathBuf,
+    },
+    /// Generate docs/environment.md: every environment variable of the binaries, from their
+    /// clap definitions.
+    ///
+    /// Exit codes: 0 up to date (or updated), 1 drift, 2 error.
+    EnvDocs {
+        /// Only check: exit 1 when docs/environment.md differs from what would be generated.
+        #[arg(long, env = "GOLDEN_CHECK")]
+        check: bool,
+        /// Repository root (holds `docs/`).
         #[arg(long, env = "GOLDEN_REPO_ROOT", default_value = ".")]
         root: PathBuf,
     },
@@ -61,6 +75,18 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
                 );
             }
             Ok(outcome.ok())
+        }
+        Cmd::EnvDocs { check, root } => {
+            let file = root.join(envdocs::FILE);
+            let status = envdocs::run(&root, check)
+                .with_context(|| format!("failed to generate `{}`", file.display()))?;
+            let what = match status {
+                envdocs::Status::UpToDate => "up to date",
+                envdocs::Status::Written => "updated",
+                envdocs::Status::Drift => "OUT OF DATE (run scripts/gen-action-docs.sh)",
+            };
+            eprintln!("env-docs: {} {what}", envdocs::FILE);
+            Ok(status != envdocs::Status::Drift)
         }
     }
 }
