@@ -304,15 +304,18 @@ pub fn render(sections: &[Section]) -> String {
         s.push_str("| variable | flag | default | meaning |\n|---|---|---|---|\n");
         for v in &sec.vars {
             let default = v.default.as_deref().map(code).unwrap_or_else(|| "—".into());
-            let mut meaning = cell(&v.meaning);
-            match v.delimiter {
-                None => {}
-                Some('\n') => meaning.push_str(" (list: one per line)"),
-                Some(',') => meaning.push_str(" (list: comma-separated)"),
-                Some(d) => {
-                    meaning.push_str(&format!(" (list: separated by {})", code(&d.to_string())))
-                }
-            }
+            let list = match v.delimiter {
+                None => None,
+                Some('\n') => Some("(list: one per line)".to_string()),
+                Some(',') => Some("(list: comma-separated)".to_string()),
+                Some(d) => Some(format!("(list: separated by {})", code(&d.to_string()))),
+            };
+            let meaning = [Some(cell(&v.meaning)), list]
+                .into_iter()
+                .flatten()
+                .filter(|t| !t.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
             let global = if v.global && sec.vars.iter().any(|o| !o.global) {
                 " (global)"
             } else {
@@ -416,8 +419,145 @@ pub fn run(root: &Path, check: bool) -> Result<Status, EnvDocsError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    fn find<'a>(sections: &'a [Section], title: &str, var: &str) -> Option<&'a Var> {
+        sections
+            .iter()
+            .find(|s| s.title() == title)?
+            .vars
+            .iter()
+            .find(|v| v.name == var)
+    }
+
+    #[test]
+    fn every_binary_lists_a_known_variable() {
+        let sections = collect(&binaries());
+        for (title, var, flag) in [
+            ("golden-plan", "GOLDEN_CONFIG", "--config"),
+            ("golden-build", "GOLDEN_ENTRY", "--entry"),
+            ("golden-build save", "GOLDEN_OUTPUT", "-o, --output"),
+            ("golden-scan", "GOLDEN_POLICY", "--policy"),
+            ("golden-scan", "GOLDEN_IMAGE", "<IMAGE>"),
+            ("golden-push", "GOLDEN_AUTH", "--auth"),
+            ("golden-push push", "GOLDEN_TO", "--to"),
+            ("golden-report", "GOLDEN_INPUT", "--input"),
+            (
+                "golden-report post-comment",
+                "GOLDEN_HEAD_SHA",
+                "--head-sha",
+            ),
+        ] {
+            let v = find(&sections, title, var)
+                .unwrap_or_else(|| panic!("{var} missing from `{title}`: {sections:#?}"));
+            assert_eq!(v.flag, flag, "{title} {var}");
+            assert!(!v.meaning.is_empty(), "{title} {var} has no meaning");
+        }
+        let plan_config = find(&sections, "golden-plan", "GOLDEN_CONFIG").unwrap();
+        assert_eq!(
+            plan_config.default.as_deref(),
+            Some("configs/build-config.yaml")
+        );
+        assert!(
+            !sections.iter().any(|s| s.binary == "golden-testkit"),
+            "test support is not documented"
+        );
+        let text = render(&sections);
+        assert!(text.contains("| `GOLDEN_POLICY` | `--policy` | — | Policy file"));
+        assert_eq!(text, render(&collect(&binaries())), "deterministic");
+    }
+
+    #[test]
+    fn the_known_clashes_are_found() {
+        let c = clashes(&collect(&binaries()));
+        let names: Vec<&str> = c.iter().map(|c| c.name.as_str()).collect();
+        assert!(names.contains(&"GOLDEN_OUTPUT"), "{c:#?}");
+        assert!(names.contains(&"GOLDEN_FORMAT"), "{c:#?}");
+        let out = c.iter().find(|c| c.name == "GOLDEN_OUTPUT").unwrap();
+        let kind_of = |t: &str| out.uses.iter().find(|u| u.0 == t).map(|u| u.2.clone());
+        assert_eq!(kind_of("golden-build save"), Some(Kind::File));
+        assert_eq!(kind_of("golden-report"), Some(Kind::Folder));
+        assert_eq!(kind_of("golden-scan"), Some(Kind::Folder));
+    }
+
+    #[test]
+    fn clashes_escaping_and_lists_from_a_small_definition() {
+        use clap::{Arg, Command};
+        let a = Command::new("a")
+            .arg(
+                Arg::new("out")
+                    .long("out")
+                    .env("X_OUT")
+                    .value_name("FILE")
+                    .help("Write here | there. Second sentence."),
+            )
+            .arg(
+                Arg::new("tags")
+                    .long("tag")
+                    .env("X_TAGS")
+                    .value_delimiter('\n')
+                    .default_value("latest"),
+            )
+            .arg(Arg::new("plain").long("plain").env("X_PLAIN"));
+        let b = Command::new("b")
+            .arg(
+                Arg::new("out")
+                    .long("out")
+                    .env("X_OUT")
+                    .value_name("DIR")
+                    .help("Folder"),
+            )
+            .arg(
+                Arg::new("plain")
+                    .long("plain")
+                    .env("X_PLAIN")
+                    .value_name("FILE"),
+            )
+            .arg(Arg::new("nothing").long("nothing"));
+        let sections = collect(&[("a", a), ("b", b)]);
+        assert_eq!(sections.len(), 2);
+        assert_eq!(
+            sections[1].vars.len(),
+            2,
+            "arguments without a variable are left out"
+        );
+        let c = clashes(&sections);
+        assert_eq!(c.len(), 1, "a plain value clashes with nothing: {c:#?}");
+        assert_eq!(c[0].name, "X_OUT");
+        let text = render(&sections);
+        assert!(
+            text.contains("| `X_OUT` | `--out` | — | Write here \\| there |"),
+            "{text}"
+        );
+        assert!(
+            text.contains("| `X_TAGS` | `--tag` | `latest` | (list: one per line) |"),
+            "{text}"
+        );
+        assert!(
+            text.contains("| `X_OUT` | `b` | `--out` | folder | Folder |"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn check_fails_on_a_stale_or_missing_file_and_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(FILE);
+        assert_eq!(run(dir.path(), true).unwrap(), Status::Drift, "missing");
+        assert!(!file.exists(), "--check writes nothing");
+        assert_eq!(run(dir.path(), false).unwrap(), Status::Written);
+        assert_eq!(run(dir.path(), true).unwrap(), Status::UpToDate);
+        let good = std::fs::read_to_string(&file).unwrap();
+        let stale = good.replace("GOLDEN_POLICY", "GOLDEN_POLICY_FILE");
+        assert_ne!(stale, good);
+        std::fs::write(&file, &stale).unwrap();
+        assert_eq!(run(dir.path(), true).unwrap(), Status::Drift);
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), stale, "left alone");
+        assert_eq!(run(dir.path(), false).unwrap(), Status::Written);
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), good);
+    }
 
     #[test]
     fn first_sentence_ignores_dots_in_brackets_and_abbreviations() {

@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod chain;
+mod env_docs;
 mod harness;
 mod injection;
 mod lint;
