@@ -117,7 +117,7 @@ fn kind(arg: &clap::Arg, meaning: &str) -> Kind {
     if switch {
         return Kind::Switch;
     }
-    if !values.is_empty() && !(values == ["true", "false"]) {
+    if !values.is_empty() && values != ["true", "false"] {
         let mut v = values;
         v.sort();
         return Kind::Choice(v);
