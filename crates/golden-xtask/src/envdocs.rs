@@ -434,6 +434,9 @@ mod tests {
 
     #[test]
     fn every_binary_lists_a_known_variable() {
+        for (_, c) in binaries() {
+            c.debug_assert();
+        }
         let sections = collect(&binaries());
         for (title, var, flag) in [
             ("golden-plan", "GOLDEN_CONFIG", "--config"),
