@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
+use golden_gha::env as genv;
+
 pub const CREATED: &str = "org.opencontainers.image.created";
 pub const REVISION: &str = "org.opencontainers.image.revision";
 pub const SOURCE: &str = "org.opencontainers.image.source";
@@ -103,7 +105,7 @@ fn git(repo: &Path, args: &[&str]) -> Option<String> {
 
 /// The commit from the environment (`GITHUB_SHA`).
 pub fn revision_from_env(env: Env<'_>) -> Option<String> {
-    env_nonempty(env, "GITHUB_SHA")
+    env_nonempty(env, genv::GITHUB_SHA)
 }
 
 /// The commit from git: read from `.git` directly (no process: a build waits for it), else
@@ -117,8 +119,8 @@ pub fn git_revision(repo: &Path) -> Option<String> {
 
 /// The source URL from the environment (`GITHUB_SERVER_URL/GITHUB_REPOSITORY`).
 pub fn source_from_env(env: Env<'_>) -> Option<String> {
-    let server = env_nonempty(env, "GITHUB_SERVER_URL")?;
-    let repository = env_nonempty(env, "GITHUB_REPOSITORY")?;
+    let server = env_nonempty(env, genv::GITHUB_SERVER_URL)?;
+    let repository = env_nonempty(env, genv::GITHUB_REPOSITORY)?;
     Some(format!("{}/{}", server.trim_end_matches('/'), repository))
 }
 

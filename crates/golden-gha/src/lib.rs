@@ -41,7 +41,7 @@ pub enum GhaError {
 
 /// True when running inside GitHub Actions.
 pub fn in_actions() -> bool {
-    std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true")
+    std::env::var_os(env::GITHUB_ACTIONS).is_some_and(|v| v == "true")
 }
 
 fn env_file(var: &'static str) -> Option<PathBuf> {
@@ -116,7 +116,7 @@ impl Outputs {
     }
     /// Append to `$GITHUB_OUTPUT` when set. Returns whether anything was written.
     pub fn write(&self) -> Result<bool, GhaError> {
-        self.write_to_var("GITHUB_OUTPUT")
+        self.write_to_var(env::GITHUB_OUTPUT)
     }
     /// Append to the file named by `var` (`GITHUB_OUTPUT` or `GITHUB_ENV`).
     pub fn write_to_var(&self, var: &'static str) -> Result<bool, GhaError> {
@@ -185,9 +185,9 @@ pub fn append_summary(markdown: &str) -> Result<bool, GhaError> {
             limit: SUMMARY_LIMIT,
         });
     }
-    match env_file("GITHUB_STEP_SUMMARY") {
+    match env_file(env::GITHUB_STEP_SUMMARY) {
         Some(path) => {
-            append("GITHUB_STEP_SUMMARY", &path, markdown)?;
+            append(env::GITHUB_STEP_SUMMARY, &path, markdown)?;
             Ok(true)
         }
         None => Ok(false),
@@ -534,20 +534,38 @@ impl Drop for Fence {
 }
 
 /// Environment variables every golden binary reads from the runner (documented in one place).
+/// The runner's variables the toolkit reads: every `GITHUB_*` read in the workspace names one of
+/// these (no crate spells the names itself), so this is the list of what the binaries take from
+/// the runner.
 pub mod env {
+    /// `true` inside GitHub Actions: workflow commands are parsed from stdout/stderr.
     pub const GITHUB_ACTIONS: &str = "GITHUB_ACTIONS";
+    /// File the step's outputs are appended to.
     pub const GITHUB_OUTPUT: &str = "GITHUB_OUTPUT";
+    /// File the job's environment is appended to.
     pub const GITHUB_ENV: &str = "GITHUB_ENV";
+    /// File the job summary (Markdown) is appended to.
     pub const GITHUB_STEP_SUMMARY: &str = "GITHUB_STEP_SUMMARY";
+    /// The triggering event (`schedule`, `pull_request`, ...): golden-plan's and golden-scan's
+    /// default `--event`, golden-report's comment and alert decisions.
     pub const GITHUB_EVENT_NAME: &str = "GITHUB_EVENT_NAME";
+    /// The event payload (JSON): pull request number, fork, workflow_run.
     pub const GITHUB_EVENT_PATH: &str = "GITHUB_EVENT_PATH";
+    /// The commit of the run: OCI revision label, tags, the plan's source.
     pub const GITHUB_SHA: &str = "GITHUB_SHA";
+    /// The ref of the run (`refs/heads/main`, `refs/pull/7/merge`): golden-plan's tag policy.
     pub const GITHUB_REF: &str = "GITHUB_REF";
+    /// `owner/name` of the repository: OCI source label, GitHub API calls.
     pub const GITHUB_REPOSITORY: &str = "GITHUB_REPOSITORY";
+    /// `https://github.com` or the GHES host: OCI source label, run links.
     pub const GITHUB_SERVER_URL: &str = "GITHUB_SERVER_URL";
+    /// The REST API base URL (GHES, or the test fake).
     pub const GITHUB_API_URL: &str = "GITHUB_API_URL";
+    /// The job's token, passed explicitly by the actions that post (never read implicitly).
     pub const GITHUB_TOKEN: &str = "GITHUB_TOKEN";
+    /// The workflow's name: the alert issue and run links.
     pub const GITHUB_WORKFLOW: &str = "GITHUB_WORKFLOW";
+    /// The run's id: run links in reports.
     pub const GITHUB_RUN_ID: &str = "GITHUB_RUN_ID";
 }
 
