@@ -271,24 +271,7 @@ async fn platform_of(client: &Client, repo: &Reference, config: &Descriptor) -> 
         what: format!("config {} is not an image config", config.digest),
         source,
     })?;
-    let raw: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-    Ok(Platform {
-        architecture: cfg
-            .architecture
-            .ok_or_else(|| Error::Image(format!("config {} has no architecture", config.digest)))?,
-        os: cfg
-            .os
-            .ok_or_else(|| Error::Image(format!("config {} has no os", config.digest)))?,
-        os_version: raw
-            .get("os.version")
-            .and_then(|v| v.as_str())
-            .map(str::to_string),
-        os_features: None,
-        variant: raw
-            .get("variant")
-            .and_then(|v| v.as_str())
-            .map(str::to_string),
-    })
+    Platform::from_config(&cfg).map_err(|e| Error::Image(format!("config {} {e}", config.digest)))
 }
 
 /// Build and push an OCI index over `manifests` (digests in the target repository, or full
