@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
+use golden_contracts::units::human_bytes;
 use golden_oci::{ImageConfigFile, Reference, media};
 use golden_registry::types::{Descriptor, ImageIndex, ParsedManifest, Platform, to_bytes};
 use golden_registry::{Client, FetchedManifest, MountOutcome, RegistryError, Scope};
@@ -12,7 +13,7 @@ use serde::Serialize;
 
 use crate::Log;
 use crate::error::{Error, Result};
-use crate::report::{BlobReport, human, short};
+use crate::report::{BlobReport, short};
 use crate::tags::{all_tags, checked_tag};
 
 /// Result of `copy` and `index`.
@@ -156,7 +157,7 @@ async fn copy_tree(
                 log.line(&format!(
                     "  blob {} {:>10}  {}",
                     short(&r.digest),
-                    human(r.size),
+                    human_bytes(r.size),
                     r.action
                 ));
                 reports.push(r);
