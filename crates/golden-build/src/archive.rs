@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
+use golden_contracts::units::human_bytes;
 use golden_engine::{Engine, EngineError};
 
 use crate::cli::{LoadArgs, SaveArgs};
@@ -92,7 +93,7 @@ pub async fn save(args: &SaveArgs, cwd: &Path) -> Result<u64, ArchiveError> {
             n += chunk.len() as u64;
             if progress && last.elapsed().as_millis() >= 100 {
                 last = Instant::now();
-                eprint!("\rsaving: {}", crate::human_bytes(n));
+                eprint!("\rsaving: {}", human_bytes(n));
             }
         }
         out.flush()?;
@@ -156,9 +157,9 @@ pub async fn save(args: &SaveArgs, cwd: &Path) -> Result<u64, ArchiveError> {
         "saved {} image(s) to {} ({}{})",
         images.len(),
         target.display(),
-        crate::human_bytes(on_disk),
+        human_bytes(on_disk),
         if gzip {
-            format!(", {} uncompressed", crate::human_bytes(n))
+            format!(", {} uncompressed", human_bytes(n))
         } else {
             String::new()
         }

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::process::Stdio;
 
+use golden_contracts::units::human_bytes;
 use golden_engine::Engine;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
@@ -188,7 +189,7 @@ pub async fn run(
         "bootstrapped {} as {} ({})",
         job.id,
         &image_id,
-        crate::human_bytes(size)
+        human_bytes(size)
     );
     Ok(Built {
         image_id,

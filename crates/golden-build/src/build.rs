@@ -9,6 +9,7 @@ use std::time::Instant;
 use futures_util::StreamExt;
 use golden_contracts::Document;
 use golden_contracts::build::{BUILD_RECORD_SCHEMA, BuildRecord, BuildResult};
+use golden_contracts::units::human_bytes;
 use golden_engine::{BuildEvent, BuildOptions, Engine, EngineError};
 
 #[cfg(test)]
@@ -381,7 +382,7 @@ async fn finish_build(
         "built {} as {} ({}){}",
         job.id,
         short_id(&image_id),
-        crate::human_bytes(size),
+        human_bytes(size),
         if job.tags.is_empty() {
             String::new()
         } else {
@@ -431,7 +432,7 @@ async fn run_engine_build(
             Ok(stats) => eprintln!(
                 "sent build context: {} entries, {} in {:.2}s",
                 stats.entries,
-                crate::human_bytes(stats.bytes),
+                human_bytes(stats.bytes),
                 t.elapsed().as_secs_f64()
             ),
             Err(ContextError::Aborted) => {}

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use bytes::Bytes;
+use golden_contracts::units::human_bytes;
 use sha2::{Digest, Sha256};
 
 use crate::dockerignore::{self, Line, MatchInfo, Matcher, PatternError};
@@ -573,7 +574,7 @@ impl ChannelWriter {
             && p.last.elapsed().as_millis() >= 100
         {
             p.last = Instant::now();
-            eprint!("\rsending build context: {}", crate::human_bytes(self.sent));
+            eprint!("\rsending build context: {}", human_bytes(self.sent));
         }
         Ok(())
     }

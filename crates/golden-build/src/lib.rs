@@ -28,22 +28,6 @@ pub mod logs;
 pub mod outcome;
 pub mod spec;
 
-/// `1.5 MB`-style sizes (decimal units, like the docker CLI).
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1000.0 && u < UNITS.len() - 1 {
-        v /= 1000.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
-}
-
 /// The last lines of output, indented, for an error message.
 pub(crate) fn build_tail(lines: &[String]) -> String {
     if lines.is_empty() {
@@ -55,14 +39,4 @@ pub(crate) fn build_tail(lines: &[String]) -> String {
         s.push_str(l);
     }
     s
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn sizes_are_human() {
-        assert_eq!(super::human_bytes(999), "999 B");
-        assert_eq!(super::human_bytes(1_500_000), "1.5 MB");
-        assert_eq!(super::human_bytes(2_000_000_000), "2.0 GB");
-    }
 }

@@ -7,6 +7,7 @@
 //!   golden-report and golden-build's base handoff); [`push::Arch`] is the one architecture
 //!   vocabulary (`amd64`, `arm64`).
 //! - [`entry`]: the one plan-entry resolver (`GOLDEN_ENTRY`: JSON, id in a plan, or file).
+//! - [`units`]: the one human size format (`1.5 KiB`, `80.0 MiB`, `1.25 GiB`).
 //!
 //! Each document carries a `schema` number. Readers accept their own schema and refuse a newer
 //! one with a clear message; fields are only ever added as optional (`#[serde(default)]`).
@@ -19,6 +20,7 @@ pub mod entry;
 pub mod plan;
 pub mod push;
 pub mod scan;
+pub mod units;
 
 use std::path::{Path, PathBuf};
 

@@ -54,6 +54,23 @@ pub struct ImageConfigFile {
     pub architecture: Option<String>,
     #[serde(default)]
     pub os: Option<String>,
+    /// Architecture variant (`v8` of `arm64/v8`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+    /// `os.version` (Windows images).
+    #[serde(
+        rename = "os.version",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub os_version: Option<String>,
+    /// `os.features` (Windows images).
+    #[serde(
+        rename = "os.features",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub os_features: Option<Vec<String>>,
     #[serde(default)]
     pub created: Option<String>,
     #[serde(default)]

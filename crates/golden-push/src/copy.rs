@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
+use golden_contracts::units::human_bytes;
 use golden_oci::{ImageConfigFile, Reference, media};
 use golden_registry::types::{Descriptor, ImageIndex, ParsedManifest, Platform, to_bytes};
 use golden_registry::{Client, FetchedManifest, MountOutcome, RegistryError, Scope};
@@ -12,7 +13,7 @@ use serde::Serialize;
 
 use crate::Log;
 use crate::error::{Error, Result};
-use crate::report::{BlobReport, human, short};
+use crate::report::{BlobReport, short};
 use crate::tags::{all_tags, checked_tag};
 
 /// Result of `copy` and `index`.
@@ -156,7 +157,7 @@ async fn copy_tree(
                 log.line(&format!(
                     "  blob {} {:>10}  {}",
                     short(&r.digest),
-                    human(r.size),
+                    human_bytes(r.size),
                     r.action
                 ));
                 reports.push(r);
@@ -271,24 +272,7 @@ async fn platform_of(client: &Client, repo: &Reference, config: &Descriptor) -> 
         what: format!("config {} is not an image config", config.digest),
         source,
     })?;
-    let raw: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-    Ok(Platform {
-        architecture: cfg
-            .architecture
-            .ok_or_else(|| Error::Image(format!("config {} has no architecture", config.digest)))?,
-        os: cfg
-            .os
-            .ok_or_else(|| Error::Image(format!("config {} has no os", config.digest)))?,
-        os_version: raw
-            .get("os.version")
-            .and_then(|v| v.as_str())
-            .map(str::to_string),
-        os_features: None,
-        variant: raw
-            .get("variant")
-            .and_then(|v| v.as_str())
-            .map(str::to_string),
-    })
+    Platform::from_config(&cfg).map_err(|e| Error::Image(format!("config {} {e}", config.digest)))
 }
 
 /// Build and push an OCI index over `manifests` (digests in the target repository, or full

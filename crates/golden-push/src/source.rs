@@ -193,7 +193,6 @@ pub fn read_archive(path: &Path) -> Result<Archive> {
             ),
             source,
         })?;
-    let raw: serde_json::Value = serde_json::from_slice(&config_bytes).unwrap_or_default();
     let diff_ids = config
         .rootfs
         .as_ref()
@@ -224,22 +223,8 @@ pub fn read_archive(path: &Path) -> Result<Archive> {
         config_digest: sha256_digest(&config_bytes),
         diff_ids,
         labels,
-        platform: Platform {
-            architecture: config
-                .architecture
-                .clone()
-                .unwrap_or_else(|| "amd64".into()),
-            os: config.os.clone().unwrap_or_else(|| "linux".into()),
-            os_version: raw
-                .get("os.version")
-                .and_then(|v| v.as_str())
-                .map(str::to_string),
-            os_features: None,
-            variant: raw
-                .get("variant")
-                .and_then(|v| v.as_str())
-                .map(str::to_string),
-        },
+        platform: Platform::from_config(&config)
+            .map_err(|e| Error::Image(format!("`{shown}`: config `{}` {e}", entry.config)))?,
     };
     Ok(Archive {
         path: path.to_path_buf(),
@@ -291,19 +276,22 @@ pub async fn engine_meta(
             upper_dir: g.data.get("UpperDir").cloned(),
         })
         .unwrap_or_default();
+    // The inspect view carries the config's platform fields; read them by the same rule.
+    let platform = Platform::from_config(&ImageConfigFile {
+        architecture: info.architecture.clone(),
+        os: info.os.clone(),
+        variant: info.variant.clone(),
+        os_version: info.os_version.clone(),
+        ..ImageConfigFile::default()
+    })
+    .map_err(|e| Error::Image(format!("the engine's config of `{image}` {e}")))?;
     Ok((
         id.clone(),
         ImageMeta {
             config_digest: id,
             diff_ids,
             labels,
-            platform: Platform {
-                architecture: info.architecture.clone().unwrap_or_else(|| "amd64".into()),
-                os: info.os.clone().unwrap_or_else(|| "linux".into()),
-                os_version: info.os_version.clone().filter(|v| !v.is_empty()),
-                os_features: None,
-                variant: info.variant.clone().filter(|v| !v.is_empty()),
-            },
+            platform,
         },
         driver,
     ))
@@ -431,6 +419,18 @@ mod tests {
             e.contains("lists 1 layers but the config's rootfs.diff_ids has 0"),
             "{e}"
         );
+        let f = tar_with(
+            &[
+                (
+                    "cfg.json",
+                    br#"{"os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#,
+                ),
+                ("manifest.json", br#"[{"Config":"cfg.json","Layers":[]}]"#),
+            ],
+            &[],
+        );
+        let e = read_archive(f.path()).unwrap_err().to_string();
+        assert!(e.contains("config `cfg.json` has no `architecture`"), "{e}");
         let dir = tempfile::tempdir().unwrap();
         let junk = dir.path().join("junk.tar");
         std::fs::write(&junk, vec![7u8; 3000]).unwrap();

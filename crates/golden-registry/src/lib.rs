@@ -71,7 +71,9 @@ pub use env::Env;
 pub use error::{ApiError, AuthError, Denied, ErrorBody, RegistryError};
 pub use manifests::{Attached, FetchedManifest, PushedManifest, referrers_fallback_tag};
 pub use secret::Secret;
-pub use types::{Descriptor, ImageIndex, ImageManifest, ParsedManifest, Platform};
+pub use types::{
+    Descriptor, ImageIndex, ImageManifest, MissingPlatformField, ParsedManifest, Platform,
+};
 
 /// Re-exported so callers do not need a direct dependency for the reference type.
 pub use golden_oci::{Reference, media};

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use golden_oci::media;
+use golden_oci::{ImageConfigFile, media};
 
 /// A content descriptor (`mediaType`, `digest`, `size`, ...).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,7 +63,45 @@ pub struct Platform {
     pub variant: Option<String>,
 }
 
+/// The image config lacks a platform field every image must have (`os` or `architecture`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("has no `{field}`")]
+pub struct MissingPlatformField {
+    /// `os` or `architecture`.
+    pub field: &'static str,
+}
+
 impl Platform {
+    /// The platform of an image, from its config: the one rule every caller uses.
+    ///
+    /// - `os` and `architecture` are required: absent or empty is an error naming the field
+    ///   (checked in that order); no default is assumed, so an image is never labelled
+    ///   `linux/amd64` because its config forgot to say.
+    /// - `variant`, `os.version` and `os.features` are optional: absent or empty is `None`.
+    ///
+    /// The error's text ("has no `os`") is meant to follow the name of the config.
+    pub fn from_config(config: &ImageConfigFile) -> Result<Platform, MissingPlatformField> {
+        fn required(
+            v: &Option<String>,
+            field: &'static str,
+        ) -> Result<String, MissingPlatformField> {
+            v.as_deref()
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .ok_or(MissingPlatformField { field })
+        }
+        fn optional(v: &Option<String>) -> Option<String> {
+            v.as_deref().filter(|s| !s.is_empty()).map(str::to_string)
+        }
+        Ok(Platform {
+            os: required(&config.os, "os")?,
+            architecture: required(&config.architecture, "architecture")?,
+            os_version: optional(&config.os_version),
+            os_features: config.os_features.clone().filter(|f| !f.is_empty()),
+            variant: optional(&config.variant),
+        })
+    }
+
     /// `linux/amd64`, `linux/arm64/v8`.
     pub fn display(&self) -> String {
         match &self.variant {
@@ -214,6 +252,71 @@ pub fn to_bytes<T: Serialize>(doc: &T) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn platform(config: &str) -> Result<Platform, MissingPlatformField> {
+        Platform::from_config(&serde_json::from_str(config).unwrap())
+    }
+
+    #[test]
+    fn platform_requires_os_and_architecture() {
+        let e = platform(r#"{"architecture":"amd64"}"#).unwrap_err();
+        assert_eq!(e.field, "os");
+        assert_eq!(e.to_string(), "has no `os`");
+        assert_eq!(
+            platform(r#"{"os":"","architecture":"amd64"}"#)
+                .unwrap_err()
+                .field,
+            "os"
+        );
+        let e = platform(r#"{"os":"linux"}"#).unwrap_err();
+        assert_eq!(e.to_string(), "has no `architecture`");
+        assert_eq!(
+            platform(r#"{"os":"linux","architecture":""}"#)
+                .unwrap_err()
+                .field,
+            "architecture"
+        );
+        assert_eq!(platform("{}").unwrap_err().field, "os");
+    }
+
+    #[test]
+    fn platform_variant_present_or_absent() {
+        let p = platform(r#"{"os":"linux","architecture":"arm64","variant":"v8"}"#).unwrap();
+        assert_eq!(p.variant.as_deref(), Some("v8"));
+        assert_eq!(p.display(), "linux/arm64/v8");
+        let p = platform(r#"{"os":"linux","architecture":"amd64"}"#).unwrap();
+        assert_eq!(
+            p,
+            Platform {
+                architecture: "amd64".into(),
+                os: "linux".into(),
+                os_version: None,
+                os_features: None,
+                variant: None,
+            }
+        );
+        assert_eq!(p.display(), "linux/amd64");
+        let p = platform(r#"{"os":"linux","architecture":"amd64","variant":""}"#).unwrap();
+        assert_eq!(p.variant, None);
+    }
+
+    #[test]
+    fn platform_carries_os_version_and_features() {
+        let p = platform(
+            r#"{"os":"windows","architecture":"amd64","os.version":"10.0.20348.2113","os.features":["win32k"]}"#,
+        )
+        .unwrap();
+        assert_eq!(p.os_version.as_deref(), Some("10.0.20348.2113"));
+        assert_eq!(p.os_features, Some(vec!["win32k".to_string()]));
+        assert_eq!(
+            String::from_utf8(to_bytes(&p)).unwrap(),
+            r#"{"architecture":"amd64","os":"windows","os.version":"10.0.20348.2113","os.features":["win32k"]}"#
+        );
+        let p =
+            platform(r#"{"os":"linux","architecture":"amd64","os.version":"","os.features":[]}"#)
+                .unwrap();
+        assert_eq!((p.os_version, p.os_features), (None, None));
+    }
 
     #[test]
     fn manifest_serialises_in_spec_order_without_empty_fields() {

@@ -8,6 +8,7 @@
 //! re-checks bodies coming from untrusted runs against exactly this).
 
 use golden_contracts::scan::{CheckStatus, ScannerStatus};
+use golden_contracts::units::human_bytes;
 use std::fmt::Write as _;
 
 use crate::aggregate::{Report, ShownVulns};
@@ -388,11 +389,11 @@ fn row(i: &ImageSummary) -> String {
 pub(crate) fn size_cell(i: &ImageSummary) -> String {
     match (i.size, i.baseline.as_ref()) {
         (Some(sz), Some(d)) => match (d.found, d.size_change) {
-            (true, Some(c)) => format!("{} ({})", human_size(sz), human_change(c)),
-            (false, _) => format!("{} (new)", human_size(sz)),
-            _ => human_size(sz),
+            (true, Some(c)) => format!("{} ({})", human_bytes(sz), human_change(c)),
+            (false, _) => format!("{} (new)", human_bytes(sz)),
+            _ => human_bytes(sz),
         },
-        (Some(sz), None) => human_size(sz),
+        (Some(sz), None) => human_bytes(sz),
         (None, _) => "—".into(),
     }
 }
@@ -481,28 +482,13 @@ pub(crate) fn digest_cell(d: Option<&str>) -> String {
     }
 }
 
-/// `12.3 MiB`.
-pub fn human_size(b: u64) -> String {
-    const K: f64 = 1024.0;
-    let f = b as f64;
-    if f < K {
-        format!("{b} B")
-    } else if f < K * K {
-        format!("{:.1} KiB", f / K)
-    } else if f < K * K * K {
-        format!("{:.1} MiB", f / (K * K))
-    } else {
-        format!("{:.2} GiB", f / (K * K * K))
-    }
-}
-
-/// `+1.2 MiB`, `−300 B`, `±0 B`.
+/// `+1.2 MiB`, `−300 B`, `±0 B`: a signed [`human_bytes`] (a minus sign, U+2212).
 pub fn human_change(c: i64) -> String {
     if c == 0 {
         return "±0 B".into();
     }
     let sign = if c > 0 { "+" } else { "−" };
-    format!("{sign}{}", human_size(c.unsigned_abs()))
+    format!("{sign}{}", human_bytes(c.unsigned_abs()))
 }
 
 pub(crate) fn human_duration(s: f64) -> String {
@@ -939,8 +925,8 @@ mod tests {
 
     #[test]
     fn sizes_read_well() {
-        assert_eq!(human_size(512), "512 B");
-        assert_eq!(human_size(80 * 1024 * 1024), "80.0 MiB");
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(80 * 1024 * 1024), "80.0 MiB");
         assert_eq!(human_change(-2048), "−2.0 KiB");
         assert_eq!(human_change(0), "±0 B");
     }

@@ -6,14 +6,15 @@
 //! Same escaping rules as [`crate::markdown`]: architectures come from the documents and go
 //! through [`md`] / [`html`] like every other untrusted string.
 
+use golden_contracts::units::human_bytes;
 use std::fmt::Write as _;
 
 use crate::aggregate::Report;
 use crate::arch_rows::{ImageRow, arch_label, base_name, per_arch};
 use crate::escape::{html, md, truncate};
 use crate::markdown::{
-    Caps, compliance_cell, digest_cell, findings, human_duration, human_size, new_fixed_cell,
-    opt_md, policy_cell, size_cell, status_icon, status_text, vulns_cell,
+    Caps, compliance_cell, digest_cell, findings, human_duration, new_fixed_cell, opt_md,
+    policy_cell, size_cell, status_icon, status_text, vulns_cell,
 };
 use crate::summary::ImageSummary;
 
@@ -156,7 +157,7 @@ fn arch_facts(i: &ImageSummary) -> String {
         facts.push(format!("**Digest:** {}", md(&truncate(d, 100))));
     }
     if let Some(s) = i.size {
-        facts.push(format!("**Size:** {}", human_size(s)));
+        facts.push(format!("**Size:** {}", human_bytes(s)));
     }
     if let Some(b) = &i.build {
         facts.push(format!(

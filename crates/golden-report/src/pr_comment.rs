@@ -13,13 +13,14 @@
 //! and names, with `_` for each character outside the pattern) or left out (and counted).
 
 use golden_contracts::scan::{ScannerStatus, Severity, VexJustification, VexStatus};
+use golden_contracts::units::human_bytes;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
 use crate::aggregate::Report;
 use crate::arch_rows;
 use crate::escape::safe_url;
-use crate::markdown::{COMMENT_LIMIT, human_change, human_size};
+use crate::markdown::{COMMENT_LIMIT, human_change};
 use crate::pr_comment_arch;
 use crate::summary::{ImageStatus, ImageSummary};
 
@@ -638,10 +639,10 @@ pub(crate) fn version_cell(i: &CommentImage) -> String {
 
 pub(crate) fn size_cell(i: &CommentImage) -> String {
     match i.size {
-        Some(sz) if i.new_image => format!("{} (new)", human_size(sz)),
+        Some(sz) if i.new_image => format!("{} (new)", human_bytes(sz)),
         Some(sz) => match i.size_change {
-            Some(c) => format!("{} ({})", human_size(sz), human_change(c)),
-            None => human_size(sz),
+            Some(c) => format!("{} ({})", human_bytes(sz), human_change(c)),
+            None => human_bytes(sz),
         },
         None => dash(),
     }

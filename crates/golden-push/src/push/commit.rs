@@ -5,11 +5,12 @@
 use std::collections::{BTreeMap, HashMap};
 
 use bytes::Bytes;
+use golden_contracts::units::human_bytes;
 use golden_oci::{Reference, media};
 use golden_registry::types::{Descriptor, ImageManifest, to_bytes};
 
 use super::prepare::ConfigTask;
-use super::{BASE_DIGEST_LABEL, BASE_NAME_LABEL, BlobReport, PushReport, Session, human, short};
+use super::{BASE_DIGEST_LABEL, BASE_NAME_LABEL, BlobReport, PushReport, Session, short};
 use crate::error::{Error, Result};
 
 /// Manifest annotations: `org.opencontainers.image.*` labels, the resolved base image, then the
@@ -73,7 +74,7 @@ impl Session<'_> {
         self.log.line(&format!(
             "  config {} {:>9}  {config_action}",
             short(&self.config_digest),
-            human(config_size)
+            human_bytes(config_size)
         ));
         Ok((config_size, config_action))
     }

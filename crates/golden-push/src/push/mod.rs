@@ -42,7 +42,7 @@ use tempfile::TempDir;
 use crate::Log;
 use crate::cache::LayerCache;
 use crate::error::{Error, Result};
-pub use crate::report::{BlobReport, human, short};
+pub use crate::report::{BlobReport, short};
 use crate::source::{Archive, GraphDriver, ImageInput, ImageMeta};
 use crate::tags::repo_ref;
 pub use crate::tags::{TagOutcome, all_tags, checked_tag, set_tags};
@@ -256,12 +256,5 @@ mod tests {
         assert_eq!(a[BASE_DIGEST_LABEL], "sha256:bb");
         assert_eq!(a[BASE_NAME_LABEL], "r.io/golden/base-debian:12");
         assert!(!a.contains_key("maintainer"));
-    }
-
-    #[test]
-    fn human_sizes() {
-        assert_eq!(human(5), "5 B");
-        assert_eq!(human(1536), "1.5 KiB");
-        assert_eq!(human(3 << 20), "3.0 MiB");
     }
 }

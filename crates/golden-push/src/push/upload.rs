@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
+use golden_contracts::units::human_bytes;
 use golden_oci::Reference;
 use golden_registry::{Client, RegistryError, UploadSession, Uploaded};
 use tokio::sync::Semaphore;
@@ -16,7 +17,7 @@ use tokio::sync::mpsc::Sender;
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::layers::{LayerPlan, Plan};
-use super::{BlobReport, Session, human, short};
+use super::{BlobReport, Session, short};
 use crate::Log;
 use crate::error::{Error, Result};
 use crate::gzip;
@@ -56,7 +57,7 @@ impl Session<'_> {
                 self.log.line(&format!(
                     "  layer {} {:>10}  {}{}",
                     short(&r.digest),
-                    human(r.size),
+                    human_bytes(r.size),
                     r.action,
                     r.from
                         .as_ref()
@@ -170,8 +171,8 @@ impl Session<'_> {
         self.log.detail(&format!(
             "compressed layer {} {} → {} in {:.1} s",
             short(&c.digest),
-            human(c.uncompressed),
-            human(c.size),
+            human_bytes(c.uncompressed),
+            human_bytes(c.size),
             t.elapsed().as_secs_f64()
         ));
         if let Some(cache) = &self.cache {
@@ -458,7 +459,7 @@ fn report_upload(
     log.line(&format!(
         "  layer {} {:>10}  {action} ({secs:.1} s)",
         short(&c.digest),
-        human(c.size)
+        human_bytes(c.size)
     ));
     reports.insert(
         d.clone(),
