@@ -203,7 +203,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
     let event = match cli.event {
         Some(e) => e,
-        None => match env_nonempty("GITHUB_EVENT_NAME") {
+        None => match env_nonempty(golden_gha::env::GITHUB_EVENT_NAME) {
             Some(n) => Event::parse(&n).with_context(|| {
                 format!("GITHUB_EVENT_NAME `{n}` is not an event golden-plan plans for; pass --event (pull_request, push, schedule, workflow_dispatch, local)")
             })?,
@@ -232,7 +232,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         PreviousConfig::Unknown
     };
 
-    let git_ref = cli.git_ref.clone().or_else(|| env_nonempty("GITHUB_REF"));
+    let git_ref = cli
+        .git_ref
+        .clone()
+        .or_else(|| env_nonempty(golden_gha::env::GITHUB_REF));
     let default_branch = match event {
         Event::Local | Event::Schedule => true,
         Event::PullRequest => false,
@@ -251,7 +254,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let sha = cli
         .sha
         .clone()
-        .or_else(|| env_nonempty("GITHUB_SHA"))
+        .or_else(|| env_nonempty(golden_gha::env::GITHUB_SHA))
         .or_else(|| git::head_sha(&root));
     let tags = TagContext {
         date: tag_date(&cli)?,

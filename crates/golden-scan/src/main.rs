@@ -15,14 +15,14 @@ fn print_text(o: &Outcome) {
     let fence = golden_gha::Fence::open();
     let line = |s: String| fence.line(&golden_gha::neutralize(&s));
     line(format!(
-        "golden-scan {}: {} ({} packages, {} layers, {:.1} MB)",
+        "golden-scan {}: {} ({} packages, {} layers, {})",
         r.image.reference,
         r.os.as_ref()
             .map(|o| format!("{} {}", o.id, o.version_id))
             .unwrap_or_else(|| "OS unknown".into()),
         r.summary.packages,
         r.image.layers.len(),
-        r.image.size as f64 / 1e6
+        golden_contracts::units::human_bytes(r.image.size)
     ));
     let v = &r.summary.vulnerabilities;
     line(format!(
@@ -96,7 +96,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         max_entries: cli.max_entries,
         event: cli
             .event
-            .or_else(|| std::env::var("GITHUB_EVENT_NAME").ok())
+            .or_else(|| std::env::var(golden_gha::env::GITHUB_EVENT_NAME).ok())
             .filter(|e| !e.trim().is_empty()),
         // Blank lines of GOLDEN_VEX are skipped.
         vex: cli

@@ -70,9 +70,9 @@ fn overview(s: &mut String, r: &ScanReport) {
     let _ = writeln!(s, "| Packages | {} |", r.summary.packages);
     let _ = writeln!(
         s,
-        "| Layers | {} ({:.1} MB) |",
+        "| Layers | {} ({}) |",
         r.image.layers.len(),
-        r.image.size as f64 / 1e6
+        golden_contracts::units::human_bytes(r.image.size)
     );
     let _ = writeln!(s, "| Policy | {} |", md(&r.policy.policy));
     s.push('\n');
