@@ -212,6 +212,134 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// `vulnerabilities.fail_on` (default HIGH; `none`: never).
+    fn fail_on(&self, v: Option<&Spanned<String>>) -> Result<Option<Severity>, ScanError> {
+        match v {
+            None => Ok(Some(Severity::High)),
+            Some(s) => match parse_severity(&s.value) {
+                Some(v) => Ok(v),
+                None => self.err(
+                    &s.referenced,
+                    format!("unknown severity `{}`", s.value),
+                    "use one of CRITICAL, HIGH, MEDIUM, LOW, UNKNOWN, or none",
+                ),
+            },
+        }
+    }
+
+    /// A compliance check id of the catalogue, normalised to upper case.
+    fn check_id(&self, s: &Spanned<String>) -> Result<String, ScanError> {
+        let known = catalog::ALL_IDS;
+        let id = s.value.trim().to_ascii_uppercase();
+        if known.contains(&id.as_str()) {
+            Ok(id)
+        } else {
+            self.err(
+                &s.referenced,
+                format!("unknown compliance check `{}`", s.value),
+                &format!("known checks: {}", known.join(", ")),
+            )
+        }
+    }
+
+    /// `compliance.required`: all (default), none or a list of check ids.
+    fn required(&self, spec: Option<&Spanned<RequiredSpec>>) -> Result<Required, ScanError> {
+        let Some(spec) = spec else {
+            return Ok(Required::All);
+        };
+        match &spec.value {
+            RequiredSpec::Keyword(k) if k.eq_ignore_ascii_case("all") => Ok(Required::All),
+            RequiredSpec::Keyword(k) if k.eq_ignore_ascii_case("none") => Ok(Required::None),
+            RequiredSpec::Keyword(k) => self.err(
+                &spec.referenced,
+                format!("`required: {k}` is not valid"),
+                "use `all`, `none` or a list of check ids",
+            ),
+            RequiredSpec::List(ids) => ids
+                .iter()
+                .map(|id| {
+                    self.check_id(&Spanned {
+                        value: id.clone(),
+                        referenced: spec.referenced,
+                        defined: spec.defined,
+                    })
+                })
+                .collect::<Result<_, _>>()
+                .map(Required::Only),
+        }
+    }
+
+    /// `ignore[i]`: an id (a check's, or a vulnerability's with an optional package), a reason
+    /// and a real calendar date.
+    fn ignore_entry(&self, i: usize, e: &RawIgnore) -> Result<IgnoreEntry, ScanError> {
+        let id = e.id.value.trim().to_string();
+        if id.is_empty() {
+            return self.err(&e.id.referenced, format!("ignore[{i}].id is empty"), "");
+        }
+        if id.to_ascii_uppercase().starts_with("GOLDEN-") {
+            self.check_id(&e.id)?;
+            if e.package.is_some() {
+                return self.err(&e.id.referenced, format!("ignore[{i}]: `package` only applies to vulnerability ids, not to check `{id}`"), "");
+            }
+        }
+        if e.reason.value.trim().is_empty() {
+            return self.err(
+                &e.reason.referenced,
+                format!("ignore[{i}].reason is empty"),
+                "say why the finding is accepted",
+            );
+        }
+        let expires = match NaiveDate::parse_from_str(e.expires.value.trim(), "%Y-%m-%d") {
+            Ok(d) if e.expires.value.trim().len() == 10 => d,
+            _ => {
+                return self.err(
+                    &e.expires.referenced,
+                    format!("ignore[{i}].expires `{}` is not a date", e.expires.value),
+                    "write a real calendar date as YYYY-MM-DD, e.g. 2026-06-30",
+                );
+            }
+        };
+        Ok(IgnoreEntry {
+            id,
+            package: e.package.clone().filter(|p| !p.is_empty()),
+            image: e.image.as_ref().map(|s| self.scope(s)).transpose()?,
+            reason: e.reason.value.trim().to_string(),
+            expires,
+            at: format!("{}:{}", self.file, e.id.referenced.line()),
+        })
+    }
+
+    /// `vulnerabilities.require_scan`: a bool, or the workflow events that require a scan.
+    fn require_scan(
+        &self,
+        v: Option<&Spanned<RequireScanSpec>>,
+    ) -> Result<(bool, Option<Vec<String>>), ScanError> {
+        match v {
+            None => Ok((false, None)),
+            Some(Spanned {
+                value: RequireScanSpec::Bool(b),
+                ..
+            }) => Ok((*b, None)),
+            Some(Spanned {
+                value: RequireScanSpec::Events(events),
+                referenced,
+                ..
+            }) => {
+                if let Some(e) = events.iter().find(|e| !SCAN_EVENTS.contains(&e.as_str())) {
+                    return self.err(
+                        referenced,
+                        format!("require_scan: `{e}` is not a workflow event"),
+                        &format!(
+                            "use true, false or a list of: {} (a local run has no event and is never required to scan)",
+                            SCAN_EVENTS.join(", ")
+                        ),
+                    );
+                }
+                Ok((false, Some(events.clone())))
+            }
+        }
+    }
+
     fn err<T>(
         &self,
         at: &serde_saphyr::Location,
@@ -342,134 +470,32 @@ impl Policy {
                 "",
             );
         }
-        let fail_on = match &raw.vulnerabilities.fail_on {
-            None => Some(Severity::High),
-            Some(s) => match parse_severity(&s.value) {
-                Some(v) => v,
-                None => {
-                    return cx.err(
-                        &s.referenced,
-                        format!("unknown severity `{}`", s.value),
-                        "use one of CRITICAL, HIGH, MEDIUM, LOW, UNKNOWN, or none",
-                    );
-                }
-            },
-        };
-        let known = catalog::ALL_IDS;
-        let check_id = |s: &Spanned<String>| -> Result<String, ScanError> {
-            let id = s.value.trim().to_ascii_uppercase();
-            if known.contains(&id.as_str()) {
-                Ok(id)
-            } else {
-                cx.err(
-                    &s.referenced,
-                    format!("unknown compliance check `{}`", s.value),
-                    &format!("known checks: {}", known.join(", ")),
-                )
-            }
-        };
-        let required = match &raw.compliance.required {
-            None => Required::All,
-            Some(spec) => match &spec.value {
-                RequiredSpec::Keyword(k) if k.eq_ignore_ascii_case("all") => Required::All,
-                RequiredSpec::Keyword(k) if k.eq_ignore_ascii_case("none") => Required::None,
-                RequiredSpec::Keyword(k) => {
-                    return cx.err(
-                        &spec.referenced,
-                        format!("`required: {k}` is not valid"),
-                        "use `all`, `none` or a list of check ids",
-                    );
-                }
-                RequiredSpec::List(ids) => {
-                    let mut out = Vec::new();
-                    for id in ids {
-                        let s = Spanned {
-                            value: id.clone(),
-                            referenced: spec.referenced,
-                            defined: spec.defined,
-                        };
-                        out.push(check_id(&s)?);
-                    }
-                    Required::Only(out)
-                }
-            },
-        };
-        let mut optional = Vec::new();
-        for o in &raw.compliance.optional {
-            optional.push(OptionalCheck {
-                id: check_id(&o.id)?,
-                image: o.image.as_ref().map(|s| cx.scope(s)).transpose()?,
-                reason: o.reason.clone(),
-            });
-        }
-        let mut ignore = Vec::new();
-        for (i, e) in raw.ignore.iter().enumerate() {
-            let id = e.id.value.trim().to_string();
-            if id.is_empty() {
-                return cx.err(&e.id.referenced, format!("ignore[{i}].id is empty"), "");
-            }
-            if id.to_ascii_uppercase().starts_with("GOLDEN-") {
-                check_id(&e.id)?;
-                if e.package.is_some() {
-                    return cx.err(&e.id.referenced, format!("ignore[{i}]: `package` only applies to vulnerability ids, not to check `{id}`"), "");
-                }
-            }
-            if e.reason.value.trim().is_empty() {
-                return cx.err(
-                    &e.reason.referenced,
-                    format!("ignore[{i}].reason is empty"),
-                    "say why the finding is accepted",
-                );
-            }
-            let expires = match NaiveDate::parse_from_str(e.expires.value.trim(), "%Y-%m-%d") {
-                Ok(d) if e.expires.value.trim().len() == 10 => d,
-                _ => {
-                    return cx.err(
-                        &e.expires.referenced,
-                        format!("ignore[{i}].expires `{}` is not a date", e.expires.value),
-                        "write a real calendar date as YYYY-MM-DD, e.g. 2026-06-30",
-                    );
-                }
-            };
-            ignore.push(IgnoreEntry {
-                id,
-                package: e.package.clone().filter(|p| !p.is_empty()),
-                image: e.image.as_ref().map(|s| cx.scope(s)).transpose()?,
-                reason: e.reason.value.trim().to_string(),
-                expires,
-                at: format!("{file}:{}", e.id.referenced.line()),
-            });
-        }
+        let fail_on = cx.fail_on(raw.vulnerabilities.fail_on.as_ref())?;
+        let required = cx.required(raw.compliance.required.as_ref())?;
+        let optional = raw
+            .compliance
+            .optional
+            .iter()
+            .map(|o| {
+                Ok(OptionalCheck {
+                    id: cx.check_id(&o.id)?,
+                    image: o.image.as_ref().map(|s| cx.scope(s)).transpose()?,
+                    reason: o.reason.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, ScanError>>()?;
+        let ignore = raw
+            .ignore
+            .iter()
+            .enumerate()
+            .map(|(i, e)| cx.ignore_entry(i, e))
+            .collect::<Result<Vec<_>, _>>()?;
         let vex = cx.vex_sources(&raw.vex)?;
         let globs = |v: &[Spanned<String>], what: &str| -> Result<Vec<PathGlob>, ScanError> {
             v.iter().map(|s| cx.path_glob(s, what)).collect()
         };
-        let (require_scan, require_scan_events) = match &raw.vulnerabilities.require_scan {
-            None => (false, None),
-            Some(Spanned {
-                value: RequireScanSpec::Bool(b),
-                ..
-            }) => (*b, None),
-            Some(Spanned {
-                value: RequireScanSpec::Events(events),
-                referenced,
-                ..
-            }) => {
-                for e in events {
-                    if !SCAN_EVENTS.contains(&e.as_str()) {
-                        return cx.err(
-                            referenced,
-                            format!("require_scan: `{e}` is not a workflow event"),
-                            &format!(
-                                "use true, false or a list of: {} (a local run has no event and is never required to scan)",
-                                SCAN_EVENTS.join(", ")
-                            ),
-                        );
-                    }
-                }
-                (false, Some(events.clone()))
-            }
-        };
+        let (require_scan, require_scan_events) =
+            cx.require_scan(raw.vulnerabilities.require_scan.as_ref())?;
         Ok(Policy {
             source: file.to_string(),
             fail_on,
