@@ -33,7 +33,7 @@ binaries: ## Build the golden binaries (debug)
 	$(CARGO) build --workspace --bins
 
 plan: binaries ## Print the nightly plan (every image) for the shipped config
-	$(BIN)/golden-plan --config $(CONFIG) --event schedule --format table
+	$(BIN)/golden-plan --config $(CONFIG) --event schedule --format text
 
 check: binaries ## Validate the config and the repository against it
 	$(BIN)/golden-plan --config $(CONFIG) --check

@@ -3,7 +3,7 @@
 # golden-build as they are; IN_* are lists and booleans normalised here first.
 #   build  load the given archives, then golden-build (it writes the record and the outputs
 #          result, image-id, size, tags, duration, record to $GITHUB_OUTPUT itself)
-#   save   golden-build save every tag of the built image (from the record) to GOLDEN_OUTPUT
+#   save   golden-build save every tag of the built image (from the record) to GOLDEN_ARCHIVE
 set -Eeuo pipefail
 GOLDEN_ACTION_NAME="golden build"
 # shellcheck source=actions/lib/common.sh
@@ -22,7 +22,7 @@ golden_single_line arch "${GOLDEN_ARCH:-}"
 golden_single_line repo-root "${GOLDEN_REPO_ROOT:-}"
 golden_single_line record "${GOLDEN_RECORD:-}"
 golden_single_line base-handoff "${IN_BASE_HANDOFF:-}"
-golden_single_line save "${GOLDEN_OUTPUT:-}"
+golden_single_line save "${GOLDEN_ARCHIVE:-}"
 golden_check_entry "${GOLDEN_ENTRY:-}"
 for pair in tags:IN_TAGS build-args:IN_BUILD_ARGS labels:IN_LABELS cache-from:IN_CACHE_FROM load:IN_LOAD; do
   golden_check_items "${pair%%:*}" "$(golden_env "${pair#*:}")"
@@ -78,9 +78,9 @@ cmd_save() {
   golden_need jq "to read the build record"
   images="$(jq -r 'if (.tags | length) > 0 then .tags[] else .image_id // empty end' "$IN_RECORD")"
   [ -n "$images" ] || golden_die "the build record $IN_RECORD names no image"
-  mkdir -p "$(dirname "$GOLDEN_OUTPUT")"
+  mkdir -p "$(dirname "$GOLDEN_ARCHIVE")"
   GOLDEN_IMAGES="$images" golden-build save
-  golden_output archive "$(cd "$(dirname "$GOLDEN_OUTPUT")" && pwd)/$(basename "$GOLDEN_OUTPUT")"
+  golden_output archive "$(cd "$(dirname "$GOLDEN_ARCHIVE")" && pwd)/$(basename "$GOLDEN_ARCHIVE")"
 }
 
 case "${1:-}" in

@@ -161,7 +161,7 @@ fn parse_auth(s: &str) -> Result<AuthKind, String> {
 #[derive(Debug, Clone, Args)]
 pub struct SaveArgs {
     /// Archive to write (atomically); gzip-compressed when it ends in `.gz`.
-    #[arg(long, short = 'o', env = "GOLDEN_OUTPUT", value_name = "FILE")]
+    #[arg(long, short = 'o', env = "GOLDEN_ARCHIVE", value_name = "FILE")]
     pub output: PathBuf,
     /// gzip level 0-9 for `.gz` archives.
     #[arg(long, env = "GOLDEN_GZIP_LEVEL", default_value_t = 6, value_parser = clap::value_parser!(u32).range(0..=9))]

@@ -10,6 +10,8 @@ use crate::{Event, Rebuild};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Json,
+    /// A table for people (`table` is accepted too).
+    #[value(name = "text", alias = "table")]
     Table,
 }
 
@@ -65,7 +67,7 @@ pub struct Cli {
     /// the Debian base from the archive and the platforms on it).
     #[arg(long, env = "GOLDEN_OFFLINE")]
     pub offline: bool,
-    /// Output format [default: json when stdout is not a terminal, else table].
+    /// Output format [default: json when stdout is not a terminal, else text (a table)].
     #[arg(long, env = "GOLDEN_FORMAT", value_enum)]
     pub format: Option<Format>,
     /// Also write the plan JSON to this file.
