@@ -180,3 +180,37 @@ fn docker_scan_action_with_the_real_trivy_and_a_db_mirror() {
         report(&r).policy
     );
 }
+
+/// The run's DB job with `trivy: auto` on a runner without trivy (the reusable workflow runs it
+/// for any Trivy but `off`): a warning, no download attempted, the step succeeds so the image
+/// jobs still run (and report "not scanned" where the policy allows it).
+#[test]
+fn db_job_with_auto_and_no_trivy_warns_and_downloads_nothing() {
+    let bins = golden_bins(&["golden-scan"]);
+    let t = tempdir("trivy-db-auto");
+    let cache = t.path().join("cache");
+    let r = runner("scan", t.path())
+        .env(
+            "PATH",
+            format!("{}:/usr/local/bin:/usr/bin:/bin", bins.display()),
+        )
+        .input("download-db-only", "true")
+        .input("trivy", "auto")
+        .input("trivy-cache-dir", cache.display().to_string())
+        .run()
+        .unwrap();
+    assert_ok(&r);
+    assert!(
+        r.log()
+            .contains("trivy: auto, but no trivy on PATH: no vulnerability DB downloaded"),
+        "{}",
+        r.log()
+    );
+    assert!(
+        !r.log().contains("downloading the vulnerability DB"),
+        "{}",
+        r.log()
+    );
+    assert_eq!(r.output("trivy-path"), "");
+    assert!(!cache.join("db").exists(), "nothing may be downloaded");
+}
