@@ -33,6 +33,9 @@ GH_BUILD_MARKER=/usr/share/golden/image-build
 # Every step, in the order it runs. Package-manager steps first, the manifest last.
 GH_STEPS="upgrade remove-packages clean-caches package-config strip-docs remove-cron user accounts shadow-perms remove-backups setuid world-writable coredumps umask manifest"
 GH_PKG_STEPS="upgrade remove-packages"
+# Directories that may stay world-writable when sticky: the default of the scan policy's
+# `world_writable_allow` (configs/policy.yaml; tests/shell/test-harden-lint.sh keeps them equal).
+GH_WW_DEFAULT="/tmp /var/tmp"
 
 gh_log() { printf '%s: %s\n' "$GH_NAME" "$*" >&2; }
 gh_die() { printf '%s: error: %s\n' "$GH_NAME" "$*" >&2; exit 2; }
@@ -54,6 +57,11 @@ Options (each also read from the environment variable named in brackets):
   --only STEPS          run only these steps or groups [GOLDEN_HARDEN_ONLY]
   --setuid-allow PATH   keep setuid/setgid bits on PATH (a find -path pattern inside the
                         root); repeatable [GOLDEN_SETUID_ALLOWLIST, comma/space-separated]
+  --world-writable-allow DIR
+                        a directory that may stay world-writable when it has the sticky bit,
+                        like the scan policy's world_writable_allow; repeatable, added to the
+                        default list [GOLDEN_WORLD_WRITABLE_ALLOW, comma/space-separated,
+                        replaces the default: $GH_WW_DEFAULT]
   --i-am-in-an-image-build
                         allow hardening / without a container sign (see below); no
                         environment variable on purpose: it must be said on the command line
@@ -566,16 +574,32 @@ step_setuid() {
   [ -z "$_su_left" ] || gh_die "setuid/setgid bits remain on: $_su_left"
 }
 
+# The scanner's rule (golden-scan GOLDEN-PERM-*, `world_writable_allow` in configs/policy.yaml):
+# nothing is world-writable but a sticky directory on the allow list (GH_WW_ALLOW, by default
+# /tmp and /var/tmp, the policy's default). Every other world-writable path loses the write bit,
+# an allowed directory without the sticky bit too; /tmp and /var/tmp, when allowed, end as 1777.
 step_world_writable() {
-  gh_find_root \( -type f -o -type d \) -perm -0002 ! -path "$GH_P/tmp" ! -path "$GH_P/var/tmp" \
+  set --
+  set -f # allow-list entries are paths, never expanded
+  for _ww_a in $GH_WW_ALLOW; do
+    case $_ww_a in
+      /tmp | /var/tmp) set -- "$@" ! -path "$GH_P$_ww_a" ;; # made 1777 below
+      *) set -- "$@" ! \( -type d -path "$GH_P$_ww_a" -perm -1000 \) ;;
+    esac
+  done
+  set +f
+  gh_find_root \( -type f -o -type d \) -perm -0002 "$@" \
     -print -exec chmod o-w {} + | sed "s|^$GH_P|$GH_NAME:   removed world write: |" >&2
-  _ww_left=$(gh_find_root \( -type f -o -type d \) -perm -0002 ! -path "$GH_P/tmp" ! -path "$GH_P/var/tmp" -print)
+  _ww_left=$(gh_find_root \( -type f -o -type d \) -perm -0002 "$@" -print)
   [ -z "$_ww_left" ] || gh_die "world-writable paths remain: $_ww_left"
   for _ww in /tmp /var/tmp; do
+    gh_in_list "$_ww" "$GH_WW_ALLOW" || continue
     gh_at "$_ww"
     _ww_d=$GH_AT
     [ ! -L "$_ww_d" ] || gh_die "$_ww is a symlink"
     mkdir -p "$_ww_d"
+    # World-writable without the sticky bit fails the scanner: say that it was repaired.
+    [ -z "$(find "$_ww_d" -prune -perm -0002 ! -perm -1000 -print)" ] || gh_log "  made sticky (1777): $_ww"
     chmod 1777 "$_ww_d"
   done
 }
@@ -708,6 +732,7 @@ gh_main() {
   _m_skip=${GOLDEN_HARDEN_SKIP:-}
   _m_only=${GOLDEN_HARDEN_ONLY:-}
   GH_SETUID_ALLOW=$(printf '%s' "${GOLDEN_SETUID_ALLOWLIST:-}" | tr ',' ' ')
+  GH_WW_ALLOW=$(printf '%s' "${GOLDEN_WORLD_WRITABLE_ALLOW-$GH_WW_DEFAULT}" | tr ',' ' ')
   GH_IMAGE_BUILD=0
   while [ "$#" -gt 0 ]; do
     case $1 in
@@ -721,6 +746,8 @@ gh_main() {
       --only=*) _m_only="$_m_only,${1#*=}" ;;
       --setuid-allow) [ "$#" -ge 2 ] || gh_die "--setuid-allow needs a path"; GH_SETUID_ALLOW="$GH_SETUID_ALLOW $2"; shift ;;
       --setuid-allow=*) GH_SETUID_ALLOW="$GH_SETUID_ALLOW ${1#*=}" ;;
+      --world-writable-allow) [ "$#" -ge 2 ] || gh_die "--world-writable-allow needs a directory"; GH_WW_ALLOW="$GH_WW_ALLOW $2"; shift ;;
+      --world-writable-allow=*) GH_WW_ALLOW="$GH_WW_ALLOW ${1#*=}" ;;
       --list-steps)
         for _m_s in $GH_STEPS; do
           if gh_in_list "$_m_s" "$GH_PKG_STEPS"; then echo "$_m_s package"; else echo "$_m_s file"; fi
@@ -737,6 +764,13 @@ gh_main() {
   set -f
   for _m_a in $GH_SETUID_ALLOW; do
     case $_m_a in /*) ;; *) gh_die "setuid allowlist entry \`$_m_a\` must be an absolute path inside the root" ;; esac
+  done
+  for _m_a in $GH_WW_ALLOW; do
+    case $_m_a in
+      *[*?[]* | */ | */./* | */../* | */. | */..) gh_die "world-writable allow entry \`$_m_a\` must be a plain directory path (no glob, no trailing /, no . or ..), as in the scan policy's world_writable_allow" ;;
+      /?*) ;;
+      *) gh_die "world-writable allow entry \`$_m_a\` must be an absolute path inside the root" ;;
+    esac
   done
   set +f
 

@@ -184,6 +184,35 @@ check_empty "--only setuid,world-writable strips setuid" "$(find "$t" \( -perm -
 check "--only leaves the other steps alone (no user, no manifest)" \
   bash -c "! grep -q '^app:' '$t/etc/passwd' && test ! -e '$t/usr/share/golden/hardening.json'"
 
+echo "# world-writable: the scanner's rule (a sticky directory on the allow list, nothing else)"
+t=$work/ww
+sh "$FIXTURES/make-tree.sh" debian "$t"
+mkdir -p "$t/srv/shared" "$t/srv/open" "$t/srv/drop" "$t/srv/unlisted"
+chmod 1777 "$t/srv/shared" "$t/srv/unlisted"
+chmod 0777 "$t/srv/open" "$t/srv/drop" "$t/tmp"
+: >"$work/harden.log"
+harden debian --root "$t" --only world-writable --world-writable-allow /srv/shared --world-writable-allow /srv/drop
+mode() { stat -c %a "$t$1"; }
+check_eq "an allowed sticky directory keeps 1777" "$(mode /srv/shared)" 1777
+check_eq "an allowed directory without the sticky bit loses world write (the scanner fails it)" "$(mode /srv/drop)" 775
+check_eq "a sticky directory that is not allowed loses world write" "$(mode /srv/unlisted)" 1775
+check_eq "a plain world-writable directory loses world write" "$(mode /srv/open)" 775
+check_eq "/tmp without the sticky bit is made 1777" "$(mode /tmp)" 1777
+check "the repair of /tmp is logged" grep -q 'made sticky (1777): /tmp$' "$work/harden.log"
+check "the stripped directories are logged" bash -c 'for p in /srv/drop /srv/unlisted /srv/open; do grep -q "removed world write: $p\$" "$1" || exit 1; done' _ "$work/harden.log"
+check "the allowed sticky directory is not logged" bash -c '! grep -q "/srv/shared" "$1"' _ "$work/harden.log"
+t=$work/ww-env
+sh "$FIXTURES/make-tree.sh" debian "$t"
+mkdir -p "$t/srv/shared"
+chmod 1777 "$t/srv/shared"
+GOLDEN_WORLD_WRITABLE_ALLOW=/var/tmp,/srv/shared harden debian --root "$t" --only world-writable
+check_eq "GOLDEN_WORLD_WRITABLE_ALLOW replaces the default: /tmp is no longer allowed" "$(mode /tmp)" 775
+check_eq "... /var/tmp is made 1777" "$(mode /var/tmp)" 1777
+check_eq "... /srv/shared keeps 1777" "$(mode /srv/shared)" 1777
+policy_allow=$(awk '/^world_writable_allow:/ { on = 1; next } on && /^  - / { print $2; next } on { exit }' "$REPO/configs/policy.yaml" | tr '\n' ' ')
+script_allow=$(sed -n 's/^GH_WW_DEFAULT="\(.*\)"$/\1/p' "$REPO/scripts/harden-common.sh")
+check_eq "the hardening default is the scan policy's world_writable_allow (configs/policy.yaml)" "${policy_allow% }" "$script_allow"
+
 echo "# refusals (exit 2, nothing half-done)"
 expect_fail() { # expect_fail DESCRIPTION MESSAGE-REGEX COMMAND...
   local desc=$1 re=$2 rc=0
@@ -212,6 +241,8 @@ expect_fail "a /etc/passwd line without 7 fields is refused" '/etc/passwd: malfo
 cp "$work/passwd.before" "$t/etc/passwd"
 printf 'intruder:x:10001:10001::/:/bin/sh\n' >>"$t/etc/passwd"
 expect_fail "a relative setuid allowlist entry is refused" 'setuid allowlist entry `usr/bin/su` must be an absolute path' sh "$REPO/scripts/harden-debian.sh" --root "$t" --setuid-allow usr/bin/su
+expect_fail "a relative world-writable allow entry is refused" 'world-writable allow entry `srv/x` must be an absolute path' sh "$REPO/scripts/harden-debian.sh" --root "$t" --world-writable-allow srv/x
+expect_fail "a glob world-writable allow entry is refused (the policy takes exact paths)" 'world-writable allow entry `/srv/\*` must be a plain directory path' env GOLDEN_WORLD_WRITABLE_ALLOW='/srv/*' sh "$REPO/scripts/harden-debian.sh" --root "$t"
 expect_fail "uid 10001 taken by another user is refused" 'uid 10001 is taken by user `intruder`' sh "$REPO/scripts/harden-debian.sh" --root "$t" --only user
 cp "$work/passwd.before" "$t/etc/passwd"
 outside=$work/outside
