@@ -356,15 +356,15 @@ fn run_upstreams(args: &UpstreamsArgs) -> anyhow::Result<ExitCode> {
         Format::Table => golden_gha::neutralize(&upstreams::text(&report)),
     };
     print_stdout(&out)?;
-    // Annotations go to stdout, so only with the text format (JSON stays parseable).
-    let annotate = golden_gha::in_actions() && format == Format::Table;
+    // Inside Actions every stale or failed row is an annotation on its line: on stdout with the
+    // text format, on stderr with JSON (stdout stays parseable; the runner reads both).
     for row in &report.rows {
         let level = match row.status {
             upstreams::UpstreamStatus::Fresh => continue,
             upstreams::UpstreamStatus::Stale => golden_gha::Level::Warning,
             upstreams::UpstreamStatus::Error => golden_gha::Level::Error,
         };
-        if !annotate {
+        if !golden_gha::in_actions() {
             // The text format lists the errors itself.
             if let (Format::Json, Some(e)) = (format, &row.error) {
                 eprintln!("{}", golden_gha::neutralize(&format!("error: {e}")));
@@ -387,7 +387,11 @@ fn run_upstreams(args: &UpstreamsArgs) -> anyhow::Result<ExitCode> {
                 row.current.as_deref().unwrap_or("-")
             ),
         };
-        println!("{}", golden_gha::annotation(level, &at, &msg));
+        let line = golden_gha::annotation(level, &at, &msg);
+        match format {
+            Format::Table => println!("{line}"),
+            Format::Json => eprintln!("{line}"),
+        }
     }
     upstreams::github_outputs(&report)
         .write()
