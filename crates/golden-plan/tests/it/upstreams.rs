@@ -660,3 +660,40 @@ fn bad_registry_map_is_explained() {
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("GOLDEN_REGISTRY_MAP"), "{}", stderr(&o));
 }
+
+/// docs/renovate-upstreams.json5's regex captures exactly each base's upstream (name, tag,
+/// digest) of the shipped catalog, also when quoted.
+#[test]
+fn renovate_regex_matches_every_upstream_line() {
+    let doc = std::fs::read_to_string(repo_root().join("docs/renovate-upstreams.json5")).unwrap();
+    let line = doc
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("'upstream:"))
+        .expect("the matchStrings entry");
+    // A single-quoted JSON5 string: drop the quotes (and the comma), undo the escapes.
+    let js = line.trim_end_matches(',').trim_matches('\'');
+    let re = regex::Regex::new(&js.replace("\\'", "'").replace("\\\\", "\\")).unwrap();
+    let text = std::fs::read_to_string(shipped_config()).unwrap();
+    let catalog = golden_plan::config::load_str(
+        "build-config.yaml",
+        &text,
+        &golden_plan::config::RegistryOverride::default(),
+    )
+    .unwrap();
+    let found: Vec<String> = re
+        .captures_iter(&text)
+        .map(|c| {
+            format!(
+                "{}:{}@{}",
+                &c["depName"], &c["currentValue"], &c["currentDigest"]
+            )
+        })
+        .collect();
+    let want: Vec<String> = catalog.bases.iter().map(|b| b.upstream.clone()).collect();
+    assert_eq!(found, want);
+    assert_eq!(want.len(), 3);
+    let quoted = format!("  upstream: \"{}\"\n", want[1]);
+    let c = re.captures(&quoted).unwrap();
+    assert_eq!(&c["currentValue"], "3.20");
+}
