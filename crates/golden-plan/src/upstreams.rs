@@ -464,39 +464,31 @@ pub fn rewrite(text: &str, report: &Report) -> Result<String, UpstreamsError> {
         }
     }
     let mut out = String::with_capacity(text.len());
-    let mut done = 0usize;
+    let mut last = 0u64;
     for (i, line) in text.split_inclusive('\n').enumerate() {
         let n = i as u64 + 1;
+        last = n;
         let Some((row, cur)) = edits.get(&n) else {
             out.push_str(line);
             continue;
         };
-        let err = |problem: String| UpstreamsError::Rewrite {
-            file: report.config.clone(),
-            line: n,
-            index: row.index,
-            problem,
-        };
         let old = format!("@{}", row.pinned);
         let hits = line.matches(&old).count();
         if row.pinned.is_empty() || hits != 1 {
-            return Err(err(format!(
-                "the line holds `{old}` {hits} time(s), expected once"
-            )));
+            return Err(UpstreamsError::Rewrite {
+                file: report.config.clone(),
+                line: n,
+                index: row.index,
+                problem: format!("the line holds `{old}` {hits} time(s), expected once"),
+            });
         }
         out.push_str(&line.replacen(&old, &format!("@{cur}"), 1));
-        done += 1;
     }
-    if done != edits.len() {
-        let missing = edits
-            .iter()
-            .find(|(n, _)| **n as usize > text.split_inclusive('\n').count())
-            .map(|(n, (r, _))| (*n, r.index))
-            .unwrap_or_default();
+    if let Some((n, (row, _))) = edits.range(last + 1..).next() {
         return Err(UpstreamsError::Rewrite {
             file: report.config.clone(),
-            line: missing.0,
-            index: missing.1,
+            line: *n,
+            index: row.index,
             problem: "the line is past the end of the file".into(),
         });
     }
@@ -738,5 +730,11 @@ mod tests {
         let bad = Report::new("c.yaml", &[], vec![row(2, &a, &c, UpstreamStatus::Stale)]);
         let e = rewrite(&text, &bad).unwrap_err().to_string();
         assert!(e.starts_with("c.yaml:2: bases[0].upstream"), "{e}");
+        let past = Report::new("c.yaml", &[], vec![row(9, &a, &c, UpstreamStatus::Stale)]);
+        let e = rewrite(&text, &past).unwrap_err().to_string();
+        assert!(
+            e.starts_with("c.yaml:9: bases[0].upstream") && e.contains("past the end"),
+            "{e}"
+        );
     }
 }
