@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::{Args, Parser, Subcommand};
 
 use crate::{Event, Rebuild};
 
@@ -17,8 +17,17 @@ pub enum Format {
 
 /// Plan the golden image builds: read the catalog, decide what to rebuild, print the matrix.
 #[derive(Debug, Parser)]
-#[command(name = "golden-plan", version, about, max_term_width = 100)]
+#[command(
+    name = "golden-plan",
+    version,
+    about,
+    max_term_width = 100,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
+    /// Without a subcommand: plan (the flags below).
+    #[command(subcommand)]
+    pub command: Option<Command>,
     /// The catalog.
     #[arg(
         long,
@@ -89,4 +98,48 @@ pub struct Cli {
     /// the 256-job matrix limit counts entries × architectures.
     #[arg(long, env = "GOLDEN_ARCHITECTURES", default_value = "amd64")]
     pub architectures: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check that every pinned `upstream:` of the catalog's bases is still what its tag points
+    /// to (anonymous pulls of the manifests); `--write` pins the current digests. Exit 0: all
+    /// fresh, 1: some stale, 2: errors (each row still resolved on its own).
+    Upstreams(UpstreamsArgs),
+}
+
+/// `golden-plan upstreams`.
+#[derive(Debug, Args)]
+pub struct UpstreamsArgs {
+    /// The catalog.
+    #[arg(
+        long,
+        env = "GOLDEN_CONFIG",
+        default_value = "configs/build-config.yaml"
+    )]
+    pub config: PathBuf,
+    /// Rewrite the digest of every stale `upstream:` line in the config (nothing else changes;
+    /// the file is replaced atomically).
+    #[arg(long, env = "GOLDEN_UPSTREAMS_WRITE", action = clap::ArgAction::SetTrue, value_parser = clap::builder::BoolishValueParser::new())]
+    pub write: bool,
+    /// Resolve a registry's upstreams on another registry, `FROM=TO` (`docker.io=127.0.0.1:5000`):
+    /// a mirror, or a local stand-in in tests. Repeatable; the variable takes a comma list.
+    /// Plain HTTP is used for loopback hosts only.
+    #[arg(
+        long = "registry-map",
+        env = "GOLDEN_REGISTRY_MAP",
+        value_name = "FROM=TO",
+        value_delimiter = ','
+    )]
+    pub registry_map: Vec<String>,
+    /// Architectures whose per-platform digest is reported for a multi-arch upstream: a JSON
+    /// list (`["amd64","arm64"]`) or a comma list, like the plan's.
+    #[arg(long, env = "GOLDEN_ARCHITECTURES", default_value = "amd64")]
+    pub architectures: String,
+    /// Retries of a failed request (connection errors, 429, 5xx), with exponential backoff.
+    #[arg(long, env = "GOLDEN_RETRIES", default_value_t = 3)]
+    pub retries: u32,
+    /// Output format [default: json when stdout is not a terminal, else text (a table)].
+    #[arg(long, env = "GOLDEN_FORMAT", value_enum)]
+    pub format: Option<Format>,
 }

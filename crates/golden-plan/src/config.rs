@@ -143,6 +143,8 @@ pub struct Base {
     pub os: String,
     pub version: String,
     pub upstream: String,
+    /// Where `upstream` is written (for `golden-plan upstreams` messages and `--write`).
+    pub upstream_pos: Pos,
     pub dockerfile: String,
     pub context: String,
     pub harden_script: String,

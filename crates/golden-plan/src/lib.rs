@@ -8,6 +8,7 @@
 //! - [`check`]: `--check`, the repository against the config.
 //! - [`cli`]: the flags and their `GOLDEN_*` variables ([`Cli`]); `main.rs` runs them.
 //! - [`output`]: JSON, human table, `$GITHUB_OUTPUT`, step summary.
+//! - [`upstreams`]: `golden-plan upstreams`, the pinned upstream digests against their tags.
 //!
 //! Architecture invariant: this is the only crate that reads the build config to make decisions;
 //! everything downstream reads the plan.
@@ -20,6 +21,7 @@ pub mod diag;
 pub mod expand;
 pub mod git;
 pub mod output;
+pub mod upstreams;
 
 use std::collections::BTreeSet;
 

@@ -7,15 +7,19 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::Parser;
 use golden_contracts::Document;
-use golden_plan::cli::{Cli, Format};
+use golden_plan::cli::{Cli, Command, Format, UpstreamsArgs};
 use golden_plan::config::{self, RegistryOverride};
 use golden_plan::diag::Diagnostics;
 use golden_plan::expand::TagContext;
-use golden_plan::{Event, PlanRequest, PreviousConfig, Rebuild, check, git, output};
+use golden_plan::{Event, PlanRequest, PreviousConfig, Rebuild, check, git, output, upstreams};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    let result = match cli.command {
+        Some(Command::Upstreams(ref args)) => run_upstreams(args),
+        None => run(cli),
+    };
+    match result {
         Ok(code) => code,
         Err(e) => {
             if let Some(d) = e.downcast_ref::<Diagnostics>() {
@@ -297,6 +301,104 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     golden_gha::append_summary(&output::summary_markdown(&plan))
         .context("failed to write the step summary")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `golden-plan upstreams`: the pinned upstream digests against their tags; `--write` pins the
+/// current ones. Exit 0: all fresh, 1: some stale, 2: errors.
+fn run_upstreams(args: &UpstreamsArgs) -> anyhow::Result<ExitCode> {
+    let text = read(&args.config).with_context(|| {
+        format!(
+            "no catalog to check\n  hint: pass --config (or GOLDEN_CONFIG) with the path of build-config.yaml; paths are relative to {}",
+            std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default()
+        )
+    })?;
+    let shown = args.config.display().to_string();
+    // The registry of the catalog is not read here: no override applies.
+    let catalog = config::load_str(&shown, &text, &RegistryOverride::default())?;
+    let map = upstreams::RegistryMap::parse(&args.registry_map)?;
+    let architectures = golden_plan::parse_architectures(&args.architectures)?;
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("failed to start the async runtime")?;
+    let client = upstreams::client(args.retries)?;
+    let mut report = rt.block_on(upstreams::check(&client, &catalog, &map, &architectures));
+
+    if args.write && report.stale > 0 {
+        let new_text = upstreams::rewrite(&text, &report)?;
+        // The rewritten catalog must still be valid, with exactly the new digests.
+        let again = config::load_str(&shown, &new_text, &RegistryOverride::default())?;
+        for (row, base) in report.rows.iter().zip(&again.bases) {
+            let want = match (row.status, &row.current) {
+                (upstreams::UpstreamStatus::Stale, Some(cur)) => cur.as_str(),
+                _ => row.pinned.as_str(),
+            };
+            if !base.upstream.ends_with(&format!("@{want}")) {
+                bail!(
+                    "{shown}:{}: bases[{}].upstream: the rewritten line does not pin `{want}`; the config was not changed",
+                    row.line,
+                    row.index
+                );
+            }
+        }
+        golden_contracts::write_atomic(&args.config, new_text.as_bytes())?;
+        report.written = true;
+    }
+
+    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
+        Format::Table
+    } else {
+        Format::Json
+    });
+    let out = match format {
+        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
+        Format::Table => golden_gha::neutralize(&upstreams::text(&report)),
+    };
+    print_stdout(&out)?;
+    // Inside Actions every stale or failed row is an annotation on its line: on stdout with the
+    // text format, on stderr with JSON (stdout stays parseable; the runner reads both).
+    for row in &report.rows {
+        let level = match row.status {
+            upstreams::UpstreamStatus::Fresh => continue,
+            upstreams::UpstreamStatus::Stale => golden_gha::Level::Warning,
+            upstreams::UpstreamStatus::Error => golden_gha::Level::Error,
+        };
+        if !golden_gha::in_actions() {
+            // The text format lists the errors itself.
+            if let (Format::Json, Some(e)) = (format, &row.error) {
+                eprintln!("{}", golden_gha::neutralize(&format!("error: {e}")));
+            }
+            continue;
+        }
+        let at = golden_gha::Annotation {
+            file: Some(&shown),
+            line: (row.line > 0).then_some(row.line),
+            col: None,
+            title: Some("golden-plan upstreams"),
+        };
+        let msg = match &row.error {
+            Some(e) => e.clone(),
+            None => format!(
+                "{}:{} moved: pinned {}, now {}",
+                row.image,
+                row.tag,
+                row.pinned,
+                row.current.as_deref().unwrap_or("-")
+            ),
+        };
+        let line = golden_gha::annotation(level, &at, &msg);
+        match format {
+            Format::Table => println!("{line}"),
+            Format::Json => eprintln!("{line}"),
+        }
+    }
+    upstreams::github_outputs(&report)
+        .write()
+        .context("failed to write the step outputs")?;
+    golden_gha::append_summary(&upstreams::summary_markdown(&report))
+        .context("failed to write the step summary")?;
+    Ok(ExitCode::from(report.exit_code()))
 }
 
 /// Write to stdout; a closed pipe (`golden-plan | head`) is not an error.

@@ -87,6 +87,7 @@ impl Validator<'_> {
             os,
             version: rb.version.value.clone(),
             upstream: rb.upstream.value.clone(),
+            upstream_pos: pos(&rb.upstream),
             dockerfile: normalize_rel(&rb.dockerfile.value),
             context: normalize_rel(&context),
             harden_script: normalize_rel(&rb.harden_script.value),
