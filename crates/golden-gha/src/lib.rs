@@ -18,6 +18,9 @@ use std::path::{Path, PathBuf};
 pub mod event;
 pub mod markdown;
 pub mod runner_log;
+// Compiled for the unit tests too, so `cargo test -p golden-gha` runs the scaffold's tests.
+#[cfg(any(feature = "main", test))]
+pub mod scaffold;
 
 /// GitHub refuses step summaries above 1 MiB; stay clearly below.
 pub const SUMMARY_LIMIT: usize = 1024 * 1024 - 16 * 1024;
@@ -311,12 +314,20 @@ pub fn neutralize(text: &str) -> String {
 /// neutralised: a value holding a line break followed by `::set-output` cannot become a
 /// workflow command.
 pub fn print_error_chain(prefix: &str, err: &(dyn std::error::Error + 'static)) {
-    eprintln!("{}", neutralize(&format!("{prefix}error: {err}")));
+    eprint!("{}", error_chain_text(prefix, err));
+}
+
+/// The text [`print_error_chain`] prints: `{prefix}error: MESSAGE` and one `  caused by: …`
+/// line per source, each neutralised and ended by a newline.
+pub fn error_chain_text(prefix: &str, err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = format!("{}\n", neutralize(&format!("{prefix}error: {err}")));
     let mut cause = err.source();
     while let Some(c) = cause {
-        eprintln!("{}", neutralize(&format!("  caused by: {c}")));
+        out.push_str(&neutralize(&format!("  caused by: {c}")));
+        out.push('\n');
         cause = c.source();
     }
+    out
 }
 
 /// A binary's fatal error: inside Actions an `::error` annotation titled `tool` (the top-level
