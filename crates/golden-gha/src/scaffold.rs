@@ -44,6 +44,13 @@ impl Exit for bool {
     }
 }
 
+/// The code itself.
+impl Exit for u8 {
+    fn code(self) -> u8 {
+        self
+    }
+}
+
 /// The code itself; one outside 0..=255 is [`ERROR`].
 impl Exit for i32 {
     fn code(self) -> u8 {

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::Parser;
 use golden_contracts::Document;
+use golden_gha::scaffold::Fatal;
 use golden_plan::cli::{Cli, Command, Format, UpstreamsArgs};
 use golden_plan::config::{self, RegistryOverride};
 use golden_plan::diag::Diagnostics;
@@ -15,22 +16,31 @@ use golden_plan::{Event, PlanRequest, PreviousConfig, Rebuild, check, git, outpu
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Some(Command::Upstreams(ref args)) => run_upstreams(args),
-        None => run(cli),
-    };
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            if let Some(d) = e.downcast_ref::<Diagnostics>() {
-                for x in &d.0 {
-                    x.annotate();
-                }
-                eprint!("{}", golden_gha::neutralize(&format!("error: {d}")));
-            } else {
-                golden_gha::print_error_chain("", e.as_ref());
+    golden_gha::scaffold::run_sync("golden-plan", || {
+        match cli.command {
+            Some(Command::Upstreams(ref args)) => run_upstreams(args),
+            None => run(cli).map(|()| golden_gha::scaffold::SUCCESS),
+        }
+        .map_err(Failure)
+    })
+}
+
+/// golden-plan's fatal error: config diagnostics as annotations (file and line) and their
+/// text; any other error as its chain, without annotation.
+struct Failure(anyhow::Error);
+
+impl Fatal for Failure {
+    fn error(&self) -> &(dyn std::error::Error + 'static) {
+        self.0.as_ref()
+    }
+    fn report(&self, _tool: &str) {
+        if let Some(d) = self.0.downcast_ref::<Diagnostics>() {
+            for x in &d.0 {
+                x.annotate();
             }
-            ExitCode::from(2)
+            eprint!("{}", golden_gha::neutralize(&format!("error: {d}")));
+        } else {
+            golden_gha::print_error_chain("", self.error());
         }
     }
 }
@@ -109,7 +119,7 @@ fn tag_date(cli: &Cli) -> anyhow::Result<String> {
 }
 
 /// `--check`: the repository against the config (every file it names exists); plans nothing.
-fn run_check(catalog: &config::Catalog, shown: &str, root: &Path) -> anyhow::Result<ExitCode> {
+fn run_check(catalog: &config::Catalog, shown: &str, root: &Path) -> anyhow::Result<()> {
     let problems = check::check_repository(catalog, root);
     if !problems.is_empty() {
         return Err(Diagnostics(problems).into());
@@ -127,8 +137,7 @@ fn run_check(catalog: &config::Catalog, shown: &str, root: &Path) -> anyhow::Res
         catalog.platforms.len(),
         platform_entries,
         root.display()
-    ))?;
-    Ok(ExitCode::SUCCESS)
+    ))
 }
 
 /// The changed files (sorted, without repeats) from `--changed-files` and `--base-ref`; `None`
@@ -181,7 +190,7 @@ fn previous_config(
     })
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+fn run(cli: Cli) -> anyhow::Result<()> {
     let config_dir = cli
         .config
         .parent()
@@ -300,12 +309,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .context("failed to write the step outputs")?;
     golden_gha::append_summary(&output::summary_markdown(&plan))
         .context("failed to write the step summary")?;
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// `golden-plan upstreams`: the pinned upstream digests against their tags; `--write` pins the
 /// current ones. Exit 0: all fresh, 1: some stale, 2: errors.
-fn run_upstreams(args: &UpstreamsArgs) -> anyhow::Result<ExitCode> {
+fn run_upstreams(args: &UpstreamsArgs) -> anyhow::Result<u8> {
     let text = read(&args.config).with_context(|| {
         format!(
             "no catalog to check\n  hint: pass --config (or GOLDEN_CONFIG) with the path of build-config.yaml; paths are relative to {}",
@@ -398,7 +407,7 @@ fn run_upstreams(args: &UpstreamsArgs) -> anyhow::Result<ExitCode> {
         .context("failed to write the step outputs")?;
     golden_gha::append_summary(&upstreams::summary_markdown(&report))
         .context("failed to write the step summary")?;
-    Ok(ExitCode::from(report.exit_code()))
+    Ok(report.exit_code())
 }
 
 /// Write to stdout; a closed pipe (`golden-plan | head`) is not an error.

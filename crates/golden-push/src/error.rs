@@ -117,6 +117,17 @@ pub enum Error {
     Internal(String),
 }
 
+/// The binary's fatal error: `golden-push: error: …` and its `caused by:` lines, after the
+/// annotation in Actions ([`golden_gha::report_fatal`]).
+impl golden_gha::scaffold::Fatal for Error {
+    fn error(&self) -> &(dyn std::error::Error + 'static) {
+        self
+    }
+    fn report(&self, tool: &str) {
+        golden_gha::report_fatal(tool, self);
+    }
+}
+
 impl From<RegistryError> for Error {
     fn from(e: RegistryError) -> Error {
         Error::Registry(Box::new(e))

@@ -3,6 +3,7 @@
 use anyhow::{Context as _, Result, bail};
 use clap::Parser;
 use golden_gha::env as genv;
+use golden_gha::scaffold::{Fatal, Logs, Runtime, Spec};
 use golden_report::app::{self, PostConfig, ReportConfig};
 use golden_report::cli::{Cli, Command, GitHubArgs, PostArgs, ReportArgs};
 use golden_report::comment::default_key;
@@ -251,29 +252,30 @@ async fn run(cli: Cli) -> Result<i32> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("GOLDEN_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .try_init();
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: failed to start the async runtime: {e}");
-            return ExitCode::from(2);
-        }
+    let spec = Spec {
+        tool: "golden-report",
+        runtime: Runtime::CurrentThread,
+        tls: true,
+        logs: Some(Logs {
+            filter_env: "GOLDEN_LOG",
+            time_and_target: true,
+        }),
     };
-    match rt.block_on(run(cli)) {
-        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(2)),
-        Err(e) => {
-            eprintln!("error: {}", golden_gha::neutralize(&format!("{e:#}")));
-            ExitCode::from(2)
-        }
+    golden_gha::scaffold::run(spec, async { run(cli).await.map_err(Failure) })
+}
+
+/// golden-report's fatal error: the whole chain on one neutralised `error:` line, no
+/// annotation.
+struct Failure(anyhow::Error);
+
+impl Fatal for Failure {
+    fn error(&self) -> &(dyn std::error::Error + 'static) {
+        self.0.as_ref()
+    }
+    fn report(&self, _tool: &str) {
+        eprintln!(
+            "error: {}",
+            golden_gha::neutralize(&format!("{:#}", self.0))
+        );
     }
 }

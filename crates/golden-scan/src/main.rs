@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Parser;
 use golden_contracts::scan::{CheckStatus, ScannerStatus};
+use golden_gha::scaffold::{Runtime, Spec};
 use golden_scan::cli::{Cli, Format};
 use golden_scan::trivy::{TrivyMode, TrivyOptions};
 use golden_scan::{Options, Outcome};
@@ -180,23 +181,12 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: failed to start the async runtime: {e}");
-            return ExitCode::from(2);
-        }
+    let spec = Spec {
+        tool: "golden-scan",
+        runtime: Runtime::MultiThread { workers: None },
+        tls: false,
+        logs: None,
     };
-    match rt.block_on(run(cli)) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(1),
-        Err(e) => {
-            golden_gha::annotate_fatal("golden-scan", e.as_ref());
-            golden_gha::print_error_chain("", e.as_ref());
-            ExitCode::from(2)
-        }
-    }
+    // Ok(false): the policy failed (exit 1); an error: annotation and chain (exit 2).
+    golden_gha::scaffold::run(spec, run(cli))
 }
