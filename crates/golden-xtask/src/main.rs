@@ -1,5 +1,6 @@
 //! `golden-xtask`: project tasks. `action-docs [--check]` generates or checks the action READMEs;
-//! `env-docs [--check]` generates or checks docs/environment.md.
+//! `env-docs [--check]` generates or checks docs/environment.md and the flag tables of the
+//! binaries' READMEs.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,15 +34,17 @@ enum Cmd {
         #[arg(long, env = "GOLDEN_REPO_ROOT", default_value = ".")]
         root: PathBuf,
     },
-    /// Generate docs/environment.md: every environment variable of the binaries, from their
-    /// clap definitions.
+    /// Generate docs/environment.md (every environment variable of the binaries) and the flag
+    /// table of each binary's README (crates/<binary>/README.md, between its markers), from
+    /// their clap definitions.
     ///
-    /// Exit codes: 0 up to date (or updated), 1 drift, 2 error.
+    /// Exit codes: 0 up to date (or updated), 1 drift, 2 error (a README without markers).
     EnvDocs {
-        /// Only check: exit 1 when docs/environment.md differs from what would be generated.
+        /// Only check: exit 1 when docs/environment.md or a README differs from what would be
+        /// generated.
         #[arg(long, env = "GOLDEN_CHECK")]
         check: bool,
-        /// Repository root (holds `docs/`).
+        /// Repository root (holds `docs/` and `crates/`).
         #[arg(long, env = "GOLDEN_REPO_ROOT", default_value = ".")]
         root: PathBuf,
     },
@@ -77,16 +80,22 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             Ok(outcome.ok())
         }
         Cmd::EnvDocs { check, root } => {
-            let file = root.join(envdocs::FILE);
-            let status = envdocs::run(&root, check)
-                .with_context(|| format!("failed to generate `{}`", file.display()))?;
-            let what = match status {
-                envdocs::Status::UpToDate => "up to date",
-                envdocs::Status::Written => "updated",
-                envdocs::Status::Drift => "OUT OF DATE (run scripts/gen-action-docs.sh)",
-            };
-            eprintln!("env-docs: {} {what}", envdocs::FILE);
-            Ok(status != envdocs::Status::Drift)
+            let files = envdocs::run(&root, check).with_context(|| {
+                format!(
+                    "failed to generate {} and the binaries' README flag tables under `{}`",
+                    envdocs::FILE,
+                    root.display()
+                )
+            })?;
+            for (file, status) in &files {
+                let what = match status {
+                    envdocs::Status::UpToDate => "up to date",
+                    envdocs::Status::Written => "updated",
+                    envdocs::Status::Drift => "OUT OF DATE (run scripts/gen-action-docs.sh)",
+                };
+                eprintln!("env-docs: {} {what}", file.display());
+            }
+            Ok(files.iter().all(|(_, s)| *s != envdocs::Status::Drift))
         }
     }
 }
