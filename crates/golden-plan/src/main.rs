@@ -16,13 +16,22 @@ use golden_plan::{Event, PlanRequest, PreviousConfig, Rebuild, check, git, outpu
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    golden_gha::scaffold::run_sync("golden-plan", || {
-        match cli.command {
-            Some(Command::Upstreams(ref args)) => run_upstreams(args),
-            None => run(cli).map(|()| golden_gha::scaffold::SUCCESS),
+    match cli.command {
+        // Registry requests: the async runtime and the TLS provider; the plan itself is sync.
+        Some(Command::Upstreams(args)) => {
+            let spec = golden_gha::scaffold::Spec {
+                tool: "golden-plan",
+                runtime: golden_gha::scaffold::Runtime::CurrentThread,
+                tls: true,
+                logs: None,
+            };
+            golden_gha::scaffold::run(
+                spec,
+                async move { run_upstreams(&args).await.map_err(Failure) },
+            )
         }
-        .map_err(Failure)
-    })
+        None => golden_gha::scaffold::run_sync("golden-plan", || run(cli).map_err(Failure)),
+    }
 }
 
 /// golden-plan's fatal error: config diagnostics as annotations (file and line) and their
@@ -314,7 +323,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// `golden-plan upstreams`: the pinned upstream digests against their tags; `--write` pins the
 /// current ones. Exit 0: all fresh, 1: some stale, 2: errors.
-fn run_upstreams(args: &UpstreamsArgs) -> anyhow::Result<u8> {
+async fn run_upstreams(args: &UpstreamsArgs) -> anyhow::Result<u8> {
     let text = read(&args.config).with_context(|| {
         format!(
             "no catalog to check\n  hint: pass --config (or GOLDEN_CONFIG) with the path of build-config.yaml; paths are relative to {}",
@@ -326,13 +335,8 @@ fn run_upstreams(args: &UpstreamsArgs) -> anyhow::Result<u8> {
     let catalog = config::load_str(&shown, &text, &RegistryOverride::default())?;
     let map = upstreams::RegistryMap::parse(&args.registry_map)?;
     let architectures = golden_plan::parse_architectures(&args.architectures)?;
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("failed to start the async runtime")?;
     let client = upstreams::client(args.retries)?;
-    let mut report = rt.block_on(upstreams::check(&client, &catalog, &map, &architectures));
+    let mut report = upstreams::check(&client, &catalog, &map, &architectures).await;
 
     if args.write && report.stale > 0 {
         let new_text = upstreams::rewrite(&text, &report)?;
