@@ -168,6 +168,18 @@ pub fn base_name<'a>(name: &'a str, arch: Option<&str>) -> &'a str {
         .unwrap_or(name)
 }
 
+/// The status cells of one image row, one per architecture column (` ✅ |`), ` — |` where the
+/// image has no entry for that architecture.
+pub(crate) fn status_cells<T: ArchEntry>(r: &ImageRow<'_, T>, arches: &[&str]) -> String {
+    arches
+        .iter()
+        .map(|a| match r.entry(a) {
+            Some(i) => format!(" {} |", crate::markdown::status_icon(i.entry_status())),
+            None => " — |".to_string(),
+        })
+        .collect()
+}
+
 /// The multi-arch table head, the same for the job summary and the PR comment: a status column
 /// per architecture after the image; `label` escapes an architecture for the target.
 pub(crate) fn table_head(arches: &[&str], label: fn(&str) -> String) -> String {

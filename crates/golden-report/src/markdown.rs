@@ -251,37 +251,70 @@ pub(crate) fn status_text(s: ImageStatus) -> &'static str {
     }
 }
 
+/// The totals both renderers (job summary, pull-request comment) open with.
+pub(crate) struct Counts {
+    pub images: u64,
+    pub ok: u64,
+    pub failed: u64,
+    pub build_failed: u64,
+    pub policy_failed: u64,
+    pub incomplete: u64,
+    pub problems: u64,
+}
+
+/// The `##` headline: no results, all passed, or how many failed.
+pub(crate) fn headline(c: &Counts) -> String {
+    if c.images == 0 {
+        "## ⚠️ Golden images: no results\n\n".to_string()
+    } else if c.failed == 0 && c.problems == 0 {
+        format!("## ✅ Golden images: all {} passed\n\n", c.images)
+    } else {
+        format!(
+            "## ❌ Golden images: {} of {} failed\n\n",
+            c.failed, c.images
+        )
+    }
+}
+
+/// The count line's first parts: the images (`images`, a multi-arch count line, or **N**
+/// images), passed, and each kind of failure that occurred.
+pub(crate) fn status_parts(c: &Counts, images: Option<String>) -> Vec<String> {
+    let mut parts = vec![
+        images.unwrap_or_else(|| format!("**{}** images", c.images)),
+        format!("✅ {} passed", c.ok),
+    ];
+    for (n, what) in [
+        (c.build_failed, "❌ {} build failed"),
+        (c.policy_failed, "⛔ {} policy failed"),
+        (c.incomplete, "⚠️ {} incomplete"),
+    ] {
+        if n > 0 {
+            parts.push(what.replace("{}", &n.to_string()));
+        }
+    }
+    parts
+}
+
 fn header(report: &Report) -> String {
     let s = &report.summary;
     let t = &s.totals;
-    let mut out = String::new();
-    if t.images == 0 {
-        out.push_str("## ⚠️ Golden images: no results\n\n");
-    } else if t.failed == 0 && t.problems == 0 {
-        let _ = writeln!(out, "## ✅ Golden images: all {} passed\n", t.images);
-    } else {
-        let _ = writeln!(
-            out,
-            "## ❌ Golden images: {} of {} failed\n",
-            t.failed, t.images
-        );
-    }
+    let counts = Counts {
+        images: t.images,
+        ok: t.ok,
+        failed: t.failed,
+        build_failed: t.build_failed,
+        policy_failed: t.policy_failed,
+        incomplete: t.incomplete,
+        problems: t.problems,
+    };
+    let mut out = headline(&counts);
     let grouped = arch_rows::group(&s.images);
-    let mut parts = vec![if grouped.multi_arch() {
-        arch_rows::count_line(&grouped, t.images, |a| md(&truncate(a, 20)))
-    } else {
-        format!("**{}** images", t.images)
-    }];
-    parts.push(format!("✅ {} passed", t.ok));
-    if t.build_failed > 0 {
-        parts.push(format!("❌ {} build failed", t.build_failed));
-    }
-    if t.policy_failed > 0 {
-        parts.push(format!("⛔ {} policy failed", t.policy_failed));
-    }
-    if t.incomplete > 0 {
-        parts.push(format!("⚠️ {} incomplete", t.incomplete));
-    }
+    let mut parts = status_parts(
+        &counts,
+        grouped
+            .multi_arch()
+            .then(|| arch_rows::count_line(&grouped, t.images, |a| md(&truncate(a, 20)))),
+    );
     let vulns: Vec<String> = severity_keys()
         .filter_map(|k| {
             let n = t.vulnerabilities.get(k).copied().unwrap_or(0);

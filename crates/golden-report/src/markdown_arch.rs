@@ -34,13 +34,7 @@ pub(crate) fn table_head(arches: &[&str]) -> String {
 pub(crate) fn row(r: &Row, arches: &[&str]) -> String {
     let e = &r.entries;
     let cell = |f: fn(&ImageSummary) -> String| per_arch(e, arch_md, f);
-    let status: String = arches
-        .iter()
-        .map(|a| match r.entry(a) {
-            Some(i) => format!(" {} |", status_icon(i.status)),
-            None => " — |".to_string(),
-        })
-        .collect();
+    let status = crate::arch_rows::status_cells(r, arches);
     // An entry without architecture has no column: it shows in the row's status only.
     format!(
         "| {} | **{}** |{status} {} | {} | {} | {} | {} | {} | {} | {} |\n",

@@ -20,7 +20,8 @@ use std::fmt::Write as _;
 use crate::aggregate::Report;
 use crate::arch_rows;
 use crate::escape::safe_url;
-use crate::markdown::{COMMENT_LIMIT, human_change};
+pub(crate) use crate::markdown::status_icon;
+use crate::markdown::{COMMENT_LIMIT, Counts, headline, human_change, status_parts};
 use crate::pr_comment_arch;
 use crate::summary::{ImageStatus, ImageSummary};
 
@@ -527,45 +528,24 @@ pub(crate) fn code(s: &str) -> String {
     format!("`{s}`")
 }
 
-pub(crate) fn status_icon(s: ImageStatus) -> &'static str {
-    match s {
-        ImageStatus::Ok => "✅",
-        ImageStatus::BuildFailed => "❌",
-        ImageStatus::PolicyFailed => "⛔",
-        ImageStatus::Incomplete => "⚠️",
-    }
-}
-
 fn header(d: &CommentData) -> String {
     let t = &d.totals;
-    let mut out = String::new();
-    if t.images == 0 {
-        out.push_str("## ⚠️ Golden images: no results\n\n");
-    } else if t.failed == 0 && t.problems == 0 {
-        let _ = writeln!(out, "## ✅ Golden images: all {} passed\n", t.images);
-    } else {
-        let _ = writeln!(
-            out,
-            "## ❌ Golden images: {} of {} failed\n",
-            t.failed, t.images
-        );
-    }
-    let g = arch_rows::group(&d.images);
-    let images = if g.multi_arch() {
-        arch_rows::count_line(&g, t.images, code)
-    } else {
-        format!("**{}** images", t.images)
+    let counts = Counts {
+        images: t.images,
+        ok: t.ok,
+        failed: t.failed,
+        build_failed: t.build_failed,
+        policy_failed: t.policy_failed,
+        incomplete: t.incomplete,
+        problems: t.problems,
     };
-    let mut parts = vec![images, format!("✅ {} passed", t.ok)];
-    if t.build_failed > 0 {
-        parts.push(format!("❌ {} build failed", t.build_failed));
-    }
-    if t.policy_failed > 0 {
-        parts.push(format!("⛔ {} policy failed", t.policy_failed));
-    }
-    if t.incomplete > 0 {
-        parts.push(format!("⚠️ {} incomplete", t.incomplete));
-    }
+    let mut out = headline(&counts);
+    let g = arch_rows::group(&d.images);
+    let mut parts = status_parts(
+        &counts,
+        g.multi_arch()
+            .then(|| arch_rows::count_line(&g, t.images, code)),
+    );
     if t.problems > 0 {
         parts.push(format!("{} problems (see the job summary)", t.problems));
     }

@@ -37,13 +37,7 @@ pub(crate) fn table_head(arches: &[&str]) -> String {
 pub(crate) fn row(r: &Row, arches: &[&str]) -> String {
     let e = &r.entries;
     let cell = |f: fn(&CommentImage) -> String| per_arch(e, code, f);
-    let status: String = arches
-        .iter()
-        .map(|a| match r.entry(a) {
-            Some(i) => format!(" {} |", status_icon(i.status)),
-            None => " — |".to_string(),
-        })
-        .collect();
+    let status = crate::arch_rows::status_cells(r, arches);
     let digest = match e.iter().find_map(|i| i.index_digest.as_deref()) {
         Some(d) => format!("index {}", digest_cell(Some(d))),
         None => cell(|i| digest_cell(i.digest.as_deref())),
