@@ -109,19 +109,9 @@ impl BuildError {
     }
 }
 
-/// The error and its causes on one line (`a: b: c`).
+/// The error and its causes on one line (`a: b: c`): [`golden_gha::error_line`].
 pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let t = c.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        cur = c.source();
-    }
-    s
+    golden_gha::error_line(e)
 }
 
 #[derive(Debug, thiserror::Error)]

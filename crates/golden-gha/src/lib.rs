@@ -330,6 +330,23 @@ pub fn error_chain_text(prefix: &str, err: &(dyn std::error::Error + 'static)) -
     out
 }
 
+/// An error and its causes on one line, `message: cause: cause`; a cause whose text the line
+/// already holds (an error that prints its source itself) is not repeated. Not neutralised:
+/// for records and messages that are escaped where they are printed.
+pub fn error_line(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut cause = err.source();
+    while let Some(c) = cause {
+        let t = c.to_string();
+        if !out.contains(&t) {
+            out.push_str(": ");
+            out.push_str(&t);
+        }
+        cause = c.source();
+    }
+    out
+}
+
 /// A binary's fatal error: inside Actions an `::error` annotation titled `tool` (the top-level
 /// message's first line, escaped, so the run's summary names what failed), then the whole chain
 /// on stderr as [`print_error_chain`] prints it.
@@ -583,6 +600,31 @@ pub mod env {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Debug)]
+    struct Layer(&'static str, Option<Box<Layer>>);
+    impl std::fmt::Display for Layer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+    impl std::error::Error for Layer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|l| l as _)
+        }
+    }
+
+    #[test]
+    fn error_line_joins_causes_and_skips_one_the_message_already_holds() {
+        let io = Layer("No such file", None);
+        let read = Layer("failed to read `x`: No such file", Some(Box::new(io)));
+        let top = Layer("no catalog", Some(Box::new(read)));
+        assert_eq!(
+            error_line(&top),
+            "no catalog: failed to read `x`: No such file"
+        );
+        assert_eq!(error_line(&Layer("alone", None)), "alone");
+    }
 
     #[test]
     fn heredoc_round_trips_multiline_and_hostile_values() {

@@ -204,21 +204,6 @@ pub fn client(retries: u32) -> Result<Client, UpstreamsError> {
     .map_err(UpstreamsError::Client)
 }
 
-/// An error with its causes (`a: b: c`).
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let t = c.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        cur = c.source();
-    }
-    s
-}
-
 /// `12d`, `5h`, `<1h` (negative ages, from clock skew, are `<1h`).
 pub fn format_age(seconds: i64) -> String {
     let hours = seconds / 3600;
@@ -429,7 +414,7 @@ async fn check_base(
                 )
             } else {
                 (
-                    format!("{}{on}", chain(&e)),
+                    format!("{}{on}", golden_gha::error_line(&e)),
                     "check that the registry is reachable from here (a mirror can stand in for it with --registry-map FROM=TO)",
                 )
             };
