@@ -45,9 +45,36 @@ pub struct BuildRecord {
     pub base_digest: Option<String>,
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// The `--cache-from` images: which were pulled (or found in the engine) and handed to
+    /// the builder, and which were missing (with the reason). Absent when no cache source was
+    /// given (and in records written before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<CacheSources>,
     /// On failure: the failing step and the last lines of output.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<BuildError>,
+}
+
+/// The build cache sources of one build.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheSources {
+    /// References handed to the builder as cache sources (`cache_from`).
+    #[serde(default)]
+    pub used: Vec<String>,
+    /// References that could not be pulled (a brand-new image has no published tag yet, or the
+    /// registry was unreachable): the build ran without them.
+    #[serde(default)]
+    pub missing: Vec<MissingCache>,
+    /// True when `--no-cache` made the sources moot (nothing pulled).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub skipped_no_cache: bool,
+}
+
+/// A cache source that could not be pulled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MissingCache {
+    pub reference: String,
+    pub reason: String,
 }
 
 /// The OCI / Docker name (`amd64`, `arm64`, ...) of a Rust target architecture

@@ -252,6 +252,9 @@ mod tests {
             vendor_repo: None,
             offline: true,
             reasons: vec![],
+            cache_from: vec![],
+            no_cache: false,
+            pull: false,
         }
     }
 

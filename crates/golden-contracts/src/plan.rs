@@ -124,6 +124,19 @@ pub struct PlanEntry {
     /// Why this entry is in the plan (changed files, schedule, dispatch).
     #[serde(default)]
     pub reasons: Vec<String>,
+    /// Build cache sources the build pulls first (golden-build `--cache-from`, the build
+    /// action's `cache-from`): the entry's `published` moving tag for `pull_request`,
+    /// `workflow_dispatch`, `push` and `local` plans; empty for `schedule` (nightly builds
+    /// uncached on purpose). A missing image is a warning, never a failure.
+    #[serde(default)]
+    pub cache_from: Vec<String>,
+    /// Build without the layer cache (`--no-cache`): true for `schedule` plans.
+    #[serde(default)]
+    pub no_cache: bool,
+    /// Pull newer versions of the FROM images (`--pull`): true for `schedule` plans, so the
+    /// nightly build picks up upstream patches.
+    #[serde(default)]
+    pub pull: bool,
 }
 
 /// Debian archive bootstrap settings (mmdebstrap).

@@ -113,6 +113,9 @@ pub fn expand(c: &Catalog, ctx: &TagContext) -> Vec<PlanEntry> {
             vendor_repo: None,
             offline: b.bootstrap.is_some(),
             reasons: Vec::new(),
+            cache_from: Vec::new(),
+            no_cache: false,
+            pull: false,
         });
     }
     for p in &c.platforms {
@@ -155,6 +158,9 @@ pub fn expand(c: &Catalog, ctx: &TagContext) -> Vec<PlanEntry> {
                     vendor_repo: v.vendor_repo.clone(),
                     offline: b.bootstrap.is_some() && v.vendor_repo.is_none(),
                     reasons: Vec::new(),
+                    cache_from: Vec::new(),
+                    no_cache: false,
+                    pull: false,
                 });
             }
         }

@@ -292,6 +292,31 @@ fn config_change_reasons(req: &PlanRequest, entries: &[PlanEntry]) -> changes::R
     }
 }
 
+/// The reason text a nightly (`schedule`) entry carries: it is built uncached on purpose.
+pub const NIGHTLY_CACHE_REASON: &str = "nightly: --pull --no-cache (picks up upstream patches)";
+
+/// How an entry uses the build cache. A nightly build pulls the FROM images and ignores every
+/// cache (picks up upstream patches); every other event reuses the layers of the entry's
+/// previously published image (its moving tag, pulled first by golden-build; a platform's FROM
+/// base is the base built in this run or the published one, a cache by itself).
+fn apply_cache_policy(event: Event, e: &mut PlanEntry) {
+    match event {
+        Event::Schedule => {
+            e.cache_from.clear();
+            e.no_cache = true;
+            e.pull = true;
+            if !e.reasons.iter().any(|r| r == NIGHTLY_CACHE_REASON) {
+                e.reasons.push(NIGHTLY_CACHE_REASON.to_string());
+            }
+        }
+        Event::PullRequest | Event::Push | Event::WorkflowDispatch | Event::Local => {
+            e.cache_from = e.published.iter().cloned().collect();
+            e.no_cache = false;
+            e.pull = false;
+        }
+    }
+}
+
 /// Decide the plan. Pure: no I/O.
 pub fn make_plan(req: &PlanRequest) -> Result<Plan, PlanError> {
     let c = &req.catalog;
@@ -351,6 +376,7 @@ pub fn make_plan(req: &PlanRequest) -> Result<Plan, PlanError> {
             continue;
         }
         e.reasons = why;
+        apply_cache_policy(req.event, &mut e);
         selected.push(e);
     }
     // A platform whose base is rebuilt in this plan builds on that build: point `base_image` at

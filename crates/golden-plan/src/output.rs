@@ -37,6 +37,15 @@ pub fn summary_markdown(plan: &Plan) -> String {
         plan.rebuild,
         if n == 1 { "" } else { "s" }
     );
+    if n > 0 {
+        if plan.entries().all(|e| e.no_cache) {
+            let _ = writeln!(s, "Build cache: none ({}).\n", crate::NIGHTLY_CACHE_REASON);
+        } else if plan.entries().any(|e| !e.cache_from.is_empty()) {
+            s.push_str(
+                "Build cache: each image's published moving tag (pulled first; missing = uncached).\n\n",
+            );
+        }
+    }
     if n == 0 {
         s.push_str("Nothing to build: no change affects an image.\n");
     } else {

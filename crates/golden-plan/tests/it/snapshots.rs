@@ -261,3 +261,59 @@ fn offline_plan_is_what_this_machine_builds() {
     );
     assert_eq!(p.skipped.len(), 22);
 }
+
+/// The build cache: every event but the nightly schedule reuses the entry's published moving
+/// tag; the nightly pulls and builds uncached, and says so in the entry's reasons.
+#[test]
+fn cache_sources_follow_the_event() {
+    let nightly = plan(&["--event", "schedule"]);
+    assert!(nightly.entries().count() > 0);
+    for e in nightly.entries() {
+        assert!(e.cache_from.is_empty(), "{}: {:?}", e.id, e.cache_from);
+        assert!(e.no_cache && e.pull, "{}", e.id);
+        assert!(
+            e.reasons
+                .iter()
+                .any(|r| r == "nightly: --pull --no-cache (picks up upstream patches)"),
+            "{}: {:?}",
+            e.id,
+            e.reasons
+        );
+    }
+    let f = changed(&["platform-images/nginx/Dockerfile"]);
+    let pr = plan(&[
+        "--event",
+        "pull_request",
+        "--pr",
+        "42",
+        "--changed-files",
+        f.path().to_str().unwrap(),
+    ]);
+    let dispatch = plan(&["--event", "workflow_dispatch"]);
+    let local = plan(&["--event", "local"]);
+    for p in [&pr, &dispatch, &local] {
+        assert!(p.entries().count() > 0, "{}", p.event);
+        for e in p.entries() {
+            let published = e.published.clone().expect("published moving tag");
+            // <registry>/<namespace>/<name>:<moving tag>
+            assert_eq!(
+                published,
+                format!("{}:{}", e.image, published.rsplit_once(':').unwrap().1)
+            );
+            assert_eq!(e.cache_from, [published], "{} {}", p.event, e.id);
+            assert!(!e.no_cache && !e.pull, "{} {}", p.event, e.id);
+            assert!(
+                !e.reasons.iter().any(|r| r.contains("--no-cache")),
+                "{:?}",
+                e.reasons
+            );
+        }
+    }
+    // The pull request builds under the commit tag but caches from the published tag.
+    let nginx = pr.entry("nginx-1.22-debian").expect("nginx entry");
+    assert_ne!(nginx.tags[0], nginx.cache_from[0]);
+    assert_eq!(
+        nginx.cache_from,
+        ["goldenimages.azurecr.io/golden/nginx:1.22-debian"]
+    );
+}

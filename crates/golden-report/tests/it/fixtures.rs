@@ -106,6 +106,7 @@ impl Img {
                 "org.opencontainers.image.title".to_string(),
                 self.id.clone(),
             )]),
+            cache: None,
             error: (!self.build_ok).then(|| BuildError {
                 message: "The command '/bin/sh -c apt-get install -y nginx' returned a non-zero code: 100".into(),
                 step: Some("Step 4/9 : RUN apt-get update && apt-get install -y --no-install-recommends nginx".into()),

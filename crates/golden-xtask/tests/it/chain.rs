@@ -626,6 +626,7 @@ fn report_writes_the_comment_file_for_the_poster_without_calling_github() {
         base_image: None,
         base_digest: None,
         labels: BTreeMap::new(),
+        cache: None,
         error: Some(golden_contracts::build::BuildError {
             message: "RUN failed".into(),
             step: Some("Step 2/3 : RUN false".into()),
