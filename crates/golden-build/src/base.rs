@@ -183,7 +183,7 @@ pub(crate) fn strip_digest(reference: &str) -> &str {
 }
 
 /// An image id (`sha256:<hex>`, or a bare hex id of 12 to 64 digits): never pulled.
-fn looks_like_id(reference: &str) -> bool {
+pub(crate) fn looks_like_id(reference: &str) -> bool {
     let hex = reference.strip_prefix("sha256:").unwrap_or(reference);
     (12..=64).contains(&hex.len()) && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
@@ -270,7 +270,7 @@ pub async fn resolve_base(
             base_hint: base_hint(opts),
         });
     }
-    let pulled = pull(engine, reference, &parsed, opts).await?;
+    let pulled = pull(engine, reference, &parsed, opts, "base image").await?;
     Ok(ResolvedBase {
         reference: reference.to_string(),
         name,
@@ -401,12 +401,14 @@ fn rebuild_hint(opts: &BaseOptions) -> String {
 }
 
 /// Pull `parsed` through the engine with the credentials golden-registry resolves for its
-/// registry.
-async fn pull(
+/// registry (and for that registry only: the credential is bound to it). `what` names the image
+/// in progress lines (`base image`, `cache image`).
+pub(crate) async fn pull(
     engine: &Engine,
     reference: &str,
     parsed: &Reference,
     opts: &BaseOptions,
+    what: &str,
 ) -> Result<Pulled, BaseError> {
     let registry = parsed.registry.clone();
     let cred_err = |source| BaseError::Credentials {
@@ -430,7 +432,7 @@ async fn pull(
         eprintln!(
             "{}",
             golden_gha::neutralize(&format!(
-                "pulling base image {reference} (auth: {})",
+                "pulling {what} {reference} (auth: {})",
                 auth.description
             ))
         );
@@ -514,7 +516,7 @@ async fn pull(
         .or_else(|| repo_digest_for(image.repo_digests.as_deref().unwrap_or_default(), parsed));
     if !opts.quiet {
         eprintln!(
-            "pulled base image {reference}: id {image_id}{}",
+            "pulled {what} {reference}: id {image_id}{}",
             registry_digest
                 .as_deref()
                 .map(|d| format!(", registry digest {d}"))

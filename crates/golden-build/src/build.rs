@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use futures_util::StreamExt;
 use golden_contracts::Document;
-use golden_contracts::build::{BUILD_RECORD_SCHEMA, BuildRecord, BuildResult};
+use golden_contracts::build::{BUILD_RECORD_SCHEMA, BuildRecord, BuildResult, CacheSources};
 use golden_contracts::units::human_bytes;
 use golden_engine::{BuildEvent, BuildOptions, Engine, EngineError};
 
@@ -35,6 +35,8 @@ struct Draft {
     tags_applied: Vec<String>,
     /// The architecture built for, once the job is resolved.
     arch: Option<&'static str>,
+    /// The `--cache-from` sources: used and missing.
+    cache: Option<CacheSources>,
 }
 
 /// Run a build command: resolve the job (`resolve`, timed and recorded with the build), build,
@@ -79,6 +81,7 @@ pub async fn run(
         base_image: draft.base.as_ref().map(|b| b.reference.clone()),
         base_digest: draft.base.as_ref().map(|b| b.digest.clone()),
         labels: draft.labels.clone(),
+        cache: draft.cache.clone(),
         error: None,
     };
     match &result {
@@ -190,6 +193,18 @@ async fn build(
     let labels = labels::assemble(&inputs);
     draft.labels = labels.clone();
 
+    // Cache sources are pulled like the base (same credential resolution, bound to each
+    // source's registry); a missing one is a warning, never a failure.
+    let cache = crate::cache::prepare(
+        &engine,
+        &opts.cache_from,
+        opts.no_cache,
+        &base_options(&job, opts),
+    )
+    .await;
+    let cache_from = cache.as_ref().map(|c| c.used.clone()).unwrap_or_default();
+    draft.cache = cache;
+
     let options = BuildOptions {
         dockerfile: context.dockerfile_name().to_string(),
         tag: job.tags.first().cloned(),
@@ -198,12 +213,7 @@ async fn build(
         target: job.target.clone(),
         no_cache: opts.no_cache,
         pull: opts.pull,
-        cache_from: opts
-            .cache_from
-            .iter()
-            .filter(|c| !c.trim().is_empty())
-            .cloned()
-            .collect(),
+        cache_from,
     };
     let image_id = run_engine_build(&engine, &job, context, &options, opts.quiet).await?;
     finish_build(&engine, &job, opts, image_id, draft).await

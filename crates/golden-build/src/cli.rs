@@ -140,7 +140,8 @@ pub struct BuildArgs {
     /// Always try to pull newer versions of FROM images.
     #[arg(long, env = "GOLDEN_PULL")]
     pub pull: bool,
-    /// Image to use as a cache source (repeatable).
+    /// Image to use as a cache source (repeatable): pulled first with the credentials of its
+    /// registry (like the base); one that cannot be pulled is a warning, never a failure.
     #[arg(
         long = "cache-from",
         env = "GOLDEN_CACHE_FROM",

@@ -6,6 +6,7 @@
 //! - [`dockerignore`] + [`context`]: the context tar, filtered like the docker CLI, streamed;
 //! - [`labels`]: the OCI label set; [`build`]: the engine build, tags, the record;
 //! - [`base`]: the base image from the engine, or pulled with `golden-registry`'s credentials;
+//! - [`cache`]: the `--cache-from` images, pulled the same way (a missing one is a warning);
 //! - [`bootstrap`]: the Debian base from the archive (`scripts/bootstrap-debian.sh`);
 //! - [`outcome`]: what a build produced or why it failed, shared by `build` and `bootstrap`
 //!   (dependencies go one way: build → bootstrap → outcome);
@@ -19,6 +20,7 @@ pub mod archive;
 pub mod base;
 pub mod bootstrap;
 pub mod build;
+pub mod cache;
 pub mod cli;
 pub mod context;
 pub mod dockerignore;

@@ -6,7 +6,9 @@ mod acr_pull;
 mod archive;
 mod base_pull;
 mod bootstrap;
+
 mod builds;
+mod cache;
 mod common;
 mod dockerignore_peer;
 mod errors;
