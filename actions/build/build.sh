@@ -62,7 +62,8 @@ cmd_build() {
   GOLDEN_TAGS="$(golden_nl_lines "${IN_TAGS:-}")"
   GOLDEN_BUILD_ARGS="$(golden_nl_lines "${IN_BUILD_ARGS:-}")"
   GOLDEN_LABELS="$(golden_nl_lines "$labels")"
-  GOLDEN_CACHE_FROM="$(golden_nl_lines "${IN_CACHE_FROM:-}")"
+  # Image references hold no blanks: spaces separate items like line feeds do.
+  GOLDEN_CACHE_FROM="$(golden_nl_lines "$(printf '%s' "${IN_CACHE_FROM:-}" | tr -s '[:blank:]' '\n')")"
   golden_flag GOLDEN_NO_CACHE no-cache "${IN_NO_CACHE:-false}"
   golden_flag GOLDEN_PULL pull "${IN_PULL:-false}"
   golden_no_flag GOLDEN_NO_PULL_BASE pull-base "${IN_PULL_BASE:-true}"

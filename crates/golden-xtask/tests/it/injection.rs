@@ -108,6 +108,7 @@ fn build_and_push_inputs_are_inert() {
             "entry",
             "load",
             "arch",
+            "cache-from",
         ] {
             let r = runner("build", t.path())
                 .env("PATH", path_with(&bins))

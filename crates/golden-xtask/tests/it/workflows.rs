@@ -277,3 +277,125 @@ fn merge_job_expects_every_planned_architecture() {
         "the index record is named so the report finds it: {step}"
     );
 }
+
+/// The build cache reaches golden-build as the plan decided it: for every entry of a nightly
+/// and a dispatch plan, each build step of the reusable workflow passes the entry's
+/// `cache_from`, `no_cache` and `pull` to the build action, and the action (run through the
+/// runner, with a stand-in golden-build that records its environment) hands them on as
+/// `GOLDEN_CACHE_FROM` (one reference per line), `GOLDEN_NO_CACHE`, `GOLDEN_PULL`.
+#[test]
+fn build_steps_pass_the_plan_entry_cache_settings_to_golden_build() {
+    use crate::harness::{assert_ok, golden_bins, path_with, runner, tempdir};
+    use golden_contracts::plan::{PlanEntry, Stage};
+
+    let wf = workflow("golden-images.yml");
+    let mut build_steps = Vec::new();
+    for (name, job) in wf["jobs"].as_object().unwrap() {
+        for step in job["steps"].as_array().into_iter().flatten() {
+            if step["uses"]
+                .as_str()
+                .is_some_and(|u| u.ends_with("actions/build"))
+            {
+                build_steps.push((name.clone(), step["with"].clone()));
+            }
+        }
+    }
+    assert_eq!(build_steps.len(), 2, "the base and platform build steps");
+
+    let bins = golden_bins(&["golden-plan"]);
+    let t = tempdir("cache-wiring");
+    // A stand-in golden-build: writes the cache variables it gets (unset = `-`).
+    let fake = t.path().join("fake-bin");
+    std::fs::create_dir_all(&fake).unwrap();
+    let seen = t.path().join("seen");
+    std::fs::write(
+        fake.join("golden-build"),
+        format!(
+            "#!/bin/sh\nprintf 'CACHE_FROM=%s\\nNO_CACHE=%s\\nPULL=%s\\n' \"${{GOLDEN_CACHE_FROM--}}\" \"${{GOLDEN_NO_CACHE--}}\" \"${{GOLDEN_PULL--}}\" > '{}'\n",
+            seen.display()
+        ),
+    )
+    .unwrap();
+    let mut perms = std::fs::metadata(fake.join("golden-build"))
+        .unwrap()
+        .permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(fake.join("golden-build"), perms).unwrap();
+
+    let mut checked = 0;
+    for event in ["schedule", "workflow_dispatch"] {
+        let r = runner("plan", t.path())
+            .env("PATH", path_with(&bins))
+            .input("event", event)
+            .input("registry", "myacr.azurecr.io")
+            .run()
+            .unwrap();
+        assert_ok(&r);
+        let mut entries: Vec<PlanEntry> = Vec::new();
+        for out in ["bases", "platforms"] {
+            let s: Stage = serde_json::from_str(r.output(out)).unwrap();
+            entries.extend(s.include);
+        }
+        assert!(!entries.is_empty(), "{event}");
+        for e in &entries {
+            let nightly = event == "schedule";
+            assert_eq!(e.no_cache, nightly, "{event} {}", e.id);
+            assert_eq!(e.pull, nightly, "{event} {}", e.id);
+            assert_eq!(e.cache_from.is_empty(), nightly, "{event} {}", e.id);
+            let c = cx(&[
+                ("matrix", json!({"entry": e, "arch": "amd64"})),
+                ("inputs", json!({"build-mode": "auto"})),
+                ("runner", json!({"temp": "/tmp"})),
+                ("secrets", json!({})),
+            ]);
+            for (job, with) in &build_steps {
+                let get = |k: &str| {
+                    interp(
+                        with[k]
+                            .as_str()
+                            .unwrap_or_else(|| panic!("{job}: build step has no `{k}`")),
+                        &c,
+                    )
+                };
+                assert_eq!(get("cache-from"), e.cache_from.join(" "), "{job} {}", e.id);
+                assert_eq!(get("no-cache"), e.no_cache.to_string(), "{job} {}", e.id);
+                assert_eq!(get("pull"), e.pull.to_string(), "{job} {}", e.id);
+                checked += 1;
+            }
+        }
+        // The action with what the workflow passes for the first entry.
+        let e = &entries[0];
+        let c = cx(&[("matrix", json!({"entry": e, "arch": "amd64"}))]);
+        let with = &build_steps[0].1;
+        let get = |k: &str| interp(with[k].as_str().unwrap(), &c);
+        let _ = std::fs::remove_file(&seen);
+        let r = runner("build", t.path())
+            .env("PATH", path_with(&fake))
+            .input("context", ".")
+            // Two sources, as a hand-written input might give them: spaces and lines.
+            .input(
+                "cache-from",
+                format!("{} \n other.example/x:1", get("cache-from")),
+            )
+            .input("no-cache", get("no-cache"))
+            .input("pull", get("pull"))
+            .run()
+            .unwrap();
+        assert_ok(&r);
+        let seen_text = std::fs::read_to_string(&seen).expect("golden-build ran");
+        let mut want_from = e.cache_from.clone();
+        want_from.push("other.example/x:1".into());
+        let flag = |b: bool| if b { "true" } else { "-" };
+        assert_eq!(
+            seen_text,
+            format!(
+                "CACHE_FROM={}\nNO_CACHE={}\nPULL={}\n",
+                want_from.join("\n"),
+                flag(e.no_cache),
+                flag(e.pull)
+            ),
+            "{event}"
+        );
+    }
+    assert!(checked >= 20, "only {checked} combinations checked");
+}
