@@ -59,7 +59,7 @@ bench: bench-base bench-build bench-scan bench-push bench-multiarch ## Run every
 bench-base: binaries ## Benchmark: base size and bootstrap time
 	scripts/bench-base.sh
 
-bench-build: binaries ## Benchmark: golden-build vs docker build
+bench-build: binaries ## Benchmark: golden-build vs docker build; PR rebuild of nginx with vs without --cache-from (BENCH_SCENARIOS=peer|cache)
 	scripts/bench-build.sh
 
 bench-scan: binaries ## Benchmark: golden-scan vs syft

@@ -10,12 +10,21 @@
 #      is printed for reference.
 #   2. context upload: a 200 MB context whose .dockerignore excludes all but ~4 MB, same
 #      instructions on both sides (target <= 1.00, i.e. no slower than the docker CLI).
+#   3. build cache (`cache`): a pull request's rebuild of nginx (platform-images/nginx on the
+#      hardened Debian base) with one changed config file, on an engine without the image (a
+#      fresh runner): `--cache-from` the previously published image in a local registry (pulled
+#      first, timed with the build) vs no cache source; plus the unchanged rebuild (every step
+#      cached). Prints both times and the ratio (cached / uncached; lower is better).
 #
 # Environment:
 #   GOLDEN_BUILD_BIN  golden-build binary (default target/debug/golden-build, built when missing)
 #   DOCKER_CLI        peer CLI (default /usr/local/bin/docker when present, else docker)
 #   BENCH_RUNS        repetitions of each measurement (default 7)
 #   BENCH_DIR         scratch directory (default: a new temporary directory, removed at the end)
+#   BENCH_SCENARIOS   which to run, space-separated: `peer` (1 and 2), `cache` (3); default both
+#   BENCH_CACHE_RUNS  repetitions of scenario 3 (default 3; each is two nginx builds)
+#   BENCH_NGINX_BASE  the Debian base nginx builds on (default
+#                     goldenimages.azurecr.io/golden/base-debian:12: scripts/build-base.sh)
 # Needs a Docker engine (scripts/ensure-docker.sh) and /bin/busybox (busybox-static).
 set -Eeuo pipefail
 
@@ -54,7 +63,18 @@ else
 fi
 PREFIX=golden-build-bench-$$
 BASE=$PREFIX-busybox:1
+SCENARIOS=" ${BENCH_SCENARIOS:-peer cache} "
+want() { [[ $SCENARIOS == *" $1 "* ]]; }
+for s in $SCENARIOS; do
+  case $s in peer | cache) ;; *) die "BENCH_SCENARIOS: unknown scenario \`$s\` (known: peer cache)" ;; esac
+done
+CACHE_RUNS=${BENCH_CACHE_RUNS:-3}
+[[ $CACHE_RUNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_CACHE_RUNS must be a positive number"
+NGINX_BASE=${BENCH_NGINX_BASE:-goldenimages.azurecr.io/golden/base-debian:12}
+REG_DIR=""
 cleanup() {
+  if [ -n "${PUBLISHED:-}" ]; then "$PEER" rmi "$PUBLISHED" "$PR_TAG" >/dev/null 2>&1 || true; fi
+  if [ -n "$REG_DIR" ]; then scripts/registry.sh stop --dir "$REG_DIR" >/dev/null 2>&1 || true; fi
   local images
   images=$("$PEER" images --format '{{.Repository}}:{{.Tag}}' | grep "^$PREFIX" || true)
   if [ -n "$images" ]; then
@@ -82,9 +102,11 @@ time_cmd() {
 }
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.4f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+rmi() { "$PEER" rmi "$@" >/dev/null 2>&1 || true; }
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
+if want peer; then
 # ---- the base image: busybox copied into scratch --------------------------------------------
 mkdir -p "$WORK/base"
 cp /bin/busybox "$WORK/base/busybox"
@@ -133,7 +155,6 @@ peer_build() { "$PEER" build "${LABEL_ARGS[@]}" -t "$TAG_PEER" "${EXTRA[@]}" "$A
 bare_build() { "$PEER" build -t "$TAG_BARE" "${EXTRA[@]}" "$APP"; }
 TAG_SAME=$PREFIX-app:same
 same_build() { "$PEER" build -f "$APP/Dockerfile.golden" -t "$TAG_SAME" "${EXTRA[@]}" "$APP"; }
-rmi() { "$PEER" rmi "$@" >/dev/null 2>&1 || true; }
 
 declare -A TAG_OF=([gb]=$TAG_GB [peer]=$TAG_PEER [same]=$TAG_SAME [bare]=$TAG_BARE)
 VARIANTS=(gb peer same bare)
@@ -218,3 +239,67 @@ row "build, cached, peer: no labels (reference)" "$w_gb" "$w_bare" "$(paired war
 row "context upload (${ctx_mb} MB, mostly ignored)" "$u_gb" "$u_peer" "$(paired up_gb up_peer)"
 printf '(ratio: golden-build median / docker median; paired: median of per-run ratios)\n'
 printf 'targets: build ratios <= 1.05 (same labels), context upload ratio <= 1.00\n'
+fi
+
+# ---- scenario 3: a pull request's nginx rebuild, cache from the published image vs none -----
+if want cache; then
+  command -v docker-registry >/dev/null || die "docker-registry not found: run scripts/setup.sh"
+  "$PEER" image inspect "$NGINX_BASE" >/dev/null 2>&1 \
+    || die "the nginx base $NGINX_BASE is not in the engine: run scripts/build-base.sh (or set BENCH_NGINX_BASE)"
+  # The files the nginx Dockerfile copies, in a repository of its own (the PR edits one).
+  NGX=$WORK/nginx-repo
+  mkdir -p "$NGX/platform-images/common" "$NGX/configs"
+  cp -a platform-images/nginx "$NGX/platform-images/"
+  cp -a platform-images/common/golden-pkg platform-images/common/healthcheck "$NGX/platform-images/common/"
+  cp -a configs/nginx.conf configs/default.conf configs/nginx-security-headers.conf "$NGX/configs/"
+  REG_DIR=$WORK/registry
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  scripts/registry.sh start --port "$port" --dir "$REG_DIR" >/dev/null || die "could not start a local registry"
+  PUBLISHED=127.0.0.1:$port/golden/nginx:1.22-debian
+  PR_TAG=127.0.0.1:$port/golden/nginx:1.22-debian-pr-1
+  ngx_build() {
+    "$GB" --repo-root "$NGX" --context "$NGX" --dockerfile "$NGX/platform-images/nginx/Dockerfile" \
+      --base-image "$NGINX_BASE" --no-pull-base --tag "$1" --record "$WORK/nginx-record.json" "${@:2}"
+  }
+  # Nothing of nginx left in the engine (a fresh runner has only the base): the tags go, and
+  # with them the untagged intermediate images of their builds.
+  ngx_clean() { rmi "$PR_TAG"; rmi "$PUBLISHED"; }
+  log "scenario 3: the published nginx (built once, pushed to $PUBLISHED)"
+  ngx_build "$PUBLISHED" --no-cache >"$WORK/nginx-published.log" 2>&1 \
+    || { tail -n 30 "$WORK/nginx-published.log" >&2; die "the nginx build failed"; }
+  "$PEER" push "$PUBLISHED" >/dev/null || die "docker push $PUBLISHED failed"
+  ngx_clean
+  # The pull request: one config file changed.
+  printf '# edited by a pull request (bench-build.sh)\n' >>"$NGX/configs/nginx.conf"
+  pr_cached() { ngx_build "$PR_TAG" --cache-from "$PUBLISHED"; }
+  pr_uncached() { ngx_build "$PR_TAG"; }
+  cache_on=() cache_off=()
+  for k in $(seq 1 "$CACHE_RUNS"); do
+    log "scenario 3: round $k of $CACHE_RUNS"
+    if (( k % 2 )); then
+      time_cmd cache_on pr_cached; grep -q 'Using cache' "$WORK/last.log" || die "the cached build used no cache"; ngx_clean
+      time_cmd cache_off pr_uncached; ngx_clean
+    else
+      time_cmd cache_off pr_uncached; ngx_clean
+      time_cmd cache_on pr_cached; ngx_clean
+    fi
+  done
+  cached_steps=$(grep -c 'Using cache' "$WORK/last.log" || true)
+  # The unchanged rebuild (a dispatch run on the published commit): every step from the cache.
+  cp configs/nginx.conf "$NGX/configs/nginx.conf"
+  same_on=()
+  time_cmd same_on pr_cached
+  same_cached=$(grep -c 'Using cache' "$WORK/last.log" || true)
+  ngx_clean
+  on=$(median "${cache_on[@]}") off=$(median "${cache_off[@]}")
+  printf '\nbuild cache: a pull request rebuild of nginx 1.22 on %s, one config file changed,\n' "$NGINX_BASE"
+  printf 'engine without the image (fresh runner), cache pulled from a local registry (%s rounds)\n' "$CACHE_RUNS"
+  printf '%-52s %10s\n' "median wall time (s)" ""
+  printf '%-52s %10s\n' "no cache source (today's pull request run)" "$off"
+  printf '%-52s %10s\n' "--cache-from the published image (pull included)" "$on"
+  printf '%-52s %10s\n' "ratio cached / uncached (lower is better)" "$(ratio "$on" "$off")"
+  printf '%-52s %10s\n' "  steps from the cache in the changed rebuild" "$cached_steps"
+  printf '%-52s %10s\n' "unchanged rebuild, --cache-from (every step cached)" "${same_on[0]}"
+  printf '%-52s %10s\n' "ratio unchanged / uncached" "$(ratio "${same_on[0]}" "$off")"
+  printf '%-52s %10s\n' "  steps from the cache in the unchanged rebuild" "$same_cached"
+fi
