@@ -51,6 +51,9 @@ pub struct BaseOptions {
     pub os: Option<String>,
     /// Do not print pull progress.
     pub quiet: bool,
+    /// `--pull`: pull a registry base even when the engine has it (a newer one may be
+    /// published), unless it is rebuilt in this run.
+    pub refresh: bool,
 }
 
 impl Default for BaseOptions {
@@ -64,6 +67,7 @@ impl Default for BaseOptions {
             base_entry: None,
             os: None,
             quiet: false,
+            refresh: false,
         }
     }
 }
@@ -228,6 +232,23 @@ pub async fn resolve_base(
     let parsed = Reference::parse(reference).ok();
     let pinned = parsed.as_ref().and_then(|r| r.digest.clone());
     let name = strip_digest(reference).to_string();
+    let refresh = opts.refresh
+        && opts.pull
+        && !opts.rebuilt_in_run
+        && names_registry(reference)
+        && !looks_like_id(reference);
+    if let (true, Some(p)) = (refresh, parsed.as_ref()) {
+        let pulled = pull(engine, reference, p, opts, "base image (--pull)").await?;
+        return Ok(ResolvedBase {
+            reference: reference.to_string(),
+            name,
+            digest: pulled
+                .registry_digest
+                .unwrap_or_else(|| pulled.image_id.clone()),
+            build_arg: pulled.image_id,
+            pulled: true,
+        });
+    }
     match engine.inspect_image(reference).await {
         Ok(image) => {
             let id = image.id.unwrap_or_default();

@@ -193,6 +193,15 @@ async fn build(
     let labels = labels::assemble(&inputs);
     draft.labels = labels.clone();
 
+    // --pull with a resolved base: BASE_IMAGE is an image id the engine would try to pull from
+    // Docker Hub, so golden-build pulls the other FROM images itself (the base was refreshed
+    // by resolve_base unless it is rebuilt in this run).
+    let resolved_base = draft.base.is_some();
+    if opts.pull && resolved_base {
+        let text = std::fs::read_to_string(&job.dockerfile).unwrap_or_default();
+        crate::pull::pull_from_images(&engine, &text, &base_options(&job, opts)).await?;
+    }
+
     // Cache sources are pulled like the base (same credential resolution, bound to each
     // source's registry); a missing one is a warning, never a failure.
     let cache = crate::cache::prepare(
@@ -212,7 +221,7 @@ async fn build(
         labels: engine_labels(&job, labels, &mut context),
         target: job.target.clone(),
         no_cache: opts.no_cache,
-        pull: opts.pull,
+        pull: opts.pull && !resolved_base,
         cache_from,
     };
     let image_id = run_engine_build(&engine, &job, context, &options, opts.quiet).await?;
@@ -318,6 +327,7 @@ fn base_options(job: &Job, opts: &Options) -> BaseOptions {
         base_entry: job.entry.as_ref().and_then(|e| e.base.clone()),
         os: job.os(),
         quiet: opts.quiet,
+        refresh: opts.pull,
     }
 }
 

@@ -137,7 +137,9 @@ pub struct BuildArgs {
     /// Do not use the build cache.
     #[arg(long, env = "GOLDEN_NO_CACHE")]
     pub no_cache: bool,
-    /// Always try to pull newer versions of FROM images.
+    /// Always try to pull newer versions of FROM images (the nightly's). With a resolved base
+    /// golden-build pulls itself: the published base again (never one rebuilt in this run) and
+    /// the Dockerfile's other FROM images.
     #[arg(long, env = "GOLDEN_PULL")]
     pub pull: bool,
     /// Image to use as a cache source (repeatable): pulled first with the credentials of its

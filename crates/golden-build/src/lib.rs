@@ -7,6 +7,7 @@
 //! - [`labels`]: the OCI label set; [`build`]: the engine build, tags, the record;
 //! - [`base`]: the base image from the engine, or pulled with `golden-registry`'s credentials;
 //! - [`cache`]: the `--cache-from` images, pulled the same way (a missing one is a warning);
+//! - [`pull`]: `--pull` when the base was resolved (the engine cannot pull an image id);
 //! - [`bootstrap`]: the Debian base from the archive (`scripts/bootstrap-debian.sh`);
 //! - [`outcome`]: what a build produced or why it failed, shared by `build` and `bootstrap`
 //!   (dependencies go one way: build → bootstrap → outcome);
@@ -28,6 +29,7 @@ pub mod emulation;
 pub mod labels;
 pub mod logs;
 pub mod outcome;
+pub mod pull;
 pub mod spec;
 
 /// The last lines of output, indented, for an error message.

@@ -372,3 +372,77 @@ fn registry_private_cache_source_gets_the_credential_of_its_own_registry_only() 
     let rec = read_json(&d.path().join("record.json"));
     assert_eq!(rec["cache"]["used"], serde_json::json!([published]));
 }
+
+/// `--pull` (the nightly's) with a base golden-build resolved: `BASE_IMAGE` is an image id the
+/// engine cannot pull, so golden-build pulls instead: the published base again (even when the
+/// engine has it), every other FROM image, and never a base rebuilt in this run.
+#[test]
+fn registry_pull_refreshes_the_published_base_and_other_from_images_but_not_the_run_base() {
+    use crate::base_pull::{platform_entry, publish_base};
+    let reg = Registry::start(None);
+    let base_ref = format!("{}/golden-build-test/pull-base:1", reg.host());
+    let (_digest, base_id) = publish_base(&base_ref, None);
+    let other = format!("{}/golden-build-test/pull-other:1", reg.host());
+    let mut cleanup = Cleanup::default();
+    cleanup.add(&base_ref);
+    cleanup.add(&other);
+    push(&busybox(), &other, None);
+    let d = tempfile::tempdir().expect("tempdir");
+    let tag = unique_tag("pull-platform");
+    cleanup.add(&tag);
+    let entry = platform_entry(d.path(), "tiny-0.1-busybox", &tag, &base_ref, false);
+    // A second stage on another registry image (like a builder stage on maven:3).
+    write_tree(
+        d.path(),
+        &[(
+            "Dockerfile",
+            &format!(
+                "ARG BASE_IMAGE\nFROM {other} AS tools\nRUN echo tools > /tools\n\
+                 FROM ${{BASE_IMAGE}}\nARG BASE_IMAGE\nLABEL used-base=${{BASE_IMAGE}}\n\
+                 COPY --from=tools /tools /tools\nRUN test -f /base-id\n"
+            ),
+        )],
+    );
+    let build = |entry: &str| {
+        run(golden_build(d.path())
+            .env("GOLDEN_ENTRY", entry)
+            .env("DOCKER_CONFIG", d.path().join("no-docker-config"))
+            .args(["--repo-root", ".", "--pull", "--no-cache"]))
+    };
+    // The engine has the base already (pulled once without --pull).
+    let first = run(golden_build(d.path())
+        .env("GOLDEN_ENTRY", &entry)
+        .env("DOCKER_CONFIG", d.path().join("no-docker-config"))
+        .args(["--repo-root", "."]));
+    assert_eq!(first.code, 0, "{}", first.both());
+    assert!(inspect(&base_ref).is_some());
+    let out = build(&entry);
+    assert_eq!(out.code, 0, "{}", out.both());
+    assert!(
+        out.stderr
+            .contains(&format!("pulling base image (--pull) {base_ref}")),
+        "{}",
+        out.both()
+    );
+    assert!(
+        out.stderr
+            .contains(&format!("pulling FROM image (--pull) {other}")),
+        "{}",
+        out.both()
+    );
+    assert_eq!(labels_of(&tag)["used-base"], base_id);
+
+    // The base rebuilt in this run (base_in_plan) is the engine's: never pulled.
+    let in_run = platform_entry(d.path(), "tiny-0.1-busybox", &tag, &base_ref, true);
+    write_tree(
+        d.path(),
+        &[(
+            "Dockerfile",
+            "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nARG BASE_IMAGE\nLABEL used-base=${BASE_IMAGE}\nRUN test -f /base-id\n",
+        )],
+    );
+    let out = build(&in_run);
+    assert_eq!(out.code, 0, "{}", out.both());
+    assert!(!out.stderr.contains("pulling"), "{}", out.both());
+    assert_eq!(labels_of(&tag)["used-base"], base_id);
+}
