@@ -106,6 +106,25 @@ pub enum Command {
     /// to (anonymous pulls of the manifests); `--write` pins the current digests. Exit 0: all
     /// fresh, 1: some stale, 2: errors (each row still resolved on its own).
     Upstreams(UpstreamsArgs),
+    /// Check the `runners` input of golden-images.yml (which runner each job runs on) and print
+    /// it normalized: a JSON object with `amd64`, `arm64` and `default`, each a label, a list of
+    /// labels or `{"group": ..., "labels": [...]}`. Sets the step output `runners`. Exit 2 with
+    /// an error naming the input and the key when it is malformed.
+    Runners(RunnersArgs),
+}
+
+/// `golden-plan runners`.
+#[derive(Debug, Args)]
+pub struct RunnersArgs {
+    /// The mapping, a JSON object (`{"default": "ubuntu-24.04", "amd64": ["self-hosted",
+    /// "x64"]}`). Empty = the GitHub-hosted labels (ubuntu-24.04, ubuntu-24.04-arm); a missing
+    /// `default` is the slot of the first architecture.
+    #[arg(long, env = "GOLDEN_RUNNERS", default_value = "")]
+    pub runners: String,
+    /// The run's architectures (a JSON list or a comma list, like the plan's); the first one
+    /// decides `default` when the mapping has none.
+    #[arg(long, env = "GOLDEN_ARCHITECTURES", default_value = "amd64")]
+    pub architectures: String,
 }
 
 /// `golden-plan upstreams`.

@@ -9,6 +9,7 @@
 //! - [`cli`]: the flags and their `GOLDEN_*` variables ([`Cli`]); `main.rs` runs them.
 //! - [`output`]: JSON, human table, `$GITHUB_OUTPUT`, step summary.
 //! - [`upstreams`]: `golden-plan upstreams`, the pinned upstream digests against their tags.
+//! - [`runners`]: `golden-plan runners`, the `runners` input of golden-images.yml checked.
 //!
 //! Architecture invariant: this is the only crate that reads the build config to make decisions;
 //! everything downstream reads the plan.
@@ -21,6 +22,7 @@ pub mod diag;
 pub mod expand;
 pub mod git;
 pub mod output;
+pub mod runners;
 pub mod upstreams;
 
 use std::collections::BTreeSet;

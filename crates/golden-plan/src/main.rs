@@ -30,6 +30,9 @@ fn main() -> ExitCode {
                 async move { run_upstreams(&args).await.map_err(Failure) },
             )
         }
+        Some(Command::Runners(args)) => golden_gha::scaffold::run_sync("golden-plan", || {
+            golden_plan::runners::run(&args).map_err(Failure)
+        }),
         None => golden_gha::scaffold::run_sync("golden-plan", || run(cli).map_err(Failure)),
     }
 }
