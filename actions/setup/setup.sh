@@ -30,6 +30,7 @@ golden_single_line cargo-profile "${IN_CARGO_PROFILE:-}"
 golden_single_line cache "${IN_CACHE:-}"
 golden_single_line sha256sums-sha256 "${IN_SUMS_SHA256:-}"
 golden_single_line release-url "${IN_RELEASE_URL:-}"
+golden_single_line tools "${IN_TOOLS:-}"
 
 BINARIES=(golden-plan golden-build golden-scan golden-push golden-report)
 
@@ -87,8 +88,23 @@ compiled_in_files() {
   done < <(cd "$src" && find crates -type f -name '*.rs' -not -path '*/tests/*' -print0)
 }
 
+# The commands every golden job runs (the actions' scripts, the checkouts, change detection)
+# and the ones this job asked for (input `tools`, e.g. docker): a self-hosted runner may lack
+# any of them; name them all at once instead of failing on the first, deep in a later step.
+check_tools() {
+  local t missing=() extra=()
+  read -r -a extra <<<"${IN_TOOLS//,/ }"
+  for t in git jq curl tar gzip sha256sum awk "${extra[@]}"; do
+    case "$t" in *[!A-Za-z0-9._+-]*) golden_die "input \`tools\`: \`$t\` is not a command name" ;; esac
+    command -v "$t" >/dev/null 2>&1 || missing+=("$t")
+  done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  golden_die "this runner lacks ${missing[*]}: install them on it (a self-hosted runner of the \`runners\` mapping needs git, jq, curl, tar, gzip, sha256sum, awk, and docker for the image jobs; see docs/workflows.md, Runners)"
+}
+
 cmd_resolve() {
   local source="${IN_SOURCE:-release}" src version repo target arch name bin_dir profile
+  check_tools
   case "$source" in
     release | build | artifact) ;;
     *) golden_die "input \`source\` must be release, build or artifact, got \`$source\`" ;;

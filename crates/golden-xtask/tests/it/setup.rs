@@ -321,3 +321,36 @@ fn build_source_compiles_the_workspace_and_uploads_the_artifact() {
         t.path().join("bin").display().to_string()
     );
 }
+
+/// A self-hosted runner may lack what the jobs run: the first step names every missing command
+/// (the common ones and the job's `tools`, e.g. docker) with where to read more, before anything
+/// is downloaded or built.
+#[test]
+fn missing_runner_tools_are_named_together() {
+    let t = tempdir("setup");
+    let r = runner("setup", t.path())
+        .input("source", "artifact")
+        .input("tools", "golden-no-such-tool, docker-not-here")
+        .input("install-dir", t.path().join("bin").display().to_string())
+        .run()
+        .unwrap();
+    assert_fails_with(
+        &r,
+        "this runner lacks golden-no-such-tool docker-not-here: install them on it",
+    );
+    assert_fails_with(&r, "docs/workflows.md, Runners");
+    assert!(
+        r.step("resolve")
+            .is_some_and(|s| s.outcome == golden_xtask::runner::Outcome::Failure),
+        "the resolve step fails:\n{}",
+        r.log()
+    );
+
+    let r = runner("setup", t.path())
+        .input("source", "artifact")
+        .input("tools", "docker;rm")
+        .input("install-dir", t.path().join("bin").display().to_string())
+        .run()
+        .unwrap();
+    assert_fails_with(&r, "input `tools`: `docker;rm` is not a command name");
+}
