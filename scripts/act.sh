@@ -18,6 +18,10 @@
 #   --state DIR       where the run keeps artifacts, records and act's log (default: a new
 #                     folder under target/act/runs)
 #   --job ID          run one job only
+#   --platform LABEL  run the jobs whose runs-on is LABEL on this host (repeatable); when given,
+#                     ONLY these labels are, instead of the GitHub-hosted ones the workflows use
+#                     by default (a job on another label is then skipped by act: a run of the
+#                     `runners` mapping shows that no job ignored it)
 #
 # What it always passes to act: host mode for every runs-on label the workflows use, act's
 # artifact server on 127.0.0.1 (a free port), no cache server, the stand-ins for the pinned
@@ -29,7 +33,7 @@ set -Eeuo pipefail
 src="$(cd "$(dirname "$0")/.." && pwd)"
 
 die() { printf 'act.sh: %s\n' "$*" >&2; exit 2; }
-usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 [ "$#" -ge 1 ] || usage
 case "$1" in -h | --help) usage ;; esac
@@ -39,7 +43,7 @@ event=""
 if [ "$#" -gt 0 ] && [ "${1#-}" = "$1" ]; then event="$1"; shift; fi
 
 repo="$src" state="" event_json="" secret_file="" job=""
-inputs=() vars=() secrets=() envs=() maps=() runs=() extra=()
+inputs=() vars=() secrets=() envs=() maps=() runs=() extra=() platforms=()
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --input) inputs+=(--input "${2:?--input needs k=v}"); shift 2 ;;
@@ -53,6 +57,7 @@ while [ "$#" -gt 0 ]; do
     --run-artifacts) runs+=("${2:?--run-artifacts needs ID=STATE}"); shift 2 ;;
     --state) state="${2:?--state needs a folder}"; shift 2 ;;
     --job) job="${2:?--job needs a job id}"; shift 2 ;;
+    --platform) platforms+=(-P "${2:?--platform needs a runner label}=-self-hosted"); shift 2 ;;
     --) shift; extra=("$@"); break ;;
     *) die "unknown option \`$1\` (see scripts/act.sh --help)" ;;
   esac
@@ -136,9 +141,12 @@ done <"$src/tests/act-standins/map.txt"
 
 port="$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 
+if [ "${#platforms[@]}" -eq 0 ]; then
+  platforms=(-P ubuntu-24.04=-self-hosted -P ubuntu-24.04-arm=-self-hosted -P ubuntu-latest=-self-hosted)
+fi
 args=(
   "$event" -W "$wf_file" -e "$event_json"
-  -P ubuntu-24.04=-self-hosted -P ubuntu-24.04-arm=-self-hosted -P ubuntu-latest=-self-hosted
+  "${platforms[@]}"
   --artifact-server-addr 127.0.0.1 --artifact-server-port "$port" --artifact-server-path "$state/artifact-server"
   --no-cache-server --no-skip-checkout
   --action-cache-path "$state/act-cache"

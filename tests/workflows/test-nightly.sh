@@ -9,6 +9,9 @@
 #   the planted findings decided by VEX), the workflow outputs summary/digests/status, the stored
 #   SARIF, the alert job closing the alert issue an earlier failing night left open, and that
 #   no secret the fakes issued appears in any log or artifact.
+# The first run routes its jobs through the `runners` mapping (vars.GOLDEN_RUNNERS, custom labels
+# only act maps to this host; ubuntu-24.04 is not mapped, so a job that ignored the mapping would
+# be skipped by act and its assertions below would fail).
 # Then a second run with a planted failure (python's Dockerfile broken): report says failed and
 # names the image, nothing of it is pushed, the others still are.
 # shellcheck source=tests/workflows/lib.sh
@@ -35,16 +38,35 @@ gh_api POST labels '{"name":"golden-nightly-failure","color":"b60205"}' >/dev/nu
 alert_issue="$(gh_api POST issues '{"title":"golden images: 1 image failing","labels":["golden-nightly-failure"],"body":"<!-- golden-report:alert:nightly:configs/build-config.yaml -->\nplanted by tests/workflows/test-nightly.sh: a failing night"}' | jq -r .number)"
 [ -n "$alert_issue" ] || fail "cannot plant the open alert issue"
 
-# ---------------------------------------------------------------- run 1: green
+# ---------------------------------------------------------------- run 1: green, custom runners
 state="$WORK/run1"
 rc=0
-act_run "$state" nightly.yml schedule --repo "$WORK/repo" "${vars[@]}" "${fake_args[@]}" || rc=$?
+runners='{"default": "golden-custom-default", "amd64": "golden-custom-amd64"}'
+act_run "$state" nightly.yml schedule --repo "$WORK/repo" "${vars[@]}" "${fake_args[@]}" \
+  --var "GOLDEN_RUNNERS=$runners" --platform golden-custom-default --platform golden-custom-amd64 || rc=$?
 log="$state/act.log"
 for j in "setup (amd64)" plan; do
   [ "$(job_result "$log" "images/golden images/$j")" = succeeded ] || fail "job $j did not succeed (see $log)"
 done
 grep -q 'installed the prebuilt binaries from GOLDEN_SETUP_BINARIES' "$log" || fail "setup did not reuse target/debug"
 ok "setup reused the built binaries; plan succeeded"
+
+# Every job ran on a label of the mapping: act runs only the labels mapped with --platform (no
+# ubuntu-24.04), and skips a job on any other label ("Skipping unsupported platform").
+if grep -F 'Skipping unsupported platform' "$log" >&2; then
+  fail "a job asked for a runner label outside the runners mapping (see $log)"
+fi
+plan_log="$(grep -F '[images/golden images/plan' "$log")"
+grep -F 'runners: default jobs run on "golden-custom-default"' <<<"$plan_log" >/dev/null \
+  || fail "the plan job did not map default to golden-custom-default"
+grep -F 'runners: amd64 jobs run on "golden-custom-amd64"' <<<"$plan_log" >/dev/null \
+  || fail "the plan job did not map amd64 to golden-custom-amd64"
+grep -F 'runners: arm64 jobs run on "ubuntu-24.04-arm"' <<<"$plan_log" >/dev/null \
+  || fail "the plan job did not keep the hosted label for the arm64 key the mapping lacks"
+for j in "images/golden images/trivy db" "images/golden images/report" "nightly/nightly alert"; do
+  [ "$(job_result "$log" "$j")" = succeeded ] || fail "job $j did not run on its mapped runner (see $log)"
+done
+ok "runners mapping: every job ran on golden-custom-default or golden-custom-amd64, none on ubuntu-24.04"
 
 jr="$WORK/kit/requests.jsonl"
 for svc in oidc entra acr; do

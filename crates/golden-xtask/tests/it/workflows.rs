@@ -47,6 +47,11 @@ fn runner_arch(label: &str) -> &'static str {
     }
 }
 
+/// The mapping `golden-plan runners` prints for an empty `runners` input.
+fn hosted_mapping(first_arch: &str) -> String {
+    serde_json::to_string(&golden_plan::runners::normalize("", first_arch).unwrap()).unwrap()
+}
+
 /// Every job that takes the binaries from the run's `golden-binaries-<arch>` artifact takes one
 /// the setup job uploaded (an architecture of the run) and runs on a runner of that
 /// architecture. The nightly alert job used to take `golden-binaries-amd64` on an amd64 runner
@@ -92,6 +97,14 @@ fn binaries_artifact_exists_and_matches_the_runner_for_every_architecture_list()
                         if let Some(a) = m {
                             values.push(("matrix", json!({ "arch": a })));
                         }
+                        // The jobs take their runner from the mapping the plan job checked (the
+                        // empty `runners` input here: the GitHub-hosted labels).
+                        let mapping = hosted_mapping(&arches[0]);
+                        values.push((
+                            "needs",
+                            json!({"plan": {"outputs": {"runners": mapping}},
+                                   "images": {"outputs": {"runners": mapping}}}),
+                        ));
                         let c = cx(&values);
                         let got = interp(art, &c);
                         let arch = got.strip_prefix("golden-binaries-").unwrap_or_else(|| {
@@ -398,4 +411,299 @@ fn build_steps_pass_the_plan_entry_cache_settings_to_golden_build() {
         );
     }
     assert!(checked >= 20, "only {checked} combinations checked");
+}
+
+/// The value of step output `name` in a GITHUB_OUTPUT file (`name=value` or a heredoc).
+fn output_value(outputs: &str, name: &str) -> Option<String> {
+    let mut lines = outputs.lines();
+    while let Some(l) = lines.next() {
+        if let Some(v) = l.strip_prefix(&format!("{name}=")) {
+            return Some(v.to_string());
+        }
+        if let Some(delim) = l.strip_prefix(&format!("{name}<<")) {
+            let mut v = Vec::new();
+            for x in lines.by_ref() {
+                if x == delim {
+                    return Some(v.join("\n"));
+                }
+                v.push(x);
+            }
+        }
+    }
+    None
+}
+
+/// A mapping of every shape, as the plan job prints it.
+const CUSTOM: &str = r#"{"default": "custom-default", "amd64": ["self-hosted", "x64"], "arm64": {"group": "arm-group", "labels": ["linux"]}}"#;
+
+fn runs_on(job: &Json, c: &Contexts) -> Json {
+    let raw = job["runs-on"]
+        .as_str()
+        .unwrap_or_else(|| panic!("runs-on is not an expression: {job}"));
+    let e = raw
+        .trim()
+        .strip_prefix("${{")
+        .and_then(|r| r.strip_suffix("}}"))
+        .unwrap_or_else(|| panic!("runs-on `{raw}` is not one expression"));
+    expr::evaluate(e, c)
+        .unwrap_or_else(|e| panic!("{raw}: {e}"))
+        .to_json()
+}
+
+/// Every job of golden-images.yml runs where the `runners` mapping says: the per-architecture
+/// jobs on their architecture's key, the others on `default`; no job names a label of its own
+/// (the plan job's fallback aside, see `plan_job_runner_survives_a_malformed_mapping`). The
+/// nightly alert job, which uses the run's binaries, runs on the mapping's `default` too.
+#[test]
+fn every_job_runs_where_the_runners_mapping_says() {
+    let wf = workflow("golden-images.yml");
+    let text =
+        std::fs::read_to_string(repo_root().join(".github/workflows/golden-images.yml")).unwrap();
+    let normalized =
+        serde_json::to_string(&golden_plan::runners::normalize(CUSTOM, "amd64").unwrap()).unwrap();
+    let mapping: Json = serde_json::from_str(&normalized).unwrap();
+    let mut per_arch = 0;
+    let mut default = 0;
+    for (name, job) in wf["jobs"].as_object().unwrap() {
+        if name == "plan" {
+            continue;
+        }
+        let raw = job["runs-on"].as_str().unwrap();
+        assert!(
+            !raw.contains("ubuntu-"),
+            "golden-images.yml {name}: runs-on names a label itself: {raw}"
+        );
+        let needs: Vec<&str> = match &job["needs"] {
+            Json::String(s) => vec![s.as_str()],
+            Json::Array(a) => a.iter().filter_map(Json::as_str).collect(),
+            _ => vec![],
+        };
+        assert!(
+            needs.contains(&"plan"),
+            "golden-images.yml {name}: reads the plan's mapping without needing the plan job"
+        );
+        let is_matrix = job["strategy"]["matrix"].get("arch").is_some();
+        for arch in ["amd64", "arm64"] {
+            let c = cx(&[
+                (
+                    "inputs",
+                    json!({"architectures": r#"["amd64","arm64"]"#, "runners": CUSTOM}),
+                ),
+                ("matrix", json!({"arch": arch})),
+                (
+                    "needs",
+                    json!({"plan": {"outputs": {"runners": normalized}}}),
+                ),
+            ]);
+            let got = runs_on(job, &c);
+            if is_matrix {
+                assert_eq!(got, mapping[arch], "golden-images.yml {name} ({arch})");
+                per_arch += 1;
+            } else {
+                assert_eq!(got, mapping["default"], "golden-images.yml {name}");
+                default += 1;
+            }
+        }
+    }
+    // setup, bases, platforms; trivy-db, merge, report (both architectures each).
+    assert_eq!((per_arch, default), (6, 6), "jobs checked");
+
+    // No `runs-on` of golden-images.yml outside the jobs checked above and the plan job.
+    assert_eq!(text.matches("runs-on:").count(), 7);
+
+    let nightly = workflow("nightly.yml");
+    let alert = &nightly["jobs"]["alert"];
+    let c = cx(&[
+        ("vars", json!({"GOLDEN_ARCHITECTURES": r#"["amd64"]"#})),
+        (
+            "needs",
+            json!({"images": {"outputs": {"runners": normalized}}}),
+        ),
+    ]);
+    assert_eq!(runs_on(alert, &c), json!("custom-default"), "nightly alert");
+    // When the images job failed before its plan job checked the mapping: today's label.
+    for (list, label) in [
+        (r#"["amd64"]"#, "ubuntu-24.04"),
+        (r#"["arm64"]"#, "ubuntu-24.04-arm"),
+    ] {
+        let c = cx(&[
+            ("vars", json!({"GOLDEN_ARCHITECTURES": list})),
+            ("needs", json!({"images": {"outputs": {"runners": ""}}})),
+        ]);
+        assert_eq!(
+            runs_on(alert, &c),
+            json!(label),
+            "nightly alert, no mapping, {list}"
+        );
+    }
+    // Every caller passes the repository variable through.
+    for file in ["nightly.yml", "pull-request.yml", "dispatch.yml"] {
+        assert_eq!(
+            workflow(file)["jobs"]["images"]["with"]["runners"],
+            "${{ vars.GOLDEN_RUNNERS }}",
+            "{file}"
+        );
+    }
+}
+
+/// The plan job checks the mapping, so its own runner comes from the raw input: `default`, else
+/// the first architecture's key, else the hosted label; a malformed mapping that is JSON still
+/// gets a runner (the hosted label, or its `default`) so that the check can report it.
+#[test]
+fn plan_job_runner_survives_a_malformed_mapping() {
+    let wf = workflow("golden-images.yml");
+    let plan = &wf["jobs"]["plan"];
+    assert!(plan.get("needs").is_none(), "the plan job must run first");
+    for (runners, list, want) in [
+        ("", r#"["amd64"]"#, json!("ubuntu-24.04")),
+        ("", r#"["arm64","amd64"]"#, json!("ubuntu-24.04-arm")),
+        ("{}", r#"["amd64"]"#, json!("ubuntu-24.04")),
+        (r#"{"default": "d"}"#, r#"["amd64"]"#, json!("d")),
+        (
+            r#"{"amd64": ["a", "b"]}"#,
+            r#"["amd64"]"#,
+            json!(["a", "b"]),
+        ),
+        (
+            r#"{"amd64": "a"}"#,
+            r#"["arm64"]"#,
+            json!("ubuntu-24.04-arm"),
+        ),
+        (
+            r#"{"arm64": {"group": "g"}}"#,
+            r#"["arm64"]"#,
+            json!({"group": "g"}),
+        ),
+        // Malformed: the hosted label; the check step names the problem.
+        (r#"["ubuntu-24.04"]"#, r#"["amd64"]"#, json!("ubuntu-24.04")),
+        (r#""ubuntu-24.04""#, r#"["amd64"]"#, json!("ubuntu-24.04")),
+        (r#"{"x86_64": "a"}"#, r#"["amd64"]"#, json!("ubuntu-24.04")),
+        ("null", r#"["amd64"]"#, json!("ubuntu-24.04")),
+    ] {
+        let c = cx(&[("inputs", json!({"runners": runners, "architectures": list}))]);
+        assert_eq!(
+            runs_on(plan, &c),
+            want,
+            "runners `{runners}`, architectures {list}"
+        );
+    }
+}
+
+/// The plan job's "Check the runners mapping" step, run as the runner would (GITHUB_ACTIONS,
+/// GITHUB_OUTPUT, the step's env from the inputs) against the real golden-plan: a malformed
+/// mapping fails the step with an `::error` naming the input and the key and a hint; a valid
+/// one sets the output `runners` the other jobs read, every key filled in.
+#[test]
+fn plan_job_checks_the_runners_mapping() {
+    let bins = crate::harness::golden_bins(&["golden-plan"]);
+    let wf = workflow("golden-images.yml");
+    let plan = &wf["jobs"]["plan"];
+    let steps = plan["steps"].as_array().unwrap();
+    let i = steps
+        .iter()
+        .position(|s| s["id"] == "runners")
+        .expect("a step with id runners");
+    let plan_step = steps.iter().position(|s| s["id"] == "plan").unwrap();
+    assert!(
+        i < plan_step,
+        "the mapping is checked before the plan is made"
+    );
+    let step = &steps[i];
+    assert_eq!(
+        plan["outputs"]["runners"],
+        "${{ steps.runners.outputs.runners }}"
+    );
+    let script = step["run"].as_str().unwrap();
+    assert!(!script.contains("${{"), "no expression in run: {script}");
+    let env = step["env"].as_object().unwrap();
+    let run = |runners: &str, list: &str| {
+        let c = cx(&[("inputs", json!({"runners": runners, "architectures": list}))]);
+        let t = tempfile::tempdir().unwrap();
+        let out = t.path().join("output");
+        std::fs::write(&out, "").unwrap();
+        let mut cmd = Command::new("bash");
+        cmd.args(["-e", "-c", script])
+            .env("PATH", crate::harness::path_with(&bins))
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_OUTPUT", &out)
+            .env_remove("GOLDEN_RUNNERS")
+            .env_remove("GOLDEN_ARCHITECTURES");
+        for (k, v) in env {
+            cmd.env(k, interp(v.as_str().unwrap(), &c));
+        }
+        let o = cmd.output().unwrap();
+        let outputs = std::fs::read_to_string(&out).unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            outputs,
+        )
+    };
+
+    let (code, _, outputs) = run(
+        r#"{"default": "golden-custom-default", "amd64": "golden-custom-amd64"}"#,
+        r#"["amd64"]"#,
+    );
+    assert_eq!(code, Some(0), "{outputs}");
+    let line =
+        output_value(&outputs, "runners").unwrap_or_else(|| panic!("no runners output: {outputs}"));
+    assert_eq!(
+        serde_json::from_str::<Json>(&line).unwrap(),
+        json!({"default": "golden-custom-default", "amd64": "golden-custom-amd64", "arm64": "ubuntu-24.04-arm"})
+    );
+    let (code, _, outputs) = run("", r#"["arm64"]"#);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        output_value(&outputs, "runners").as_deref(),
+        Some(r#"{"amd64":"ubuntu-24.04","arm64":"ubuntu-24.04-arm","default":"ubuntu-24.04-arm"}"#),
+        "{outputs}"
+    );
+
+    for (runners, needle) in [
+        ("{amd64: x}", "input `runners` is not JSON"),
+        (
+            r#"["x"]"#,
+            "input `runners` must be a JSON object, got a list",
+        ),
+        (
+            r#"{"x86_64": "x"}"#,
+            "input `runners` has an unknown key `x86_64`",
+        ),
+        (
+            r#"{"amd64": 3}"#,
+            "input `runners`, key `amd64`: must be a label",
+        ),
+        (
+            r#"{"arm64": []}"#,
+            "input `runners`, key `arm64`: the value is an empty list",
+        ),
+        (
+            r#"{"default": ["a", 1]}"#,
+            "input `runners`, key `default`: the value[1] must be a string",
+        ),
+        (
+            r#"{"default": {"labels": ["a"]}}"#,
+            "input `runners`, key `default`: a runner group needs `group`",
+        ),
+        (
+            r#"{"default": {"group": "g", "size": 4}}"#,
+            "input `runners`, key `default`: a runner group takes `group` and `labels` only",
+        ),
+    ] {
+        let (code, stdout, outputs) = run(runners, r#"["amd64"]"#);
+        assert_eq!(code, Some(2), "`{runners}`: {stdout}");
+        let err = stdout
+            .lines()
+            .find(|l| l.starts_with("::error "))
+            .unwrap_or_else(|| panic!("`{runners}`: no ::error annotation: {stdout}"));
+        assert!(
+            err.contains(needle),
+            "`{runners}`: want `{needle}` in {err}"
+        );
+        assert!(err.contains("hint: "), "`{runners}`: no hint in {err}");
+        assert!(
+            output_value(&outputs, "runners").is_none(),
+            "`{runners}`: output set: {outputs}"
+        );
+    }
 }
