@@ -35,6 +35,8 @@ pub mod metrics;
 pub mod pr_comment;
 mod pr_comment_arch;
 pub mod registry;
+pub mod regress;
 pub mod summary;
+pub mod webhook;
 
 pub use cli::Cli;
