@@ -11,6 +11,7 @@ mod markdown;
 mod multi_arch;
 mod registry;
 mod regress;
+mod webhook;
 
 use golden_report::aggregate::Report;
 use golden_report::app::{ReportConfig, build_report};
