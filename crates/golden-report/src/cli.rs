@@ -142,8 +142,8 @@ pub struct ReportArgs {
     /// Exit 1 when any regression was found (regressions never fail the policy).
     #[arg(long, env = "GOLDEN_FAIL_ON_REGRESSION", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub fail_on_regression: bool,
-    /// Send one message per run to this webhook when the failure state changes; repeatable
-    /// (one per line in the variable). The URL is a secret: only its host is ever printed.
+    /// Send one message per run to this webhook when the failure state changes; repeatable.
+    /// The URL is a secret: only its host is ever printed.
     #[arg(
         long = "webhook-url",
         env = "GOLDEN_WEBHOOK_URL",
@@ -152,8 +152,8 @@ pub struct ReportArgs {
         hide_env_values = true
     )]
     pub webhook_url: Vec<String>,
-    /// Payload of each --webhook-url, paired by position (`teams`, `slack`, `json`); one kind
-    /// applies to every URL; comma-separated in the variable.
+    /// Payload of each --webhook-url (`teams`, `slack`, `json`): one kind for every URL, or
+    /// one per URL in the same order.
     #[arg(
         long = "webhook-kind",
         env = "GOLDEN_WEBHOOK_KIND",
