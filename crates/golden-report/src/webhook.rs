@@ -519,13 +519,19 @@ pub fn slack_payload(m: &Message<'_>) -> Value {
     })
 }
 
+/// Adaptive Card TextBlocks render a Markdown subset: break link syntax (`[text](url)`) and
+/// angle brackets in untrusted text so a document cannot put a disguised link in the card.
+pub fn teams_escape(s: &str) -> String {
+    s.replace("](", "] (").replace('<', "‹").replace('>', "›")
+}
+
 /// Teams Workflows ("When a Teams webhook request is received"): an Adaptive Card 1.4.
 pub fn teams_payload(m: &Message<'_>) -> Value {
     let mut body = vec![json!({
-        "type": "TextBlock", "text": m.title(), "weight": "Bolder", "size": "Medium", "wrap": true
+        "type": "TextBlock", "text": teams_escape(&m.title()), "weight": "Bolder", "size": "Medium", "wrap": true
     })];
     for l in m.lines().iter().take(40) {
-        body.push(json!({"type": "TextBlock", "text": cap(l, 400), "wrap": true}));
+        body.push(json!({"type": "TextBlock", "text": cap(&teams_escape(l), 400), "wrap": true}));
     }
     let mut actions = Vec::new();
     if let Some(u) = &m.run.run_url {
@@ -860,6 +866,39 @@ mod tests {
         );
         assert_eq!(decide(&Previous::Green, &items), Some(Event::Failing));
         assert_eq!(decide(&Previous::Unknown, &items), Some(Event::Failing));
+    }
+
+    #[test]
+    fn hostile_document_text_cannot_ping_or_link() {
+        let mut s: RunSummary = serde_json::from_value(json!({
+            "schema": 1, "tool": "t", "generated_at": "2026-01-01T00:00:00Z", "input": "in",
+            "totals": {"images": 1, "ok": 0, "failed": 1, "build_failed": 1, "policy_failed": 0,
+                "incomplete": 0, "builds_succeeded": 0, "builds_failed": 1, "problems": 0,
+                "vulnerabilities": {}, "new_vulnerabilities": 0, "fixed_vulnerabilities": 0},
+            "images": [{"id": "x<!channel>", "name": "x", "status": "build_failed",
+                "build": {"succeeded": false, "duration_seconds": 1.0, "started_at": "t",
+                    "error": {"message": "see [here](https://evil.example) <https://evil.example|ok> & more"}}}]
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        s.run.run_url = Some("https://github.com/o/r/actions/runs/1".into());
+        let m = Message::new(Event::Failing, &s, None);
+        let slack = slack_payload(&m).to_string();
+        assert!(
+            !slack.contains("<!channel>") && !slack.contains("<https://evil"),
+            "{slack}"
+        );
+        assert!(
+            slack.contains("&lt;!channel&gt;") && slack.contains("&amp; more"),
+            "{slack}"
+        );
+        let teams = teams_payload(&m).to_string();
+        assert!(
+            !teams.contains("](https://evil") && !teams.contains("<!channel>"),
+            "{teams}"
+        );
+        let json = json_payload(&m);
+        // The json body carries the text as data, unchanged.
+        assert_eq!(json["failures"][0]["image"], "x<!channel>");
     }
 
     #[test]

@@ -439,3 +439,78 @@ fn webhook_configuration_errors_name_the_flag_and_hide_the_url() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("teams"));
 }
+
+/// A 429 with `Retry-After: 1` is waited out and retried; the second attempt is accepted.
+#[tokio::test]
+async fn a_429_is_retried_after_its_retry_after() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/hook"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "1"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/hook"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    let d = tempfile::tempdir().unwrap();
+    let r = Run {
+        input: d.path().join("failing"),
+        out: d.path().join("out"),
+        state: d.path().join("alert-state.json"),
+    };
+    failing_set(&r.input);
+    let t = std::time::Instant::now();
+    let o = run(
+        &r,
+        &[("GOLDEN_WEBHOOK_URL", format!("{}/hook", server.uri()))],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+    assert!(t.elapsed() >= std::time::Duration::from_secs(1));
+    assert!(r.state.exists(), "accepted on retry: the state is recorded");
+}
+
+/// A receiver nobody listens on: connection errors are retried, then reported by host.
+#[tokio::test]
+async fn an_unreachable_receiver_is_reported_by_host() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let d = tempfile::tempdir().unwrap();
+    let r = Run {
+        input: d.path().join("failing"),
+        out: d.path().join("out"),
+        state: d.path().join("alert-state.json"),
+    };
+    failing_set(&r.input);
+    let url = format!("http://127.0.0.1:{port}/services/T000/B000/closedsecret");
+    let o = run(
+        &r,
+        &[
+            ("GOLDEN_WEBHOOK_URL", url),
+            ("GOLDEN_WEBHOOK_KIND", "slack".into()),
+            ("GITHUB_ACTIONS", "true".into()),
+        ],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0));
+    assert_clean(&o, &["closedsecret", "/services/"]);
+    let s = RunSummary::read(&r.out.join("summary.json")).unwrap();
+    let p = s
+        .problems
+        .iter()
+        .find(|p| p.kind == ProblemKind::Webhook)
+        .unwrap();
+    assert!(
+        p.message
+            .contains(&format!("slack webhook at 127.0.0.1:{port}"))
+            && p.message.contains("after 3 attempts (connection failed)"),
+        "{}",
+        p.message
+    );
+}
