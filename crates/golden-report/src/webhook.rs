@@ -735,6 +735,8 @@ pub async fn notify(settings: &Settings, summary: &RunSummary) -> Vec<Problem> {
     let client = match reqwest::Client::builder()
         .timeout(settings.timeout.unwrap_or(Duration::from_secs(10)))
         .connect_timeout(Duration::from_secs(5))
+        // A redirect would carry the (signed) body to a host nobody configured.
+        .redirect(reqwest::redirect::Policy::none())
         .build()
     {
         Ok(c) => c,

@@ -426,3 +426,48 @@ fn the_binary_reports_regressions_everywhere_and_fails_only_when_asked() {
         "{err}"
     );
 }
+
+/// The PR comment's regressions come from a file a fork controls: the poster validates them
+/// like the rest, naming the field.
+#[test]
+fn the_poster_refuses_a_hostile_regression_in_the_comment_file() {
+    let mut data = golden_report::pr_comment::CommentData {
+        totals: Default::default(),
+        images: vec![],
+        images_omitted: 0,
+        regressions: vec![],
+    };
+    let good: golden_report::pr_comment::CommentRegression = serde_json::from_value(
+        serde_json::json!({"image": "nginx", "kind": "compliance", "id": "GOLDEN-USER-001"}),
+    )
+    .unwrap();
+    data.regressions = vec![good.clone()];
+    data.validate().unwrap();
+    for (field, bad) in [
+        (
+            "regressions[0].image",
+            serde_json::json!({"image": "x](https://evil.example)", "kind": "size"}),
+        ),
+        (
+            "regressions[0].id",
+            serde_json::json!({"image": "x", "kind": "compliance", "id": "@everyone"}),
+        ),
+        (
+            "regressions[0].package",
+            serde_json::json!({"image": "x", "kind": "new_fixable_vulnerability", "id": "CVE-1-2", "package": "<img src=x>"}),
+        ),
+    ] {
+        data.regressions = vec![serde_json::from_value(bad).unwrap()];
+        let e = data.validate().unwrap_err();
+        assert_eq!(e.field, field);
+    }
+    data.regressions = vec![good; golden_report::pr_comment::MAX_REGRESSIONS + 1];
+    assert_eq!(data.validate().unwrap_err().field, "regressions");
+    // An unknown field is refused outright.
+    assert!(
+        serde_json::from_value::<golden_report::pr_comment::CommentRegression>(
+            serde_json::json!({"image": "x", "kind": "size", "message": "free text"})
+        )
+        .is_err()
+    );
+}
