@@ -163,6 +163,15 @@ async fn teams_slack_and_json_are_sent_once_per_change_signed_and_recover() {
     let o = run(&r, &env).await;
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
     assert_clean(&o, &secrets);
+    // Each full URL and the secret are masked before use.
+    let masked: Vec<String> = golden_gha::runner_log::commands(&text(&o).0)
+        .into_iter()
+        .filter(|c| c.name == "add-mask")
+        .map(|c| c.data)
+        .collect();
+    for want in [json_rx.url(), slack.url(), teams.url(), SECRET.to_string()] {
+        assert!(masked.contains(&want), "{want} not masked: {masked:?}");
+    }
     let got = json_rx.received().await;
     assert_eq!(got.len(), 1);
     let req = &got[0];
