@@ -523,3 +523,50 @@ async fn an_unreachable_receiver_is_reported_by_host() {
         p.message
     );
 }
+
+/// Regressions alone (every image passed) are a failing state: the json message lists them,
+/// and the dedupe key is the regression's, not its message.
+#[tokio::test]
+async fn regressions_alone_are_sent_with_their_shape() {
+    let rx = Receiver::start("json", 200).await;
+    let d = tempfile::tempdir().unwrap();
+    let before = green();
+    let mut now = green();
+    now[0].size = before[0].size * 2;
+    write_set(&d.path().join("base"), &before);
+    let r = Run {
+        input: d.path().join("now"),
+        out: d.path().join("out"),
+        state: d.path().join("alert-state.json"),
+    };
+    write_set(&r.input, &now);
+    let env = [
+        ("GOLDEN_WEBHOOK_URL", rx.url()),
+        (
+            "GOLDEN_BASELINE",
+            d.path().join("base").display().to_string(),
+        ),
+    ];
+    let o = run(&r, &env).await;
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let got = rx.received().await;
+    assert_eq!(got.len(), 1);
+    let b = body(&got[0]);
+    assert_eq!(b["status"], "failing");
+    assert_eq!(b["failures"], serde_json::json!([]));
+    let regs = b["regressions"].as_array().unwrap();
+    assert_eq!(regs.len(), 1, "{b:#}");
+    assert_eq!(regs[0]["image"], "base-debian");
+    assert_eq!(regs[0]["kind"], "size");
+    assert_eq!(regs[0]["before"], before[0].size);
+    assert_eq!(regs[0]["after"], now[0].size);
+    assert_eq!(regs[0]["threshold"], 10.0);
+    let state: Value = serde_json::from_str(&std::fs::read_to_string(&r.state).unwrap()).unwrap();
+    assert_eq!(
+        state["items"],
+        serde_json::json!(["regression:base-debian:size"])
+    );
+    // Same regression next run: quiet.
+    run(&r, &env).await;
+    assert_eq!(rx.received().await.len(), 1);
+}
