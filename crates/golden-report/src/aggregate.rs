@@ -148,6 +148,7 @@ pub fn aggregate(found: Discovery, baseline: Option<&Baseline>, ctx: Context) ->
         images,
         problems,
         ignored_files: found.ignored,
+        regressions: Vec::new(),
     };
     Report {
         summary,

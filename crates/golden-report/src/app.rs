@@ -39,6 +39,12 @@ pub struct ReportConfig {
     pub alert_label: String,
     pub job_summary: bool,
     pub fail_on_failure: bool,
+    /// Regression thresholds and the history folder ([`crate::regress`]).
+    pub regress: crate::regress::Settings,
+    /// Exit 1 when any regression was found (`--fail-on-regression`).
+    pub fail_on_regression: bool,
+    /// Webhook receivers and the dedupe state ([`crate::webhook`]); none: no message.
+    pub webhooks: crate::webhook::Settings,
     pub github: Option<GitHubSettings>,
     pub run: RunInfo,
     /// RFC 3339 time of this run.
@@ -164,7 +170,7 @@ fn assemble(
         },
         (None, None) => None,
     };
-    Ok(aggregate(
+    let mut report = aggregate(
         found,
         baseline.as_ref(),
         Context {
@@ -174,7 +180,19 @@ fn assemble(
             plan,
             extra_problems: extra,
         },
-    ))
+    );
+    let history = cfg
+        .regress
+        .history
+        .as_deref()
+        .map(crate::regress::read_history);
+    crate::regress::apply(
+        &mut report.summary,
+        baseline.as_ref(),
+        history.as_ref(),
+        &cfg.regress,
+    );
+    Ok(report)
 }
 
 /// The baseline from the registry: the reports attached to each image's published tag.
@@ -209,8 +227,15 @@ pub async fn run_report(cfg: &ReportConfig) -> Result<ReportOutcome, AppError> {
         Some(types) => Some(registry_baseline(&found, plan.as_ref(), types).await?),
         None => None,
     };
-    let report = assemble(cfg, found, plan, registry)?;
+    let mut report = assemble(cfg, found, plan, registry)?;
     let run_url = cfg.run.run_url.clone();
+
+    // People first hear of it here; a receiver that fails is a problem in summary.json, never
+    // an error.
+    if !cfg.webhooks.receivers.is_empty() {
+        let problems = crate::webhook::notify(&cfg.webhooks, &report.summary).await;
+        report.summary.problems.extend(problems);
+    }
 
     // Files first: whatever happens with GitHub, the data is on disk.
     let summary_path = cfg.output.join("summary.json");
@@ -303,6 +328,9 @@ pub async fn run_report(cfg: &ReportConfig) -> Result<ReportOutcome, AppError> {
     }
 
     if cfg.fail_on_failure && outcome.report.any_failed() {
+        outcome.exit_code = 1;
+    }
+    if cfg.fail_on_regression && !outcome.report.summary.regressions.is_empty() {
         outcome.exit_code = 1;
     }
     Ok(outcome)

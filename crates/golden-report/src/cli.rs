@@ -115,8 +115,83 @@ pub struct ReportArgs {
     /// Exit 1 when any image failed its build or policy, or its documents are missing.
     #[arg(long, env = "GOLDEN_FAIL_ON_FAILURE", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub fail_on_failure: bool,
+    /// A size regression: the image grew by more than this percentage of the baseline image
+    /// (exactly the threshold is not a regression).
+    #[arg(
+        long,
+        env = "GOLDEN_REGRESSION_SIZE_PERCENT",
+        value_name = "PERCENT",
+        default_value_t = crate::regress::DEFAULT_SIZE_PERCENT,
+        value_parser = parse_percent
+    )]
+    pub regression_size_percent: f64,
+    /// A build-time regression: the build took more than this percentage over the median of
+    /// the earlier builds (--history and the baseline), and at least 30 s more.
+    #[arg(
+        long,
+        env = "GOLDEN_REGRESSION_BUILD_TIME_PERCENT",
+        value_name = "PERCENT",
+        default_value_t = crate::regress::DEFAULT_BUILD_TIME_PERCENT,
+        value_parser = parse_percent
+    )]
+    pub regression_build_time_percent: f64,
+    /// Earlier runs' summary.json files (searched at any depth) for the build-time median; an
+    /// unreadable file is a warning.
+    #[arg(long, env = "GOLDEN_HISTORY", value_name = "DIR")]
+    pub history: Option<PathBuf>,
+    /// Exit 1 when any regression was found (regressions never fail the policy).
+    #[arg(long, env = "GOLDEN_FAIL_ON_REGRESSION", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub fail_on_regression: bool,
+    /// Send one message per run to this webhook when the failure state changes; repeatable.
+    /// The URL is a secret: only its host is ever printed.
+    #[arg(
+        long = "webhook-url",
+        env = "GOLDEN_WEBHOOK_URL",
+        value_name = "URL",
+        value_delimiter = '\n',
+        hide_env_values = true
+    )]
+    pub webhook_url: Vec<String>,
+    /// Payload of each --webhook-url (`teams`, `slack`, `json`): one kind for every URL, or
+    /// one per URL in the same order.
+    #[arg(
+        long = "webhook-kind",
+        env = "GOLDEN_WEBHOOK_KIND",
+        value_name = "KIND",
+        value_delimiter = ',',
+        default_value = "json"
+    )]
+    pub webhook_kind: Vec<crate::webhook::WebhookKind>,
+    /// HMAC-SHA256 key signing json webhook bodies (`X-Golden-Signature-256`).
+    #[arg(
+        long,
+        env = "GOLDEN_WEBHOOK_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    pub webhook_secret: Option<String>,
+    /// The image catalog page, linked from webhook messages.
+    #[arg(long, env = "GOLDEN_CATALOG_URL", value_name = "URL")]
+    pub catalog_url: Option<String>,
+    /// Dedupe state of the webhook alerts, kept between runs (read if present, written
+    /// atomically); without it every failing run sends.
+    #[arg(long, env = "GOLDEN_ALERT_STATE", value_name = "FILE")]
+    pub alert_state: Option<PathBuf>,
     #[command(flatten)]
     pub github: GitHubArgs,
+}
+
+/// A percentage threshold: a finite number, 0 or more.
+fn parse_percent(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .trim_end_matches('%')
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number (e.g. 10 or 12.5)"))?;
+    if !v.is_finite() || v < 0.0 {
+        return Err(format!("`{s}` must be a percentage of 0 or more"));
+    }
+    Ok(v)
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,9 @@
 //! - the job summary (under 1 MiB),
 //! - `summary.json` (versioned, [`summary::RunSummary`]) and `metrics.prom` (OpenMetrics),
 //! - a nightly alert issue (one per key, updated while failing, closed when green),
+//! - regressions versus the baseline and the build-time history ([`regress`]),
+//! - one message per change of the failure state to Teams, Slack or a json receiver
+//!   ([`webhook`], deduplicated by a state file, retried, never changing the exit code),
 //!
 //! with a diff against a baseline: the previous run's reports ([`baseline`]) or the reports
 //! attached to the published tags ([`registry`]).
@@ -35,6 +38,8 @@ pub mod metrics;
 pub mod pr_comment;
 mod pr_comment_arch;
 pub mod registry;
+pub mod regress;
 pub mod summary;
+pub mod webhook;
 
 pub use cli::Cli;

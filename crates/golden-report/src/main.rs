@@ -97,6 +97,21 @@ async fn report(a: ReportArgs) -> Result<i32> {
         None => default_key(workflow.as_deref(), &a.config),
     };
     let alert = a.alert || (event_name.as_deref() == Some("schedule") && !a.no_alert);
+    // Mask the webhook URLs and the secret before anything could print them.
+    for u in &a.webhook_url {
+        golden_gha::add_mask(u.trim());
+    }
+    if let Some(s) = &a.webhook_secret {
+        golden_gha::add_mask(s);
+    }
+    let webhooks = golden_report::webhook::Settings {
+        receivers: golden_report::webhook::receivers(&a.webhook_url, &a.webhook_kind)?,
+        secret: a.webhook_secret.clone().filter(|s| !s.is_empty()),
+        catalog_url: golden_report::webhook::catalog_url(a.catalog_url.as_deref())?,
+        state: a.alert_state.clone(),
+        timeout: None,
+        backoff: None,
+    };
     let cfg = ReportConfig {
         comment_file: a
             .comment_file
@@ -119,6 +134,13 @@ async fn report(a: ReportArgs) -> Result<i32> {
         alert_label: a.alert_label.clone(),
         job_summary: !a.no_job_summary,
         fail_on_failure: a.fail_on_failure,
+        regress: golden_report::regress::Settings {
+            size_percent: a.regression_size_percent,
+            build_time_percent: a.regression_build_time_percent,
+            history: a.history.clone(),
+        },
+        fail_on_regression: a.fail_on_regression,
+        webhooks,
         github: github_settings(&a.github),
         run: run_info(pr),
         now: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),

@@ -146,7 +146,11 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
     let note_reserve = opts.trimmed_pointer.len() + 200;
     let grouped = arch_rows::group(&s.images);
     let table = table(&grouped);
-    let problems = problems_section(report, 50);
+    let problems = format!(
+        "{}{}",
+        regressions_section(report, 50),
+        problems_section(report, 50)
+    );
     if m.len(&head) + m.len(&table) + m.len(&problems) + m.len(&footer) + note_reserve
         <= opts.budget
     {
@@ -568,6 +572,34 @@ fn problems_section(report: &Report, cap: usize) -> String {
     out
 }
 
+/// `### Regressions`: one line per regression (none: nothing, so runs without regressions
+/// render as before). Regressions do not fail the policy; the section says so.
+fn regressions_section(report: &Report, cap: usize) -> String {
+    let regs = &report.summary.regressions;
+    if regs.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "\n### Regressions\n\n_Versus the baseline (build times: the median of earlier runs); they do not fail the policy._\n\n",
+    );
+    for r in regs.iter().take(cap) {
+        let _ = writeln!(
+            out,
+            "- 📉 **{}**: {}",
+            r.kind.text(),
+            md(&truncate(&r.message, 400))
+        );
+    }
+    if regs.len() > cap {
+        let _ = writeln!(
+            out,
+            "- … {} more regressions are listed in `summary.json`.",
+            regs.len() - cap
+        );
+    }
+    out
+}
+
 fn problem_kind_text(k: ProblemKind) -> &'static str {
     match k {
         ProblemKind::MissingScanReport => "missing scan report",
@@ -583,6 +615,8 @@ fn problem_kind_text(k: ProblemKind) -> &'static str {
         ProblemKind::Duplicate => "duplicate",
         ProblemKind::Baseline => "baseline",
         ProblemKind::PushFailed => "push failed",
+        ProblemKind::History => "history",
+        ProblemKind::Webhook => "webhook",
     }
 }
 

@@ -13,6 +13,7 @@
 //! | `golden_image_vulnerabilities` | image labels + `severity` | counted vulnerabilities |
 //! | `golden_image_compliance_failures` | image labels | failed compliance checks |
 //! | `golden_image_new_vulnerabilities` / `golden_image_fixed_vulnerabilities` | image labels | versus the baseline (only with one) |
+//! | `golden_regressions` | `image`, `arch` (when known), `kind` | regressions of that kind (only images with one) |
 //!
 //! Image labels: `image` (plan entry id), `os`, `platform`, `version` (empty when unknown), and
 //! `arch` (`amd64`, `arm64`) when the documents name the image's architecture: a multi-arch run
@@ -93,6 +94,7 @@ pub fn render(s: &RunSummary) -> String {
     let mut out = String::new();
     run_families(&mut out, s);
     image_families(&mut out, s);
+    regression_family(&mut out, s);
     out.push_str("# EOF\n");
     out
 }
@@ -238,6 +240,35 @@ fn vulnerability_family(out: &mut String, with_scan: &[&ImageSummary]) {
                 );
             }
         }
+    }
+}
+
+/// `golden_regressions`: one sample per image (and architecture) and kind that has any,
+/// nothing when the run has none ([`crate::regress`]).
+fn regression_family(out: &mut String, s: &RunSummary) {
+    if s.regressions.is_empty() {
+        return;
+    }
+    let mut counts: std::collections::BTreeMap<(&str, Option<&str>, &str), u64> =
+        std::collections::BTreeMap::new();
+    for r in &s.regressions {
+        *counts
+            .entry((&r.image, r.arch.as_deref(), r.kind.as_str()))
+            .or_default() += 1;
+    }
+    let mut f = Family::start(
+        out,
+        "golden_regressions",
+        "Regressions versus the baseline and the build-time history, by image and kind.",
+        None,
+    );
+    for ((image, arch, kind), n) in counts {
+        let mut labels = format!("image=\"{}\"", escape_label(image));
+        if let Some(a) = arch {
+            let _ = write!(labels, ",arch=\"{}\"", escape_label(a));
+        }
+        let _ = write!(labels, ",kind=\"{kind}\"");
+        f.sample("golden_regressions", &labels, n);
     }
 }
 

@@ -194,6 +194,134 @@ pub struct CommentData {
     /// Images not listed (over [`MAX_IMAGES`]).
     #[serde(default)]
     pub images_omitted: u64,
+    /// Regressions versus the baseline (at most [`MAX_REGRESSIONS`]); absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regressions: Vec<CommentRegression>,
+}
+
+/// At most this many regressions in a file.
+pub const MAX_REGRESSIONS: usize = 50;
+
+/// A regression as the comment shows it: numbers, enums and pattern-checked ids only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommentRegression {
+    pub image: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arch: Option<String>,
+    pub kind: crate::regress::RegressionKind,
+    /// Vulnerability or check id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+    /// Bytes (`size`) or whole seconds (`build_time`, the median).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<u64>,
+}
+
+impl CommentRegression {
+    fn from_regression(r: &crate::regress::Regression) -> Self {
+        use crate::regress::{Measure, RegressionKind};
+        let num = |m: Option<&Measure>| match m {
+            Some(Measure::Count(n)) => Some(*n),
+            Some(Measure::Seconds(s)) if s.is_finite() && *s >= 0.0 => Some(s.round() as u64),
+            _ => None,
+        };
+        let (id, package) = match r.subject.as_deref() {
+            Some(s) => match s.split_once(' ') {
+                Some((a, b)) => (Some(a.to_string()), Some(b.to_string())),
+                None => (Some(s.to_string()), None),
+            },
+            None => (None, None),
+        };
+        let severity = match (&r.kind, &r.after) {
+            (RegressionKind::NewFixableVulnerability, Measure::Text(t)) => {
+                serde_json::from_value(serde_json::Value::String(t.clone())).ok()
+            }
+            _ => None,
+        };
+        CommentRegression {
+            image: Pattern::Id.coerce(&r.image),
+            arch: opt(&r.arch, Pattern::Id),
+            kind: r.kind,
+            id: opt(&id, Pattern::VulnId),
+            package: opt(&package, Pattern::Package),
+            severity,
+            before: num(r.before.as_ref()),
+            after: num(Some(&r.after)),
+        }
+    }
+
+    /// One Markdown line: ids in code spans, numbers formatted here.
+    fn line(&self) -> String {
+        use crate::regress::RegressionKind;
+        let mut out = format!("- 📉 {}", code(&self.image));
+        if let Some(a) = &self.arch {
+            let _ = write!(out, " ({})", code(a));
+        }
+        let _ = write!(out, " **{}**", self.kind.text());
+        let change = |b: u64, a: u64| {
+            if b > 0 {
+                format!("{:+.1} %", (a as f64 - b as f64) * 100.0 / b as f64)
+            } else {
+                String::new()
+            }
+        };
+        match self.kind {
+            RegressionKind::Size => {
+                if let (Some(b), Some(a)) = (self.before, self.after) {
+                    let _ = write!(
+                        out,
+                        " {} ({} → {})",
+                        change(b, a),
+                        human_bytes(b),
+                        human_bytes(a)
+                    );
+                }
+            }
+            RegressionKind::BuildTime => {
+                if let (Some(b), Some(a)) = (self.before, self.after) {
+                    let _ = write!(out, " {} (median {b} s → {a} s)", change(b, a));
+                }
+            }
+            RegressionKind::NewFixableVulnerability => {
+                if let Some(id) = &self.id {
+                    let _ = write!(out, " {}", code(id));
+                }
+                if let Some(p) = &self.package {
+                    let _ = write!(out, " in {}", code(p));
+                }
+                if let Some(s) = self.severity {
+                    let _ = write!(out, " ({})", s.as_str());
+                }
+            }
+            RegressionKind::Compliance => {
+                if let Some(id) = &self.id {
+                    let _ = write!(out, " {}", code(id));
+                }
+                out.push_str(" passed before, fails now");
+            }
+        }
+        out.push('\n');
+        out
+    }
+}
+
+/// The comment's `### Regressions` section (empty when none).
+fn regressions_section(d: &CommentData) -> String {
+    if d.regressions.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("\n### Regressions\n\n");
+    for r in &d.regressions {
+        out.push_str(&r.line());
+    }
+    out
 }
 
 /// The strict patterns of the string fields.
@@ -370,6 +498,12 @@ impl CommentData {
             images_omitted: (s.images.len() - images.len()) as u64,
             totals,
             images,
+            regressions: s
+                .regressions
+                .iter()
+                .take(MAX_REGRESSIONS)
+                .map(CommentRegression::from_regression)
+                .collect(),
         }
     }
 
@@ -431,6 +565,28 @@ impl CommentData {
                 let g = |name: &str| format!("images[{n}].suppressed[{k}].{name}");
                 check(|| g("id"), &v.id, Pattern::VulnId)?;
                 check(|| g("package"), &v.package, Pattern::Package)?;
+            }
+        }
+        if self.regressions.len() > MAX_REGRESSIONS {
+            return Err(FieldError {
+                field: "regressions".into(),
+                problem: format!(
+                    "has {} entries, more than {MAX_REGRESSIONS}",
+                    self.regressions.len()
+                ),
+            });
+        }
+        for (n, r) in self.regressions.iter().enumerate() {
+            let f = |name: &str| format!("regressions[{n}].{name}");
+            check(|| f("image"), &r.image, Pattern::Id)?;
+            if let Some(v) = &r.arch {
+                check(|| f("arch"), v, Pattern::Id)?;
+            }
+            if let Some(v) = &r.id {
+                check(|| f("id"), v, Pattern::VulnId)?;
+            }
+            if let Some(v) = &r.package {
+                check(|| f("package"), v, Pattern::Package)?;
             }
         }
         Ok(())
@@ -817,6 +973,16 @@ pub fn render(d: &CommentData, run_url: Option<&str>, reserved: usize) -> String
             "\n_{left_out} more images are not listed here; {pointer}._"
         );
     }
+    let regressions = regressions_section(d);
+    if len(&out) + len(&regressions) + len(&footer) + reserve <= budget {
+        out.push_str(&regressions);
+    } else if !d.regressions.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n_{} regressions are not listed here; {pointer}._",
+            d.regressions.len()
+        );
+    }
     let blocks: Vec<String> = g.rows[..listed]
         .iter()
         .filter_map(|r| match r.entries.as_slice() {
@@ -921,6 +1087,7 @@ pub(crate) mod tests_support {
                 suppressed_omitted: 0,
             }],
             images_omitted: 0,
+            regressions: Vec::new(),
         }
     }
 }

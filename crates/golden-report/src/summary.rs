@@ -41,6 +41,10 @@ pub struct RunSummary {
     /// SBOMs, ...), so a misnamed or misshapen document can be spotted.
     #[serde(default)]
     pub ignored_files: Vec<String>,
+    /// What got worse versus the baseline and the history ([`crate::regress`]), sorted by
+    /// image, architecture, kind and subject; absent when none (older summaries parse).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regressions: Vec<crate::regress::Regression>,
 }
 
 impl Document for RunSummary {
@@ -344,6 +348,10 @@ pub enum ProblemKind {
     /// A push or index record says the push (or the index) failed: which architecture,
     /// which tags did not move.
     PushFailed,
+    /// An unreadable `--history` file or folder (never fails an image).
+    History,
+    /// A webhook receiver that did not accept the alert (never changes the exit code).
+    Webhook,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

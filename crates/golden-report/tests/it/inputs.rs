@@ -478,6 +478,7 @@ fn configuration_errors_exit_2_and_say_what_to_do() {
             totals: Default::default(),
             images: vec![],
             images_omitted: 0,
+            regressions: vec![],
         },
     )
     .write(&file)

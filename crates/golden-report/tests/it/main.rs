@@ -10,6 +10,8 @@ mod inputs;
 mod markdown;
 mod multi_arch;
 mod registry;
+mod regress;
+mod webhook;
 
 use golden_report::aggregate::Report;
 use golden_report::app::{ReportConfig, build_report};
@@ -38,6 +40,9 @@ pub fn config(input: &Path, output: &Path) -> ReportConfig {
         alert_label: "golden-nightly-failure".into(),
         job_summary: false,
         fail_on_failure: false,
+        regress: golden_report::regress::Settings::default(),
+        fail_on_regression: false,
+        webhooks: golden_report::webhook::Settings::default(),
         github: None,
         run: RunInfo {
             run_url: Some(RUN_URL.into()),
