@@ -35,6 +35,7 @@ pub mod metrics;
 pub mod pr_comment;
 mod pr_comment_arch;
 pub mod registry;
+pub mod ship;
 pub mod summary;
 
 pub use cli::Cli;
