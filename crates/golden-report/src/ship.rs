@@ -220,15 +220,14 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' {
-            if let Some(v) = s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(v);
-                i += 3;
-                continue;
-            }
+        if let Some(v) = (b[i] == b'%')
+            .then(|| s.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
         }
         out.push(b[i]);
         i += 1;
@@ -303,26 +302,30 @@ pub fn parse_openmetrics(text: &str) -> Result<Vec<Family>, ShipError> {
         if let Some(rest) = line.strip_prefix("# ") {
             let (kw, rest) = rest.split_once(' ').ok_or_else(|| err(n, "bad comment"))?;
             let (name, arg) = rest.split_once(' ').unwrap_or((rest, ""));
-            match kw {
-                "TYPE" => families.push(Family {
+            if !matches!(kw, "TYPE" | "UNIT" | "HELP") {
+                return Err(err(n, "unknown comment"));
+            }
+            // Metadata opens its family, whatever order it comes in (OpenMetrics: TYPE
+            // first; the text format 0.0.4: HELP first).
+            if families
+                .last()
+                .is_none_or(|f| f.name != name || !f.samples.is_empty())
+            {
+                families.push(Family {
                     name: name.to_string(),
-                    kind: arg.to_string(),
+                    kind: "untyped".into(),
                     help: String::new(),
                     unit: None,
                     samples: Vec::new(),
-                }),
-                "UNIT" | "HELP" => {
-                    let f = families
-                        .last_mut()
-                        .filter(|f| f.name == name)
-                        .ok_or_else(|| err(n, "metadata before its # TYPE"))?;
-                    if kw == "UNIT" {
-                        f.unit = Some(arg.to_string());
-                    } else {
-                        f.help = unescape(arg);
-                    }
-                }
-                _ => return Err(err(n, "unknown comment")),
+                });
+            }
+            let f = families
+                .last_mut()
+                .ok_or_else(|| err(n, "metadata without a family"))?;
+            match kw {
+                "TYPE" => f.kind = arg.to_string(),
+                "UNIT" => f.unit = Some(arg.to_string()),
+                _ => f.help = unescape(arg),
             }
             continue;
         }
@@ -635,6 +638,8 @@ impl ShipConfig {
         }
         out.extend(self.otlp_headers.iter().map(|(_, v)| v.clone()));
         out.retain(|s| !s.is_empty());
+        out.sort();
+        out.dedup();
         out
     }
 }
@@ -663,6 +668,9 @@ impl Delivery {
             format!("{} series", self.series)
         };
         match &self.error {
+            None if self.kind == "OTLP file" => {
+                format!("{}: wrote {what} to {}", self.kind, self.target)
+            }
             None => format!("{}: sent {what} to {}", self.kind, self.target),
             Some(e) => format!(
                 "{}: failed to send {what} to {}: {e}; the run goes on (delivery never fails it)",
