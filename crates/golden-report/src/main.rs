@@ -72,12 +72,16 @@ fn ship_config(a: &ShipArgs) -> Result<ShipConfig> {
         .filter(|u| !u.trim().is_empty())
         .map(|u| Target::parse("--otlp-endpoint (GOLDEN_OTLP_ENDPOINT)", u))
         .transpose()?;
-    let pushgateway_auth = Auth::from_parts(
-        var("GOLDEN_PUSHGATEWAY_USERNAME"),
-        var("GOLDEN_PUSHGATEWAY_PASSWORD"),
-        var("GOLDEN_PUSHGATEWAY_TOKEN"),
-        pushgateway.as_ref().and_then(|t| t.url_basic.clone()),
-    )?;
+    // Checked (and masked) only when there is a Pushgateway to send them to.
+    let pushgateway_auth = match &pushgateway {
+        Some(t) => Auth::from_parts(
+            var("GOLDEN_PUSHGATEWAY_USERNAME"),
+            var("GOLDEN_PUSHGATEWAY_PASSWORD"),
+            var("GOLDEN_PUSHGATEWAY_TOKEN"),
+            t.url_basic.clone(),
+        )?,
+        None => Auth::None,
+    };
     let otlp_headers = match var("GOLDEN_OTLP_HEADERS") {
         Some(h) => ship::parse_headers(&h)?,
         None => Vec::new(),
