@@ -543,3 +543,47 @@ async fn conflicting_auth_is_a_clear_usage_error() {
     let o = run(&args[..5], &env).await;
     assert_eq!(o.status.code(), Some(0), "{}", all_output(&o));
 }
+
+#[test]
+fn fixable_families_carry_the_summary_counts() {
+    let r = report(&fixture("green"), Some(&fixture("baseline")));
+    let families = ship::parse_openmetrics(&metrics::render(&r.summary)).unwrap();
+    let fam = |n: &str| families.iter().find(|f| f.name == n).unwrap().clone();
+    let fixable = fam("golden_image_fixable_vulnerabilities");
+    let new_fixable = fam("golden_image_new_fixable_vulnerabilities");
+    let mut nonzero = 0;
+    for i in &r.summary.images {
+        let Some(sc) = &i.scan else { continue };
+        let s = fixable
+            .samples
+            .iter()
+            .find(|s| s.label("image") == Some(i.id.as_str()))
+            .unwrap();
+        assert_eq!(s.value, sc.fixable.to_string(), "{}", i.id);
+        let Some(d) = i.baseline.as_ref().filter(|d| d.compared_scan) else {
+            continue;
+        };
+        for sev in ["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"] {
+            let want = d
+                .new_vulnerabilities
+                .iter()
+                .filter(|v| v.fixed.is_some() && v.severity.as_str() == sev)
+                .count();
+            let lower = sev.to_ascii_lowercase();
+            let s = new_fixable
+                .samples
+                .iter()
+                .find(|s| {
+                    s.label("image") == Some(i.id.as_str())
+                        && s.label("severity") == Some(lower.as_str())
+                })
+                .unwrap();
+            assert_eq!(s.value, want.to_string(), "{} {sev}", i.id);
+            nonzero += want;
+        }
+    }
+    assert!(
+        nonzero > 0,
+        "the fixture has no new fixable vulnerability: the test proves nothing"
+    );
+}
