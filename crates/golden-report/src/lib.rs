@@ -5,6 +5,8 @@
 //! - the job summary (under 1 MiB),
 //! - `summary.json` (versioned, [`summary::RunSummary`]) and `metrics.prom` (OpenMetrics),
 //! - a nightly alert issue (one per key, updated while failing, closed when green),
+//! - optionally the metrics shipped to a Prometheus Pushgateway and an OTLP/HTTP receiver
+//!   ([`ship`]; a failed delivery is a warning, never a failed run),
 //!
 //! with a diff against a baseline: the previous run's reports ([`baseline`]) or the reports
 //! attached to the published tags ([`registry`]).
