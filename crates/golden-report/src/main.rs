@@ -5,10 +5,11 @@ use clap::Parser;
 use golden_gha::env as genv;
 use golden_gha::scaffold::{Fatal, Logs, Runtime, Spec};
 use golden_report::app::{self, PostConfig, ReportConfig};
-use golden_report::cli::{Cli, Command, GitHubArgs, PostArgs, ReportArgs};
+use golden_report::cli::{Cli, Command, GitHubArgs, PostArgs, ReportArgs, ShipArgs};
 use golden_report::comment::default_key;
 use golden_report::escape::{is_valid_marker_key, marker_key};
 use golden_report::github::{DEFAULT_API_URL, GitHubSettings};
+use golden_report::ship::{self, Auth, ShipConfig, Target};
 use golden_report::summary::RunInfo;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -56,7 +57,112 @@ fn run_info(pr: Option<u64>) -> RunInfo {
     }
 }
 
+/// The shipping settings from flags and the environment; checked before anything runs, and
+/// every secret masked before any use.
+fn ship_config(a: &ShipArgs) -> Result<ShipConfig> {
+    let pushgateway = a
+        .pushgateway
+        .as_deref()
+        .filter(|u| !u.trim().is_empty())
+        .map(|u| Target::parse("--pushgateway (GOLDEN_PUSHGATEWAY)", u))
+        .transpose()?;
+    let otlp = a
+        .otlp_endpoint
+        .as_deref()
+        .filter(|u| !u.trim().is_empty())
+        .map(|u| Target::parse("--otlp-endpoint (GOLDEN_OTLP_ENDPOINT)", u))
+        .transpose()?;
+    // Checked (and masked) only when there is a Pushgateway to send them to.
+    let pushgateway_auth = match &pushgateway {
+        Some(t) => Auth::from_parts(
+            var("GOLDEN_PUSHGATEWAY_USERNAME"),
+            var("GOLDEN_PUSHGATEWAY_PASSWORD"),
+            var("GOLDEN_PUSHGATEWAY_TOKEN"),
+            t.url_basic.clone(),
+        )?,
+        None => Auth::None,
+    };
+    let otlp_headers = match var("GOLDEN_OTLP_HEADERS") {
+        Some(h) => ship::parse_headers(&h)?,
+        None => Vec::new(),
+    };
+    if a.pushgateway_job.trim().is_empty() {
+        bail!(
+            "--pushgateway-job (GOLDEN_PUSHGATEWAY_JOB) is empty: give the job label, e.g. `golden-images`"
+        );
+    }
+    let cfg = ShipConfig {
+        pushgateway,
+        pushgateway_auth,
+        job: a.pushgateway_job.clone(),
+        otlp,
+        otlp_headers,
+        otlp_file: a.otlp_file.clone(),
+        timeout: Duration::from_secs(a.ship_timeout.max(1)),
+        attempts: 3,
+        backoff: Duration::from_secs(1),
+    };
+    for s in cfg.secrets() {
+        golden_gha::add_mask(&s);
+    }
+    Ok(cfg)
+}
+
+/// Ship the metrics; every failure is a warning and a log line, never the exit code.
+async fn ship_metrics(cfg: &ShipConfig, output: &std::path::Path, run: &RunInfo, now: &str) {
+    if cfg.is_empty() {
+        return;
+    }
+    let path = output.join("metrics.prom");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) => {
+            warn_ship(&format!(
+                "metrics not shipped: failed to read `{}`: {e}",
+                path.display()
+            ));
+            return;
+        }
+    };
+    match ship::ship(cfg, &text, run, ship::unix_nanos(now)).await {
+        Ok(deliveries) => {
+            for d in deliveries {
+                if d.error.is_some() {
+                    warn_ship(&d.describe());
+                } else {
+                    eprintln!("golden-report: {}", golden_gha::neutralize(&d.describe()));
+                }
+            }
+        }
+        Err(e) => warn_ship(&format!("metrics not shipped: {}", error_chain(&e))),
+    }
+}
+
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(c) = src {
+        s.push_str(&format!(": {c}"));
+        src = c.source();
+    }
+    s
+}
+
+fn warn_ship(msg: &str) {
+    let msg = golden_gha::neutralize(msg);
+    golden_gha::annotate(
+        golden_gha::Level::Warning,
+        &golden_gha::Annotation::default(),
+        &msg,
+    );
+    if golden_gha::in_actions() {
+        // The annotation is the workflow command; the log line is for whoever reads the log.
+        eprintln!("golden-report: warning: {msg}");
+    }
+}
+
 async fn report(a: ReportArgs) -> Result<i32> {
+    let ship_cfg = ship_config(&a.ship)?;
     let Some(input) = a.input.clone() else {
         bail!(
             "no input folder: pass --input DIR (or GOLDEN_INPUT) with the downloaded build records and scan reports"
@@ -146,6 +252,7 @@ async fn report(a: ReportArgs) -> Result<i32> {
         now: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     };
     let out = app::run_report(&cfg).await?;
+    ship_metrics(&ship_cfg, &cfg.output, &out.report.summary.run, &cfg.now).await;
 
     let t = &out.report.summary.totals;
     {

@@ -14,6 +14,10 @@
 //! | `golden_image_compliance_failures` | image labels | failed compliance checks |
 //! | `golden_image_new_vulnerabilities` / `golden_image_fixed_vulnerabilities` | image labels | versus the baseline (only with one) |
 //! | `golden_regressions` | `image`, `arch` (when known), `kind` | regressions of that kind (only images with one) |
+//! | `golden_image_fixable_vulnerabilities` | image labels | counted vulnerabilities with a fix |
+//! | `golden_image_new_fixable_vulnerabilities` | image labels + `severity` | new versus the baseline and fixable (only with one) |
+//!
+//! The documented table (names, types, labels) is docs/monitoring.md; a test keeps both in step.
 //!
 //! Image labels: `image` (plan entry id), `os`, `platform`, `version` (empty when unknown), and
 //! `arch` (`amd64`, `arm64`) when the documents name the image's architecture: a multi-arch run
@@ -195,6 +199,45 @@ fn image_families(out: &mut String, s: &RunSummary) {
         &compared,
         |i| i.baseline.as_ref().map(|d| d.fixed_vulnerabilities.len()),
     );
+    fixability_families(out, &with_scan, &compared);
+}
+
+/// `golden_image_fixable_vulnerabilities` (every scanned image) and
+/// `golden_image_new_fixable_vulnerabilities` by severity (versus the baseline): the data of
+/// the "new fixable CRITICAL" alert (docs/monitoring/rules.yml).
+fn fixability_families(out: &mut String, with_scan: &[&ImageSummary], compared: &[&ImageSummary]) {
+    image_family(
+        out,
+        ("golden_image_fixable_vulnerabilities", None),
+        "Counted vulnerabilities with a fixed version available.",
+        with_scan,
+        |i| i.scan.as_ref().map(|sc| sc.fixable),
+    );
+    if compared.is_empty() {
+        return;
+    }
+    let mut f = Family::start(
+        out,
+        "golden_image_new_fixable_vulnerabilities",
+        "Vulnerabilities not in the baseline that have a fixed version, by severity.",
+        None,
+    );
+    for i in compared {
+        let Some(d) = &i.baseline else { continue };
+        let labels = image_labels(i);
+        for k in severity_keys() {
+            let n = d
+                .new_vulnerabilities
+                .iter()
+                .filter(|v| v.fixed.is_some() && v.severity.as_str().eq_ignore_ascii_case(k))
+                .count();
+            f.sample(
+                "golden_image_new_fixable_vulnerabilities",
+                &format!("{labels},severity=\"{}\"", k.to_ascii_lowercase()),
+                n,
+            );
+        }
+    }
 }
 
 /// The family `(name, unit)` with one sample per image of `images` that `value` gives a

@@ -8,6 +8,7 @@ mod fixtures;
 mod github;
 mod inputs;
 mod markdown;
+mod monitoring;
 mod multi_arch;
 mod registry;
 mod regress;
