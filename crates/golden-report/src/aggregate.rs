@@ -734,6 +734,7 @@ fn image_summary(
         image_id: b.image_id.clone(),
         base_digest: b.base_digest.clone(),
         error: b.error.clone(),
+        cache: b.cache.clone(),
     });
     let scan_summary = scan.map(scan_summary);
 

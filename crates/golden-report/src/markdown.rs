@@ -672,12 +672,38 @@ fn facts(i: &ImageSummary) -> String {
     }
     if let Some(b) = &i.build {
         facts.push(format!(
-            "**Build:** {} in {}",
+            "**Build:** {} in {}{}",
             if b.succeeded { "succeeded" } else { "failed" },
-            human_duration(b.duration_seconds)
+            human_duration(b.duration_seconds),
+            b.cache.as_ref().map(cache_note).unwrap_or_default()
         ));
     }
     format!("{}\n\n", facts.join(" · "))
+}
+
+/// What the build cache did, after the build time: ` (cache: ...)`.
+fn cache_note(c: &golden_contracts::build::CacheSources) -> String {
+    if c.skipped_no_cache {
+        return " (no cache: `--no-cache`)".into();
+    }
+    let mut parts = Vec::new();
+    if !c.used.is_empty() {
+        let refs: Vec<String> = c.used.iter().map(|r| md(&truncate(r, 120))).collect();
+        parts.push(format!("from {}", refs.join(", ")));
+    }
+    if !c.missing.is_empty() {
+        let refs: Vec<String> = c
+            .missing
+            .iter()
+            .map(|m| md(&truncate(&m.reference, 120)))
+            .collect();
+        parts.push(format!("missing {}", refs.join(", ")));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" (cache: {})", parts.join("; "))
+    }
 }
 
 /// What an image's details list: build error, problems, scan findings, vulnerabilities and

@@ -193,6 +193,9 @@ pub struct BuildSummary {
     pub base_digest: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<BuildError>,
+    /// The build cache sources, as the build record gives them (absent: none were asked for).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<golden_contracts::build::CacheSources>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

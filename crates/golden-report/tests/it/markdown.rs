@@ -193,3 +193,65 @@ fn suppressed_findings_show_their_vex_justification_and_are_not_counted() {
         "{summary}"
     );
 }
+
+/// The build record's cache sources reach summary.json as they are and the image's details as
+/// one escaped note after the build time; a record without them shows no note.
+#[test]
+fn build_cache_sources_are_in_the_summary_and_the_details() {
+    use golden_contracts::Document;
+    use golden_contracts::build::{CacheSources, MissingCache};
+    let dir = tempfile::tempdir().unwrap();
+    let imgs = fixtures::green();
+    write_set(dir.path(), &imgs);
+    let nginx = imgs.iter().find(|i| i.platform == "nginx").unwrap();
+    let mut rec = nginx.build_record();
+    let cache = CacheSources {
+        used: vec!["goldenimages.azurecr.io/golden/nginx:1.22-debian".into()],
+        missing: vec![MissingCache {
+            reference: "other.example/x:*bold*|pipe".into(),
+            reason: "manifest unknown".into(),
+        }],
+        skipped_no_cache: false,
+    };
+    rec.cache = Some(cache.clone());
+    rec.write(
+        &dir.path()
+            .join(format!("build-{}", nginx.id))
+            .join("build-record.json"),
+    )
+    .unwrap();
+
+    let r = report(dir.path(), None);
+    let by_id = |id: &str| r.summary.images.iter().find(|i| i.id == id).unwrap();
+    assert_eq!(by_id(&nginx.id).build.as_ref().unwrap().cache, Some(cache));
+    assert_eq!(by_id("base-debian").build.as_ref().unwrap().cache, None);
+    let json = serde_json::to_value(&r.summary).unwrap();
+    let img = json["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == nginx.id.as_str())
+        .unwrap();
+    assert_eq!(
+        img["build"]["cache"]["used"][0],
+        "goldenimages.azurecr.io/golden/nginx:1.22-debian"
+    );
+
+    let full = render(&r, &RenderOptions::unlimited(Some(RUN_URL.into())));
+    let line = full
+        .lines()
+        .find(|l| l.contains("**Build:**") && l.contains("(cache: "))
+        .unwrap_or_else(|| panic!("no cache note in:\n{full}"));
+    assert!(
+        line.contains(
+            "from goldenimages.azurecr.io/golden/nginx:1.22-debian; missing other.example/x:"
+        ),
+        "{line}"
+    );
+    assert!(!line.contains("*bold*|"), "unescaped reference: {line}");
+    assert_eq!(
+        full.matches("(cache: ").count(),
+        1,
+        "only nginx has cache sources"
+    );
+}
