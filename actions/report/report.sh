@@ -13,10 +13,15 @@ golden_need golden-report
 
 for pair in input:GOLDEN_INPUT output:GOLDEN_OUTPUT plan:GOLDEN_PLAN baseline:GOLDEN_BASELINE config:GOLDEN_CONFIG \
   pr:GOLDEN_PR comment-key:GOLDEN_COMMENT_KEY comment-file:GOLDEN_COMMENT_FILE comment-author:GOLDEN_COMMENT_AUTHOR \
-  head-sha:GOLDEN_HEAD_SHA alert-label:GOLDEN_ALERT_LABEL repository:GOLDEN_REPOSITORY mode:IN_MODE comment:IN_COMMENT; do
+  head-sha:GOLDEN_HEAD_SHA alert-label:GOLDEN_ALERT_LABEL repository:GOLDEN_REPOSITORY mode:IN_MODE comment:IN_COMMENT \
+  regression-size-percent:GOLDEN_REGRESSION_SIZE_PERCENT regression-build-time-percent:GOLDEN_REGRESSION_BUILD_TIME_PERCENT \
+  history:GOLDEN_HISTORY pushgateway:GOLDEN_PUSHGATEWAY pushgateway-job:GOLDEN_PUSHGATEWAY_JOB \
+  otlp-endpoint:GOLDEN_OTLP_ENDPOINT webhook-kind:GOLDEN_WEBHOOK_KIND catalog-url:GOLDEN_CATALOG_URL \
+  alert-state:GOLDEN_ALERT_STATE; do
   golden_single_line "${pair%%:*}" "$(golden_env "${pair#*:}")"
 done
 golden_check_items push-records "${IN_PUSH_RECORDS:-}"
+golden_check_items webhook-urls "${IN_WEBHOOK_URLS:-}"
 
 case "${IN_MODE:-report}" in
   report)
@@ -41,6 +46,9 @@ case "${IN_MODE:-report}" in
     golden_no_flag GOLDEN_NO_JOB_SUMMARY job-summary "${IN_JOB_SUMMARY:-true}"
     golden_flag GOLDEN_FAIL_ON_FAILURE fail-on-failure "${IN_FAIL_ON_FAILURE:-false}"
     golden_flag GOLDEN_BASELINE_REGISTRY baseline-registry "${IN_BASELINE_REGISTRY:-false}"
+    golden_flag GOLDEN_FAIL_ON_REGRESSION fail-on-regression "${IN_FAIL_ON_REGRESSION:-false}"
+    export GOLDEN_WEBHOOK_URL
+    GOLDEN_WEBHOOK_URL="$(golden_nl_lines "${IN_WEBHOOK_URLS:-}")"
     export GOLDEN_PUSH_RECORDS
     GOLDEN_PUSH_RECORDS="$(golden_nl_lines "${IN_PUSH_RECORDS:-}")"
     mkdir -p "$GOLDEN_OUTPUT"
@@ -53,7 +61,11 @@ case "${IN_MODE:-report}" in
     exit "$code"
     ;;
   post-comment)
-    for v in GOLDEN_INPUT GOLDEN_PUSH_RECORDS GOLDEN_OUTPUT GOLDEN_PLAN GOLDEN_BASELINE GOLDEN_REGISTRY_USERNAME GOLDEN_REGISTRY_PASSWORD GOLDEN_CONFIG GOLDEN_PR GOLDEN_COMMENT_KEY GOLDEN_ALERT_LABEL; do
+    # Nothing of a report run: no shipping, no webhook, no history in a comment poster.
+    for v in GOLDEN_INPUT GOLDEN_PUSH_RECORDS GOLDEN_OUTPUT GOLDEN_PLAN GOLDEN_BASELINE GOLDEN_REGISTRY_USERNAME GOLDEN_REGISTRY_PASSWORD GOLDEN_CONFIG GOLDEN_PR GOLDEN_COMMENT_KEY GOLDEN_ALERT_LABEL \
+      GOLDEN_REGRESSION_SIZE_PERCENT GOLDEN_REGRESSION_BUILD_TIME_PERCENT GOLDEN_HISTORY GOLDEN_PUSHGATEWAY GOLDEN_PUSHGATEWAY_JOB \
+      GOLDEN_PUSHGATEWAY_USERNAME GOLDEN_PUSHGATEWAY_PASSWORD GOLDEN_PUSHGATEWAY_TOKEN GOLDEN_OTLP_ENDPOINT GOLDEN_OTLP_HEADERS \
+      GOLDEN_WEBHOOK_KIND GOLDEN_WEBHOOK_SECRET GOLDEN_CATALOG_URL GOLDEN_ALERT_STATE; do
       unset "$v"
     done
     [ -n "${GOLDEN_COMMENT_FILE:-}" ] || golden_die "mode post-comment needs input \`comment-file\`"

@@ -28,6 +28,44 @@ mapfile -t fake_args < <(act_fake_args)
 mapfile -t trivy_args < <(act_trivy_args)
 vars=(--var GOLDEN_BUILD_MODE=auto "${trivy_args[@]}")
 
+# Monitoring by configuration alone (docs/monitoring.md): the real Pushgateway behind basic auth
+# and a json webhook receiver; the nightly ships to both through repository variables and
+# secrets only. The report job keeps its history and the webhook alert state in the Actions cache.
+for t in prometheus-pushgateway htpasswd; do
+  command -v "$t" >/dev/null 2>&1 || fail "$t not found: run scripts/setup.sh (Debian packages prometheus-pushgateway, apache2-utils)"
+done
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+pg_port="$(free_port)" pg_user=pusher pg_pass="pg-$RANDOM$RANDOM-secret"
+printf 'basic_auth_users:\n  %s: %s\n' "$pg_user" "$(htpasswd -nbB "$pg_user" "$pg_pass" | cut -d: -f2-)" >"$WORK/pushgateway-web.yml"
+prometheus-pushgateway --web.listen-address="127.0.0.1:$pg_port" --web.config.file="$WORK/pushgateway-web.yml" \
+  --persistence.file="$WORK/pushgateway.data" >"$WORK/pushgateway.log" 2>&1 &
+PG_PID=$!
+hook_port="$(free_port)" hook_journal="$WORK/webhook.jsonl"
+: >"$hook_journal"
+python3 "$ROOT/tests/workflows/fixtures/webhook-receiver.py" "$hook_port" "$hook_journal" >"$WORK/webhook.log" 2>&1 &
+HOOK_PID=$!
+trap 'stop_fakes; kill "$PG_PID" "$HOOK_PID" 2>/dev/null || true' EXIT
+hook_path="/hooks/golden-$RANDOM$RANDOM$RANDOM"
+hook_secret="whsec-$RANDOM$RANDOM$RANDOM"
+printf '%s\n' "$pg_pass" "$hook_secret" "$hook_path" >"$WORK/monitoring-secrets.txt"
+for _ in $(seq 1 100); do curl -fsS -o /dev/null -u "$pg_user:$pg_pass" "http://127.0.0.1:$pg_port/-/ready" 2>/dev/null && break; sleep 0.1; done
+curl -fsS -o /dev/null -u "$pg_user:$pg_pass" "http://127.0.0.1:$pg_port/-/ready" || fail "the Pushgateway did not start: $(cat "$WORK/pushgateway.log")"
+mon_args=(--var "GOLDEN_PUSHGATEWAY=http://127.0.0.1:$pg_port" --secret "PUSHGATEWAY_USERNAME=$pg_user"
+  --secret "PUSHGATEWAY_PASSWORD=$pg_pass" --secret "WEBHOOK_URLS=http://127.0.0.1:$hook_port$hook_path"
+  --secret "WEBHOOK_SECRET=$hook_secret")
+# pushed VALUE METRIC LABEL-MATCH...: the Pushgateway exposes METRIC with every LABEL-MATCH
+# (`name="value"`) at VALUE.
+pushed() {
+  local want="$1" metric="$2" line
+  shift 2
+  while IFS= read -r line; do
+    local all=1 m
+    for m in "$@"; do case "$line" in *"$m"*) ;; *) all=0 ;; esac; done
+    [ "$all" = 1 ] && [ "${line##* }" = "$want" ] && return 0
+  done < <(curl -fsS -u "$pg_user:$pg_pass" "http://127.0.0.1:$pg_port/metrics" | grep "^$metric{")
+  return 1
+}
+
 # An alert issue an earlier failing night left open (as golden-report opens it: the label and the
 # hidden marker of the nightly's key). act 0.2.89 does not run the caller's `if: !cancelled()`
 # jobs after a called workflow failed, so the opening itself cannot run here (tested against the
@@ -42,7 +80,7 @@ alert_issue="$(gh_api POST issues '{"title":"golden images: 1 image failing","la
 state="$WORK/run1"
 rc=0
 runners='{"default": "golden-custom-default", "amd64": "golden-custom-amd64"}'
-act_run "$state" nightly.yml schedule --repo "$WORK/repo" "${vars[@]}" "${fake_args[@]}" \
+act_run "$state" nightly.yml schedule --repo "$WORK/repo" "${vars[@]}" "${fake_args[@]}" "${mon_args[@]}" --env GITHUB_RUN_ID=101 \
   --var "GOLDEN_RUNNERS=$runners" --platform golden-custom-default --platform golden-custom-amd64 || rc=$?
 log="$state/act.log"
 for j in "setup (amd64)" plan; do
@@ -165,12 +203,25 @@ ok "alert job: the open alert issue was closed with a comment by the green run, 
 no_leaks "$state" "$WORK/kit/issued-secrets.txt"
 ok "no issued secret in act's log, the artifacts or the records"
 
+# Monitoring, green night: the metrics in the Pushgateway (run group and one group per image),
+# no webhook message (green before, green now), the history saved.
+pushed 3 golden_images 'job="golden-images"' 'status="ok"' \
+  || fail "the Pushgateway has no golden_images{status=ok} 3 of the run (see $WORK/pushgateway.log, $log)"
+for id in "${ids[@]}"; do
+  pushed 1 golden_image_policy_passed "image=\"$id\"" || fail "the Pushgateway has no group of $id"
+done
+[ ! -s "$hook_journal" ] || fail "a green first night sent a webhook message: $(cat "$hook_journal")"
+grep -F '[images/golden images/report' "$log" | grep -F 'Pushgateway: sent' >/dev/null || fail "the report job did not say what it shipped"
+no_leaks "$state" "$WORK/monitoring-secrets.txt"
+ok "monitoring: the metrics reached the real Pushgateway (basic auth), no webhook on a green night, no secret printed"
+
 # ---------------------------------------------------------------- run 2: a planted failure
 printf '\nRUN false # planted failure (tests/workflows/test-nightly.sh)\n' >>"$WORK/repo/platform-images/python/Dockerfile"
 git -C "$WORK/repo" -c user.name=golden-test -c user.email=test@invalid commit --quiet -am "plant a failure in python"
 state="$WORK/run2"
 rc=0
-act_run "$state" nightly.yml schedule --repo "$WORK/repo" "${vars[@]}" "${fake_args[@]}" || rc=$?
+act_run "$state" nightly.yml schedule --repo "$WORK/repo" "${vars[@]}" "${fake_args[@]}" "${mon_args[@]}" \
+  --env GITHUB_RUN_ID=102 || rc=$?
 log="$state/act.log"
 [ "$rc" != 0 ] || fail "the run with a broken python image passed"
 [ "$(report_output "$log" status)" = failed ] || fail "output status is not failed"
@@ -186,3 +237,36 @@ fi
 ok "the second run of the day restored the cached DB instead of downloading it"
 no_leaks "$state" "$WORK/kit/issued-secrets.txt"
 ok "no issued secret in the second run's logs either"
+
+# Monitoring, failing night: one signed json message naming python, the Pushgateway's groups
+# replaced, the kept history restored from the green night's cache entry and saved again with
+# the alert state the next night reads (its dedupe itself: golden-report's own tests).
+[ "$(wc -l <"$hook_journal")" = 1 ] || fail "the failing night sent $(wc -l <"$hook_journal") webhook messages, want 1: $(cat "$hook_journal")"
+python3 - "$hook_journal" "$hook_path" "$hook_secret" <<'PY' || fail "the webhook message is not the signed json failing message (see $hook_journal)"
+import base64, hashlib, hmac, json, sys
+req = json.loads(open(sys.argv[1]).readline())
+body = base64.b64decode(req["body_b64"])
+assert req["method"] == "POST" and req["path"] == sys.argv[2], (req["method"], req["path"])
+assert req["headers"]["content-type"].startswith("application/json"), req["headers"]
+want = "sha256=" + hmac.new(sys.argv[3].encode(), body, hashlib.sha256).hexdigest()
+assert req["headers"]["x-golden-signature-256"] == want, "HMAC mismatch"
+msg = json.loads(body)
+assert msg["status"] == "failing", msg["status"]
+assert any("python-3.11-debian" in json.dumps(f) for f in msg["failures"]), msg["failures"]
+assert not any("nginx" in json.dumps(f) for f in msg["failures"]), msg["failures"]
+PY
+pushed 1 golden_images 'job="golden-images"' 'status="build_failed"' || fail "the Pushgateway's run group was not replaced by the failing night"
+grep -F '[images/golden images/report' "$log" | grep -F 'restored cache golden-history-schedule-' >/dev/null \
+  || fail "the failing night's report job did not restore the green night's history"
+python3 - "$GOLDEN_ACT_CACHE_DIR" <<'PY' || fail "the saved history lacks the two summaries or the failing alert state"
+import glob, json, os, sys, tarfile
+hits = sorted(glob.glob(os.path.join(sys.argv[1], "golden-history-schedule-*.tar")), key=os.path.getmtime)
+assert len(hits) == 2, hits
+with tarfile.open(hits[-1]) as t:
+    names = t.getnames()
+    assert len([n for n in names if n.endswith("-summary.json")]) == 2, names
+    state = json.load(t.extractfile(next(n for n in names if n.endswith("alert-state.json"))))
+assert state["status"] == "failing" and any("python-3.11-debian" in i for i in state["items"]), state
+PY
+no_leaks "$state" "$WORK/monitoring-secrets.txt"
+ok "monitoring: one signed webhook message naming python, the Pushgateway updated, the history and alert state kept for the next night"

@@ -121,6 +121,22 @@ jq -e '.data.images[] | select(.id == "nginx-1.22-debian") | .scanner == "scanne
   and .vulnerabilities.high == 0 and .vulnerabilities.medium >= 1' "$comment" >/dev/null \
   || fail "the pull request's nginx was not scanned with the real Trivy against the test DB: $(jq -c '[.data.images[] | {id, scanner, vulnerabilities}]' "$comment")"
 ok "pull request: only nginx built and scanned (real Trivy), nothing pushed, no OIDC, baseline read with the pull credential, pr-comment.json uploaded"
+# The build cache (docs/workflows.md, "Build cache"): the pull request's nginx build pulled the
+# published nginx from the token-mode registry with the pull-only credential and the classic
+# builder reused its layers.
+published_ref="$(jq -r '.platforms.include[0].cache_from | if length == 1 then .[0] else error("cache_from: \(.)") end' "$state/artifacts/golden-plan/plan.json")" \
+  || fail "the pull request's plan does not name one cache source for nginx"
+if [ "$published_ref" != "$(jq -r '.platforms.include[0].published' "$state/artifacts/golden-plan/plan.json")" ] \
+  || [ "${published_ref%:*}" != "$REGISTRY/$nginx_repo" ] || ! grep -qw -- "${published_ref##*:}" <<<"$published"; then
+  fail "cache source $published_ref is not the tag the dispatch run published (has: $published)"
+fi
+rec="$(find "$state/artifacts/golden-report-nginx-1.22-debian-amd64" -name '*build-record.json' | head -n 1)"
+[ -n "$rec" ] || fail "no build record of the pull request's nginx"
+jq -e --arg p "$published_ref" '.cache.used == [$p] and (.cache.missing | length) == 0' "$rec" >/dev/null \
+  || fail "the pull request's nginx build did not use its published image as cache: $(jq -c .cache "$rec")"
+hits="$(grep -F '[images/golden images/nginx-1.22-debian (amd64)' "$log" | grep -c -- '---> Using cache' || true)"
+[ "$hits" -ge 1 ] || fail "the classic builder reused no step of the pulled cache image (see $log)"
+ok "pull request build cache: the published nginx pulled from the token-mode registry with the pull credential, $hits steps from the cache"
 
 # ---------------------------------------------------------------- 3. pr-comment.yml posts
 curl -fsS -X POST -H "Authorization: Bearer $GOLDEN_TESTKIT_CONTROL_TOKEN" -H 'Content-Type: application/json' \
