@@ -30,6 +30,19 @@ pub struct ResolvedBase {
     pub pulled: bool,
 }
 
+impl ResolvedBase {
+    /// A base golden-build pulled in this run: the digest the pull reported, else the image id.
+    fn pulled(reference: &str, name: String, p: Pulled) -> Self {
+        ResolvedBase {
+            reference: reference.to_string(),
+            name,
+            digest: p.registry_digest.unwrap_or_else(|| p.image_id.clone()),
+            build_arg: p.image_id,
+            pulled: true,
+        }
+    }
+}
+
 /// How a base that is not in the engine may be obtained.
 #[derive(Debug, Clone)]
 pub struct BaseOptions {
@@ -239,15 +252,7 @@ pub async fn resolve_base(
         && !looks_like_id(reference);
     if let (true, Some(p)) = (refresh, parsed.as_ref()) {
         let pulled = pull(engine, reference, p, opts, "base image (--pull)").await?;
-        return Ok(ResolvedBase {
-            reference: reference.to_string(),
-            name,
-            digest: pulled
-                .registry_digest
-                .unwrap_or_else(|| pulled.image_id.clone()),
-            build_arg: pulled.image_id,
-            pulled: true,
-        });
+        return Ok(ResolvedBase::pulled(reference, name, pulled));
     }
     match engine.inspect_image(reference).await {
         Ok(image) => {
@@ -292,15 +297,7 @@ pub async fn resolve_base(
         });
     }
     let pulled = pull(engine, reference, &parsed, opts, "base image").await?;
-    Ok(ResolvedBase {
-        reference: reference.to_string(),
-        name,
-        digest: pulled
-            .registry_digest
-            .unwrap_or_else(|| pulled.image_id.clone()),
-        build_arg: pulled.image_id,
-        pulled: true,
-    })
+    Ok(ResolvedBase::pulled(reference, name, pulled))
 }
 
 /// What a pull produced.

@@ -451,6 +451,17 @@ pub struct FieldError {
     pub problem: String,
 }
 
+/// A list of `len` entries where at most `max` are allowed; the error names the field.
+fn at_most(field: impl Into<String>, len: usize, max: usize) -> Result<(), FieldError> {
+    if len > max {
+        return Err(FieldError {
+            field: field.into(),
+            problem: format!("has {len} entries, more than {max}"),
+        });
+    }
+    Ok(())
+}
+
 fn check(field: impl FnOnce() -> String, v: &str, p: Pattern) -> Result<(), FieldError> {
     if p.matches(v) {
         return Ok(());
@@ -510,12 +521,7 @@ impl CommentData {
     /// Check every string against its pattern and every list against its cap; the error
     /// names the field.
     pub fn validate(&self) -> Result<(), FieldError> {
-        if self.images.len() > MAX_IMAGES {
-            return Err(FieldError {
-                field: "images".into(),
-                problem: format!("has {} entries, more than {MAX_IMAGES}", self.images.len()),
-            });
-        }
+        at_most("images", self.images.len(), MAX_IMAGES)?;
         for (n, i) in self.images.iter().enumerate() {
             let f = |name: &str| format!("images[{n}].{name}");
             check(|| f("id"), &i.id, Pattern::Id)?;
@@ -534,15 +540,7 @@ impl CommentData {
             if let Some(v) = &i.digest {
                 check(|| f("digest"), v, Pattern::Digest)?;
             }
-            if i.vulns.len() > MAX_VULNS_PER_IMAGE {
-                return Err(FieldError {
-                    field: f("vulns"),
-                    problem: format!(
-                        "has {} entries, more than {MAX_VULNS_PER_IMAGE}",
-                        i.vulns.len()
-                    ),
-                });
-            }
+            at_most(f("vulns"), i.vulns.len(), MAX_VULNS_PER_IMAGE)?;
             for (k, v) in i.vulns.iter().enumerate() {
                 let g = |name: &str| format!("images[{n}].vulns[{k}].{name}");
                 check(|| g("id"), &v.id, Pattern::VulnId)?;
@@ -552,30 +550,14 @@ impl CommentData {
                     check(|| g("fixed"), x, Pattern::Version)?;
                 }
             }
-            if i.suppressed.len() > MAX_VULNS_PER_IMAGE {
-                return Err(FieldError {
-                    field: f("suppressed"),
-                    problem: format!(
-                        "has {} entries, more than {MAX_VULNS_PER_IMAGE}",
-                        i.suppressed.len()
-                    ),
-                });
-            }
+            at_most(f("suppressed"), i.suppressed.len(), MAX_VULNS_PER_IMAGE)?;
             for (k, v) in i.suppressed.iter().enumerate() {
                 let g = |name: &str| format!("images[{n}].suppressed[{k}].{name}");
                 check(|| g("id"), &v.id, Pattern::VulnId)?;
                 check(|| g("package"), &v.package, Pattern::Package)?;
             }
         }
-        if self.regressions.len() > MAX_REGRESSIONS {
-            return Err(FieldError {
-                field: "regressions".into(),
-                problem: format!(
-                    "has {} entries, more than {MAX_REGRESSIONS}",
-                    self.regressions.len()
-                ),
-            });
-        }
+        at_most("regressions", self.regressions.len(), MAX_REGRESSIONS)?;
         for (n, r) in self.regressions.iter().enumerate() {
             let f = |name: &str| format!("regressions[{n}].{name}");
             check(|| f("image"), &r.image, Pattern::Id)?;
