@@ -637,6 +637,42 @@ mod tests {
     }
 
     #[test]
+    fn bytes_sent_count_each_uploaded_blob_once_and_the_size_every_manifest_entry() {
+        let blob = |digest: &str, size: u64, action: &str| crate::push::BlobReport {
+            diff_id: None,
+            digest: digest.into(),
+            size,
+            action: action.into(),
+            from: None,
+        };
+        let report = PushReport {
+            digest: "sha256:m".into(),
+            reference: "r.io/a@sha256:m".into(),
+            tags: vec![],
+            pending_tags: vec![],
+            repository: Reference::parse("r.io/a").unwrap(),
+            manifest: bytes::Bytes::new(),
+            architecture: "amd64".into(),
+            media_type: media::OCI_MANIFEST.into(),
+            size: 1,
+            platform: "linux/amd64".into(),
+            config: blob("sha256:c", 7, "uploaded"),
+            // The same layer twice in the image: sent once, downloaded as the manifest says.
+            layers: vec![
+                blob("sha256:a", 100, "uploaded"),
+                blob("sha256:b", 20, "mounted"),
+                blob("sha256:d", 3, "exists"),
+                blob("sha256:a", 100, "uploaded"),
+            ],
+            exported: false,
+            layer_source: "archive".into(),
+            seconds: 0.1,
+        };
+        assert_eq!(bytes_uploaded(&report), 107);
+        assert_eq!(compressed_size(&report), 230);
+    }
+
+    #[test]
     fn attachments_are_checked_and_typed() {
         let dir = tempfile::tempdir().unwrap();
         let r = dir.path().join("report.json");
