@@ -142,7 +142,7 @@ pub struct IndexTarget {
 }
 
 /// One push (`golden-push push --record FILE`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PushRecord {
     pub schema: u32,
@@ -176,6 +176,20 @@ pub struct PushRecord {
     /// Blobs of the image (layers and config).
     #[serde(default)]
     pub blobs: u32,
+    /// Bytes of the blobs actually sent by this push (compressed layers and config); a blob
+    /// mounted from another repository or already in the registry counts 0. Absent in older
+    /// records and when the push failed before its blobs were known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes_uploaded: Option<u64>,
+    /// The image's compressed size: the manifest's layer sizes plus its config size (what a
+    /// pull downloads). Absent in older records and when the push failed before the manifest
+    /// was built.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compressed_size: Option<u64>,
+    /// Wall time of the push command, from its start to this record (tags and referrers
+    /// included), in seconds. Absent in older records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<f64>,
     /// Multi-architecture runs: the index this push goes into.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index: Option<IndexTarget>,
@@ -247,7 +261,7 @@ impl Document for IndexRecord {
 }
 
 /// A push or index record, told apart by `kind` (for readers that take a folder of both).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum AnyRecord {
     Push(Box<PushRecord>),
     Index(IndexRecord),
@@ -302,6 +316,9 @@ mod tests {
             }],
             uploaded: 2,
             blobs: 3,
+            bytes_uploaded: Some(1_234),
+            compressed_size: Some(5_678),
+            duration_seconds: Some(1.5),
             index: None,
             error: None,
         }
@@ -316,6 +333,26 @@ mod tests {
         assert_eq!(
             PushRecord::from_json(Path::new("p.json"), &text).unwrap(),
             r
+        );
+    }
+
+    #[test]
+    fn an_older_record_without_bytes_size_or_duration_still_parses() {
+        let mut v = serde_json::to_value(record()).unwrap();
+        let o = v.as_object_mut().unwrap();
+        for k in ["bytes_uploaded", "compressed_size", "duration_seconds"] {
+            assert!(o.remove(k).is_some(), "{k} is written when known");
+        }
+        let r = PushRecord::from_json(Path::new("old.json"), &v.to_string()).unwrap();
+        assert_eq!(
+            (r.bytes_uploaded, r.compressed_size, r.duration_seconds),
+            (None, None, None)
+        );
+        // And an unknown value is not written.
+        let text = serde_json::to_string(&r).unwrap();
+        assert!(
+            !text.contains("bytes_uploaded") && !text.contains("duration_seconds"),
+            "{text}"
         );
     }
 

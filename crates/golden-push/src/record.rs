@@ -100,6 +100,9 @@ pub struct PushJob {
     pub index: Option<IndexTarget>,
     /// The architecture to record when the push fails before the image is read.
     pub arch_hint: Option<Arch>,
+    /// When the push command started: the record's `duration_seconds` runs from here to the
+    /// moment the record is written.
+    pub started: std::time::Instant,
 }
 
 /// The outcome of [`push_attach_tag`]: the record (also written to `job.record`) and the push
@@ -116,8 +119,26 @@ fn uploaded(r: &PushReport) -> u32 {
         .count() as u32
 }
 
-fn write(record: &PushRecord, path: Option<&Path>) -> Result<()> {
-    if let Some(p) = path {
+/// Bytes of the blobs this push sent: each distinct blob whose action is `uploaded` once
+/// (mounted and existing blobs send nothing).
+fn bytes_uploaded(r: &PushReport) -> u64 {
+    let mut seen = std::collections::BTreeSet::new();
+    std::iter::once(&r.config)
+        .chain(r.layers.iter())
+        .filter(|b| b.action == "uploaded" && seen.insert(b.digest.as_str()))
+        .map(|b| b.size)
+        .sum()
+}
+
+/// The manifest's layer sizes plus its config size: what a pull downloads.
+fn compressed_size(r: &PushReport) -> u64 {
+    r.config.size + r.layers.iter().map(|b| b.size).sum::<u64>()
+}
+
+/// Stamp the duration so far and write the record (when `--record` was given).
+fn write(record: &mut PushRecord, job: &PushJob) -> Result<()> {
+    record.duration_seconds = Some(job.started.elapsed().as_secs_f64());
+    if let Some(p) = job.record.as_deref() {
         record.write(p)?;
     }
     Ok(())
@@ -147,6 +168,9 @@ pub async fn push_attach_tag(
         referrers: Vec::new(),
         uploaded: 0,
         blobs: 0,
+        bytes_uploaded: None,
+        compressed_size: None,
+        duration_seconds: None,
         index: job.index.clone(),
         error: None,
     };
@@ -157,7 +181,7 @@ pub async fn push_attach_tag(
                 .map(|ts| ts.iter().map(|t| format!("{}:{t}", record.image)).collect())
                 .unwrap_or_default();
             record.error = Some(e.one_line());
-            write(&record, job.record.as_deref())?;
+            write(&mut record, job)?;
             return Err(e);
         }
     };
@@ -171,6 +195,8 @@ pub async fn push_attach_tag(
     record.reference = Some(report.reference.clone());
     record.uploaded = uploaded(&report);
     record.blobs = report.layers.len() as u32 + 1;
+    record.bytes_uploaded = Some(bytes_uploaded(&report));
+    record.compressed_size = Some(compressed_size(&report));
     let all: Vec<String> = report
         .pending_tags
         .iter()
@@ -207,7 +233,7 @@ pub async fn push_attach_tag(
                 ));
                 record.tags_not_moved = all;
                 record.error = Some(e.one_line());
-                write(&record, job.record.as_deref())?;
+                write(&mut record, job)?;
                 return Err(e);
             }
         }
@@ -226,11 +252,11 @@ pub async fn push_attach_tag(
     record.tags_not_moved = outcome.not_moved;
     if let Some(e) = outcome.error {
         record.error = Some(e.one_line());
-        write(&record, job.record.as_deref())?;
+        write(&mut record, job)?;
         return Err(e);
     }
     record.result = PushResult::Success;
-    write(&record, job.record.as_deref())?;
+    write(&mut record, job)?;
     let mut report = report;
     report.tags = record.tags.clone();
     Ok(Pushed { record, report })
@@ -572,6 +598,9 @@ mod tests {
             referrers: vec![],
             uploaded: 0,
             blobs: 0,
+            bytes_uploaded: None,
+            compressed_size: None,
+            duration_seconds: None,
             index: Some(IndexTarget {
                 to: "r.io/golden/app:1".into(),
                 tags: vec![],
@@ -605,6 +634,42 @@ mod tests {
         // An architecture nobody expected is a problem too.
         let e = check_arches("app", &ok, &[Arch::Amd64]).unwrap_err();
         assert!(e[0].contains("does not list"), "{e:?}");
+    }
+
+    #[test]
+    fn bytes_sent_count_each_uploaded_blob_once_and_the_size_every_manifest_entry() {
+        let blob = |digest: &str, size: u64, action: &str| crate::push::BlobReport {
+            diff_id: None,
+            digest: digest.into(),
+            size,
+            action: action.into(),
+            from: None,
+        };
+        let report = PushReport {
+            digest: "sha256:m".into(),
+            reference: "r.io/a@sha256:m".into(),
+            tags: vec![],
+            pending_tags: vec![],
+            repository: Reference::parse("r.io/a").unwrap(),
+            manifest: bytes::Bytes::new(),
+            architecture: "amd64".into(),
+            media_type: media::OCI_MANIFEST.into(),
+            size: 1,
+            platform: "linux/amd64".into(),
+            config: blob("sha256:c", 7, "uploaded"),
+            // The same layer twice in the image: sent once, downloaded as the manifest says.
+            layers: vec![
+                blob("sha256:a", 100, "uploaded"),
+                blob("sha256:b", 20, "mounted"),
+                blob("sha256:d", 3, "exists"),
+                blob("sha256:a", 100, "uploaded"),
+            ],
+            exported: false,
+            layer_source: "archive".into(),
+            seconds: 0.1,
+        };
+        assert_eq!(bytes_uploaded(&report), 107);
+        assert_eq!(compressed_size(&report), 230);
     }
 
     #[test]

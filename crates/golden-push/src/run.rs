@@ -68,6 +68,7 @@ fn emit<T: Serialize>(
 
 /// `golden-push push`.
 async fn run_push(a: &PushArgs, g: &Global, log: &Log) -> Result<()> {
+    let started = std::time::Instant::now();
     let cwd = std::env::current_dir().map_err(Error::file("no current directory"))?;
     let resolved = golden_contracts::entry::resolve(a.plan.as_deref(), a.entry.as_deref(), &cwd)?;
     let entry = match &resolved {
@@ -157,6 +158,7 @@ async fn run_push(a: &PushArgs, g: &Global, log: &Log) -> Result<()> {
         record: a.record.clone(),
         index,
         arch_hint,
+        started,
     };
     let pushed = crate::record::push_attach_tag(&c, &opts, &job, log).await?;
     let (r, rec) = (&pushed.report, &pushed.record);

@@ -11,8 +11,9 @@ use crate::baseline::{Baseline, BaselineImage};
 use crate::discover::{Discovery, DocKind, FileProblem, Found, ScanOwners};
 use crate::summary::{
     BaselineDiff, BaselineInfo, BuildSummary, CheckSummary, ComplianceCounts, ImageStatus,
-    ImageSummary, PackageChange, PackageRef, Problem, ProblemKind, ProblemSeverity, RunInfo,
-    RunSummary, SUMMARY_SCHEMA, ScanSummary, SuppressedVuln, Totals, VulnRef, zero_severities,
+    ImageSummary, PackageChange, PackageRef, Problem, ProblemKind, ProblemSeverity, PushSummary,
+    RunInfo, RunSummary, SUMMARY_SCHEMA, ScanSummary, SuppressedVuln, Totals, VulnRef,
+    zero_severities,
 };
 
 /// Everything the renderers need.
@@ -66,6 +67,7 @@ struct Group {
     arch: Option<String>,
     build: Option<Found<BuildRecord>>,
     scan: Option<Found<ScanReport>>,
+    push: Option<PushSummary>,
     problems: Vec<String>,
     /// Kinds of unusable files attached to this image.
     broken: BTreeSet<Option<DocKind>>,
@@ -78,6 +80,7 @@ impl Group {
             arch,
             build: None,
             scan: None,
+            push: None,
             problems: Vec::new(),
             broken: BTreeSet::new(),
         }
@@ -260,16 +263,26 @@ impl Rows {
     fn add_pushes(&mut self, pushes: &[Found<PushRecord>], builds_have_arch: bool) {
         for p in pushes {
             let r = &p.doc;
+            let key = (r.id.clone(), builds_have_arch.then(|| r.arch.to_string()));
+            let push = PushSummary {
+                succeeded: r.succeeded(),
+                duration_seconds: r.duration_seconds,
+                bytes_uploaded: r.bytes_uploaded,
+                compressed_size: r.compressed_size,
+            };
             if r.succeeded() {
                 if let Some(reference) = &r.reference {
                     self.digests.insert(r.id.clone(), reference.clone());
                 }
+                // A successful push adds to its image's row, never makes one.
+                if let Some(g) = self.groups.get_mut(&key) {
+                    g.push = Some(push);
+                }
                 continue;
             }
-            let key = (r.id.clone(), builds_have_arch.then(|| r.arch.to_string()));
-            self.group(key)
-                .problems
-                .push(format!("push ({}) failed", r.arch));
+            let g = self.group(key);
+            g.push = Some(push);
+            g.problems.push(format!("push ({}) failed", r.arch));
             self.problems.push(Problem {
                 kind: ProblemKind::PushFailed,
                 severity: ProblemSeverity::Error,
@@ -786,6 +799,7 @@ fn image_summary(
             digest,
             index_digest: None,
             build: build_summary,
+            push: g.push,
             scan: scan_summary,
             baseline: diff,
             problems: g.problems,

@@ -10,6 +10,9 @@
 //! | `golden_image_policy_passed` | image labels | 1 passed, 0 failed |
 //! | `golden_build_duration_seconds` | image labels | build wall time |
 //! | `golden_image_size_bytes` | image labels | uncompressed size |
+//! | `golden_image_compressed_size_bytes` | image labels | compressed size: manifest layers + config (push record) |
+//! | `golden_push_duration_seconds` | image labels | push wall time (push record) |
+//! | `golden_push_uploaded_bytes` | image labels | bytes the push sent (push record) |
 //! | `golden_image_vulnerabilities` | image labels + `severity` | counted vulnerabilities |
 //! | `golden_image_compliance_failures` | image labels | failed compliance checks |
 //! | `golden_image_new_vulnerabilities` / `golden_image_fixed_vulnerabilities` | image labels | versus the baseline (only with one) |
@@ -177,6 +180,7 @@ fn image_families(out: &mut String, s: &RunSummary) {
         &sized,
         |i| i.size,
     );
+    push_families(out, &s.images);
     vulnerability_family(out, &with_scan);
     image_family(
         out,
@@ -200,6 +204,38 @@ fn image_families(out: &mut String, s: &RunSummary) {
         |i| i.baseline.as_ref().map(|d| d.fixed_vulnerabilities.len()),
     );
     fixability_families(out, &with_scan, &compared);
+}
+
+/// The push record's values: each family over the images whose push record has its value,
+/// nothing when none has (records of older golden-push versions).
+fn push_families(out: &mut String, images: &[ImageSummary]) {
+    let having = |f: fn(&crate::summary::PushSummary) -> bool| -> Vec<&ImageSummary> {
+        images
+            .iter()
+            .filter(|i| i.push.as_ref().is_some_and(f))
+            .collect()
+    };
+    image_family(
+        out,
+        ("golden_image_compressed_size_bytes", Some("bytes")),
+        "Compressed image size: the manifest's layers and config, what a pull downloads.",
+        &having(|p| p.compressed_size.is_some()),
+        |i| i.push.as_ref().and_then(|p| p.compressed_size),
+    );
+    image_family(
+        out,
+        ("golden_push_duration_seconds", Some("seconds")),
+        "Wall time of the image push (referrers and tags included).",
+        &having(|p| p.duration_seconds.is_some()),
+        |i| i.push.as_ref().and_then(|p| p.duration_seconds).map(float),
+    );
+    image_family(
+        out,
+        ("golden_push_uploaded_bytes", Some("bytes")),
+        "Bytes the push sent (blobs already in the registry or mounted count 0).",
+        &having(|p| p.bytes_uploaded.is_some()),
+        |i| i.push.as_ref().and_then(|p| p.bytes_uploaded),
+    );
 }
 
 /// `golden_image_fixable_vulnerabilities` (every scanned image) and

@@ -159,6 +159,10 @@ pub struct ImageSummary {
     pub index_digest: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build: Option<BuildSummary>,
+    /// This image's push record (golden-push `--record`, found under `--input` or
+    /// `--push-records`), when there is one; the last one read wins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub push: Option<PushSummary>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scan: Option<ScanSummary>,
     /// Present when a baseline was given.
@@ -196,6 +200,22 @@ pub struct BuildSummary {
     /// The build cache sources, as the build record gives them (absent: none were asked for).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache: Option<golden_contracts::build::CacheSources>,
+}
+
+/// What an image's push record says about the push (each value absent when the record does
+/// not have it: records of older golden-push versions, or a push that failed early).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushSummary {
+    pub succeeded: bool,
+    /// Wall time of the push command (tags and referrers included).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<f64>,
+    /// Bytes of the blobs this push sent (0: the registry had every blob, or mounted them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes_uploaded: Option<u64>,
+    /// The manifest's layer sizes plus its config size: what a pull downloads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compressed_size: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

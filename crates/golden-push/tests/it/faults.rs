@@ -530,6 +530,14 @@ async fn registry_one_tag_failing_is_reported_with_exactly_the_tags_that_moved()
     // The referrer went to the digest before any tag.
     assert_eq!(r.referrers.len(), 1);
     assert!(r.digest.is_some() && r.error.as_deref().unwrap_or("").contains("second"));
+    // A failed push records what is known: the manifest was stored, so its size and the
+    // bytes sent are; the wall time always is.
+    assert!(
+        r.compressed_size.is_some_and(|s| s > 0)
+            && r.bytes_uploaded == r.compressed_size
+            && r.duration_seconds.is_some_and(|d| d > 0.0),
+        "{r:?}"
+    );
     let tags = tags_of(&reg.host(), "golden/tags").await;
     assert!(tags.contains(&"first".to_string()), "{tags:?}");
     assert!(

@@ -9,6 +9,8 @@ async fn registry_push_archive_is_inspectable_valid_and_deterministic() {
     let archive = small_archive(dir.path(), "app", "amd64");
     let src = format!("docker-archive:{}", archive.display());
     let to = format!("{}/golden/app:1.0", reg.host());
+    let record = dir.path().join("push-record.json");
+    let record2 = dir.path().join("again/push-record.json");
 
     let run = golden_push(
         &[
@@ -19,6 +21,8 @@ async fn registry_push_archive_is_inspectable_valid_and_deterministic() {
             "1.0-extra,latest",
             "--format",
             "json",
+            "--record",
+            &record.display().to_string(),
         ],
         &[],
     )
@@ -66,8 +70,37 @@ async fn registry_push_archive_is_inspectable_valid_and_deterministic() {
         "application/vnd.oci.image.layer.v1.tar+gzip"
     );
 
+    // The record: what a pull downloads (the manifest's layers and config, read back from
+    // the registry), the bytes sent (everything was new), the wall time.
+    let rec = read_push_record(&record);
+    let pulled: u64 = m["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["size"].as_u64().unwrap())
+        .sum::<u64>()
+        + m["config"]["size"].as_u64().unwrap();
+    assert!(pulled > 0, "{raw}");
+    assert_eq!(rec.compressed_size, Some(pulled), "{rec:?}\n{raw}");
+    assert_eq!((rec.uploaded, rec.blobs), (3, 3), "{rec:?}");
+    // Every blob was new: the bytes sent are the distinct blobs of the manifest.
+    assert_eq!(rec.bytes_uploaded, Some(pulled), "{rec:?}");
+    assert!(rec.duration_seconds.is_some_and(|d| d > 0.0), "{rec:?}");
+
     // Re-push: nothing sent, same digest.
-    let again = golden_push(&[&src, "--to", &to, "--format", "json"], &[]).await;
+    let again = golden_push(
+        &[
+            &src,
+            "--to",
+            &to,
+            "--format",
+            "json",
+            "--record",
+            &record2.display().to_string(),
+        ],
+        &[],
+    )
+    .await;
     again.ok();
     let r2 = again.json();
     assert_eq!(r2["digest"], digest.as_str());
@@ -75,6 +108,11 @@ async fn registry_push_archive_is_inspectable_valid_and_deterministic() {
         assert_eq!(l["action"], "exists", "{}", again.stderr);
     }
     assert_eq!(r2["config"]["action"], "exists");
+    let rec2 = read_push_record(&record2);
+    assert_eq!((rec2.uploaded, rec2.blobs), (0, 3), "{rec2:?}");
+    assert_eq!(rec2.bytes_uploaded, Some(0), "{rec2:?}");
+    assert_eq!(rec2.compressed_size, Some(pulled), "{rec2:?}");
+    assert!(rec2.duration_seconds.is_some_and(|d| d > 0.0), "{rec2:?}");
 
     // Deterministic: a fresh registry (and a fresh local cache) gives the same digest.
     let other = Registry::start();
@@ -228,4 +266,9 @@ async fn registry_library_errors_name_what_went_wrong() {
         .await
         .unwrap_err();
     assert!(matches!(e, RegistryError::DigestMismatch { .. }), "{e}");
+}
+
+fn read_push_record(p: &std::path::Path) -> golden_contracts::push::PushRecord {
+    use golden_contracts::Document;
+    golden_contracts::push::PushRecord::read(p).unwrap()
 }

@@ -8,7 +8,7 @@ use crate::{NOW, fixture, report};
 use golden_report::metrics;
 use golden_report::regress::{Measure, Regression, RegressionKind};
 use golden_report::ship::{self, Auth, ShipConfig, Target};
-use golden_report::summary::RunInfo;
+use golden_report::summary::{PushSummary, RunInfo};
 use std::collections::BTreeSet;
 use std::process::Output;
 use std::time::Duration;
@@ -71,6 +71,14 @@ fn documented_metrics_match_the_renderer() {
         after: Measure::Count(120),
         threshold: Some(10.0),
         message: "grew".into(),
+    });
+    // With one image's push measured (a push record of golden-push writing the values), so
+    // the push families are rendered too.
+    r.summary.images[0].push = Some(PushSummary {
+        succeeded: true,
+        duration_seconds: Some(12.5),
+        bytes_uploaded: Some(1024),
+        compressed_size: Some(4096),
     });
     let rendered = rendered_names(&metrics::render(&r.summary));
     let doc = documented();

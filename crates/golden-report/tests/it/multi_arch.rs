@@ -3,7 +3,8 @@
 
 use golden_contracts::Document;
 use golden_contracts::push::{
-    Arch, INDEX_RECORD_SCHEMA, ImageIndex, IndexKind, IndexManifest, IndexRecord, PushResult,
+    Arch, INDEX_RECORD_SCHEMA, ImageIndex, IndexKind, IndexManifest, IndexRecord,
+    PUSH_RECORD_SCHEMA, PushKind, PushRecord, PushResult,
 };
 use golden_contracts::scan::{PolicyFailure, Severity};
 use golden_report::aggregate::Report;
@@ -263,6 +264,123 @@ fn metrics_have_a_series_per_architecture() {
         .collect();
     let unique: std::collections::BTreeSet<&&str> = samples.iter().collect();
     assert_eq!(unique.len(), samples.len(), "{text}");
+}
+
+/// A push record as golden-push writes it for `arch`; `measured`: with the push's duration,
+/// bytes sent and compressed size (an older golden-push wrote none of them).
+fn write_push(dir: &Path, img: &Img, arch: Arch, measured: bool) {
+    let m = digest(&format!("{}-{arch}-manifest", img.id));
+    PushRecord {
+        schema: PUSH_RECORD_SCHEMA,
+        kind: PushKind::PushRecord,
+        id: img.id.clone(),
+        result: PushResult::Success,
+        registry: "r.io".into(),
+        image: "r.io/golden/nginx".into(),
+        arch,
+        digest: Some(m.clone()),
+        reference: Some(format!("r.io/golden/nginx@{m}")),
+        tags: vec![format!("r.io/golden/nginx:1.26.2-debian-{arch}")],
+        tags_not_moved: Vec::new(),
+        referrers: Vec::new(),
+        uploaded: 2,
+        blobs: 3,
+        bytes_uploaded: measured.then_some(1_048_576),
+        compressed_size: measured.then_some(31_457_280),
+        duration_seconds: measured.then_some(12.5),
+        index: None,
+        error: None,
+    }
+    .write(&dir.join(format!("push-{arch}/push-record.json")))
+    .unwrap();
+}
+
+#[test]
+fn push_records_give_duration_bytes_and_compressed_size_series_when_they_have_them() {
+    // amd64 pushed by a golden-push that measures, arm64 by an older one.
+    let r = two_arch_report(|d| {
+        let img = nginx();
+        write_arch(d, &img, "amd64", true);
+        write_arch(d, &arm(&img), "arm64", true);
+        write_push(d, &img, Arch::Amd64, true);
+        write_push(d, &arm(&img), Arch::Arm64, false);
+    });
+    let push = |arch: &str| {
+        r.summary
+            .images
+            .iter()
+            .find(|i| i.arch.as_deref() == Some(arch))
+            .and_then(|i| i.push.clone())
+            .unwrap_or_else(|| panic!("{arch}: no push in {:#?}", r.summary.images))
+    };
+    let amd = push("amd64");
+    assert!(amd.succeeded);
+    assert_eq!(
+        (
+            amd.duration_seconds,
+            amd.bytes_uploaded,
+            amd.compressed_size
+        ),
+        (Some(12.5), Some(1_048_576), Some(31_457_280))
+    );
+    let older = push("arm64");
+    assert_eq!(
+        (
+            older.duration_seconds,
+            older.bytes_uploaded,
+            older.compressed_size
+        ),
+        (None, None, None)
+    );
+    let text = golden_report::metrics::render(&r.summary);
+    let labels = |arch: &str| {
+        format!(
+            "{{image=\"nginx-1.26-debian\",os=\"debian\",platform=\"nginx\",version=\"1.26.2\",arch=\"{arch}\"}}"
+        )
+    };
+    for (name, value) in [
+        ("golden_push_duration_seconds", "12.5"),
+        ("golden_push_uploaded_bytes", "1048576"),
+        ("golden_image_compressed_size_bytes", "31457280"),
+    ] {
+        let line = format!("{name}{} {value}\n", labels("amd64"));
+        assert!(text.contains(&line), "{line} missing:\n{text}");
+        assert!(
+            !text.contains(&format!("{name}{}", labels("arm64"))),
+            "arm64's record has no {name}:\n{text}"
+        );
+        assert_eq!(
+            text.lines()
+                .filter(|l| l.starts_with(&format!("{name}{{")))
+                .count(),
+            1,
+            "{text}"
+        );
+    }
+    assert!(
+        text.contains("# UNIT golden_push_uploaded_bytes bytes\n"),
+        "{text}"
+    );
+
+    // Only older records: no push family at all (and the rest as before).
+    let r = two_arch_report(|d| {
+        let img = nginx();
+        write_arch(d, &img, "amd64", true);
+        write_arch(d, &arm(&img), "arm64", true);
+        write_push(d, &img, Arch::Amd64, false);
+        write_push(d, &arm(&img), Arch::Arm64, false);
+    });
+    assert!(r.summary.images.iter().all(|i| i.push.is_some()));
+    let text = golden_report::metrics::render(&r.summary);
+    for name in [
+        "golden_push_duration_seconds",
+        "golden_push_uploaded_bytes",
+        "golden_image_compressed_size_bytes",
+    ] {
+        assert!(!text.contains(name), "{name}:\n{text}");
+    }
+    assert!(text.contains("golden_image_size_bytes{"), "{text}");
+    assert!(text.ends_with("# EOF\n"), "{text}");
 }
 
 /// 130 images on two architectures, with many findings: one row per image in both renderings,
