@@ -92,8 +92,8 @@ compiled_in_files() {
 # and the ones this job asked for (input `tools`, e.g. docker): a self-hosted runner may lack
 # any of them; name them all at once instead of failing on the first, deep in a later step.
 check_tools() {
-  local t missing=() extra=()
-  read -r -a extra <<<"${IN_TOOLS//,/ }"
+  local t missing=() extra=() tools="${IN_TOOLS:-}"
+  read -r -a extra <<<"${tools//,/ }"
   for t in git jq curl tar gzip sha256sum awk "${extra[@]}"; do
     case "$t" in *[!A-Za-z0-9._+-]*) golden_die "input \`tools\`: \`$t\` is not a command name" ;; esac
     command -v "$t" >/dev/null 2>&1 || missing+=("$t")
