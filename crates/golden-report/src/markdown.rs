@@ -562,14 +562,20 @@ fn problems_section(report: &Report, cap: usize) -> String {
         let _ = writeln!(line, ": {}", md(&truncate(&p.message, 400)));
         out.push_str(&line);
     }
-    if problems.len() > cap {
+    more_in_summary(&mut out, problems.len(), cap, "problems");
+    out
+}
+
+/// The last line of a capped list: how many more `what` summary.json lists (none when
+/// `len` fits `cap`).
+fn more_in_summary(out: &mut String, len: usize, cap: usize, what: &str) {
+    if len > cap {
         let _ = writeln!(
             out,
-            "- … {} more problems are listed in `summary.json`.",
-            problems.len() - cap
+            "- … {} more {what} are listed in `summary.json`.",
+            len - cap
         );
     }
-    out
 }
 
 /// `### Regressions`: one line per regression (none: nothing, so runs without regressions
@@ -590,13 +596,7 @@ fn regressions_section(report: &Report, cap: usize) -> String {
             md(&truncate(&r.message, 400))
         );
     }
-    if regs.len() > cap {
-        let _ = writeln!(
-            out,
-            "- … {} more regressions are listed in `summary.json`.",
-            regs.len() - cap
-        );
-    }
+    more_in_summary(&mut out, regs.len(), cap, "regressions");
     out
 }
 
