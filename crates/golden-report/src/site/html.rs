@@ -45,11 +45,12 @@ pub fn href(url: &str) -> Option<String> {
     golden_gha::markdown::safe_url(url).map(esc)
 }
 
-/// `<a href="URL">text</a>` when the URL is safe, else the text alone; both escaped.
-/// `rel="noreferrer"`: a reader following a finding's link does not tell the target where from.
+/// `<a href="URL">text</a>` when the URL is safe, else the text alone; both escaped. (Every
+/// page's `referrer` meta is `no-referrer`: a reader following a finding's link does not tell
+/// the target where from.)
 pub fn link_or_text(url: Option<&str>, text: &str) -> String {
     match url.and_then(href) {
-        Some(h) => format!("<a href=\"{h}\" rel=\"noreferrer\">{}</a>", esc(text)),
+        Some(h) => format!("<a href=\"{h}\">{}</a>", esc(text)),
         None => esc(text),
     }
 }

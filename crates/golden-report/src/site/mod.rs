@@ -141,7 +141,7 @@ pub fn render(cfg: &SiteConfig) -> Result<(Vec<SiteFile>, SiteOutcome), SiteErro
     ));
     pages_n += 1;
     let json = |p: &str, s: &RunSummary| {
-        serde_json::to_vec_pretty(s).map_err(|source| SiteError::Json {
+        serde_json::to_vec(s).map_err(|source| SiteError::Json {
             path: PathBuf::from(p),
             source,
         })

@@ -177,7 +177,8 @@ pub fn index(images: &[Image], summary: &RunSummary, history: &History) -> Strin
         let signed = i.signed();
         let _ = writeln!(
             b,
-            "<tr data-name=\"{name}\" data-os=\"{os}\" data-arch=\"{arch}\"><th scope=\"row\" data-sort=\"{name}\"><a href=\"images/{slug}.html\">{name}</a></th><td data-sort=\"{tag}\">{tagc}</td><td>{digest}</td><td>{archs}</td><td class=\"num\" data-sort=\"{size}\">{sizet}</td><td class=\"num\" data-sort=\"{comp}\">{compt}</td><td data-sort=\"{rebuilt}\"><time title=\"{rebuilt}\">{rebuilt_day}</time></td><td data-sort=\"{st}\">{badge}</td>{cves}<td class=\"num\" data-sort=\"{cis_sort}\">{cis}</td><td data-sort=\"{signed}\">{signed}</td></tr>",
+            "<tr data-name=\"{id} {name}\" data-os=\"{os}\" data-arch=\"{arch}\"><th scope=\"row\" data-sort=\"{id}\"><a href=\"images/{slug}.html\" title=\"{name}\">{id}</a></th><td data-sort=\"{tag}\">{tagc}</td><td>{digest}</td><td>{archs}</td><td class=\"num\" data-sort=\"{size}\">{sizet}</td><td class=\"num\" data-sort=\"{comp}\">{compt}</td><td data-sort=\"{rebuilt}\"><time title=\"{rebuilt}\">{rebuilt_day}</time></td><td data-sort=\"{st}\">{badge}</td>{cves}<td class=\"num\" data-sort=\"{cis_sort}\">{cis}</td><td data-sort=\"{signed}\">{signed}</td></tr>",
+            id = esc(&i.id),
             name = esc(&i.name),
             os = esc(i.os.as_deref().unwrap_or("")),
             arch = esc(&arches.join(" ")),
@@ -565,7 +566,7 @@ pub fn image(i: &Image, images: &[Image], history: &History, downloads: &[Downlo
             for p in &r.packages {
                 let _ = write!(
                     b,
-                    "<tr><th scope=\"row\">{n}</th><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    "<tr><th>{n}</th><td>{}</td><td>{}</td><td>{}</td></tr>",
                     esc(&p.version),
                     esc(&p.kind),
                     esc(p.license.as_deref().unwrap_or("")),

@@ -351,7 +351,7 @@ fn pushed_images_are_pinned_by_digest_and_signed_from_their_referrers() {
     // The index row: architectures, pushed size, signed.
     let row = index
         .lines()
-        .find(|l| l.contains("data-name=\"goldenimages.azurecr.io/golden/nginx"))
+        .find(|l| l.contains("data-name=\"nginx-1.26-debian "))
         .unwrap_or_else(|| panic!("{index}"));
     assert!(row.contains("data-arch=\"amd64 arm64\""), "{row}");
     assert!(row.contains("30.0 MiB"), "{row}");
