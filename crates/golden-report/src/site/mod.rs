@@ -147,6 +147,10 @@ pub fn render(cfg: &SiteConfig) -> Result<(Vec<SiteFile>, SiteOutcome), SiteErro
         })
     };
     files.push((
+        crate::discover::SITE_MARKER.into(),
+        b"Written by golden-report site: report inputs under this folder are copies, never read as a run's documents.\n".to_vec(),
+    ));
+    files.push((
         "summary.json".into(),
         json("summary.json", &report.summary)?,
     ));

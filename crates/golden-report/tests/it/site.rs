@@ -455,3 +455,31 @@ fn the_output_folder_is_replaced_whole_or_not_at_all() {
         .collect();
     assert_eq!(leftovers, vec!["site".to_string()]);
 }
+
+#[test]
+fn a_site_inside_the_input_folder_is_not_read_as_documents() {
+    // `make local` keeps the catalog in reports/site/, and reports/ is the next input.
+    let dir = tempfile::tempdir().unwrap();
+    write_set(dir.path(), &fixtures::green());
+    let mut c = cfg(dir.path(), &dir.path().join("site"));
+    write_site(&c).unwrap();
+    assert!(
+        dir.path()
+            .join("site/files/base-debian/no-arch/report.json")
+            .is_file()
+    );
+    // Rendered again over the same input: the same three images, each from its own documents.
+    c.output = dir.path().join("site2");
+    let (_, o) = render(&c).unwrap();
+    assert_eq!(o.images, 3);
+    assert!(o.problems.is_empty(), "{:?}", o.problems);
+    // And the report itself does not count them twice either.
+    let r = crate::report(dir.path(), None);
+    assert_eq!(r.summary.images.len(), 3);
+    assert!(r.summary.problems.is_empty(), "{:?}", r.summary.problems);
+    assert!(
+        r.summary.ignored_files.iter().any(|f| f == "site/"),
+        "{:?}",
+        r.summary.ignored_files
+    );
+}
