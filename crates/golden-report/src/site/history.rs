@@ -59,7 +59,8 @@ pub fn points(s: &RunSummary) -> BTreeMap<String, Point> {
 }
 
 /// Read every `summary.json` (or `*-summary.json`) under `dir`, then add `current` as the
-/// newest run. Unreadable files are warnings; runs are ordered by `generated_at`.
+/// newest run. Unreadable files are warnings; runs are ordered by `generated_at`; a summary of
+/// the current run (same time, or same run URL) is not counted twice.
 pub fn read(dir: Option<&Path>, current: &RunSummary) -> History {
     let mut h = History::default();
     let mut runs: Vec<RunSummary> = Vec::new();
@@ -109,7 +110,11 @@ pub fn read(dir: Option<&Path>, current: &RunSummary) -> History {
     // A published site holds each run twice (summary.json and history/); the current run may
     // also be there when the history is read back from it.
     runs.dedup_by(|a, b| a.generated_at == b.generated_at);
-    runs.retain(|r| r.generated_at != current.generated_at);
+    // The report job of the same workflow run kept its own summary of this run: one point.
+    runs.retain(|r| {
+        r.generated_at != current.generated_at
+            && (current.run.run_url.is_none() || r.run.run_url != current.run.run_url)
+    });
     let skip = runs.len().saturating_sub(MAX_RUNS - 1);
     let runs: Vec<RunSummary> = runs.into_iter().skip(skip).collect();
     for r in runs.iter().chain(std::iter::once(current)) {

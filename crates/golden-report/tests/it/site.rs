@@ -365,10 +365,16 @@ fn history_draws_size_and_vulnerability_charts() {
     write_set(input.path(), &fixtures::green());
     let history = tempfile::tempdir().unwrap();
     // Two earlier nightly runs, as their summary.json files: the image was bigger before.
-    for (n, grow) in [(1u64, 2_000_000u64), (2, 1_000_000)] {
+    // The third is this run's own summary, kept by its report job: not a point of its own.
+    for (n, grow) in [(1u64, 2_000_000u64), (2, 1_000_000), (6, 500_000)] {
         let out = tempfile::tempdir().unwrap();
         let mut c = crate::config(input.path(), out.path());
         c.now = format!("2026-11-2{n}T03:00:00Z");
+        if n != 6 {
+            c.run.run_url = Some(format!(
+                "https://github.com/octo-org/golden/actions/runs/{n}"
+            ));
+        }
         let mut r = golden_report::app::build_report(&c).unwrap();
         for i in &mut r.summary.images {
             i.size = i.size.map(|s| s + grow);
