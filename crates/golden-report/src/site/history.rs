@@ -47,7 +47,12 @@ fn warning(path: &Path, message: String) -> Problem {
 pub fn points(s: &RunSummary) -> BTreeMap<String, Point> {
     let mut out: BTreeMap<String, Point> = BTreeMap::new();
     for i in &s.images {
-        let vulns = i.scan.as_ref().map(|s| s.vulnerabilities.values().sum());
+        // Not scanned for vulnerabilities (Trivy off or failed): no point, not a zero.
+        let vulns = i
+            .scan
+            .as_ref()
+            .filter(|s| s.scanner_status == golden_contracts::scan::ScannerStatus::Scanned)
+            .map(|s| s.vulnerabilities.values().sum());
         let p = out.entry(i.id.clone()).or_insert(Point {
             size: None,
             vulns: None,
