@@ -5,7 +5,7 @@
 
 --site is `golden-report site` of `catalog_input.py browser` (its input given as --input, to
 know what must be listed), --hostile the site of tests/fixtures/report/hostile. Checks: the
-index lists every image; search, OS and platform filters narrow it; a column sorts; the pages
+index lists every image; search, OS, platform and architecture filters narrow it; a column sorts; the pages
 read without JavaScript; an image page shows its CVE table and package search narrows it; no
 request leaves any page (every request counted); no console error or exception; the hostile
 site runs nothing but the catalog's own script (no dialog, no foreign element or link). A
@@ -139,8 +139,11 @@ def main():
         check("1 of" in b.eval("document.getElementById('shown').textContent"), "the filter says how many are shown")
         b.eval("(() => { const s = document.getElementById('os'); s.value = ''; s.dispatchEvent(new Event('change')); const p = document.getElementById('arch'); p.value = 'amd64'; p.dispatchEvent(new Event('change')); })()")
         rows = visible_rows(b)
-        check(len(rows) == len(ids) - 1 and not any("alpine" in r for r in rows), f"the platform filter narrows to amd64 ({len(rows)} rows)")
-        b.eval("(() => { const p = document.getElementById('arch'); p.value = ''; p.dispatchEvent(new Event('change')); })()")
+        check(len(rows) == len(ids) - 1 and not any("alpine" in r for r in rows), f"the architecture filter narrows to amd64 ({len(rows)} rows)")
+        b.eval("(() => { const p = document.getElementById('arch'); p.value = ''; p.dispatchEvent(new Event('change')); const f = document.getElementById('platform'); f.value = 'base'; f.dispatchEvent(new Event('change')); })()")
+        rows = visible_rows(b)
+        check(len(rows) == 2 and all("base-" in r for r in rows), f"the platform filter narrows to the base images ({rows})")
+        b.eval("(() => { const f = document.getElementById('platform'); f.value = ''; f.dispatchEvent(new Event('change')); })()")
         # Sort by size with the keyboard: focus the heading, press Enter.
         b.eval("Array.from(document.querySelectorAll('#images thead th')).find(t => t.textContent === 'Size').focus()")
         for kind in ("keyDown", "keyUp"):

@@ -111,6 +111,10 @@ fn cis_text(cis: Option<(u64, u64)>) -> (String, String) {
 pub fn index(images: &[Image], summary: &RunSummary, history: &History) -> String {
     let oses: BTreeSet<&str> = images.iter().filter_map(|i| i.os.as_deref()).collect();
     let arches: BTreeSet<&str> = images.iter().flat_map(|i| i.arches()).collect();
+    let platforms: BTreeSet<&str> = images
+        .iter()
+        .filter_map(|i| i.platform.as_deref())
+        .collect();
     let mut b = String::new();
     let failed = images.iter().filter(|i| i.status.failed()).count();
     let _ = write!(
@@ -136,11 +140,15 @@ pub fn index(images: &[Image], summary: &RunSummary, history: &History) -> Strin
     for o in &oses {
         let _ = write!(b, "<option>{}</option>", esc(o));
     }
-    b.push_str("</select>\n<label for=\"arch\">Platform</label> <select id=\"arch\"><option value=\"\">all</option>");
+    b.push_str("</select>\n<label for=\"platform\">Platform</label> <select id=\"platform\"><option value=\"\">all</option>");
+    for p in &platforms {
+        let _ = write!(b, "<option>{}</option>", esc(p));
+    }
+    b.push_str("</select>\n<label for=\"arch\">Architecture</label> <select id=\"arch\"><option value=\"\">all</option>");
     for a in &arches {
         let _ = write!(b, "<option>{}</option>", esc(a));
     }
-    b.push_str("</select>\n<output id=\"shown\" for=\"q os arch\"></output>\n</form>\n");
+    b.push_str("</select>\n<output id=\"shown\" for=\"q os platform arch\"></output>\n</form>\n");
     b.push_str("<div class=\"scroll\"><table id=\"images\" class=\"sortable\">\n<caption>Images (select a column heading to sort)</caption>\n<thead><tr>");
     for (h, class) in [
         ("Image", ""),
@@ -177,10 +185,11 @@ pub fn index(images: &[Image], summary: &RunSummary, history: &History) -> Strin
         let signed = i.signed();
         let _ = writeln!(
             b,
-            "<tr data-name=\"{id} {name}\" data-os=\"{os}\" data-arch=\"{arch}\"><th scope=\"row\" data-sort=\"{id}\"><a href=\"images/{slug}.html\" title=\"{name}\">{id}</a></th><td data-sort=\"{tag}\">{tagc}</td><td>{digest}</td><td>{archs}</td><td class=\"num\" data-sort=\"{size}\">{sizet}</td><td class=\"num\" data-sort=\"{comp}\">{compt}</td><td data-sort=\"{rebuilt}\"><time title=\"{rebuilt}\">{rebuilt_day}</time></td><td data-sort=\"{st}\">{badge}</td>{cves}<td class=\"num\" data-sort=\"{cis_sort}\">{cis}</td><td data-sort=\"{signed}\">{signed}</td></tr>",
+            "<tr data-name=\"{id} {name}\" data-os=\"{os}\" data-platform=\"{platform}\" data-arch=\"{arch}\"><th scope=\"row\" data-sort=\"{id}\"><a href=\"images/{slug}.html\" title=\"{name}\">{id}</a></th><td data-sort=\"{tag}\">{tagc}</td><td>{digest}</td><td>{archs}</td><td class=\"num\" data-sort=\"{size}\">{sizet}</td><td class=\"num\" data-sort=\"{comp}\">{compt}</td><td data-sort=\"{rebuilt}\"><time title=\"{rebuilt}\">{rebuilt_day}</time></td><td data-sort=\"{st}\">{badge}</td>{cves}<td class=\"num\" data-sort=\"{cis_sort}\">{cis}</td><td data-sort=\"{signed}\">{signed}</td></tr>",
             id = esc(&i.id),
             name = esc(&i.name),
             os = esc(i.os.as_deref().unwrap_or("")),
+            platform = esc(i.platform.as_deref().unwrap_or("")),
             arch = esc(&arches.join(" ")),
             slug = esc(&i.slug),
             tag = esc(&i.primary_tag().unwrap_or_default()),

@@ -34,19 +34,21 @@
     form.hidden = false;
     form.addEventListener("submit", function (e) { e.preventDefault(); });
     var q = document.getElementById("q"), os = document.getElementById("os"), arch = document.getElementById("arch");
+    var platform = document.getElementById("platform");
     var out = document.getElementById("shown");
     var apply = function () {
       var needle = q.value.trim().toLowerCase(), shown = 0, rows = rowsOf(images);
       rows.forEach(function (r) {
         var ok = (!needle || (r.getAttribute("data-name") || "").toLowerCase().indexOf(needle) >= 0) &&
           (!os.value || r.getAttribute("data-os") === os.value) &&
+          (!platform.value || r.getAttribute("data-platform") === platform.value) &&
           (!arch.value || (r.getAttribute("data-arch") || "").split(" ").indexOf(arch.value) >= 0);
         r.hidden = !ok;
         if (ok) { shown += 1; }
       });
       count(out, shown, rows.length);
     };
-    [q, os, arch].forEach(function (el) { el.addEventListener("input", apply); el.addEventListener("change", apply); });
+    [q, os, platform, arch].forEach(function (el) { el.addEventListener("input", apply); el.addEventListener("change", apply); });
     apply();
   }
 
