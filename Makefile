@@ -55,7 +55,7 @@ local: ## The whole chain locally: plan, build, scan, push to 127.0.0.1:5000, re
 	GOLDEN_ARCHS="$(ARCHS)" scripts/local.sh
 
 site: binaries ## The image catalog site of reports/ (make local writes it too) into reports/site/
-	$(BIN)/golden-report site --input reports --output reports/site
+	$(BIN)/golden-report site --input reports --plan reports/plan.json --output reports/site
 
 bench: bench-base bench-build bench-scan bench-push bench-multiarch bench-site ## Run every benchmark (prints ratios against peers)
 

@@ -356,7 +356,7 @@ printf '\nReports: reports/ (summary.md, summary.json, metrics.prom, <image>/rep
 printf 'Catalog: curl -s http://%s/v2/_catalog\n' "$REGISTRY"
 
 # The image catalog site, with the earlier local runs' history kept in the previous site.
-site_args=(site --input "$REPORTS" --output "$REPORTS/site")
+site_args=(site --input "$REPORTS" --plan "$REPORTS/plan.json" --output "$REPORTS/site")
 if [ -d "$WORK/baseline/site/history" ]; then site_args+=(--history "$WORK/baseline/site/history"); fi
 if golden-report "${site_args[@]}" >"$WORK/site.log" 2>&1; then
   printf 'Site: %s\n' "$REPORTS/site/index.html"

@@ -215,6 +215,7 @@ for id in "${ids[@]}"; do
   [ -f "$pages/images/$id.html" ] || fail "no deployed page for $id"
 done
 grep -qF 'Content-Security-Policy' "$pages/index.html" || fail "the deployed index has no CSP"
+grep -qF '<dt>Dockerfile</dt>' "$pages/images/nginx-1.22-debian.html" || fail "the deployed nginx page names no Dockerfile (plan not read)"
 ok "catalog site: rendered from the run's documents and deployed with a page per image"
 
 # Monitoring, green night: the metrics in the Pushgateway (run group and one group per image),

@@ -43,6 +43,10 @@ pub struct SiteArgs {
     /// warning.
     #[arg(long, env = "GOLDEN_HISTORY", value_name = "DIR")]
     pub history: Option<PathBuf>,
+    /// The run's plan: planned images without documents are listed as missing, and each image
+    /// page links its Dockerfile at the built commit.
+    #[arg(long, env = "GOLDEN_PLAN", value_name = "FILE")]
+    pub plan: Option<PathBuf>,
     /// Folder the site is written to (replaced as a whole, only when it is empty or an
     /// earlier site).
     #[arg(

@@ -376,6 +376,7 @@ fn site(a: SiteArgs) -> Result<i32> {
     let cfg = golden_report::site::SiteConfig {
         input: a.input,
         history: a.history,
+        plan: a.plan,
         output: a.output,
         run: run_info(None),
         now: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),

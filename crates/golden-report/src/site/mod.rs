@@ -33,6 +33,9 @@ use pages::Download;
 pub struct SiteConfig {
     pub input: PathBuf,
     pub history: Option<PathBuf>,
+    /// The run's plan: planned images without documents are listed as missing, and each
+    /// image page links its Dockerfile at the built commit.
+    pub plan: Option<PathBuf>,
     pub output: PathBuf,
     pub run: RunInfo,
     /// RFC 3339 time of this run.
@@ -57,6 +60,8 @@ pub struct SiteOutcome {
 pub enum SiteError {
     #[error(transparent)]
     Discover(#[from] crate::discover::DiscoverError),
+    #[error("failed to read the plan")]
+    Plan(#[source] golden_contracts::DocError),
     #[error(
         "refusing to replace `{0}`: it exists and is not a catalog written by `golden-report site` (no index.html); pass an empty or new folder"
     )]
@@ -101,6 +106,18 @@ pub type SiteFile = (String, Vec<u8>);
 /// Read, aggregate and render the site into memory: every file, and what was rendered.
 pub fn render(cfg: &SiteConfig) -> Result<(Vec<SiteFile>, SiteOutcome), SiteError> {
     let found = discover(&cfg.input)?;
+    let plan = match &cfg.plan {
+        Some(p) => Some(
+            <golden_contracts::plan::Plan as golden_contracts::Document>::read(p)
+                .map_err(SiteError::Plan)?,
+        ),
+        None => None,
+    };
+    let dockerfiles: std::collections::BTreeMap<String, String> = plan
+        .iter()
+        .flat_map(|p| p.entries())
+        .map(|e| (e.id.clone(), e.dockerfile.clone()))
+        .collect();
     let docs = Documents {
         builds: found.builds.clone(),
         scans: found.scans.clone(),
@@ -118,12 +135,15 @@ pub fn render(cfg: &SiteConfig) -> Result<(Vec<SiteFile>, SiteOutcome), SiteErro
             input: cfg.input.display().to_string(),
             generated_at: cfg.now.clone(),
             run: cfg.run.clone(),
-            plan: None,
+            plan,
             extra_problems: Vec::new(),
         },
     );
     let hist = history::read(cfg.history.as_deref(), &report.summary);
-    let images = model::images(&report, &docs);
+    let mut images = model::images(&report, &docs);
+    for i in &mut images {
+        i.dockerfile = dockerfiles.get(&i.id).cloned();
+    }
 
     let mut files: Vec<SiteFile> = Vec::new();
     let mut pages_n = 0;
@@ -131,7 +151,7 @@ pub fn render(cfg: &SiteConfig) -> Result<(Vec<SiteFile>, SiteOutcome), SiteErro
         let downloads = downloads(&cfg.input, i, &mut files)?;
         files.push((
             format!("images/{}.html", i.slug),
-            pages::image(i, &images, &hist, &downloads).into_bytes(),
+            pages::image(i, &images, &hist, &downloads, &report.summary.run).into_bytes(),
         ));
         pages_n += 1;
     }

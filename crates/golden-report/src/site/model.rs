@@ -39,6 +39,8 @@ pub struct Image {
     pub entries: Vec<Entry>,
     /// The multi-arch index, when one was pushed.
     pub index: Option<ImageIndex>,
+    /// The Dockerfile's path in the repository (from the plan, when given).
+    pub dockerfile: Option<String>,
 }
 
 impl Image {
@@ -288,6 +290,7 @@ pub fn images(report: &Report, docs: &Documents) -> Vec<Image> {
                 .find(|i| i.id == first.id && i.digest.is_some())
                 .cloned(),
             entries,
+            dockerfile: None,
         });
     }
     out.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));

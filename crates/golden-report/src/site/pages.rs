@@ -246,8 +246,24 @@ fn vuln_state(v: &Vulnerability) -> String {
     }
 }
 
-/// One image's page. `images` is the whole catalog (to link base images).
-pub fn image(i: &Image, images: &[Image], history: &History, downloads: &[Download]) -> String {
+/// `https://SERVER/OWNER/REPO` of the run, from its run URL (`SERVER/OWNER/REPO/actions/runs/N`)
+/// and repository; `None` for a local run.
+fn repo_url(run: &crate::summary::RunInfo) -> Option<String> {
+    let repo = run.repository.as_deref()?;
+    let url = run.run_url.as_deref()?;
+    let (server, _) = url.split_once(&format!("/{repo}/actions/"))?;
+    Some(format!("{server}/{repo}"))
+}
+
+/// One image's page. `images` is the whole catalog (to link base images); `run` names the
+/// repository the Dockerfile link points into.
+pub fn image(
+    i: &Image,
+    images: &[Image],
+    history: &History,
+    downloads: &[Download],
+    run: &crate::summary::RunInfo,
+) -> String {
     let mut b = String::new();
     let _ = writeln!(
         b,
@@ -349,6 +365,16 @@ pub fn image(i: &Image, images: &[Image], history: &History, downloads: &[Downlo
         }
         if let Some(r) = rev {
             fact("Source commit", format!("<code>{}</code>", esc(r)));
+        }
+        if let Some(df) = &i.dockerfile {
+            let url = match (rev, repo_url(run)) {
+                (Some(r), Some(base)) => Some(format!("{base}/blob/{r}/{df}")),
+                _ => None,
+            };
+            fact(
+                "Dockerfile",
+                format!("<code>{}</code>", link_or_text(url.as_deref(), df)),
+            );
         }
         if let Some(c) = l.get("org.opencontainers.image.created") {
             fact("Created", esc(c));

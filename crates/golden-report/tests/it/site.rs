@@ -21,6 +21,7 @@ fn cfg(input: &Path, output: &Path) -> SiteConfig {
     SiteConfig {
         input: input.to_path_buf(),
         history: None,
+        plan: None,
         output: output.to_path_buf(),
         run: RunInfo {
             run_url: Some(RUN_URL.into()),
@@ -487,5 +488,63 @@ fn a_site_inside_the_input_folder_is_not_read_as_documents() {
         r.summary.ignored_files.iter().any(|f| f == "site/"),
         "{:?}",
         r.summary.ignored_files
+    );
+}
+
+#[test]
+fn the_plan_links_each_dockerfile_at_the_built_commit_and_lists_missing_images() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut nginx = fixtures::green().remove(1);
+    nginx.id = "nginx-1.26-debian".into();
+    write_set(dir.path(), std::slice::from_ref(&nginx));
+    // The build record carries the revision label, as golden-build writes it.
+    let rec = dir.path().join("build-nginx-1.26-debian/build-record.json");
+    let mut b: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&rec).unwrap()).unwrap();
+    b["labels"]["org.opencontainers.image.revision"] = "0123456789abcdef".into();
+    std::fs::write(&rec, b.to_string()).unwrap();
+    let entry = |id: &str, dockerfile: &str| {
+        serde_json::json!({
+            "id": id, "stage": "platform", "os": "debian", "platform": "nginx", "name": "nginx",
+            "version": "1.26", "dockerfile": dockerfile, "context": ".",
+            "image": "goldenimages.azurecr.io/golden/nginx",
+            "tags": ["goldenimages.azurecr.io/golden/nginx:1.26-debian"],
+            "policy": "configs/policy.yaml", "offline": false
+        })
+    };
+    let plan = serde_json::json!({
+        "schema": 1, "event": "schedule", "rebuild": "all", "config": "configs/build-config.yaml",
+        "bases": {"include": []},
+        "platforms": {"include": [
+            entry("nginx-1.26-debian", "platform-images/nginx/Dockerfile"),
+            entry("tomcat-10-debian", "platform-images/tomcat/Dockerfile"),
+        ]}
+    });
+    let plan_path = dir.path().join("plan.json");
+    std::fs::write(&plan_path, plan.to_string()).unwrap();
+    let mut c = cfg(dir.path(), Path::new("unused"));
+    c.plan = Some(plan_path);
+    c.run.repository = Some("octo-org/golden".into());
+    let (files, _) = render(&c).unwrap();
+    let files: BTreeMap<String, Vec<u8>> = files.into_iter().collect();
+    let page = text(&files, "images/nginx-1.26-debian.html");
+    assert!(
+        page.contains("<dt>Dockerfile</dt><dd><code><a href=\"https://github.com/octo-org/golden/blob/0123456789abcdef/platform-images/nginx/Dockerfile\">platform-images/nginx/Dockerfile</a></code></dd>"),
+        "{page}"
+    );
+    // A planned image without any document is in the catalog, failing (incomplete).
+    let index = text(&files, "index.html");
+    let row = index
+        .lines()
+        .find(|l| l.contains("data-name=\"tomcat-10-debian "))
+        .unwrap_or_else(|| panic!("{index}"));
+    assert!(row.contains("✖ incomplete"), "{row}");
+    // Without a repository (a local run) the path is shown, not linked.
+    c.run.repository = None;
+    let (files, _) = render(&c).unwrap();
+    let files: BTreeMap<String, Vec<u8>> = files.into_iter().collect();
+    assert!(
+        text(&files, "images/nginx-1.26-debian.html")
+            .contains("<dt>Dockerfile</dt><dd><code>platform-images/nginx/Dockerfile</code></dd>")
     );
 }
