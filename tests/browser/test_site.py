@@ -174,8 +174,8 @@ def main():
         rows = visible_rows(b, "table.packages")
         check(rows == ["libssl3"], f"package search narrows to libssl3 ({rows})")
         b.eval("(() => { const i = document.querySelector('form.pkg-filter input'); i.value = ''; i.dispatchEvent(new Event('input')); })()")
+        b.eval("document.activeElement.blur(); window.scrollTo(0, 0)")
         b.screenshot(a.artifacts / "image.png")
-        b.eval("window.scrollTo(0, 0)")
 
         # --- without JavaScript: everything readable, no dead controls --------------------------
         b.send("Emulation.setScriptExecutionDisabled", {"value": True})
