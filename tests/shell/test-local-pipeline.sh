@@ -124,7 +124,14 @@ for id in "${ids[@]}"; do
 done
 grep -q "all $n passed" "$work/run1.log" || fail "the printed Markdown summary does not say all $n passed"
 grep -q '^## Local registry http://127.0.0.1:5000' "$work/run1.log" || fail "the printed summary has no registry section"
-log "first run: $n images pushed, reports attached, all passed policy"
+# The image catalog site: its path printed, every image listed (issue 19).
+site="$(sed -n 's/^Site: //p' "$work/run1.log" | tail -n 1)"
+[ -n "$site" ] || fail "the run did not print the path of the catalog site"
+[ -f "$site" ] || fail "the printed catalog site $site does not exist"
+for id in "${ids[@]}"; do
+  grep -qF "href=\"images/$id.html\"" "$site" || fail "the catalog site $site does not list $id"
+done
+log "first run: $n images pushed, reports attached, all passed policy, catalog site at $site"
 
 # ---- second run: nothing new --------------------------------------------------------------
 log "second run of scripts/local.sh"
@@ -144,4 +151,7 @@ for id in "${ids[@]}"; do
   grep -q "^- $id .*every blob already present" "$work/run2.log" || fail "$id: the printed summary does not report every blob present"
 done
 log "second run: same ${#ids[@]} digests, every blob already present, nothing attached again"
+# The second site charts both runs: the first one's history was kept in its site.
+grep -qF 'over the last 2 runs' "reports/site/images/${ids[0]}.html" \
+  || fail "the second run's catalog site has no two-run history for ${ids[0]}"
 log "ok"

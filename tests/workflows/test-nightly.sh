@@ -81,7 +81,7 @@ state="$WORK/run1"
 rc=0
 runners='{"default": "golden-custom-default", "amd64": "golden-custom-amd64"}'
 act_run "$state" nightly.yml schedule --repo "$WORK/repo" "${vars[@]}" "${fake_args[@]}" "${mon_args[@]}" --env GITHUB_RUN_ID=101 \
-  --var "GOLDEN_RUNNERS=$runners" --platform golden-custom-default --platform golden-custom-amd64 || rc=$?
+  --var GOLDEN_PUBLISH_SITE=true --var "GOLDEN_RUNNERS=$runners" --platform golden-custom-default --platform golden-custom-amd64 || rc=$?
 log="$state/act.log"
 for j in "setup (amd64)" plan; do
   [ "$(job_result "$log" "images/golden images/$j")" = succeeded ] || fail "job $j did not succeed (see $log)"
@@ -202,6 +202,21 @@ jq -e --argjson n "$alert_issue" '[.comments[] | select((.issue_url // "" | ends
 ok "alert job: the open alert issue was closed with a comment by the green run, none opened"
 no_leaks "$state" "$WORK/kit/issued-secrets.txt"
 ok "no issued secret in act's log, the artifacts or the records"
+
+# The catalog site (opt-in with GOLDEN_PUBLISH_SITE): rendered from the run's documents, handed
+# to Pages as one artifact.tar, deployed (the deploy-pages stand-in records what it would publish).
+for j in "nightly/catalog site" "nightly/publish the catalog site"; do
+  [ "$(job_result "$log" "$j")" = succeeded ] || fail "job $j did not succeed (see $log)"
+done
+pages="$state/records/pages"
+[ -f "$pages/index.html" ] || fail "no deployed index.html under $pages"
+for id in "${ids[@]}"; do
+  grep -qF "href=\"images/$id.html\"" "$pages/index.html" || fail "the deployed index does not list $id"
+  [ -f "$pages/images/$id.html" ] || fail "no deployed page for $id"
+done
+grep -qF 'Content-Security-Policy' "$pages/index.html" || fail "the deployed index has no CSP"
+grep -qF '<dt>Dockerfile</dt>' "$pages/images/nginx-1.22-debian.html" || fail "the deployed nginx page names no Dockerfile (plan not read)"
+ok "catalog site: rendered from the run's documents and deployed with a page per image"
 
 # Monitoring, green night: the metrics in the Pushgateway (run group and one group per image),
 # no webhook message (green before, green now), the history saved.

@@ -379,3 +379,31 @@ pub async fn run_post(cfg: &PostConfig) -> Result<String, AppError> {
     let o = comment::upsert(&gh, file.pr, &file.key, &body, &author).await?;
     Ok(o.describe(file.pr))
 }
+
+/// The `site` command: write the catalog, print where it is and what was skipped. An input
+/// with no image at all is an error, never an empty catalog replacing a good one.
+pub fn run_site(
+    cfg: &crate::site::SiteConfig,
+) -> Result<crate::site::SiteOutcome, crate::site::SiteError> {
+    let out = crate::site::write_site(cfg)?;
+    for p in &out.problems {
+        let at = p
+            .path
+            .as_deref()
+            .map(|x| format!("{x}: "))
+            .unwrap_or_default();
+        warning(&format!("{at}{}", p.message));
+    }
+    eprintln!(
+        "golden-report: catalog of {} image{} ({} pages, {} bytes of pages, {} bytes with the downloads, {} run{} of history) written to {}",
+        out.images,
+        if out.images == 1 { "" } else { "s" },
+        out.pages,
+        out.page_bytes,
+        out.bytes,
+        out.history_runs,
+        if out.history_runs == 1 { "" } else { "s" },
+        cfg.output.display()
+    );
+    Ok(out)
+}

@@ -26,6 +26,36 @@ pub enum Command {
     /// Post a comment written by a pull-request run that could not post it (fork PRs); run it
     /// from a `workflow_run` job. The file is validated first: it comes from an untrusted run.
     PostComment(PostArgs),
+    /// Render the golden image catalog: a static site (index, one page per image, history
+    /// charts, downloads) from the same documents the report reads. Self-contained: no
+    /// request leaves a page; works from file:// and under a GitHub Pages sub-path.
+    Site(SiteArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SiteArgs {
+    /// Folder searched recursively for build records, scan reports, push and index records
+    /// (the downloaded artifacts, or `reports/` of `make local`).
+    #[arg(long, env = "GOLDEN_INPUT", value_name = "DIR")]
+    pub input: PathBuf,
+    /// Earlier runs' summary.json files (searched at any depth; a published site's
+    /// `history/` works) for the size and vulnerability charts; an unreadable file is a
+    /// warning.
+    #[arg(long, env = "GOLDEN_HISTORY", value_name = "DIR")]
+    pub history: Option<PathBuf>,
+    /// The run's plan: planned images without documents are listed as missing, and each image
+    /// page links its Dockerfile at the built commit.
+    #[arg(long, env = "GOLDEN_PLAN", value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+    /// Folder the site is written to (replaced as a whole, only when it is empty or an
+    /// earlier site).
+    #[arg(
+        long,
+        env = "GOLDEN_SITE_OUTPUT",
+        value_name = "DIR",
+        default_value = "site"
+    )]
+    pub output: PathBuf,
 }
 
 #[derive(Debug, Args)]

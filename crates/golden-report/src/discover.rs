@@ -22,6 +22,11 @@ use crate::summary::ProblemKind;
 /// Files larger than this are not read (a scan report of a large image is a few MiB).
 pub const MAX_DOCUMENT_BYTES: u64 = 128 * 1024 * 1024;
 
+/// A folder holding this file is a catalog written by `golden-report site` (its downloads are
+/// copies of the run's documents): never searched, so a site kept inside the input folder
+/// (`reports/site/` of `make local`) does not count every document twice.
+pub const SITE_MARKER: &str = ".golden-site";
+
 #[derive(Debug, thiserror::Error)]
 pub enum DiscoverError {
     #[error("input directory `{0}` does not exist")]
@@ -256,6 +261,10 @@ fn walk(
     // Follow symlinked folders, but never twice (a link loop ends here).
     let canon = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
     if !seen.insert(canon) {
+        return Ok(());
+    }
+    if dir != root && dir.join(SITE_MARKER).is_file() {
+        out.ignored.push(format!("{}/", rel(root, dir)));
         return Ok(());
     }
     let entries = std::fs::read_dir(dir)?;

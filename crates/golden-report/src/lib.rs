@@ -42,6 +42,7 @@ mod pr_comment_arch;
 pub mod registry;
 pub mod regress;
 pub mod ship;
+pub mod site;
 pub mod summary;
 pub mod webhook;
 

@@ -5,7 +5,7 @@ use clap::Parser;
 use golden_gha::env as genv;
 use golden_gha::scaffold::{Fatal, Logs, Runtime, Spec};
 use golden_report::app::{self, PostConfig, ReportConfig};
-use golden_report::cli::{Cli, Command, GitHubArgs, PostArgs, ReportArgs, ShipArgs};
+use golden_report::cli::{Cli, Command, GitHubArgs, PostArgs, ReportArgs, ShipArgs, SiteArgs};
 use golden_report::comment::default_key;
 use golden_report::escape::{is_valid_marker_key, marker_key};
 use golden_report::github::{DEFAULT_API_URL, GitHubSettings};
@@ -372,9 +372,23 @@ async fn post(a: PostArgs) -> Result<i32> {
     Ok(0)
 }
 
+fn site(a: SiteArgs) -> Result<i32> {
+    let cfg = golden_report::site::SiteConfig {
+        input: a.input,
+        history: a.history,
+        plan: a.plan,
+        output: a.output,
+        run: run_info(None),
+        now: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    };
+    app::run_site(&cfg)?;
+    Ok(0)
+}
+
 async fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Some(Command::PostComment(a)) => post(a).await,
+        Some(Command::Site(a)) => site(a),
         None => report(cli.report).await,
     }
 }

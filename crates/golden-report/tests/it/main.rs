@@ -12,6 +12,7 @@ mod monitoring;
 mod multi_arch;
 mod registry;
 mod regress;
+mod site;
 mod webhook;
 
 use golden_report::aggregate::Report;
