@@ -199,6 +199,10 @@ pub struct CopyArgs {
     /// Auth method for the source registry when it differs from the destination's.
     #[arg(long, env = "GOLDEN_FROM_AUTH")]
     pub from_auth: Option<String>,
+    /// Copy the image alone: not its referrers (signatures, attestations, reports, SBOM, VEX),
+    /// which are copied by default, recursively, before any tag is set.
+    #[arg(long, env = "GOLDEN_NO_REFERRERS", value_parser = BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub no_referrers: bool,
 }
 
 #[derive(Args, Debug)]

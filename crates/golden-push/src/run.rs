@@ -293,7 +293,16 @@ async fn run_copy(a: &CopyArgs, g: &Global, log: &Log) -> Result<()> {
         ));
     }
     let c = client(g, per)?;
-    let r = copy::copy(&c, &src, &dst, &split_list(&a.tags), g.jobs, log).await?;
+    let r = copy::copy(
+        &c,
+        &src,
+        &dst,
+        &split_list(&a.tags),
+        !a.no_referrers,
+        g.jobs,
+        log,
+    )
+    .await?;
     emit(
         g.format,
         &r,
@@ -301,11 +310,13 @@ async fn run_copy(a: &CopyArgs, g: &Global, log: &Log) -> Result<()> {
             ("reference", r.reference.clone()),
             ("digest", r.digest.clone()),
             ("tags", r.tags.join(" ")),
+            ("referrers", r.referrers.len().to_string()),
         ],
         &[
             ("digest", r.digest.clone()),
             ("reference", r.reference.clone()),
             ("tags", r.tags.join("\n")),
+            ("referrers", r.referrers.len().to_string()),
         ],
     )
 }
