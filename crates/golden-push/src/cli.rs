@@ -74,6 +74,12 @@ pub enum Cmd {
     Attach(AttachArgs),
     /// List the artifacts attached to an image.
     Referrers(ReferrersArgs),
+    /// Copy what a destination registry lacks: every tag of each source repository, by digest,
+    /// with referrers (replication). Idempotent: a second run copies nothing and says so.
+    Sync(SyncArgs),
+    /// Delete old dated (`-YYYYMMDD`) and commit (`sha-<hex>`) tags of a staging repository:
+    /// never a release tag, never a digest a kept tag or kept index reaches.
+    Purge(PurgeArgs),
 }
 
 #[derive(Args, Debug)]
@@ -234,7 +240,53 @@ pub struct ReferrersArgs {
     pub artifact_type: Option<String>,
 }
 
-pub const SUBCOMMANDS: [&str; 6] = ["push", "index", "copy", "attach", "referrers", "help"];
+#[derive(Args, Debug)]
+pub struct SyncArgs {
+    /// Source repositories, REGISTRY/REPOSITORY (every tag of each is synced).
+    #[arg(env = "GOLDEN_SYNC_FROM", value_delimiter = '\n', required = true)]
+    pub sources: Vec<String>,
+    /// Destination REGISTRY[/PREFIX]: each source repository keeps its path, under PREFIX.
+    #[arg(long, env = "GOLDEN_SYNC_TO")]
+    pub to: String,
+    /// Auth method for the source registry when it differs from the destination's.
+    #[arg(long, env = "GOLDEN_FROM_AUTH")]
+    pub from_auth: Option<String>,
+    /// Only list what would be copied or tagged.
+    #[arg(long, env = "GOLDEN_DRY_RUN", value_parser = BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub dry_run: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct PurgeArgs {
+    /// The staging repository, REGISTRY/REPOSITORY.
+    #[arg(env = "GOLDEN_PURGE_REPOSITORY")]
+    pub repository: String,
+    /// Dated and commit tags kept per family (`1.22-debian-*`), newest first.
+    #[arg(long, env = "GOLDEN_PURGE_KEEP", default_value_t = 14)]
+    pub keep: usize,
+    /// Only tags older than this many days are deleted.
+    #[arg(
+        long,
+        env = "GOLDEN_PURGE_OLDER_THAN",
+        value_name = "DAYS",
+        default_value_t = 30
+    )]
+    pub older_than: u32,
+    /// Print what would be deleted, delete nothing.
+    #[arg(long, env = "GOLDEN_DRY_RUN", value_parser = BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub dry_run: bool,
+}
+
+pub const SUBCOMMANDS: [&str; 8] = [
+    "push",
+    "index",
+    "copy",
+    "attach",
+    "referrers",
+    "sync",
+    "purge",
+    "help",
+];
 
 /// `golden-push IMAGE --to REF` → `golden-push push IMAGE --to REF`.
 pub fn with_default_subcommand(mut args: Vec<String>) -> Vec<String> {

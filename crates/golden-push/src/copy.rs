@@ -360,7 +360,9 @@ pub async fn copy_referrers(
                 log.line(&format!(
                     "  referrer {} {}  {}",
                     short(&desc.digest),
-                    desc.artifact_type.as_deref().unwrap_or("(no artifact type)"),
+                    desc.artifact_type
+                        .as_deref()
+                        .unwrap_or("(no artifact type)"),
                     if present { "exists" } else { "copied" }
                 ));
                 done.push(ReferrerCopy {

@@ -19,12 +19,14 @@ pub mod cli;
 pub mod copy;
 pub mod error;
 pub mod gzip;
+pub mod purge;
 pub mod push;
 pub mod record;
 pub mod report;
 pub mod run;
 pub mod source;
 pub mod stream;
+pub mod sync;
 pub mod tags;
 
 pub use attach::{AttachReport, attach, guess_media_type, referrers};

@@ -6,8 +6,8 @@ use golden_registry::{AuthKind, Client, ClientOptions, RetryPolicy};
 use serde::Serialize;
 
 use crate::cli::{
-    AttachArgs, Cli, Cmd, CopyArgs, Format, Global, IndexArgs, LayerStoreMode, PushArgs,
-    ReferrersArgs,
+    AttachArgs, Cli, Cmd, CopyArgs, Format, Global, IndexArgs, LayerStoreMode, PurgeArgs, PushArgs,
+    ReferrersArgs, SyncArgs,
 };
 use crate::error::{Error, Result};
 use crate::{Log, copy, parse_annotations, push, split_list};
@@ -321,6 +321,70 @@ async fn run_copy(a: &CopyArgs, g: &Global, log: &Log) -> Result<()> {
     )
 }
 
+/// `golden-push sync`.
+async fn run_sync(a: &SyncArgs, g: &Global, log: &Log) -> Result<()> {
+    let sources: Vec<Reference> = split_list(&a.sources)
+        .iter()
+        .map(|s| reference("SRC_REPO", s))
+        .collect::<Result<_>>()?;
+    let dest_registry = a.to.split('/').next().unwrap_or_default().to_string();
+    let mut per = Vec::new();
+    if let Some(fa) = &a.from_auth {
+        let kind = fa
+            .parse::<AuthKind>()
+            .map_err(|source| Error::auth_method("--from-auth", source))?;
+        for s in &sources {
+            if s.registry != dest_registry && !per.iter().any(|(r, _)| *r == s.registry) {
+                per.push((s.registry.clone(), kind));
+            }
+        }
+    }
+    let c = client(g, per)?;
+    let r = crate::sync::sync(&c, &sources, &a.to, a.dry_run, g.jobs, log).await?;
+    if g.format == Format::Text {
+        print!("{}", crate::sync::render_table(&r));
+    }
+    emit(
+        g.format,
+        &r,
+        &[],
+        &[
+            ("copied", r.copied.to_string()),
+            ("tagged", r.tagged.to_string()),
+            ("up-to-date", r.up_to_date.to_string()),
+            ("referrers-copied", r.referrers_copied.to_string()),
+            ("in-sync", r.in_sync().to_string()),
+        ],
+    )
+}
+
+/// `golden-push purge`.
+async fn run_purge(a: &PurgeArgs, g: &Global, log: &Log) -> Result<()> {
+    let repo = reference("REPO", &a.repository)?;
+    let c = client(g, Vec::new())?;
+    let r = crate::purge::purge(&c, &repo, a.keep, a.older_than, a.dry_run, log).await?;
+    if g.format == Format::Text {
+        print!("{}", crate::purge::render_table(&r));
+    }
+    let deleting: Vec<String> = r
+        .plan
+        .decisions
+        .iter()
+        .filter(|d| d.delete)
+        .map(|d| d.tag.clone())
+        .collect();
+    emit(
+        g.format,
+        &r,
+        &[],
+        &[
+            ("tags", deleting.join("\n")),
+            ("digests", r.plan.delete_digests.join("\n")),
+            ("deleted", r.deleted.len().to_string()),
+        ],
+    )
+}
+
 /// `golden-push attach`.
 async fn run_attach(a: &AttachArgs, g: &Global, log: &Log) -> Result<()> {
     let subject = reference("SUBJECT", &a.subject)?;
@@ -406,5 +470,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Cmd::Copy(a) => run_copy(a, g, &log).await,
         Cmd::Attach(a) => run_attach(a, g, &log).await,
         Cmd::Referrers(a) => run_referrers(a, g).await,
+        Cmd::Sync(a) => run_sync(a, g, &log).await,
+        Cmd::Purge(a) => run_purge(a, g, &log).await,
     }
 }

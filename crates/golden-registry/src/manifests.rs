@@ -588,7 +588,12 @@ impl Client {
         descriptor: &Descriptor,
         subject_processed: bool,
     ) -> Result<bool, RegistryError> {
-        if subject_processed || self.referrers_api(repo, subject_digest, None).await?.is_some() {
+        if subject_processed
+            || self
+                .referrers_api(repo, subject_digest, None)
+                .await?
+                .is_some()
+        {
             return Ok(false);
         }
         let tag = referrers_fallback_tag(subject_digest);
@@ -620,7 +625,11 @@ impl Client {
             let pause = 50 + u64::from(attempt) * 100 + jitter;
             tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
             let after = self.referrers_fallback(repo, subject_digest).await?;
-            if after.manifests.iter().any(|d| d.digest == descriptor.digest) {
+            if after
+                .manifests
+                .iter()
+                .any(|d| d.digest == descriptor.digest)
+            {
                 return Ok(true);
             }
             tracing::debug!(

@@ -338,11 +338,7 @@ impl Scope {
     }
     /// 0 pull, 1 pull+push, 2 pull+push+delete (each level includes the ones below).
     pub fn level(&self) -> u8 {
-        if self.delete {
-            2
-        } else {
-            u8::from(self.push)
-        }
+        if self.delete { 2 } else { u8::from(self.push) }
     }
     pub fn with_level(repository: &str, level: u8) -> Scope {
         Scope {

@@ -1,0 +1,155 @@
+//! A referrers-API front for Debian's docker-registry (distribution 2.8 has no referrers API):
+//! every request is forwarded to the real registry behind it, except that a manifest pushed
+//! with a `subject` is recorded (and answered with `OCI-Subject`, as OCI 1.1 registries and ACR
+//! do) and `GET /v2/<repo>/referrers/<digest>` is answered from the record. So the same tests
+//! run against a registry with the API and one without. The front counts what it serves, for
+//! the tests to assert on.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::{Request, Response};
+
+use crate::support::{response, serve, sha256};
+
+#[derive(Default)]
+pub struct FrontState {
+    /// (repository, subject digest) → descriptors of the artifacts pushed with that subject.
+    pub referrers: BTreeMap<(String, String), Vec<serde_json::Value>>,
+    /// How many referrers listings were answered.
+    pub listings: usize,
+}
+
+pub struct Front {
+    pub host: String,
+    pub state: Arc<Mutex<FrontState>>,
+}
+
+/// `/v2/<repo>/<kind>/<rest>` → (repo, rest) for kind `manifests` or `referrers`.
+fn split(path: &str, kind: &str) -> Option<(String, String)> {
+    let p = path.strip_prefix("/v2/")?;
+    let at = p.rfind(&format!("/{kind}/"))?;
+    Some((p[..at].to_string(), p[at + kind.len() + 2..].to_string()))
+}
+
+pub async fn start(upstream: String) -> Front {
+    let state = Arc::new(Mutex::new(FrontState::default()));
+    let http = reqwest::Client::new();
+    let st = state.clone();
+    let host = serve(Arc::new(move |req: Request<Bytes>| {
+        let http = http.clone();
+        let st = st.clone();
+        let upstream = upstream.clone();
+        Box::pin(async move {
+            let path = req.uri().path().to_string();
+            if req.method() == "GET"
+                && let Some((repo, digest)) = split(&path, "referrers")
+            {
+                let want = req
+                    .uri()
+                    .query()
+                    .and_then(|q| {
+                        crate::support::form(q)
+                            .into_iter()
+                            .find(|(k, _)| k == "artifactType")
+                    })
+                    .map(|(_, v)| v);
+                let mut s = st.lock().unwrap();
+                s.listings += 1;
+                let list: Vec<serde_json::Value> = s
+                    .referrers
+                    .get(&(repo, digest))
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|d| want.as_deref().is_none_or(|w| d["artifactType"] == w))
+                    .collect();
+                let body = serde_json::json!({
+                    "schemaVersion": 2,
+                    "mediaType": "application/vnd.oci.image.index.v1+json",
+                    "manifests": list,
+                });
+                return Ok(Response::builder()
+                    .status(200)
+                    .header("content-type", "application/vnd.oci.image.index.v1+json")
+                    .body(Full::new(Bytes::from(body.to_string())))
+                    .unwrap());
+            }
+            let subject = if req.method() == "PUT"
+                && let Some((repo, _)) = split(&path, "manifests")
+                && let Ok(m) = serde_json::from_slice::<serde_json::Value>(req.body())
+                && let Some(subject) = m["subject"]["digest"].as_str()
+            {
+                let mut d = serde_json::json!({
+                    "mediaType": m["mediaType"].as_str().unwrap_or("application/vnd.oci.image.manifest.v1+json"),
+                    "digest": sha256(req.body()),
+                    "size": req.body().len(),
+                });
+                if let Some(t) = m["artifactType"].as_str() {
+                    d["artifactType"] = t.into();
+                }
+                if m["annotations"].is_object() {
+                    d["annotations"] = m["annotations"].clone();
+                }
+                Some((repo, subject.to_string(), d))
+            } else {
+                None
+            };
+            let mut resp = forward(&http, &upstream, req).await;
+            if let Some((repo, subject, d)) = subject
+                && resp.status().is_success()
+            {
+                let mut s = st.lock().unwrap();
+                let list = s.referrers.entry((repo, subject.clone())).or_default();
+                if !list.iter().any(|x| x["digest"] == d["digest"]) {
+                    list.push(d);
+                }
+                resp.headers_mut()
+                    .insert("oci-subject", subject.parse().unwrap());
+            }
+            Ok(resp)
+        })
+    }))
+    .await;
+    Front {
+        host: format!("127.0.0.1:{}", host.port()),
+        state,
+    }
+}
+
+/// Forward one request to `upstream`, keeping its `Host` header (so what the registry writes
+/// in `Location` points back at the front).
+async fn forward(
+    client: &reqwest::Client,
+    upstream: &str,
+    req: Request<Bytes>,
+) -> Response<Full<Bytes>> {
+    let url = format!(
+        "http://{upstream}{}",
+        req.uri().path_and_query().map_or("/", |p| p.as_str())
+    );
+    let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes()).unwrap();
+    let mut b = client.request(method, url);
+    for (k, v) in req.headers() {
+        if k.as_str() != "content-length" {
+            b = b.header(k.as_str(), v.as_bytes());
+        }
+    }
+    let resp = match b.body(req.into_body()).send().await {
+        Ok(r) => r,
+        Err(e) => return response(502, format!("the registry behind the front: {e}")),
+    };
+    let mut out = Response::builder().status(resp.status().as_u16());
+    for (k, v) in resp.headers() {
+        if !matches!(
+            k.as_str(),
+            "content-length" | "transfer-encoding" | "connection"
+        ) {
+            out = out.header(k.as_str(), v.as_bytes());
+        }
+    }
+    let body = resp.bytes().await.unwrap_or_default();
+    out.body(Full::new(body)).unwrap()
+}
