@@ -80,6 +80,10 @@ pub enum Cmd {
     /// Delete old dated (`-YYYYMMDD`) and commit (`sha-<hex>`) tags of a staging repository:
     /// never a release tag, never a digest a kept tag or kept index reaches.
     Purge(PurgeArgs),
+    /// Promote staged images to the release location by digest: check each (scan report
+    /// passed), copy all with referrers, attach an audit record, then move the release tags —
+    /// all images together or none.
+    Promote(PromoteArgs),
 }
 
 #[derive(Args, Debug)]
@@ -277,7 +281,41 @@ pub struct PurgeArgs {
     pub dry_run: bool,
 }
 
-pub const SUBCOMMANDS: [&str; 8] = [
+#[derive(Args, Debug)]
+pub struct PromoteArgs {
+    /// Images, REGISTRY/REPOSITORY@DIGEST[=TAG,TAG] (no `=`: the staging tags on that digest
+    /// plus the moving tag of each dated one). Repeat, or one per line.
+    #[arg(env = "GOLDEN_PROMOTE_IMAGES", value_delimiter = '\n', required = true)]
+    pub images: Vec<String>,
+    /// Release location REGISTRY[/PREFIX]: each image keeps its repository path, under PREFIX.
+    #[arg(long, env = "GOLDEN_PROMOTE_TO")]
+    pub to: String,
+    /// Promote without checking the attached scan reports (default: every image, and every
+    /// child of an index, needs a scan report that passed).
+    #[arg(long, env = "GOLDEN_NO_REQUIRE_REPORT", value_parser = BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub no_require_report: bool,
+    /// Attach no audit record to the promoted digests.
+    #[arg(long, env = "GOLDEN_NO_AUDIT", value_parser = BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub no_audit: bool,
+    /// The GitHub environment the promotion ran in (audit record).
+    #[arg(long, env = "GOLDEN_PROMOTION_ENVIRONMENT")]
+    pub environment: Option<String>,
+    /// Who approved the deployment to that environment (audit record).
+    #[arg(long, env = "GOLDEN_PROMOTION_APPROVER")]
+    pub approver: Option<String>,
+    /// The environment's deployment id (audit record).
+    #[arg(long, env = "GOLDEN_DEPLOYMENT_ID")]
+    pub deployment_id: Option<String>,
+    /// Who started the promotion (audit record).
+    #[arg(long, env = "GOLDEN_PROMOTION_ACTOR")]
+    pub actor: Option<String>,
+    /// Auth method for the staging registry when it differs from the release registry's.
+    #[arg(long, env = "GOLDEN_FROM_AUTH")]
+    pub from_auth: Option<String>,
+}
+
+pub const SUBCOMMANDS: [&str; 9] = [
+    "promote",
     "push",
     "index",
     "copy",

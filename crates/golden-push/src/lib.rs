@@ -19,6 +19,7 @@ pub mod cli;
 pub mod copy;
 pub mod error;
 pub mod gzip;
+pub mod promote;
 pub mod purge;
 pub mod push;
 pub mod record;

@@ -6,8 +6,8 @@ use golden_registry::{AuthKind, Client, ClientOptions, RetryPolicy};
 use serde::Serialize;
 
 use crate::cli::{
-    AttachArgs, Cli, Cmd, CopyArgs, Format, Global, IndexArgs, LayerStoreMode, PurgeArgs, PushArgs,
-    ReferrersArgs, SyncArgs,
+    AttachArgs, Cli, Cmd, CopyArgs, Format, Global, IndexArgs, LayerStoreMode, PromoteArgs,
+    PurgeArgs, PushArgs, ReferrersArgs, SyncArgs,
 };
 use crate::error::{Error, Result};
 use crate::{Log, copy, parse_annotations, push, split_list};
@@ -358,6 +358,82 @@ async fn run_sync(a: &SyncArgs, g: &Global, log: &Log) -> Result<()> {
     )
 }
 
+/// `golden-push promote`.
+async fn run_promote(a: &PromoteArgs, g: &Global, log: &Log) -> Result<()> {
+    use crate::promote::{AuditContext, PromoteOptions, parse_item, promote};
+    let items: Vec<_> = split_list(&a.images)
+        .iter()
+        .map(|s| parse_item(s))
+        .collect::<Result<_>>()?;
+    let dest_registry = a.to.split('/').next().unwrap_or_default().to_string();
+    let mut per = Vec::new();
+    if let Some(fa) = &a.from_auth {
+        let kind = fa
+            .parse::<AuthKind>()
+            .map_err(|source| Error::auth_method("--from-auth", source))?;
+        for i in &items {
+            let r = &i.source.registry;
+            if *r != dest_registry && !per.iter().any(|(x, _)| x == r) {
+                per.push((r.clone(), kind));
+            }
+        }
+    }
+    let c = client(g, per)?;
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    use golden_gha::env as gh;
+    let run_url = match (
+        env(gh::GITHUB_SERVER_URL),
+        env(gh::GITHUB_REPOSITORY),
+        env(gh::GITHUB_RUN_ID),
+    ) {
+        (Some(s), Some(r), Some(id)) => Some(format!("{s}/{r}/actions/runs/{id}")),
+        _ => None,
+    };
+    let audit = (!a.no_audit).then(|| AuditContext {
+        environment: a.environment.clone(),
+        approver: a.approver.clone(),
+        deployment_id: a.deployment_id.clone(),
+        run_url,
+        actor: a.actor.clone(),
+    });
+    let opts = PromoteOptions {
+        to: &a.to,
+        require_report: !a.no_require_report,
+        audit,
+        jobs: g.jobs,
+    };
+    let r = promote(&c, &items, &opts, log).await?;
+    if g.format == Format::Text {
+        for i in &r.images {
+            println!(
+                "promoted {} -> {}@{} ({} referrer(s)); tags: {}",
+                golden_gha::neutralize(&i.source),
+                golden_gha::neutralize(&i.destination),
+                i.digest,
+                i.referrers.len(),
+                golden_gha::neutralize(&i.tags.join(", "))
+            );
+        }
+    }
+    emit(
+        g.format,
+        &r,
+        &[],
+        &[
+            ("tags", r.tags_moved.join("\n")),
+            (
+                "digests",
+                r.images
+                    .iter()
+                    .map(|i| format!("{}@{}", i.destination, i.digest))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+            ("audit-records", r.audit_records.join("\n")),
+        ],
+    )
+}
+
 /// `golden-push purge`.
 async fn run_purge(a: &PurgeArgs, g: &Global, log: &Log) -> Result<()> {
     let repo = reference("REPO", &a.repository)?;
@@ -472,5 +548,6 @@ pub async fn run(cli: Cli) -> Result<()> {
         Cmd::Referrers(a) => run_referrers(a, g).await,
         Cmd::Sync(a) => run_sync(a, g, &log).await,
         Cmd::Purge(a) => run_purge(a, g, &log).await,
+        Cmd::Promote(a) => run_promote(a, g, &log).await,
     }
 }

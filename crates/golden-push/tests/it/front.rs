@@ -20,6 +20,8 @@ pub struct FrontState {
     pub referrers: BTreeMap<(String, String), Vec<serde_json::Value>>,
     /// How many referrers listings were answered.
     pub listings: usize,
+    /// Manifest writes refused by the injected failure.
+    pub failed_writes: usize,
 }
 
 pub struct Front {
@@ -35,6 +37,11 @@ fn split(path: &str, kind: &str) -> Option<(String, String)> {
 }
 
 pub async fn start(upstream: String) -> Front {
+    start_with(upstream, None).await
+}
+
+/// A front that also fails (500) every manifest write into `fail_repo` — an injected failure.
+pub async fn start_with(upstream: String, fail_repo: Option<String>) -> Front {
     let state = Arc::new(Mutex::new(FrontState::default()));
     let http = reqwest::Client::new();
     let st = state.clone();
@@ -42,8 +49,16 @@ pub async fn start(upstream: String) -> Front {
         let http = http.clone();
         let st = st.clone();
         let upstream = upstream.clone();
+        let fail_repo = fail_repo.clone();
         Box::pin(async move {
             let path = req.uri().path().to_string();
+            if req.method() == "PUT"
+                && let Some(fail) = &fail_repo
+                && split(&path, "manifests").is_some_and(|(repo, _)| repo == *fail)
+            {
+                st.lock().unwrap().failed_writes += 1;
+                return Ok(response(500, "injected failure"));
+            }
             if req.method() == "GET"
                 && let Some((repo, digest)) = split(&path, "referrers")
             {

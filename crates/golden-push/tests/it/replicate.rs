@@ -407,3 +407,164 @@ async fn registry_purge_removes_old_run_tags_and_never_a_released_digest() {
     let tags = skopeo_tags(&repo);
     assert!(!tags.iter().any(|t| t.starts_with("sha256-")), "{tags:?}");
 }
+
+/// Push `name` to staging with a dated tag and a scan report whose policy `passed`.
+async fn stage(dir: &std::path::Path, host: &str, name: &str, passed: bool) -> (String, String) {
+    let archive = small_archive(dir, &format!("promote-{name}"), "amd64");
+    let repo = format!("{host}/staging/{name}");
+    let digest = push(&archive, &format!("{repo}:1-debian-20261207")).await;
+    let report = dir.join(format!("{name}-report.json"));
+    std::fs::write(
+        &report,
+        format!(r#"{{"policy":{{"passed":{passed},"failures":[]}}}}"#),
+    )
+    .unwrap();
+    attach(&format!("{repo}@{digest}"), &report, REPORT).await;
+    (repo, digest)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn registry_promotion_is_all_or_nothing_and_leaves_an_audit_record() {
+    let staging = Registry::start();
+    let release_behind = Registry::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut items = Vec::new();
+    for name in ["nginx", "python", "tomcat"] {
+        let (repo, digest) = stage(dir.path(), &staging.host(), name, true).await;
+        items.push(format!("{repo}@{digest}"));
+    }
+    let release_tags = |host: &str, name: &str| {
+        let out = std::process::Command::new("skopeo")
+            .args([
+                "list-tags",
+                "--tls-verify=false",
+                &format!("docker://{host}/staging/{name}"),
+            ])
+            .output()
+            .unwrap();
+        if !out.status.success() {
+            return Vec::new();
+        }
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["Tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+
+    // The 3rd copy fails: nothing is tagged anywhere in the release registry.
+    let failing = front::start_with(release_behind.host(), Some("staging/tomcat".into())).await;
+    let args: Vec<&str> = ["promote"]
+        .into_iter()
+        .chain(items.iter().map(String::as_str))
+        .collect();
+    let mut with_to = args.clone();
+    with_to.extend(["--to", &failing.host]);
+    let run = golden_push(&with_to, &[]).await;
+    run.failed();
+    assert!(
+        run.stderr.contains("no release tag moved"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("2 of 3 images were copied"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        failing.state.lock().unwrap().failed_writes > 0,
+        "the failure was injected"
+    );
+    for name in ["nginx", "python", "tomcat"] {
+        assert!(
+            release_tags(&release_behind.host(), name)
+                .iter()
+                .all(|t| t.starts_with("sha256-")),
+            "{name} got a release tag from a failed promotion: {:?}",
+            release_tags(&release_behind.host(), name)
+        );
+    }
+
+    // Again without the failure: every image, its dated and moving tags, its referrers and an
+    // audit record naming the environment and approver.
+    let mut ok_args = args.clone();
+    let host = release_behind.host();
+    ok_args.extend([
+        "--to",
+        &host,
+        "--format",
+        "json",
+        "--environment",
+        "production",
+        "--approver",
+        "octocat",
+    ]);
+    let run = golden_push(&ok_args, &[]).await;
+    run.ok();
+    for name in ["nginx", "python", "tomcat"] {
+        let tags = release_tags(&host, name);
+        assert!(
+            tags.contains(&"1-debian".to_string())
+                && tags.contains(&"1-debian-20261207".to_string()),
+            "{name}: {tags:?}"
+        );
+    }
+    let report = run.json();
+    assert_eq!(report["audit_records"].as_array().unwrap().len(), 3);
+    let nginx = &report["images"][0];
+    let at = format!("{host}/staging/nginx@{}", nginx["digest"].as_str().unwrap());
+    let listed = referrers(&at).await;
+    assert!(listed.iter().any(|(_, t)| t == REPORT), "{listed:?}");
+    let audit: Vec<&(String, String)> = listed
+        .iter()
+        .filter(|(_, t)| t == "application/vnd.golden.audit.v1+json")
+        .collect();
+    assert_eq!(audit.len(), 1, "{listed:?}");
+    let raw = skopeo(&format!("{host}/staging/nginx@{}", audit[0].0), true, None).unwrap();
+    let m: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    assert_eq!(m["annotations"]["dev.golden.audit.event"], "promotion");
+
+    // A failed scan report: refused before anything is copied.
+    let (repo, digest) = stage(dir.path(), &staging.host(), "openjdk", false).await;
+    let other = Registry::start();
+    let run = golden_push(
+        &[
+            "promote",
+            &format!("{repo}@{digest}"),
+            "--to",
+            &other.host(),
+        ],
+        &[],
+    )
+    .await;
+    run.failed();
+    assert!(
+        run.stderr.contains("did not pass the policy"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        skopeo(
+            &format!("{}/staging/openjdk@{digest}", other.host()),
+            true,
+            None
+        )
+        .is_err()
+    );
+    // By tag: refused (a tag can move between approval and copy).
+    let run = golden_push(
+        &[
+            "promote",
+            &format!("{repo}:1-debian-20261207"),
+            "--to",
+            &other.host(),
+        ],
+        &[],
+    )
+    .await;
+    run.failed();
+    assert!(run.stderr.contains("by digest"), "{}", run.stderr);
+}
