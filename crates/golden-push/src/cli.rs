@@ -252,6 +252,10 @@ pub struct SyncArgs {
     /// Destination REGISTRY[/PREFIX]: each source repository keeps its path, under PREFIX.
     #[arg(long, env = "GOLDEN_SYNC_TO")]
     pub to: String,
+    /// A leading path of the source repositories to drop at the destination (`golden-staging`:
+    /// `golden-staging/nginx` → `PREFIX/nginx`).
+    #[arg(long, env = "GOLDEN_STRIP_PREFIX")]
+    pub strip_prefix: Option<String>,
     /// Auth method for the source registry when it differs from the destination's.
     #[arg(long, env = "GOLDEN_FROM_AUTH")]
     pub from_auth: Option<String>,
@@ -290,6 +294,10 @@ pub struct PromoteArgs {
     /// Release location REGISTRY[/PREFIX]: each image keeps its repository path, under PREFIX.
     #[arg(long, env = "GOLDEN_PROMOTE_TO")]
     pub to: String,
+    /// A leading path of the staged repositories replaced by the release location's PREFIX
+    /// (the staging namespace: `golden-staging/nginx` → `PREFIX/nginx`).
+    #[arg(long, env = "GOLDEN_STRIP_PREFIX")]
+    pub strip_prefix: Option<String>,
     /// Promote without checking the attached scan reports (default: every image, and every
     /// child of an index, needs a scan report that passed).
     #[arg(long, env = "GOLDEN_NO_REQUIRE_REPORT", value_parser = BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true")]

@@ -140,6 +140,8 @@ pub struct AuditContext {
 /// Options of [`promote`].
 pub struct PromoteOptions<'a> {
     pub to: &'a str,
+    /// A leading repository path (the staging namespace) replaced by the release location.
+    pub strip: Option<&'a str>,
     pub require_report: bool,
     pub audit: Option<AuditContext>,
     pub jobs: usize,
@@ -214,7 +216,7 @@ pub async fn promote(
             }
         };
         let src_repo = repo_ref(src);
-        let dst = destination_of(&src_repo, opts.to)?;
+        let dst = destination_of(&src_repo, opts.to, opts.strip)?;
         let tags = match &item.tags {
             Some(t) => t.clone(),
             None => {

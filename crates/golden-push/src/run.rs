@@ -340,7 +340,16 @@ async fn run_sync(a: &SyncArgs, g: &Global, log: &Log) -> Result<()> {
         }
     }
     let c = client(g, per)?;
-    let r = crate::sync::sync(&c, &sources, &a.to, a.dry_run, g.jobs, log).await?;
+    let r = crate::sync::sync(
+        &c,
+        &sources,
+        &a.to,
+        a.strip_prefix.as_deref(),
+        a.dry_run,
+        g.jobs,
+        log,
+    )
+    .await?;
     if g.format == Format::Text {
         print!("{}", crate::sync::render_table(&r));
     }
@@ -398,6 +407,7 @@ async fn run_promote(a: &PromoteArgs, g: &Global, log: &Log) -> Result<()> {
     });
     let opts = PromoteOptions {
         to: &a.to,
+        strip: a.strip_prefix.as_deref(),
         require_report: !a.no_require_report,
         audit,
         jobs: g.jobs,

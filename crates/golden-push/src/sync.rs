@@ -50,8 +50,9 @@ impl SyncReport {
 }
 
 /// The destination repository of `src` under `dest` (`REGISTRY[/PREFIX]`): the same
-/// repository path, under PREFIX when one is given.
-pub fn destination_of(src: &Reference, dest: &str) -> Result<Reference> {
+/// repository path — without `strip` (a leading path, e.g. the staging namespace) when given —
+/// under PREFIX when one is given.
+pub fn destination_of(src: &Reference, dest: &str, strip: Option<&str>) -> Result<Reference> {
     let dest = dest.trim().trim_end_matches('/');
     let (registry, prefix) = match dest.split_once('/') {
         Some((r, p)) => (r, p),
@@ -62,10 +63,27 @@ pub fn destination_of(src: &Reference, dest: &str) -> Result<Reference> {
             "--to `{dest}` names no registry (give REGISTRY or REGISTRY/PREFIX)"
         )));
     }
+    let path = match strip
+        .map(|p| p.trim().trim_matches('/'))
+        .filter(|p| !p.is_empty())
+    {
+        None => src.repository.as_str(),
+        Some(p) => src
+            .repository
+            .strip_prefix(p)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .filter(|rest| !rest.is_empty())
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "`{}` does not start with the path `{p}/` to strip (--strip-prefix)",
+                    src.name()
+                ))
+            })?,
+    };
     let repository = if prefix.is_empty() {
-        src.repository.clone()
+        path.to_string()
     } else {
-        format!("{prefix}/{}", src.repository)
+        format!("{prefix}/{path}")
     };
     let r = Reference::parse(&format!("{registry}/{repository}")).map_err(Error::reference(
         format!(
@@ -94,6 +112,7 @@ pub async fn sync(
     client: &Client,
     sources: &[Reference],
     dest: &str,
+    strip: Option<&str>,
     dry_run: bool,
     jobs: usize,
     log: &Log,
@@ -113,7 +132,7 @@ pub async fn sync(
                 "source `{src}` names a tag or digest: give the repository (every tag is synced)"
             )));
         }
-        let dst = destination_of(src, dest)?;
+        let dst = destination_of(src, dest, strip)?;
         client
             .authorize(&src.registry, &[Scope::pull(&src.repository)])
             .await?;
@@ -293,7 +312,7 @@ mod tests {
     fn destination_keeps_the_path_under_an_optional_prefix() {
         let src = r("primary.azurecr.io/golden/nginx");
         assert_eq!(
-            destination_of(&src, "dr.azurecr.io").unwrap().name(),
+            destination_of(&src, "dr.azurecr.io", None).unwrap().name(),
             "dr.azurecr.io/golden/nginx"
         );
         assert_eq!(
