@@ -262,6 +262,9 @@ pub struct SyncArgs {
     /// Only list what would be copied or tagged.
     #[arg(long, env = "GOLDEN_DRY_RUN", value_parser = BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub dry_run: bool,
+    /// Write the result (every tag and what was done) as JSON to FILE.
+    #[arg(long, env = "GOLDEN_RECORD", value_name = "FILE")]
+    pub record: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -283,6 +286,9 @@ pub struct PurgeArgs {
     /// Print what would be deleted, delete nothing.
     #[arg(long, env = "GOLDEN_DRY_RUN", value_parser = BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub dry_run: bool,
+    /// Write the plan (every tag, kept or deleted, and why) as JSON to FILE.
+    #[arg(long, env = "GOLDEN_RECORD", value_name = "FILE")]
+    pub record: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -320,6 +326,10 @@ pub struct PromoteArgs {
     /// Auth method for the staging registry when it differs from the release registry's.
     #[arg(long, env = "GOLDEN_FROM_AUTH")]
     pub from_auth: Option<String>,
+    /// Write the promotion (images, digests, tags moved, referrers, audit records) as JSON to
+    /// FILE (what workflows read: stdout carries workflow commands under Actions).
+    #[arg(long, env = "GOLDEN_RECORD", value_name = "FILE")]
+    pub record: Option<PathBuf>,
 }
 
 pub const SUBCOMMANDS: [&str; 9] = [

@@ -273,13 +273,22 @@ pub async fn purge(
         Scope::delete(&repo.repository)
     };
     client.authorize(&repo.registry, &[scope]).await?;
-    let mut names = client
-        .list_tags(repo)
-        .await
-        .map_err(Error::registry_at(format!(
-            "failed to list the tags of {}",
-            repo.name()
-        )))?;
+    let mut names = match client.list_tags(repo).await {
+        Ok(n) => n,
+        Err(golden_registry::RegistryError::NameUnknown { .. }) => {
+            log.line(&format!(
+                "{}: no such repository, nothing to purge",
+                repo.name()
+            ));
+            Vec::new()
+        }
+        Err(e) => {
+            return Err(Error::registry(
+                format!("failed to list the tags of {}", repo.name()),
+                e,
+            ));
+        }
+    };
     names.retain(|t| !is_referrers_tag(t));
     names.sort();
     let mut digests: BTreeMap<String, String> = BTreeMap::new();

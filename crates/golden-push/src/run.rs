@@ -44,6 +44,16 @@ fn client(g: &Global, registry_auth: Vec<(String, AuthKind)>) -> Result<Client> 
     Ok(Client::new(opts)?)
 }
 
+/// Write `report` as JSON to `path` (atomically), when given.
+fn write_record<T: Serialize>(path: Option<&std::path::Path>, report: &T) -> Result<()> {
+    if let Some(p) = path {
+        let mut text = serde_json::to_string_pretty(report)?;
+        text.push('\n');
+        golden_contracts::write_atomic(p, text.as_bytes())?;
+    }
+    Ok(())
+}
+
 fn emit<T: Serialize>(
     format: Format,
     report: &T,
@@ -350,6 +360,7 @@ async fn run_sync(a: &SyncArgs, g: &Global, log: &Log) -> Result<()> {
         log,
     )
     .await?;
+    write_record(a.record.as_deref(), &r)?;
     if g.format == Format::Text {
         print!("{}", crate::sync::render_table(&r));
     }
@@ -413,6 +424,7 @@ async fn run_promote(a: &PromoteArgs, g: &Global, log: &Log) -> Result<()> {
         jobs: g.jobs,
     };
     let r = promote(&c, &items, &opts, log).await?;
+    write_record(a.record.as_deref(), &r)?;
     if g.format == Format::Text {
         for i in &r.images {
             println!(
@@ -449,6 +461,7 @@ async fn run_purge(a: &PurgeArgs, g: &Global, log: &Log) -> Result<()> {
     let repo = reference("REPO", &a.repository)?;
     let c = client(g, Vec::new())?;
     let r = crate::purge::purge(&c, &repo, a.keep, a.older_than, a.dry_run, log).await?;
+    write_record(a.record.as_deref(), &r)?;
     if g.format == Format::Text {
         print!("{}", crate::purge::render_table(&r));
     }

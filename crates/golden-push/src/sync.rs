@@ -40,6 +40,9 @@ pub struct SyncReport {
     pub up_to_date: usize,
     pub referrers_copied: usize,
     pub dry_run: bool,
+    /// Source repositories that do not exist (nothing to copy).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub absent: Vec<String>,
 }
 
 impl SyncReport {
@@ -143,13 +146,24 @@ pub async fn sync(
             }
             client.authorize(&dst.registry, &scopes).await?;
         }
-        let mut tags = client
-            .list_tags(src)
-            .await
-            .map_err(Error::registry_at(format!(
-                "failed to list the tags of {}",
-                src.name()
-            )))?;
+        let mut tags = match client.list_tags(src).await {
+            Ok(t) => t,
+            // A catalog image never promoted has no release repository yet: nothing to copy.
+            Err(golden_registry::RegistryError::NameUnknown { .. }) => {
+                log.line(&format!(
+                    "{}: no such repository at the source, nothing to copy",
+                    src.name()
+                ));
+                report.absent.push(src.name());
+                continue;
+            }
+            Err(e) => {
+                return Err(Error::registry(
+                    format!("failed to list the tags of {}", src.name()),
+                    e,
+                ));
+            }
+        };
         tags.retain(|t| !is_referrers_tag(t));
         tags.sort();
         log.line(&format!(
@@ -280,6 +294,12 @@ pub fn render_table(r: &SyncReport) -> String {
             golden_gha::neutralize(&name),
             short(&t.digest),
             t.action
+        ));
+    }
+    for a in &r.absent {
+        out.push_str(&format!(
+            "{}: absent at the source, nothing to copy\n",
+            golden_gha::neutralize(a)
         ));
     }
     if r.in_sync() {
