@@ -336,13 +336,22 @@ mod tests {
             "dr.azurecr.io/golden/nginx"
         );
         assert_eq!(
-            destination_of(&src, "dr.azurecr.io/mirror/")
+            destination_of(&src, "dr.azurecr.io/mirror/", None)
                 .unwrap()
                 .name(),
             "dr.azurecr.io/mirror/golden/nginx"
         );
-        assert!(destination_of(&src, "").is_err());
-        assert!(destination_of(&src, "/x").is_err());
+        let staged = r("acr.io/golden-staging/nginx");
+        assert_eq!(
+            destination_of(&staged, "acr.io/golden", Some("golden-staging"))
+                .unwrap()
+                .name(),
+            "acr.io/golden/nginx"
+        );
+        let e = destination_of(&src, "acr.io/golden", Some("golden-staging")).unwrap_err();
+        assert!(e.to_string().contains("to strip"), "{e}");
+        assert!(destination_of(&src, "", None).is_err());
+        assert!(destination_of(&src, "/x", None).is_err());
     }
 
     #[test]
