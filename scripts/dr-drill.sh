@@ -46,9 +46,10 @@ for t in docker-registry skopeo jq docker curl; do
 done
 docker info >/dev/null 2>&1 || die "no Docker engine: run scripts/ensure-docker.sh"
 BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug"
-cargo build --quiet --locked --bin golden-push --bin golden-scan || die "cargo build failed"
+cargo build --quiet --locked --bin golden-push --bin golden-scan --bin golden-report || die "cargo build failed"
 GP="$BIN/golden-push"
 GS="$BIN/golden-scan"
+GR="$BIN/golden-report"
 
 IMAGES="${GOLDEN_DRILL_IMAGES:-goldenimages.azurecr.io/golden/base-debian:12 goldenimages.azurecr.io/golden/nginx:1.22-debian}"
 for img in $IMAGES; do
@@ -80,8 +81,9 @@ printf 'registries: staging %s, primary %s, secondary %s\n' "$STAGING" "$PRIMARY
 gp() { env -i PATH="$PATH" HOME="$HOME" GOLDEN_CACHE_DIR="$WORK/push-cache" "$GP" "$@"; }
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
-# referrers_of REF: the referrers' artifact types, sorted, one per line.
-referrers_of() { gp referrers "$1" --format json | jq -r '.[].artifactType' | sort; }
+# referrers_of REF: the referrers' artifact types, sorted, one per line — without the audit
+# records, which each copy adds to (a replication is an event of its own).
+referrers_of() { gp referrers "$1" --format json | jq -r '.[].artifactType | select(. != "application/vnd.golden.audit.v1+json")' | sort; }
 digest_at() { skopeo inspect --raw --tls-verify=false "docker://$1" 2>/dev/null | sha256sum | awk '{print "sha256:" $1}'; }
 
 step "1. stage: scan and push each image to $STAGING/golden-staging"
@@ -114,7 +116,7 @@ for t in "${released[@]}"; do
   want_digest[$t]="$(digest_at "$t")"
   want_refs[$t]="$(referrers_of "$repo@${want_digest[$t]}")"
 done
-ok "${#released[@]} release tags on the primary; referrers of each: $(printf '%s' "${want_refs[${released[0]}]}" | tr '\n' ' ')"
+ok "${#released[@]} release tags on the primary; referrers of each: $(printf '%s' "${want_refs[${released[0]}]}" | tr '\n' ' ')and the promotion audit record"
 
 step "3. replicate: primary -> secondary"
 repos="$(jq -r '.images[].destination' "$WORK/promotion.json")"
@@ -153,8 +155,18 @@ docker pull -q "$first" >/dev/null || fail "the engine cannot pull $first"
 docker image inspect --format '{{join .RepoDigests " "}}' "$first" | grep -qF "${want_digest[${released[0]}]}" \
   || fail "the engine pulled $first at another digest"
 docker rmi "$first" >/dev/null 2>&1 || true
+# The audit trail came along: the image's timeline, read from the secondary, has the scan and
+# then the promotion (with its environment).
+env -i PATH="$PATH" HOME="$HOME" "$GR" history "$first" --record "$WORK/history.json" >"$WORK/history.txt" 2>&1 \
+  || { cat "$WORK/history.txt" >&2; fail "golden-report history $first failed"; }
+jq -e '[.events[].event] | (index("scanned") != null) and (index("promoted") != null) and (index("replicated") != null) and (index("scanned") < index("promoted")) and (index("promoted") < index("replicated"))' "$WORK/history.json" >/dev/null \
+  || fail "the timeline on the secondary lacks the scan, the promotion or the replication, in that order: $(cat "$WORK/history.txt")"
+jq -e '.events[] | select(.event == "promoted") | .detail | contains("environment dr-drill")' "$WORK/history.json" >/dev/null \
+  || fail "the promotion event does not name its environment: $(cat "$WORK/history.txt")"
 served_again="$(secs "$t_disaster" "$(now)")"
 ok "${#released[@]} release tags pull from the secondary at the same digest with the same referrers (the engine pulled $first)"
+ok "the audit trail is on the secondary: golden-report history shows $(jq -r '[.events[].event] | join(", ")' "$WORK/history.json")"
+sed 's/^/      /' "$WORK/history.txt"
 
 step "6. restore the primary from the secondary"
 sec_repos="$(for r in $repos; do echo "$SECONDARY/${r#"$PRIMARY"/}"; done)"

@@ -101,7 +101,7 @@ while read -r name digest; do
   got="$(skopeo inspect --raw --tls-verify=false "docker://$SECONDARY/golden/$name:1-debian" | sha256sum | cut -d' ' -f1)"
   [ "sha256:$got" = "$digest" ] || fail "the secondary's $name:1-debian is sha256:$got, not $digest"
   n="$("$ROOT/target/debug/golden-push" referrers "$SECONDARY/golden/$name@$digest" --format json | jq length)"
-  [ "$n" = 2 ] || fail "the secondary has $n referrers of $name (want the report and the audit record)"
+  [ "$n" = 3 ] || fail "the secondary has $n referrers of $name (want the report and the promotion and replication audit records)"
 done <"$WORK/staged.txt"
 [ "$(job_result "$log" "replicate/replicate/sync to $SECONDARY")" = succeeded ] || fail "the replicate job did not run after the promotion (see $log)"
 ok "promoted by digest with dated and moving tags, reports and an audit record (environment, approver, deployment); replicated to the secondary"

@@ -262,6 +262,9 @@ pub struct SyncArgs {
     /// Only list what would be copied or tagged.
     #[arg(long, env = "GOLDEN_DRY_RUN", value_parser = BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub dry_run: bool,
+    /// Attach no `replication` audit record to the digests copied.
+    #[arg(long, env = "GOLDEN_NO_AUDIT", value_parser = BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub no_audit: bool,
     /// Write the result (every tag and what was done) as JSON to FILE.
     #[arg(long, env = "GOLDEN_RECORD", value_name = "FILE")]
     pub record: Option<PathBuf>,

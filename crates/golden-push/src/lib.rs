@@ -14,6 +14,7 @@
 //! trusted without that check.
 
 pub mod attach;
+pub mod audit;
 pub mod cache;
 pub mod cli;
 pub mod copy;

@@ -18,7 +18,6 @@
 
 use std::collections::BTreeMap;
 
-use chrono::Utc;
 use golden_contracts::push::SCAN_REPORT_TYPE;
 use golden_oci::Reference;
 use golden_registry::{Client, ParsedManifest, Scope};
@@ -32,8 +31,7 @@ use crate::report::short;
 use crate::sync::{destination_of, is_referrers_tag};
 use crate::tags::{checked_tag, repo_ref};
 
-/// Artifact type of the audit record `promote` attaches to each promoted digest.
-pub const AUDIT_RECORD_TYPE: &str = "application/vnd.golden.audit.v1+json";
+pub use crate::audit::AUDIT_RECORD_TYPE;
 
 /// One image to promote, as given.
 #[derive(Debug, Clone)]
@@ -321,46 +319,22 @@ pub async fn promote(
     let mut audit_records = Vec::new();
     if let Some(ctx) = &opts.audit {
         for p in &planned {
-            let record = serde_json::json!({
-                "schema": 1,
-                "kind": "golden-audit-record",
-                "event": "promotion",
-                "time": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                "from": format!("{}", p.item.source),
+            let fields = serde_json::json!({
+                "from": p.item.source.to_string(),
                 "to": format!("{}@{}", p.dst.name(), p.fetched.digest),
                 "tags": p.tags,
                 "scan_reports": p.reports,
                 "context": ctx,
             });
-            let bytes = bytes::Bytes::from(serde_json::to_vec_pretty(&record)?);
-            let mut ann = BTreeMap::new();
-            ann.insert(
-                "org.opencontainers.image.title".to_string(),
-                "audit-promotion.json".to_string(),
-            );
-            let mut manifest_ann = BTreeMap::new();
-            manifest_ann.insert(
-                "org.opencontainers.image.created".to_string(),
-                record["time"].as_str().unwrap_or_default().to_string(),
-            );
-            manifest_ann.insert(
-                "dev.golden.audit.event".to_string(),
-                "promotion".to_string(),
-            );
-            let attached = client
-                .attach_artifact(
-                    &p.dst.with_digest(&p.fetched.digest),
-                    AUDIT_RECORD_TYPE,
-                    vec![(bytes, "application/json".to_string(), ann)],
-                    manifest_ann,
-                )
-                .await
-                .map_err(Error::registry_at(format!(
-                    "failed to attach the audit record to {}@{} (no release tag moved)",
-                    p.dst.name(),
-                    p.fetched.digest
-                )))?;
-            audit_records.push(attached.descriptor.digest);
+            let digest = crate::audit::attach(
+                client,
+                &p.dst.with_digest(&p.fetched.digest),
+                "promotion",
+                fields,
+            )
+            .await
+            .map_err(|e| Error::Image(format!("{e} (no release tag moved)")))?;
+            audit_records.push(digest);
         }
     }
     let mut tags_moved = Vec::new();

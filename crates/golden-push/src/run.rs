@@ -356,6 +356,7 @@ async fn run_sync(a: &SyncArgs, g: &Global, log: &Log) -> Result<()> {
         &a.to,
         a.strip_prefix.as_deref(),
         a.dry_run,
+        !a.no_audit,
         g.jobs,
         log,
     )

@@ -3,7 +3,8 @@
 //! already at the same digest is left alone; otherwise the image (or index) is copied by digest
 //! with its referrers, then the tag is set. Referrers added at the source since the last run
 //! (a new signature, a new report) are copied even when the tag is up to date. A second run
-//! with nothing new copies nothing and says so.
+//! with nothing new copies nothing and says so. Each digest copied gets a `replication` audit
+//! record at the destination (`--no-audit` to skip).
 
 use std::collections::BTreeMap;
 
@@ -117,6 +118,7 @@ pub async fn sync(
     dest: &str,
     strip: Option<&str>,
     dry_run: bool,
+    audit: bool,
     jobs: usize,
     log: &Log,
 ) -> Result<SyncReport> {
@@ -222,6 +224,18 @@ pub async fn sync(
                         log,
                     )
                     .await?;
+                    if audit {
+                        crate::audit::attach(
+                            client,
+                            &dst.with_digest(&fetched.digest),
+                            "replication",
+                            serde_json::json!({
+                                "from": format!("{}@{}", src.name(), fetched.digest),
+                                "to": format!("{}@{}", dst.name(), fetched.digest),
+                            }),
+                        )
+                        .await?;
+                    }
                 }
                 if !digests_done.contains_key(&fetched.digest) {
                     let carried: Vec<ReferrerCopy> =

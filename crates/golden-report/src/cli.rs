@@ -26,6 +26,22 @@ pub enum Command {
     /// Post a comment written by a pull-request run that could not post it (fork PRs); run it
     /// from a `workflow_run` job. The file is validated first: it comes from an untrusted run.
     PostComment(PostArgs),
+    /// An image's timeline from its OCI referrers: built, scanned, signed, promoted (with the
+    /// environment and approver), replicated, documents attached.
+    History(HistoryArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The image, REGISTRY/REPOSITORY:TAG or @DIGEST.
+    #[arg(env = "GOLDEN_HISTORY_IMAGE")]
+    pub image: String,
+    /// `text` (a timeline for people) or `json`.
+    #[arg(long, env = "GOLDEN_HISTORY_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub format: String,
+    /// Also write the timeline as JSON to FILE (what scripts read).
+    #[arg(long, env = "GOLDEN_HISTORY_RECORD", value_name = "FILE")]
+    pub record: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -55,6 +55,7 @@ async fn referrers(subject: &str) -> Vec<(String, String)> {
 const REPORT: &str = "application/vnd.golden.scan-report.v1+json";
 const SBOM: &str = "application/vnd.cyclonedx+json";
 const BUNDLE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
+const AUDIT: &str = "application/vnd.golden.audit.v1+json";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn registry_copy_carries_referrers_with_and_without_the_referrers_api() {
@@ -276,12 +277,13 @@ async fn registry_sync_copies_what_is_missing_and_nothing_the_second_time() {
     )
     .unwrap();
     assert_eq!(info["Digest"], dy.as_str());
+    let at_b = referrers(&format!("{}/golden/nginx@{dx}", b.host())).await;
     assert_eq!(
-        referrers(&format!("{}/golden/nginx@{dx}", b.host()))
-            .await
-            .len(),
-        1
+        at_b.len(),
+        2,
+        "the report and the replication audit record: {at_b:?}"
     );
+    assert!(at_b.iter().any(|(_, t)| t == AUDIT), "{at_b:?}");
     // The referrers tag at the source is not synced as an image tag.
     assert!(!first.stdout.contains("sha256-"), "{}", first.stdout);
 
@@ -306,7 +308,7 @@ async fn registry_sync_copies_what_is_missing_and_nothing_the_second_time() {
         referrers(&format!("{}/golden/nginx@{dx}", b.host()))
             .await
             .len(),
-        2
+        3
     );
 }
 
@@ -518,10 +520,7 @@ async fn registry_promotion_is_all_or_nothing_and_leaves_an_audit_record() {
     let at = format!("{host}/staging/nginx@{}", nginx["digest"].as_str().unwrap());
     let listed = referrers(&at).await;
     assert!(listed.iter().any(|(_, t)| t == REPORT), "{listed:?}");
-    let audit: Vec<&(String, String)> = listed
-        .iter()
-        .filter(|(_, t)| t == "application/vnd.golden.audit.v1+json")
-        .collect();
+    let audit: Vec<&(String, String)> = listed.iter().filter(|(_, t)| t == AUDIT).collect();
     assert_eq!(audit.len(), 1, "{listed:?}");
     let raw = skopeo(&format!("{host}/staging/nginx@{}", audit[0].0), true, None).unwrap();
     let m: serde_json::Value = serde_json::from_str(&raw).unwrap();
