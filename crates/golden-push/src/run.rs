@@ -350,17 +350,14 @@ async fn run_sync(a: &SyncArgs, g: &Global, log: &Log) -> Result<()> {
         }
     }
     let c = client(g, per)?;
-    let r = crate::sync::sync(
-        &c,
-        &sources,
-        &a.to,
-        a.strip_prefix.as_deref(),
-        a.dry_run,
-        !a.no_audit,
-        g.jobs,
-        log,
-    )
-    .await?;
+    let opts = crate::sync::SyncOptions {
+        dest: &a.to,
+        strip: a.strip_prefix.as_deref(),
+        dry_run: a.dry_run,
+        audit: !a.no_audit,
+        jobs: g.jobs,
+    };
+    let r = crate::sync::sync(&c, &sources, &opts, log).await?;
     write_record(a.record.as_deref(), &r)?;
     if g.format == Format::Text {
         print!("{}", crate::sync::render_table(&r));

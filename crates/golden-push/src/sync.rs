@@ -111,15 +111,23 @@ pub fn is_referrers_tag(tag: &str) -> bool {
         && referrers_fallback_tag(&tag.replacen('-', ":", 1)) == tag
 }
 
-/// Sync every tag of every repository in `sources` to `dest`.
+/// Where and how [`sync`] copies.
+pub struct SyncOptions<'a> {
+    /// `REGISTRY[/PREFIX]`.
+    pub dest: &'a str,
+    /// A leading repository path dropped at the destination.
+    pub strip: Option<&'a str>,
+    pub dry_run: bool,
+    /// Attach a `replication` audit record to each digest copied.
+    pub audit: bool,
+    pub jobs: usize,
+}
+
+/// Sync every tag of every repository in `sources` to `opts.dest`.
 pub async fn sync(
     client: &Client,
     sources: &[Reference],
-    dest: &str,
-    strip: Option<&str>,
-    dry_run: bool,
-    audit: bool,
-    jobs: usize,
+    opts: &SyncOptions<'_>,
     log: &Log,
 ) -> Result<SyncReport> {
     if sources.is_empty() {
@@ -127,6 +135,8 @@ pub async fn sync(
             "give at least one source repository (REGISTRY/REPOSITORY)".into(),
         ));
     }
+    let (dest, strip, dry_run, audit, jobs) =
+        (opts.dest, opts.strip, opts.dry_run, opts.audit, opts.jobs);
     let mut report = SyncReport {
         dry_run,
         ..SyncReport::default()
