@@ -18,10 +18,12 @@
 #   7. prints the figures: replication and restore times, the data loss window (RPO: what was
 #      promoted after the last replication) and the time to serve again (RTO)
 #
-# Usage: scripts/dr-drill.sh [--keep]     (--keep: leave the registries running at the end)
+# Usage: scripts/dr-drill.sh [--keep] [--no-setup]
+#   --keep      leave the registries running at the end
+#   --no-setup  skip scripts/setup.sh (everything it installs is already there)
 # Environment: GOLDEN_DRILL_IMAGES  engine images to drill with (space-separated; default: the
-#              hardened Debian base and the nginx platform image, built by `make base-debian
-#              platforms` — missing ones fail the drill, they are never skipped)
+#              hardened Debian base and the nginx platform image — built first when the engine
+#              lacks them, as `make base-debian platforms` would; other images must exist)
 # Exit: 0 the drill passed, 1 a check failed (named), 2 setup error.
 set -Eeuo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -32,15 +34,17 @@ fail() { printf '%s: FAILED: %s\n' "$PROG" "$*" >&2; exit 1; }
 step() { printf '\n== %s\n' "$*"; }
 ok() { printf '   ok  %s\n' "$*"; }
 
-keep=0
+keep=0 setup=1
 for a in "$@"; do
   case "$a" in
     --keep) keep=1 ;;
-    -h | --help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --no-setup) setup=0 ;;
+    -h | --help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument $a (see --help)" ;;
   esac
 done
 
+if [ "$setup" = 1 ]; then scripts/setup.sh || die "scripts/setup.sh failed"; fi
 for t in docker-registry skopeo jq docker curl; do
   command -v "$t" >/dev/null 2>&1 || die "$t not found: run scripts/setup.sh"
 done
@@ -51,9 +55,25 @@ GP="$BIN/golden-push"
 GS="$BIN/golden-scan"
 GR="$BIN/golden-report"
 
-IMAGES="${GOLDEN_DRILL_IMAGES:-goldenimages.azurecr.io/golden/base-debian:12 goldenimages.azurecr.io/golden/nginx:1.22-debian}"
+DEFAULT_BASE=goldenimages.azurecr.io/golden/base-debian:12
+DEFAULT_PLATFORM=goldenimages.azurecr.io/golden/nginx:1.22-debian
+IMAGES="${GOLDEN_DRILL_IMAGES:-$DEFAULT_BASE $DEFAULT_PLATFORM}"
 for img in $IMAGES; do
-  docker image inspect "$img" >/dev/null 2>&1 || die "image $img is not in the engine: build it first (make base-debian platforms) or set GOLDEN_DRILL_IMAGES"
+  docker image inspect "$img" >/dev/null 2>&1 && continue
+  case "$img" in
+    "$DEFAULT_BASE")
+      printf 'building the hardened Debian base (scripts/build-base.sh debian)...\n'
+      scripts/build-base.sh debian >"${TMPDIR:-/tmp}/dr-drill-base.log" 2>&1 || die "building $img failed (${TMPDIR:-/tmp}/dr-drill-base.log)" ;;
+    "$DEFAULT_PLATFORM")
+      docker image inspect "$DEFAULT_BASE" >/dev/null 2>&1 || {
+        printf 'building the hardened Debian base (scripts/build-base.sh debian)...\n'
+        scripts/build-base.sh debian >"${TMPDIR:-/tmp}/dr-drill-base.log" 2>&1 || die "building $DEFAULT_BASE failed (${TMPDIR:-/tmp}/dr-drill-base.log)"
+      }
+      printf 'building nginx-1.22-debian (scripts/build-platforms.sh)...\n'
+      scripts/build-platforms.sh --only nginx-1.22-debian >"${TMPDIR:-/tmp}/dr-drill-nginx.log" 2>&1 || die "building $img failed (${TMPDIR:-/tmp}/dr-drill-nginx.log)" ;;
+    *) die "image $img is not in the engine: build it first or change GOLDEN_DRILL_IMAGES" ;;
+  esac
+  docker image inspect "$img" >/dev/null 2>&1 || die "$img is still not in the engine after building it"
 done
 
 WORK="$ROOT/.cache/dr-drill"
