@@ -331,24 +331,39 @@ async fn run_copy(a: &CopyArgs, g: &Global, log: &Log) -> Result<()> {
     )
 }
 
+/// `--from-auth` for every source registry other than the destination's (`REGISTRY[/PREFIX]`).
+fn source_auth<'a>(
+    from_auth: Option<&str>,
+    sources: impl Iterator<Item = &'a str>,
+    dest: &str,
+) -> Result<Vec<(String, AuthKind)>> {
+    let Some(fa) = from_auth else {
+        return Ok(Vec::new());
+    };
+    let kind = fa
+        .parse::<AuthKind>()
+        .map_err(|source| Error::auth_method("--from-auth", source))?;
+    let dest_registry = dest.split('/').next().unwrap_or_default();
+    let mut per: Vec<(String, AuthKind)> = Vec::new();
+    for r in sources {
+        if r != dest_registry && !per.iter().any(|(x, _)| x == r) {
+            per.push((r.to_string(), kind));
+        }
+    }
+    Ok(per)
+}
+
 /// `golden-push sync`.
 async fn run_sync(a: &SyncArgs, g: &Global, log: &Log) -> Result<()> {
     let sources: Vec<Reference> = split_list(&a.sources)
         .iter()
         .map(|s| reference("SRC_REPO", s))
         .collect::<Result<_>>()?;
-    let dest_registry = a.to.split('/').next().unwrap_or_default().to_string();
-    let mut per = Vec::new();
-    if let Some(fa) = &a.from_auth {
-        let kind = fa
-            .parse::<AuthKind>()
-            .map_err(|source| Error::auth_method("--from-auth", source))?;
-        for s in &sources {
-            if s.registry != dest_registry && !per.iter().any(|(r, _)| *r == s.registry) {
-                per.push((s.registry.clone(), kind));
-            }
-        }
-    }
+    let per = source_auth(
+        a.from_auth.as_deref(),
+        sources.iter().map(|s| s.registry.as_str()),
+        &a.to,
+    )?;
     let c = client(g, per)?;
     let opts = crate::sync::SyncOptions {
         dest: &a.to,
@@ -383,19 +398,11 @@ async fn run_promote(a: &PromoteArgs, g: &Global, log: &Log) -> Result<()> {
         .iter()
         .map(|s| parse_item(s))
         .collect::<Result<_>>()?;
-    let dest_registry = a.to.split('/').next().unwrap_or_default().to_string();
-    let mut per = Vec::new();
-    if let Some(fa) = &a.from_auth {
-        let kind = fa
-            .parse::<AuthKind>()
-            .map_err(|source| Error::auth_method("--from-auth", source))?;
-        for i in &items {
-            let r = &i.source.registry;
-            if *r != dest_registry && !per.iter().any(|(x, _)| x == r) {
-                per.push((r.clone(), kind));
-            }
-        }
-    }
+    let per = source_auth(
+        a.from_auth.as_deref(),
+        items.iter().map(|i| i.source.registry.as_str()),
+        &a.to,
+    )?;
     let c = client(g, per)?;
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     use golden_gha::env as gh;

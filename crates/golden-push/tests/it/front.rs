@@ -12,6 +12,8 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Request, Response};
 
+use golden_testkit::http::forward;
+
 use crate::support::{response, serve, sha256};
 
 #[derive(Default)]
@@ -132,39 +134,4 @@ pub async fn start_with(upstream: String, fail_repo: Option<String>) -> Front {
         host: format!("127.0.0.1:{}", host.port()),
         state,
     }
-}
-
-/// Forward one request to `upstream`, keeping its `Host` header (so what the registry writes
-/// in `Location` points back at the front).
-async fn forward(
-    client: &reqwest::Client,
-    upstream: &str,
-    req: Request<Bytes>,
-) -> Response<Full<Bytes>> {
-    let url = format!(
-        "http://{upstream}{}",
-        req.uri().path_and_query().map_or("/", |p| p.as_str())
-    );
-    let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes()).unwrap();
-    let mut b = client.request(method, url);
-    for (k, v) in req.headers() {
-        if k.as_str() != "content-length" {
-            b = b.header(k.as_str(), v.as_bytes());
-        }
-    }
-    let resp = match b.body(req.into_body()).send().await {
-        Ok(r) => r,
-        Err(e) => return response(502, format!("the registry behind the front: {e}")),
-    };
-    let mut out = Response::builder().status(resp.status().as_u16());
-    for (k, v) in resp.headers() {
-        if !matches!(
-            k.as_str(),
-            "content-length" | "transfer-encoding" | "connection"
-        ) {
-            out = out.header(k.as_str(), v.as_bytes());
-        }
-    }
-    let body = resp.bytes().await.unwrap_or_default();
-    out.body(Full::new(body)).unwrap()
 }
