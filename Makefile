@@ -9,7 +9,7 @@ BIN := $(or $(CARGO_TARGET_DIR),target)/debug
 # one under emulation (qemu-user-static; setup enables it). Default: this machine's.
 ARCHS ?=
 
-.PHONY: help setup test gate workflows act binaries plan check base-debian base-alpine base-redhat platforms local bench bench-base bench-build bench-scan bench-push bench-multiarch bench-site site clean-local
+.PHONY: help setup test gate workflows act binaries plan check base-debian base-alpine base-redhat platforms local bench bench-base bench-build bench-scan bench-push bench-multiarch bench-site site clean-local dr-drill
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -76,6 +76,9 @@ bench-multiarch: binaries ## Benchmark: arm64 under emulation vs native amd64 (b
 
 bench-site: ## Benchmark: the catalog site for 60 images (size vs 5 MB, each page's load time in headless chromium)
 	scripts/bench-site.sh
+
+dr-drill: ## Disaster-recovery drill: promote, replicate, wipe the primary, fail over, restore (docs/disaster-recovery.md)
+	scripts/dr-drill.sh
 
 clean-local: ## Stop the local registry and remove reports/
 	scripts/local.sh --clean

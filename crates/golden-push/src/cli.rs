@@ -74,6 +74,16 @@ pub enum Cmd {
     Attach(AttachArgs),
     /// List the artifacts attached to an image.
     Referrers(ReferrersArgs),
+    /// Copy what a destination registry lacks: every tag of each source repository, by digest,
+    /// with referrers (replication). Idempotent: a second run copies nothing and says so.
+    Sync(SyncArgs),
+    /// Delete old dated (`-YYYYMMDD`) and commit (`sha-<hex>`) tags of a staging repository:
+    /// never a release tag, never a digest a kept tag or kept index reaches.
+    Purge(PurgeArgs),
+    /// Promote staged images to the release location by digest: check each (scan report
+    /// passed), copy all with referrers, attach an audit record, then move the release tags —
+    /// all images together or none.
+    Promote(PromoteArgs),
 }
 
 #[derive(Args, Debug)]
@@ -199,6 +209,10 @@ pub struct CopyArgs {
     /// Auth method for the source registry when it differs from the destination's.
     #[arg(long, env = "GOLDEN_FROM_AUTH")]
     pub from_auth: Option<String>,
+    /// Copy the image alone: not its referrers (signatures, attestations, reports, SBOM, VEX),
+    /// which are copied by default, recursively, before any tag is set.
+    #[arg(long, env = "GOLDEN_NO_REFERRERS", value_parser = BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub no_referrers: bool,
 }
 
 #[derive(Args, Debug)]
@@ -230,7 +244,108 @@ pub struct ReferrersArgs {
     pub artifact_type: Option<String>,
 }
 
-pub const SUBCOMMANDS: [&str; 6] = ["push", "index", "copy", "attach", "referrers", "help"];
+#[derive(Args, Debug)]
+pub struct SyncArgs {
+    /// Source repositories, REGISTRY/REPOSITORY (every tag of each is synced).
+    #[arg(env = "GOLDEN_SYNC_FROM", value_delimiter = '\n', required = true)]
+    pub sources: Vec<String>,
+    /// Destination REGISTRY[/PREFIX]: each source repository keeps its path, under PREFIX.
+    #[arg(long, env = "GOLDEN_SYNC_TO")]
+    pub to: String,
+    /// A leading path of the source repositories to drop at the destination (`golden-staging`:
+    /// `golden-staging/nginx` → `PREFIX/nginx`).
+    #[arg(long, env = "GOLDEN_STRIP_PREFIX")]
+    pub strip_prefix: Option<String>,
+    /// Auth method for the source registry when it differs from the destination's.
+    #[arg(long, env = "GOLDEN_FROM_AUTH")]
+    pub from_auth: Option<String>,
+    /// Only list what would be copied or tagged.
+    #[arg(long, env = "GOLDEN_DRY_RUN", value_parser = BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub dry_run: bool,
+    /// Attach no `replication` audit record to the digests copied.
+    #[arg(long, env = "GOLDEN_NO_AUDIT", value_parser = BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub no_audit: bool,
+    /// Write the result (every tag and what was done) as JSON to FILE.
+    #[arg(long, env = "GOLDEN_RECORD", value_name = "FILE")]
+    pub record: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct PurgeArgs {
+    /// The staging repository, REGISTRY/REPOSITORY.
+    #[arg(env = "GOLDEN_PURGE_REPOSITORY")]
+    pub repository: String,
+    /// Dated and commit tags kept per family (`1.22-debian-*`), newest first.
+    #[arg(long, env = "GOLDEN_PURGE_KEEP", default_value_t = 14)]
+    pub keep: usize,
+    /// Only tags older than this many days are deleted.
+    #[arg(
+        long,
+        env = "GOLDEN_PURGE_OLDER_THAN",
+        value_name = "DAYS",
+        default_value_t = 30
+    )]
+    pub older_than: u32,
+    /// Print what would be deleted, delete nothing.
+    #[arg(long, env = "GOLDEN_DRY_RUN", value_parser = BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub dry_run: bool,
+    /// Write the plan (every tag, kept or deleted, and why) as JSON to FILE.
+    #[arg(long, env = "GOLDEN_RECORD", value_name = "FILE")]
+    pub record: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct PromoteArgs {
+    /// Images, REGISTRY/REPOSITORY@DIGEST[=TAG,TAG] (no `=`: the staging tags on that digest
+    /// plus the moving tag of each dated one). Repeat, or one per line.
+    #[arg(env = "GOLDEN_PROMOTE_IMAGES", value_delimiter = '\n', required = true)]
+    pub images: Vec<String>,
+    /// Release location REGISTRY[/PREFIX]: each image keeps its repository path, under PREFIX.
+    #[arg(long, env = "GOLDEN_PROMOTE_TO")]
+    pub to: String,
+    /// A leading path of the staged repositories replaced by the release location's PREFIX
+    /// (the staging namespace: `golden-staging/nginx` → `PREFIX/nginx`).
+    #[arg(long, env = "GOLDEN_STRIP_PREFIX")]
+    pub strip_prefix: Option<String>,
+    /// Promote without checking the attached scan reports (default: every image, and every
+    /// child of an index, needs a scan report that passed).
+    #[arg(long, env = "GOLDEN_NO_REQUIRE_REPORT", value_parser = BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub no_require_report: bool,
+    /// Attach no audit record to the promoted digests.
+    #[arg(long, env = "GOLDEN_NO_AUDIT", value_parser = BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub no_audit: bool,
+    /// The GitHub environment the promotion ran in (audit record).
+    #[arg(long, env = "GOLDEN_PROMOTION_ENVIRONMENT")]
+    pub environment: Option<String>,
+    /// Who approved the deployment to that environment (audit record).
+    #[arg(long, env = "GOLDEN_PROMOTION_APPROVER")]
+    pub approver: Option<String>,
+    /// The environment's deployment id (audit record).
+    #[arg(long, env = "GOLDEN_DEPLOYMENT_ID")]
+    pub deployment_id: Option<String>,
+    /// Who started the promotion (audit record).
+    #[arg(long, env = "GOLDEN_PROMOTION_ACTOR")]
+    pub actor: Option<String>,
+    /// Auth method for the staging registry when it differs from the release registry's.
+    #[arg(long, env = "GOLDEN_FROM_AUTH")]
+    pub from_auth: Option<String>,
+    /// Write the promotion (images, digests, tags moved, referrers, audit records) as JSON to
+    /// FILE (what workflows read: stdout carries workflow commands under Actions).
+    #[arg(long, env = "GOLDEN_RECORD", value_name = "FILE")]
+    pub record: Option<PathBuf>,
+}
+
+pub const SUBCOMMANDS: [&str; 9] = [
+    "promote",
+    "push",
+    "index",
+    "copy",
+    "attach",
+    "referrers",
+    "sync",
+    "purge",
+    "help",
+];
 
 /// `golden-push IMAGE --to REF` → `golden-push push IMAGE --to REF`.
 pub fn with_default_subcommand(mut args: Vec<String>) -> Vec<String> {

@@ -28,7 +28,27 @@ pub struct ManifestReport {
     pub platforms: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub blobs: Vec<BlobReport>,
+    /// The artifacts attached to the copied manifests (signatures, attestations, reports, SBOM,
+    /// VEX), copied with them, recursively (`copy` without `--no-referrers`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub referrers: Vec<ReferrerCopy>,
 }
+
+/// One referrer carried by `copy`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ReferrerCopy {
+    pub digest: String,
+    /// The manifest it is attached to.
+    pub subject: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub artifact_type: Option<String>,
+    /// `copied`, or `exists` when the destination already had it (still linked: listed among
+    /// the subject's referrers there).
+    pub action: String,
+}
+
+/// Referrers of referrers are followed this deep (a signature of a report is depth 2).
+const MAX_REFERRER_DEPTH: u32 = 4;
 
 /// An index stored by digest, its tags not set yet ([`crate::tags::set_tags`] does that).
 #[derive(Debug, Clone)]
@@ -191,6 +211,7 @@ pub async fn copy(
     src: &Reference,
     dst: &Reference,
     extra: &[String],
+    with_referrers: bool,
     jobs: usize,
     log: &Log,
 ) -> Result<ManifestReport> {
@@ -241,6 +262,12 @@ pub async fn copy(
         dst_repo.name()
     ));
     let blobs = copy_tree(client, &src_repo, &dst_repo, &fetched, jobs, log, 0).await?;
+    // Referrers before any tag: a consumer who pulls the tag finds its signatures and reports.
+    let referrers = if with_referrers {
+        copy_referrers(client, &src_repo, &dst_repo, &fetched, jobs, log).await?
+    } else {
+        Vec::new()
+    };
     for t in &tags {
         client
             .put_manifest(&dst_repo, t, fetched.bytes.clone(), &fetched.media_type)
@@ -260,7 +287,104 @@ pub async fn copy(
         size: fetched.bytes.len() as u64,
         platforms: Vec::new(),
         blobs,
+        referrers,
     })
+}
+
+/// The digests a manifest stands for as a subject: itself, and for an index its children.
+fn subjects_of(fetched: &FetchedManifest) -> Result<Vec<String>> {
+    let mut out = vec![fetched.digest.clone()];
+    if let ParsedManifest::Index(index) = fetched.parse()? {
+        out.extend(index.manifests.iter().map(|d| d.digest.clone()));
+    }
+    Ok(out)
+}
+
+/// Copy every referrer of `root` (and of its children when it is an index), then theirs,
+/// breadth first, by digest. Each is linked among its subject's referrers at the destination
+/// (the referrers API indexes it on push; else the tag schema is updated, merged and
+/// verified). A referrer already at the destination is linked, not copied again.
+pub async fn copy_referrers(
+    client: &Client,
+    src: &Reference,
+    dst: &Reference,
+    root: &FetchedManifest,
+    jobs: usize,
+    log: &Log,
+) -> Result<Vec<ReferrerCopy>> {
+    let mut done = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut level = subjects_of(root)?;
+    for depth in 0..MAX_REFERRER_DEPTH {
+        let mut next = Vec::new();
+        for subject in &level {
+            let listed = client
+                .referrers(&src.with_digest(subject), None)
+                .await
+                .map_err(Error::registry_at(format!(
+                    "failed to list the referrers of {}@{subject}",
+                    src.name()
+                )))?;
+            for desc in listed {
+                if !seen.insert(desc.digest.clone()) {
+                    continue;
+                }
+                let present = client
+                    .head_manifest(&dst.with_digest(&desc.digest))
+                    .await
+                    .map_err(Error::registry_at(format!(
+                        "failed to check {}@{}",
+                        dst.name(),
+                        desc.digest
+                    )))?
+                    .is_some();
+                if !present {
+                    let m = client
+                        .get_manifest(&src.with_digest(&desc.digest))
+                        .await
+                        .map_err(Error::registry_at(format!(
+                            "failed to read the referrer {}@{}",
+                            src.name(),
+                            desc.digest
+                        )))?;
+                    Box::pin(copy_tree(client, src, dst, &m, jobs, log, 1)).await?;
+                }
+                client
+                    .link_referrer(dst, subject, &desc, false)
+                    .await
+                    .map_err(Error::registry_at(format!(
+                        "failed to list {} among the referrers of {}@{subject}",
+                        desc.digest,
+                        dst.name()
+                    )))?;
+                log.line(&format!(
+                    "  referrer {} {}  {}",
+                    short(&desc.digest),
+                    desc.artifact_type
+                        .as_deref()
+                        .unwrap_or("(no artifact type)"),
+                    if present { "exists" } else { "copied" }
+                ));
+                done.push(ReferrerCopy {
+                    digest: desc.digest.clone(),
+                    subject: subject.clone(),
+                    artifact_type: desc.artifact_type.clone(),
+                    action: if present { "exists" } else { "copied" }.to_string(),
+                });
+                next.push(desc.digest);
+            }
+        }
+        if next.is_empty() {
+            break;
+        }
+        if depth + 1 == MAX_REFERRER_DEPTH {
+            log.line(&format!(
+                "  referrers nested deeper than {MAX_REFERRER_DEPTH} levels were not followed"
+            ));
+        }
+        level = next;
+    }
+    Ok(done)
 }
 
 /// The platform of an image manifest, from its config.
@@ -370,6 +494,7 @@ pub async fn index(
             size: bytes.len() as u64,
             platforms,
             blobs: Vec::new(),
+            referrers: Vec::new(),
         },
         architectures,
         tags,

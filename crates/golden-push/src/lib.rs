@@ -14,17 +14,21 @@
 //! trusted without that check.
 
 pub mod attach;
+pub mod audit;
 pub mod cache;
 pub mod cli;
 pub mod copy;
 pub mod error;
 pub mod gzip;
+pub mod promote;
+pub mod purge;
 pub mod push;
 pub mod record;
 pub mod report;
 pub mod run;
 pub mod source;
 pub mod stream;
+pub mod sync;
 pub mod tags;
 
 pub use attach::{AttachReport, attach, guess_media_type, referrers};

@@ -6,8 +6,8 @@ use golden_registry::{AuthKind, Client, ClientOptions, RetryPolicy};
 use serde::Serialize;
 
 use crate::cli::{
-    AttachArgs, Cli, Cmd, CopyArgs, Format, Global, IndexArgs, LayerStoreMode, PushArgs,
-    ReferrersArgs,
+    AttachArgs, Cli, Cmd, CopyArgs, Format, Global, IndexArgs, LayerStoreMode, PromoteArgs,
+    PurgeArgs, PushArgs, ReferrersArgs, SyncArgs,
 };
 use crate::error::{Error, Result};
 use crate::{Log, copy, parse_annotations, push, split_list};
@@ -42,6 +42,16 @@ fn client(g: &Global, registry_auth: Vec<(String, AuthKind)>) -> Result<Client> 
         ..ClientOptions::default()
     };
     Ok(Client::new(opts)?)
+}
+
+/// Write `report` as JSON to `path` (atomically), when given.
+fn write_record<T: Serialize>(path: Option<&std::path::Path>, report: &T) -> Result<()> {
+    if let Some(p) = path {
+        let mut text = serde_json::to_string_pretty(report)?;
+        text.push('\n');
+        golden_contracts::write_atomic(p, text.as_bytes())?;
+    }
+    Ok(())
 }
 
 fn emit<T: Serialize>(
@@ -293,7 +303,16 @@ async fn run_copy(a: &CopyArgs, g: &Global, log: &Log) -> Result<()> {
         ));
     }
     let c = client(g, per)?;
-    let r = copy::copy(&c, &src, &dst, &split_list(&a.tags), g.jobs, log).await?;
+    let r = copy::copy(
+        &c,
+        &src,
+        &dst,
+        &split_list(&a.tags),
+        !a.no_referrers,
+        g.jobs,
+        log,
+    )
+    .await?;
     emit(
         g.format,
         &r,
@@ -301,11 +320,171 @@ async fn run_copy(a: &CopyArgs, g: &Global, log: &Log) -> Result<()> {
             ("reference", r.reference.clone()),
             ("digest", r.digest.clone()),
             ("tags", r.tags.join(" ")),
+            ("referrers", r.referrers.len().to_string()),
         ],
         &[
             ("digest", r.digest.clone()),
             ("reference", r.reference.clone()),
             ("tags", r.tags.join("\n")),
+            ("referrers", r.referrers.len().to_string()),
+        ],
+    )
+}
+
+/// `--from-auth` for every source registry other than the destination's (`REGISTRY[/PREFIX]`).
+fn source_auth<'a>(
+    from_auth: Option<&str>,
+    sources: impl Iterator<Item = &'a str>,
+    dest: &str,
+) -> Result<Vec<(String, AuthKind)>> {
+    let Some(fa) = from_auth else {
+        return Ok(Vec::new());
+    };
+    let kind = fa
+        .parse::<AuthKind>()
+        .map_err(|source| Error::auth_method("--from-auth", source))?;
+    let dest_registry = dest.split('/').next().unwrap_or_default();
+    let mut per: Vec<(String, AuthKind)> = Vec::new();
+    for r in sources {
+        if r != dest_registry && !per.iter().any(|(x, _)| x == r) {
+            per.push((r.to_string(), kind));
+        }
+    }
+    Ok(per)
+}
+
+/// `golden-push sync`.
+async fn run_sync(a: &SyncArgs, g: &Global, log: &Log) -> Result<()> {
+    let sources: Vec<Reference> = split_list(&a.sources)
+        .iter()
+        .map(|s| reference("SRC_REPO", s))
+        .collect::<Result<_>>()?;
+    let per = source_auth(
+        a.from_auth.as_deref(),
+        sources.iter().map(|s| s.registry.as_str()),
+        &a.to,
+    )?;
+    let c = client(g, per)?;
+    let opts = crate::sync::SyncOptions {
+        dest: &a.to,
+        strip: a.strip_prefix.as_deref(),
+        dry_run: a.dry_run,
+        audit: !a.no_audit,
+        jobs: g.jobs,
+    };
+    let r = crate::sync::sync(&c, &sources, &opts, log).await?;
+    write_record(a.record.as_deref(), &r)?;
+    if g.format == Format::Text {
+        print!("{}", crate::sync::render_table(&r));
+    }
+    emit(
+        g.format,
+        &r,
+        &[],
+        &[
+            ("copied", r.copied.to_string()),
+            ("tagged", r.tagged.to_string()),
+            ("up-to-date", r.up_to_date.to_string()),
+            ("referrers-copied", r.referrers_copied.to_string()),
+            ("in-sync", r.in_sync().to_string()),
+        ],
+    )
+}
+
+/// `golden-push promote`.
+async fn run_promote(a: &PromoteArgs, g: &Global, log: &Log) -> Result<()> {
+    use crate::promote::{AuditContext, PromoteOptions, parse_item, promote};
+    let items: Vec<_> = split_list(&a.images)
+        .iter()
+        .map(|s| parse_item(s))
+        .collect::<Result<_>>()?;
+    let per = source_auth(
+        a.from_auth.as_deref(),
+        items.iter().map(|i| i.source.registry.as_str()),
+        &a.to,
+    )?;
+    let c = client(g, per)?;
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    use golden_gha::env as gh;
+    let run_url = match (
+        env(gh::GITHUB_SERVER_URL),
+        env(gh::GITHUB_REPOSITORY),
+        env(gh::GITHUB_RUN_ID),
+    ) {
+        (Some(s), Some(r), Some(id)) => Some(format!("{s}/{r}/actions/runs/{id}")),
+        _ => None,
+    };
+    let audit = (!a.no_audit).then(|| AuditContext {
+        environment: a.environment.clone(),
+        approver: a.approver.clone(),
+        deployment_id: a.deployment_id.clone(),
+        run_url,
+        actor: a.actor.clone(),
+    });
+    let opts = PromoteOptions {
+        to: &a.to,
+        strip: a.strip_prefix.as_deref(),
+        require_report: !a.no_require_report,
+        audit,
+        jobs: g.jobs,
+    };
+    let r = promote(&c, &items, &opts, log).await?;
+    write_record(a.record.as_deref(), &r)?;
+    if g.format == Format::Text {
+        for i in &r.images {
+            println!(
+                "promoted {} -> {}@{} ({} referrer(s)); tags: {}",
+                golden_gha::neutralize(&i.source),
+                golden_gha::neutralize(&i.destination),
+                i.digest,
+                i.referrers.len(),
+                golden_gha::neutralize(&i.tags.join(", "))
+            );
+        }
+    }
+    emit(
+        g.format,
+        &r,
+        &[],
+        &[
+            ("tags", r.tags_moved.join("\n")),
+            (
+                "digests",
+                r.images
+                    .iter()
+                    .map(|i| format!("{}@{}", i.destination, i.digest))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+            ("audit-records", r.audit_records.join("\n")),
+        ],
+    )
+}
+
+/// `golden-push purge`.
+async fn run_purge(a: &PurgeArgs, g: &Global, log: &Log) -> Result<()> {
+    let repo = reference("REPO", &a.repository)?;
+    let c = client(g, Vec::new())?;
+    let r = crate::purge::purge(&c, &repo, a.keep, a.older_than, a.dry_run, log).await?;
+    write_record(a.record.as_deref(), &r)?;
+    if g.format == Format::Text {
+        print!("{}", crate::purge::render_table(&r));
+    }
+    let deleting: Vec<String> = r
+        .plan
+        .decisions
+        .iter()
+        .filter(|d| d.delete)
+        .map(|d| d.tag.clone())
+        .collect();
+    emit(
+        g.format,
+        &r,
+        &[],
+        &[
+            ("tags", deleting.join("\n")),
+            ("digests", r.plan.delete_digests.join("\n")),
+            ("deleted", r.deleted.len().to_string()),
         ],
     )
 }
@@ -395,5 +574,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Cmd::Copy(a) => run_copy(a, g, &log).await,
         Cmd::Attach(a) => run_attach(a, g, &log).await,
         Cmd::Referrers(a) => run_referrers(a, g).await,
+        Cmd::Sync(a) => run_sync(a, g, &log).await,
+        Cmd::Purge(a) => run_purge(a, g, &log).await,
+        Cmd::Promote(a) => run_promote(a, g, &log).await,
     }
 }

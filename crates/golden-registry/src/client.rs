@@ -106,8 +106,8 @@ pub(crate) struct RegistryHandle {
 #[derive(Default)]
 struct AuthState {
     challenge: Option<Challenge>,
-    /// Union of the scopes asked so far (repository → push).
-    wanted: BTreeMap<String, bool>,
+    /// Union of the scopes asked so far (repository → access level, see [`Scope::level`]).
+    wanted: BTreeMap<String, u8>,
     /// ACR refresh token from the exchange (Azure methods).
     refresh: Option<Secret>,
 }
@@ -115,7 +115,7 @@ struct AuthState {
 struct CachedAuth {
     header: Option<HeaderValue>,
     /// `None`: covers everything (no auth, Basic, a given access token).
-    scopes: Option<BTreeMap<String, bool>>,
+    scopes: Option<BTreeMap<String, u8>>,
     expires: Option<Instant>,
 }
 
@@ -128,7 +128,7 @@ impl CachedAuth {
             None => true,
             Some(have) => scopes
                 .iter()
-                .all(|s| have.get(&s.repository).is_some_and(|p| *p || !s.push)),
+                .all(|s| have.get(&s.repository).is_some_and(|l| *l >= s.level())),
         }
     }
 }
@@ -348,9 +348,13 @@ impl Client {
         body: ErrorBody,
     ) -> RegistryError {
         let wants_push = scopes.iter().any(|s| s.push);
+        let wants_delete = scopes.iter().any(|s| s.delete);
         let hint = match (reg.auth.kind, wants_push) {
             (AuthKind::Anonymous, _) => {
                 "hint: no credentials were found for this registry; use one of the auth methods (GitHub OIDC, service principal, GOLDEN_ACR_REFRESH_TOKEN, `docker login`) or --auth. Credentials from the environment only go to the push target, GOLDEN_REGISTRY, ACR login servers (Azure methods) and the hosts listed in GOLDEN_AUTH_HOSTS"
+            }
+            (_, true) if wants_delete => {
+                "hint: the identity needs delete rights on the repository (ACR: AcrDelete; ABAC-mode registries: `Container Registry Repository Contributor`; repository-scoped tokens: content/delete in the scope map; distribution: storage.delete.enabled)"
             }
             (_, true) => {
                 "hint: the identity needs push rights on the repository (ACR: AcrPush; ABAC-mode registries: `Container Registry Repository Writer`; repository-scoped tokens: content/write in the scope map)"
@@ -455,8 +459,8 @@ impl Client {
             st.challenge = Some(self.ping(reg).await?);
         }
         for s in scopes {
-            let e = st.wanted.entry(s.repository.clone()).or_insert(false);
-            *e |= s.push;
+            let e = st.wanted.entry(s.repository.clone()).or_insert(0);
+            *e = (*e).max(s.level());
         }
         let challenge = st.challenge.clone().unwrap_or(Challenge::None);
         let cached = match challenge {
@@ -549,13 +553,7 @@ impl Client {
         let scopes: Vec<String> = st
             .wanted
             .iter()
-            .map(|(repo, push)| {
-                Scope {
-                    repository: repo.clone(),
-                    push: *push,
-                }
-                .to_string()
-            })
+            .map(|(repo, level)| Scope::with_level(repo, *level).to_string())
             .collect();
         let policy = &self.inner.opts.retry;
         let http = &self.inner.http;
@@ -806,8 +804,8 @@ mod tests {
     #[test]
     fn cached_auth_coverage() {
         let mut have = BTreeMap::new();
-        have.insert("a".to_string(), true);
-        have.insert("b".to_string(), false);
+        have.insert("a".to_string(), 1);
+        have.insert("b".to_string(), 0);
         let c = CachedAuth {
             header: None,
             scopes: Some(have),
@@ -816,6 +814,12 @@ mod tests {
         assert!(c.covers(&[Scope::push("a"), Scope::pull("b")]));
         assert!(!c.covers(&[Scope::push("b")]));
         assert!(!c.covers(&[Scope::pull("c")]));
+        // Delete is above push: a push token does not cover it.
+        assert!(!c.covers(&[Scope::delete("a")]));
+        assert_eq!(
+            Scope::delete("a").to_string(),
+            "repository:a:pull,push,delete"
+        );
         let expired = CachedAuth {
             header: None,
             scopes: None,

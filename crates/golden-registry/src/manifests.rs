@@ -551,31 +551,121 @@ impl Client {
         let mut descriptor = Descriptor::new(media::OCI_MANIFEST, pushed.digest.clone(), size);
         descriptor.artifact_type = Some(artifact_type.to_string());
         descriptor.annotations = annotations;
-        let mut used_fallback_tag = false;
-        if !pushed.subject_processed
-            && self
-                .referrers_api(&repo, &subject_desc.digest, None)
+        let used_fallback_tag = self
+            .link_referrer(
+                &repo,
+                &subject_desc.digest,
+                &descriptor,
+                pushed.subject_processed,
+            )
+            .await?;
+        Ok(Attached {
+            descriptor,
+            used_fallback_tag,
+        })
+    }
+}
+
+/// How many times [`Client::link_referrer`] re-reads, merges and rewrites the referrers tag
+/// when a concurrent writer dropped the entry it just wrote.
+const FALLBACK_WRITE_ATTEMPTS: u32 = 6;
+
+impl Client {
+    /// Make `descriptor` (an artifact manifest already stored in `repo`) listed among the
+    /// referrers of `subject_digest`. Nothing to do when the registry indexed the subject
+    /// itself (`subject_processed`, the `OCI-Subject` answer) or has the referrers API; else the
+    /// referrers tag schema (`<repo>:sha256-<hex>`, an index) is updated. True when it was.
+    ///
+    /// The tag schema is a read-modify-write without a lock: two writers that read the same
+    /// index both write it, the second without the first's entry. So after each write the
+    /// index is read back (after a short, jittered pause that lets a concurrent writer land)
+    /// and, when the entry is gone, merged and written again — every writer checks its own
+    /// entry, so every entry ends up listed (or the call fails saying so).
+    pub async fn link_referrer(
+        &self,
+        repo: &Reference,
+        subject_digest: &str,
+        descriptor: &Descriptor,
+        subject_processed: bool,
+    ) -> Result<bool, RegistryError> {
+        if subject_processed
+            || self
+                .referrers_api(repo, subject_digest, None)
                 .await?
-                .is_none()
+                .is_some()
         {
-            used_fallback_tag = true;
-            let mut index = self.referrers_fallback(&repo, &subject_desc.digest).await?;
+            return Ok(false);
+        }
+        let tag = referrers_fallback_tag(subject_digest);
+        for attempt in 0..FALLBACK_WRITE_ATTEMPTS {
+            let mut index = self.referrers_fallback(repo, subject_digest).await?;
+            if attempt > 0
+                && index
+                    .manifests
+                    .iter()
+                    .any(|d| d.digest == descriptor.digest)
+            {
+                return Ok(true);
+            }
             if !index
                 .manifests
                 .iter()
                 .any(|d| d.digest == descriptor.digest)
             {
                 index.manifests.push(descriptor.clone());
-                index.media_type = Some(media::OCI_INDEX.to_string());
-                let tag = referrers_fallback_tag(&subject_desc.digest);
-                self.put_manifest(&repo, &tag, Bytes::from(to_bytes(&index)), media::OCI_INDEX)
-                    .await?;
             }
+            index.media_type = Some(media::OCI_INDEX.to_string());
+            self.put_manifest(repo, &tag, Bytes::from(to_bytes(&index)), media::OCI_INDEX)
+                .await?;
+            // Let a writer that read the index before this write finish its own write, then
+            // check that this entry survived it.
+            let jitter = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| u64::from(d.subsec_nanos()) % 100);
+            let pause = 50 + u64::from(attempt) * 100 + jitter;
+            tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+            let after = self.referrers_fallback(repo, subject_digest).await?;
+            if after
+                .manifests
+                .iter()
+                .any(|d| d.digest == descriptor.digest)
+            {
+                return Ok(true);
+            }
+            tracing::debug!(
+                subject = subject_digest,
+                referrer = %descriptor.digest,
+                "a concurrent write dropped the referrer from the tag schema: merging again"
+            );
         }
-        Ok(Attached {
-            descriptor,
-            used_fallback_tag,
-        })
+        Err(RegistryError::Invalid(format!(
+            "the referrers tag {}:{tag} lost the entry {} to concurrent writers {FALLBACK_WRITE_ATTEMPTS} times in a row; run the attach again",
+            repo.name(),
+            descriptor.digest
+        )))
+    }
+
+    /// `DELETE /v2/<repo>/manifests/<digest>`: the manifest and every tag pointing at it.
+    /// `Ok(false)` when it did not exist. A registry that refuses deletes (distribution without
+    /// `storage.delete.enabled`, 405) gives an error that says so.
+    pub async fn delete_manifest(&self, r: &Reference) -> Result<bool, RegistryError> {
+        let reg = self.registry(&r.registry)?;
+        let url = self.url(
+            &reg,
+            &r.repository,
+            &format!("manifests/{}", r.manifest_reference()),
+        )?;
+        let req = Req::new(Method::DELETE, url, "delete manifest", r.to_string());
+        let resp = self
+            .execute(&reg, &req, &[Scope::delete(&r.repository)])
+            .await?;
+        match resp.status().as_u16() {
+            200..=299 => Ok(true),
+            404 => Ok(false),
+            _ => Err(self
+                .error_for(&reg, &r.repository, resp, "delete manifest", &r.to_string())
+                .await),
+        }
     }
 }
 

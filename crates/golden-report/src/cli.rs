@@ -30,6 +30,9 @@ pub enum Command {
     /// charts, downloads) from the same documents the report reads. Self-contained: no
     /// request leaves a page; works from file:// and under a GitHub Pages sub-path.
     Site(SiteArgs),
+    /// An image's timeline from its OCI referrers: built, scanned, signed, promoted (with the
+    /// environment and approver), replicated, documents attached.
+    History(HistoryArgs),
 }
 
 #[derive(Debug, Args)]
@@ -56,6 +59,19 @@ pub struct SiteArgs {
         default_value = "site"
     )]
     pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The image, REGISTRY/REPOSITORY:TAG or @DIGEST.
+    #[arg(env = "GOLDEN_HISTORY_IMAGE")]
+    pub image: String,
+    /// `text` (a timeline for people) or `json`.
+    #[arg(long, env = "GOLDEN_HISTORY_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub format: String,
+    /// Also write the timeline as JSON to FILE (what scripts read).
+    #[arg(long, env = "GOLDEN_HISTORY_RECORD", value_name = "FILE")]
+    pub record: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

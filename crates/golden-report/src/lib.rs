@@ -34,6 +34,7 @@ pub mod comment_file;
 pub mod discover;
 pub mod escape;
 pub mod github;
+pub mod history;
 pub mod markdown;
 mod markdown_arch;
 pub mod metrics;

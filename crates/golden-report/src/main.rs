@@ -385,10 +385,37 @@ fn site(a: SiteArgs) -> Result<i32> {
     Ok(0)
 }
 
+async fn history(a: golden_report::cli::HistoryArgs) -> Result<i32> {
+    use golden_report::history;
+    let image = golden_registry::Reference::parse(&a.image).map_err(|e| {
+        anyhow::anyhow!(
+            "`{}` is not an image reference (REGISTRY/REPOSITORY:TAG or @DIGEST): {e}",
+            a.image
+        )
+    })?;
+    let client = history::client_for(&image).map_err(anyhow::Error::msg)?;
+    let h = history::history(&client, &image)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    if let Some(path) = &a.record {
+        let mut text = serde_json::to_string_pretty(&h)?;
+        text.push('\n');
+        golden_contracts::write_atomic(path, text.as_bytes())
+            .with_context(|| format!("failed to write `{}`", path.display()))?;
+    }
+    if a.format == "json" {
+        println!("{}", serde_json::to_string_pretty(&h)?);
+    } else {
+        print!("{}", history::render(&h));
+    }
+    Ok(0)
+}
+
 async fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Some(Command::PostComment(a)) => post(a).await,
         Some(Command::Site(a)) => site(a),
+        Some(Command::History(a)) => history(a).await,
         None => report(cli.report).await,
     }
 }

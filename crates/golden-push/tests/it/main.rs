@@ -9,6 +9,8 @@ mod support;
 
 mod auth;
 mod faults;
+mod front;
 mod hints;
 mod images;
 mod push;
+mod replicate;

@@ -317,34 +317,44 @@ fn direct_token(env: &Env) -> Result<Option<Auth>, AuthError> {
     }
 }
 
-/// An access request for one repository: `repository:<name>:pull` or `...:pull,push`.
+/// An access request for one repository: `repository:<name>:pull`, `...:pull,push` or
+/// `...:pull,push,delete` (deleting manifests: ACR and distribution ask for `delete`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Scope {
     pub repository: String,
     pub push: bool,
+    pub delete: bool,
 }
 
 impl Scope {
     pub fn pull(repository: &str) -> Scope {
-        Scope {
-            repository: repository.to_string(),
-            push: false,
-        }
+        Scope::with_level(repository, 0)
     }
     pub fn push(repository: &str) -> Scope {
+        Scope::with_level(repository, 1)
+    }
+    pub fn delete(repository: &str) -> Scope {
+        Scope::with_level(repository, 2)
+    }
+    /// 0 pull, 1 pull+push, 2 pull+push+delete (each level includes the ones below).
+    pub fn level(&self) -> u8 {
+        if self.delete { 2 } else { u8::from(self.push) }
+    }
+    pub fn with_level(repository: &str, level: u8) -> Scope {
         Scope {
             repository: repository.to_string(),
-            push: true,
+            push: level >= 1,
+            delete: level >= 2,
         }
     }
 }
 
 impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.push {
-            write!(f, "repository:{}:pull,push", self.repository)
-        } else {
-            write!(f, "repository:{}:pull", self.repository)
+        match self.level() {
+            0 => write!(f, "repository:{}:pull", self.repository),
+            1 => write!(f, "repository:{}:pull,push", self.repository),
+            _ => write!(f, "repository:{}:pull,push,delete", self.repository),
         }
     }
 }
