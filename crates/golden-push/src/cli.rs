@@ -84,6 +84,20 @@ pub enum Cmd {
     /// passed), copy all with referrers, attach an audit record, then move the release tags —
     /// all images together or none.
     Promote(PromoteArgs),
+    /// Write the credential golden-push uses for REGISTRY (an ACR: the refresh token exchanged
+    /// from GitHub OIDC or a service principal) to the Docker CLI config, for tools that read
+    /// only that file (actions/attest-build-provenance with push-to-registry, docker, oras).
+    Login(LoginArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct LoginArgs {
+    /// The registry host, e.g. goldenimages.azurecr.io.
+    #[arg(env = "GOLDEN_LOGIN_REGISTRY")]
+    pub registry: String,
+    /// The Docker CLI config folder (default: $DOCKER_CONFIG, else ~/.docker).
+    #[arg(long, value_name = "DIR")]
+    pub docker_config: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -335,7 +349,8 @@ pub struct PromoteArgs {
     pub record: Option<PathBuf>,
 }
 
-pub const SUBCOMMANDS: [&str; 9] = [
+pub const SUBCOMMANDS: [&str; 10] = [
+    "login",
     "promote",
     "push",
     "index",

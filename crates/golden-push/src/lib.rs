@@ -20,6 +20,7 @@ pub mod cli;
 pub mod copy;
 pub mod error;
 pub mod gzip;
+pub mod login;
 pub mod promote;
 pub mod purge;
 pub mod push;

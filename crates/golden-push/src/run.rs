@@ -6,8 +6,8 @@ use golden_registry::{AuthKind, Client, ClientOptions, RetryPolicy};
 use serde::Serialize;
 
 use crate::cli::{
-    AttachArgs, Cli, Cmd, CopyArgs, Format, Global, IndexArgs, LayerStoreMode, PromoteArgs,
-    PurgeArgs, PushArgs, ReferrersArgs, SyncArgs,
+    AttachArgs, Cli, Cmd, CopyArgs, Format, Global, IndexArgs, LayerStoreMode, LoginArgs,
+    PromoteArgs, PurgeArgs, PushArgs, ReferrersArgs, SyncArgs,
 };
 use crate::error::{Error, Result};
 use crate::{Log, copy, parse_annotations, push, split_list};
@@ -391,6 +391,36 @@ async fn run_sync(a: &SyncArgs, g: &Global, log: &Log) -> Result<()> {
     )
 }
 
+/// `golden-push login`.
+async fn run_login(a: &LoginArgs, g: &Global) -> Result<()> {
+    let registry = a.registry.trim().trim_end_matches('/');
+    if registry.is_empty() || registry.contains('/') {
+        return Err(Error::Usage(format!(
+            "REGISTRY `{}` must be a registry host (e.g. goldenimages.azurecr.io), not a repository",
+            a.registry
+        )));
+    }
+    let dir = crate::login::config_dir(a.docker_config.as_deref())?;
+    // The registry logged in to is the one credentials from the environment are meant for.
+    let mut c = client(g, Vec::new())?;
+    c = {
+        let mut opts = c.options().clone();
+        opts.auth_hosts.push(registry.to_string());
+        golden_registry::Client::new(opts)?
+    };
+    let (path, kind) = crate::login::login(&c, registry, &dir).await?;
+    eprintln!(
+        "logged in to {registry} ({kind}) in {}",
+        golden_gha::neutralize(&path.display().to_string())
+    );
+    emit(
+        g.format,
+        &serde_json::json!({"registry": registry, "config": path, "credential": kind}),
+        &[],
+        &[("config", path.display().to_string())],
+    )
+}
+
 /// `golden-push promote`.
 async fn run_promote(a: &PromoteArgs, g: &Global, log: &Log) -> Result<()> {
     use crate::promote::{AuditContext, PromoteOptions, parse_item, promote};
@@ -577,5 +607,6 @@ pub async fn run(cli: Cli) -> Result<()> {
         Cmd::Sync(a) => run_sync(a, g, &log).await,
         Cmd::Purge(a) => run_purge(a, g, &log).await,
         Cmd::Promote(a) => run_promote(a, g, &log).await,
+        Cmd::Login(a) => run_login(a, g).await,
     }
 }

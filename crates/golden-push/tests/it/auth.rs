@@ -1046,3 +1046,105 @@ async fn push_action_in_actions_with_a_credential_attaches_and_writes_the_record
         assert!(listed.contains(&x.digest), "{listed:?} lacks {}", x.digest);
     }
 }
+
+/// `golden-push login` writes the credential it uses into a Docker config that another client
+/// (skopeo) logs in with; other entries survive; the password is never printed.
+#[tokio::test(flavor = "multi_thread")]
+async fn registry_login_writes_a_docker_config_other_tools_use() {
+    require("htpasswd");
+    let dir = tempfile::tempdir().unwrap();
+    let htpasswd = dir.path().join("htpasswd");
+    let out = Command::new("htpasswd")
+        .args(["-Bbn", BASIC.0, BASIC.1])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    std::fs::write(&htpasswd, &out.stdout).unwrap();
+    let reg = Registry::start_with(&["--htpasswd".into(), htpasswd.display().to_string()]);
+    let archive = small_archive(dir.path(), "login", "amd64");
+    let to = format!("{}/golden/login:1", reg.host());
+    let creds = [
+        ("GOLDEN_REGISTRY_USERNAME", BASIC.0.to_string()),
+        ("GOLDEN_REGISTRY_PASSWORD", BASIC.1.to_string()),
+    ];
+    golden_push(
+        &[
+            &format!("docker-archive:{}", archive.display()),
+            "--to",
+            &to,
+        ],
+        &creds,
+    )
+    .await
+    .ok();
+
+    let cfg = dir.path().join("docker");
+    std::fs::create_dir_all(&cfg).unwrap();
+    std::fs::write(
+        cfg.join("config.json"),
+        r#"{"auths": {"elsewhere.io": {"auth": "eDp5"}}}"#,
+    )
+    .unwrap();
+    let run = golden_push(
+        &[
+            "login",
+            &reg.host(),
+            "--docker-config",
+            &cfg.display().to_string(),
+        ],
+        &creds,
+    )
+    .await;
+    run.ok();
+    assert!(
+        !run.stdout.contains(BASIC.1) && !run.stderr.contains(BASIC.1),
+        "the password was printed"
+    );
+    let file = cfg.join("config.json");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(
+        v["auths"]["elsewhere.io"]["auth"], "eDp5",
+        "other entries kept"
+    );
+    use std::os::unix::fs::PermissionsExt as _;
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    // skopeo logs in with that file alone.
+    let listed = Command::new("skopeo")
+        .args([
+            "list-tags",
+            "--tls-verify=false",
+            "--authfile",
+            &file.display().to_string(),
+            &format!("docker://{}/golden/login", reg.host()),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("\"1\""));
+    // Without credentials: a clear error, nothing written.
+    let none = golden_push(
+        &[
+            "login",
+            &reg.host(),
+            "--docker-config",
+            &dir.path().join("empty").display().to_string(),
+        ],
+        &[],
+    )
+    .await;
+    none.failed();
+    assert!(
+        none.stderr.contains("no credentials were found"),
+        "{}",
+        none.stderr
+    );
+    assert!(!dir.path().join("empty/config.json").exists());
+}
