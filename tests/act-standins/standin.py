@@ -427,8 +427,7 @@ def cmd_upload_sarif() -> None:
     log(f"SARIF {src} is valid; stored as {stored} (category `{category}`)")
 
 
-def cmd_attest() -> None:
-    unsupported({"push-to-registry": "false", "show-summary": "true"})
+def attest_subjects() -> list[dict]:
     path, digest, name = inp("subject-path"), inp("subject-digest"), inp("subject-name")
     subjects = []
     if path:
@@ -446,70 +445,71 @@ def cmd_attest() -> None:
         subjects.append({"name": name, "sha256": digest.split(":", 1)[1]})
     else:
         die("give `subject-path`, or `subject-digest` with `subject-name`")
+    return subjects
+
+
+def registry_push_target() -> str | None:
+    """With push-to-registry, what the real action needs: a subject-name that is an image
+    repository (no tag, no digest) and Docker config credentials for its registry (the action
+    reads only that file). Returns the registry host."""
+    if not boolean("push-to-registry", "false"):
+        return None
+    name = inp("subject-name")
+    if not name or not inp("subject-digest"):
+        die("input `push-to-registry` needs `subject-name` (REGISTRY/REPOSITORY) and `subject-digest`")
+    if "@" in name or re.search(r":[^/]*$", name):
+        die(f"input `subject-name` must name a repository without tag or digest when pushing, got `{name}`")
+    host = name.split("/", 1)[0]
+    cfg = Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker") / "config.json"
+    try:
+        auths = json.loads(cfg.read_text()).get("auths", {})
+    except (OSError, ValueError) as e:
+        die(f"push-to-registry: no readable Docker config at {cfg} ({e}): log in to {host} first")
+    if not any(k == host or k.endswith("://" + host) for k in auths):
+        die(f"push-to-registry: the Docker config {cfg} has no credentials for {host}: log in first")
+    return host
+
+
+def record_attestation(kind: str, extra: dict) -> None:
+    subjects = attest_subjects()
+    pushed = registry_push_target()
     out = state_dir("GOLDEN_ACT_RECORDS") / "attestations"
     out.mkdir(exist_ok=True)
     n = len(list(out.glob("*.json"))) + 1
     rec = out / f"{n:03d}.json"
-    rec.write_text(json.dumps({"subjects": subjects, "workflow": os.environ.get("GITHUB_WORKFLOW", "")}, indent=1))
+    rec.write_text(json.dumps({"kind": kind, "subjects": subjects, "workflow": os.environ.get("GITHUB_WORKFLOW", ""),
+                               "push_to_registry": pushed, **extra}, indent=1))
     output("bundle-path", str(rec))
     output("attestation-id", str(n))
-    log(f"recorded a provenance attestation for {len(subjects)} subject(s) in {rec} (nothing is signed)")
+    output("attestation-url", f"https://github.com/{os.environ.get('GITHUB_REPOSITORY', '')}/attestations/{n}")
+    where = f"; would be pushed to {pushed} (Docker config credentials present)" if pushed else ""
+    log(f"recorded a {kind} attestation for {len(subjects)} subject(s) in {rec} (nothing is signed){where}")
 
 
-# ---------------------------------------------------------------- pages
+def cmd_attest() -> None:
+    unsupported({"show-summary": "true"})
+    record_attestation("provenance", {})
 
 
-def cmd_upload_pages() -> None:
-    name = inp("name", "github-pages") or "github-pages"
-    src = Path(home(inp("path", "_site/") or "_site/"))
-    if not src.is_absolute():
-        src = Path(os.environ["GITHUB_WORKSPACE"]) / src
-    if not src.is_dir():
-        die(f"input `path`: {src} is not a folder")
-    retention = inp("retention-days", "1") or "1"
-    if not re.fullmatch(r"[0-9]+", retention) or int(retention) > 90:
-        die(f"input `retention-days` must be 0..90, got `{retention}`")
-    store = state_dir("GOLDEN_ACT_ARTIFACTS") / name
-    if store.exists():
-        die(f"an artifact named `{name}` was already uploaded in this run")
-    store.mkdir(parents=True)
-    n = 0
-    # Like the real action: a tar of the folder's contents without hidden files, links dereferenced.
-    with tarfile.open(store / "artifact.tar", "w") as tar:
-        for f in sorted(src.rglob("*")):
-            rel = f.relative_to(src)
-            if any(part.startswith(".") for part in rel.parts) or not f.is_file():
-                continue
-            tar.add(f, arcname=str(rel))
-            n += 1
-    (store.parent / f".{name}.meta.json").write_text(json.dumps({"name": name, "files": ["artifact.tar"],
-        "retention-days": int(retention), "job": os.environ.get("GITHUB_JOB", ""), "uploaded": time.time()}))
-    output("artifact_id", str(abs(hash(name)) % 10**9))
-    log(f"uploaded the Pages artifact {name}: {n} file(s) from {src}")
-
-
-def cmd_deploy_pages() -> None:
-    unsupported({"preview": "false"})
-    name = inp("artifact_name", "github-pages") or "github-pages"
-    tar_path = state_dir("GOLDEN_ACT_ARTIFACTS") / name / "artifact.tar"
-    if not tar_path.is_file():
-        die(f"no Pages artifact `{name}` with an artifact.tar in this run (upload it with actions/upload-pages-artifact)")
-    out = state_dir("GOLDEN_ACT_RECORDS") / "pages"
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir()
-    with tarfile.open(tar_path) as tar:
-        for m in tar.getmembers():
-            if m.name.startswith("/") or ".." in Path(m.name).parts or not (m.isfile() or m.isdir()):
-                die(f"the Pages artifact holds an entry Pages would refuse: {m.name}")
-        tar.extractall(out, filter="data")
-    if not (out / "index.html").is_file():
-        die("the Pages artifact has no index.html at its root")
-    repo = os.environ.get("GITHUB_REPOSITORY", "owner/repo")
-    owner, _, name_ = repo.partition("/")
-    url = f"https://{owner}.github.io/{name_}/"
-    output("page_url", url)
-    log(f"deployed (recorded in {out}): {url}")
+def cmd_attest_sbom() -> None:
+    unsupported({"show-summary": "true"})
+    sbom = inp("sbom-path")
+    if not sbom:
+        die("input `sbom-path` is required")
+    p = Path(home(sbom))
+    try:
+        doc = json.loads(p.read_text())
+    except (OSError, ValueError) as e:
+        die(f"input `sbom-path`: {p} is not a readable JSON SBOM ({e})")
+    if doc.get("spdxVersion"):
+        fmt = "spdx"
+    elif doc.get("bomFormat") == "CycloneDX":
+        fmt = "cyclonedx"
+    else:
+        die(f"input `sbom-path`: {p} is neither SPDX nor CycloneDX JSON")
+    if p.stat().st_size > 16 << 20:
+        die(f"input `sbom-path`: {p} is over the real action's 16 MB limit")
+    record_attestation("sbom", {"sbom_format": fmt})
 
 
 COMMANDS = {
@@ -521,6 +521,7 @@ COMMANDS = {
     "cache-save": cmd_save,
     "upload-sarif": cmd_upload_sarif,
     "attest": cmd_attest,
+    "attest-sbom": cmd_attest_sbom,
     "upload-pages-artifact": cmd_upload_pages,
     "deploy-pages": cmd_deploy_pages,
 }
