@@ -304,6 +304,7 @@ pub async fn run(opts: &Options) -> Result<Outcome, ScanError> {
     );
     let mut verdict = policy.evaluate(Evaluation {
         names: &names,
+        packages: &packages,
         vulnerabilities: &mut vulns,
         compliance: &mut compliance,
         scanner: status,

@@ -547,3 +547,48 @@ fn lang_nested_archive_over_the_cap_is_a_warning_naming_it() {
     assert_eq!(find(&r, "small")["version"], "2");
     assert!(lang_packages(&r).iter().all(|p| p["name"] != "big"));
 }
+
+#[test]
+fn lang_deny_packages_names_the_nested_log4j_and_spares_the_fixed_one() {
+    let log4j = |v: &str| library_jar("org.apache.logging.log4j", "log4j-core", v);
+    let app = Zip::new()
+        .add(
+            "BOOT-INF/lib/log4j-core-2.14.1.jar",
+            &log4j("2.14.1"),
+            false,
+            false,
+        )
+        .finish();
+    let layer = debian_layer()
+        .file("app/app.jar", 0o644, &app)
+        .file("opt/lib/log4j-core-2.17.1.jar", 0o644, &log4j("2.17.1"))
+        .bytes();
+    let dir = tempfile::tempdir().unwrap();
+    let policy = write(
+        dir.path(),
+        "policy.yaml",
+        b"schema: 1\ncompliance:\n  required: none\ndeny_packages:\n  - purl: pkg:maven/org.apache.logging.log4j/log4j-core\n    versions: \">=2.0.0, <2.17.1\"\n    reason: Log4Shell\n",
+    );
+    let out = dir.path().join("out");
+    let r = scan_layers(vec![layer], &out, &["--policy", policy.to_str().unwrap()]);
+    let failures = r["policy"]["failures"].as_array().unwrap();
+    let denied: Vec<&Value> = failures
+        .iter()
+        .filter(|f| f["rule"] == "denied-package")
+        .collect();
+    assert_eq!(denied.len(), 1, "{failures:#?}");
+    let msg = denied[0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("log4j-core 2.14.1 at /app/app.jar!/BOOT-INF/lib/log4j-core-2.14.1.jar")
+            && msg.contains("Log4Shell")
+            && !msg.contains("2.17.1 at"),
+        "{msg}"
+    );
+    assert_eq!(
+        denied[0]["ids"],
+        json!(["pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"])
+    );
+    assert_eq!(r["policy"]["passed"], false);
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("denied-package"), "{md}");
+}
