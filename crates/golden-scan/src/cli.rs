@@ -94,7 +94,9 @@ pub struct Cli {
 
     /// Bytes one nested archive (a jar inside a jar, such as Spring Boot's `BOOT-INF/lib/`)
     /// may take when read from memory, decompressed; an archive over it (or compressed more
-    /// than 100:1) is not read, with a warning naming its path. Accepts K, M, G suffixes.
+    /// than 100:1) is not read, with a warning naming its path. Binaries in PATH directories up
+    /// to this size are read whole for Rust audit data (larger ones: Go build info only).
+    /// Accepts K, M, G suffixes.
     #[arg(long, env = "GOLDEN_SCAN_NESTED_ARCHIVE_CAP", default_value = "32M",
           value_parser = parse_bytes)]
     pub nested_archive_cap: u64,

@@ -528,6 +528,29 @@ fn walk_entries_inner<'a, R: Read + 'a>(
                             warnings.push(format!("layer `{name}`: {w}"));
                         }
                     }
+                    None if !linked && size > 0 && lang::binary::is_candidate(&path, mode) => {
+                        let mut lang_warnings = Vec::new();
+                        let found = if scan_key {
+                            buf.clear();
+                            (&mut entry).take(size).read_to_end(&mut buf)?;
+                            if let Some(label) = secrets::private_key_label(&buf) {
+                                facts.key_hits.push((path.clone(), label));
+                            }
+                            lang::binary::from_bytes(&buf, &path, &mut lang_warnings)
+                        } else {
+                            lang::binary::scan(
+                                (&mut entry).take(size),
+                                size,
+                                &path,
+                                limits.nested_archive_cap(),
+                                &mut lang_warnings,
+                            )?
+                        };
+                        lang_components.extend(found);
+                        for w in lang_warnings {
+                            warnings.push(format!("layer `{name}`: {w}"));
+                        }
+                    }
                     None if !linked && size <= lang::METADATA_LIMIT && lang::wanted(&path) => {
                         buf.clear();
                         (&mut entry).take(size).read_to_end(&mut buf)?;

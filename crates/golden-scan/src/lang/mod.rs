@@ -1,9 +1,11 @@
 //! Language packages, found in the same streaming pass as the OS inventory: Java archives
 //! (nested ones included), Python `*.dist-info/METADATA` and `*.egg-info/PKG-INFO`, .NET
-//! `*.deps.json`. Each component records the file it came from; after the layers are merged
+//! `*.deps.json`, Go build info and Rust `cargo auditable` data of binaries in `PATH`
+//! directories. Each component records the file it came from; after the layers are merged
 //! a component is kept only when its file is still the one in the merged filesystem (a
 //! whiteout or a later layer's file of the same path removes it).
 
+pub mod binary;
 pub mod dotnet;
 pub mod java;
 pub mod python;
@@ -28,15 +30,20 @@ pub enum Ecosystem {
     Maven,
     Pypi,
     Nuget,
+    Golang,
+    Cargo,
 }
 
 impl Ecosystem {
-    /// The package kind in the report (`maven`, `pypi`, `nuget`): the purl type.
+    /// The package kind in the report (`maven`, `pypi`, `nuget`, `golang`, `cargo`): the purl
+    /// type.
     pub fn kind(self) -> &'static str {
         match self {
             Ecosystem::Maven => "maven",
             Ecosystem::Pypi => "pypi",
             Ecosystem::Nuget => "nuget",
+            Ecosystem::Golang => "golang",
+            Ecosystem::Cargo => "cargo",
         }
     }
 }

@@ -592,3 +592,146 @@ fn lang_deny_packages_names_the_nested_log4j_and_spares_the_fixed_one() {
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.contains("denied-package"), "{md}");
 }
+
+/// Go build info as Go 1.18+ writes it: the 32-byte header (magic, pointer size, flags with
+/// the inline-strings bit), then the version and the module info (between 16-byte sentinels),
+/// each as a uvarint length and the bytes.
+fn go_buildinfo(version: &str, modinfo: &str) -> Vec<u8> {
+    let mut b = b"\xff Go buildinf:".to_vec();
+    b.push(8);
+    b.push(2);
+    b.resize(32, 0);
+    let uvarint = |b: &mut Vec<u8>, mut n: usize| loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            b.push(byte);
+            break;
+        }
+        b.push(byte | 0x80);
+    };
+    uvarint(&mut b, version.len());
+    b.extend_from_slice(version.as_bytes());
+    let mut m = b"0w\xaf\x0c\x92t\x08\x02A\xe1\xc1\x07\xe6\xd6\x18\xe6".to_vec();
+    m.extend_from_slice(modinfo.as_bytes());
+    m.extend_from_slice(b"\xf92C1\x86\x18 r\x00\x82B\x10A\x16\xd8\xf2");
+    uvarint(&mut b, m.len());
+    b.extend_from_slice(&m);
+    b
+}
+
+/// A little-endian ELF64 file with the given named sections after `padding` bytes.
+fn elf64(padding: usize, sections: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    let mut shstrtab = vec![0u8];
+    let mut names = Vec::new();
+    let all_names = sections
+        .iter()
+        .map(|(n, _)| *n)
+        .chain(std::iter::once(".shstrtab"));
+    for name in all_names {
+        names.push(shstrtab.len() as u32);
+        shstrtab.extend_from_slice(name.as_bytes());
+        shstrtab.push(0);
+    }
+    let mut body = vec![0u8; 64];
+    body.resize(64 + padding, 0x90);
+    let mut placed = Vec::new();
+    for (_, data) in sections {
+        placed.push((body.len() as u64, data.len() as u64));
+        body.extend_from_slice(data);
+    }
+    placed.push((body.len() as u64, shstrtab.len() as u64));
+    body.extend_from_slice(&shstrtab);
+    while !body.len().is_multiple_of(8) {
+        body.push(0);
+    }
+    let shoff = body.len() as u64;
+    body.extend_from_slice(&[0u8; 64]); // the null section
+    for (i, (off, size)) in placed.iter().enumerate() {
+        let mut h = [0u8; 64];
+        h[0..4].copy_from_slice(&names[i].to_le_bytes());
+        h[4..8].copy_from_slice(&1u32.to_le_bytes());
+        h[0x18..0x20].copy_from_slice(&off.to_le_bytes());
+        h[0x20..0x28].copy_from_slice(&size.to_le_bytes());
+        body.extend_from_slice(&h);
+    }
+    let shnum = placed.len() as u16 + 1;
+    body[0..4].copy_from_slice(b"\x7fELF");
+    body[4] = 2;
+    body[5] = 1;
+    body[6] = 1;
+    body[0x28..0x30].copy_from_slice(&shoff.to_le_bytes());
+    body[0x3A..0x3C].copy_from_slice(&64u16.to_le_bytes());
+    body[0x3C..0x3E].copy_from_slice(&shnum.to_le_bytes());
+    body[0x3E..0x40].copy_from_slice(&(shnum - 1).to_le_bytes());
+    body
+}
+
+fn zlib(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+#[test]
+fn lang_go_build_info_and_rust_auditable_binaries_in_path() {
+    let go = go_buildinfo(
+        "go1.22.5",
+        "path\texample.com/tool\nmod\texample.com/tool\t(devel)\t\ndep\tgithub.com/spf13/cobra\tv1.8.0\th1:x=\ndep\tgolang.org/x/text\tv0.3.0\th1:y=\n=>\tgolang.org/x/text\tv0.14.0\th1:z=\nbuild\t-compiler=gc\n",
+    );
+    let audit = zlib(
+        br#"{"packages":[{"name":"rusttool","version":"0.1.0","source":"local","root":true,"dependencies":[1]},{"name":"serde","version":"1.0.200","source":"crates.io"}]}"#,
+    );
+    let rust_bin = elf64(
+        4096,
+        &[(".text", vec![0xC3; 64]), (".dep-v0", audit.clone())],
+    );
+    let go_bin = elf64(4096, &[(".go.buildinfo", go.clone())]);
+    // Over the in-memory cap: the Go header is found while streaming (across 1 MiB chunks),
+    // the Rust data (behind the section table at the end) is not read.
+    let big = elf64(
+        (1 << 20) - 7,
+        &[(".go.buildinfo", go.clone()), (".dep-v0", audit)],
+    );
+    let layer = debian_layer()
+        .file("usr/local/bin/rusttool", 0o755, &rust_bin)
+        .file("usr/bin/gotool", 0o755, &go_bin)
+        .file("usr/local/bin/big", 0o755, &big)
+        // Not in PATH, or not executable: not read.
+        .file("opt/gotool", 0o755, &go_bin)
+        .file("usr/bin/gotool.txt", 0o644, &go_bin)
+        .bytes();
+    let dir = tempfile::tempdir().unwrap();
+    let r = scan_layers(
+        vec![layer],
+        &dir.path().join("out"),
+        &["--nested-archive-cap", "1M"],
+    );
+    let mut got: Vec<String> = lang_packages(&r)
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {}",
+                p["path"].as_str().unwrap(),
+                p["purl"].as_str().unwrap()
+            )
+        })
+        .collect();
+    got.sort();
+    let want = [
+        "/usr/bin/gotool pkg:golang/example.com/tool@%28devel%29",
+        "/usr/bin/gotool pkg:golang/github.com/spf13/cobra@v1.8.0",
+        "/usr/bin/gotool pkg:golang/golang.org/x/text@v0.14.0",
+        "/usr/bin/gotool pkg:golang/stdlib@1.22.5",
+        "/usr/local/bin/big pkg:golang/example.com/tool@%28devel%29",
+        "/usr/local/bin/big pkg:golang/github.com/spf13/cobra@v1.8.0",
+        "/usr/local/bin/big pkg:golang/golang.org/x/text@v0.14.0",
+        "/usr/local/bin/big pkg:golang/stdlib@1.22.5",
+        "/usr/local/bin/rusttool pkg:cargo/rusttool@0.1.0",
+        "/usr/local/bin/rusttool pkg:cargo/serde@1.0.200",
+    ];
+    assert_eq!(got, want);
+    assert_eq!(r["summary"]["packages_by_kind"]["golang"], 8);
+    assert_eq!(r["summary"]["packages_by_kind"]["cargo"], 2);
+    assert!(warnings(&r).is_empty(), "{:#?}", warnings(&r));
+}
