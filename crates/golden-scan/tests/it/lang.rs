@@ -129,7 +129,7 @@ pub fn sha1_hex(b: &[u8]) -> String {
 }
 
 /// A small library jar with its pom.properties (deflated, with data descriptors).
-fn library_jar(group: &str, artifact: &str, version: &str) -> Vec<u8> {
+pub fn library_jar(group: &str, artifact: &str, version: &str) -> Vec<u8> {
     Zip::new()
         .add("META-INF/", b"", false, false)
         .add(
