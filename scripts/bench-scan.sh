@@ -140,7 +140,7 @@ rm -f "$work/big.tar"
 # ---- platform images: language packages, speed, peak RSS --------------------------------------
 PLATFORMS=${GOLDEN_BENCH_PLATFORMS:-base-debian:12 nginx:1.22-debian openjdk:17-debian tomcat:10.1-debian springboot:17-debian python:3.11-debian}
 lang_counts() { # FILE JQ-PURLS -> "maven N, pypi M, nuget K"
-  jq -r "$2" "$1" | sed -n 's|^pkg:\([a-z]*\)/.*|\1|p' | grep -E '^(maven|pypi|nuget|golang|cargo)$' |
+  jq -r "$2" "$1" | sed -n 's|^pkg:\([a-z]*\)/.*|\1|p' | { grep -E '^(maven|pypi|nuget|golang|cargo)$' || true; } |
     sort | uniq -c | awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $2, $1 } END { if (NR == 0) printf "none" }'
 }
 platform_rows=""

@@ -476,6 +476,7 @@ fn walk_entries_inner<'a, R: Read + 'a>(
         };
         let mut content: Option<Content> = None;
         let mut lang_components: Vec<LangComponent> = Vec::new();
+        let cap = limits.nested_archive_cap();
         let mut linked = false;
         if kind == Kind::Hardlink
             && let Some(target) = &link
@@ -519,9 +520,10 @@ fn walk_entries_inner<'a, R: Read + 'a>(
                             if let Some(label) = secrets::private_key_label(&buf) {
                                 facts.key_hits.push((path.clone(), label));
                             }
-                            java::scan(&buf[..], &path, &path, limits.nested_archive_cap(), 0, &mut lang_warnings)?
+                            java::scan(&buf[..], &path, &path, cap, 0, &mut lang_warnings)?
                         } else {
-                            java::scan((&mut entry).take(size), &path, &path, limits.nested_archive_cap(), 0, &mut lang_warnings)?
+                            let body = (&mut entry).take(size);
+                            java::scan(body, &path, &path, cap, 0, &mut lang_warnings)?
                         };
                         lang_components.extend(found);
                         for w in lang_warnings {
@@ -538,13 +540,8 @@ fn walk_entries_inner<'a, R: Read + 'a>(
                             }
                             lang::binary::from_bytes(&buf, &path, &mut lang_warnings)
                         } else {
-                            lang::binary::scan(
-                                (&mut entry).take(size),
-                                size,
-                                &path,
-                                limits.nested_archive_cap(),
-                                &mut lang_warnings,
-                            )?
+                            let body = (&mut entry).take(size);
+                            lang::binary::scan(body, size, &path, cap, &mut lang_warnings)?
                         };
                         lang_components.extend(found);
                         for w in lang_warnings {
