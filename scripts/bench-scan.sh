@@ -9,7 +9,11 @@
 #      printed;
 #   4. peak RSS (/usr/bin/time -v) of both on a ~500 MB image built here by adding a large
 #      random-data layer to a small image: ours is bounded by the largest file it keeps, not by
-#      the image size.
+#      the image size;
+#   5. every platform image in the engine (GOLDEN_BENCH_PLATFORMS), language packages included
+#      (Java archives with nested ones, Python, .NET; syft with its default image catalogers,
+#      java and python among them): archive time of both (target >= 5x), golden-scan's peak
+#      RSS (target < 128 MiB), and the language packages per ecosystem each tool lists.
 # Each timing is the best of GOLDEN_BENCH_RUNS runs (default 3). Not a test: it prints numbers
 # and ratios and exits 0 unless a step itself fails (2).
 #
@@ -20,6 +24,8 @@
 #   GOLDEN_BENCH_RUNS    runs per timing (default 3)
 #   GOLDEN_SCAN_BIN      golden-scan binary (default: target/release/golden-scan, built here)
 #   GOLDEN_BENCH_BIG_MB  size of the random-data layer in MB (default 450)
+#   GOLDEN_BENCH_PLATFORMS  platform images (NAME:TAG under goldenimages.azurecr.io/golden/) for
+#                        step 5 (default: every Debian platform image; absent ones are skipped)
 set -Eeuo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PROG=bench-scan.sh
@@ -131,6 +137,33 @@ rss_ours_archive=$(rss "$scan" "docker-archive:$work/big.tar" --trivy off -o "$w
 rss_syft_archive=$(rss "$SYFT" "docker-archive:$work/big.tar" -q -o "cyclonedx-json=$work/big-syft.json")
 rm -f "$work/big.tar"
 
+# ---- platform images: language packages, speed, peak RSS --------------------------------------
+PLATFORMS=${GOLDEN_BENCH_PLATFORMS:-base-debian:12 nginx:1.22-debian openjdk:17-debian tomcat:10.1-debian springboot:17-debian python:3.11-debian}
+lang_counts() { # FILE JQ-PURLS -> "maven N, pypi M, nuget K"
+  jq -r "$2" "$1" | sed -n 's|^pkg:\([a-z]*\)/.*|\1|p' | { grep -E '^(maven|pypi|nuget|golang|cargo)$' || true; } |
+    sort | uniq -c | awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $2, $1 } END { if (NR == 0) printf "none" }'
+}
+platform_rows=""
+for ref in $PLATFORMS; do
+  full=goldenimages.azurecr.io/golden/$ref
+  if ! docker image inspect "$full" >/dev/null 2>&1; then
+    log "platform image \`$full\` is not in the engine: skipped (make platforms)"
+    continue
+  fi
+  log "platform image $full"
+  docker save "$full" -o "$work/platform.tar"
+  p_mb=$(($(stat -c %s "$work/platform.tar") / 1000000))
+  t_o=$(best_of ours_scan "docker-archive:$work/platform.tar")
+  t_s=$(best_of syft_scan "docker-archive:$work/platform.tar")
+  rss_o=$(rss "$scan" "docker-archive:$work/platform.tar" --trivy off -o "$work/platform-out")
+  ours_lang=$(lang_counts "$work/platform-out/report.json" '.packages[].purl // empty')
+  syft_lang=$(lang_counts "$work/syft.json" '.components[]?.purl // empty')
+  r=$(ratio "$t_s" "$t_o")
+  rss_ok=$(awk -v m="$rss_o" 'BEGIN { if (m + 0 < 128 * 1.048576) print "met"; else print "MISSED" }')
+  platform_rows+="| $ref ($p_mb MB) | ${t_o} s | ${t_s} s | ${r}x $(verdict "$r" 5) | ${rss_o} MB $rss_ok | $ours_lang | $syft_lang |"$'\n'
+  rm -f "$work/platform.tar"
+done
+
 # ---- report --------------------------------------------------------------------------------
 r_archive=$(ratio "$t_syft_archive" "$t_ours_archive")
 r_engine=$(ratio "$t_syft_engine" "$t_ours_engine")
@@ -155,3 +188,13 @@ peak RSS on a $big_mb MB image ($small + ${BIG_MB} MB of random data in 3 files)
   golden-scan docker-archive:    ${rss_ours_archive} MB
   syft docker-archive:           ${rss_syft_archive} MB
 EOF
+
+cat <<EOF
+
+platform images (docker-archive, best of $RUNS runs; language packages included; peak RSS target
+< 128 MiB = 134.2 MB; language packages counted by purl type):
+
+| image | golden-scan | syft | ratio (>= 5x) | golden-scan peak RSS | golden-scan language packages | syft language packages |
+|-------|-------------|------|---------------|----------------------|-------------------------------|------------------------|
+EOF
+if [ -n "$platform_rows" ]; then printf '%s' "$platform_rows"; else echo "| (no platform image in the engine) | | | | | | |"; fi

@@ -42,7 +42,7 @@
 # scripts/bootstrap-debian.sh --help; the .deb cache defaults to .cache/debian-debs),
 # TRIVY_DB_REPOSITORY / TRIVY_JAVA_DB_REPOSITORY (the vulnerability and Java DBs; unset: no
 # vulnerability scan).
-# Output: reports/<id>/{build-record.json,report.json,report.sarif,report.md,sbom.cdx.json,
+# Output: reports/<id>/{build-record.json,report.json,report.sarif,report.md,sbom.cdx.json,sbom.spdx.json,
 # push-record.json,*.log}, reports/{plan.json,summary.json,summary.md,metrics.prom}, and the image
 # catalog site reports/site/ (index.html; its path is printed last).
 # Exit codes: 0 every image built, passed policy and was pushed; 1 an image failed its build
@@ -276,7 +276,7 @@ one() {
   # golden-push resolves the entry (tags) itself, attaches the reports to the pushed digest
   # before any tag moves, and writes the push record; its stdout is for people.
   if ! env GOLDEN_IMAGE="$image_id" GOLDEN_ENTRY="$id" GOLDEN_PLAN="$REPORTS/plan.json" "${push_env[@]}" \
-    GOLDEN_ATTACH="$(printf '%s\n' "$dir/report.json" "$dir/sbom.cdx.json" "$dir/build-record.json"; if [ -f "$dir/vex.openvex.json" ]; then printf '%s\n' "$dir/vex.openvex.json"; fi)" \
+    GOLDEN_ATTACH="$(printf '%s\n' "$dir/report.json" "$dir/sbom.cdx.json" "$dir/sbom.spdx.json" "$dir/build-record.json"; if [ -f "$dir/vex.openvex.json" ]; then printf '%s\n' "$dir/vex.openvex.json"; fi)" \
     GOLDEN_RECORD="$dir/push-record.json" golden-push push >"$dir/push.log" 2>&1; then
     cat "$dir/push.log" >&2
     log "$label: push FAILED (${dir#"$ROOT"/}/push.log, ${dir#"$ROOT"/}/push-record.json)"

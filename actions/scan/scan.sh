@@ -184,6 +184,7 @@ cmd_scan() {
   golden_output sarif "$out/report.sarif"
   golden_output markdown "$out/report.md"
   golden_output sbom "$out/sbom.cdx.json"
+  golden_output sbom-spdx "$out/sbom.spdx.json"
   category="${IN_SARIF_CATEGORY:-}"
   if [ -z "$category" ]; then
     id="$(jq -r '.entry_id // empty' "$out/report.json" 2>/dev/null || true)"

@@ -99,11 +99,11 @@ pub struct OsInfo {
     pub family: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Package {
     pub name: String,
     pub version: String,
-    /// `dpkg`, `apk` or `rpm`.
+    /// `dpkg`, `apk` or `rpm`; for language packages the purl type: `maven`, `pypi`, `nuget`.
     pub kind: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_name: Option<String>,
@@ -116,6 +116,15 @@ pub struct Package {
     /// Package URL (`pkg:deb/debian/bash@5.2.15-2?arch=amd64&distro=debian-12`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purl: Option<String>,
+    /// Language packages: the diff-id of the layer the file came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<String>,
+    /// Language packages: where in the image (`/app.jar!/BOOT-INF/lib/x.jar` when nested).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Java archives: sha1 of the archive, hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha1: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -373,6 +382,10 @@ pub struct Summary {
     pub compliance_warn: u64,
     #[serde(default)]
     pub packages: u64,
+    /// Packages by kind (`dpkg`, `apk`, `rpm`, `maven`, `pypi`, `nuget`): the count per
+    /// ecosystem.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub packages_by_kind: BTreeMap<String, u64>,
     /// Counted vulnerabilities by Trivy status (`fixed`, `affected`, ...; suppressed excluded).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub vulnerabilities_by_status: BTreeMap<String, u64>,

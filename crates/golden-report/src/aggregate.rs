@@ -661,6 +661,7 @@ fn scan_summary(r: &ScanReport) -> ScanSummary {
         } else {
             r.packages.len() as u64
         },
+        packages_by_kind: r.summary.packages_by_kind.clone(),
         compliance,
         checks,
         policy_passed: r.policy.passed,

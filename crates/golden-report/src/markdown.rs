@@ -934,6 +934,14 @@ fn scan_details(out: &mut String, s: &ScanSummary, caps: Caps) {
         }
         out.push('\n');
     }
+    if !s.packages_by_kind.is_empty() {
+        let kinds: Vec<String> = s
+            .packages_by_kind
+            .iter()
+            .map(|(k, n)| format!("{} {n}", md(k)))
+            .collect();
+        let _ = writeln!(out, "**Packages**: {} ({})\n", s.packages, kinds.join(", "));
+    }
     // The scanner note is already shown above; do not repeat it as a warning.
     let warnings: Vec<&String> = s
         .warnings

@@ -231,6 +231,9 @@ pub struct ScanSummary {
     pub suppressed: u64,
     pub fixable: u64,
     pub packages: u64,
+    /// Packages per kind (`dpkg`, `maven`, `pypi`, ...), from the scan report's summary.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub packages_by_kind: BTreeMap<String, u64>,
     pub compliance: ComplianceCounts,
     /// Checks with status `fail`, `warn` or `skip`, with their evidence.
     #[serde(default)]

@@ -45,6 +45,8 @@ pub struct Image {
     /// Credential-like file names and private-key headers per layer.
     pub layer_secrets: Vec<LayerSecret>,
     pub fs: Fs,
+    /// Language packages still present in the merged filesystem, each with its layer.
+    pub components: Vec<crate::lang::LangComponent>,
     pub warnings: Vec<String>,
 }
 
@@ -549,6 +551,7 @@ impl Collector {
         let mut merged = Vec::with_capacity(layer_paths.len());
         let mut infos = Vec::with_capacity(layer_paths.len());
         let mut secrets_found = Vec::new();
+        let mut layer_facts = Vec::with_capacity(layer_paths.len());
         for (i, path) in layer_paths.iter().enumerate() {
             // The same layer may appear twice (identical diffs); walked once, shared.
             let Some(facts) = self.layers.get(path).cloned() else {
@@ -592,9 +595,12 @@ impl Collector {
                     reason: format!("`{label}` header"),
                 });
             }
+            layer_facts.push(facts.clone());
             merged.push((path.clone(), facts));
         }
         let mut fs = Fs::merge(merged);
+        let diff_ids: Vec<String> = infos.iter().map(|l| l.diff_id.clone()).collect();
+        let components = crate::lang::surviving(&fs, &layer_facts, &diff_ids);
         let mut warnings = std::mem::take(&mut self.warnings);
         warnings.append(&mut fs.warnings);
         Ok(Image {
@@ -605,6 +611,7 @@ impl Collector {
             layers: infos,
             layer_secrets: secrets_found,
             fs,
+            components,
             warnings,
         })
     }

@@ -15,7 +15,7 @@ pub enum Format {
 
 /// Scan an image in one streaming pass: OS and packages, CIS compliance checks, Trivy
 /// vulnerabilities, OpenVEX statements, policy verdict. Writes report.json, report.sarif,
-/// report.md, sbom.cdx.json and vex.openvex.json to --output. Exit codes: 0 policy passed, 1
+/// report.md, sbom.cdx.json, sbom.spdx.json and vex.openvex.json to --output. Exit codes: 0 policy passed, 1
 /// policy failed, 2 error (Trivy failing is one: the report is still written, with the
 /// vulnerability status `failed`).
 #[derive(Debug, Parser)]
@@ -27,7 +27,8 @@ pub struct Cli {
     #[arg(env = "GOLDEN_IMAGE")]
     pub image: Option<String>,
 
-    /// Directory for report.json, report.sarif, report.md, sbom.cdx.json, vex.openvex.json.
+    /// Directory for report.json, report.sarif, report.md, sbom.cdx.json, sbom.spdx.json,
+    /// vex.openvex.json.
     #[arg(long, short, env = "GOLDEN_OUTPUT", default_value = "scan-output")]
     pub output: PathBuf,
 
@@ -90,6 +91,15 @@ pub struct Cli {
     /// Tar entries allowed over all layers of the image (over it the scan stops with an error).
     #[arg(long, env = "GOLDEN_SCAN_MAX_ENTRIES", default_value_t = crate::limits::DEFAULT_MAX_ENTRIES)]
     pub max_entries: u64,
+
+    /// Bytes one nested archive (a jar inside a jar, such as Spring Boot's `BOOT-INF/lib/`)
+    /// may take when read from memory, decompressed; an archive over it (or compressed more
+    /// than 100:1) is not read, with a warning naming its path. Binaries in PATH directories up
+    /// to this size are read whole for Rust audit data (larger ones: Go build info only).
+    /// Accepts K, M, G suffixes.
+    #[arg(long, env = "GOLDEN_SCAN_NESTED_ARCHIVE_CAP", default_value = "32M",
+          value_parser = parse_bytes)]
+    pub nested_archive_cap: u64,
 
     /// OpenVEX document (JSON) whose `not_affected`/`fixed` statements for this image suppress
     /// Trivy findings (repeat; GOLDEN_VEX: one path per line). Read besides the policy's

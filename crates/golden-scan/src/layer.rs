@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::io::{self, Read};
 use std::sync::Arc;
 
+use crate::lang::{self, LangComponent, java};
 use crate::limits::{CappedWarnings, LimitError, Limits, MAX_PATH};
 use crate::secrets;
 
@@ -60,6 +61,9 @@ pub struct LayerFacts {
     pub contents: HashMap<String, Content>,
     /// Files with a private-key header: (path, header label such as `RSA PRIVATE KEY`).
     pub key_hits: Vec<(String, String)>,
+    /// Language packages found in this layer's files (Java archives, Python and .NET
+    /// metadata); [`crate::lang::surviving`] keeps those still present after the merge.
+    pub components: Vec<LangComponent>,
     /// Uncompressed tar bytes read (the layer size).
     pub size: u64,
     pub warnings: Vec<String>,
@@ -471,6 +475,8 @@ fn walk_entries_inner<'a, R: Read + 'a>(
             _ => None,
         };
         let mut content: Option<Content> = None;
+        let mut lang_components: Vec<LangComponent> = Vec::new();
+        let cap = limits.nested_archive_cap();
         let mut linked = false;
         if kind == Kind::Hardlink
             && let Some(target) = &link
@@ -506,6 +512,54 @@ fn walk_entries_inner<'a, R: Read + 'a>(
                         (&mut entry).take(size).read_to_end(&mut v)?;
                         content = Some(Arc::new(v));
                     }
+                    None if !linked && size > 0 && java::is_archive(&path) => {
+                        let mut lang_warnings = Vec::new();
+                        let found = if scan_key {
+                            buf.clear();
+                            (&mut entry).take(size).read_to_end(&mut buf)?;
+                            if let Some(label) = secrets::private_key_label(&buf) {
+                                facts.key_hits.push((path.clone(), label));
+                            }
+                            java::scan(&buf[..], &path, &path, cap, 0, &mut lang_warnings)?
+                        } else {
+                            let body = (&mut entry).take(size);
+                            java::scan(body, &path, &path, cap, 0, &mut lang_warnings)?
+                        };
+                        lang_components.extend(found);
+                        for w in lang_warnings {
+                            warnings.push(format!("layer `{name}`: {w}"));
+                        }
+                    }
+                    None if !linked && size > 0 && lang::binary::is_candidate(&path, mode) => {
+                        let mut lang_warnings = Vec::new();
+                        let found = if scan_key {
+                            buf.clear();
+                            (&mut entry).take(size).read_to_end(&mut buf)?;
+                            if let Some(label) = secrets::private_key_label(&buf) {
+                                facts.key_hits.push((path.clone(), label));
+                            }
+                            lang::binary::from_bytes(&buf, &path, &mut lang_warnings)
+                        } else {
+                            let body = (&mut entry).take(size);
+                            lang::binary::scan(body, size, &path, cap, &mut lang_warnings)?
+                        };
+                        lang_components.extend(found);
+                        for w in lang_warnings {
+                            warnings.push(format!("layer `{name}`: {w}"));
+                        }
+                    }
+                    None if !linked && size <= lang::METADATA_LIMIT && lang::wanted(&path) => {
+                        buf.clear();
+                        (&mut entry).take(size).read_to_end(&mut buf)?;
+                        if scan_key && let Some(label) = secrets::private_key_label(&buf) {
+                            facts.key_hits.push((path.clone(), label));
+                        }
+                        let mut lang_warnings = Vec::new();
+                        lang_components.extend(lang::from_file(&path, &buf, &mut lang_warnings));
+                        for w in lang_warnings {
+                            warnings.push(format!("layer `{name}`: {w}"));
+                        }
+                    }
                     None if scan_key && !linked => {
                         buf.clear();
                         (&mut entry).take(size).read_to_end(&mut buf)?;
@@ -529,6 +583,11 @@ fn walk_entries_inner<'a, R: Read + 'a>(
                 }
             }
         }
+        if index.contains_key(path.as_str()) {
+            // A later entry for the same path replaces what the earlier one contained.
+            facts.components.retain(|c| c.file != path);
+        }
+        facts.components.append(&mut lang_components);
         if !stored && index.contains_key(path.as_str()) {
             // A later entry for the same path replaces an earlier one, contents included.
             facts.contents.remove(&path);

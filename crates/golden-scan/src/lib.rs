@@ -17,6 +17,7 @@ pub mod error;
 pub mod fs;
 pub mod history;
 pub mod inventory;
+pub mod lang;
 pub mod layer;
 pub mod limits;
 pub mod output;
@@ -69,6 +70,9 @@ pub struct Options {
     pub content_budget: u64,
     /// Tar entries over all layers ([`limits::DEFAULT_MAX_ENTRIES`]).
     pub max_entries: u64,
+    /// Bytes one nested archive (a jar in a jar) may take in memory
+    /// ([`lang::DEFAULT_NESTED_ARCHIVE_CAP`]).
+    pub nested_archive_cap: u64,
     /// The workflow event the scan runs for (`GITHUB_EVENT_NAME`): resolves the policy's
     /// `require_scan: [events]`. `None`: a local run.
     pub event: Option<String>,
@@ -90,6 +94,7 @@ impl Default for Options {
             dockerfile: None,
             content_budget: limits::DEFAULT_CONTENT_BUDGET,
             max_entries: limits::DEFAULT_MAX_ENTRIES,
+            nested_archive_cap: lang::DEFAULT_NESTED_ARCHIVE_CAP,
             event: None,
             vex: Vec::new(),
         }
@@ -244,7 +249,8 @@ pub async fn run(opts: &Options) -> Result<Outcome, ScanError> {
         Some(arg) => Some(
             analyse(
                 arg,
-                limits::Limits::new(opts.content_budget, opts.max_entries),
+                limits::Limits::new(opts.content_budget, opts.max_entries)
+                    .with_nested_archive_cap(opts.nested_archive_cap),
             )
             .await?,
         ),
@@ -298,6 +304,7 @@ pub async fn run(opts: &Options) -> Result<Outcome, ScanError> {
     );
     let mut verdict = policy.evaluate(Evaluation {
         names: &names,
+        packages: &packages,
         vulnerabilities: &mut vulns,
         compliance: &mut compliance,
         scanner: status,
@@ -513,8 +520,10 @@ fn facts_from_image(
 ) -> ImageFacts {
     let img = &a.image;
     warnings.extend(img.warnings.iter().cloned());
-    let inv = inventory::collect(&img.fs);
+    let mut inv = inventory::collect(&img.fs);
     warnings.extend(inv.warnings.iter().cloned());
+    inv.packages
+        .extend(img.components.iter().map(lang::to_package));
     let mut tags = img.tags.clone();
     for t in &a.engine_tags {
         if !tags.contains(t) {
@@ -599,6 +608,9 @@ fn summarize(
         packages: packages.len() as u64,
         ..Summary::default()
     };
+    for p in packages {
+        *summary.packages_by_kind.entry(p.kind.clone()).or_insert(0) += 1;
+    }
     for v in vulns {
         if v.suppressed.is_some() {
             summary.suppressed += 1;

@@ -31,6 +31,7 @@ pub const MAX_WARNINGS_PER_SOURCE: usize = 100;
 pub struct Limits {
     content_budget: u64,
     max_entries: u64,
+    nested_archive_cap: u64,
     used: Arc<AtomicU64>,
     entries: Arc<AtomicU64>,
 }
@@ -71,6 +72,7 @@ impl Limits {
         Limits {
             content_budget,
             max_entries,
+            nested_archive_cap: crate::lang::DEFAULT_NESTED_ARCHIVE_CAP,
             used: Arc::new(AtomicU64::new(0)),
             entries: Arc::new(AtomicU64::new(0)),
         }
@@ -82,6 +84,17 @@ impl Limits {
 
     pub fn max_entries(&self) -> u64 {
         self.max_entries
+    }
+
+    /// With another cap on one nested archive read from memory (a jar in a jar).
+    pub fn with_nested_archive_cap(mut self, cap: u64) -> Self {
+        self.nested_archive_cap = cap;
+        self
+    }
+
+    /// Bytes one nested archive may take when read from memory; over it: a warning.
+    pub fn nested_archive_cap(&self) -> u64 {
+        self.nested_archive_cap
     }
 
     /// Bytes of the budget taken so far.

@@ -95,6 +95,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         dockerfile: cli.dockerfile,
         content_budget: cli.content_budget,
         max_entries: cli.max_entries,
+        nested_archive_cap: cli.nested_archive_cap,
         event: cli
             .event
             .or_else(|| std::env::var(golden_gha::env::GITHUB_EVENT_NAME).ok())

@@ -6,7 +6,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 use globset::{Glob, GlobMatcher};
 use golden_contracts::scan::{
-    CheckStatus, ComplianceResult, PolicyFailure, PolicyVerdict, ScannerStatus, Severity,
+    CheckStatus, ComplianceResult, Package, PolicyFailure, PolicyVerdict, ScannerStatus, Severity,
     Vulnerability,
 };
 use serde::Deserialize;
@@ -42,6 +42,19 @@ struct RawPolicy {
     hardening: RawHardening,
     #[serde(default)]
     vex: Vec<Spanned<String>>,
+    #[serde(default)]
+    deny_packages: Vec<RawDeny>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDeny {
+    purl: Spanned<String>,
+    #[serde(default)]
+    versions: Option<Spanned<String>>,
+    reason: Spanned<String>,
+    #[serde(default)]
+    image: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -166,6 +179,135 @@ pub struct IgnoreEntry {
     pub at: String,
 }
 
+/// `deny_packages[i]`: packages whose purl (qualifiers left out) matches `purl` (a glob: `*`
+/// matches anything) and, when given, whose version is in `versions`, fail the policy.
+#[derive(Debug, Clone)]
+pub struct DenyEntry {
+    pub pattern: String,
+    matcher: GlobMatcher,
+    pub versions: Option<VersionRange>,
+    pub reason: String,
+    pub image: Option<Scope>,
+    /// `file:line` of the entry.
+    pub at: String,
+}
+
+impl DenyEntry {
+    /// Whether `p` is denied by this entry.
+    pub fn matches(&self, p: &Package) -> bool {
+        let Some(purl) = &p.purl else { return false };
+        let bare = purl.split(['?', '#']).next().unwrap_or(purl);
+        // The range is checked on the version; the glob on the purl with or without it.
+        let unversioned = bare.rsplit_once('@').map_or(bare, |(b, _)| b);
+        (self.matcher.is_match(bare) || self.matcher.is_match(unversioned))
+            && self
+                .versions
+                .as_ref()
+                .is_none_or(|r| r.contains(&p.version))
+    }
+}
+
+/// A version range: comparisons joined by commas (`>=2.0.0, <2.17.1`), all of which must hold.
+/// Versions compare segment by segment (split at `.`, `-`, `_`, `+`): numbers numerically,
+/// the rest as text, a word before a number; a missing segment is smaller than a number
+/// (`2.17` < `2.17.1`) and greater than a word (`2.0` > `2.0-beta9`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionRange {
+    pub text: String,
+    constraints: Vec<(Op, String)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+}
+
+impl VersionRange {
+    pub fn parse(text: &str) -> Result<VersionRange, String> {
+        let mut constraints = Vec::new();
+        for part in text.split(',') {
+            let part = part.trim();
+            let (op, rest) = if let Some(r) = part.strip_prefix(">=") {
+                (Op::Ge, r)
+            } else if let Some(r) = part.strip_prefix("<=") {
+                (Op::Le, r)
+            } else if let Some(r) = part.strip_prefix("!=") {
+                (Op::Ne, r)
+            } else if let Some(r) = part.strip_prefix('>') {
+                (Op::Gt, r)
+            } else if let Some(r) = part.strip_prefix('<') {
+                (Op::Lt, r)
+            } else if let Some(r) = part.strip_prefix('=') {
+                (Op::Eq, r.trim_start_matches('='))
+            } else {
+                return Err(format!(
+                    "`{part}` is not a comparison (>=, >, <=, <, =, != and a version)"
+                ));
+            };
+            let v = rest.trim();
+            if v.is_empty() || v.contains(char::is_whitespace) {
+                return Err(format!("`{part}` has no single version after its operator"));
+            }
+            constraints.push((op, v.to_string()));
+        }
+        Ok(VersionRange {
+            text: text.trim().to_string(),
+            constraints,
+        })
+    }
+
+    pub fn contains(&self, version: &str) -> bool {
+        if version.is_empty() {
+            return false;
+        }
+        self.constraints.iter().all(|(op, v)| {
+            let o = compare_versions(version, v);
+            match op {
+                Op::Lt => o.is_lt(),
+                Op::Le => o.is_le(),
+                Op::Gt => o.is_gt(),
+                Op::Ge => o.is_ge(),
+                Op::Eq => o.is_eq(),
+                Op::Ne => o.is_ne(),
+            }
+        })
+    }
+}
+
+/// Compare two versions segment by segment (see [`VersionRange`]).
+pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let split =
+        |s: &str| -> Vec<String> { s.split(['.', '-', '_', '+']).map(str::to_string).collect() };
+    let (a, b) = (split(a), split(b));
+    for i in 0..a.len().max(b.len()) {
+        let o = match (a.get(i), b.get(i)) {
+            (Some(x), Some(y)) => match (x.parse::<u64>(), y.parse::<u64>()) {
+                (Ok(x), Ok(y)) => x.cmp(&y),
+                // A number sorts after a pre-release word (`1.0.0` > `1.0.rc1`).
+                (Ok(_), Err(_)) => Ordering::Greater,
+                (Err(_), Ok(_)) => Ordering::Less,
+                _ => x.cmp(y),
+            },
+            // A release is after its pre-releases (`2.0` > `2.0-beta9`), before its patches.
+            (Some(x), None) if x.parse::<u64>().is_err() => Ordering::Less,
+            (None, Some(y)) if y.parse::<u64>().is_err() => Ordering::Greater,
+            (Some(_), None) => Ordering::Greater,
+            (None, Some(_)) => Ordering::Less,
+            (None, None) => Ordering::Equal,
+        };
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    Ordering::Equal
+}
+
 #[derive(Debug, Clone)]
 pub struct OptionalCheck {
     pub id: String,
@@ -205,6 +347,8 @@ pub struct Policy {
     pub hardening_required_for: Vec<Scope>,
     /// OpenVEX documents (`vex:`), relative paths resolved against the policy file's folder.
     pub vex: Vec<crate::vex::VexSource>,
+    /// `deny_packages`: packages that fail the policy when the image holds them.
+    pub deny_packages: Vec<DenyEntry>,
 }
 
 struct Ctx<'a> {
@@ -396,6 +540,56 @@ impl Ctx<'_> {
         Ok(out)
     }
 
+    /// `deny_packages[i]`: a purl glob, an optional version range, a reason.
+    fn deny_entry(&self, i: usize, e: &RawDeny) -> Result<DenyEntry, ScanError> {
+        let pattern = e.purl.value.trim();
+        if !pattern.starts_with("pkg:") {
+            return self.err(
+                &e.purl.referenced,
+                format!("deny_packages[{i}].purl `{pattern}` is not a package URL pattern"),
+                "write a purl, `*` for any part: pkg:maven/org.apache.logging.log4j/log4j-core",
+            );
+        }
+        let matcher = match Glob::new(pattern) {
+            Ok(g) => g.compile_matcher(),
+            Err(e2) => {
+                return self.err(
+                    &e.purl.referenced,
+                    format!("deny_packages[{i}].purl `{pattern}` is not a valid glob: {e2}"),
+                    "",
+                );
+            }
+        };
+        let versions = match &e.versions {
+            None => None,
+            Some(v) => match VersionRange::parse(&v.value) {
+                Ok(r) => Some(r),
+                Err(why) => {
+                    return self.err(
+                        &v.referenced,
+                        format!("deny_packages[{i}].versions: {why}"),
+                        "write comparisons joined by commas, e.g. \">=2.0.0, <2.17.1\"",
+                    );
+                }
+            },
+        };
+        if e.reason.value.trim().is_empty() {
+            return self.err(
+                &e.reason.referenced,
+                format!("deny_packages[{i}].reason is empty"),
+                "say why the package is denied (it is shown in the finding)",
+            );
+        }
+        Ok(DenyEntry {
+            pattern: pattern.to_string(),
+            matcher,
+            versions,
+            reason: e.reason.value.trim().to_string(),
+            image: e.image.as_ref().map(|s| self.scope(s)).transpose()?,
+            at: format!("{}:{}", self.file, e.purl.referenced.line()),
+        })
+    }
+
     fn path_glob(&self, s: &Spanned<String>, what: &str) -> Result<PathGlob, ScanError> {
         let built = globset::GlobBuilder::new(&s.value)
             .literal_separator(true)
@@ -491,6 +685,12 @@ impl Policy {
             .map(|(i, e)| cx.ignore_entry(i, e))
             .collect::<Result<Vec<_>, _>>()?;
         let vex = cx.vex_sources(&raw.vex)?;
+        let deny_packages = raw
+            .deny_packages
+            .iter()
+            .enumerate()
+            .map(|(i, e)| cx.deny_entry(i, e))
+            .collect::<Result<Vec<_>, _>>()?;
         let globs = |v: &[Spanned<String>], what: &str| -> Result<Vec<PathGlob>, ScanError> {
             v.iter().map(|s| cx.path_glob(s, what)).collect()
         };
@@ -522,6 +722,7 @@ impl Policy {
                 .map(|s| cx.scope(s))
                 .collect::<Result<_, _>>()?,
             vex,
+            deny_packages,
         })
     }
 }
@@ -530,6 +731,8 @@ impl Policy {
 pub struct Evaluation<'a> {
     /// Names the image is known by (reference, tags, entry id) for `image:` scopes.
     pub names: &'a [String],
+    /// The image's packages (OS and language), for `deny_packages`.
+    pub packages: &'a [Package],
     pub vulnerabilities: &'a mut [Vulnerability],
     pub compliance: &'a mut [ComplianceResult],
     pub scanner: ScannerStatus,
@@ -556,11 +759,52 @@ impl Policy {
         self.check_threshold(&ev, &mut failures, &mut notes);
         self.check_scanner(&ev, &mut failures, &mut notes);
         self.check_required(&ev, &mut failures, &mut notes);
+        self.check_denied(&ev, &mut failures);
         PolicyVerdict {
             policy: self.source.clone(),
             passed: failures.is_empty(),
             failures,
             notes,
+        }
+    }
+
+    /// `deny_packages`: one failure per entry that matches a package of the image, naming each
+    /// package, its version and where it was found.
+    fn check_denied(&self, ev: &Evaluation<'_>, failures: &mut Vec<PolicyFailure>) {
+        for entry in &self.deny_packages {
+            if !entry.image.as_ref().is_none_or(|s| s.matches(ev.names)) {
+                continue;
+            }
+            let hits: Vec<&Package> = ev.packages.iter().filter(|p| entry.matches(p)).collect();
+            if hits.is_empty() {
+                continue;
+            }
+            let listed: Vec<String> = hits
+                .iter()
+                .map(|p| match &p.path {
+                    Some(path) => format!("{} {} at {path}", p.name, p.version),
+                    None => format!("{} {} ({})", p.name, p.version, p.kind),
+                })
+                .collect();
+            let mut ids: Vec<String> = hits.iter().filter_map(|p| p.purl.clone()).collect();
+            ids.sort();
+            ids.dedup();
+            failures.push(PolicyFailure {
+                rule: "denied-package".into(),
+                message: format!(
+                    "{} package(s) match deny_packages `{}`{} ({}): {}",
+                    hits.len(),
+                    entry.pattern,
+                    entry
+                        .versions
+                        .as_ref()
+                        .map(|r| format!(" versions `{}`", r.text))
+                        .unwrap_or_default(),
+                    entry.reason,
+                    listed.join("; ")
+                ),
+                ids,
+            });
         }
     }
 
@@ -833,5 +1077,85 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("schema 2"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod deny_tests {
+    use super::*;
+
+    #[test]
+    fn version_ranges() {
+        let r = VersionRange::parse(">=2.0.0, <2.17.1").unwrap();
+        assert!(r.contains("2.14.1"));
+        assert!(r.contains("2.0.0"));
+        assert!(r.contains("2.17.0"));
+        assert!(!r.contains("2.17.1"));
+        assert!(!r.contains("2.17.2"));
+        assert!(!r.contains("1.2.17"));
+        assert!(!r.contains(""));
+        assert!(
+            !r.contains("2.0-beta9"),
+            "a pre-release of 2.0.0 is before it"
+        );
+        let from_beta = VersionRange::parse(">=2.0-beta9, <2.17.1").unwrap();
+        assert!(from_beta.contains("2.0-beta9"));
+        assert!(from_beta.contains("2.0"));
+        assert!(from_beta.contains("2.0-rc1"));
+        assert!(!from_beta.contains("2.0-beta8"));
+        assert!(!from_beta.contains("1.2.17"));
+        assert!(VersionRange::parse("2.0").is_err());
+        assert!(VersionRange::parse(">=").is_err());
+        assert_eq!(compare_versions("1.10", "1.9"), std::cmp::Ordering::Greater);
+        assert_eq!(
+            compare_versions("1.0.rc1", "1.0.0"),
+            std::cmp::Ordering::Less
+        );
+    }
+
+    #[test]
+    fn deny_entries_match_purls_and_errors_are_located() {
+        let p = Policy::parse(
+            "schema: 1\ndeny_packages:\n  - purl: pkg:maven/org.apache.logging.log4j/log4j-core\n    versions: \">=2.0.0, <2.17.1\"\n    reason: Log4Shell\n",
+            "p.yaml",
+        )
+        .unwrap();
+        let pkg = |purl: &str, v: &str| Package {
+            name: "log4j-core".into(),
+            version: v.into(),
+            kind: "maven".into(),
+            purl: Some(purl.into()),
+            ..Package::default()
+        };
+        let d = &p.deny_packages[0];
+        assert!(d.matches(&pkg(
+            "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1",
+            "2.14.1"
+        )));
+        assert!(!d.matches(&pkg(
+            "pkg:maven/org.apache.logging.log4j/log4j-core@2.17.1",
+            "2.17.1"
+        )));
+        assert!(!d.matches(&pkg("pkg:maven/other/log4j-core@2.14.1", "2.14.1")));
+        let e = Policy::parse(
+            "schema: 1\ndeny_packages:\n  - purl: pkg:pypi/x\n    versions: \"2.0\"\n    reason: r\n",
+            "p.yaml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("p.yaml:4:") && e.contains("deny_packages[0].versions"),
+            "{e}"
+        );
+        let e = Policy::parse(
+            "schema: 1\ndeny_packages:\n  - purl: log4j\n    reason: r\n",
+            "p.yaml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("p.yaml:3:") && e.contains("not a package URL"),
+            "{e}"
+        );
     }
 }

@@ -328,6 +328,7 @@ fn package(p: TPkg, kind: Option<&str>, class: &str) -> Option<Package> {
             .filter(|l| !l.is_empty())
             .map(|l| l.join(" AND ")),
         purl: p.identifier.and_then(|i| nonempty(i.purl)),
+        ..Package::default()
     })
 }
 

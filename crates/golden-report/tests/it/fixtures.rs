@@ -177,6 +177,7 @@ impl Img {
                     purl: Some(format!(
                         "pkg:deb/debian/{n}@{v}?arch=amd64&distro=debian-12"
                     )),
+                    ..Package::default()
                 })
                 .collect(),
             compliance: self.checks.clone(),

@@ -255,3 +255,35 @@ fn build_cache_sources_are_in_the_summary_and_the_details() {
         "only nginx has cache sources"
     );
 }
+
+/// A scan report that counts its packages per kind (language packages among them): the job
+/// summary's image details say so.
+#[test]
+fn packages_per_ecosystem_in_the_image_details() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut imgs = fixtures::green();
+    imgs.truncate(1);
+    write_set(dir.path(), &imgs);
+    let scan = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("scan-")
+        })
+        .unwrap()
+        .join("report.json");
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&scan).unwrap()).unwrap();
+    doc["summary"]["packages"] = serde_json::json!(156);
+    doc["summary"]["packages_by_kind"] = serde_json::json!({"dpkg": 120, "maven": 36});
+    std::fs::write(&scan, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let r = report(dir.path(), None);
+    let md = render(&r, &RenderOptions::unlimited(None));
+    assert!(
+        md.contains("**Packages**: 156 (dpkg 120, maven 36)"),
+        "{md}"
+    );
+}

@@ -152,6 +152,7 @@ fn dpkg_packages(
                 arch: p.arch,
                 license,
                 purl: Some(purl),
+                ..Package::default()
             });
         }
     }
@@ -192,6 +193,7 @@ fn apk_packages(
                 arch: p.arch,
                 license: p.license,
                 purl: Some(purl),
+                ..Package::default()
             });
         }
         break;
@@ -257,6 +259,7 @@ fn rpm_packages(
                         arch: p.arch,
                         license: p.license,
                         purl: Some(purl),
+                        ..Package::default()
                     });
                 }
             }

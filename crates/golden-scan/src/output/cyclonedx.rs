@@ -1,5 +1,6 @@
-//! CycloneDX 1.5 JSON SBOM (`sbom.cdx.json`): the image as the metadata component, the OS and
-//! every package as components with purl, license and source package.
+//! CycloneDX 1.6 JSON SBOM (`sbom.cdx.json`): the image as the metadata component, the OS and
+//! every package as components with purl, license and source package; language packages also
+//! with their group (Maven), sha1 (Java archives), location (`evidence.occurrences`) and layer.
 
 use std::collections::HashSet;
 
@@ -45,8 +46,17 @@ pub fn render(report: &ScanReport) -> Value {
         if let Some(purl) = &p.purl {
             c["purl"] = json!(purl);
         }
+        if let Some(g) = maven_group(p.purl.as_deref()) {
+            c["group"] = json!(g);
+        }
         if let Some(l) = &p.license {
             c["licenses"] = json!([{ "license": { "name": l } }]);
+        }
+        if let Some(h) = &p.sha1 {
+            c["hashes"] = json!([{ "alg": "SHA-1", "content": h }]);
+        }
+        if let Some(path) = &p.path {
+            c["evidence"] = json!({ "occurrences": [{ "location": path }] });
         }
         let mut props = vec![json!({ "name": "golden:package:type", "value": p.kind })];
         if let Some(a) = &p.arch {
@@ -57,6 +67,9 @@ pub fn render(report: &ScanReport) -> Value {
         }
         if let Some(s) = &p.source_version {
             props.push(json!({ "name": "golden:package:source-version", "value": s }));
+        }
+        if let Some(l) = &p.layer {
+            props.push(json!({ "name": "golden:package:layer", "value": l }));
         }
         c["properties"] = json!(props);
         components.push(c);
@@ -81,7 +94,7 @@ pub fn render(report: &ScanReport) -> Value {
     }
     json!({
         "bomFormat": "CycloneDX",
-        "specVersion": "1.5",
+        "specVersion": "1.6",
         "serialNumber": format!("urn:uuid:{}", uuid::Uuid::new_v4()),
         "version": 1,
         "metadata": {
@@ -95,4 +108,32 @@ pub fn render(report: &ScanReport) -> Value {
         },
         "components": components
     })
+}
+
+/// The namespace of a `pkg:maven/GROUP/NAME@V` purl (percent-decoded).
+pub fn maven_group(purl: Option<&str>) -> Option<String> {
+    let rest = purl?.strip_prefix("pkg:maven/")?;
+    let (group, _) = rest.split_once('/')?;
+    (!group.is_empty()).then(|| percent_decode(group))
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Some(v) = std::str::from_utf8(&b[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }

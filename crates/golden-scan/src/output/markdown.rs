@@ -67,7 +67,22 @@ fn overview(s: &mut String, r: &ScanReport) {
             md(&r.image.user)
         }
     );
-    let _ = writeln!(s, "| Packages | {} |", r.summary.packages);
+    let by_kind: Vec<String> = r
+        .summary
+        .packages_by_kind
+        .iter()
+        .map(|(k, n)| format!("{} {n}", md(k)))
+        .collect();
+    if by_kind.is_empty() {
+        let _ = writeln!(s, "| Packages | {} |", r.summary.packages);
+    } else {
+        let _ = writeln!(
+            s,
+            "| Packages | {} ({}) |",
+            r.summary.packages,
+            by_kind.join(", ")
+        );
+    }
     let _ = writeln!(
         s,
         "| Layers | {} ({}) |",

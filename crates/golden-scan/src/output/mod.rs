@@ -1,9 +1,11 @@
 //! The output files, each written atomically: `report.json` (the contract), `report.sarif`,
-//! `report.md`, `sbom.cdx.json` and `vex.openvex.json` (the image's OpenVEX document).
+//! `report.md`, `sbom.cdx.json` (CycloneDX 1.6), `sbom.spdx.json` (SPDX 2.3) and
+//! `vex.openvex.json` (the image's OpenVEX document).
 
 pub mod cyclonedx;
 pub mod markdown;
 pub mod sarif;
+pub mod spdx;
 
 use std::path::{Path, PathBuf};
 
@@ -17,6 +19,7 @@ pub const REPORT_JSON: &str = "report.json";
 pub const REPORT_SARIF: &str = "report.sarif";
 pub const REPORT_MD: &str = "report.md";
 pub const SBOM: &str = "sbom.cdx.json";
+pub const SBOM_SPDX: &str = "sbom.spdx.json";
 pub const VEX: &str = crate::vex::VEX_FILE;
 
 /// Extra context the renderers need beyond the report.
@@ -35,6 +38,7 @@ pub struct Written {
     pub sarif: PathBuf,
     pub markdown: PathBuf,
     pub sbom: PathBuf,
+    pub spdx: PathBuf,
     /// Written only when the image has VEX decisions (`None` otherwise).
     pub vex: Option<PathBuf>,
 }
@@ -57,6 +61,7 @@ pub fn write_all(
     let sarif = pretty(&sarif::render(report, cx))?;
     let md = markdown::render(report, cx);
     let sbom = pretty(&cyclonedx::render(report))?;
+    let spdx_doc = pretty(&spdx::render(report))?;
     let vex = cx.vex.map(pretty).transpose()?;
     std::fs::create_dir_all(dir).map_err(|source| ScanError::Write {
         path: dir.to_path_buf(),
@@ -67,11 +72,13 @@ pub fn write_all(
         sarif: dir.join(REPORT_SARIF),
         markdown: dir.join(REPORT_MD),
         sbom: dir.join(SBOM),
+        spdx: dir.join(SBOM_SPDX),
         vex: vex.is_some().then(|| dir.join(VEX)),
     };
     golden_contracts::write_atomic(&w.sarif, &sarif)?;
     golden_contracts::write_atomic(&w.markdown, md.as_bytes())?;
     golden_contracts::write_atomic(&w.sbom, &sbom)?;
+    golden_contracts::write_atomic(&w.spdx, &spdx_doc)?;
     match &vex {
         Some(bytes) => golden_contracts::write_atomic(&dir.join(VEX), bytes)?,
         // A document of an earlier scan into this folder must not be attached to this image.

@@ -79,7 +79,7 @@ fn scan(image: &str, extra: &[&str]) -> (i32, Value, String) {
         &out.join("report.sarif"),
     );
     validate(
-        &third_party("schemas/bom-1.5.schema.json"),
+        &third_party("schemas/bom-1.6.schema.json"),
         &out.join("sbom.cdx.json"),
     );
     (code, read_json(&out.join("report.json")), err)

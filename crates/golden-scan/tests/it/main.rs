@@ -8,6 +8,7 @@ mod archive;
 mod docker;
 mod dockle;
 mod inventory;
+mod lang;
 mod memory;
 mod outputs;
 mod policy;

@@ -396,3 +396,65 @@ fn memory_content_budget_is_enforced_across_layers() {
         tail(&run.stderr)
     );
 }
+
+/// A zip bomb nested in a jar: 512 MiB of zeros deflated to about half a megabyte (over
+/// 1000:1), once with its sizes in the local header and once behind a data descriptor. The
+/// nested read stops at the ratio (or the cap): a warning naming the entry, memory bounded,
+/// and the jar itself and the entries after the bomb still listed.
+#[test]
+fn memory_zip_bomb_nested_in_a_jar() {
+    use std::io::Write;
+    const SIZE: usize = 512 << 20;
+    let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![0u8; 1 << 20];
+    let mut crc = flate2::Crc::new();
+    for _ in 0..(SIZE >> 20) {
+        enc.write_all(&zeros).unwrap();
+        crc.update(&zeros);
+    }
+    let bomb = enc.finish().unwrap();
+    assert!(SIZE / bomb.len() > 100, "ratio {}:1", SIZE / bomb.len());
+    let jar = crate::lang::Zip::new()
+        .add_deflated("BOOT-INF/lib/bomb-1.jar", &bomb, SIZE as u32, crc.sum())
+        .add(
+            "META-INF/maven/org.example/after/pom.properties",
+            b"groupId=org.example\nartifactId=after\nversion=7\n",
+            true,
+            true,
+        )
+        .finish();
+    let layers = vec![
+        debian_layer()
+            .file("app/bomb-app-1.0.jar", 0o644, &jar)
+            .bytes(),
+    ];
+    let cfg = config(&layers, &[("ADD x /", false)], json!({"User": "10001"}));
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "bomb.tar",
+        &docker_archive(&layers, &cfg, "hostile/bomb:1"),
+    );
+    let run = scan_measured(&p, &dir.path().join("out"), &[]);
+    // Unbounded, the nested read would take 512 MiB: over the 256 MiB cap of these tests.
+    assert_bounded(&run);
+    let r = report(&run);
+    let w = warnings(&r);
+    assert!(
+        w.iter().any(
+            |w| w.contains("`/app/bomb-app-1.0.jar!/BOOT-INF/lib/bomb-1.jar`")
+                && w.contains("compressed more than 100:1")
+        ),
+        "{w:#?}"
+    );
+    let names: Vec<&str> = r["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["kind"] == "maven")
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"bomb-app"), "{names:?}");
+    assert!(names.contains(&"after"), "{names:?}");
+    assert!(!names.contains(&"bomb"), "{names:?}");
+}

@@ -189,7 +189,7 @@ fn every_planted_violation_fires_with_evidence_and_outputs_validate() {
         &out.join("report.sarif"),
     );
     validate(
-        &third_party("schemas/bom-1.5.schema.json"),
+        &third_party("schemas/bom-1.6.schema.json"),
         &out.join("sbom.cdx.json"),
     );
     let sarif = read_json(&out.join("report.sarif"));

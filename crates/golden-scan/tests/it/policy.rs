@@ -84,6 +84,7 @@ fn ignore_entries_scope_expiry_and_required_checks() {
     ];
     let names = vec!["registry.example/golden/python:3.12".to_string()];
     let v = p.evaluate(Evaluation {
+        packages: &[],
         names: &names,
         vulnerabilities: &mut vulns,
         compliance: &mut checks,
@@ -132,6 +133,7 @@ fn ignore_entries_scope_expiry_and_required_checks() {
     let names = vec!["registry.example/golden/nginx:1.22".to_string()];
     let mut vulns = vec![vuln("CVE-3", "pcre", Severity::High, None)];
     let v = p.evaluate(Evaluation {
+        packages: &[],
         names: &names,
         vulnerabilities: &mut vulns,
         compliance: &mut [],
@@ -153,6 +155,7 @@ fn only_fixed_and_none_threshold() {
         vuln("CVE-8", "b", Severity::Low, Some("2")),
     ];
     let v = p.evaluate(Evaluation {
+        packages: &[],
         names: &[],
         vulnerabilities: &mut vulns,
         compliance: &mut [],
@@ -167,6 +170,7 @@ fn only_fixed_and_none_threshold() {
     .unwrap();
     let mut checks = vec![check("GOLDEN-USER-001", CheckStatus::Fail)];
     let v = p.evaluate(Evaluation {
+        packages: &[],
         names: &[],
         vulnerabilities: &mut vulns,
         compliance: &mut checks,

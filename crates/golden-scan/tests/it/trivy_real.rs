@@ -734,6 +734,117 @@ fn docker_real_trivy_scans_an_image_with_jars_offline_from_the_mirrors_java_db()
     assert_eq!(meta["Version"], 1, "{meta}");
     assert!(cache.join("java-db/trivy-java.db").is_file());
 
+    // Trivy's language packages agree with golden-scan's on a fat jar (a jar nested in it,
+    // deflated entries with data descriptors) beside a plain one: the same Maven purls. (The
+    // jars are built by `lang::Zip`: `jar` above writes a central directory Trivy cannot read,
+    // which golden-scan, reading local headers, does not need.)
+    let fat = crate::lang::Zip::new()
+        .add(
+            "META-INF/maven/org.example.golden/fat-app/pom.properties",
+            b"groupId=org.example.golden\nartifactId=fat-app\nversion=4.0.1\n",
+            true,
+            true,
+        )
+        .add(
+            "BOOT-INF/lib/nested-lib-2.5.jar",
+            &crate::lang::library_jar("org.example.nested", "nested-lib", "2.5"),
+            false,
+            false,
+        )
+        .finish();
+    let layer2 = Layer::new()
+        .dir("app/", 0o755)
+        .file(
+            "app/demo-1.2.3.jar",
+            0o644,
+            &crate::lang::library_jar("org.example.golden", "demo", "1.2.3"),
+        )
+        .file("app/fat-app-4.0.1.jar", 0o644, &fat)
+        .bytes();
+    let cfg2 = config(
+        std::slice::from_ref(&layer2),
+        &[("COPY . /app/", false)],
+        serde_json::json!({ "User": "10001" }),
+    );
+    let archive2 = dir.path().join("fat-image.tar");
+    std::fs::write(
+        &archive2,
+        docker_archive(&[layer2], &cfg2, "golden-test/fat-image:1"),
+    )
+    .unwrap();
+    let out = Command::new(trivy_bin())
+        .args([
+            "image",
+            "--quiet",
+            "--format",
+            "json",
+            "--list-all-pkgs",
+            "--cache-dir",
+        ])
+        .arg(&cache)
+        .args([
+            "--skip-db-update",
+            "--skip-java-db-update",
+            "--scanners",
+            "vuln",
+            "--input",
+        ])
+        .arg(&archive2)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "trivy on {}: {}",
+        archive2.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let trivy_report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let maven = |purls: Vec<&str>| -> BTreeSet<String> {
+        purls
+            .into_iter()
+            .filter(|p| p.starts_with("pkg:maven/"))
+            .map(|p| p.split('?').next().unwrap_or(p).to_string())
+            .collect()
+    };
+    let theirs = maven(
+        trivy_report["Results"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|r| r["Packages"].as_array().into_iter().flatten())
+            .filter_map(|p| p["Identifier"]["PURL"].as_str())
+            .collect(),
+    );
+    let (code, stdout, stderr) = golden_scan(
+        &[
+            &format!("docker-archive:{}", archive2.display()),
+            "--trivy",
+            "off",
+            "--format",
+            "json",
+            "--policy",
+            policy.to_str().unwrap(),
+            "-o",
+            dir.path().join("out-fat").to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let ours_report: Value = serde_json::from_str(&stdout).unwrap();
+    let ours = maven(
+        ours_report["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p["purl"].as_str())
+            .collect(),
+    );
+    assert_eq!(ours.len(), 3, "demo, fat-app and the nested lib: {ours:#?}");
+    assert_eq!(
+        ours, theirs,
+        "golden-scan (left) and Trivy (right) list different Maven packages"
+    );
+
     // A Java DB repository the mirror does not have: an error naming it, never a pass.
     let missing = format!("127.0.0.1:{}/golden-test/no-such-java-db", reg.port);
     let sc = scan(
