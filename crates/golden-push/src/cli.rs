@@ -15,7 +15,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "golden-push",
     version,
     about = "Push images to Azure Container Registry (or any OCI registry) natively: ACR auth from GitHub OIDC, parallel deterministic gzip, resumable uploads; plus index, copy, attach, referrers.",
-    after_help = "`golden-push IMAGE --to REF` is short for `golden-push push IMAGE --to REF`. Exit codes: 0 success, 2 usage or runtime error."
+    after_help = "`golden-push IMAGE --to REF` is short for `golden-push push IMAGE --to REF`. Exit codes: 0 success (verify: verified), 1 (verify) not verified, 2 usage or runtime error."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -74,6 +74,13 @@ pub enum Cmd {
     Attach(AttachArgs),
     /// List the artifacts attached to an image.
     Referrers(ReferrersArgs),
+    /// Sign an image in the registry and attach its SLSA provenance (Sigstore bundles as
+    /// referrers).
+    Sign(SignArgs),
+    /// Check an image's signature, provenance and signed scan report: exit 0 verified, 1 not.
+    Verify(VerifyArgs),
+    /// Generate an ECDSA P-256 signing key (PKCS#8 PEM, mode 0600) and its public key (FILE.pub).
+    Keygen(KeygenArgs),
 }
 
 #[derive(Args, Debug)]
@@ -140,6 +147,70 @@ pub struct PushArgs {
     /// completely and ask the registry (HEAD) before sending it (false).
     #[arg(long, env = "GOLDEN_STREAM_UPLOADS", value_parser = BoolishValueParser::new(), default_value_t = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub stream_uploads: bool,
+    #[command(flatten)]
+    pub signing: SigningArgs,
+}
+
+/// How `push` and `sign` sign.
+#[derive(Args, Debug, Clone)]
+pub struct SigningArgs {
+    /// Signing key: a PKCS#8 PEM file (ECDSA P-256 or Ed25519), or the PEM itself (a secret in
+    /// the environment). With it, `push` signs the pushed digest and attaches SLSA provenance
+    /// before any tag moves.
+    #[arg(
+        long = "sign-key",
+        env = "GOLDEN_SIGNING_KEY",
+        value_name = "FILE|PEM",
+        hide_env_values = true
+    )]
+    pub key: Option<String>,
+    /// Attach SLSA provenance next to the signature.
+    #[arg(long, env = "GOLDEN_PROVENANCE", value_parser = BoolishValueParser::new(), default_value_t = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub provenance: bool,
+    /// golden-build's build record of the image (base image digest, start time) for the provenance.
+    #[arg(long, env = "GOLDEN_BUILD_RECORD", value_name = "FILE")]
+    pub build_record: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct SignArgs {
+    /// The image in the registry (tag or digest).
+    #[arg(env = "GOLDEN_SUBJECT")]
+    pub image: String,
+    #[command(flatten)]
+    pub signing: SigningArgs,
+    /// The plan entry (JSON, an id in --plan, or a file), for the provenance.
+    #[arg(long, env = "GOLDEN_ENTRY")]
+    pub entry: Option<String>,
+    /// Plan file in which --entry is an id.
+    #[arg(long, env = "GOLDEN_PLAN", value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// The image in the registry (tag or digest).
+    #[arg(env = "GOLDEN_SUBJECT")]
+    pub image: String,
+    /// Trusted public key (PEM) (repeat, or one per line); added to the policy's `keys`.
+    #[arg(
+        long = "key",
+        env = "GOLDEN_VERIFY_KEYS",
+        value_name = "PUB",
+        value_delimiter = '\n'
+    )]
+    pub keys: Vec<PathBuf>,
+    /// Verify policy (YAML, see docs/signing.md); without it: a signature, a signed provenance
+    /// and a passed signed scan report are required.
+    #[arg(long, env = "GOLDEN_VERIFY_POLICY", value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct KeygenArgs {
+    /// Where to write the private key (refused when it exists); the public key goes to FILE.pub.
+    #[arg(env = "GOLDEN_KEYGEN_FILE", value_name = "FILE")]
+    pub file: PathBuf,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -230,7 +301,17 @@ pub struct ReferrersArgs {
     pub artifact_type: Option<String>,
 }
 
-pub const SUBCOMMANDS: [&str; 6] = ["push", "index", "copy", "attach", "referrers", "help"];
+pub const SUBCOMMANDS: [&str; 9] = [
+    "push",
+    "index",
+    "copy",
+    "attach",
+    "referrers",
+    "sign",
+    "verify",
+    "keygen",
+    "help",
+];
 
 /// `golden-push IMAGE --to REF` → `golden-push push IMAGE --to REF`.
 pub fn with_default_subcommand(mut args: Vec<String>) -> Vec<String> {

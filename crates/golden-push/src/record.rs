@@ -103,6 +103,17 @@ pub struct PushJob {
     /// When the push command started: the record's `duration_seconds` runs from here to the
     /// moment the record is written.
     pub started: std::time::Instant,
+    /// Sign the pushed digest (and attach SLSA provenance from these inputs) after the
+    /// attachments, before any tag moves.
+    pub signing: Option<Signing>,
+}
+
+/// What `push --sign-key` signs with.
+#[derive(Debug, Clone)]
+pub struct Signing {
+    pub signer: std::sync::Arc<crate::sign::KeySigner>,
+    /// `None`: the signature alone (`--provenance=false`).
+    pub provenance: Option<crate::sign::provenance::Inputs>,
 }
 
 /// The outcome of [`push_attach_tag`]: the record (also written to `job.record`) and the push
@@ -226,6 +237,50 @@ pub async fn push_attach_tag(
                 digest: r.digest,
                 file: a.file.display().to_string(),
             }),
+            Err(e) => {
+                let e = e.context(format!(
+                    "the manifest {} is pushed, no tag was moved",
+                    report.digest
+                ));
+                record.tags_not_moved = all;
+                record.error = Some(e.one_line());
+                write(&mut record, job)?;
+                return Err(e);
+            }
+        }
+    }
+    // Then the signature and the provenance (which names the reports just attached).
+    if let Some(signing) = &job.signing {
+        let step = async {
+            let mut inputs = signing.provenance.clone();
+            if let Some(i) = inputs.as_mut() {
+                i.finished_on = crate::sign::provenance::now();
+            }
+            crate::sign::sign_image(
+                client,
+                &*signing.signer,
+                &report.repository,
+                &report.digest,
+                inputs.as_ref(),
+                log,
+            )
+            .await
+        };
+        match step.await {
+            Ok(signed) => {
+                record.referrers.push(Referrer {
+                    artifact_type: crate::sign::BUNDLE_MEDIA_TYPE.to_string(),
+                    digest: signed.signature,
+                    file: crate::sign::SIGNATURE_PREDICATE.to_string(),
+                });
+                if let Some(p) = signed.provenance {
+                    record.referrers.push(Referrer {
+                        artifact_type: crate::sign::BUNDLE_MEDIA_TYPE.to_string(),
+                        digest: p,
+                        file: crate::sign::PROVENANCE_PREDICATE.to_string(),
+                    });
+                }
+            }
             Err(e) => {
                 let e = e.context(format!(
                     "the manifest {} is pushed, no tag was moved",

@@ -6,8 +6,8 @@ use golden_registry::{AuthKind, Client, ClientOptions, RetryPolicy};
 use serde::Serialize;
 
 use crate::cli::{
-    AttachArgs, Cli, Cmd, CopyArgs, Format, Global, IndexArgs, LayerStoreMode, PushArgs,
-    ReferrersArgs,
+    AttachArgs, Cli, Cmd, CopyArgs, Format, Global, IndexArgs, KeygenArgs, LayerStoreMode,
+    PushArgs, ReferrersArgs, SignArgs, SigningArgs, VerifyArgs,
 };
 use crate::error::{Error, Result};
 use crate::{Log, copy, parse_annotations, push, split_list};
@@ -159,6 +159,7 @@ async fn run_push(a: &PushArgs, g: &Global, log: &Log) -> Result<()> {
         index,
         arch_hint,
         started,
+        signing: signing(&a.signing, entry.cloned(), &cwd)?,
     };
     let pushed = crate::record::push_attach_tag(&c, &opts, &job, log).await?;
     let (r, rec) = (&pushed.report, &pushed.record);
@@ -382,18 +383,208 @@ async fn run_referrers(a: &ReferrersArgs, g: &Global) -> Result<()> {
     Ok(())
 }
 
+/// The signer of `--sign-key` (a file, or the PEM itself: masked first under Actions).
+fn signer(key: &str) -> Result<crate::sign::KeySigner> {
+    if key.contains("-----BEGIN") {
+        golden_gha::add_mask(key);
+        let k = crate::sign::LocalKey::from_pem(
+            key,
+            "the signing key in --sign-key / GOLDEN_SIGNING_KEY",
+        )?;
+        Ok(crate::sign::KeySigner::new(k, "GOLDEN_SIGNING_KEY"))
+    } else {
+        let path = std::path::Path::new(key.trim());
+        let k = crate::sign::LocalKey::read(path)?;
+        Ok(crate::sign::KeySigner::new(k, &path.display().to_string()))
+    }
+}
+
+/// `--sign-key` and the provenance inputs, or `None` without a key.
+fn signing(
+    a: &SigningArgs,
+    entry: Option<golden_contracts::plan::PlanEntry>,
+    cwd: &std::path::Path,
+) -> Result<Option<crate::record::Signing>> {
+    let Some(key) = a.key.as_deref().filter(|k| !k.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let signer = signer(key)?;
+    let provenance = if a.provenance {
+        let record = a
+            .build_record
+            .as_deref()
+            .map(<golden_contracts::build::BuildRecord as golden_contracts::Document>::read)
+            .transpose()?;
+        Some(crate::sign::provenance::Inputs::from_env(
+            entry, record, cwd,
+        ))
+    } else {
+        None
+    };
+    Ok(Some(crate::record::Signing {
+        signer: std::sync::Arc::new(signer),
+        provenance,
+    }))
+}
+
+/// `golden-push sign`.
+async fn run_sign(a: &SignArgs, g: &Global, log: &Log) -> Result<()> {
+    let image = reference("IMAGE", &a.image)?;
+    let cwd = std::env::current_dir().map_err(Error::file("no current directory"))?;
+    let resolved = golden_contracts::entry::resolve(a.plan.as_deref(), a.entry.as_deref(), &cwd)?;
+    let entry = resolved.and_then(|r| r.entry);
+    let Some(s) = signing(&a.signing, entry, &cwd)? else {
+        return Err(Error::Usage(
+            "give the signing key: --sign-key FILE (GOLDEN_SIGNING_KEY); `golden-push keygen FILE` makes one".into(),
+        ));
+    };
+    let c = client(g, Vec::new())?;
+    let digest = match &image.digest {
+        Some(d) => d.clone(),
+        None => {
+            c.resolve_digest(&image)
+                .await
+                .map_err(Error::registry_at(format!("failed to resolve {image}")))?
+                .digest
+        }
+    };
+    let r = crate::sign::sign_image(&c, &*s.signer, &image, &digest, s.provenance.as_ref(), log)
+        .await?;
+    emit(
+        g.format,
+        &r,
+        &[
+            ("subject", r.subject.clone()),
+            ("key", r.key_fingerprint.clone()),
+            ("signature", r.signature.clone()),
+            (
+                "provenance",
+                r.provenance.clone().unwrap_or_else(|| "-".into()),
+            ),
+        ],
+        &[
+            ("subject", r.subject.clone()),
+            ("signature", r.signature.clone()),
+            ("provenance", r.provenance.clone().unwrap_or_default()),
+        ],
+    )
+}
+
+/// `golden-push verify`: `Ok(true)` verified, `Ok(false)` not (exit 1).
+async fn run_verify(a: &VerifyArgs, g: &Global) -> Result<bool> {
+    let image = reference("IMAGE", &a.image)?;
+    let policy = match &a.policy {
+        Some(p) => crate::sign::policy::Policy::read(p)?,
+        None => crate::sign::policy::Policy::default(),
+    };
+    let mut keys = Vec::new();
+    for p in a
+        .keys
+        .iter()
+        .filter(|p| !p.as_os_str().is_empty())
+        .chain(policy.keys.iter())
+    {
+        keys.push(crate::sign::PublicKey::read(p)?);
+    }
+    if keys.is_empty() {
+        return Err(Error::Usage(
+            "give a trusted public key: --key PUB (GOLDEN_VERIFY_KEYS) or `keys:` in the --policy file".into(),
+        ));
+    }
+    let c = client(g, Vec::new())?;
+    let v = crate::sign::verify::verify(&c, &image, &keys, &policy).await?;
+    match g.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&v)?),
+        Format::Text => {
+            println!("{}@{}", v.image, v.digest);
+            for ch in &v.checks {
+                // Details hold registry text (annotations are never printed; digests are).
+                println!(
+                    "{}",
+                    golden_gha::neutralize(&format!(
+                        "  [{}] {}: {}",
+                        if ch.passed { "ok" } else { "FAIL" },
+                        ch.rule,
+                        ch.detail
+                    ))
+                );
+            }
+            if v.verified {
+                println!("verified");
+            } else {
+                println!("NOT verified: {}", v.failed().join(", "));
+            }
+        }
+    }
+    let mut o = golden_gha::Outputs::new();
+    o.set("verified", v.verified.to_string());
+    o.set("digest", v.digest.clone());
+    o.set("failed", v.failed().join("\n"));
+    o.write().map_err(Error::Outputs)?;
+    Ok(v.verified)
+}
+
+/// `golden-push keygen FILE`.
+fn run_keygen(a: &KeygenArgs) -> Result<()> {
+    let pub_path = std::path::PathBuf::from(format!("{}.pub", a.file.display()));
+    if a.file.exists() {
+        return Err(Error::Usage(format!(
+            "`{}` exists; keygen never overwrites a key (remove it, or use it as is)",
+            a.file.display()
+        )));
+    }
+    let pem = crate::sign::LocalKey::generate_p256_pem()?;
+    let key = crate::sign::LocalKey::from_pem(&pem, "the generated key")?;
+    let public = key.public_key(&pub_path.display().to_string());
+    let dir = a
+        .file
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(dir)
+        .map_err(Error::file(format!("failed to create `{}`", dir.display())))?;
+    let write = |path: &std::path::Path, text: &str, private: bool| -> Result<()> {
+        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(Error::file(format!(
+            "failed to write into `{}`",
+            dir.display()
+        )))?;
+        #[cfg(unix)]
+        if !private {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644));
+        }
+        std::io::Write::write_all(&mut tmp, text.as_bytes())
+            .map_err(Error::file(format!("failed to write `{}`", path.display())))?;
+        tmp.persist(path).map_err(|e| Error::File {
+            what: format!("failed to write `{}`", path.display()),
+            source: e.error,
+        })?;
+        Ok(())
+    };
+    // NamedTempFile is created 0600: the private key is never readable by others.
+    write(&a.file, &pem, true)?;
+    write(&pub_path, &public.to_pem(), false)?;
+    println!("private key: {}", a.file.display());
+    println!("public key: {}", pub_path.display());
+    println!("fingerprint: {}", public.fingerprint());
+    Ok(())
+}
+
 /// Run the parsed command line: the result is on stdout and in `$GITHUB_OUTPUT`, progress on
 /// stderr (unless `--quiet`).
-pub async fn run(cli: Cli) -> Result<()> {
+pub async fn run(cli: Cli) -> Result<bool> {
     let log = Log {
         quiet: cli.global.quiet,
     };
     let g = &cli.global;
     match &cli.cmd {
-        Cmd::Push(a) => run_push(a, g, &log).await,
-        Cmd::Index(a) => run_index(a, g, &log).await,
-        Cmd::Copy(a) => run_copy(a, g, &log).await,
-        Cmd::Attach(a) => run_attach(a, g, &log).await,
-        Cmd::Referrers(a) => run_referrers(a, g).await,
+        Cmd::Push(a) => run_push(a, g, &log).await.map(|()| true),
+        Cmd::Index(a) => run_index(a, g, &log).await.map(|()| true),
+        Cmd::Copy(a) => run_copy(a, g, &log).await.map(|()| true),
+        Cmd::Attach(a) => run_attach(a, g, &log).await.map(|()| true),
+        Cmd::Referrers(a) => run_referrers(a, g).await.map(|()| true),
+        Cmd::Sign(a) => run_sign(a, g, &log).await.map(|()| true),
+        Cmd::Verify(a) => run_verify(a, g).await,
+        Cmd::Keygen(a) => run_keygen(a).map(|()| true),
     }
 }
