@@ -12,3 +12,4 @@ mod faults;
 mod hints;
 mod images;
 mod push;
+mod sign;

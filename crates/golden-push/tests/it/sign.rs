@@ -1,0 +1,420 @@
+//! Signatures and provenance against a real registry: push --sign-key → verify (0), each
+//! tampering → 1 naming the rule, sigstore-js (an independent verifier) accepts the bundles.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::*;
+
+const BUNDLE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
+const REPORT: &str = "application/vnd.golden.scan-report.v1+json";
+
+fn report(dir: &Path, name: &str, passed: bool) -> PathBuf {
+    let p = dir.join(format!("{name}-report.json"));
+    std::fs::write(
+        &p,
+        serde_json::json!({
+            "schema": 1,
+            "image": { "name": name },
+            "policy": { "policy": "default", "passed": passed, "failures": [] },
+        })
+        .to_string(),
+    )
+    .unwrap();
+    p
+}
+
+async fn keygen(dir: &Path, name: &str) -> (String, String) {
+    let key = dir.join(name);
+    let run = golden_push(&["keygen", &key.display().to_string()], &[]).await;
+    run.ok();
+    assert!(
+        run.stdout.contains("fingerprint: SHA256:"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains("PRIVATE") && !run.stderr.contains("PRIVATE"),
+        "keygen never prints the key"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the private key is private");
+    }
+    (key.display().to_string(), format!("{}.pub", key.display()))
+}
+
+fn github_env() -> Vec<(&'static str, String)> {
+    vec![
+        ("GITHUB_SERVER_URL", "https://github.com".into()),
+        ("GITHUB_REPOSITORY", "acme/golden".into()),
+        ("GITHUB_REF", "refs/heads/main".into()),
+        (
+            "GITHUB_SHA",
+            "0123456789abcdef0123456789abcdef01234567".into(),
+        ),
+        (
+            "GITHUB_WORKFLOW_REF",
+            "acme/golden/.github/workflows/golden-images.yml@refs/heads/main".into(),
+        ),
+        ("GITHUB_RUN_ID", "42".into()),
+    ]
+}
+
+/// Push `name` to `repo:tag` with a scan report; signed with `key` when given. The digest.
+async fn push(
+    reg: &Registry,
+    dir: &Path,
+    name: &str,
+    tag: &str,
+    passed: bool,
+    sign: &[&str],
+) -> String {
+    let archive = small_archive(dir, name, "amd64");
+    let rep = report(dir, name, passed);
+    let mut args = vec![
+        "push".to_string(),
+        format!("docker-archive:{}", archive.display()),
+        "--to".into(),
+        format!("{}/golden/signed:{tag}", reg.host()),
+        "--attach".into(),
+        format!("{}={REPORT}", rep.display()),
+    ];
+    args.extend(sign.iter().map(|s| s.to_string()));
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = golden_push(&a, &github_env()).await;
+    run.ok();
+    run.output("digest").to_string()
+}
+
+async fn verify(image: &str, extra: &[&str]) -> Run {
+    let mut a = vec!["verify", image];
+    a.extend_from_slice(extra);
+    golden_push(&a, &[]).await
+}
+
+fn not_verified(run: &Run, rule: &str) {
+    assert_eq!(
+        run.status, 1,
+        "verify should say not verified (1):\n{}\n{}",
+        run.stdout, run.stderr
+    );
+    assert!(
+        run.stdout.contains(&format!("[FAIL] {rule}:")),
+        "the failed rule {rule} is named:\n{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("NOT verified"), "{}", run.stdout);
+}
+
+async fn get(url: &str, accept: &str) -> bytes::Bytes {
+    let r = reqwest::Client::new()
+        .get(url)
+        .header("accept", accept)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "GET {url}: {}", r.status());
+    r.bytes().await.unwrap()
+}
+
+const INDEX: &str = "application/vnd.oci.image.index.v1+json";
+const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+
+/// The referrers index (tag schema: docker-registry 2.8 has no referrers API) of `digest`.
+async fn referrers(reg: &Registry, digest: &str) -> serde_json::Value {
+    let tag = digest.replace(':', "-");
+    let b = get(
+        &format!("http://{}/v2/golden/signed/manifests/{tag}", reg.host()),
+        INDEX,
+    )
+    .await;
+    serde_json::from_slice(&b).unwrap()
+}
+
+async fn put_referrers(reg: &Registry, digest: &str, index: &serde_json::Value) {
+    let tag = digest.replace(':', "-");
+    let r = reqwest::Client::new()
+        .put(format!(
+            "http://{}/v2/golden/signed/manifests/{tag}",
+            reg.host()
+        ))
+        .header("content-type", INDEX)
+        .body(index.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+}
+
+/// Every bundle attached to `digest`, written to files.
+async fn bundle_files(reg: &Registry, digest: &str, dir: &Path) -> Vec<PathBuf> {
+    let idx = referrers(reg, digest).await;
+    let mut out = Vec::new();
+    for (i, m) in idx["manifests"].as_array().unwrap().iter().enumerate() {
+        if m["artifactType"] != BUNDLE {
+            continue;
+        }
+        let d = m["digest"].as_str().unwrap();
+        let man: serde_json::Value = serde_json::from_slice(
+            &get(
+                &format!("http://{}/v2/golden/signed/manifests/{d}", reg.host()),
+                MANIFEST,
+            )
+            .await,
+        )
+        .unwrap();
+        assert_eq!(man["layers"][0]["mediaType"], BUNDLE);
+        let blob = man["layers"][0]["digest"].as_str().unwrap();
+        let bytes = get(
+            &format!("http://{}/v2/golden/signed/blobs/{blob}", reg.host()),
+            "*/*",
+        )
+        .await;
+        let p = dir.join(format!("bundle-{i}.json"));
+        std::fs::write(&p, &bytes).unwrap();
+        out.push(p);
+    }
+    out
+}
+
+/// sigstore-js on our bundles: required (fails loudly when node or the package is missing).
+fn sigstore_js(public: &str, bundles: &[PathBuf]) -> (bool, String) {
+    require("node");
+    let script = repo_root().join("tests/sigstore-js/verify.js");
+    assert!(
+        repo_root()
+            .join("tests/sigstore-js/node_modules/@sigstore/verify")
+            .is_dir(),
+        "sigstore-js is not installed: run scripts/setup.sh (npm ci in tests/sigstore-js)"
+    );
+    let out = std::process::Command::new("node")
+        .arg(&script)
+        .arg(public)
+        .args(bundles)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_ne!(
+        out.status.code(),
+        Some(2),
+        "verify.js usage/install error: {text}"
+    );
+    (out.status.success(), text)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn registry_sign_verify_round_trip_tampering_and_sigstore_js() {
+    let reg = Registry::start();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (key, public) = keygen(d, "signing.pem").await;
+    let (other_key, other_public) = keygen(d, "other.pem").await;
+    let sign = ["--sign-key", key.as_str()];
+    let img = |tag: &str| format!("{}/golden/signed:{tag}", reg.host());
+
+    // Round trip: push signs and attaches provenance; verify passes and says what it checked.
+    let good = push(&reg, d, "good", "good", true, &sign).await;
+    let policy = d.join("policy.yaml");
+    std::fs::write(
+        &policy,
+        "keys: [signing.pem.pub]\nprovenance:\n  source_repository: 'https://github\\.com/acme/golden'\n  source_ref: refs/heads/main\n  builder_id: 'https://github\\.com/acme/golden/\\.github/workflows/golden-images\\.yml@.*'\n",
+    )
+    .unwrap();
+    let ok = verify(&img("good"), &["--policy", &policy.display().to_string()]).await;
+    ok.ok();
+    for rule in [
+        "signature",
+        "provenance",
+        "provenance.source_repository",
+        "provenance.source_ref",
+        "provenance.builder_id",
+        "scan-report",
+    ] {
+        assert!(
+            ok.stdout.contains(&format!("[ok] {rule}:")),
+            "{rule}:\n{}",
+            ok.stdout
+        );
+    }
+    assert_eq!(ok.output("verified"), "true");
+    assert_eq!(ok.output("digest"), good);
+    // By digest and with --key instead of the policy's keys, JSON output.
+    let j = verify(
+        &format!("{}/golden/signed@{good}", reg.host()),
+        &["--key", &public, "--format", "json"],
+    )
+    .await;
+    j.ok();
+    assert_eq!(j.json()["verified"], true);
+
+    // The bundles: three referrers (report, signature, provenance), sigstore-js agrees.
+    let idx = referrers(&reg, &good).await;
+    let types: Vec<&str> = idx["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["artifactType"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, [REPORT, BUNDLE, BUNDLE]);
+    let files = bundle_files(&reg, &good, d).await;
+    let (js_ok, text) = sigstore_js(&public, &files);
+    assert!(js_ok, "sigstore-js rejects our bundles:\n{text}");
+    assert!(
+        text.contains("https://sigstore.dev/cosign/sign/v1")
+            && text.contains("https://slsa.dev/provenance/v1"),
+        "{text}"
+    );
+    let (js_ok, text) = sigstore_js(&other_public, &files);
+    assert!(!js_ok, "sigstore-js must refuse another key:\n{text}");
+    // sigstore-js also refuses a bundle whose statement was changed after signing.
+    let mut b: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).unwrap();
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut st: serde_json::Value = serde_json::from_slice(
+        &b64.decode(b["dsseEnvelope"]["payload"].as_str().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    st["subject"][0]["digest"]["sha256"] = "00".repeat(32).into();
+    b["dsseEnvelope"]["payload"] = b64.encode(st.to_string()).into();
+    let forged = d.join("forged.json");
+    std::fs::write(&forged, b.to_string()).unwrap();
+    let (js_ok, text) = sigstore_js(&public, &[forged]);
+    assert!(
+        !js_ok,
+        "sigstore-js must refuse a changed statement:\n{text}"
+    );
+
+    // A wrong key.
+    let wrong = verify(&img("good"), &["--key", &other_public]).await;
+    not_verified(&wrong, "signature");
+    assert!(
+        wrong.stdout.contains("does not verify with any given key"),
+        "{}",
+        wrong.stdout
+    );
+
+    // A provenance that does not match the policy.
+    let strict = d.join("strict.yaml");
+    std::fs::write(
+        &strict,
+        "keys: [signing.pem.pub]\nprovenance:\n  source_ref: refs/heads/release\n",
+    )
+    .unwrap();
+    let run = verify(&img("good"), &["--policy", &strict.display().to_string()]).await;
+    not_verified(&run, "provenance.source_ref");
+    assert!(run.stdout.contains("[ok] signature:"), "{}", run.stdout);
+
+    // A changed manifest: the tag now points at another (unsigned) image.
+    push(&reg, d, "changed", "good", true, &[]).await;
+    not_verified(
+        &verify(&img("good"), &["--key", &public]).await,
+        "signature",
+    );
+    // The original digest still verifies.
+    verify(
+        &format!("{}/golden/signed@{good}", reg.host()),
+        &["--key", &public],
+    )
+    .await
+    .ok();
+
+    // A missing provenance.
+    let bare = push(
+        &reg,
+        d,
+        "bare",
+        "bare",
+        true,
+        &["--sign-key", &key, "--provenance=false"],
+    )
+    .await;
+    let run = verify(&img("bare"), &["--key", &public]).await;
+    not_verified(&run, "provenance");
+    assert!(run.stdout.contains("[ok] signature:"), "{}", run.stdout);
+    assert!(!bare.is_empty());
+
+    // A failed scan report, signed.
+    push(&reg, d, "failing", "failing", false, &sign).await;
+    let run = verify(&img("failing"), &["--key", &public]).await;
+    not_verified(&run, "scan-report");
+    assert!(run.stdout.contains("failed its policy"), "{}", run.stdout);
+
+    // A replaced scan report referrer: another (passing) report attached, the original taken
+    // out of the referrers index.
+    let rep = push(&reg, d, "replaced", "replaced", true, &sign).await;
+    let forged_report = report(d, "forged", true);
+    golden_push(
+        &[
+            "attach",
+            &img("replaced"),
+            &forged_report.display().to_string(),
+            "--artifact-type",
+            REPORT,
+        ],
+        &[],
+    )
+    .await
+    .ok();
+    let mut idx = referrers(&reg, &rep).await;
+    let first_report = idx["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|m| m["artifactType"] == REPORT)
+        .unwrap();
+    idx["manifests"]
+        .as_array_mut()
+        .unwrap()
+        .remove(first_report);
+    put_referrers(&reg, &rep, &idx).await;
+    let run = verify(&img("replaced"), &["--key", &public]).await;
+    not_verified(&run, "scan-report");
+    assert!(run.stdout.contains("unsigned:"), "{}", run.stdout);
+
+    // A replaced signature referrer: signed again by another key, ours taken out.
+    let sig = push(&reg, d, "resigned", "resigned", true, &sign).await;
+    let mut idx = referrers(&reg, &sig).await;
+    idx["manifests"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|m| m["artifactType"] != BUNDLE);
+    put_referrers(&reg, &sig, &idx).await;
+    golden_push(
+        &["sign", &img("resigned"), "--sign-key", &other_key],
+        &github_env(),
+    )
+    .await
+    .ok();
+    let run = verify(&img("resigned"), &["--key", &public]).await;
+    not_verified(&run, "signature");
+    not_verified(&run, "provenance");
+
+    // Usage errors are 2: no key, a bad policy.
+    let run = verify(&img("good"), &[]).await;
+    run.failed();
+    assert!(run.stderr.contains("--key PUB"), "{}", run.stderr);
+    let bad = d.join("bad.yaml");
+    std::fs::write(&bad, "provenance:\n  source_repo: x\n").unwrap();
+    let run = verify(
+        &img("good"),
+        &["--key", &public, "--policy", &bad.display().to_string()],
+    )
+    .await;
+    run.failed();
+    assert!(
+        run.stderr.contains("bad.yaml") && run.stderr.contains("source_repo"),
+        "{}",
+        run.stderr
+    );
+    // keygen never overwrites.
+    let run = golden_push(&["keygen", &key], &[]).await;
+    run.failed();
+}
