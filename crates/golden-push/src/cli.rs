@@ -254,6 +254,8 @@ pub struct IndexArgs {
     /// Index annotation KEY=VALUE (repeat, or one per line).
     #[arg(long = "annotation", env = "GOLDEN_ANNOTATIONS")]
     pub annotations: Vec<String>,
+    #[command(flatten)]
+    pub signing: SigningArgs,
 }
 
 #[derive(Args, Debug)]

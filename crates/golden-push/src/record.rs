@@ -420,6 +420,7 @@ pub async fn index_from_records(
     expect: &[Arch],
     record_path: Option<&Path>,
     jobs: usize,
+    signing: Option<&Signing>,
     log: &Log,
 ) -> Result<IndexRecord> {
     if expect.is_empty() {
@@ -510,6 +511,25 @@ pub async fn index_from_records(
         }
         built.push((id.clone(), records.clone(), b));
     }
+    // Signed (and provenance attached) before any tag moves.
+    if let Some(signing) = signing {
+        for (id, _, b) in &built {
+            if let Err(e) = sign_built(client, signing, b, log).await {
+                let e = e.context(format!(
+                    "image `{id}`: the index {} is stored, no tag was moved",
+                    b.report.digest
+                ));
+                out.indexes = by_id
+                    .iter()
+                    .map(|(i, rs)| failed_index(i, rs, e.one_line()))
+                    .collect();
+                if let Some(p) = record_path {
+                    out.write(p)?;
+                }
+                return Err(e);
+            }
+        }
+    }
     let mut error = None;
     for (id, records, b) in built {
         let (index, outcome_error) = tag_index(client, &id, &records, b, log).await;
@@ -525,6 +545,28 @@ pub async fn index_from_records(
         Some(e) => Err(e),
         None => Ok(out),
     }
+}
+
+/// Sign a stored index and attach its provenance (`index --sign-key`).
+pub async fn sign_built(
+    client: &Client,
+    signing: &Signing,
+    b: &crate::copy::IndexBuilt,
+    log: &Log,
+) -> Result<crate::sign::Signed> {
+    let mut inputs = signing.provenance.clone();
+    if let Some(i) = inputs.as_mut() {
+        i.finished_on = crate::sign::provenance::now();
+    }
+    crate::sign::sign_image(
+        client,
+        &*signing.signer,
+        &b.repository,
+        &b.report.digest,
+        inputs.as_ref(),
+        log,
+    )
+    .await
 }
 
 /// The per-architecture push records (pushed with `--arch-suffix`) under `paths`, by image id.

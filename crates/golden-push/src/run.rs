@@ -196,6 +196,8 @@ async fn run_push(a: &PushArgs, g: &Global, log: &Log) -> Result<()> {
 
 /// `golden-push index`.
 async fn run_index(a: &IndexArgs, g: &Global, log: &Log) -> Result<()> {
+    let cwd = std::env::current_dir().map_err(Error::file("no current directory"))?;
+    let signing = signing(&a.signing, None, &cwd)?;
     let c = client(g, Vec::new())?;
     if !a.records.is_empty() {
         let expect =
@@ -207,6 +209,7 @@ async fn run_index(a: &IndexArgs, g: &Global, log: &Log) -> Result<()> {
             &expect,
             a.record.as_deref(),
             g.jobs,
+            signing.as_ref(),
             log,
         )
         .await?;
@@ -247,6 +250,16 @@ async fn run_index(a: &IndexArgs, g: &Global, log: &Log) -> Result<()> {
         log,
     )
     .await?;
+    if let Some(s) = &signing {
+        crate::record::sign_built(&c, s, &b, log)
+            .await
+            .map_err(|e| {
+                e.context(format!(
+                    "the index {} is stored, no tag was moved",
+                    b.report.digest
+                ))
+            })?;
+    }
     let outcome = crate::tags::set_tags(
         &c,
         &b.repository,

@@ -126,6 +126,98 @@ fn pattern_check(
     })
 }
 
+/// The scan-report rule for one image manifest: a scan report attached to `subject` whose blob
+/// digest a signed provenance in `provs` names, about this image, and passed.
+async fn scan_rule(
+    client: &Client,
+    subject: &Reference,
+    provs: &[&Statement],
+) -> Result<(bool, String)> {
+    let digest = subject.digest.clone().unwrap_or_default();
+    let reports = provenance::scan_reports(client, subject).await?;
+    let signed: BTreeSet<String> = provs
+        .iter()
+        .flat_map(|p| {
+            p.predicate
+                .pointer("/runDetails/byproducts")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter_map(|b| {
+            b.pointer("/digest/sha256")
+                .and_then(Value::as_str)
+                .map(|h| format!("sha256:{h}"))
+        })
+        .collect();
+    let (covered, unsigned): (Vec<_>, Vec<_>) =
+        reports.iter().partition(|r| signed.contains(&r.digest));
+    Ok(if reports.is_empty() {
+        (
+            false,
+            format!("no scan report is attached to {}", short(&digest)),
+        )
+    } else if provs.is_empty() {
+        (
+            false,
+            "no signed provenance names a scan report, so none is signed".into(),
+        )
+    } else if covered.is_empty() {
+        (
+            false,
+            format!(
+                "no attached scan report is the one the signed provenance names (unsigned: {})",
+                unsigned
+                    .iter()
+                    .map(|r| short(&r.digest))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+    } else if let Some(bad) = covered.iter().find(|r| r.passed != Some(true)) {
+        (
+            false,
+            format!(
+                "the signed scan report {} {}",
+                short(&bad.digest),
+                if bad.passed == Some(false) {
+                    "failed its policy"
+                } else {
+                    "has no policy verdict"
+                }
+            ),
+        )
+    } else if let Some(bad) = covered
+        .iter()
+        .find(|r| r.image_digest.as_deref().is_some_and(|d| d != digest))
+    {
+        (
+            false,
+            format!(
+                "the signed scan report {} is about another image",
+                short(&bad.digest)
+            ),
+        )
+    } else {
+        (
+            true,
+            format!(
+                "signed scan report {} passed{}",
+                covered
+                    .iter()
+                    .map(|r| short(&r.digest))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if unsigned.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({} unsigned report(s) ignored)", unsigned.len())
+                }
+            ),
+        )
+    })
+}
+
 /// Verify `image` (a tag or digest) against `keys` and `policy`.
 pub async fn verify(
     client: &Client,
@@ -238,89 +330,52 @@ pub async fn verify(
             ));
         }
     }
-    // 3. scan report
+    // 3. scan report: the image's own, or (an index) each platform manifest's.
     if policy.scan_report_required {
-        let reports = provenance::scan_reports(client, &subject).await?;
-        let signed: BTreeSet<String> = provs
-            .iter()
-            .flat_map(|p| {
-                p.predicate
-                    .pointer("/runDetails/byproducts")
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default()
-            })
-            .filter_map(|b| {
-                b.pointer("/digest/sha256")
-                    .and_then(Value::as_str)
-                    .map(|h| format!("sha256:{h}"))
-            })
-            .collect();
-        let (covered, unsigned): (Vec<_>, Vec<_>) =
-            reports.iter().partition(|r| signed.contains(&r.digest));
-        let (passed, detail) = if reports.is_empty() {
-            (
-                false,
-                format!("no scan report is attached to {name}@{}", short(&digest)),
-            )
-        } else if provs.is_empty() {
-            (
-                false,
-                "no signed provenance names a scan report, so none is signed".into(),
-            )
-        } else if covered.is_empty() {
-            (
-                false,
-                format!(
-                    "no attached scan report is the one the signed provenance names (unsigned: {})",
-                    unsigned
+        let children = match client.get_manifest(&subject).await {
+            Ok(m) => match m.parse() {
+                Ok(ParsedManifest::Index(i)) => Some(i.manifests),
+                _ => None,
+            },
+            Err(e) => {
+                return Err(Error::registry_at(format!("failed to read {subject}"))(e));
+            }
+        };
+        let (passed, detail) = match children {
+            None => scan_rule(client, &subject, &provs).await?,
+            Some(list) => {
+                let mut all = true;
+                let mut parts = Vec::new();
+                // BuildKit attestation manifests (platform unknown/unknown) are not images.
+                for c in list
+                    .iter()
+                    .filter(|c| c.platform.as_ref().is_none_or(|p| p.os != "unknown"))
+                {
+                    let child = image.with_digest(&c.digest);
+                    let found = bundles(client, &child, keys).await?;
+                    let child_provs: Vec<&Statement> = found
                         .iter()
-                        .map(|r| short(&r.digest))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )
-        } else if let Some(bad) = covered.iter().find(|r| r.passed != Some(true)) {
-            (
-                false,
-                format!(
-                    "the signed scan report {} {}",
-                    short(&bad.digest),
-                    if bad.passed == Some(false) {
-                        "failed its policy"
-                    } else {
-                        "has no policy verdict"
-                    }
-                ),
-            )
-        } else if let Some(bad) = covered
-            .iter()
-            .find(|r| r.image_digest.as_deref().is_some_and(|d| d != digest))
-        {
-            (
-                false,
-                format!(
-                    "the signed scan report {} is about another image",
-                    short(&bad.digest)
-                ),
-            )
-        } else {
-            (
-                true,
-                format!(
-                    "signed scan report {} passed{}",
-                    covered
-                        .iter()
-                        .map(|r| short(&r.digest))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    if unsigned.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" ({} unsigned report(s) ignored)", unsigned.len())
-                    }
-                ),
-            )
+                        .filter_map(|f| f.outcome.as_ref().ok())
+                        .map(|(st, _)| st)
+                        .filter(|st| {
+                            st.predicate_type == PROVENANCE_PREDICATE && st.covers(&c.digest)
+                        })
+                        .collect();
+                    let (ok, d) = scan_rule(client, &child, &child_provs).await?;
+                    all &= ok;
+                    let arch = c
+                        .platform
+                        .as_ref()
+                        .map(|p| p.display())
+                        .unwrap_or_else(|| short(&c.digest).to_string());
+                    parts.push(format!("{arch}: {d}"));
+                }
+                if parts.is_empty() {
+                    (false, "the index lists no platform manifest".to_string())
+                } else {
+                    (all, parts.join("; "))
+                }
+            }
         };
         checks.push(Check {
             rule: "scan-report".into(),

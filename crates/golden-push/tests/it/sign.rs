@@ -418,3 +418,101 @@ async fn registry_sign_verify_round_trip_tampering_and_sigstore_js() {
     let run = golden_push(&["keygen", &key], &[]).await;
     run.failed();
 }
+
+/// A multi-arch index: each platform pushed signed with its report, the index signed by
+/// `index --records --sign-key`; verify checks the index's signature and provenance and each
+/// platform's signed scan report.
+#[tokio::test(flavor = "multi_thread")]
+async fn registry_signed_index_verifies_and_a_failing_platform_report_fails_it() {
+    let reg = Registry::start();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (key, public) = keygen(d, "k.pem").await;
+    let mut records = Vec::new();
+    for (arch, passed) in [("amd64", true), ("arm64", true), ("arm64", false)] {
+        let sub = d.join(format!("{arch}-{passed}"));
+        std::fs::create_dir_all(&sub).unwrap();
+        // Another name for the failing one: another image (the same bytes would be the same
+        // digest, whose signed reports then include the failing one).
+        let name = format!("multi-{arch}-{passed}");
+        let archive = small_archive(&sub, &name, arch);
+        let rep = report(&sub, &name, passed);
+        let record = sub.join("push-record.json");
+        let to = format!(
+            "{}/golden/signed:{}",
+            reg.host(),
+            if passed { "multi" } else { "bad" }
+        );
+        golden_push(
+            &[
+                "push",
+                &format!("docker-archive:{}", archive.display()),
+                "--to",
+                &to,
+                "--arch-suffix",
+                arch,
+                "--attach",
+                &format!("{}={REPORT}", rep.display()),
+                "--sign-key",
+                &key,
+                "--record",
+                &record.display().to_string(),
+            ],
+            &[],
+        )
+        .await
+        .ok();
+        records.push(record);
+    }
+    let index = |recs: &[&PathBuf]| {
+        let mut a = vec![
+            "index".to_string(),
+            "--expect-arch".into(),
+            "amd64,arm64".into(),
+            "--sign-key".into(),
+            key.clone(),
+        ];
+        for r in recs {
+            a.push("--records".into());
+            a.push(r.display().to_string());
+        }
+        a
+    };
+    let args = index(&[&records[0], &records[1]]);
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    golden_push(&a, &[]).await.ok();
+    let run = verify(
+        &format!("{}/golden/signed:multi", reg.host()),
+        &["--key", &public],
+    )
+    .await;
+    run.ok();
+    assert!(
+        run.stdout.contains("linux/amd64: signed scan report")
+            && run.stdout.contains("linux/arm64: signed scan report"),
+        "{}",
+        run.stdout
+    );
+
+    // The same amd64 image with an arm64 whose signed report failed.
+    let mut bad = std::fs::read_to_string(&records[0]).unwrap();
+    bad = bad.replace(":multi", ":bad");
+    let amd = d.join("amd64-bad-record.json");
+    std::fs::write(&amd, bad).unwrap();
+    let args = index(&[&amd, &records[2]]);
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    golden_push(&a, &[]).await.ok();
+    let run = verify(
+        &format!("{}/golden/signed:bad", reg.host()),
+        &["--key", &public],
+    )
+    .await;
+    not_verified(&run, "scan-report");
+    assert!(
+        run.stdout.contains("linux/arm64: the signed scan report")
+            && run.stdout.contains("failed its policy"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("[ok] signature:"), "{}", run.stdout);
+}
