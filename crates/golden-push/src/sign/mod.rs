@@ -105,15 +105,43 @@ pub async fn sign_image<S: Sign>(
 ) -> Result<Signed> {
     let subject = repo.with_digest(digest);
     let name = format!("{}/{}", repo.registry, repo.repository);
-    let st = Statement::new(&name, digest, SIGNATURE_PREDICATE, serde_json::json!({}));
-    let b = bundle::sign_statement(signer, &st).await?;
-    let signature = attach_bundle(client, &subject, &b, SIGNATURE_PREDICATE).await?;
-    log.line(&format!(
-        "signed {name}@{} with {} ({})",
-        short(digest),
-        signer.public_key().fingerprint(),
-        short(&signature)
-    ));
+    // A rerun signs nothing again: a signature by this key (and a provenance naming the same
+    // scan reports) already attached is kept.
+    let keys = [signer.public_key().clone()];
+    let existing: Vec<(String, Statement)> = verify::bundles(client, &subject, &keys)
+        .await?
+        .into_iter()
+        .filter_map(|f| match f.outcome {
+            Ok((st, _)) if st.covers(digest) => Some((f.referrer, st)),
+            _ => None,
+        })
+        .collect();
+    let signature = match existing
+        .iter()
+        .find(|(_, st)| st.predicate_type == SIGNATURE_PREDICATE)
+    {
+        Some((d, _)) => {
+            log.line(&format!(
+                "{name}@{} is already signed by {} ({})",
+                short(digest),
+                signer.public_key().fingerprint(),
+                short(d)
+            ));
+            d.clone()
+        }
+        None => {
+            let st = Statement::new(&name, digest, SIGNATURE_PREDICATE, serde_json::json!({}));
+            let b = bundle::sign_statement(signer, &st).await?;
+            let d = attach_bundle(client, &subject, &b, SIGNATURE_PREDICATE).await?;
+            log.line(&format!(
+                "signed {name}@{} with {} ({})",
+                short(digest),
+                signer.public_key().fingerprint(),
+                short(&d)
+            ));
+            d
+        }
+    };
     let mut out = Signed {
         subject: format!("{name}@{digest}"),
         key_fingerprint: signer.public_key().fingerprint(),
@@ -128,6 +156,19 @@ pub async fn sign_image<S: Sign>(
             .iter()
             .map(|r| r.digest.clone())
             .collect();
+        let wanted: std::collections::BTreeSet<String> = out.scan_reports.iter().cloned().collect();
+        if let Some((d, _)) = existing.iter().find(|(_, st)| {
+            st.predicate_type == PROVENANCE_PREDICATE
+                && provenance::named_reports(&st.predicate) == wanted
+        }) {
+            log.line(&format!(
+                "{name}@{} already has its signed provenance ({})",
+                short(digest),
+                short(d)
+            ));
+            out.provenance = Some(d.clone());
+            return Ok(out);
+        }
         let predicate = provenance::predicate(inputs, &facts);
         let st = Statement::new(&name, digest, PROVENANCE_PREDICATE, predicate);
         let b = bundle::sign_statement(signer, &st).await?;

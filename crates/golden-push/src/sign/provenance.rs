@@ -183,6 +183,20 @@ fn digest_map(d: &str) -> Value {
     }
 }
 
+/// The scan report digests (`sha256:<hex>`) a provenance predicate names as byproducts.
+pub fn named_reports(predicate: &Value) -> std::collections::BTreeSet<String> {
+    predicate
+        .pointer("/runDetails/byproducts")
+        .and_then(Value::as_array)
+        .map(|a| a.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .filter(|b| b.get("mediaType").and_then(Value::as_str) == Some(SCAN_REPORT_TYPE))
+        .filter_map(|b| b.pointer("/digest/sha256").and_then(Value::as_str))
+        .map(|h| format!("sha256:{h}"))
+        .collect()
+}
+
 /// The builder id: `SERVER/OWNER/REPO/.github/workflows/FILE@REF` under Actions, else
 /// [`LOCAL_BUILDER`].
 pub fn builder_id(github: &BTreeMap<&'static str, String>) -> String {

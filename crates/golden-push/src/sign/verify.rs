@@ -48,12 +48,17 @@ impl Verification {
 }
 
 /// A bundle referrer, read and judged.
-struct Found {
-    referrer: String,
-    outcome: std::result::Result<(Statement, String), String>,
+pub(crate) struct Found {
+    pub referrer: String,
+    pub outcome: std::result::Result<(Statement, String), String>,
 }
 
-async fn bundles(client: &Client, subject: &Reference, keys: &[PublicKey]) -> Result<Vec<Found>> {
+/// Every bundle attached to `subject`, each verified with `keys`.
+pub(crate) async fn bundles(
+    client: &Client,
+    subject: &Reference,
+    keys: &[PublicKey],
+) -> Result<Vec<Found>> {
     let list = client
         .referrers(subject, Some(bundle::BUNDLE_MEDIA_TYPE))
         .await
@@ -137,18 +142,7 @@ async fn scan_rule(
     let reports = provenance::scan_reports(client, subject).await?;
     let signed: BTreeSet<String> = provs
         .iter()
-        .flat_map(|p| {
-            p.predicate
-                .pointer("/runDetails/byproducts")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default()
-        })
-        .filter_map(|b| {
-            b.pointer("/digest/sha256")
-                .and_then(Value::as_str)
-                .map(|h| format!("sha256:{h}"))
-        })
+        .flat_map(|p| provenance::named_reports(&p.predicate))
         .collect();
     let (covered, unsigned): (Vec<_>, Vec<_>) =
         reports.iter().partition(|r| signed.contains(&r.digest));

@@ -292,6 +292,23 @@ async fn registry_sign_verify_round_trip_tampering_and_sigstore_js() {
         "sigstore-js must refuse a changed statement:\n{text}"
     );
 
+    // Signing again adds nothing: the signature and the provenance (same reports) are kept.
+    let again = golden_push(&["sign", &img("good"), "--sign-key", &key], &[]).await;
+    again.ok();
+    assert!(
+        again.stderr.contains("already signed")
+            && again.stderr.contains("already has its signed provenance"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(
+        referrers(&reg, &good).await["manifests"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+
     // A wrong key.
     let wrong = verify(&img("good"), &["--key", &other_public]).await;
     not_verified(&wrong, "signature");
