@@ -164,6 +164,16 @@ pub struct SigningArgs {
         hide_env_values = true
     )]
     pub key: Option<String>,
+    /// Sign with this Azure Key Vault key instead (an EC P-256 key id,
+    /// https://VAULT.vault.azure.net/keys/NAME[/VERSION]); the Entra token comes from the same
+    /// GitHub OIDC federation (or service principal) as the push.
+    #[arg(
+        long = "keyvault-key-id",
+        env = "AZURE_KEYVAULT_KEY_ID",
+        value_name = "URL",
+        conflicts_with = "key"
+    )]
+    pub keyvault_key_id: Option<String>,
     /// Attach SLSA provenance next to the signature.
     #[arg(long, env = "GOLDEN_PROVENANCE", value_parser = BoolishValueParser::new(), default_value_t = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub provenance: bool,

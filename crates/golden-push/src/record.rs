@@ -111,7 +111,7 @@ pub struct PushJob {
 /// What `push --sign-key` signs with.
 #[derive(Debug, Clone)]
 pub struct Signing {
-    pub signer: std::sync::Arc<crate::sign::KeySigner>,
+    pub signer: std::sync::Arc<crate::sign::Signer>,
     /// `None`: the signature alone (`--provenance=false`).
     pub provenance: Option<crate::sign::provenance::Inputs>,
 }

@@ -159,7 +159,7 @@ async fn run_push(a: &PushArgs, g: &Global, log: &Log) -> Result<()> {
         index,
         arch_hint,
         started,
-        signing: signing(&a.signing, entry.cloned(), &cwd)?,
+        signing: signing(&a.signing, &c, entry.cloned(), &cwd).await?,
     };
     let pushed = crate::record::push_attach_tag(&c, &opts, &job, log).await?;
     let (r, rec) = (&pushed.report, &pushed.record);
@@ -197,8 +197,8 @@ async fn run_push(a: &PushArgs, g: &Global, log: &Log) -> Result<()> {
 /// `golden-push index`.
 async fn run_index(a: &IndexArgs, g: &Global, log: &Log) -> Result<()> {
     let cwd = std::env::current_dir().map_err(Error::file("no current directory"))?;
-    let signing = signing(&a.signing, None, &cwd)?;
     let c = client(g, Vec::new())?;
+    let signing = signing(&a.signing, &c, None, &cwd).await?;
     if !a.records.is_empty() {
         let expect =
             golden_contracts::push::Arch::parse_list(a.expect_arch.as_deref().unwrap_or_default())
@@ -397,7 +397,7 @@ async fn run_referrers(a: &ReferrersArgs, g: &Global) -> Result<()> {
 }
 
 /// The signer of `--sign-key` (a file, or the PEM itself: masked first under Actions).
-fn signer(key: &str) -> Result<crate::sign::KeySigner> {
+fn key_signer(key: &str) -> Result<crate::sign::KeySigner> {
     if key.contains("-----BEGIN") {
         golden_gha::add_mask(key);
         let k = crate::sign::LocalKey::from_pem(
@@ -412,16 +412,35 @@ fn signer(key: &str) -> Result<crate::sign::KeySigner> {
     }
 }
 
-/// `--sign-key` and the provenance inputs, or `None` without a key.
-fn signing(
+/// The signer (`--sign-key`, or `--keyvault-key-id` through an Entra token) and the provenance
+/// inputs, or `None` without either.
+async fn signing(
     a: &SigningArgs,
+    c: &Client,
     entry: Option<golden_contracts::plan::PlanEntry>,
     cwd: &std::path::Path,
 ) -> Result<Option<crate::record::Signing>> {
-    let Some(key) = a.key.as_deref().filter(|k| !k.trim().is_empty()) else {
-        return Ok(None);
+    let nonempty = |v: &Option<String>| v.clone().filter(|k| !k.trim().is_empty());
+    let signer = match (nonempty(&a.key), nonempty(&a.keyvault_key_id)) {
+        (Some(_), Some(_)) => {
+            return Err(Error::Usage(
+                "give either --sign-key (GOLDEN_SIGNING_KEY) or --keyvault-key-id (AZURE_KEYVAULT_KEY_ID), not both".into(),
+            ));
+        }
+        (Some(k), None) => crate::sign::Signer::Key(key_signer(&k)?),
+        (None, Some(id)) => {
+            use crate::sign::keyvault;
+            let url = keyvault::parse_key_id(&id)?;
+            let token = c.entra_token(keyvault::VAULT_SCOPE).await.map_err(|e| {
+                Error::Usage(format!(
+                    "no Entra token for Key Vault ({}): {e}",
+                    keyvault::VAULT_SCOPE
+                ))
+            })?;
+            crate::sign::Signer::KeyVault(keyvault::KeyVaultSigner::connect(url, token).await?)
+        }
+        (None, None) => return Ok(None),
     };
-    let signer = signer(key)?;
     let provenance = if a.provenance {
         let record = a
             .build_record
@@ -446,12 +465,12 @@ async fn run_sign(a: &SignArgs, g: &Global, log: &Log) -> Result<()> {
     let cwd = std::env::current_dir().map_err(Error::file("no current directory"))?;
     let resolved = golden_contracts::entry::resolve(a.plan.as_deref(), a.entry.as_deref(), &cwd)?;
     let entry = resolved.and_then(|r| r.entry);
-    let Some(s) = signing(&a.signing, entry, &cwd)? else {
+    let c = client(g, Vec::new())?;
+    let Some(s) = signing(&a.signing, &c, entry, &cwd).await? else {
         return Err(Error::Usage(
-            "give the signing key: --sign-key FILE (GOLDEN_SIGNING_KEY); `golden-push keygen FILE` makes one".into(),
+            "give the signing key: --sign-key FILE (GOLDEN_SIGNING_KEY) or --keyvault-key-id URL (AZURE_KEYVAULT_KEY_ID); `golden-push keygen FILE` makes a key".into(),
         ));
     };
-    let c = client(g, Vec::new())?;
     let digest = match &image.digest {
         Some(d) => d.clone(),
         None => {

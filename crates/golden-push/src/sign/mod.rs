@@ -17,6 +17,7 @@
 
 pub mod bundle;
 pub mod key;
+pub mod keyvault;
 pub mod policy;
 pub mod provenance;
 pub mod verify;
@@ -35,6 +36,28 @@ pub use bundle::{
     Statement,
 };
 pub use key::{LocalKey, PublicKey};
+
+/// The signer of a push or `sign`: a local key, or an Azure Key Vault key.
+#[derive(Debug)]
+pub enum Signer {
+    Key(KeySigner),
+    KeyVault(keyvault::KeyVaultSigner),
+}
+
+impl Sign for Signer {
+    fn public_key(&self) -> &PublicKey {
+        match self {
+            Signer::Key(k) => k.public_key(),
+            Signer::KeyVault(k) => k.public_key(),
+        }
+    }
+    async fn sign(&self, message: &[u8]) -> std::result::Result<Vec<u8>, key::KeyError> {
+        match self {
+            Signer::Key(k) => k.sign(message).await,
+            Signer::KeyVault(k) => k.sign(message).await,
+        }
+    }
+}
 
 /// Annotation naming a bundle's content kind.
 pub const CONTENT_ANNOTATION: &str = "dev.sigstore.bundle.content";

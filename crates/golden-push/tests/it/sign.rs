@@ -533,3 +533,222 @@ async fn registry_signed_index_verifies_and_a_failing_platform_report_fails_it()
     );
     assert!(run.stdout.contains("[ok] signature:"), "{}", run.stdout);
 }
+
+mod keyvault {
+    //! Azure Key Vault signing with fakes of GitHub's OIDC endpoint, Entra ID and Key Vault
+    //! (wiremock; the vault holds a real P-256 key and signs the digest it is sent), asserting
+    //! the requests: the Entra scope, the bearer token, `alg` ES256 and a sha256 `value`.
+
+    use std::sync::{Arc, Mutex};
+
+    use aws_lc_rs::rand::SystemRandom;
+    use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use wiremock::matchers::{body_string_contains, header, method, path, query_param};
+    use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+    use super::*;
+
+    const TENANT: &str = "tenant-kv-1";
+    const CLIENT_ID: &str = "0c1d2e3f-0000-4000-8000-00000000abcd";
+    const GH_REQUEST_TOKEN: &str = "gh-request-token-kv-77";
+    const GH_JWT: &str = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOmFjbWUvZ29sZGVuIn0.gh-sig-kv";
+    const KV_TOKEN: &str = "entra-vault-token-5e11";
+
+    /// Signs the sha256 it is sent, after checking the request body's shape.
+    struct Vault {
+        key: EcdsaKeyPair,
+        kid: String,
+        seen: Arc<Mutex<Vec<serde_json::Value>>>,
+    }
+
+    impl Respond for Vault {
+        fn respond(&self, req: &Request) -> ResponseTemplate {
+            let body: serde_json::Value = match serde_json::from_slice(&req.body) {
+                Ok(b) => b,
+                Err(_) => return ResponseTemplate::new(400),
+            };
+            self.seen.lock().unwrap().push(body.clone());
+            let Some(digest) = body["value"]
+                .as_str()
+                .and_then(|v| URL_SAFE_NO_PAD.decode(v).ok())
+                .filter(|d| d.len() == 32 && body["alg"] == "ES256")
+            else {
+                return ResponseTemplate::new(400)
+                    .set_body_json(serde_json::json!({"error": {"code": "BadParameter"}}));
+            };
+            let d =
+                aws_lc_rs::digest::Digest::import_less_safe(&digest, &aws_lc_rs::digest::SHA256)
+                    .unwrap();
+            let sig = self.key.sign_digest(&d).unwrap();
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "kid": self.kid,
+                "value": URL_SAFE_NO_PAD.encode(sig.as_ref()),
+            }))
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn registry_keyvault_signs_through_the_rest_sign_operation() {
+        let reg = Registry::start();
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+
+        let gh = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/idtoken"))
+            .and(query_param("audience", "api://AzureADTokenExchange"))
+            .and(header(
+                "authorization",
+                format!("Bearer {GH_REQUEST_TOKEN}").as_str(),
+            ))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(serde_json::json!({"value": GH_JWT})),
+            )
+            .expect(1)
+            .mount(&gh)
+            .await;
+        let entra = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path(format!("/{TENANT}/oauth2/v2.0/token")))
+            .and(body_string_contains("scope=https%3A%2F%2Fvault.azure.net%2F.default"))
+            .and(body_string_contains(format!("client_assertion={GH_JWT}").as_str()))
+            .and(body_string_contains(format!("client_id={CLIENT_ID}").as_str()))
+            .and(body_string_contains("grant_type=client_credentials"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(
+                serde_json::json!({"token_type": "Bearer", "expires_in": 3599, "access_token": KV_TOKEN}),
+            ))
+            .expect(1)
+            .mount(&entra)
+            .await;
+
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+        let key =
+            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref()).unwrap();
+        let point = key.public_key().as_ref().to_vec();
+        let kv = MockServer::start().await;
+        let kid = format!("{}/keys/golden/v1", kv.uri());
+        Mock::given(method("GET"))
+            .and(path("/keys/golden"))
+            .and(query_param("api-version", "7.4"))
+            .and(header(
+                "authorization",
+                format!("Bearer {KV_TOKEN}").as_str(),
+            ))
+            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "key": {
+                    "kid": kid, "kty": "EC", "crv": "P-256", "key_ops": ["sign", "verify"],
+                    "x": URL_SAFE_NO_PAD.encode(&point[1..33]),
+                    "y": URL_SAFE_NO_PAD.encode(&point[33..]),
+                },
+            })))
+            .expect(1)
+            .mount(&kv)
+            .await;
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        Mock::given(method("POST"))
+            .and(path("/keys/golden/v1/sign"))
+            .and(query_param("api-version", "7.4"))
+            .and(header(
+                "authorization",
+                format!("Bearer {KV_TOKEN}").as_str(),
+            ))
+            .respond_with(Vault {
+                key,
+                kid: kid.clone(),
+                seen: seen.clone(),
+            })
+            .expect(2)
+            .mount(&kv)
+            .await;
+
+        let mut env = github_env();
+        env.extend([
+            ("AZURE_CLIENT_ID", CLIENT_ID.to_string()),
+            ("AZURE_TENANT_ID", TENANT.to_string()),
+            ("AZURE_AUTHORITY_HOST", entra.uri()),
+            (
+                "ACTIONS_ID_TOKEN_REQUEST_URL",
+                format!("{}/idtoken", gh.uri()),
+            ),
+            (
+                "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+                GH_REQUEST_TOKEN.to_string(),
+            ),
+            ("AZURE_KEYVAULT_KEY_ID", format!("{}/keys/golden", kv.uri())),
+            ("GOLDEN_AUTH", "anonymous".to_string()),
+        ]);
+        let archive = small_archive(d, "vault", "amd64");
+        let rep = report(d, "vault", true);
+        let run = golden_push(
+            &[
+                "push",
+                &format!("docker-archive:{}", archive.display()),
+                "--to",
+                &format!("{}/golden/signed:vault", reg.host()),
+                "--attach",
+                &format!("{}={REPORT}", rep.display()),
+            ],
+            &env,
+        )
+        .await;
+        run.ok();
+        for secret in [KV_TOKEN, GH_JWT, GH_REQUEST_TOKEN] {
+            assert!(
+                !run.stdout.contains(secret) && !run.stderr.contains(secret),
+                "a token was printed"
+            );
+        }
+        let digest = run.output("digest").to_string();
+        let calls = seen.lock().unwrap().clone();
+        assert_eq!(
+            calls.len(),
+            2,
+            "one sign call for the signature, one for the provenance: {calls:?}"
+        );
+
+        // The vault's public key verifies everything, with golden-push and with sigstore-js.
+        let mut spki = vec![
+            0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06,
+            0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+        ];
+        spki.extend(&point);
+        let public = d.join("vault.pub");
+        std::fs::write(
+            &public,
+            golden_push::sign::PublicKey::from_spki(spki, "vault")
+                .unwrap()
+                .to_pem(),
+        )
+        .unwrap();
+        let public = public.display().to_string();
+        verify(
+            &format!("{}/golden/signed:vault", reg.host()),
+            &["--key", &public],
+        )
+        .await
+        .ok();
+        let files = bundle_files(&reg, &digest, d).await;
+        assert_eq!(files.len(), 2);
+        // Each sign call carried the sha256 of one bundle's DSSE pre-authentication encoding.
+        let b64 = base64::engine::general_purpose::STANDARD;
+        for f in &files {
+            let b: serde_json::Value = serde_json::from_slice(&std::fs::read(f).unwrap()).unwrap();
+            let payload = b64
+                .decode(b["dsseEnvelope"]["payload"].as_str().unwrap())
+                .unwrap();
+            let pae = golden_push::sign::bundle::pae("application/vnd.in-toto+json", &payload);
+            let want = URL_SAFE_NO_PAD
+                .encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &pae).as_ref());
+            assert!(
+                calls.iter().any(|c| c["value"] == want.as_str()),
+                "no sign call for {}",
+                f.display()
+            );
+        }
+        let (ok, text) = sigstore_js(&public, &files);
+        assert!(ok, "sigstore-js rejects the Key Vault bundles:\n{text}");
+    }
+}
