@@ -149,6 +149,10 @@ pub struct PushArgs {
     pub stream_uploads: bool,
     #[command(flatten)]
     pub signing: SigningArgs,
+    /// After signing, `verify` the pushed digest with this policy (its keys plus the signer's
+    /// own) before any tag moves; not verified = no tag moves.
+    #[arg(long, env = "GOLDEN_VERIFY_POLICY", value_name = "FILE")]
+    pub verify_policy: Option<PathBuf>,
 }
 
 /// How `push` and `sign` sign.

@@ -18,6 +18,7 @@ use golden_registry::Client;
 use crate::Log;
 use crate::error::{Error, Result};
 use crate::push::{PushOptions, PushReport};
+use crate::report::short;
 use crate::tags::set_tags;
 
 /// One file to attach and its artifact type.
@@ -106,6 +107,9 @@ pub struct PushJob {
     /// Sign the pushed digest (and attach SLSA provenance from these inputs) after the
     /// attachments, before any tag moves.
     pub signing: Option<Signing>,
+    /// `--verify-policy`: the pushed digest must pass `verify` (these keys, this policy) after
+    /// its bundles are attached, or no tag moves.
+    pub verify: Option<(Vec<crate::sign::PublicKey>, crate::sign::policy::Policy)>,
 }
 
 /// What `push --sign-key` signs with.
@@ -291,6 +295,44 @@ pub async fn push_attach_tag(
                 write(&mut record, job)?;
                 return Err(e);
             }
+        }
+    }
+    if let Some((keys, policy)) = &job.verify {
+        let checked = match crate::sign::verify::verify(client, &subject, keys, policy).await {
+            Ok(v) if v.verified => {
+                log.line(&format!(
+                    "verified {} ({})",
+                    short(&report.digest),
+                    v.checks
+                        .iter()
+                        .map(|c| c.rule.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+                Ok(())
+            }
+            Ok(v) => Err(Error::Refused(format!(
+                "{}@{} does not pass the verify policy: {}",
+                record.image,
+                report.digest,
+                v.checks
+                    .iter()
+                    .filter(|c| !c.passed)
+                    .map(|c| format!("{}: {}", c.rule, c.detail))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ))),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = checked {
+            let e = e.context(format!(
+                "the manifest {} is pushed, no tag was moved",
+                report.digest
+            ));
+            record.tags_not_moved = all;
+            record.error = Some(e.one_line());
+            write(&mut record, job)?;
+            return Err(e);
         }
     }
     let outcome = set_tags(

@@ -160,7 +160,32 @@ async fn run_push(a: &PushArgs, g: &Global, log: &Log) -> Result<()> {
         arch_hint,
         started,
         signing: signing(&a.signing, &c, entry.cloned(), &cwd).await?,
+        verify: None,
     };
+    let mut job = job;
+    if let Some(p) = a
+        .verify_policy
+        .as_deref()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        let policy = crate::sign::policy::Policy::read(p)?;
+        let mut keys = policy
+            .keys
+            .iter()
+            .map(|k| crate::sign::PublicKey::read(k))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        if let Some(s) = &job.signing {
+            use crate::sign::Sign;
+            keys.push(s.signer.public_key().clone());
+        }
+        if keys.is_empty() {
+            return Err(Error::Usage(format!(
+                "--verify-policy `{}` names no `keys:` and no signer is configured (--sign-key / --keyvault-key-id)",
+                p.display()
+            )));
+        }
+        job.verify = Some((keys, policy));
+    }
     let pushed = crate::record::push_attach_tag(&c, &opts, &job, log).await?;
     let (r, rec) = (&pushed.report, &pushed.record);
     let attached: Vec<String> = rec.referrers.iter().map(|x| x.digest.clone()).collect();

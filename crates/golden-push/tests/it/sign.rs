@@ -329,6 +329,46 @@ async fn registry_sign_verify_round_trip_tampering_and_sigstore_js() {
     not_verified(&run, "provenance.source_ref");
     assert!(run.stdout.contains("[ok] signature:"), "{}", run.stdout);
 
+    // push --verify-policy: a digest that does not pass gets no tag; one that passes does.
+    let archive = small_archive(d, "gated", "amd64");
+    let rep = report(d, "gated", true);
+    let gated = |policy: &Path| {
+        vec![
+            "push".to_string(),
+            format!("docker-archive:{}", archive.display()),
+            "--to".into(),
+            img("gated"),
+            "--attach".into(),
+            format!("{}={REPORT}", rep.display()),
+            "--sign-key".into(),
+            key.clone(),
+            "--verify-policy".into(),
+            policy.display().to_string(),
+        ]
+    };
+    let args = gated(&strict);
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = golden_push(&a, &github_env()).await;
+    run.failed();
+    assert!(
+        run.stderr.contains("does not pass the verify policy")
+            && run.stderr.contains("provenance.source_ref")
+            && run.stderr.contains("no tag was moved"),
+        "{}",
+        run.stderr
+    );
+    let tag_url = format!("http://{}/v2/golden/signed/manifests/gated", reg.host());
+    assert_eq!(
+        reqwest::get(&tag_url).await.unwrap().status(),
+        404,
+        "no tag after a failed verification"
+    );
+    let args = gated(&policy);
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = golden_push(&a, &github_env()).await;
+    run.ok();
+    assert!(run.stderr.contains("verified "), "{}", run.stderr);
+
     // A changed manifest: the tag now points at another (unsigned) image.
     push(&reg, d, "changed", "good", true, &[]).await;
     not_verified(
