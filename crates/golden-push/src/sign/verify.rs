@@ -67,13 +67,24 @@ pub(crate) async fn bundles(
         )))?;
     let mut out = Vec::new();
     for d in list {
-        let m = client
-            .get_manifest(&subject.with_digest(&d.digest))
-            .await
-            .map_err(Error::registry_at(format!(
-                "failed to read the referrer {}",
-                d.digest
-            )))?;
+        // A referrer that cannot be read is a bundle that does not verify (say why), not an
+        // error that hides the other bundles: anyone with push rights can add one.
+        let m = match client.get_manifest(&subject.with_digest(&d.digest)).await {
+            Ok(m) => m,
+            Err(e) if e.is_not_found() => {
+                out.push(Found {
+                    referrer: d.digest.clone(),
+                    outcome: Err("the listed referrer is not in the registry".into()),
+                });
+                continue;
+            }
+            Err(e) => {
+                return Err(Error::registry_at(format!(
+                    "failed to read the referrer {}",
+                    d.digest
+                ))(e));
+            }
+        };
         let layer = match m.parse() {
             Ok(ParsedManifest::Image(m)) => m.layers.into_iter().next(),
             _ => None,
@@ -85,13 +96,28 @@ pub(crate) async fn bundles(
             });
             continue;
         };
-        let bytes = client
+        let bytes = match client
             .get_blob_bytes(subject, &layer.digest, MAX_BUNDLE_BYTES)
             .await
-            .map_err(Error::registry_at(format!(
-                "failed to read the bundle {}",
-                layer.digest
-            )))?;
+        {
+            Ok(b) => b,
+            Err(e) if e.is_not_found() => {
+                out.push(Found {
+                    referrer: d.digest.clone(),
+                    outcome: Err(format!(
+                        "its bundle blob {} is missing",
+                        short(&layer.digest)
+                    )),
+                });
+                continue;
+            }
+            Err(e) => {
+                return Err(Error::registry_at(format!(
+                    "failed to read the bundle {}",
+                    layer.digest
+                ))(e));
+            }
+        };
         let outcome = bundle::parse_bundle(&bytes)
             .and_then(|b| bundle::verify_with_keys(&b, keys))
             .map(|(st, k)| (st, k.fingerprint()))
