@@ -174,8 +174,7 @@ pub struct SigningArgs {
     #[arg(
         long = "keyvault-key-id",
         env = "AZURE_KEYVAULT_KEY_ID",
-        value_name = "URL",
-        conflicts_with = "key"
+        value_name = "URL"
     )]
     pub keyvault_key_id: Option<String>,
     /// Attach SLSA provenance next to the signature.
