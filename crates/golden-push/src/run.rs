@@ -543,9 +543,9 @@ async fn run_verify(a: &VerifyArgs, g: &Global) -> Result<bool> {
     {
         keys.push(crate::sign::PublicKey::read(p)?);
     }
-    if keys.is_empty() {
+    if keys.is_empty() && policy.identity.is_none() {
         return Err(Error::Usage(
-            "give a trusted public key: --key PUB (GOLDEN_VERIFY_KEYS) or `keys:` in the --policy file".into(),
+            "give a trusted public key: --key PUB (GOLDEN_VERIFY_KEYS), or `keys:` or `identity:` in the --policy file".into(),
         ));
     }
     let c = client(g, Vec::new())?;

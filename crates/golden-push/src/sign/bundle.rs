@@ -205,6 +205,8 @@ pub enum BundleProblem {
     Malformed(String),
     /// No given key made the signature verify (the bundle's hint, for the message).
     NoTrustedKey { hint: Option<String> },
+    /// A keyless bundle whose certificate or signature is refused (why).
+    Certificate(String),
 }
 
 impl std::fmt::Display for BundleProblem {
@@ -218,6 +220,7 @@ impl std::fmt::Display for BundleProblem {
             BundleProblem::NoTrustedKey { hint: None } => {
                 write!(f, "its signature does not verify with any given key")
             }
+            BundleProblem::Certificate(why) => f.write_str(why),
         }
     }
 }
@@ -256,6 +259,75 @@ pub fn decode_statement(b: &Bundle) -> Result<(Vec<u8>, Statement), BundleProble
         )));
     }
     Ok((payload, st))
+}
+
+/// Verify a keyless bundle: its certificate issued by the trusted root, valid now, with the
+/// identity's issuer and a matching subject; then the envelope's signature with its key.
+/// The statement and the certificate's subject.
+pub fn verify_with_identity(
+    b: &Bundle,
+    id: &super::policy::Identity,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(Statement, String), BundleProblem> {
+    let bad = |m: String| BundleProblem::Certificate(m);
+    let raw = b
+        .verification_material
+        .certificate
+        .as_ref()
+        .ok_or_else(|| bad("it has no certificate (key-signed)".into()))?;
+    let der = STANDARD
+        .decode(raw.raw_bytes.as_bytes())
+        .map_err(|e| bad(format!("its certificate is not base64: {e}")))?;
+    let leaf = super::x509::Certificate::from_der(&der)
+        .map_err(|e| bad(format!("its certificate: {e}")))?;
+    if !id
+        .trusted_root
+        .iter()
+        .any(|r| r.is_ca() && r.valid_at(now) && leaf.issued_by(r))
+    {
+        return Err(bad(
+            "its certificate is not issued by the trusted root".into()
+        ));
+    }
+    if !leaf.valid_at(now) {
+        return Err(bad(format!(
+            "its certificate is expired or not yet valid (valid {} to {})",
+            leaf.not_before.to_rfc3339(),
+            leaf.not_after.to_rfc3339()
+        )));
+    }
+    match leaf.oidc_issuer() {
+        Some(i) if i == id.issuer => {}
+        other => {
+            return Err(bad(format!(
+                "its certificate's issuer is `{}`, the policy wants `{}`",
+                other.unwrap_or_default(),
+                id.issuer
+            )));
+        }
+    }
+    let names = leaf.san();
+    let Some(subject) = names.iter().find(|n| id.subject.matches(n)) else {
+        return Err(bad(format!(
+            "its certificate's subject `{}` does not match `{}`",
+            names.join(", "),
+            id.subject.text
+        )));
+    };
+    let key = leaf.public_key().map_err(bad)?;
+    let (payload, st) = decode_statement(b)?;
+    let message = pae(&b.dsse_envelope.payload_type, &payload);
+    let ok = b.dsse_envelope.signatures.iter().any(|s| {
+        STANDARD
+            .decode(s.sig.as_bytes())
+            .is_ok_and(|sig| key.verify(&message, &sig))
+    });
+    if !ok {
+        return Err(bad(
+            "its signature does not verify with its certificate's key".into(),
+        ));
+    }
+    Ok((st, subject.clone()))
 }
 
 /// Verify a key-signed bundle with any of `keys`: the statement and the key that verified it.

@@ -21,6 +21,7 @@ pub mod keyvault;
 pub mod policy;
 pub mod provenance;
 pub mod verify;
+pub mod x509;
 
 use std::collections::BTreeMap;
 
@@ -131,7 +132,7 @@ pub async fn sign_image<S: Sign>(
     // A rerun signs nothing again: a signature by this key (and a provenance naming the same
     // scan reports) already attached is kept.
     let keys = [signer.public_key().clone()];
-    let existing: Vec<(String, Statement)> = verify::bundles(client, &subject, &keys)
+    let existing: Vec<(String, Statement)> = verify::bundles(client, &subject, &keys, None)
         .await?
         .into_iter()
         .filter_map(|f| match f.outcome {

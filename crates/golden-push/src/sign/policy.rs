@@ -27,6 +27,25 @@ struct RawPolicy {
     provenance: Option<RawProvenance>,
     #[serde(default)]
     scan_report: Option<RawScan>,
+    #[serde(default)]
+    identity: Option<RawIdentity>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIdentity {
+    issuer: String,
+    subject: String,
+    trusted_root: PathBuf,
+}
+
+/// Keyless signers accepted: a certificate issued by `trusted_root`, with this OIDC issuer and
+/// a subject (SAN URI or email) matching `subject`.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub issuer: String,
+    pub subject: Pattern,
+    pub trusted_root: Vec<super::x509::Certificate>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -54,6 +73,7 @@ pub struct Policy {
     pub source_ref: Option<Pattern>,
     pub builder_id: Option<Pattern>,
     pub scan_report_required: bool,
+    pub identity: Option<Identity>,
 }
 
 impl Default for Policy {
@@ -66,6 +86,7 @@ impl Default for Policy {
             source_ref: None,
             builder_id: None,
             scan_report_required: true,
+            identity: None,
         }
     }
 }
@@ -103,7 +124,7 @@ impl Policy {
         } else {
             serde_saphyr::from_str(text).map_err(|e| {
                 Error::Usage(format!(
-                    "{name}: {e} (fields: keys, provenance.{{required, source_repository, source_ref, builder_id}}, scan_report.required; see docs/signing.md)"
+                    "{name}: {e} (fields: keys, identity.{{issuer, subject, trusted_root}}, provenance.{{required, source_repository, source_ref, builder_id}}, scan_report.required; see docs/signing.md)"
                 ))
             })?
         };
@@ -121,7 +142,29 @@ impl Policy {
                 "{name}: provenance.required is false but provenance patterns are given; remove one"
             )));
         }
+        let identity = match raw.identity {
+            None => None,
+            Some(i) => {
+                let root = if i.trusted_root.is_absolute() {
+                    i.trusted_root.clone()
+                } else {
+                    dir.join(&i.trusted_root)
+                };
+                let text = std::fs::read_to_string(&root).map_err(Error::file(format!(
+                    "{name}: identity.trusted_root: failed to read `{}`",
+                    root.display()
+                )))?;
+                let certs = super::x509::read_pem_certificates(&text, &root.display().to_string())
+                    .map_err(|e| Error::Usage(format!("{name}: identity.trusted_root: {e}")))?;
+                Some(Identity {
+                    issuer: i.issuer,
+                    subject: Pattern::new(&i.subject, &format!("{name}: identity.subject"))?,
+                    trusted_root: certs,
+                })
+            }
+        };
         Ok(Policy {
+            identity,
             keys: raw
                 .keys
                 .into_iter()

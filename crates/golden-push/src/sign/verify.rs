@@ -58,6 +58,7 @@ pub(crate) async fn bundles(
     client: &Client,
     subject: &Reference,
     keys: &[PublicKey],
+    identity: Option<&super::policy::Identity>,
 ) -> Result<Vec<Found>> {
     let list = client
         .referrers(subject, Some(bundle::BUNDLE_MEDIA_TYPE))
@@ -119,8 +120,15 @@ pub(crate) async fn bundles(
             }
         };
         let outcome = bundle::parse_bundle(&bytes)
-            .and_then(|b| bundle::verify_with_keys(&b, keys))
-            .map(|(st, k)| (st, k.fingerprint()))
+            .and_then(|b| match (&b.verification_material.certificate, identity) {
+                (Some(_), Some(id)) => bundle::verify_with_identity(&b, id, chrono::Utc::now()),
+                (Some(_), None) => Err(bundle::BundleProblem::Certificate(
+                    "it is keyless (a certificate) and the policy has no `identity`".into(),
+                )),
+                (None, _) => {
+                    bundle::verify_with_keys(&b, keys).map(|(st, k)| (st, k.fingerprint()))
+                }
+            })
             .map_err(|p| p.to_string());
         out.push(Found {
             referrer: d.digest.clone(),
@@ -257,7 +265,7 @@ pub async fn verify(
     };
     let subject = image.with_digest(&digest);
     let name = format!("{}/{}", image.registry, image.repository);
-    let found = bundles(client, &subject, keys).await?;
+    let found = bundles(client, &subject, keys, policy.identity.as_ref()).await?;
     let mut checks = Vec::new();
     let mut problems = Vec::new();
     let mut verified: Vec<(&Statement, &str)> = Vec::new();
@@ -372,7 +380,7 @@ pub async fn verify(
                     .filter(|c| c.platform.as_ref().is_none_or(|p| p.os != "unknown"))
                 {
                     let child = image.with_digest(&c.digest);
-                    let found = bundles(client, &child, keys).await?;
+                    let found = bundles(client, &child, keys, policy.identity.as_ref()).await?;
                     let child_provs: Vec<&Statement> = found
                         .iter()
                         .filter_map(|f| f.outcome.as_ref().ok())

@@ -797,3 +797,148 @@ mod keyvault {
         assert!(ok, "sigstore-js rejects the Key Vault bundles:\n{text}");
     }
 }
+
+/// Keyless bundles (a certificate instead of a key hint) against a locally generated CA (the
+/// openssl CLI) as the trusted root: a leaf whose SAN is a GitHub workflow URI and whose Fulcio
+/// issuer extension names GitHub's OIDC issuer. Policy match → 0; another subject, another
+/// issuer, another root, an expired certificate → 1 naming `signature`.
+#[tokio::test(flavor = "multi_thread")]
+async fn registry_keyless_certificate_identity_and_trusted_root() {
+    use base64::Engine;
+    require("openssl");
+    let reg = Registry::start();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let sh = |script: &str| {
+        let out = std::process::Command::new("sh")
+            .arg("-ec")
+            .arg(script)
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{script}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    const ISSUER: &str = "https://token.actions.githubusercontent.com";
+    const SAN: &str =
+        "https://github.com/acme/golden/.github/workflows/golden-images.yml@refs/heads/main";
+    sh(&format!(
+        "for ca in ca other; do
+           openssl ecparam -name prime256v1 -genkey -noout | openssl pkcs8 -topk8 -nocrypt -out $ca.key
+           openssl req -x509 -new -key $ca.key -subj /CN=golden-test-$ca -days 2 -addext basicConstraints=critical,CA:TRUE -out $ca.pem
+         done
+         openssl ecparam -name prime256v1 -genkey -noout | openssl pkcs8 -topk8 -nocrypt -out leaf.key
+         openssl req -new -key leaf.key -subj /CN=leaf -out leaf.csr
+         printf '%s\\n' 'subjectAltName=URI:{SAN}' '1.3.6.1.4.1.57264.1.8=ASN1:UTF8String:{ISSUER}' 'extendedKeyUsage=codeSigning' > ext
+         openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 -extfile ext -out leaf.pem
+         mkdir db && : > db/index.txt && echo 01 > db/serial
+         printf '%s\\n' '[ca]' 'default_ca=d' '[d]' 'database=db/index.txt' 'new_certs_dir=db' 'serial=db/serial' 'default_md=sha256' 'policy=p' '[p]' 'commonName=supplied' > ca.cnf
+         openssl ca -batch -config ca.cnf -cert ca.pem -keyfile ca.key -in leaf.csr -out expired.pem -startdate 20200101000000Z -enddate 20200102000000Z -extfile ext -notext 2>/dev/null"
+    ));
+    let der = |pem: &str| {
+        let text = std::fs::read_to_string(d.join(pem)).unwrap();
+        let b64: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
+        b64
+    };
+    let key = golden_push::sign::LocalKey::read(&d.join("leaf.key")).unwrap();
+    let signer = golden_push::sign::KeySigner::new(key, "leaf");
+    // Push two images, attach a keyless signature bundle to each (valid / expired certificate).
+    let mut refs = Vec::new();
+    for (tag, cert) in [("keyless", "leaf.pem"), ("expired", "expired.pem")] {
+        let digest = push(&reg, d, tag, tag, true, &[]).await;
+        let st = golden_push::sign::Statement::new(
+            &format!("{}/golden/signed", reg.host()),
+            &digest,
+            golden_push::sign::SIGNATURE_PREDICATE,
+            serde_json::json!({}),
+        );
+        let mut b = golden_push::sign::bundle::sign_statement(&signer, &st)
+            .await
+            .unwrap();
+        b.verification_material.public_key = None;
+        b.verification_material.certificate = Some(golden_push::sign::bundle::RawBytes {
+            raw_bytes: base64::engine::general_purpose::STANDARD.encode(
+                base64::engine::general_purpose::STANDARD
+                    .decode(der(cert))
+                    .unwrap(),
+            ),
+        });
+        let f = d.join(format!("{tag}.bundle.json"));
+        std::fs::write(&f, serde_json::to_vec(&b).unwrap()).unwrap();
+        golden_push(
+            &[
+                "attach",
+                &format!("{}/golden/signed@{digest}", reg.host()),
+                &f.display().to_string(),
+                "--artifact-type",
+                BUNDLE,
+                "--media-type",
+                BUNDLE,
+            ],
+            &[],
+        )
+        .await
+        .ok();
+        refs.push(format!("{}/golden/signed:{tag}", reg.host()));
+    }
+    let policy = |name: &str, issuer: &str, subject: &str, root: &str| {
+        let p = d.join(name);
+        std::fs::write(
+            &p,
+            format!(
+                "identity:\n  issuer: '{issuer}'\n  subject: '{subject}'\n  trusted_root: {root}\nprovenance:\n  required: false\nscan_report:\n  required: false\n"
+            ),
+        )
+        .unwrap();
+        p.display().to_string()
+    };
+    let subject_re =
+        r"https://github\.com/acme/golden/\.github/workflows/golden-images\.yml@refs/heads/main";
+    let good = policy("good.yaml", ISSUER, subject_re, "ca.pem");
+    let run = verify(&refs[0], &["--policy", &good]).await;
+    run.ok();
+    assert!(
+        run.stdout.contains(&format!("signed by {SAN}")),
+        "{}",
+        run.stdout
+    );
+    for (name, issuer, subject, root, why) in [
+        (
+            "subject.yaml",
+            ISSUER,
+            r"https://github\.com/acme/golden/\.github/workflows/release\.yml@.*",
+            "ca.pem",
+            "does not match",
+        ),
+        (
+            "issuer.yaml",
+            "https://accounts.google.com",
+            subject_re,
+            "ca.pem",
+            "issuer is",
+        ),
+        (
+            "root.yaml",
+            ISSUER,
+            subject_re,
+            "other.pem",
+            "not issued by the trusted root",
+        ),
+    ] {
+        let p = policy(name, issuer, subject, root);
+        let run = verify(&refs[0], &["--policy", &p]).await;
+        not_verified(&run, "signature");
+        assert!(run.stdout.contains(why), "{name}: {}", run.stdout);
+    }
+    let run = verify(&refs[1], &["--policy", &good]).await;
+    not_verified(&run, "signature");
+    assert!(run.stdout.contains("expired"), "{}", run.stdout);
+    // A keyless bundle without an identity in the policy is not trusted by a key.
+    let (_, public) = keygen(d, "k.pem").await;
+    let run = verify(&refs[0], &["--key", &public]).await;
+    not_verified(&run, "signature");
+    assert!(run.stdout.contains("no `identity`"), "{}", run.stdout);
+}
