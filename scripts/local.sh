@@ -12,7 +12,9 @@
 #      bootstrap) -> golden-scan (Trivy when TRIVY_DB_REPOSITORY names a DB, else not
 #      scanned, said once and in the summary) -> golden-push to the local
 #      registry when policy passed -> golden-push attach report.json (with the pushed digest
-#      as image.digest), sbom.cdx.json and build-record.json, as the push action does
+#      as image.digest), sbom.cdx.json and build-record.json, as the push action does; then
+#      the pushed digest is signed and its SLSA provenance attached (before any tag moves), and
+#      `golden-push verify` checks it (signature, provenance, signed passed scan report)
 #   6. golden-report over reports/ (the previous run's reports as the baseline), then the
 #      Markdown summary in the terminal
 #
@@ -41,7 +43,9 @@
 # revision label), GOLDEN_DEBIAN_* (bootstrap mirror/snapshot settings, see
 # scripts/bootstrap-debian.sh --help; the .deb cache defaults to .cache/debian-debs),
 # TRIVY_DB_REPOSITORY / TRIVY_JAVA_DB_REPOSITORY (the vulnerability and Java DBs; unset: no
-# vulnerability scan).
+# vulnerability scan), GOLDEN_SIGNING_KEY (a PKCS#8 PEM key file; default: an ECDSA P-256 key
+# generated into .cache/signing/signing-key.pem on the first run, its public key beside it as
+# .pub; the private key is never printed).
 # Output: reports/<id>/{build-record.json,report.json,report.sarif,report.md,sbom.cdx.json,sbom.spdx.json,
 # push-record.json,*.log}, reports/{plan.json,summary.json,summary.md,metrics.prom}, and the image
 # catalog site reports/site/ (index.html; its path is printed last).
@@ -136,6 +140,17 @@ cargo_args=()
 for b in "${BINARIES[@]}"; do cargo_args+=(-p "$b" --bin "$b"); done
 cargo build --locked "${cargo_args[@]}"
 export PATH="$BIN:$PATH"
+
+# Signing: every pushed image (and index) is signed with this key and verified with its .pub.
+sign_key="${GOLDEN_SIGNING_KEY:-$ROOT/.cache/signing/signing-key.pem}"
+[ -f "$sign_key" ] || [ -n "${GOLDEN_SIGNING_KEY:-}" ] || golden-push keygen "$sign_key" >/dev/null \
+  || die "cannot generate the signing key $sign_key"
+[ -f "$sign_key" ] || die "GOLDEN_SIGNING_KEY: no key file at $sign_key"
+sign_pub="$sign_key.pub"
+[ -f "$sign_pub" ] || die "no public key $sign_pub beside the signing key (golden-push verify needs it)"
+# The fingerprint golden-push prints: sha256 of the DER public key (the PEM body).
+sign_fp="SHA256:$(sed '1d;$d' "$sign_pub" | tr -d '\n' | base64 -d | sha256sum | cut -d' ' -f1)"
+log "signing: public key ${sign_pub#"$ROOT"/} ($sign_fp)"
 
 export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}"
 export GOLDEN_DEBIAN_CACHE_DIR="${GOLDEN_DEBIAN_CACHE_DIR:-$ROOT/.cache/debian-debs}"
@@ -277,7 +292,8 @@ one() {
   # before any tag moves, and writes the push record; its stdout is for people.
   if ! env GOLDEN_IMAGE="$image_id" GOLDEN_ENTRY="$id" GOLDEN_PLAN="$REPORTS/plan.json" "${push_env[@]}" \
     GOLDEN_ATTACH="$(printf '%s\n' "$dir/report.json" "$dir/sbom.cdx.json" "$dir/sbom.spdx.json" "$dir/build-record.json"; if [ -f "$dir/vex.openvex.json" ]; then printf '%s\n' "$dir/vex.openvex.json"; fi)" \
-    GOLDEN_RECORD="$dir/push-record.json" golden-push push >"$dir/push.log" 2>&1; then
+    GOLDEN_RECORD="$dir/push-record.json" GOLDEN_SIGNING_KEY="$sign_key" GOLDEN_BUILD_RECORD="$dir/build-record.json" \
+    golden-push push >"$dir/push.log" 2>&1; then
     cat "$dir/push.log" >&2
     log "$label: push FAILED (${dir#"$ROOT"/}/push.log, ${dir#"$ROOT"/}/push-record.json)"
     failed+=("$label")
@@ -295,6 +311,23 @@ one() {
     pushed_line[$label]="$digest  $uploaded of $total blobs sent, $attached report(s) attached"
   fi
   log "$label: pushed $reference (${pushed_line[$label]#*  })"
+  verify_one "$label" "$reference" "$dir/verify.log"
+}
+
+# verify_one LABEL REFERENCE LOG: golden-push verify with the signing key's public half; the
+# result joins the image's line of the summary, a failure fails the run.
+verify_one() {
+  local label="$1" reference="$2" out="$3" rc=0
+  golden-push verify "$reference" --key "$sign_pub" >"$out" 2>&1 || rc=$?
+  if [ "$rc" -eq 0 ]; then
+    pushed_line[$label]="${pushed_line[$label]:-$reference}, signed and verified"
+    log "$label: verified (signature, provenance, signed scan report; ${out#"$ROOT"/})"
+  else
+    cat "$out" >&2
+    pushed_line[$label]="${pushed_line[$label]:-$reference}, NOT verified"
+    log "$label: golden-push verify FAILED ($rc, ${out#"$ROOT"/})"
+    failed+=("$label")
+  fi
 }
 
 for e in "${entries[@]}"; do
@@ -312,12 +345,17 @@ if [ "$multi" = 1 ]; then
   if [ "${#failed[@]}" -gt 0 ]; then
     log "indexes: NOT merged: ${failed[*]} failed, and an index needs every architecture ($expect); the moving tags stay where they were"
     index_rc=1
-  elif ! golden-push index --records "$REPORTS" --expect-arch "$expect" --record "$REPORTS/index-record.json" >"$WORK/index.log" 2>&1; then
+  elif ! golden-push index --records "$REPORTS" --expect-arch "$expect" --record "$REPORTS/index-record.json" \
+    --sign-key "$sign_key" >"$WORK/index.log" 2>&1; then
     cat "$WORK/index.log" >&2
     log "indexes: golden-push index FAILED (.cache/local/index.log, reports/index-record.json); no tag moved"
     index_rc=1
   else
-    log "indexes: $(jq -r '.indexes | length' "$REPORTS/index-record.json") images merged for $expect (reports/index-record.json)"
+    log "indexes: $(jq -r '.indexes | length' "$REPORTS/index-record.json") images merged and signed for $expect (reports/index-record.json)"
+    while IFS=$'\t' read -r id ref; do
+      verify_one "$id (index)" "$ref" "$REPORTS/$id/verify-index.log"
+      [ "${pushed_line[$id (index)]}" = "$ref, signed and verified" ] || index_rc=1
+    done < <(jq -r '.indexes[] | select(.result == "success") | [.id, .reference] | @tsv' "$REPORTS/index-record.json")
   fi
 fi
 
@@ -339,7 +377,7 @@ for e in "${entries[@]}"; do
   id="$(jq -r '.id' <<<"$e")"
   if [ "$multi" = 1 ]; then
     idx=$(jq -r --arg id "$id" '.indexes[]? | select(.id == $id and .result == "success") | "`\(.tags[0] // .reference)` index \(.digest) (\(.manifests | map(.arch) | join(", ")))"' "$REPORTS/index-record.json" 2>/dev/null || true)
-    printf -- '- %s %s\n' "$id" "${idx:-no index}"
+    printf -- '- %s %s%s\n' "$id" "${idx:-no index}" "${pushed_line[$id (index)]:+ (${pushed_line[$id (index)]##*, })}"
     for arch in "${archs[@]}"; do
       printf -- '  - %s %s\n' "$arch" "${pushed_line[$id ($arch)]:-not pushed}"
     done

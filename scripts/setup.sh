@@ -12,6 +12,9 @@
 #   - emulation of foreign architectures (qemu-user-static, binfmt_misc) when GOLDEN_ARCHS
 #     names one, e.g. GOLDEN_ARCHS="amd64 arm64" (scripts/ensure-emulation.sh)
 #   - cargo-nextest when missing (from the crate registry)
+#   - sigstore-js (@sigstore/verify, pinned by tests/sigstore-js/package-lock.json) with
+#     `npm ci`: the independent verifier of golden-push's Sigstore bundles (Debian's nodejs
+#     and npm when no node is present)
 #   - cargo-deny, pinned (CARGO_DENY_VERSION), built into .cache/tools (the gate's `deny` step):
 #     about 6 minutes of compiling on 2 cores the first time, nothing afterwards
 set -Eeuo pipefail
@@ -101,6 +104,19 @@ if [ "$(.venv/bin/trivy --version 2>/dev/null | sed -n 's/^Version: //p')" != "$
     got="$(.venv/bin/trivy --version 2>/dev/null | sed -n 's/^Version: //p')"
     [ "$got" = "$TRIVY_VERSION" ] || die ".venv/bin/trivy reports version \`${got:-none}\`, expected $TRIVY_VERSION"
   fi
+fi
+
+# sigstore-js: reinstalled when the lockfile changed since the last `npm ci` (stamp beside it).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  log "installing Debian's nodejs and npm"
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+sjs=tests/sigstore-js
+if ! cmp -s "$sjs/package-lock.json" "$sjs/node_modules/.golden-lock-stamp" 2>/dev/null; then
+  log "installing sigstore-js into $sjs/node_modules (npm ci, pinned by package-lock.json)"
+  (cd "$sjs" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null)
+  cp "$sjs/package-lock.json" "$sjs/node_modules/.golden-lock-stamp"
 fi
 
 if ! cargo nextest --version >/dev/null 2>&1; then

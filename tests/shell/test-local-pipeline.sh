@@ -6,7 +6,9 @@
 #            through the referrers tag schema: a `sha256-<digest>` tag); the push record names
 #            the architecture as the workflows do; reports/summary.json and the printed summary
 #            show every image passing policy and its digest; with no TRIVY_DB_REPOSITORY the
-#            run says once that vulnerabilities are not scanned, and each report says disabled.
+#            run says once that vulnerabilities are not scanned, and each report says disabled;
+#            each image is signed with the key generated into .cache/signing/ (its SLSA
+#            provenance attached too) and `golden-push verify` passes on it (issue 16).
 #   2nd run: nothing new is pushed: for every image every blob was already present, the digest
 #            is the same, no report was attached again, and the registry's tags are unchanged.
 # SOURCE_DATE_EPOCH and GOLDEN_SHA are pinned for both runs (other commits landing between the
@@ -21,6 +23,7 @@ REGISTRY=127.0.0.1:5000
 REPORT_TYPE=application/vnd.golden.scan-report.v1+json
 SBOM_TYPE=application/vnd.cyclonedx+json
 RECORD_TYPE=application/vnd.golden.build-record.v1+json
+BUNDLE_TYPE=application/vnd.dev.sigstore.bundle.v0.3+json
 
 fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
 log() { printf 'test-local-pipeline: %s\n' "$*" >&2; }
@@ -102,6 +105,12 @@ for id in "${ids[@]}"; do
   [ "$(referrers "$image@$digest" "$REPORT_TYPE")" -ge 1 ] || fail "$id: no scan report attached to $image@$digest"
   [ "$(referrers "$image@$digest" "$SBOM_TYPE")" -ge 1 ] || fail "$id: no SBOM attached to $image@$digest"
   [ "$(referrers "$image@$digest" "$RECORD_TYPE")" -ge 1 ] || fail "$id: no build record attached to $image@$digest"
+  # Signed, with provenance (two Sigstore bundles), and verified by golden-push verify.
+  [ "$(referrers "$image@$digest" "$BUNDLE_TYPE")" -ge 2 ] || fail "$id: no signature and provenance bundles attached to $image@$digest"
+  [ -f .cache/signing/signing-key.pem.pub ] || fail "no public key .cache/signing/signing-key.pem.pub"
+  "${CARGO_TARGET_DIR:-target}/debug/golden-push" verify "$image@$digest" --key .cache/signing/signing-key.pem.pub >"$work/verify.txt" \
+    || { cat "$work/verify.txt" >&2; fail "$id: golden-push verify does not pass on $image@$digest"; }
+  grep -q "^- $id .*signed and verified" "$work/run1.log" || fail "$id: the printed summary does not say signed and verified"
   [ "$(jq -r '.image.digest' "reports/$id/report.json")" = "$digest" ] \
     || fail "$id: reports/$id/report.json does not carry the pushed digest as image.digest"
   case "$(uname -m)" in x86_64) arch=amd64 ;; aarch64) arch=arm64 ;; *) arch="$(uname -m)" ;; esac
@@ -124,6 +133,9 @@ for id in "${ids[@]}"; do
 done
 grep -q "all $n passed" "$work/run1.log" || fail "the printed Markdown summary does not say all $n passed"
 grep -q '^## Local registry http://127.0.0.1:5000' "$work/run1.log" || fail "the printed summary has no registry section"
+grep -q 'signing: public key .cache/signing/signing-key.pem.pub (SHA256:[0-9a-f]\{64\})' "$work/run1.log" \
+  || fail "the run does not print the signing public key and its fingerprint"
+if grep -q 'PRIVATE KEY' "$work/run1.log"; then fail "the run printed the private key"; fi
 # The image catalog site: its path printed, every image listed (issue 19).
 site="$(sed -n 's/^Site: //p' "$work/run1.log" | tail -n 1)"
 [ -n "$site" ] || fail "the run did not print the path of the catalog site"

@@ -595,6 +595,11 @@ pub mod env {
     pub const GITHUB_WORKFLOW: &str = "GITHUB_WORKFLOW";
     /// The run's id: run links in reports.
     pub const GITHUB_RUN_ID: &str = "GITHUB_RUN_ID";
+    /// The run's attempt number: golden-push's provenance (invocation id).
+    pub const GITHUB_RUN_ATTEMPT: &str = "GITHUB_RUN_ATTEMPT";
+    /// `owner/repo/.github/workflows/file.yml@ref` of the workflow that runs: golden-push's
+    /// provenance builder id.
+    pub const GITHUB_WORKFLOW_REF: &str = "GITHUB_WORKFLOW_REF";
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "golden-push",
     version,
     about = "Push images to Azure Container Registry (or any OCI registry) natively: ACR auth from GitHub OIDC, parallel deterministic gzip, resumable uploads; plus index, copy, attach, referrers.",
-    after_help = "`golden-push IMAGE --to REF` is short for `golden-push push IMAGE --to REF`. Exit codes: 0 success, 2 usage or runtime error."
+    after_help = "`golden-push IMAGE --to REF` is short for `golden-push push IMAGE --to REF`. Exit codes: 0 success (verify: verified), 1 (verify) not verified, 2 usage or runtime error."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -88,6 +88,13 @@ pub enum Cmd {
     /// from GitHub OIDC or a service principal) to the Docker CLI config, for tools that read
     /// only that file (actions/attest-build-provenance with push-to-registry, docker, oras).
     Login(LoginArgs),
+    /// Sign an image in the registry and attach its SLSA provenance (Sigstore bundles as
+    /// referrers).
+    Sign(SignArgs),
+    /// Check an image's signature, provenance and signed scan report: exit 0 verified, 1 not.
+    Verify(VerifyArgs),
+    /// Generate an ECDSA P-256 signing key (PKCS#8 PEM, mode 0600) and its public key (FILE.pub).
+    Keygen(KeygenArgs),
 }
 
 #[derive(Args, Debug)]
@@ -164,6 +171,83 @@ pub struct PushArgs {
     /// completely and ask the registry (HEAD) before sending it (false).
     #[arg(long, env = "GOLDEN_STREAM_UPLOADS", value_parser = BoolishValueParser::new(), default_value_t = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub stream_uploads: bool,
+    #[command(flatten)]
+    pub signing: SigningArgs,
+    /// After signing, `verify` the pushed digest with this policy (its keys plus the signer's
+    /// own) before any tag moves; not verified = no tag moves.
+    #[arg(long, env = "GOLDEN_VERIFY_POLICY", value_name = "FILE")]
+    pub verify_policy: Option<PathBuf>,
+}
+
+/// How `push` and `sign` sign.
+#[derive(Args, Debug, Clone)]
+pub struct SigningArgs {
+    /// Signing key: a PKCS#8 PEM file (ECDSA P-256 or Ed25519), or the PEM itself (a secret in
+    /// the environment). With it, `push` signs the pushed digest and attaches SLSA provenance
+    /// before any tag moves.
+    #[arg(
+        long = "sign-key",
+        env = "GOLDEN_SIGNING_KEY",
+        value_name = "FILE|PEM",
+        hide_env_values = true
+    )]
+    pub key: Option<String>,
+    /// Sign with this Azure Key Vault key instead (an EC P-256 key id,
+    /// https://VAULT.vault.azure.net/keys/NAME[/VERSION]); the Entra token comes from the same
+    /// GitHub OIDC federation (or service principal) as the push.
+    #[arg(
+        long = "keyvault-key-id",
+        env = "AZURE_KEYVAULT_KEY_ID",
+        value_name = "URL"
+    )]
+    pub keyvault_key_id: Option<String>,
+    /// Attach SLSA provenance next to the signature.
+    #[arg(long, env = "GOLDEN_PROVENANCE", value_parser = BoolishValueParser::new(), default_value_t = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub provenance: bool,
+    /// golden-build's build record of the image (base image digest, start time) for the provenance.
+    #[arg(long, env = "GOLDEN_BUILD_RECORD", value_name = "FILE")]
+    pub build_record: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct SignArgs {
+    /// The image in the registry (tag or digest).
+    #[arg(env = "GOLDEN_SUBJECT")]
+    pub image: String,
+    #[command(flatten)]
+    pub signing: SigningArgs,
+    /// The plan entry (JSON, an id in --plan, or a file), for the provenance.
+    #[arg(long, env = "GOLDEN_ENTRY")]
+    pub entry: Option<String>,
+    /// Plan file in which --entry is an id.
+    #[arg(long, env = "GOLDEN_PLAN", value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// The image in the registry (tag or digest).
+    #[arg(env = "GOLDEN_SUBJECT")]
+    pub image: String,
+    /// Trusted public key (PEM) (repeat, or one per line); added to the policy's `keys`.
+    #[arg(
+        long = "key",
+        env = "GOLDEN_VERIFY_KEYS",
+        value_name = "PUB",
+        value_delimiter = '\n'
+    )]
+    pub keys: Vec<PathBuf>,
+    /// Verify policy (YAML, see docs/signing.md); without it: a signature, a signed provenance
+    /// and a passed signed scan report are required.
+    #[arg(long, env = "GOLDEN_VERIFY_POLICY", value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct KeygenArgs {
+    /// Where to write the private key (refused when it exists); the public key goes to FILE.pub.
+    #[arg(env = "GOLDEN_KEYGEN_FILE", value_name = "FILE")]
+    pub file: PathBuf,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -207,6 +291,8 @@ pub struct IndexArgs {
     /// Index annotation KEY=VALUE (repeat, or one per line).
     #[arg(long = "annotation", env = "GOLDEN_ANNOTATIONS")]
     pub annotations: Vec<String>,
+    #[command(flatten)]
+    pub signing: SigningArgs,
 }
 
 #[derive(Args, Debug)]
@@ -349,7 +435,7 @@ pub struct PromoteArgs {
     pub record: Option<PathBuf>,
 }
 
-pub const SUBCOMMANDS: [&str; 10] = [
+pub const SUBCOMMANDS: [&str; 13] = [
     "login",
     "promote",
     "push",
@@ -359,6 +445,9 @@ pub const SUBCOMMANDS: [&str; 10] = [
     "referrers",
     "sync",
     "purge",
+    "sign",
+    "verify",
+    "keygen",
     "help",
 ];
 

@@ -11,7 +11,8 @@
 //! failure too ([`record`]). A layer-reuse hint read from the registry (the previous tag's or
 //! the base image's manifest) is only reused or mounted after its blob was downloaded and its
 //! uncompressed sha256 is the layer's diff-id; only golden-push's own local cache ([`cache`]) is
-//! trusted without that check.
+//! trusted without that check. With a signing key the pushed digest is signed and its SLSA
+//! provenance attached ([`sign`]) after the referrers and still before any tag moves.
 
 pub mod attach;
 pub mod audit;
@@ -27,6 +28,7 @@ pub mod push;
 pub mod record;
 pub mod report;
 pub mod run;
+pub mod sign;
 pub mod source;
 pub mod stream;
 pub mod sync;

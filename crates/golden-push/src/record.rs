@@ -18,6 +18,7 @@ use golden_registry::Client;
 use crate::Log;
 use crate::error::{Error, Result};
 use crate::push::{PushOptions, PushReport};
+use crate::report::short;
 use crate::tags::set_tags;
 
 /// One file to attach and its artifact type.
@@ -103,6 +104,20 @@ pub struct PushJob {
     /// When the push command started: the record's `duration_seconds` runs from here to the
     /// moment the record is written.
     pub started: std::time::Instant,
+    /// Sign the pushed digest (and attach SLSA provenance from these inputs) after the
+    /// attachments, before any tag moves.
+    pub signing: Option<Signing>,
+    /// `--verify-policy`: the pushed digest must pass `verify` (these keys, this policy) after
+    /// its bundles are attached, or no tag moves.
+    pub verify: Option<(Vec<crate::sign::PublicKey>, crate::sign::policy::Policy)>,
+}
+
+/// What `push --sign-key` signs with.
+#[derive(Debug, Clone)]
+pub struct Signing {
+    pub signer: std::sync::Arc<crate::sign::Signer>,
+    /// `None`: the signature alone (`--provenance=false`).
+    pub provenance: Option<crate::sign::provenance::Inputs>,
 }
 
 /// The outcome of [`push_attach_tag`]: the record (also written to `job.record`) and the push
@@ -238,6 +253,88 @@ pub async fn push_attach_tag(
             }
         }
     }
+    // Then the signature and the provenance (which names the reports just attached).
+    if let Some(signing) = &job.signing {
+        let step = async {
+            let mut inputs = signing.provenance.clone();
+            if let Some(i) = inputs.as_mut() {
+                i.finished_on = crate::sign::provenance::now();
+            }
+            crate::sign::sign_image(
+                client,
+                &*signing.signer,
+                &report.repository,
+                &report.digest,
+                inputs.as_ref(),
+                log,
+            )
+            .await
+        };
+        match step.await {
+            Ok(signed) => {
+                record.referrers.push(Referrer {
+                    artifact_type: crate::sign::BUNDLE_MEDIA_TYPE.to_string(),
+                    digest: signed.signature,
+                    file: crate::sign::SIGNATURE_PREDICATE.to_string(),
+                });
+                if let Some(p) = signed.provenance {
+                    record.referrers.push(Referrer {
+                        artifact_type: crate::sign::BUNDLE_MEDIA_TYPE.to_string(),
+                        digest: p,
+                        file: crate::sign::PROVENANCE_PREDICATE.to_string(),
+                    });
+                }
+            }
+            Err(e) => {
+                let e = e.context(format!(
+                    "the manifest {} is pushed, no tag was moved",
+                    report.digest
+                ));
+                record.tags_not_moved = all;
+                record.error = Some(e.one_line());
+                write(&mut record, job)?;
+                return Err(e);
+            }
+        }
+    }
+    if let Some((keys, policy)) = &job.verify {
+        let checked = match crate::sign::verify::verify(client, &subject, keys, policy).await {
+            Ok(v) if v.verified => {
+                log.line(&format!(
+                    "verified {} ({})",
+                    short(&report.digest),
+                    v.checks
+                        .iter()
+                        .map(|c| c.rule.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+                Ok(())
+            }
+            Ok(v) => Err(Error::Refused(format!(
+                "{}@{} does not pass the verify policy: {}",
+                record.image,
+                report.digest,
+                v.checks
+                    .iter()
+                    .filter(|c| !c.passed)
+                    .map(|c| format!("{}: {}", c.rule, c.detail))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ))),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = checked {
+            let e = e.context(format!(
+                "the manifest {} is pushed, no tag was moved",
+                report.digest
+            ));
+            record.tags_not_moved = all;
+            record.error = Some(e.one_line());
+            write(&mut record, job)?;
+            return Err(e);
+        }
+    }
     let outcome = set_tags(
         client,
         &report.repository,
@@ -365,6 +462,7 @@ pub async fn index_from_records(
     expect: &[Arch],
     record_path: Option<&Path>,
     jobs: usize,
+    signing: Option<&Signing>,
     log: &Log,
 ) -> Result<IndexRecord> {
     if expect.is_empty() {
@@ -455,6 +553,25 @@ pub async fn index_from_records(
         }
         built.push((id.clone(), records.clone(), b));
     }
+    // Signed (and provenance attached) before any tag moves.
+    if let Some(signing) = signing {
+        for (id, _, b) in &built {
+            if let Err(e) = sign_built(client, signing, b, log).await {
+                let e = e.context(format!(
+                    "image `{id}`: the index {} is stored, no tag was moved",
+                    b.report.digest
+                ));
+                out.indexes = by_id
+                    .iter()
+                    .map(|(i, rs)| failed_index(i, rs, e.one_line()))
+                    .collect();
+                if let Some(p) = record_path {
+                    out.write(p)?;
+                }
+                return Err(e);
+            }
+        }
+    }
     let mut error = None;
     for (id, records, b) in built {
         let (index, outcome_error) = tag_index(client, &id, &records, b, log).await;
@@ -470,6 +587,28 @@ pub async fn index_from_records(
         Some(e) => Err(e),
         None => Ok(out),
     }
+}
+
+/// Sign a stored index and attach its provenance (`index --sign-key`).
+pub async fn sign_built(
+    client: &Client,
+    signing: &Signing,
+    b: &crate::copy::IndexBuilt,
+    log: &Log,
+) -> Result<crate::sign::Signed> {
+    let mut inputs = signing.provenance.clone();
+    if let Some(i) = inputs.as_mut() {
+        i.finished_on = crate::sign::provenance::now();
+    }
+    crate::sign::sign_image(
+        client,
+        &*signing.signer,
+        &b.repository,
+        &b.report.digest,
+        inputs.as_ref(),
+        log,
+    )
+    .await
 }
 
 /// The per-architecture push records (pushed with `--arch-suffix`) under `paths`, by image id.

@@ -6,8 +6,9 @@ use golden_registry::{AuthKind, Client, ClientOptions, RetryPolicy};
 use serde::Serialize;
 
 use crate::cli::{
-    AttachArgs, Cli, Cmd, CopyArgs, Format, Global, IndexArgs, LayerStoreMode, LoginArgs,
-    PromoteArgs, PurgeArgs, PushArgs, ReferrersArgs, SyncArgs,
+    AttachArgs, Cli, Cmd, CopyArgs, Format, Global, IndexArgs, KeygenArgs, LayerStoreMode,
+    LoginArgs, PromoteArgs, PurgeArgs, PushArgs, ReferrersArgs, SignArgs, SigningArgs, SyncArgs,
+    VerifyArgs,
 };
 use crate::error::{Error, Result};
 use crate::{Log, copy, parse_annotations, push, split_list};
@@ -169,7 +170,33 @@ async fn run_push(a: &PushArgs, g: &Global, log: &Log) -> Result<()> {
         index,
         arch_hint,
         started,
+        signing: signing(&a.signing, &c, entry.cloned(), &cwd).await?,
+        verify: None,
     };
+    let mut job = job;
+    if let Some(p) = a
+        .verify_policy
+        .as_deref()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        let policy = crate::sign::policy::Policy::read(p)?;
+        let mut keys = policy
+            .keys
+            .iter()
+            .map(|k| crate::sign::PublicKey::read(k))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        if let Some(s) = &job.signing {
+            use crate::sign::Sign;
+            keys.push(s.signer.public_key().clone());
+        }
+        if keys.is_empty() {
+            return Err(Error::Usage(format!(
+                "--verify-policy `{}` names no `keys:` and no signer is configured (--sign-key / --keyvault-key-id)",
+                p.display()
+            )));
+        }
+        job.verify = Some((keys, policy));
+    }
     let pushed = crate::record::push_attach_tag(&c, &opts, &job, log).await?;
     let (r, rec) = (&pushed.report, &pushed.record);
     let attached: Vec<String> = rec.referrers.iter().map(|x| x.digest.clone()).collect();
@@ -205,7 +232,9 @@ async fn run_push(a: &PushArgs, g: &Global, log: &Log) -> Result<()> {
 
 /// `golden-push index`.
 async fn run_index(a: &IndexArgs, g: &Global, log: &Log) -> Result<()> {
+    let cwd = std::env::current_dir().map_err(Error::file("no current directory"))?;
     let c = client(g, Vec::new())?;
+    let signing = signing(&a.signing, &c, None, &cwd).await?;
     if !a.records.is_empty() {
         let expect =
             golden_contracts::push::Arch::parse_list(a.expect_arch.as_deref().unwrap_or_default())
@@ -216,6 +245,7 @@ async fn run_index(a: &IndexArgs, g: &Global, log: &Log) -> Result<()> {
             &expect,
             a.record.as_deref(),
             g.jobs,
+            signing.as_ref(),
             log,
         )
         .await?;
@@ -256,6 +286,16 @@ async fn run_index(a: &IndexArgs, g: &Global, log: &Log) -> Result<()> {
         log,
     )
     .await?;
+    if let Some(s) = &signing {
+        crate::record::sign_built(&c, s, &b, log)
+            .await
+            .map_err(|e| {
+                e.context(format!(
+                    "the index {} is stored, no tag was moved",
+                    b.report.digest
+                ))
+            })?;
+    }
     let outcome = crate::tags::set_tags(
         &c,
         &b.repository,
@@ -591,22 +631,231 @@ async fn run_referrers(a: &ReferrersArgs, g: &Global) -> Result<()> {
     Ok(())
 }
 
+/// The signer of `--sign-key` (a file, or the PEM itself: masked first under Actions).
+fn key_signer(key: &str) -> Result<crate::sign::KeySigner> {
+    if key.contains("-----BEGIN") {
+        golden_gha::add_mask(key);
+        let k = crate::sign::LocalKey::from_pem(
+            key,
+            "the signing key in --sign-key / GOLDEN_SIGNING_KEY",
+        )?;
+        Ok(crate::sign::KeySigner::new(k, "GOLDEN_SIGNING_KEY"))
+    } else {
+        let path = std::path::Path::new(key.trim());
+        let k = crate::sign::LocalKey::read(path)?;
+        Ok(crate::sign::KeySigner::new(k, &path.display().to_string()))
+    }
+}
+
+/// The signer (`--sign-key`, or `--keyvault-key-id` through an Entra token) and the provenance
+/// inputs, or `None` without either.
+async fn signing(
+    a: &SigningArgs,
+    c: &Client,
+    entry: Option<golden_contracts::plan::PlanEntry>,
+    cwd: &std::path::Path,
+) -> Result<Option<crate::record::Signing>> {
+    let nonempty = |v: &Option<String>| v.clone().filter(|k| !k.trim().is_empty());
+    let signer = match (nonempty(&a.key), nonempty(&a.keyvault_key_id)) {
+        (Some(_), Some(_)) => {
+            return Err(Error::Usage(
+                "give either --sign-key (GOLDEN_SIGNING_KEY) or --keyvault-key-id (AZURE_KEYVAULT_KEY_ID), not both".into(),
+            ));
+        }
+        (Some(k), None) => crate::sign::Signer::Key(key_signer(&k)?),
+        (None, Some(id)) => {
+            use crate::sign::keyvault;
+            let url = keyvault::parse_key_id(&id)?;
+            let token = c.entra_token(keyvault::VAULT_SCOPE).await.map_err(|e| {
+                Error::Usage(format!(
+                    "no Entra token for Key Vault ({}): {e}",
+                    keyvault::VAULT_SCOPE
+                ))
+            })?;
+            crate::sign::Signer::KeyVault(keyvault::KeyVaultSigner::connect(url, token).await?)
+        }
+        (None, None) => return Ok(None),
+    };
+    let provenance = if a.provenance {
+        let record = a
+            .build_record
+            .as_deref()
+            .map(<golden_contracts::build::BuildRecord as golden_contracts::Document>::read)
+            .transpose()?;
+        Some(crate::sign::provenance::Inputs::from_env(
+            entry, record, cwd,
+        ))
+    } else {
+        None
+    };
+    Ok(Some(crate::record::Signing {
+        signer: std::sync::Arc::new(signer),
+        provenance,
+    }))
+}
+
+/// `golden-push sign`.
+async fn run_sign(a: &SignArgs, g: &Global, log: &Log) -> Result<()> {
+    let image = reference("IMAGE", &a.image)?;
+    let cwd = std::env::current_dir().map_err(Error::file("no current directory"))?;
+    let resolved = golden_contracts::entry::resolve(a.plan.as_deref(), a.entry.as_deref(), &cwd)?;
+    let entry = resolved.and_then(|r| r.entry);
+    let c = client(g, Vec::new())?;
+    let Some(s) = signing(&a.signing, &c, entry, &cwd).await? else {
+        return Err(Error::Usage(
+            "give the signing key: --sign-key FILE (GOLDEN_SIGNING_KEY) or --keyvault-key-id URL (AZURE_KEYVAULT_KEY_ID); `golden-push keygen FILE` makes a key".into(),
+        ));
+    };
+    let digest = match &image.digest {
+        Some(d) => d.clone(),
+        None => {
+            c.resolve_digest(&image)
+                .await
+                .map_err(Error::registry_at(format!("failed to resolve {image}")))?
+                .digest
+        }
+    };
+    let r = crate::sign::sign_image(&c, &*s.signer, &image, &digest, s.provenance.as_ref(), log)
+        .await?;
+    emit(
+        g.format,
+        &r,
+        &[
+            ("subject", r.subject.clone()),
+            ("key", r.key_fingerprint.clone()),
+            ("signature", r.signature.clone()),
+            (
+                "provenance",
+                r.provenance.clone().unwrap_or_else(|| "-".into()),
+            ),
+        ],
+        &[
+            ("subject", r.subject.clone()),
+            ("signature", r.signature.clone()),
+            ("provenance", r.provenance.clone().unwrap_or_default()),
+        ],
+    )
+}
+
+/// `golden-push verify`: `Ok(true)` verified, `Ok(false)` not (exit 1).
+async fn run_verify(a: &VerifyArgs, g: &Global) -> Result<bool> {
+    let image = reference("IMAGE", &a.image)?;
+    let policy = match &a.policy {
+        Some(p) => crate::sign::policy::Policy::read(p)?,
+        None => crate::sign::policy::Policy::default(),
+    };
+    let mut keys = Vec::new();
+    for p in a
+        .keys
+        .iter()
+        .filter(|p| !p.as_os_str().is_empty())
+        .chain(policy.keys.iter())
+    {
+        keys.push(crate::sign::PublicKey::read(p)?);
+    }
+    if keys.is_empty() && policy.identity.is_none() {
+        return Err(Error::Usage(
+            "give a trusted public key: --key PUB (GOLDEN_VERIFY_KEYS), or `keys:` or `identity:` in the --policy file".into(),
+        ));
+    }
+    let c = client(g, Vec::new())?;
+    let v = crate::sign::verify::verify(&c, &image, &keys, &policy).await?;
+    match g.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&v)?),
+        Format::Text => {
+            println!("{}@{}", v.image, v.digest);
+            for ch in &v.checks {
+                // Details hold registry text (annotations are never printed; digests are).
+                println!(
+                    "{}",
+                    golden_gha::neutralize(&format!(
+                        "  [{}] {}: {}",
+                        if ch.passed { "ok" } else { "FAIL" },
+                        ch.rule,
+                        ch.detail
+                    ))
+                );
+            }
+            if v.verified {
+                println!("verified");
+            } else {
+                println!("NOT verified: {}", v.failed().join(", "));
+            }
+        }
+    }
+    let mut o = golden_gha::Outputs::new();
+    o.set("verified", v.verified.to_string());
+    o.set("digest", v.digest.clone());
+    o.set("failed", v.failed().join("\n"));
+    o.write().map_err(Error::Outputs)?;
+    Ok(v.verified)
+}
+
+/// `golden-push keygen FILE`.
+fn run_keygen(a: &KeygenArgs) -> Result<()> {
+    let pub_path = std::path::PathBuf::from(format!("{}.pub", a.file.display()));
+    if a.file.exists() {
+        return Err(Error::Usage(format!(
+            "`{}` exists; keygen never overwrites a key (remove it, or use it as is)",
+            a.file.display()
+        )));
+    }
+    let pem = crate::sign::LocalKey::generate_p256_pem()?;
+    let key = crate::sign::LocalKey::from_pem(&pem, "the generated key")?;
+    let public = key.public_key(&pub_path.display().to_string());
+    let dir = a
+        .file
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(dir)
+        .map_err(Error::file(format!("failed to create `{}`", dir.display())))?;
+    let write = |path: &std::path::Path, text: &str, private: bool| -> Result<()> {
+        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(Error::file(format!(
+            "failed to write into `{}`",
+            dir.display()
+        )))?;
+        #[cfg(unix)]
+        if !private {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644));
+        }
+        std::io::Write::write_all(&mut tmp, text.as_bytes())
+            .map_err(Error::file(format!("failed to write `{}`", path.display())))?;
+        tmp.persist(path).map_err(|e| Error::File {
+            what: format!("failed to write `{}`", path.display()),
+            source: e.error,
+        })?;
+        Ok(())
+    };
+    // NamedTempFile is created 0600: the private key is never readable by others.
+    write(&a.file, &pem, true)?;
+    write(&pub_path, &public.to_pem(), false)?;
+    println!("private key: {}", a.file.display());
+    println!("public key: {}", pub_path.display());
+    println!("fingerprint: {}", public.fingerprint());
+    Ok(())
+}
+
 /// Run the parsed command line: the result is on stdout and in `$GITHUB_OUTPUT`, progress on
 /// stderr (unless `--quiet`).
-pub async fn run(cli: Cli) -> Result<()> {
+pub async fn run(cli: Cli) -> Result<bool> {
     let log = Log {
         quiet: cli.global.quiet,
     };
     let g = &cli.global;
     match &cli.cmd {
-        Cmd::Push(a) => run_push(a, g, &log).await,
-        Cmd::Index(a) => run_index(a, g, &log).await,
-        Cmd::Copy(a) => run_copy(a, g, &log).await,
-        Cmd::Attach(a) => run_attach(a, g, &log).await,
-        Cmd::Referrers(a) => run_referrers(a, g).await,
-        Cmd::Sync(a) => run_sync(a, g, &log).await,
-        Cmd::Purge(a) => run_purge(a, g, &log).await,
-        Cmd::Promote(a) => run_promote(a, g, &log).await,
-        Cmd::Login(a) => run_login(a, g).await,
+        Cmd::Push(a) => run_push(a, g, &log).await.map(|()| true),
+        Cmd::Index(a) => run_index(a, g, &log).await.map(|()| true),
+        Cmd::Copy(a) => run_copy(a, g, &log).await.map(|()| true),
+        Cmd::Attach(a) => run_attach(a, g, &log).await.map(|()| true),
+        Cmd::Referrers(a) => run_referrers(a, g).await.map(|()| true),
+        Cmd::Sign(a) => run_sign(a, g, &log).await.map(|()| true),
+        Cmd::Verify(a) => run_verify(a, g).await,
+        Cmd::Keygen(a) => run_keygen(a).map(|()| true),
+        Cmd::Sync(a) => run_sync(a, g, &log).await.map(|()| true),
+        Cmd::Purge(a) => run_purge(a, g, &log).await.map(|()| true),
+        Cmd::Promote(a) => run_promote(a, g, &log).await.map(|()| true),
+        Cmd::Login(a) => run_login(a, g).await.map(|()| true),
     }
 }

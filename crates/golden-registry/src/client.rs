@@ -151,6 +151,26 @@ impl Client {
         &self.inner.opts
     }
 
+    /// An Entra ID access token for `scope` (e.g. `https://vault.azure.net/.default` for Azure
+    /// Key Vault) from the same federation a push to ACR uses: GitHub OIDC when its variables
+    /// are there (`AZURE_CLIENT_ID`, `AZURE_TENANT_ID`, `ACTIONS_ID_TOKEN_REQUEST_*`), else the
+    /// service principal's `AZURE_CLIENT_SECRET`. The token is a [`Secret`] (never printed).
+    pub async fn entra_token(&self, scope: &str) -> Result<Secret, AuthError> {
+        let env = &self.inner.opts.env;
+        let auth = match crate::auth::azure::github_oidc(env) {
+            Ok(a) => a,
+            Err(oidc) => crate::auth::azure::service_principal(env).map_err(|_| oidc)?,
+        };
+        let Credential::Azure(az) = auth.credential else {
+            // Both methods above always give an Azure credential.
+            return Err(AuthError::MissingEnv {
+                method: "github-oidc",
+                var: crate::env_vars::AZURE_CLIENT_ID,
+            });
+        };
+        az.with_scope(scope).entra_token(&self.inner.http).await
+    }
+
     /// The auth method in use for `registry` (resolving it if needed).
     pub fn auth_for(&self, registry: &str) -> Result<Auth, RegistryError> {
         Ok(self.registry(registry)?.auth.clone())

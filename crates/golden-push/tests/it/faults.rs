@@ -593,3 +593,97 @@ async fn registry_attach_failing_moves_no_tag() {
         Vec::<String>::new()
     );
 }
+
+/// Issue 16: no tag moves before the signature and the provenance are attached. The proxy sees
+/// every request in order: the last referrers-index update (the provenance bundle, attached
+/// last) comes before the first tag PUT; and a failing signature attach moves no tag.
+#[tokio::test(flavor = "multi_thread")]
+async fn registry_push_signs_and_attaches_provenance_before_any_tag() {
+    let reg = Registry::start();
+    let dir = tempfile::tempdir().unwrap();
+    let archive = small_archive(dir.path(), "order", "amd64");
+    let key = dir.path().join("k.pem");
+    golden_push(&["keygen", &key.display().to_string()], &[])
+        .await
+        .ok();
+    let proxy = Proxy::start(format!("http://{}", reg.host()), Vec::new()).await;
+    let record = dir.path().join("push-record.json");
+    let run = golden_push(
+        &[
+            &format!("docker-archive:{}", archive.display()),
+            "--to",
+            &format!("{}/golden/order:1", proxy.host),
+            "--tag",
+            "latest",
+            "--sign-key",
+            &key.display().to_string(),
+            "--record",
+            &record.display().to_string(),
+        ],
+        &[],
+    )
+    .await;
+    run.ok();
+    let puts: Vec<String> = proxy
+        .log()
+        .into_iter()
+        .filter(|(m, p, _)| m == "PUT" && p.contains("/manifests/"))
+        .map(|(_, p, _)| p.rsplit('/').next().unwrap().to_string())
+        .collect();
+    // image manifest, signature bundle, referrers index, provenance bundle, referrers index,
+    // then the tags.
+    assert_eq!(puts.len(), 7, "{puts:?}");
+    let first_tag = puts.iter().position(|r| !r.starts_with("sha256")).unwrap();
+    let last_bundle = puts.iter().rposition(|r| r.starts_with("sha256")).unwrap();
+    assert!(
+        last_bundle < first_tag,
+        "a tag moved before the bundles: {puts:?}"
+    );
+    assert_eq!(&puts[first_tag..], ["1", "latest"], "{puts:?}");
+    assert_eq!(
+        puts.iter().filter(|r| r.starts_with("sha256-")).count(),
+        2,
+        "two bundles listed in the referrers index before the tags: {puts:?}"
+    );
+    let r = read_record(&record);
+    let kinds: Vec<&str> = r.referrers.iter().map(|x| x.file.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "https://sigstore.dev/cosign/sign/v1",
+            "https://slsa.dev/provenance/v1"
+        ]
+    );
+
+    // The signature's artifact manifest refused: an error, and no tag.
+    let proxy = Proxy::start(
+        format!("http://{}", reg.host()),
+        vec![Rule {
+            method: "PUT",
+            path_contains: "/manifests/sha256:",
+            nth: 2,
+            seen: 0,
+            fault: Fault::Status(400, None),
+        }],
+    )
+    .await;
+    let run = golden_push(
+        &[
+            &format!("docker-archive:{}", archive.display()),
+            "--to",
+            &format!("{}/golden/order2:1", proxy.host),
+            "--sign-key",
+            &key.display().to_string(),
+            "--retries",
+            "0",
+        ],
+        &[],
+    )
+    .await;
+    run.failed();
+    assert!(run.stderr.contains("no tag was moved"), "{}", run.stderr);
+    assert_eq!(
+        tags_of(&reg.host(), "golden/order2").await,
+        Vec::<String>::new()
+    );
+}

@@ -14,3 +14,4 @@ mod hints;
 mod images;
 mod push;
 mod replicate;
+mod sign;

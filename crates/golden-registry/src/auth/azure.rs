@@ -190,6 +190,28 @@ async fn secret_field(
 }
 
 impl AzureCredential {
+    /// The same credential for another Entra scope (Key Vault: `https://vault.azure.net/.default`).
+    pub(crate) fn with_scope(&self, scope: &str) -> AzureCredential {
+        AzureCredential {
+            tenant: self.tenant.clone(),
+            client_id: self.client_id.clone(),
+            token_url: self.token_url.clone(),
+            scope: scope.to_string(),
+            assertion: match &self.assertion {
+                Assertion::GithubOidc {
+                    request_url,
+                    request_token,
+                    audience,
+                } => Assertion::GithubOidc {
+                    request_url: request_url.clone(),
+                    request_token: request_token.clone(),
+                    audience: audience.clone(),
+                },
+                Assertion::ClientSecret(s) => Assertion::ClientSecret(s.clone()),
+            },
+        }
+    }
+
     /// A fresh GitHub ID token (they live minutes: fetched for each Entra request).
     async fn github_token(
         http: &crate::http::Http,
