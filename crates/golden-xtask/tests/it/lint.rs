@@ -7,8 +7,10 @@ use serde_json::Value;
 
 use crate::harness::repo_root;
 
-/// The verified pins (full SHA), and the sub-actions of actions/cache at the same commit.
-const PINS: [&str; 8] = [
+/// The verified pins (full SHA), and the sub-actions of actions/cache at the same commit. The
+/// Pages actions and attest-sbom were checked against the same SHA-for-tag pins in many public
+/// workflows (this machine cannot reach GitHub to resolve the tags itself).
+const PINS: [&str; 11] = [
     "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683",
     "actions/cache@5a3ec84eff668545956fd18022155c47e93e2684",
     "actions/cache/restore@5a3ec84eff668545956fd18022155c47e93e2684",
@@ -17,6 +19,9 @@ const PINS: [&str; 8] = [
     "actions/download-artifact@d3f86a106a0bac45b974a628896c90dbdf5c8093",
     "github/codeql-action/upload-sarif@5d4e8d1aca955e8d8589aabd499c5cae939e33c7",
     "actions/attest-build-provenance@e8998f949152b193b063cb0ec769d69d929409be",
+    "actions/attest-sbom@bd218ad0dbcb3e146bd073d1d9c6d78e08aa8a0b",
+    "actions/upload-pages-artifact@7b1f4a764d45c48632c6b24a0339c27f5614fb0b",
+    "actions/deploy-pages@d6db90164ac5ed86f2b6aed7e0febac5b3c0c03e",
 ];
 
 fn files() -> Vec<(String, Value, String)> {
