@@ -24,6 +24,16 @@ mkdir -p "$WORK"
 fixture_repo "$WORK/repo"
 start_fakes "$WORK"
 start_trivy_db "$WORK"
+# Signing by configuration alone (docs/signing.md): a key in a secret, a verify policy in the
+# catalog (its public key beside it) checked before any tag moves, and GitHub's keyless
+# attestations (stand-ins that check the Docker config login golden-push login wrote).
+"$ROOT/target/debug/golden-push" keygen "$WORK/signing-key.pem" >/dev/null || fail "golden-push keygen failed"
+cp "$WORK/signing-key.pem.pub" "$WORK/repo/configs/golden-signing.pub"
+printf 'keys:\n  - golden-signing.pub\nprovenance:\n  source_repository: %s\n' "'https://github\\.com/$FIXTURE_SLUG'" >"$WORK/repo/configs/verify-policy.yaml"
+git -C "$WORK/repo" -c user.name=golden-test -c user.email=test@invalid add configs/golden-signing.pub configs/verify-policy.yaml
+git -C "$WORK/repo" -c user.name=golden-test -c user.email=test@invalid commit --quiet -m "fixture: signing public key and verify policy"
+sign_args=(--secret "GOLDEN_SIGNING_KEY=$(cat "$WORK/signing-key.pem")" --var GOLDEN_VERIFY_POLICY=configs/verify-policy.yaml
+  --var GOLDEN_GITHUB_ATTESTATIONS=true)
 mapfile -t fake_args < <(act_fake_args)
 mapfile -t trivy_args < <(act_trivy_args)
 vars=(--var GOLDEN_BUILD_MODE=auto "${trivy_args[@]}")
@@ -80,7 +90,7 @@ alert_issue="$(gh_api POST issues '{"title":"golden images: 1 image failing","la
 state="$WORK/run1"
 rc=0
 runners='{"default": "golden-custom-default", "amd64": "golden-custom-amd64"}'
-act_run "$state" nightly.yml schedule --repo "$WORK/repo" "${vars[@]}" "${fake_args[@]}" "${mon_args[@]}" --env GITHUB_RUN_ID=101 \
+act_run "$state" nightly.yml schedule --repo "$WORK/repo" "${vars[@]}" "${fake_args[@]}" "${mon_args[@]}" "${sign_args[@]}" --env GITHUB_RUN_ID=101 \
   --var GOLDEN_PUBLISH_SITE=true --var "GOLDEN_RUNNERS=$runners" --platform golden-custom-default --platform golden-custom-amd64 || rc=$?
 log="$state/act.log"
 for j in "setup (amd64)" plan; do
@@ -145,6 +155,23 @@ for id in "${ids[@]}"; do
   [ "$n" -ge 3 ] || fail "$id: $n distinct referrer types, expected the scan report, the SBOM and the build record: $referrers"
 done
 ok "every planned tag is in the registry; each image has its report, SBOM and build record as referrers"
+
+# Signed before any tag moved, verified against the catalog's policy, and attested by GitHub.
+for id in "${ids[@]}"; do
+  digest="$(report_output "$log" digests | jq -r --arg id "$id" '.[$id] // empty')"
+  repo="$(jq -r --arg id "$id" '(.bases.include + .platforms.include)[] | select(.id == $id) | .image' "$plan")"
+  registry_get "${repo#"$REGISTRY"/}" "manifests/${digest##*@}" >/dev/null || fail "$id: cannot read $digest"
+  out="$(env ACTIONS_ID_TOKEN_REQUEST_URL="$ACTIONS_ID_TOKEN_REQUEST_URL" ACTIONS_ID_TOKEN_REQUEST_TOKEN="$ACTIONS_ID_TOKEN_REQUEST_TOKEN" \
+    AZURE_CLIENT_ID="$AZURE_CLIENT_ID" AZURE_TENANT_ID="$AZURE_TENANT_ID" AZURE_AUTHORITY_HOST="$AZURE_AUTHORITY_HOST" GOLDEN_REGISTRY="$REGISTRY" \
+    GITHUB_OUTPUT=/dev/null "$ROOT/target/debug/golden-push" verify "$digest" --policy "$WORK/repo/configs/verify-policy.yaml" 2>&1)" \
+    || fail "$id: golden-push verify refused the pushed image: $out"
+done
+grep -F '[images/golden images/' "$log" | grep -F 'signed' >/dev/null || fail "the push steps did not say they signed"
+n="$(find "$state/records/attestations" -name '*.json' 2>/dev/null | wc -l)"
+[ "$n" = 6 ] || fail "$n GitHub attestations recorded, expected a provenance and an SBOM attestation per image"
+jq -s -e 'all(.[]; .push_to_registry != null) and ([.[] | select(.kind == "sbom" and .sbom_format == "spdx")] | length) == 3' \
+  "$state"/records/attestations/*.json >/dev/null || fail "the attestations were not for the registry, or the SBOM ones not SPDX"
+ok "every image signed with provenance before its tags moved, verified against the catalog's policy, and attested by GitHub (provenance + SPDX SBOM, after golden-push login)"
 
 # Real Trivy: one DB download for the run (the trivy-db job), restored by every image job; every
 # image scanned against the mirror's DB, the planted HIGH/CRITICAL decided by the fixture's VEX
