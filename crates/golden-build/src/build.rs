@@ -185,6 +185,9 @@ async fn build(
 
     if let Some(reference) = &job.base_ref {
         let base = crate::base::resolve_base(&engine, reference, &base_options(&job, opts)).await?;
+        if let Some(policy) = &opts.verify_policy {
+            crate::verify_base::check(&job, opts, policy, &base).await?;
+        }
         let found = engine.inspect_image(&base.build_arg).await?.architecture;
         emulation::check_image_arch("base image", reference, found.as_deref(), job.arch)?;
         inputs.base = Some((base.name.clone(), base.digest.clone()));

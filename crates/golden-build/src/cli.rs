@@ -101,6 +101,11 @@ pub struct BuildArgs {
     /// Never pull the base image: it must be in the engine already (air-gapped builds).
     #[arg(long, env = "GOLDEN_NO_PULL_BASE")]
     pub no_pull_base: bool,
+    /// Verify policy (golden-push's, docs/signing.md): a base published in one of the image's own
+    /// registries (not rebuilt in this run) must verify against it — signature, and provenance
+    /// and a signed passed scan report as the policy requires — before anything is built on it.
+    #[arg(long, env = "GOLDEN_VERIFY_POLICY", value_name = "FILE")]
+    pub verify_policy: Option<PathBuf>,
     /// Registry auth for pulling the base: auto (GitHub OIDC, service principal, token, docker
     /// config, anonymous — in that order), github-oidc, service-principal, token, docker-config,
     /// anonymous.

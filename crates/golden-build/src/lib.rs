@@ -31,6 +31,7 @@ pub mod logs;
 pub mod outcome;
 pub mod pull;
 pub mod spec;
+pub mod verify_base;
 
 /// The last lines of output, indented, for an error message.
 pub(crate) fn build_tail(lines: &[String]) -> String {

@@ -28,6 +28,12 @@ pub enum BuildError {
     Engine(#[from] EngineError),
     #[error(transparent)]
     Base(#[from] BaseError),
+    /// `--verify-policy`: the published base did not verify (or could not be checked); nothing
+    /// was built on it.
+    #[error(
+        "the base image {reference} is not verified ({why}); nothing was built on it (hint: sign the base with `golden-push sign` or its push step's signing key, or fix --verify-policy / GOLDEN_VERIFY_POLICY)"
+    )]
+    BaseNotVerified { reference: String, why: String },
     #[error("build of `{id}` failed{at}: {message}{tail}", at = at(.step, .location), tail = tail(.last_lines))]
     Failed {
         id: String,

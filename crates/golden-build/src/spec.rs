@@ -156,6 +156,8 @@ pub struct Options {
     pub pull: bool,
     pub cache_from: Vec<String>,
     pub quiet: bool,
+    /// `--verify-policy`: published bases must verify against it.
+    pub verify_policy: Option<PathBuf>,
 }
 
 impl From<&BuildArgs> for Options {
@@ -171,6 +173,10 @@ impl From<&BuildArgs> for Options {
             pull: args.pull,
             cache_from: args.cache_from.clone(),
             quiet: args.quiet,
+            verify_policy: args
+                .verify_policy
+                .clone()
+                .filter(|p| !p.as_os_str().is_empty()),
         }
     }
 }

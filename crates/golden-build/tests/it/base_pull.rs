@@ -454,3 +454,71 @@ fn registry_unpublished_base_and_disabled_pull_give_clear_errors() {
         "the engine asked the registry"
     );
 }
+
+/// `--verify-policy`: a platform is never built on a published base that does not verify; once
+/// the base is signed by a key of the policy, the same build succeeds and says it verified it.
+#[test]
+fn registry_unsigned_published_base_is_refused_with_a_verify_policy_and_a_signed_one_is_built_on() {
+    use golden_push::sign::{KeySigner, LocalKey};
+    let reg = Registry::start(None);
+    let base_ref = format!("{}/golden-build-test/base-signed:1", reg.host());
+    let (digest, _) = publish_base(&base_ref, None);
+    let mut cleanup = Cleanup::default();
+    let d = tempfile::tempdir().expect("tempdir");
+    let pem = LocalKey::generate_p256_pem().expect("key");
+    let key = LocalKey::from_pem(&pem, "test key").expect("parse key");
+    let signer = KeySigner::new(key, "test key");
+    std::fs::write(d.path().join("signing.pub"), signer.public.to_pem()).expect("write pub");
+    std::fs::write(
+        d.path().join("verify-policy.yaml"),
+        "keys: [signing.pub]\nprovenance:\n  required: false\nscan_report:\n  required: false\n",
+    )
+    .expect("write policy");
+    let tag = unique_tag("on-verified-base");
+    let entry = platform_entry(d.path(), "tiny-0.1-busybox", &tag, &base_ref, false);
+    cleanup.add(&tag);
+    cleanup.add(&base_ref);
+    let build = || {
+        run(golden_build(d.path())
+            .env("GOLDEN_ENTRY", &entry)
+            .env("GOLDEN_VERIFY_POLICY", d.path().join("verify-policy.yaml"))
+            .env("DOCKER_CONFIG", d.path().join("no-docker-config"))
+            .args(["--repo-root", ".", "--record", "record.json"]))
+    };
+
+    let out = build();
+    assert_ne!(out.code, 0, "built on an unsigned base: {}", out.both());
+    assert!(
+        out.stderr.contains("is not verified") && out.stderr.contains("signature"),
+        "{}",
+        out.both()
+    );
+    assert!(
+        inspect(&tag).is_none(),
+        "an image was built on the unverified base"
+    );
+
+    // Sign the published base (what its push step does with a signing key).
+    let repo =
+        golden_oci::Reference::parse(&format!("{}/golden-build-test/base-signed", reg.host()))
+            .expect("reference");
+    let client =
+        golden_registry::Client::new(golden_registry::ClientOptions::default()).expect("client");
+    rt().block_on(golden_push::sign::sign_image(
+        &client,
+        &signer,
+        &repo,
+        &digest,
+        None,
+        &golden_push::Log { quiet: true },
+    ))
+    .expect("sign the base");
+    let out = build();
+    assert_eq!(out.code, 0, "{}", out.both());
+    assert!(
+        out.stderr.contains("golden-build: base") && out.stderr.contains("verified (signature"),
+        "{}",
+        out.both()
+    );
+    assert!(inspect(&tag).is_some(), "the platform was built");
+}
