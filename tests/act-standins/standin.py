@@ -512,6 +512,59 @@ def cmd_attest_sbom() -> None:
     record_attestation("sbom", {"sbom_format": fmt})
 
 
+def cmd_upload_pages() -> None:
+    name = inp("name", "github-pages") or "github-pages"
+    src = Path(home(inp("path", "_site/") or "_site/"))
+    if not src.is_absolute():
+        src = Path(os.environ["GITHUB_WORKSPACE"]) / src
+    if not src.is_dir():
+        die(f"input `path`: {src} is not a folder")
+    retention = inp("retention-days", "1") or "1"
+    if not re.fullmatch(r"[0-9]+", retention) or int(retention) > 90:
+        die(f"input `retention-days` must be 0..90, got `{retention}`")
+    store = state_dir("GOLDEN_ACT_ARTIFACTS") / name
+    if store.exists():
+        die(f"an artifact named `{name}` was already uploaded in this run")
+    store.mkdir(parents=True)
+    n = 0
+    # Like the real action: a tar of the folder's contents without hidden files, links dereferenced.
+    with tarfile.open(store / "artifact.tar", "w") as tar:
+        for f in sorted(src.rglob("*")):
+            rel = f.relative_to(src)
+            if any(part.startswith(".") for part in rel.parts) or not f.is_file():
+                continue
+            tar.add(f, arcname=str(rel))
+            n += 1
+    (store.parent / f".{name}.meta.json").write_text(json.dumps({"name": name, "files": ["artifact.tar"],
+        "retention-days": int(retention), "job": os.environ.get("GITHUB_JOB", ""), "uploaded": time.time()}))
+    output("artifact_id", str(abs(hash(name)) % 10**9))
+    log(f"uploaded the Pages artifact {name}: {n} file(s) from {src}")
+
+
+def cmd_deploy_pages() -> None:
+    unsupported({"preview": "false"})
+    name = inp("artifact_name", "github-pages") or "github-pages"
+    tar_path = state_dir("GOLDEN_ACT_ARTIFACTS") / name / "artifact.tar"
+    if not tar_path.is_file():
+        die(f"no Pages artifact `{name}` with an artifact.tar in this run (upload it with actions/upload-pages-artifact)")
+    out = state_dir("GOLDEN_ACT_RECORDS") / "pages"
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir()
+    with tarfile.open(tar_path) as tar:
+        for m in tar.getmembers():
+            if m.name.startswith("/") or ".." in Path(m.name).parts or not (m.isfile() or m.isdir()):
+                die(f"the Pages artifact holds an entry Pages would refuse: {m.name}")
+        tar.extractall(out, filter="data")
+    if not (out / "index.html").is_file():
+        die("the Pages artifact has no index.html at its root")
+    repo = os.environ.get("GITHUB_REPOSITORY", "owner/repo")
+    owner, _, name_ = repo.partition("/")
+    url = f"https://{owner}.github.io/{name_}/"
+    output("page_url", url)
+    log(f"deployed (recorded in {out}): {url}")
+
+
 COMMANDS = {
     "checkout": cmd_checkout,
     "upload-artifact": cmd_upload,
