@@ -35,7 +35,11 @@ pub async fn check(
         return Ok(());
     }
     // A hardened base's own build starts FROM the pinned upstream image: not ours to sign.
-    if job.entry.as_ref().is_some_and(|e| e.stage == golden_contracts::plan::StageKind::Base) {
+    if job
+        .entry
+        .as_ref()
+        .is_some_and(|e| e.stage == golden_contracts::plan::StageKind::Base)
+    {
         return Ok(());
     }
     if !crate::base::names_registry(&base.reference) {

@@ -162,23 +162,18 @@ fn history_warning(path: &Path, message: String) -> Problem {
 
 /// Read every `summary.json` (and `*-summary.json`) under `dir`, at any depth. Unreadable
 /// files and folders are warnings.
-pub fn read_history(dir: &Path) -> History {
-    let mut h = History::default();
-    if !dir.is_dir() {
-        h.problems.push(history_warning(
-            dir,
-            "--history folder does not exist or is not a folder".into(),
-        ));
-        return h;
-    }
+/// Every `summary.json` / `*-summary.json` below `dir` (any depth), sorted; and the folders that
+/// could not be listed, each with the reason. The one walk the history readers share (the
+/// regression baseline here, the catalog site's charts).
+pub fn summary_files(dir: &Path) -> (Vec<std::path::PathBuf>, Vec<(std::path::PathBuf, String)>) {
     let mut stack = vec![dir.to_path_buf()];
     let mut files = Vec::new();
+    let mut unlisted = Vec::new();
     while let Some(d) = stack.pop() {
         let entries = match std::fs::read_dir(&d) {
             Ok(e) => e,
             Err(e) => {
-                h.problems
-                    .push(history_warning(&d, format!("cannot list the folder: {e}")));
+                unlisted.push((d, format!("cannot list the folder: {e}")));
                 continue;
             }
         };
@@ -197,6 +192,22 @@ pub fn read_history(dir: &Path) -> History {
         }
     }
     files.sort();
+    (files, unlisted)
+}
+
+pub fn read_history(dir: &Path) -> History {
+    let mut h = History::default();
+    if !dir.is_dir() {
+        h.problems.push(history_warning(
+            dir,
+            "--history folder does not exist or is not a folder".into(),
+        ));
+        return h;
+    }
+    let (files, unlisted) = summary_files(dir);
+    for (d, why) in unlisted {
+        h.problems.push(history_warning(&d, why));
+    }
     for p in files {
         if std::fs::metadata(&p).is_ok_and(|m| m.len() > MAX_HISTORY_FILE) {
             h.problems.push(history_warning(

@@ -76,28 +76,10 @@ pub fn read(dir: Option<&Path>, current: &RunSummary) -> History {
                 "--history folder does not exist or is not a folder".into(),
             ));
         } else {
-            let mut stack = vec![dir.to_path_buf()];
-            let mut files = Vec::new();
-            while let Some(d) = stack.pop() {
-                let Ok(entries) = std::fs::read_dir(&d) else {
-                    h.problems
-                        .push(warning(&d, "cannot list the folder".into()));
-                    continue;
-                };
-                for e in entries.flatten() {
-                    let p = e.path();
-                    if e.file_type().is_ok_and(|t| t.is_dir()) {
-                        stack.push(p);
-                    } else if p
-                        .file_name()
-                        .and_then(|n| n.to_str())
-                        .is_some_and(|n| n == "summary.json" || n.ends_with("-summary.json"))
-                    {
-                        files.push(p);
-                    }
-                }
+            let (files, unlisted) = crate::regress::summary_files(dir);
+            for (d, why) in unlisted {
+                h.problems.push(warning(&d, why));
             }
-            files.sort();
             for p in files {
                 if std::fs::metadata(&p).is_ok_and(|m| m.len() > MAX_FILE) {
                     h.problems
