@@ -18,6 +18,8 @@ pub const INDEX_RECORD_SCHEMA: u32 = 1;
 pub const SCAN_REPORT_TYPE: &str = "application/vnd.golden.scan-report.v1+json";
 pub const BUILD_RECORD_TYPE: &str = "application/vnd.golden.build-record.v1+json";
 pub const CYCLONEDX_TYPE: &str = "application/vnd.cyclonedx+json";
+/// The SPDX 2.3 SBOM (`sbom.spdx.json`, written by golden-scan beside the CycloneDX one).
+pub const SPDX_TYPE: &str = "application/spdx+json";
 pub const SARIF_TYPE: &str = "application/sarif+json";
 /// The image's OpenVEX document (`vex.openvex.json`, written by golden-scan).
 pub const OPENVEX_TYPE: &str = "application/openvex+json";
@@ -31,6 +33,8 @@ pub fn artifact_type_for(name: &str) -> Option<&'static str> {
         Some(SCAN_REPORT_TYPE)
     } else if n.ends_with(".cdx.json") {
         Some(CYCLONEDX_TYPE)
+    } else if n.ends_with(".spdx.json") {
+        Some(SPDX_TYPE)
     } else if n.ends_with(".sarif") || n.ends_with(".sarif.json") {
         Some(SARIF_TYPE)
     } else if n.ends_with(".openvex.json") {
@@ -440,6 +444,7 @@ mod tests {
         );
         assert_eq!(artifact_type_for("x/report.json"), Some(SCAN_REPORT_TYPE));
         assert_eq!(artifact_type_for("sbom.cdx.json"), Some(CYCLONEDX_TYPE));
+        assert_eq!(artifact_type_for("out/sbom.spdx.json"), Some(SPDX_TYPE));
         assert_eq!(artifact_type_for("s.sarif"), Some(SARIF_TYPE));
         assert_eq!(
             artifact_type_for("out/vex.openvex.json"),

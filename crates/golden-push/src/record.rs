@@ -43,7 +43,7 @@ pub fn parse_attachments(items: &[String]) -> Result<Vec<Attachment>> {
             _ => {
                 let t = artifact_type_for(line).ok_or_else(|| {
                     Error::Usage(format!(
-                        "--attach: cannot tell the artifact type of `{line}`; write it as FILE=TYPE (known by name: build-record.json, report.json, *.cdx.json, *.sarif, *.openvex.json)"
+                        "--attach: cannot tell the artifact type of `{line}`; write it as FILE=TYPE (known by name: build-record.json, report.json, *.cdx.json, *.spdx.json, *.sarif, *.openvex.json)"
                     ))
                 })?;
                 (line, t.to_string())
