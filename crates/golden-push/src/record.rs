@@ -151,6 +151,23 @@ fn compressed_size(r: &PushReport) -> u64 {
 }
 
 /// Stamp the duration so far and write the record (when `--record` was given).
+/// A step between the stored manifest and its tags failed (an attachment, the signature, the
+/// verify policy): the record says which tags did not move and why, and the error says the
+/// manifest is pushed.
+fn stopped_before_tags(
+    record: &mut PushRecord,
+    job: &PushJob,
+    all: &[String],
+    digest: &str,
+    e: Error,
+) -> Result<Error> {
+    let e = e.context(format!("the manifest {digest} is pushed, no tag was moved"));
+    record.tags_not_moved = all.to_vec();
+    record.error = Some(e.one_line());
+    write(record, job)?;
+    Ok(e)
+}
+
 fn write(record: &mut PushRecord, job: &PushJob) -> Result<()> {
     record.duration_seconds = Some(job.started.elapsed().as_secs_f64());
     if let Some(p) = job.record.as_deref() {
@@ -242,14 +259,13 @@ pub async fn push_attach_tag(
                 file: a.file.display().to_string(),
             }),
             Err(e) => {
-                let e = e.context(format!(
-                    "the manifest {} is pushed, no tag was moved",
-                    report.digest
-                ));
-                record.tags_not_moved = all;
-                record.error = Some(e.one_line());
-                write(&mut record, job)?;
-                return Err(e);
+                return Err(stopped_before_tags(
+                    &mut record,
+                    job,
+                    &all,
+                    &report.digest,
+                    e,
+                )?);
             }
         }
     }
@@ -286,14 +302,13 @@ pub async fn push_attach_tag(
                 }
             }
             Err(e) => {
-                let e = e.context(format!(
-                    "the manifest {} is pushed, no tag was moved",
-                    report.digest
-                ));
-                record.tags_not_moved = all;
-                record.error = Some(e.one_line());
-                write(&mut record, job)?;
-                return Err(e);
+                return Err(stopped_before_tags(
+                    &mut record,
+                    job,
+                    &all,
+                    &report.digest,
+                    e,
+                )?);
             }
         }
     }
@@ -325,14 +340,13 @@ pub async fn push_attach_tag(
             Err(e) => Err(e),
         };
         if let Err(e) = checked {
-            let e = e.context(format!(
-                "the manifest {} is pushed, no tag was moved",
-                report.digest
-            ));
-            record.tags_not_moved = all;
-            record.error = Some(e.one_line());
-            write(&mut record, job)?;
-            return Err(e);
+            return Err(stopped_before_tags(
+                &mut record,
+                job,
+                &all,
+                &report.digest,
+                e,
+            )?);
         }
     }
     let outcome = set_tags(
