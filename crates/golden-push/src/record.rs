@@ -271,22 +271,7 @@ pub async fn push_attach_tag(
     }
     // Then the signature and the provenance (which names the reports just attached).
     if let Some(signing) = &job.signing {
-        let step = async {
-            let mut inputs = signing.provenance.clone();
-            if let Some(i) = inputs.as_mut() {
-                i.finished_on = crate::sign::provenance::now();
-            }
-            crate::sign::sign_image(
-                client,
-                &*signing.signer,
-                &report.repository,
-                &report.digest,
-                inputs.as_ref(),
-                log,
-            )
-            .await
-        };
-        match step.await {
+        match sign_digest(client, signing, &report.repository, &report.digest, log).await {
             Ok(signed) => {
                 record.referrers.push(Referrer {
                     artifact_type: crate::sign::BUNDLE_MEDIA_TYPE.to_string(),
@@ -610,19 +595,22 @@ pub async fn sign_built(
     b: &crate::copy::IndexBuilt,
     log: &Log,
 ) -> Result<crate::sign::Signed> {
+    sign_digest(client, signing, &b.repository, &b.report.digest, log).await
+}
+
+/// Sign `repo@digest` and attach its provenance, finished now (an image or an index).
+async fn sign_digest(
+    client: &Client,
+    signing: &Signing,
+    repo: &golden_oci::Reference,
+    digest: &str,
+    log: &Log,
+) -> Result<crate::sign::Signed> {
     let mut inputs = signing.provenance.clone();
     if let Some(i) = inputs.as_mut() {
         i.finished_on = crate::sign::provenance::now();
     }
-    crate::sign::sign_image(
-        client,
-        &*signing.signer,
-        &b.repository,
-        &b.report.digest,
-        inputs.as_ref(),
-        log,
-    )
-    .await
+    crate::sign::sign_image(client, &*signing.signer, repo, digest, inputs.as_ref(), log).await
 }
 
 /// The per-architecture push records (pushed with `--arch-suffix`) under `paths`, by image id.
