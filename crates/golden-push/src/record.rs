@@ -530,14 +530,7 @@ pub async fn index_from_records(
             Ok(b) => b,
             Err(e) => {
                 let e = e.context(format!("image `{id}`: no tag was moved"));
-                out.indexes = by_id
-                    .iter()
-                    .map(|(i, rs)| failed_index(i, rs, e.one_line()))
-                    .collect();
-                if let Some(p) = record_path {
-                    out.write(p)?;
-                }
-                return Err(e);
+                return Err(no_index_moved(&mut out, &by_id, record_path, e)?);
             }
         };
         for ((p, r), got) in records.iter().zip(&b.architectures) {
@@ -560,14 +553,7 @@ pub async fn index_from_records(
                     "image `{id}`: the index {} is stored, no tag was moved",
                     b.report.digest
                 ));
-                out.indexes = by_id
-                    .iter()
-                    .map(|(i, rs)| failed_index(i, rs, e.one_line()))
-                    .collect();
-                if let Some(p) = record_path {
-                    out.write(p)?;
-                }
-                return Err(e);
+                return Err(no_index_moved(&mut out, &by_id, record_path, e)?);
             }
         }
     }
@@ -637,6 +623,24 @@ fn records_by_id(paths: &[PathBuf]) -> Result<BTreeMap<String, Vec<(PathBuf, Pus
 }
 
 /// The record of an index that was not built (`error` says why): the tags it would have moved.
+/// Building or signing an index failed before any tag moved: every image's index is recorded
+/// as failed with that error (the record written when asked for), and the error returned.
+fn no_index_moved(
+    out: &mut IndexRecord,
+    by_id: &BTreeMap<String, Vec<(PathBuf, PushRecord)>>,
+    record_path: Option<&Path>,
+    e: Error,
+) -> Result<Error> {
+    out.indexes = by_id
+        .iter()
+        .map(|(i, rs)| failed_index(i, rs, e.one_line()))
+        .collect();
+    if let Some(p) = record_path {
+        out.write(p)?;
+    }
+    Ok(e)
+}
+
 fn failed_index(id: &str, records: &[(PathBuf, PushRecord)], error: String) -> ImageIndex {
     let first = &records[0].1;
     let target = first.index.clone().unwrap_or(IndexTarget {
