@@ -340,6 +340,19 @@ enum Failure {
     Other,
 }
 
+/// Whether `code` stands in `message` as a status code of its own: not a part of a longer number
+/// and not a port (`127.0.0.1:40173` names no 401), nor a part of an address or a digest.
+fn has_status_code(message: &str, code: &str) -> bool {
+    let b = message.as_bytes();
+    message.match_indices(code).any(|(i, _)| {
+        let before = i.checked_sub(1).map(|j| b[j]);
+        let after = b.get(i + code.len()).copied();
+        let glued =
+            |c: u8| c.is_ascii_alphanumeric() || matches!(c, b':' | b'.' | b'/' | b'-' | b'_');
+        !before.is_some_and(glued) && !after.is_some_and(|c| c.is_ascii_alphanumeric() || c == b'.')
+    })
+}
+
 fn classify(status: Option<u16>, message: &str) -> Failure {
     let m = message.to_ascii_lowercase();
     let denied = [
@@ -348,13 +361,13 @@ fn classify(status: Option<u16>, message: &str) -> Failure {
         "no basic auth credentials",
         "denied",
         "forbidden",
-        "401",
-        "403",
         "invalid username/password",
         "incorrect username or password",
     ]
     .iter()
-    .any(|p| m.contains(p));
+    .any(|p| m.contains(p))
+        || has_status_code(&m, "401")
+        || has_status_code(&m, "403");
     let not_found = status == Some(404)
         || [
             "manifest unknown",
@@ -635,13 +648,24 @@ mod tests {
         for m in [
             "manifest for 127.0.0.1:5000/a:2 not found: manifest unknown: manifest unknown",
             "repository 127.0.0.1:5000/nope not found: name unknown: repository name not known to registry",
+            // A port that contains 401 or 403 is no status (the CI flake: port 40173).
+            "manifest for 127.0.0.1:40173/a:1 not found: manifest unknown: manifest unknown",
+            "manifest for 127.0.0.1:34031/a:1 not found: manifest unknown",
+            "manifest for 127.0.0.1:40300/a@sha256:4013403a not found: manifest unknown",
         ] {
             assert_eq!(classify(Some(404), m), Failure::NotFound, "{m}");
+        }
+        for m in [
+            "received unexpected HTTP status: 401 Unauthorized",
+            "unexpected status code 403",
+            "error: 403",
+        ] {
+            assert_eq!(classify(Some(500), m), Failure::Denied, "{m}");
         }
         assert_eq!(
             classify(
                 Some(500),
-                "Get \"http://127.0.0.1:1/v2/\": dial tcp 127.0.0.1:1: connect: connection refused"
+                "Get \"http://127.0.0.1:40173/v2/\": dial tcp 127.0.0.1:40173: connect: connection refused"
             ),
             Failure::Other
         );
