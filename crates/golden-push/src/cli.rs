@@ -209,6 +209,28 @@ pub struct SigningArgs {
     pub build_record: Option<PathBuf>,
 }
 
+/// How `promote` and `sync` sign their audit records (the same key as the push's).
+#[derive(Args, Debug, Clone)]
+pub struct AuditSigningArgs {
+    /// Sign each audit record with this key: a PKCS#8 PEM file (ECDSA P-256 or Ed25519), or
+    /// the PEM itself (a secret in the environment).
+    #[arg(
+        long = "sign-key",
+        env = "GOLDEN_SIGNING_KEY",
+        value_name = "FILE|PEM",
+        hide_env_values = true
+    )]
+    pub key: Option<String>,
+    /// Sign the audit records with this Azure Key Vault key instead
+    /// (https://VAULT.vault.azure.net/keys/NAME[/VERSION]).
+    #[arg(
+        long = "keyvault-key-id",
+        env = "AZURE_KEYVAULT_KEY_ID",
+        value_name = "URL"
+    )]
+    pub keyvault_key_id: Option<String>,
+}
+
 #[derive(Args, Debug)]
 pub struct SignArgs {
     /// The image in the registry (tag or digest).
@@ -365,6 +387,8 @@ pub struct SyncArgs {
     /// Attach no `replication` audit record to the digests copied.
     #[arg(long, env = "GOLDEN_NO_AUDIT", value_parser = BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub no_audit: bool,
+    #[command(flatten)]
+    pub signing: AuditSigningArgs,
     /// Write the result (every tag and what was done) as JSON to FILE.
     #[arg(long, env = "GOLDEN_RECORD", value_name = "FILE")]
     pub record: Option<PathBuf>,
@@ -411,9 +435,27 @@ pub struct PromoteArgs {
     /// child of an index, needs a scan report that passed).
     #[arg(long, env = "GOLDEN_NO_REQUIRE_REPORT", value_parser = BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub no_require_report: bool,
+    /// Verify every image with this policy (YAML, see docs/signing.md: signature, signed
+    /// provenance, signed scan report that passed) before anything is copied; one image not
+    /// verified = nothing promoted.
+    /// (Strings, not paths: a workflow passes an unset repository variable as an empty value,
+    /// which means "none".)
+    #[arg(long, env = "GOLDEN_VERIFY_POLICY", value_name = "FILE")]
+    pub verify_policy: Option<String>,
+    /// Trusted public key (PEM) for the verify policy (repeat, or one per line); added to the
+    /// policy's `keys`. A key alone (no --verify-policy) verifies with the default policy.
+    #[arg(
+        long = "verify-key",
+        env = "GOLDEN_VERIFY_KEYS",
+        value_name = "PUB",
+        value_delimiter = '\n'
+    )]
+    pub verify_keys: Vec<String>,
     /// Attach no audit record to the promoted digests.
     #[arg(long, env = "GOLDEN_NO_AUDIT", value_parser = BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub no_audit: bool,
+    #[command(flatten)]
+    pub signing: AuditSigningArgs,
     /// The GitHub environment the promotion ran in (audit record).
     #[arg(long, env = "GOLDEN_PROMOTION_ENVIRONMENT")]
     pub environment: Option<String>,

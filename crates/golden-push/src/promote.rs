@@ -8,9 +8,11 @@
 //!
 //! Order, which is the all-or-nothing guarantee:
 //! 1. every image is checked (it exists at its digest; its scan report referrer — every
-//!    child's, for an index — exists and passed, unless `--no-require-report`);
+//!    child's, for an index — exists and passed, unless `--no-require-report`; with a verify
+//!    policy, `verify` passes on it: signature, signed provenance, signed passed report);
 //! 2. every image is copied by digest with its referrers to the release location;
-//! 3. only then are the release tags set, image after image.
+//! 3. the audit records are attached (signed with a signer), then the release tags are set,
+//!    image after image.
 //!
 //! A failure in 1 or 2 leaves every release tag as it was (the copied digests are untagged and
 //! harmless). A failure in 3 (a registry dying between two tag writes) is reported with exactly
@@ -28,6 +30,9 @@ use crate::copy::{ReferrerCopy, copy_referrers};
 use crate::error::{Error, Result};
 use crate::purge::{TagKind, classify};
 use crate::report::short;
+use crate::sign::policy::Policy;
+use crate::sign::verify::Verification;
+use crate::sign::{PublicKey, Signer};
 use crate::sync::{destination_of, is_referrers_tag};
 use crate::tags::{checked_tag, repo_ref};
 
@@ -109,6 +114,9 @@ pub struct Promoted {
     pub referrers: Vec<ReferrerCopy>,
     /// The scan reports checked (digest → passed).
     pub reports: BTreeMap<String, bool>,
+    /// What `verify` checked (with a verify policy).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification: Option<Verification>,
 }
 
 /// Result of `promote`.
@@ -118,6 +126,9 @@ pub struct PromoteReport {
     /// Release tags set, `REPO:TAG`, in order.
     pub tags_moved: Vec<String>,
     pub audit_records: Vec<String>,
+    /// The signature bundles of the audit records (with a signer).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub audit_signatures: Vec<String>,
 }
 
 /// Who and what the audit record names (from the workflow).
@@ -141,7 +152,12 @@ pub struct PromoteOptions<'a> {
     /// A leading repository path (the staging namespace) replaced by the release location.
     pub strip: Option<&'a str>,
     pub require_report: bool,
+    /// Verify every image (signature, provenance, signed scan report passed, as the policy
+    /// says) before anything is copied: the trusted keys and the policy.
+    pub verify: Option<(Vec<PublicKey>, Policy)>,
     pub audit: Option<AuditContext>,
+    /// Signs the audit records.
+    pub signer: Option<&'a Signer>,
     pub jobs: usize,
 }
 
@@ -200,6 +216,7 @@ pub async fn promote(
         fetched: golden_registry::FetchedManifest,
         tags: Vec<String>,
         reports: BTreeMap<String, bool>,
+        verification: Option<Verification>,
     }
     let mut planned = Vec::new();
     let mut problems = Vec::new();
@@ -268,12 +285,43 @@ pub async fn promote(
                 reports.extend(v);
             }
         }
+        let verification = match &opts.verify {
+            Some((keys, policy)) => {
+                let v = crate::sign::verify::verify(
+                    client,
+                    &src_repo.with_digest(&digest),
+                    keys,
+                    policy,
+                )
+                .await?;
+                for c in &v.checks {
+                    log.line(&format!(
+                        "  {} [{}] {}: {}",
+                        short(&digest),
+                        if c.passed { "ok" } else { "FAIL" },
+                        c.rule,
+                        c.detail
+                    ));
+                }
+                if !v.verified {
+                    problems.push(format!(
+                        "{}@{}: not verified by the verify policy (failed: {})",
+                        src_repo.name(),
+                        short(&digest),
+                        v.failed().join(", ")
+                    ));
+                }
+                Some(v)
+            }
+            None => None,
+        };
         planned.push(Planned {
             item: item.clone(),
             dst,
             fetched,
             tags,
             reports,
+            verification,
         });
     }
     if !problems.is_empty() {
@@ -317,24 +365,31 @@ pub async fn promote(
     }
     // 3. Audit records (before the tags: the tag is always last), then the tags.
     let mut audit_records = Vec::new();
+    let mut audit_signatures = Vec::new();
     if let Some(ctx) = &opts.audit {
         for p in &planned {
-            let fields = serde_json::json!({
+            let mut fields = serde_json::json!({
                 "from": p.item.source.to_string(),
                 "to": format!("{}@{}", p.dst.name(), p.fetched.digest),
                 "tags": p.tags,
                 "scan_reports": p.reports,
                 "context": ctx,
             });
-            let digest = crate::audit::attach(
+            if let Some(v) = &p.verification {
+                fields["verified"] =
+                    serde_json::json!(v.checks.iter().map(|c| c.rule.as_str()).collect::<Vec<_>>());
+            }
+            let attached = crate::audit::attach(
                 client,
                 &p.dst.with_digest(&p.fetched.digest),
                 "promotion",
                 fields,
+                opts.signer,
             )
             .await
             .map_err(|e| Error::Image(format!("{e} (no release tag moved)")))?;
-            audit_records.push(digest);
+            audit_records.push(attached.record);
+            audit_signatures.extend(attached.signature);
         }
     }
     let mut tags_moved = Vec::new();
@@ -369,12 +424,14 @@ pub async fn promote(
             tags: p.tags,
             referrers,
             reports: p.reports,
+            verification: p.verification,
         })
         .collect();
     Ok(PromoteReport {
         images,
         tags_moved,
         audit_records,
+        audit_signatures,
     })
 }
 

@@ -405,11 +405,13 @@ async fn run_sync(a: &SyncArgs, g: &Global, log: &Log) -> Result<()> {
         &a.to,
     )?;
     let c = client(g, per)?;
+    let signer = audit_signer(&a.signing, &c).await?;
     let opts = crate::sync::SyncOptions {
         dest: &a.to,
         strip: a.strip_prefix.as_deref(),
         dry_run: a.dry_run,
         audit: !a.no_audit,
+        signer: signer.as_ref(),
         jobs: g.jobs,
     };
     let r = crate::sync::sync(&c, &sources, &opts, log).await?;
@@ -491,11 +493,26 @@ async fn run_promote(a: &PromoteArgs, g: &Global, log: &Log) -> Result<()> {
         run_url,
         actor: a.actor.clone(),
     });
+    let verify = verify_setup(
+        a.verify_policy
+            .as_deref()
+            .filter(|p| !p.trim().is_empty())
+            .map(std::path::Path::new),
+        &a.verify_keys
+            .iter()
+            .map(|k| k.trim())
+            .filter(|k| !k.is_empty())
+            .map(std::path::PathBuf::from)
+            .collect::<Vec<_>>(),
+    )?;
+    let signer = audit_signer(&a.signing, &c).await?;
     let opts = PromoteOptions {
         to: &a.to,
         strip: a.strip_prefix.as_deref(),
         require_report: !a.no_require_report,
+        verify,
         audit,
+        signer: signer.as_ref(),
         jobs: g.jobs,
     };
     let r = promote(&c, &items, &opts, log).await?;
@@ -655,8 +672,36 @@ async fn signing(
     entry: Option<golden_contracts::plan::PlanEntry>,
     cwd: &std::path::Path,
 ) -> Result<Option<crate::record::Signing>> {
-    let nonempty = |v: &Option<String>| v.clone().filter(|k| !k.trim().is_empty());
-    let signer = match (nonempty(&a.key), nonempty(&a.keyvault_key_id)) {
+    let Some(signer) = signer(a.key.as_ref(), a.keyvault_key_id.as_ref(), c).await? else {
+        return Ok(None);
+    };
+    let provenance = if a.provenance {
+        let record = a
+            .build_record
+            .as_deref()
+            .map(<golden_contracts::build::BuildRecord as golden_contracts::Document>::read)
+            .transpose()?;
+        Some(crate::sign::provenance::Inputs::from_env(
+            entry, record, cwd,
+        ))
+    } else {
+        None
+    };
+    Ok(Some(crate::record::Signing {
+        signer: std::sync::Arc::new(signer),
+        provenance,
+    }))
+}
+
+/// The signer of `--sign-key` (a PEM file or the PEM itself) or `--keyvault-key-id` (through
+/// an Entra token), or `None` without either.
+async fn signer(
+    key: Option<&String>,
+    keyvault_key_id: Option<&String>,
+    c: &Client,
+) -> Result<Option<crate::sign::Signer>> {
+    let nonempty = |v: Option<&String>| v.cloned().filter(|k| !k.trim().is_empty());
+    let signer = match (nonempty(key), nonempty(keyvault_key_id)) {
         (Some(_), Some(_)) => {
             return Err(Error::Usage(
                 "give either --sign-key (GOLDEN_SIGNING_KEY) or --keyvault-key-id (AZURE_KEYVAULT_KEY_ID), not both".into(),
@@ -676,22 +721,46 @@ async fn signing(
         }
         (None, None) => return Ok(None),
     };
-    let provenance = if a.provenance {
-        let record = a
-            .build_record
-            .as_deref()
-            .map(<golden_contracts::build::BuildRecord as golden_contracts::Document>::read)
-            .transpose()?;
-        Some(crate::sign::provenance::Inputs::from_env(
-            entry, record, cwd,
-        ))
-    } else {
-        None
+    Ok(Some(signer))
+}
+
+/// The signer of the audit records (`--sign-key` or `--keyvault-key-id`), or `None`.
+async fn audit_signer(
+    a: &crate::cli::AuditSigningArgs,
+    c: &Client,
+) -> Result<Option<crate::sign::Signer>> {
+    signer(a.key.as_ref(), a.keyvault_key_id.as_ref(), c).await
+}
+
+/// The trusted keys and the policy of `--verify-policy` / `--verify-key`, or `None` without
+/// either; a policy that trusts nothing is an error (nothing could verify).
+fn verify_setup(
+    policy: Option<&std::path::Path>,
+    keys: &[std::path::PathBuf],
+) -> Result<Option<(Vec<crate::sign::PublicKey>, crate::sign::policy::Policy)>> {
+    let policy_file = policy.filter(|p| !p.as_os_str().is_empty());
+    let key_files: Vec<&std::path::PathBuf> =
+        keys.iter().filter(|p| !p.as_os_str().is_empty()).collect();
+    if policy_file.is_none() && key_files.is_empty() {
+        return Ok(None);
+    }
+    let policy = match policy_file {
+        Some(p) => crate::sign::policy::Policy::read(p)?,
+        None => crate::sign::policy::Policy::default(),
     };
-    Ok(Some(crate::record::Signing {
-        signer: std::sync::Arc::new(signer),
-        provenance,
-    }))
+    let mut trusted = Vec::new();
+    for p in key_files.into_iter().chain(policy.keys.iter()) {
+        trusted.push(crate::sign::PublicKey::read(p)?);
+    }
+    if trusted.is_empty() && policy.identity.is_none() {
+        return Err(Error::Usage(format!(
+            "the verify policy `{}` trusts no key and no identity: give --verify-key PUB (GOLDEN_VERIFY_KEYS), or `keys:` or `identity:` in the policy",
+            policy_file
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        )));
+    }
+    Ok(Some((trusted, policy)))
 }
 
 /// `golden-push sign`.

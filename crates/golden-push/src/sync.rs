@@ -44,6 +44,9 @@ pub struct SyncReport {
     /// Source repositories that do not exist (nothing to copy).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub absent: Vec<String>,
+    /// The `replication` audit records attached (and their signatures).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub audit_records: Vec<crate::audit::Attached>,
 }
 
 impl SyncReport {
@@ -120,6 +123,8 @@ pub struct SyncOptions<'a> {
     pub dry_run: bool,
     /// Attach a `replication` audit record to each digest copied.
     pub audit: bool,
+    /// Signs the audit records.
+    pub signer: Option<&'a crate::sign::Signer>,
     pub jobs: usize,
 }
 
@@ -235,7 +240,7 @@ pub async fn sync(
                     )
                     .await?;
                     if audit {
-                        crate::audit::attach(
+                        let attached = crate::audit::attach(
                             client,
                             &dst.with_digest(&fetched.digest),
                             "replication",
@@ -243,8 +248,10 @@ pub async fn sync(
                                 "from": format!("{}@{}", src.name(), fetched.digest),
                                 "to": format!("{}@{}", dst.name(), fetched.digest),
                             }),
+                            opts.signer,
                         )
                         .await?;
+                        report.audit_records.push(attached);
                     }
                 }
                 if !digests_done.contains_key(&fetched.digest) {

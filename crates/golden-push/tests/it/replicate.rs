@@ -567,3 +567,210 @@ async fn registry_promotion_is_all_or_nothing_and_leaves_an_audit_record() {
     run.failed();
     assert!(run.stderr.contains("by digest"), "{}", run.stderr);
 }
+
+/// `promote --verify-key`: an unsigned image stops the whole promotion before anything is
+/// copied; signed ones are promoted, and `--sign-key` signs each promotion audit record (a
+/// bundle whose subject is the record, verified by `golden-push verify` with the public key);
+/// `sync --sign-key` signs its replication records the same way.
+#[tokio::test(flavor = "multi_thread")]
+async fn registry_promotion_verifies_each_image_and_signs_its_audit_records() {
+    let staging = Registry::start();
+    let release = Registry::start();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let key = d.join("k.pem").display().to_string();
+    golden_push(&["keygen", &key], &[]).await.ok();
+    let public = format!("{key}.pub");
+    let other = d.join("other.pem").display().to_string();
+    golden_push(&["keygen", &other], &[]).await.ok();
+    let env = || vec![("GITHUB_REPOSITORY", "acme/golden".to_string())];
+    let (nginx, nginx_digest) = stage(d, &staging.host(), "nginx", true).await;
+    let (python, python_digest) = stage(d, &staging.host(), "python", true).await;
+    let nginx_at = format!("{nginx}@{nginx_digest}");
+    let python_at = format!("{python}@{python_digest}");
+    golden_push(&["sign", &nginx_at, "--sign-key", &key], &env())
+        .await
+        .ok();
+
+    // python is unsigned: nothing is promoted, and the message names it and the rule.
+    let run = golden_push(
+        &[
+            "promote",
+            &nginx_at,
+            &python_at,
+            "--to",
+            &release.host(),
+            "--verify-key",
+            &public,
+        ],
+        &[],
+    )
+    .await;
+    run.failed();
+    assert!(
+        run.stderr.contains(&format!(
+            "{python}@{}: not verified by the verify policy (failed: signature",
+            &python_digest[7..19]
+        )),
+        "{}",
+        run.stderr
+    );
+    let error = run.stderr.lines().find(|l| l.contains("error:")).unwrap();
+    assert!(!error.contains(&format!("{nginx}@")), "{error}");
+    for at in [&nginx_digest, &python_digest] {
+        for name in ["nginx", "python"] {
+            assert!(
+                skopeo(
+                    &format!("{}/staging/{name}@{at}", release.host()),
+                    true,
+                    None
+                )
+                .is_err(),
+                "{name} reached the release registry"
+            );
+        }
+    }
+
+    // Signed with another key than the trusted one: refused too.
+    golden_push(&["sign", &python_at, "--sign-key", &other], &env())
+        .await
+        .ok();
+    let run = golden_push(
+        &[
+            "promote",
+            &python_at,
+            "--to",
+            &release.host(),
+            "--verify-key",
+            &public,
+        ],
+        &[],
+    )
+    .await;
+    run.failed();
+    assert!(run.stderr.contains("not verified"), "{}", run.stderr);
+
+    // Both signed by the trusted key: promoted, verified, audit records signed.
+    golden_push(&["sign", &python_at, "--sign-key", &key], &env())
+        .await
+        .ok();
+    let host = release.host();
+    let run = golden_push(
+        &[
+            "promote",
+            &nginx_at,
+            &python_at,
+            "--to",
+            &host,
+            "--verify-key",
+            &public,
+            "--sign-key",
+            &key,
+            "--format",
+            "json",
+        ],
+        &[],
+    )
+    .await;
+    run.ok();
+    let report = run.json();
+    for img in report["images"].as_array().unwrap() {
+        assert_eq!(img["verification"]["verified"], true, "{img}");
+        let rules: Vec<&str> = img["verification"]["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["rule"].as_str().unwrap())
+            .collect();
+        assert!(rules.contains(&"signature"), "{rules:?}");
+    }
+    let records = report["audit_records"].as_array().unwrap();
+    let signatures = report["audit_signatures"].as_array().unwrap();
+    assert_eq!((records.len(), signatures.len()), (2, 2), "{report}");
+    let only_signature = d.join("signature-only.yaml");
+    std::fs::write(
+        &only_signature,
+        "provenance:\n  required: false\nscan_report:\n  required: false\n",
+    )
+    .unwrap();
+    for (name, digest) in [("nginx", &nginx_digest), ("python", &python_digest)] {
+        let listed = referrers(&format!("{host}/staging/{name}@{digest}")).await;
+        let audit: Vec<&String> = listed
+            .iter()
+            .filter(|(_, t)| t == AUDIT)
+            .map(|(d, _)| d)
+            .collect();
+        assert_eq!(audit.len(), 1, "{listed:?}");
+        let record = format!("{host}/staging/{name}@{}", audit[0]);
+        let on_record = referrers(&record).await;
+        assert!(
+            on_record.iter().any(|(_, t)| t == BUNDLE),
+            "the audit record of {name} is unsigned: {on_record:?}"
+        );
+        let v = golden_push(
+            &[
+                "verify",
+                &record,
+                "--key",
+                &public,
+                "--policy",
+                &only_signature.display().to_string(),
+            ],
+            &[],
+        )
+        .await;
+        assert_eq!(v.status, 0, "{}\n{}", v.stdout, v.stderr);
+        // Another key does not verify it.
+        let v = golden_push(
+            &[
+                "verify",
+                &record,
+                "--key",
+                &format!("{other}.pub"),
+                "--policy",
+                &only_signature.display().to_string(),
+            ],
+            &[],
+        )
+        .await;
+        assert_eq!(v.status, 1, "{}\n{}", v.stdout, v.stderr);
+    }
+
+    // Replication: each copied digest gets a signed replication record.
+    let secondary = Registry::start();
+    let run = golden_push(
+        &[
+            "sync",
+            &format!("{host}/staging/nginx"),
+            "--to",
+            &secondary.host(),
+            "--sign-key",
+            &key,
+            "--format",
+            "json",
+        ],
+        &[],
+    )
+    .await;
+    run.ok();
+    let r = run.json();
+    let recs = r["audit_records"].as_array().unwrap();
+    assert!(!recs.is_empty(), "{r}");
+    for rec in recs {
+        let sig = rec["signature"].as_str().unwrap_or_default();
+        assert!(
+            sig.starts_with("sha256:"),
+            "unsigned replication record: {r}"
+        );
+        let on_record = referrers(&format!(
+            "{}/staging/nginx@{}",
+            secondary.host(),
+            rec["record"].as_str().unwrap()
+        ))
+        .await;
+        assert!(
+            on_record.iter().any(|(d, t)| t == BUNDLE && d == sig),
+            "{on_record:?}"
+        );
+    }
+}
