@@ -36,7 +36,9 @@ sign_args=(--secret "GOLDEN_SIGNING_KEY=$(cat "$WORK/signing-key.pem")" --var GO
   --var GOLDEN_GITHUB_ATTESTATIONS=true)
 mapfile -t fake_args < <(act_fake_args)
 mapfile -t trivy_args < <(act_trivy_args)
-vars=(--var GOLDEN_BUILD_MODE=auto "${trivy_args[@]}")
+# Staging (docs/governance.md): the nightly pushes under golden-staging with per-run tags only;
+# the release namespace (the catalog's `golden`) gets nothing until a promotion.
+vars=(--var GOLDEN_BUILD_MODE=auto --var GOLDEN_STAGING_NAMESPACE=golden-staging "${trivy_args[@]}")
 
 # Monitoring by configuration alone (docs/monitoring.md): the real Pushgateway behind basic auth
 # and a json webhook receiver; the nightly ships to both through repository variables and
@@ -155,6 +157,22 @@ for id in "${ids[@]}"; do
   [ "$n" -ge 3 ] || fail "$id: $n distinct referrer types, expected the scan report, the SBOM and the build record: $referrers"
 done
 ok "every planned tag is in the registry; each image has its report, SBOM and build record as referrers"
+
+# Staging: every image under golden-staging, dated and commit tags only; no moving tag, and the
+# release repositories untouched.
+for id in "${ids[@]}"; do
+  entry="$(jq -c --arg id "$id" '(.bases.include + .platforms.include)[] | select(.id == $id)' "$plan")"
+  repo="$(jq -r '.image' <<<"$entry")"
+  case "$repo" in "$REGISTRY/golden-staging/"*) ;; *) fail "$id was not pushed to staging: $repo" ;; esac
+  name="${repo##*/}"
+  tags="$(registry_get "golden-staging/$name" tags/list | jq -r '.tags[]')"
+  moving="$(jq -r '.published | sub(".*:"; "")' <<<"$entry")"
+  if grep -qxF "$moving" <<<"$tags"; then fail "$id: the moving tag $moving is in staging"; fi
+  if released="$(registry_get "golden/$name" tags/list 2>/dev/null)" && [ "$(jq '.tags // [] | length' <<<"$released")" != 0 ]; then
+    fail "$id: the release repository golden/$name got tags from the nightly: $released"
+  fi
+done
+ok "staging: per-run tags only under golden-staging, no moving tag, nothing in the release namespace"
 
 # Signed before any tag moved, verified against the catalog's policy, and attested by GitHub.
 for id in "${ids[@]}"; do

@@ -43,6 +43,12 @@ pub struct Cli {
     /// to the config, when present]. GOLDEN_REGISTRY / GOLDEN_NAMESPACE override both.
     #[arg(long, env = "GOLDEN_ACR_CONFIG")]
     pub acr_config: Option<PathBuf>,
+    /// Staging namespace: images are pushed under it with per-run tags only (dated, commit,
+    /// pull request), never a moving tag; the moving tags of the catalog's namespace (the
+    /// release location) move only through a promotion. Cache sources and published bases are
+    /// still read from the release namespace. Empty = push to the catalog's namespace.
+    #[arg(long, env = "GOLDEN_STAGING_NAMESPACE")]
+    pub staging_namespace: Option<String>,
     /// Validate the config and check the repository against it (every file it names exists);
     /// list every problem, plan nothing.
     #[arg(long)]

@@ -125,8 +125,14 @@ pub struct PathRef {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Registry {
     pub host: String,
+    /// The release namespace: consumers pull its moving tags; cache sources and published
+    /// bases are read from it.
     pub namespace: String,
     pub default_branch: String,
+    /// The staging namespace (GOLDEN_STAGING_NAMESPACE): when set, images are pushed under it
+    /// with per-run tags only (dated, commit, pull request); the moving tags stay in `namespace`
+    /// and move only through a promotion (docs/governance.md).
+    pub staging: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -198,6 +204,8 @@ impl Catalog {
 pub struct RegistryOverride {
     pub host: Option<String>,
     pub namespace: Option<String>,
+    /// GOLDEN_STAGING_NAMESPACE.
+    pub staging: Option<String>,
 }
 
 /// A version string: starts with a digit, then letters, digits, `.`, `-`, `_`; usable in a tag.

@@ -23,12 +23,14 @@ fn short(sha: &str) -> &str {
     &sha[..sha.len().min(7)]
 }
 
-/// Tags for an image: moving tag (default branch only), dated tag, commit tag, PR tag.
-/// The first one is the primary reference.
-pub fn tags(image: &str, tag_base: &str, ctx: &TagContext) -> Vec<String> {
+/// Tags for an image: moving tag (default branch only, and never in staging: `moving`
+/// false), dated tag, commit tag, PR tag. The first one is the primary reference.
+pub fn tags(image: &str, tag_base: &str, ctx: &TagContext, moving: bool) -> Vec<String> {
     let mut t = Vec::new();
     if ctx.default_branch {
-        t.push(format!("{image}:{tag_base}"));
+        if moving {
+            t.push(format!("{image}:{tag_base}"));
+        }
         t.push(format!("{image}:{tag_base}-{}", ctx.date));
     }
     if let Some(sha) = &ctx.sha {
@@ -44,8 +46,17 @@ pub fn tags(image: &str, tag_base: &str, ctx: &TagContext) -> Vec<String> {
     t
 }
 
+/// The release repository of `name` (its moving tags, the cache sources, the published bases).
 fn image_name(c: &Catalog, name: &str) -> String {
     format!("{}/{}/{}", c.registry.host, c.registry.namespace, name)
+}
+
+/// Where `name` is pushed: the staging namespace when there is one, else the release one.
+fn push_name(c: &Catalog, name: &str) -> String {
+    match &c.registry.staging {
+        Some(ns) => format!("{}/{}/{}", c.registry.host, ns, name),
+        None => image_name(c, name),
+    }
 }
 
 /// The reference a platform uses as its base when the base is not rebuilt in the same plan:
@@ -67,7 +78,9 @@ pub fn expand(c: &Catalog, ctx: &TagContext) -> Vec<PlanEntry> {
     let mut out = Vec::new();
     for b in &c.bases {
         let name = format!("base-{}", b.os);
-        let image = image_name(c, &name);
+        let release = image_name(c, &name);
+        let image = push_name(c, &name);
+        let moving = c.registry.staging.is_none();
         let mut build_args = b.build_args.clone();
         build_args.insert("UPSTREAM".into(), b.upstream.clone());
         let mut labels = BTreeMap::new();
@@ -94,8 +107,8 @@ pub fn expand(c: &Catalog, ctx: &TagContext) -> Vec<PlanEntry> {
             dockerfile: b.dockerfile.clone(),
             context: b.context.clone(),
             build_args,
-            tags: tags(&image, &b.version, ctx),
-            published: Some(format!("{image}:{}", b.version)),
+            tags: tags(&image, &b.version, ctx, moving),
+            published: Some(format!("{release}:{}", b.version)),
             image,
             base: None,
             base_image: None,
@@ -122,7 +135,9 @@ pub fn expand(c: &Catalog, ctx: &TagContext) -> Vec<PlanEntry> {
         for v in &p.versions {
             for os in &v.bases {
                 let Some(b) = c.base(os) else { continue };
-                let image = image_name(c, &p.name);
+                let release = image_name(c, &p.name);
+                let image = push_name(c, &p.name);
+                let moving = c.registry.staging.is_none();
                 let tag_base = format!("{}-{}", v.version, os);
                 let mut labels = BTreeMap::new();
                 labels.insert(
@@ -145,8 +160,8 @@ pub fn expand(c: &Catalog, ctx: &TagContext) -> Vec<PlanEntry> {
                     dockerfile: v.dockerfile.clone(),
                     context: p.context.clone(),
                     build_args: v.build_args.clone(),
-                    tags: tags(&image, &tag_base, ctx),
-                    published: Some(format!("{image}:{tag_base}")),
+                    tags: tags(&image, &tag_base, ctx, moving),
+                    published: Some(format!("{release}:{tag_base}")),
                     image,
                     base: Some(base_id(os)),
                     base_image: Some(base_ref),
@@ -181,21 +196,26 @@ mod tests {
             pr: None,
         };
         assert_eq!(
-            tags("r/n/x", "1-debian", &ctx),
+            tags("r/n/x", "1-debian", &ctx, true),
             vec![
                 "r/n/x:1-debian",
                 "r/n/x:1-debian-20261127",
                 "r/n/x:1-debian-sha-0123456"
             ]
         );
+        // Staging: the same without the moving tag; the dated tag is the primary one.
+        assert_eq!(
+            tags("r/s/x", "1-debian", &ctx, false),
+            vec!["r/s/x:1-debian-20261127", "r/s/x:1-debian-sha-0123456"]
+        );
         ctx.default_branch = false;
         ctx.pr = Some(7);
         assert_eq!(
-            tags("r/n/x", "1-debian", &ctx),
+            tags("r/n/x", "1-debian", &ctx, true),
             vec!["r/n/x:1-debian-sha-0123456", "r/n/x:1-debian-pr-7"]
         );
         ctx.sha = None;
         ctx.pr = None;
-        assert_eq!(tags("r/n/x", "1", &ctx), vec!["r/n/x:1-20261127"]);
+        assert_eq!(tags("r/n/x", "1", &ctx, true), vec!["r/n/x:1-20261127"]);
     }
 }

@@ -106,6 +106,11 @@ fn registry_override(cli: &Cli) -> anyhow::Result<RegistryOverride> {
     if let Some(n) = env_nonempty("GOLDEN_NAMESPACE") {
         o.namespace = Some(n);
     }
+    o.staging = cli
+        .staging_namespace
+        .clone()
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.trim().to_string());
     Ok(o)
 }
 

@@ -386,3 +386,120 @@ fn a_missing_config_names_the_file_and_the_flag() {
     assert!(err.contains("hint: pass --config"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// GOLDEN_STAGING_NAMESPACE: every image is pushed under the staging namespace with per-run
+/// tags only (no moving tag, on the default branch too); what consumers pull (the moving tag),
+/// the cache sources and a published base stay in the release namespace; a platform whose base
+/// is rebuilt builds on the staged base of this run.
+#[test]
+fn a_staging_namespace_gets_per_run_tags_only() {
+    let cfg = shipped_config();
+    let cfg = cfg.to_str().unwrap();
+    let plan = |event: &str, extra: &[&str], envs: &[(&str, &str)]| {
+        let mut args = vec!["--config", cfg, "--event", event, "--format", "json"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--date", "20261207", "--sha", "0123456789abcdef"]);
+        let out = golden_plan(&args, envs);
+        assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        v
+    };
+    let staging = [("GOLDEN_STAGING_NAMESPACE", "golden-staging")];
+    let v = plan("schedule", &["--os", "debian"], &staging);
+    let base = &v["bases"]["include"][0];
+    let host = "goldenimages.azurecr.io";
+    assert_eq!(base["image"], format!("{host}/golden-staging/base-debian"));
+    assert_eq!(
+        base["tags"],
+        serde_json::json!([
+            format!("{host}/golden-staging/base-debian:12-20261207"),
+            format!("{host}/golden-staging/base-debian:12-sha-0123456"),
+        ])
+    );
+    assert_eq!(base["published"], format!("{host}/golden/base-debian:12"));
+    let platforms = v["platforms"]["include"].as_array().unwrap();
+    assert!(!platforms.is_empty());
+    for p in platforms {
+        let image = p["image"].as_str().unwrap();
+        assert!(image.starts_with(&format!("{host}/golden-staging/")), "{p}");
+        for t in p["tags"].as_array().unwrap() {
+            let tag = t.as_str().unwrap().rsplit_once(':').unwrap().1;
+            assert!(
+                tag.ends_with("-20261207") || tag.ends_with("-sha-0123456"),
+                "a moving tag in staging: {t}"
+            );
+        }
+        assert!(
+            p["published"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("{host}/golden/")),
+            "{p}"
+        );
+        assert_eq!(
+            p["base_image"],
+            format!("{host}/golden-staging/base-debian:12-20261207"),
+            "{p}"
+        );
+    }
+
+    // A platform alone (its base not rebuilt) builds on the released base, cached from the
+    // released image.
+    let changed = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(changed.path(), "platform-images/nginx/Dockerfile\n").unwrap();
+    let v = plan(
+        "workflow_dispatch",
+        &[
+            "--os",
+            "debian",
+            "--ref",
+            "refs/heads/main",
+            "--rebuild",
+            "changed",
+            "--changed-files",
+            changed.path().to_str().unwrap(),
+        ],
+        &staging,
+    );
+    assert!(v["bases"]["include"].as_array().unwrap().is_empty(), "{v}");
+    let nginx = v["platforms"]["include"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "nginx")
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(
+        nginx["base_image"],
+        format!("{host}/golden/base-debian:12"),
+        "{nginx}"
+    );
+    assert_eq!(
+        nginx["cache_from"],
+        serde_json::json!([nginx["published"].clone()]),
+        "{nginx}"
+    );
+
+    // Without it, the moving tag is pushed (unchanged behaviour).
+    let v = plan("schedule", &["--os", "debian"], &[]);
+    assert_eq!(
+        v["bases"]["include"][0]["tags"][0],
+        format!("{host}/golden/base-debian:12")
+    );
+
+    // A bad or equal staging namespace is an error naming the variable.
+    for (bad, says) in [
+        ("Golden Staging", "is not a valid repository namespace"),
+        ("golden", "is the release namespace itself"),
+    ] {
+        let out = golden_plan(
+            &["--config", cfg, "--event", "schedule"],
+            &[("GOLDEN_STAGING_NAMESPACE", bad)],
+        );
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let err = stderr(&out);
+        assert!(
+            err.contains(says) && err.contains("staging namespace"),
+            "{err}"
+        );
+    }
+}

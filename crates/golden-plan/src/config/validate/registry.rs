@@ -48,6 +48,31 @@ impl Validator<'_> {
                 .hint("use lowercase letters, digits and `-`, e.g. `golden` or `platform/golden`");
             self.push(d);
         }
+        if let Some(staging) = &overrides.staging {
+            if staging.split('/').any(|c| !valid_name(c)) {
+                let d = self
+                    .diag(
+                        Pos::default(),
+                        "registry.namespace",
+                        format!(
+                            "the staging namespace `{staging}` (GOLDEN_STAGING_NAMESPACE / --staging-namespace) is not a valid repository namespace"
+                        ),
+                    )
+                    .hint("use lowercase letters, digits and `-`, e.g. `golden-staging`");
+                self.push(d);
+            } else if staging == &namespace {
+                let d = self
+                    .diag(
+                        Pos::default(),
+                        "registry.namespace",
+                        format!(
+                            "the staging namespace `{staging}` is the release namespace itself: staged images would sit where consumers pull"
+                        ),
+                    )
+                    .hint("name a separate namespace, e.g. `golden-staging`, or leave GOLDEN_STAGING_NAMESPACE empty to push to the release namespace directly");
+                self.push(d);
+            }
+        }
         let default_branch = reg
             .default_branch
             .as_ref()
@@ -57,6 +82,7 @@ impl Validator<'_> {
             host,
             namespace,
             default_branch,
+            staging: overrides.staging.clone(),
         }
     }
 
