@@ -5,7 +5,9 @@
 #
 #   scripts/registry.sh start --port N --dir DIR [--htpasswd FILE]
 #                             [--token-realm URL --token-issuer ISSUER --token-cert FILE
-#                              [--token-service NAME]]
+#                              [--token-service NAME]] [--no-delete]
+#                           --no-delete: deletes refused (405 UNSUPPORTED), as distribution's
+#                           default and a registry without delete rights behave
 #       prints the PID on stdout; idempotent (a registry already running from DIR on the same
 #       port is reused). Waits until /v2/ answers.
 #   scripts/registry.sh stop --dir DIR      idempotent (nothing running is fine)
@@ -21,7 +23,7 @@ die() { printf 'registry.sh: %s\n' "$*" >&2; exit 2; }
 log() { printf 'registry.sh: %s\n' "$*" >&2; }
 
 usage() {
-  sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -29,7 +31,7 @@ cmd="${1:-}"
 [ -n "$cmd" ] || usage
 shift
 
-port="" dir="" htpasswd="" realm="" issuer="" cert="" service=""
+port="" dir="" htpasswd="" realm="" issuer="" cert="" service="" delete=true
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --port) port="${2:-}"; shift 2 ;;
@@ -39,6 +41,7 @@ while [ "$#" -gt 0 ]; do
     --token-issuer) issuer="${2:-}"; shift 2 ;;
     --token-cert) cert="${2:-}"; shift 2 ;;
     --token-service) service="${2:-}"; shift 2 ;;
+    --no-delete) delete=false; shift ;;
     -h|--help) usage ;;
     *) die "unknown argument \`$1\` (see --help)" ;;
   esac
@@ -110,7 +113,7 @@ write_config() {
     printf 'log:\n  level: info\n  formatter: text\n'
     printf 'storage:\n'
     printf '  filesystem:\n    rootdirectory: %s\n' "$(yaml_quote "$dir/data")"
-    printf '  delete:\n    enabled: true\n'
+    printf '  delete:\n    enabled: %s\n' "$delete"
     printf '  maintenance:\n    uploadpurging:\n      enabled: false\n'
     printf 'http:\n  addr: 127.0.0.1:%s\n  secret: %s\n' "$port" "$secret"
     printf '  headers:\n    X-Content-Type-Options: [nosniff]\n'

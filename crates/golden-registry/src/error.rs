@@ -217,6 +217,15 @@ pub enum RegistryError {
         expected: String,
         actual: String,
     },
+    #[error(
+        "registry `{registry}` refuses to delete `{object}` (HTTP {status}: {body}); hint: deletes are turned off or not granted: distribution needs `storage.delete.enabled: true`, ACR an identity with delete rights (the AcrDelete role, or a repository-scoped token with `content/delete`)"
+    )]
+    DeleteRefused {
+        registry: String,
+        object: String,
+        status: u16,
+        body: ErrorBody,
+    },
     #[error("failed to {action} `{object}`: registry answered HTTP {status}: {body}")]
     Status {
         action: &'static str,

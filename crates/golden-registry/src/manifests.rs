@@ -662,9 +662,24 @@ impl Client {
         match resp.status().as_u16() {
             200..=299 => Ok(true),
             404 => Ok(false),
-            _ => Err(self
+            _ => match self
                 .error_for(&reg, &r.repository, resp, "delete manifest", &r.to_string())
-                .await),
+                .await
+            {
+                // distribution without deletes: 405 UNSUPPORTED; a store that forbids them by
+                // policy answers with UNSUPPORTED or DENIED under another status.
+                RegistryError::Status {
+                    status, body, object, ..
+                } if status == 405 || body.has_code("UNSUPPORTED") => {
+                    Err(RegistryError::DeleteRefused {
+                        registry: reg.host.clone(),
+                        object,
+                        status,
+                        body,
+                    })
+                }
+                other => Err(other),
+            },
         }
     }
 }

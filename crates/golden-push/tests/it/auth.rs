@@ -1147,4 +1147,29 @@ async fn registry_login_writes_a_docker_config_other_tools_use() {
         none.stderr
     );
     assert!(!dir.path().join("empty/config.json").exists());
+    // An access token (GOLDEN_REGISTRY_TOKEN) cannot go into a Docker config: refused with the
+    // credentials that can, the token never printed, nothing written.
+    let token = "access-token-not-for-docker-config-42";
+    let at = golden_push(
+        &[
+            "login",
+            &reg.host(),
+            "--docker-config",
+            &dir.path().join("token").display().to_string(),
+        ],
+        &[("GOLDEN_REGISTRY_TOKEN", token.to_string())],
+    )
+    .await;
+    at.failed();
+    assert!(
+        at.stderr.contains("is an access token, which the Docker config cannot hold")
+            && at.stderr.contains("GOLDEN_ACR_REFRESH_TOKEN"),
+        "{}",
+        at.stderr
+    );
+    assert!(
+        !at.stdout.contains(token) && !at.stderr.contains(token),
+        "the token was printed"
+    );
+    assert!(!dir.path().join("token/config.json").exists());
 }

@@ -774,3 +774,41 @@ async fn registry_promotion_verifies_each_image_and_signs_its_audit_records() {
         );
     }
 }
+
+/// A registry that refuses deletes (distribution's default, 405 UNSUPPORTED; ACR without
+/// AcrDelete answers alike in spirit): the dry run still lists the plan, the real purge fails
+/// with exit 2 naming the refused object and how to allow deletes, and deletes nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn registry_purge_on_a_registry_that_refuses_deletes_says_so_and_deletes_nothing() {
+    let reg = Registry::start_with(&["--no-delete".to_string()]);
+    let dir = tempfile::tempdir().unwrap();
+    let repo = format!("{}/staging/nginx", reg.host());
+    let mut digests = Vec::new();
+    for (i, date) in ["20250101", "20250201", "20250301"].iter().enumerate() {
+        let archive = small_archive(dir.path(), &format!("nodelete-{i}"), "amd64");
+        digests.push(push(&archive, &format!("{repo}:1.22-debian-{date}")).await);
+    }
+    let args = ["purge", &repo, "--keep", "1", "--older-than", "30"];
+    let dry = golden_push(&[&args[..], &["--dry-run"]].concat(), &[]).await;
+    dry.ok();
+    assert_eq!(
+        dry.output("tags").lines().count(),
+        2,
+        "{}\n{}",
+        dry.stdout,
+        dry.stderr
+    );
+    let real = golden_push(&args, &[]).await;
+    real.failed();
+    assert!(
+        real.stderr.contains("refuses to delete")
+            && real.stderr.contains("HTTP 405")
+            && real.stderr.contains("storage.delete.enabled")
+            && real.stderr.contains("AcrDelete"),
+        "{}",
+        real.stderr
+    );
+    for d in &digests {
+        skopeo(&format!("{repo}@{d}"), true, None).unwrap_or_else(|e| panic!("{d} is gone: {e}"));
+    }
+}
