@@ -10,6 +10,7 @@ mod inputs;
 mod markdown;
 mod monitoring;
 mod multi_arch;
+mod packages;
 mod registry;
 mod regress;
 mod site;
