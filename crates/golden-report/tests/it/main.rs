@@ -6,6 +6,7 @@
 
 mod fixtures;
 mod github;
+mod history;
 mod inputs;
 mod markdown;
 mod monitoring;
