@@ -180,14 +180,16 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
         head.push_str(&footer);
         return head;
     }
-    // After the table: the package counts, only in the room the table left; the details fit
-    // in what remains.
+    // After the table: the package counts, then (below the details) the audit history
+    // commands, each only in the room the table left; the details fit in what remains.
     let room = |used: &str| {
         opts.budget
             .saturating_sub(m.len(used) + m.len(&footer) + note_reserve)
     };
     let packages = packages_section(&grouped, room(&head), opts);
     head.push_str(&packages);
+    let audit = audit_section(&grouped, report, room(&head), m);
+    let footer = format!("{audit}{footer}");
 
     let with_details: Vec<&Row> = grouped
         .rows
@@ -296,6 +298,60 @@ fn packages_row(r: &Row, cols: &Columns) -> String {
         })
         .collect();
     format!("| **{}** | {total} |{cells}\n", md(r.id()))
+}
+
+/// Most audit history commands listed one per image; more pushed images get one command and
+/// the pattern.
+const AUDIT_LINES: usize = 20;
+
+/// Where each pushed image's audit trail is: the `golden-report history` command of its pinned
+/// reference (the index for a multi-arch image), in table order; only references made of plain
+/// reference characters ([`crate::history::pinned_reference`]). Empty when nothing was pushed,
+/// or when it does not fit in `room`.
+fn audit_section(
+    g: &Grouped<'_, ImageSummary>,
+    report: &Report,
+    room: usize,
+    m: Measure,
+) -> String {
+    let pushed: Vec<(&str, &str)> = g
+        .rows
+        .iter()
+        .filter_map(|r| {
+            let reference = report.digests.get(r.id())?;
+            Some((r.id(), crate::history::pinned_reference(reference)?))
+        })
+        .collect();
+    let Some((first_id, first_ref)) = pushed.first() else {
+        return String::new();
+    };
+    let intro = "**Audit history**: the timeline of build, scan, signature, provenance, promotion and replication events, read from the image's OCI referrers";
+    let mut full = format!("\n{intro}:\n\n");
+    for (id, reference) in &pushed {
+        let _ = writeln!(
+            full,
+            "- **{}**: `{}`",
+            md(id),
+            crate::history::command(reference)
+        );
+    }
+    let short = if pushed.len() == 1 {
+        format!("\n{intro}: `{}`\n", crate::history::command(first_ref))
+    } else {
+        format!(
+            "\n{intro}: `{}` for **{}**, and `golden-report history REGISTRY/REPOSITORY@DIGEST` for each of the {} other pushed images (their references are in the `digests` step output).\n",
+            crate::history::command(first_ref),
+            md(first_id),
+            pushed.len() - 1
+        )
+    };
+    if pushed.len() <= AUDIT_LINES && m.len(&full) <= room {
+        full
+    } else if m.len(&short) <= room {
+        short
+    } else {
+        String::new()
+    }
 }
 
 pub(crate) fn status_icon(s: ImageStatus) -> &'static str {

@@ -234,7 +234,7 @@ fn sixty_images_stay_small_and_list_every_image() {
     insta::assert_snapshot!("site_sixty_index", markup(&index));
 }
 
-fn push(img: &Img, arch: Arch, signed: bool) -> PushRecord {
+pub(crate) fn push(img: &Img, arch: Arch, signed: bool) -> PushRecord {
     let m = digest(&format!("{}-{arch}-manifest", img.id));
     let mut referrers = vec![Referrer {
         artifact_type: "application/vnd.cyclonedx+json".into(),
@@ -276,7 +276,7 @@ fn push(img: &Img, arch: Arch, signed: bool) -> PushRecord {
 
 /// Two architectures of nginx, both pushed and signed, with an index; the base pushed
 /// unsigned.
-fn write_pushed(dir: &Path) {
+pub(crate) fn write_pushed(dir: &Path) {
     let base = fixtures::green().remove(0);
     write_set(dir, std::slice::from_ref(&base));
     push(&base, Arch::Amd64, false)
