@@ -309,3 +309,31 @@ fn a_huge_report_keeps_its_main_table_and_stays_under_the_limit() {
     );
     assert!(body.contains(&note), "{body}");
 }
+
+/// The job summary of 200 images with many findings and counts per kind: under 1 MiB, the main
+/// table and the packages table whole, the details trimmed first.
+#[test]
+fn the_job_summary_keeps_the_package_counts_before_the_details() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut imgs = fixtures::many(200);
+    for (n, i) in imgs.iter_mut().enumerate() {
+        i.kinds = kinds(&[("dpkg", 100 + n as u64), ("npm", 7)]);
+    }
+    write_set(dir.path(), &imgs);
+    let r = report(dir.path(), None);
+    let s = summary(&r);
+    assert!(s.len() < golden_gha::SUMMARY_LIMIT, "{} bytes", s.len());
+    assert!(s.contains("1 MiB limit"), "the details were not trimmed");
+    assert_eq!(s.matches("| ⛔ | **platform").count(), 200);
+    let (head, rows) = packages_table(&s);
+    assert_eq!(head, ["Image", "Total", "dpkg", "npm"]);
+    assert_eq!(rows.len(), 200);
+    for i in &imgs {
+        let row = rows
+            .iter()
+            .find(|r| r[0] == format!("**{}**", i.id))
+            .unwrap_or_else(|| panic!("{} missing", i.id));
+        assert_eq!(row[2], i.kinds["dpkg"].to_string());
+    }
+    assert!(s.find("Packages per ecosystem") < s.find("### Details"));
+}
