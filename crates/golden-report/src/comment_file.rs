@@ -306,6 +306,22 @@ mod tests {
                 with(&|v| v["data"]["images"][0]["vulns"][0]["severity"] = "SEVERE".into()),
                 "not valid",
             ),
+            (
+                with(&|v| {
+                    v["data"]["images"][0]["packages_by_kind"] =
+                        serde_json::json!({"dpkg": 1, "<b>x</b>": 2})
+                }),
+                "field `data.images[0].packages_by_kind`",
+            ),
+            (
+                with(&|v| {
+                    v["data"]["images"][0]["packages_by_kind"] = (0..25)
+                        .map(|n| (format!("kind{n}"), serde_json::json!(1)))
+                        .collect::<serde_json::Map<_, _>>()
+                        .into()
+                }),
+                "field `data.images[0].packages_by_kind` has 25 entries",
+            ),
         ];
         for (text, want) in cases {
             std::fs::write(&p, &text).unwrap();

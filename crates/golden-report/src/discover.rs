@@ -7,7 +7,10 @@
 //! - a file that is empty, unreadable, not JSON, invalid for its contract, of a newer schema or
 //!   too large becomes a [`FileProblem`] (never dropped);
 //! - any other JSON (SARIF, CycloneDX, Trivy's own report, our `summary.json`) is listed as
-//!   ignored.
+//!   ignored;
+//! - an audit timeline (`history-*.json`, what `golden-report history --format json` prints)
+//!   is recognised by its name, never read as a document here and never a problem, whatever
+//!   it holds: it is listed as ignored and in [`Discovery::histories`], for the catalog site.
 
 use golden_contracts::build::BuildRecord;
 use golden_contracts::push::{IndexRecord, PushRecord};
@@ -91,6 +94,15 @@ pub struct Discovery {
     pub indexes: Vec<Found<IndexRecord>>,
     pub problems: Vec<FileProblem>,
     pub ignored: Vec<String>,
+    /// Audit timelines (`history-*.json`, [`is_history_document`]), relative paths in order;
+    /// also in `ignored`.
+    pub histories: Vec<String>,
+}
+
+/// An audit timeline of `golden-report history` by its file name: `history-*.json`.
+pub fn is_history_document(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.starts_with("history-") && n.ends_with(".json")
 }
 
 impl Discovery {
@@ -340,6 +352,11 @@ fn read_one(root: &Path, path: &Path, out: &mut Discovery) {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    if is_history_document(&name) {
+        out.ignored.push(r.clone());
+        out.histories.push(r);
+        return;
+    }
     let by_name = kind_from_name(&name);
     let problem = |kind, doc_kind, id_hint, message: String| FileProblem {
         path: r.clone(),
@@ -556,6 +573,27 @@ mod tests {
         );
         assert_eq!(kind_from_name("report.json"), Some(DocKind::ScanReport));
         assert_eq!(kind_from_name("report.sarif.json"), None);
+        assert!(is_history_document("history-nginx-1.26-debian.json"));
+        assert!(is_history_document("HISTORY-x.JSON"));
+        assert!(!is_history_document("history.json"));
+        assert!(!is_history_document("run-history-summary.json"));
+        assert!(!is_history_document("history-x.json.bak"));
+    }
+
+    #[test]
+    fn audit_timelines_are_listed_by_name_and_never_a_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("audit")).unwrap();
+        std::fs::write(dir.path().join("audit/history-a.json"), "{not json").unwrap();
+        std::fs::write(
+            dir.path().join("history-b.json"),
+            r#"{"schema":1,"id":"x","result":"success"}"#,
+        )
+        .unwrap();
+        let d = discover(dir.path()).unwrap();
+        assert_eq!(d.histories, ["audit/history-a.json", "history-b.json"]);
+        assert_eq!(d.ignored, d.histories);
+        assert!(d.problems.is_empty() && d.builds.is_empty(), "{d:?}");
     }
 
     #[test]

@@ -4,9 +4,18 @@
 //! the environment and approver). For an index, the referrers of each platform manifest too.
 //! Nothing is trusted for ordering but the time each document states (else the artifact's
 //! `org.opencontainers.image.created` annotation); entries without a time sort last.
+//!
+//! An audit record can carry its own Sigstore bundle (a referrer whose subject is the record's
+//! manifest, the signature golden-push makes of the record): the walk reads the referrers of
+//! every artifact it lists, so each audit event says `signed (bundle sha256:…)` or `unsigned`,
+//! and its JSON has the bundle's digest in `signed_by`. Nothing is verified here: the timeline
+//! says which bundles exist (verify one with `cosign verify-blob` and the public key).
+//!
+//! The JSON (`--format json`, `--record FILE`) is also what `golden-report site` reads from
+//! `history-*.json` files to show the timeline on the image's catalog page.
 
 use golden_registry::{Client, ClientOptions, Descriptor, ParsedManifest, Reference};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Artifact types the timeline knows.
 const SCAN_REPORT: &str = "application/vnd.golden.scan-report.v1+json";
@@ -18,7 +27,7 @@ const CREATED: &str = "org.opencontainers.image.created";
 const MAX_DOC: u64 = 32 << 20;
 
 /// One event of the timeline.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Event {
     /// RFC 3339, or empty when nothing states it.
     pub time: String,
@@ -30,10 +39,15 @@ pub struct Event {
     /// The artifact's digest.
     pub artifact: String,
     pub artifact_type: String,
+    /// For an audit record: the digest of the Sigstore bundle among its own referrers (the
+    /// first by digest when there are several); absent when the record is unsigned, and for
+    /// every other event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_by: Option<String>,
 }
 
 /// The timeline of one image.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct History {
     pub image: String,
     pub digest: String,
@@ -179,16 +193,91 @@ pub async fn history(client: &Client, image: &Reference) -> Result<History, Stri
                 subject: subject.clone(),
                 artifact: d.digest.clone(),
                 artifact_type,
+                signed_by: None,
             });
+            // Its own referrers next (an audit record's signature among them).
             queue.push((d.digest, depth + 1));
         }
     }
+    mark_signed_audits(&mut events);
     sort_events(&mut events);
     Ok(History {
         image: image.name(),
         digest: desc.digest,
         events,
     })
+}
+
+/// `sha256:` and the first 12 hex digits.
+fn short(digest: &str) -> String {
+    match digest.split_once(':') {
+        Some((alg, hex)) => format!("{alg}:{}", hex.chars().take(12).collect::<String>()),
+        None => digest.chars().take(19).collect(),
+    }
+}
+
+/// Mark each audit record `signed` by the Sigstore bundle among its own referrers (events
+/// whose subject is the record), else `unsigned`; the bundle's own event says which record it
+/// signs.
+pub fn mark_signed_audits(events: &mut [Event]) {
+    let mut bundles: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for e in events.iter().filter(|e| e.artifact_type == SIGSTORE_BUNDLE) {
+        bundles
+            .entry(e.subject.clone())
+            .or_default()
+            .push(e.artifact.clone());
+    }
+    let audits: std::collections::BTreeSet<String> = events
+        .iter()
+        .filter(|e| e.artifact_type == AUDIT_RECORD)
+        .map(|e| e.artifact.clone())
+        .collect();
+    // `detail · note`, without a dangling separator when either is empty.
+    let join = |detail: &str, note: String| match (detail.is_empty(), note.is_empty()) {
+        (true, _) => note,
+        (false, true) => detail.to_string(),
+        (false, false) => format!("{detail} · {note}"),
+    };
+    for e in events.iter_mut() {
+        if e.artifact_type == AUDIT_RECORD {
+            let bundle = bundles
+                .get(&e.artifact)
+                .and_then(|b| b.iter().min())
+                .cloned();
+            let note = match &bundle {
+                Some(b) => format!("signed (bundle {})", short(b)),
+                None => "unsigned".to_string(),
+            };
+            e.detail = join(&e.detail, note);
+            e.signed_by = bundle;
+        } else if e.artifact_type == SIGSTORE_BUNDLE && audits.contains(&e.subject) {
+            let what = format!("signature of the audit record {}", short(&e.subject));
+            e.detail = join(&what, std::mem::take(&mut e.detail));
+        }
+    }
+}
+
+/// `REGISTRY/REPOSITORY@sha256:<64 hex>` made of plain reference characters only (ASCII
+/// letters and digits, `.`, `_`, `-`, `/`, `:`), starting with a letter or digit: a reference
+/// that can be shown as a command to copy and paste (nothing a shell would read as more than
+/// one word, nothing that starts like an option). `None` for anything else.
+pub fn pinned_reference(reference: &str) -> Option<&str> {
+    let (name, digest) = reference.split_once('@')?;
+    let hex = digest.strip_prefix("sha256:")?;
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | ':');
+    let ok = hex.len() == 64
+        && hex.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f'))
+        && name.contains('/')
+        && name.len() <= 255
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.chars().all(plain)
+        && Reference::parse(reference).is_ok();
+    ok.then_some(reference)
+}
+
+/// The command that prints the audit trail of `reference` (see [`pinned_reference`]).
+pub fn command(reference: &str) -> String {
+    format!("golden-report history {reference}")
 }
 
 /// Oldest first; events without a time last; then by artifact digest (stable output).
@@ -314,6 +403,78 @@ mod tests {
         assert!(d.starts_with("sbom.cdx.json"));
     }
 
+    fn event(artifact_type: &str, artifact: &str, subject: &str, detail: &str) -> Event {
+        Event {
+            time: String::new(),
+            event: "x".into(),
+            detail: detail.into(),
+            subject: subject.into(),
+            artifact: artifact.into(),
+            artifact_type: artifact_type.into(),
+            signed_by: None,
+        }
+    }
+
+    #[test]
+    fn audit_records_are_signed_only_by_bundles_attached_to_them() {
+        let d = |c: char| format!("sha256:{}", c.to_string().repeat(64));
+        let mut v = vec![
+            event(AUDIT_RECORD, &d('a'), &d('0'), "to x"),
+            event(AUDIT_RECORD, &d('b'), &d('0'), ""),
+            // Two bundles on record a: the first by digest is named.
+            event(SIGSTORE_BUNDLE, &d('f'), &d('a'), ""),
+            event(
+                SIGSTORE_BUNDLE,
+                &d('e'),
+                &d('a'),
+                "https://slsa.dev/provenance/v1",
+            ),
+            // The image's own signature signs no record.
+            event(SIGSTORE_BUNDLE, &d('c'), &d('0'), ""),
+        ];
+        mark_signed_audits(&mut v);
+        assert_eq!(v[0].signed_by, Some(d('e')));
+        assert_eq!(v[0].detail, "to x · signed (bundle sha256:eeeeeeeeeeee)");
+        assert_eq!(v[1].signed_by, None);
+        assert_eq!(v[1].detail, "unsigned");
+        assert_eq!(
+            v[2].detail,
+            "signature of the audit record sha256:aaaaaaaaaaaa"
+        );
+        assert_eq!(
+            v[3].detail,
+            "signature of the audit record sha256:aaaaaaaaaaaa · https://slsa.dev/provenance/v1"
+        );
+        assert_eq!((v[4].detail.as_str(), v[4].signed_by.as_ref()), ("", None));
+    }
+
+    #[test]
+    fn only_plain_pinned_references_become_commands() {
+        let hex = "0123456789abcdef".repeat(4);
+        let good = format!("r.io/golden/nginx@sha256:{hex}");
+        assert_eq!(pinned_reference(&good), Some(good.as_str()));
+        let local = format!("127.0.0.1:5000/golden/nginx@sha256:{hex}");
+        assert!(pinned_reference(&local).is_some());
+        for bad in [
+            format!("r.io/golden/nginx:1.26@sha256:{}", &hex[..63]),
+            format!("r.io/golden/nginx@sha256:{}", hex.to_uppercase()),
+            "r.io/golden/nginx:1.26".to_string(),
+            format!("nginx@sha256:{hex}"),
+            format!("-r.io/golden/nginx@sha256:{hex}"),
+            format!("r.io/golden/nginx;rm -rf ~@sha256:{hex}"),
+            format!("r.io/golden/`x`@sha256:{hex}"),
+            format!("r.io/golden/$(x)@sha256:{hex}"),
+            format!("r.io/golden/x\nrm@sha256:{hex}"),
+            format!("r.io/golden/nginx@sha256:{hex} && rm"),
+        ] {
+            assert_eq!(pinned_reference(&bad), None, "{bad}");
+        }
+        assert_eq!(
+            command(&good),
+            format!("golden-report history r.io/golden/nginx@sha256:{hex}")
+        );
+    }
+
     #[test]
     fn timeline_is_oldest_first_and_untimed_last() {
         let ev = |t: &str, a: &str| Event {
@@ -323,6 +484,7 @@ mod tests {
             subject: String::new(),
             artifact: a.into(),
             artifact_type: String::new(),
+            signed_by: None,
         };
         let mut v = vec![
             ev("", "a"),

@@ -16,7 +16,8 @@
 //!
 //! Modules follow the data: [`discover`] finds documents, [`aggregate`] groups them per image
 //! (with [`baseline`] diffs), [`arch_rows`] groups a multi-arch run's entries into one row per
-//! image, [`markdown`] / [`metrics`] render, [`github`] talks to GitHub for
+//! image, [`markdown`] / [`metrics`] render ([`packages`]: the package counts per ecosystem
+//! that the job summary and the PR comment both show), [`github`] talks to GitHub for
 //! [`comment`] and [`alert`], [`app`] strings it together for the binary, whose flags are in
 //! [`cli`] ([`Cli`]).
 //!
@@ -38,6 +39,7 @@ pub mod history;
 pub mod markdown;
 mod markdown_arch;
 pub mod metrics;
+pub mod packages;
 pub mod pr_comment;
 mod pr_comment_arch;
 pub mod registry;

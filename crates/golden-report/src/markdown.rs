@@ -12,9 +12,10 @@ use golden_contracts::units::human_bytes;
 use std::fmt::Write as _;
 
 use crate::aggregate::{Report, ShownVulns};
-use crate::arch_rows::{self, Grouped, ImageRow};
+use crate::arch_rows::{self, Grouped, ImageRow, per_arch};
 use crate::escape::{html, md, safe_url, truncate};
 use crate::markdown_arch;
+use crate::packages::{self, Columns};
 use crate::summary::{
     BaselineDiff, ImageStatus, ImageSummary, ProblemKind, ProblemSeverity, ScanSummary,
     severity_keys,
@@ -179,6 +180,16 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
         head.push_str(&footer);
         return head;
     }
+    // After the table: the package counts, then (below the details) the audit history
+    // commands, each only in the room the table left; the details fit in what remains.
+    let room = |used: &str| {
+        opts.budget
+            .saturating_sub(m.len(used) + m.len(&footer) + note_reserve)
+    };
+    let packages = packages_section(&grouped, room(&head), opts);
+    head.push_str(&packages);
+    let audit = audit_section(&grouped, report, room(&head), m);
+    let footer = format!("{audit}{footer}");
 
     let with_details: Vec<&Row> = grouped
         .rows
@@ -235,6 +246,112 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
     );
     head.push_str(&footer);
     head
+}
+
+/// The "Packages per ecosystem" table ([`crate::packages`]) in at most `room`: empty when no
+/// image's scan report counts its packages per kind, or when not even one row fits.
+fn packages_section(g: &Grouped<'_, ImageSummary>, room: usize, opts: &RenderOptions) -> String {
+    let cols = Columns::of(
+        g.rows
+            .iter()
+            .flat_map(|r| r.entries.iter())
+            .filter_map(|i| i.scan.as_ref())
+            .map(|s| &s.packages_by_kind),
+    );
+    if cols.is_empty() {
+        return String::new();
+    }
+    let head = cols.head(|k| md(&truncate(k, 40)));
+    let rows: Vec<String> = g.rows.iter().map(|r| packages_row(r, &cols)).collect();
+    let m = opts.measure;
+    packages::fit(
+        &head,
+        &rows,
+        room,
+        |s| m.len(s),
+        |n| {
+            format!(
+                "\n_The package counts of {n} more images are not listed here._ {}\n",
+                opts.trimmed_pointer
+            )
+        },
+    )
+    .unwrap_or_default()
+}
+
+/// One image's row: the total and each kind's count, per architecture when they differ.
+fn packages_row(r: &Row, cols: &Columns) -> String {
+    let arch = |a: &str| md(&truncate(a, 20));
+    let counts = |i: &ImageSummary| match &i.scan {
+        Some(s) => cols.counts(&s.packages_by_kind),
+        None => vec![None; cols.width()],
+    };
+    let total = per_arch(&r.entries, arch, |i| {
+        packages::cell(i.scan.as_ref().map(|s| s.packages))
+    });
+    let cells: String = (0..cols.width())
+        .map(|c| {
+            format!(
+                " {} |",
+                per_arch(&r.entries, arch, |i| packages::cell(counts(i)[c]))
+            )
+        })
+        .collect();
+    format!("| **{}** | {total} |{cells}\n", md(r.id()))
+}
+
+/// Most audit history commands listed one per image; more pushed images get one command and
+/// the pattern.
+const AUDIT_LINES: usize = 20;
+
+/// Where each pushed image's audit trail is: the `golden-report history` command of its pinned
+/// reference (the index for a multi-arch image), in table order; only references made of plain
+/// reference characters ([`crate::history::pinned_reference`]). Empty when nothing was pushed,
+/// or when it does not fit in `room`.
+fn audit_section(
+    g: &Grouped<'_, ImageSummary>,
+    report: &Report,
+    room: usize,
+    m: Measure,
+) -> String {
+    let pushed: Vec<(&str, &str)> = g
+        .rows
+        .iter()
+        .filter_map(|r| {
+            let reference = report.digests.get(r.id())?;
+            Some((r.id(), crate::history::pinned_reference(reference)?))
+        })
+        .collect();
+    let Some((first_id, first_ref)) = pushed.first() else {
+        return String::new();
+    };
+    let intro = "**Audit history**: the timeline of build, scan, signature, provenance, promotion and replication events, read from the image's OCI referrers";
+    let mut full = format!("\n{intro}:\n\n");
+    for (id, reference) in &pushed {
+        let _ = writeln!(
+            full,
+            "- **{}**: `{}`",
+            md(id),
+            crate::history::command(reference)
+        );
+    }
+    let short = if pushed.len() == 1 {
+        format!("\n{intro}: `{}`\n", crate::history::command(first_ref))
+    } else {
+        format!(
+            "\n{intro}: `{}` for **{}**, and `golden-report history REGISTRY/REPOSITORY@DIGEST` for each of the {} other pushed images (their references are in the `digests` step output).\n",
+            crate::history::command(first_ref),
+            md(first_id),
+            pushed.len() - 1
+        )
+    };
+    if pushed.len() <= AUDIT_LINES && m.len(&full) <= room {
+        full
+    } else if m.len(&short) <= room {
+        short
+    } else {
+        String::new()
+    }
 }
 
 pub(crate) fn status_icon(s: ImageStatus) -> &'static str {

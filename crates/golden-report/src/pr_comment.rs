@@ -15,13 +15,15 @@
 use golden_contracts::scan::{ScannerStatus, Severity, VexJustification, VexStatus};
 use golden_contracts::units::human_bytes;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::aggregate::Report;
-use crate::arch_rows;
+use crate::arch_rows::{self, ImageRow, per_arch};
 use crate::escape::safe_url;
 pub(crate) use crate::markdown::status_icon;
 use crate::markdown::{COMMENT_LIMIT, Counts, headline, human_change, status_parts};
+use crate::packages::Columns;
 use crate::pr_comment_arch;
 use crate::summary::{ImageStatus, ImageSummary};
 
@@ -29,6 +31,8 @@ use crate::summary::{ImageStatus, ImageSummary};
 pub const MAX_IMAGES: usize = 300;
 /// At most this many vulnerabilities listed per image.
 pub const MAX_VULNS_PER_IMAGE: usize = 20;
+/// At most this many package kinds per image.
+pub const MAX_KINDS_PER_IMAGE: usize = 24;
 
 /// Counts by severity (all five, fixed keys).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -179,6 +183,15 @@ pub struct CommentImage {
     /// Suppressed vulnerabilities not listed (over the cap, or not fitting the patterns).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub suppressed_omitted: u64,
+    /// The scan report's package count (absent when not scanned, and in files of older
+    /// versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub packages: Option<u64>,
+    /// Packages per ecosystem (`dpkg`, `maven`, ...), kinds checked against
+    /// [`Pattern::Kind`], at most [`MAX_KINDS_PER_IMAGE`]; absent when the scan report does not
+    /// count them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub packages_by_kind: BTreeMap<String, u64>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -341,6 +354,9 @@ pub enum Pattern {
     VulnId,
     /// `algorithm:hex` (32 to 128 lowercase hex digits).
     Digest,
+    /// Package kinds (`dpkg`, `python-pkg`, `dotnet-core`): letters, digits, `.`, `_`, `-`,
+    /// `+`.
+    Kind,
 }
 
 impl Pattern {
@@ -352,6 +368,7 @@ impl Pattern {
             Pattern::Package => 128,
             Pattern::VulnId => 64,
             Pattern::Digest => 150,
+            Pattern::Kind => 32,
         }
     }
 
@@ -364,6 +381,7 @@ impl Pattern {
             Pattern::Package => base || matches!(c, ':' | '/' | '@'),
             Pattern::VulnId => (base && c != '+') || c == ':',
             Pattern::Digest => c.is_ascii_lowercase() || c.is_ascii_digit() || c == ':',
+            Pattern::Kind => base,
         }
     }
 
@@ -384,6 +402,9 @@ impl Pattern {
                 "an uppercase letter, then letters, digits, `-`, `_`, `.` and `:`, with at least one `-` (CVE-2024-1234)"
             }
             Pattern::Digest => "`sha256:` and 64 lowercase hex digits (algorithm:hex)",
+            Pattern::Kind => {
+                "letters, digits, `.`, `_`, `-` and `+`, starting with a letter or digit"
+            }
         }
     }
 
@@ -400,7 +421,7 @@ impl Pattern {
             return false;
         }
         match self {
-            Pattern::Id | Pattern::Os => first.is_ascii_alphanumeric(),
+            Pattern::Id | Pattern::Os | Pattern::Kind => first.is_ascii_alphanumeric(),
             Pattern::Version => first.is_ascii_alphanumeric() && !v.ends_with(' '),
             Pattern::Package => first.is_ascii_alphanumeric() || first == '@',
             Pattern::VulnId => first.is_ascii_uppercase() && v.contains('-'),
@@ -550,6 +571,14 @@ impl CommentData {
                     check(|| g("fixed"), x, Pattern::Version)?;
                 }
             }
+            at_most(
+                f("packages_by_kind"),
+                i.packages_by_kind.len(),
+                MAX_KINDS_PER_IMAGE,
+            )?;
+            for k in i.packages_by_kind.keys() {
+                check(|| f("packages_by_kind"), k, Pattern::Kind)?;
+            }
             at_most(f("suppressed"), i.suppressed.len(), MAX_VULNS_PER_IMAGE)?;
             for (k, v) in i.suppressed.iter().enumerate() {
                 let g = |name: &str| format!("images[{n}].suppressed[{k}].{name}");
@@ -636,7 +665,25 @@ fn image(i: &ImageSummary, report: &Report) -> CommentImage {
         vulns_omitted: omitted,
         suppressed,
         suppressed_omitted,
+        packages: scan.map(|s| s.packages),
+        packages_by_kind: scan
+            .map(|s| packages_by_kind(&s.packages_by_kind))
+            .unwrap_or_default(),
     }
+}
+
+/// The kinds as the patterns allow them (a kind that does not fit is coerced, and kinds that
+/// end up the same are added up), the first [`MAX_KINDS_PER_IMAGE`] in the tables' order
+/// ([`crate::packages::kind_order`]); kinds counting nothing are left out.
+fn packages_by_kind(m: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+    let mut all: BTreeMap<String, u64> = BTreeMap::new();
+    for (k, n) in m.iter().filter(|(_, n)| **n > 0) {
+        let slot = all.entry(Pattern::Kind.coerce(k)).or_default();
+        *slot = slot.saturating_add(*n);
+    }
+    let mut kinds: Vec<(String, u64)> = all.into_iter().collect();
+    kinds.sort_by(|a, b| crate::packages::kind_order(&a.0, &b.0));
+    kinds.into_iter().take(MAX_KINDS_PER_IMAGE).collect()
 }
 
 /// The image's suppressed vulnerabilities that fit the patterns (at most
@@ -965,6 +1012,9 @@ pub fn render(d: &CommentData, run_url: Option<&str>, reserved: usize) -> String
             d.regressions.len()
         );
     }
+    // In the room the table left: cut short or left out, never at the table's expense.
+    let room = budget.saturating_sub(len(&out) + len(&footer) + reserve);
+    out.push_str(&packages_section(&g.rows[..listed], room, &pointer));
     let blocks: Vec<String> = g.rows[..listed]
         .iter()
         .filter_map(|r| match r.entries.as_slice() {
@@ -998,6 +1048,54 @@ pub fn render(d: &CommentData, run_url: Option<&str>, reserved: usize) -> String
     }
     out.push_str(&footer);
     out
+}
+
+/// The "Packages per ecosystem" table ([`crate::packages`]) of the listed rows in at most
+/// `room` characters: every kind in a code span (validated by [`Pattern::Kind`]); empty when no
+/// image counts its packages per kind.
+fn packages_section(rows: &[ImageRow<'_, CommentImage>], room: usize, pointer: &str) -> String {
+    let cols = Columns::of(
+        rows.iter()
+            .flat_map(|r| r.entries.iter())
+            .map(|i| &i.packages_by_kind),
+    );
+    if cols.is_empty() {
+        return String::new();
+    }
+    let len = |s: &str| s.chars().count();
+    let lines: Vec<String> = rows.iter().map(|r| packages_row(r, &cols)).collect();
+    let fitted = crate::packages::fit(&cols.head(code), &lines, room, len, |n| {
+        format!("\n_The package counts of {n} more images are not listed here; {pointer}._\n")
+    });
+    match fitted {
+        Some(t) => t,
+        None => {
+            let note =
+                format!("\n_Package counts per ecosystem are not listed here; {pointer}._\n");
+            if len(&note) <= room {
+                note
+            } else {
+                String::new()
+            }
+        }
+    }
+}
+
+/// One image's row: the total and each kind's count, per architecture when they differ.
+fn packages_row(r: &ImageRow<'_, CommentImage>, cols: &Columns) -> String {
+    let e = &r.entries;
+    let total = per_arch(e, code, |i| crate::packages::cell(i.packages));
+    let cells: String = (0..cols.width())
+        .map(|c| {
+            format!(
+                " {} |",
+                per_arch(e, code, |i| crate::packages::cell(
+                    cols.counts(&i.packages_by_kind)[c]
+                ))
+            )
+        })
+        .collect();
+    format!("| {} | {total} |{cells}\n", code(r.id()))
 }
 
 #[cfg(test)]
@@ -1067,6 +1165,8 @@ pub(crate) mod tests_support {
                     },
                 ],
                 suppressed_omitted: 0,
+                packages: Some(143),
+                packages_by_kind: BTreeMap::from([("dpkg".into(), 120), ("maven".into(), 23)]),
             }],
             images_omitted: 0,
             regressions: Vec::new(),
@@ -1170,6 +1270,34 @@ mod tests {
     }
 
     #[test]
+    fn package_kinds_are_coerced_added_up_and_capped() {
+        let m: BTreeMap<String, u64> = [
+            ("dpkg", 10),
+            ("a|b", 1),
+            ("a<b", 2),
+            ("none", 0),
+            ("<script>", 3),
+        ]
+        .iter()
+        .map(|(k, n)| (k.to_string(), *n))
+        .chain((0..30).map(|n| (format!("z{n:02}"), 1)))
+        .collect();
+        let out = packages_by_kind(&m);
+        assert_eq!(out.len(), MAX_KINDS_PER_IMAGE);
+        assert!(out.keys().all(|k| Pattern::Kind.matches(k)), "{out:?}");
+        // `a|b` and `a<b` both become `a_b`: one kind, both counts; a zero is no kind.
+        assert_eq!(out.get("a_b"), Some(&3));
+        assert_eq!(out.get("x_script_"), Some(&3));
+        assert_eq!(out.get("dpkg"), Some(&10));
+        assert!(!out.contains_key("none"));
+        // The cap keeps the first kinds in the tables' order: dpkg, then alphabetically.
+        assert!(
+            out.contains_key("z00") && !out.contains_key("z29"),
+            "{out:?}"
+        );
+    }
+
+    #[test]
     fn coerce_makes_required_fields_valid() {
         assert_eq!(Pattern::Id.coerce("unknown:a b/c#1"), "unknown:a_b/c_1");
         assert_eq!(Pattern::Id.coerce("https://x"), "https_/x");
@@ -1239,6 +1367,11 @@ mod tests {
             "{body}"
         );
         assert!(body.contains(&format!("[this run]({url})")), "{body}");
+        // The package counts per ecosystem of the sample (143: 120 dpkg, 23 maven).
+        assert!(
+            body.contains("| Image | Total | `dpkg` | `maven` |\n|---|---:|---:|---:|\n| `nginx-1.26-debian` | 143 | 120 | 23 |\n"),
+            "{body}"
+        );
     }
 
     #[test]

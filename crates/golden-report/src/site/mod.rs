@@ -1,6 +1,8 @@
 //! `golden-report site`: the golden image catalog, a static site rendered from the same
 //! documents and the same aggregated model as the report ([`crate::discover`] +
-//! [`crate::aggregate`]), plus earlier runs' `summary.json` files for the history charts.
+//! [`crate::aggregate`]), plus earlier runs' `summary.json` files for the history charts and
+//! the audit timelines of `golden-report history` found as `history-*.json` in the input
+//! ([`audit`]).
 //!
 //! The site is self-contained: one stylesheet and one script inlined in every page and allowed
 //! by hash in a strict Content-Security-Policy ([`html`]), no request to anything, relative
@@ -14,6 +16,7 @@
 //! The folder is written next to the target and renamed into place: a failed run leaves the
 //! previous site as it was.
 
+pub mod audit;
 pub mod history;
 pub mod html;
 pub mod model;
@@ -106,6 +109,7 @@ pub type SiteFile = (String, Vec<u8>);
 /// Read, aggregate and render the site into memory: every file, and what was rendered.
 pub fn render(cfg: &SiteConfig) -> Result<(Vec<SiteFile>, SiteOutcome), SiteError> {
     let found = discover(&cfg.input)?;
+    let (timelines, mut audit_problems) = audit::read(&cfg.input, &found.histories);
     let plan = match &cfg.plan {
         Some(p) => Some(
             <golden_contracts::plan::Plan as golden_contracts::Document>::read(p)
@@ -144,6 +148,7 @@ pub fn render(cfg: &SiteConfig) -> Result<(Vec<SiteFile>, SiteOutcome), SiteErro
     for i in &mut images {
         i.dockerfile = dockerfiles.get(&i.id).cloned();
     }
+    audit_problems.extend(audit::attach(&mut images, timelines));
 
     let mut files: Vec<SiteFile> = Vec::new();
     let mut pages_n = 0;
@@ -185,6 +190,7 @@ pub fn render(cfg: &SiteConfig) -> Result<(Vec<SiteFile>, SiteOutcome), SiteErro
     }
     let mut problems = report.summary.problems.clone();
     problems.extend(hist.problems.iter().cloned());
+    problems.extend(audit_problems);
     let outcome = SiteOutcome {
         images: images.len(),
         pages: pages_n,

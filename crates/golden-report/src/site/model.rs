@@ -41,6 +41,8 @@ pub struct Image {
     pub index: Option<ImageIndex>,
     /// The Dockerfile's path in the repository (from the plan, when given).
     pub dockerfile: Option<String>,
+    /// Audit timelines found for one of its pushed digests ([`super::audit`]), in file order.
+    pub timelines: Vec<crate::history::History>,
 }
 
 impl Image {
@@ -112,6 +114,44 @@ impl Image {
             [one] => Some((*one).to_string()),
             _ => None,
         }
+    }
+
+    /// Every digest this run pushed for the image: the index's and its manifests', each
+    /// architecture's push; an audit timeline of any of them belongs to the image.
+    pub fn pushed_digests(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        if let Some(i) = &self.index {
+            out.extend(i.digest.as_deref());
+            out.extend(i.manifests.iter().map(|m| m.digest.as_str()));
+        }
+        out.extend(
+            self.entries
+                .iter()
+                .filter_map(|e| e.push.as_ref()?.doc.digest.as_deref()),
+        );
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The references `golden-report history` takes for this image, each with the
+    /// architecture it is for (`None`: the whole image): the pinned one ([`Self::pinned`]),
+    /// else each architecture's push. Only plain references
+    /// ([`crate::history::pinned_reference`]): a document's text never becomes a command.
+    pub fn history_references(&self) -> Vec<(Option<&str>, String)> {
+        if let Some(p) = self.pinned() {
+            return crate::history::pinned_reference(&p)
+                .map(|r| vec![(None, r.to_string())])
+                .unwrap_or_default();
+        }
+        self.entries
+            .iter()
+            .filter_map(|e| {
+                let r = e.push.as_ref()?.doc.reference.as_deref()?;
+                let r = crate::history::pinned_reference(r)?;
+                Some((Some(e.arch.as_str()), r.to_string()))
+            })
+            .collect()
     }
 
     /// The digest shown in the table: the index's, else the one entry's pushed or built digest.
@@ -291,6 +331,7 @@ pub fn images(report: &Report, docs: &Documents) -> Vec<Image> {
                 .cloned(),
             entries,
             dockerfile: None,
+            timelines: Vec::new(),
         });
     }
     out.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));

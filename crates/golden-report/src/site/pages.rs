@@ -66,7 +66,7 @@ fn short_digest(d: &str) -> String {
 }
 
 /// The digest, shortened for the eye, the full value selectable and copyable.
-fn digest_cell(d: Option<&str>) -> String {
+pub(super) fn digest_cell(d: Option<&str>) -> String {
     match d {
         Some(d) => format!(
             "<code class=\"digest\" title=\"{full}\" data-copy=\"{full}\">{short}</code>",
@@ -665,6 +665,8 @@ pub fn image(
         b.push_str("</ul>");
     }
     b.push_str("</section>\n");
+
+    b.push_str(&super::audit::section(i));
 
     page(&format!("{} — golden image catalog", i.name), "../", &b)
 }

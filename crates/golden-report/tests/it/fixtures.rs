@@ -49,6 +49,9 @@ pub struct Img {
     pub checks: Vec<ComplianceResult>,
     pub policy_failures: Vec<PolicyFailure>,
     pub scanner: ScannerStatus,
+    /// The scan report's packages per kind (`summary.packages_by_kind`); empty: not counted
+    /// per kind (as older scan reports), and `summary.packages` is the package list's length.
+    pub kinds: BTreeMap<String, u64>,
 }
 
 impl Img {
@@ -65,6 +68,7 @@ impl Img {
             checks: default_checks(),
             policy_failures: Vec::new(),
             scanner: ScannerStatus::Scanned,
+            kinds: BTreeMap::new(),
         }
     }
 
@@ -202,7 +206,12 @@ impl Img {
                 compliance_pass: count(CheckStatus::Pass),
                 compliance_fail: count(CheckStatus::Fail),
                 compliance_warn: count(CheckStatus::Warn),
-                packages: self.packages.len() as u64,
+                packages: if self.kinds.is_empty() {
+                    self.packages.len() as u64
+                } else {
+                    self.kinds.values().sum()
+                },
+                packages_by_kind: self.kinds.clone(),
                 ..Summary::default()
             },
             warnings: Vec::new(),

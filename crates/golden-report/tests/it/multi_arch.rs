@@ -439,3 +439,53 @@ fn hostile_architecture_names_cannot_break_the_tables() {
         "{text}"
     );
 }
+
+/// Package counts per ecosystem, one row per image like the main table: one value when every
+/// architecture has it, else `arch: value` per architecture.
+#[test]
+fn package_counts_per_ecosystem_are_one_row_per_image() {
+    let kinds = |kv: &[(&str, u64)]| -> std::collections::BTreeMap<String, u64> {
+        kv.iter().map(|(k, n)| (k.to_string(), *n)).collect()
+    };
+    let (amd, arm_kinds) = (
+        kinds(&[("dpkg", 120), ("maven", 36)]),
+        kinds(&[("dpkg", 118), ("maven", 36)]),
+    );
+    let r = two_arch_report(|d| {
+        let mut n = nginx();
+        n.kinds = amd.clone();
+        write_arch(d, &n, "amd64", true);
+        let mut a = arm(&n);
+        a.kinds = arm_kinds.clone();
+        write_arch(d, &a, "arm64", true);
+        let mut b = base();
+        b.kinds = kinds(&[("dpkg", 80)]);
+        write_arch(d, &b, "amd64", true);
+        write_arch(d, &arm(&b), "arm64", true);
+    });
+    let text = rendered(&r);
+    assert_tables_are_rectangular(&text);
+    let total = |m: &std::collections::BTreeMap<String, u64>| m.values().sum::<u64>();
+    let summary_row = format!(
+        "| **nginx-1.26-debian** | amd64: {} · arm64: {} | amd64: {} · arm64: {} | {} |",
+        total(&amd),
+        total(&arm_kinds),
+        amd["dpkg"],
+        arm_kinds["dpkg"],
+        amd["maven"]
+    );
+    let comment_row = format!(
+        "| `nginx-1.26-debian` | `amd64`: {} · `arm64`: {} | `amd64`: {} · `arm64`: {} | {} |",
+        total(&amd),
+        total(&arm_kinds),
+        amd["dpkg"],
+        arm_kinds["dpkg"],
+        amd["maven"]
+    );
+    for row in [summary_row, comment_row] {
+        assert_eq!(text.matches(&row).count(), 1, "{row}\n{text}");
+    }
+    // Equal on both architectures: one value; no maven in the base: a dash.
+    assert!(text.contains("| **base-debian** | 80 | 80 | — |"), "{text}");
+    assert!(text.contains("| `base-debian` | 80 | 80 | — |"), "{text}");
+}

@@ -14,13 +14,13 @@ use std::process::Command;
 
 use crate::fixtures::{self, repo_root};
 
-struct LocalRegistry {
+pub(crate) struct LocalRegistry {
     dir: tempfile::TempDir,
     port: u16,
 }
 
 impl LocalRegistry {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         Self::start_with(&[])
     }
     fn start_with(extra: &[String]) -> Self {
@@ -52,7 +52,7 @@ impl LocalRegistry {
         );
         LocalRegistry { dir, port }
     }
-    fn host(&self) -> String {
+    pub(crate) fn host(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
 }
@@ -71,7 +71,7 @@ fn tag_for(host: &str, img: &fixtures::Img) -> String {
 }
 
 /// Push a tiny image under `tag`.
-async fn push_image(client: &Client, tag: &str, seed: &str) {
+pub(crate) async fn push_image(client: &Client, tag: &str, seed: &str) {
     let r = Reference::parse(tag).unwrap();
     let config = Bytes::from(format!(
         r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":[]}},"config":{{"Labels":{{"seed":"{seed}"}}}}}}"#

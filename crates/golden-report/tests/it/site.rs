@@ -7,10 +7,11 @@ use golden_contracts::push::{
     Arch, INDEX_RECORD_SCHEMA, ImageIndex, IndexKind, IndexManifest, IndexRecord,
     PUSH_RECORD_SCHEMA, PushKind, PushRecord, PushResult, Referrer,
 };
+use golden_report::history::{Event, History};
 use golden_report::site::html::{CSS, JS, csp_hash};
 use golden_report::site::signing::SIGSTORE_BUNDLE;
 use golden_report::site::{SiteConfig, SiteError, render, write_site};
-use golden_report::summary::RunInfo;
+use golden_report::summary::{ProblemKind, ProblemSeverity, RunInfo};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -233,7 +234,7 @@ fn sixty_images_stay_small_and_list_every_image() {
     insta::assert_snapshot!("site_sixty_index", markup(&index));
 }
 
-fn push(img: &Img, arch: Arch, signed: bool) -> PushRecord {
+pub(crate) fn push(img: &Img, arch: Arch, signed: bool) -> PushRecord {
     let m = digest(&format!("{}-{arch}-manifest", img.id));
     let mut referrers = vec![Referrer {
         artifact_type: "application/vnd.cyclonedx+json".into(),
@@ -275,7 +276,7 @@ fn push(img: &Img, arch: Arch, signed: bool) -> PushRecord {
 
 /// Two architectures of nginx, both pushed and signed, with an index; the base pushed
 /// unsigned.
-fn write_pushed(dir: &Path) {
+pub(crate) fn write_pushed(dir: &Path) {
     let base = fixtures::green().remove(0);
     write_set(dir, std::slice::from_ref(&base));
     push(&base, Arch::Amd64, false)
@@ -546,5 +547,240 @@ fn the_plan_links_each_dockerfile_at_the_built_commit_and_lists_missing_images()
     assert!(
         text(&files, "images/nginx-1.26-debian.html")
             .contains("<dt>Dockerfile</dt><dd><code>platform-images/nginx/Dockerfile</code></dd>")
+    );
+}
+
+fn event(time: &str, event: &str, detail: &str, artifact: &str, subject: &str) -> Event {
+    Event {
+        time: time.into(),
+        event: event.into(),
+        detail: detail.into(),
+        subject: subject.into(),
+        artifact: artifact.into(),
+        artifact_type: "application/vnd.golden.audit.v1+json".into(),
+        signed_by: None,
+    }
+}
+
+/// Write `h` as `golden-report history IMAGE --format json` prints it.
+fn write_history(path: &Path, h: &History) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, serde_json::to_string_pretty(h).unwrap()).unwrap();
+}
+
+/// The pushed run plus audit timelines: nginx's (of its index, events out of order, one
+/// signed), a hostile one for the base's pushed digest (in a sub-folder), one of a digest
+/// nobody pushed, and two files that are no timeline.
+fn write_pushed_with_timelines(dir: &Path) -> (String, String) {
+    write_pushed(dir);
+    let index = digest("nginx-index");
+    let base = fixtures::green().remove(0);
+    let base_digest = push(&base, Arch::Amd64, false).digest.unwrap();
+    let mut promoted = event(
+        "2026-12-07T10:00:00Z",
+        "promoted",
+        "to r.io/golden/nginx:1.26-debian, environment production · signed (bundle sha256:0b0b0b0b0b0b)",
+        &digest("promotion"),
+        &index,
+    );
+    promoted.signed_by = Some(digest("bundle"));
+    let mut built = event(
+        "2026-11-27T02:00:00Z",
+        "built",
+        "nginx-1.26-debian amd64 on base (success)",
+        &digest("build-record"),
+        &digest("nginx-1.26-debian-amd64-manifest"),
+    );
+    built.artifact_type = "application/vnd.golden.build-record.v1+json".into();
+    let mut untimed = event(
+        "",
+        "attached",
+        "sbom.cdx.json (application/vnd.cyclonedx+json)",
+        &digest("sbom"),
+        &index,
+    );
+    untimed.artifact_type = "application/vnd.cyclonedx+json".into();
+    write_history(
+        &dir.join("history-nginx.json"),
+        &History {
+            image: "r.io/golden/nginx".into(),
+            digest: index.clone(),
+            events: vec![untimed, promoted, built],
+        },
+    );
+    let mut evil = event(
+        "2026-12-07T10:00:00Z\u{202E}",
+        "<img src=x onerror=alert(1)>",
+        "</table><script>alert(2)</script> \u{202E}gnp.exe",
+        &digest("evil"),
+        "\"><script>alert(3)</script>",
+    );
+    evil.artifact_type = "a\"b<script>".into();
+    write_history(
+        &dir.join("audit/history-base.json"),
+        &History {
+            image: "<script>alert(1)</script>".into(),
+            digest: base_digest.clone(),
+            events: vec![evil],
+        },
+    );
+    write_history(
+        &dir.join("history-unknown.json"),
+        &History {
+            image: "r.io/golden/other".into(),
+            digest: digest("nobody-pushed-this"),
+            events: Vec::new(),
+        },
+    );
+    std::fs::write(dir.join("history-broken.json"), "{").unwrap();
+    std::fs::write(dir.join("history-shape.json"), r#"{"image": 1}"#).unwrap();
+    (index, base_digest)
+}
+
+#[test]
+fn pushed_images_give_their_audit_history_command_and_timeline() {
+    let dir = tempfile::tempdir().unwrap();
+    let (index, base_digest) = write_pushed_with_timelines(dir.path());
+    let (files, out) = render(&cfg(dir.path(), Path::new("unused"))).unwrap();
+    let files: BTreeMap<String, Vec<u8>> = files.into_iter().collect();
+    assert_site_is_self_contained(&files);
+    // Two images, as without the timelines: no file became an image or an image's problem.
+    assert_eq!(out.images, 2);
+    assert!(
+        !text(&files, "index.html").contains("unknown:"),
+        "a timeline file became an image"
+    );
+
+    let page = text(&files, "images/nginx-1.26-debian.html");
+    let cmd = format!("golden-report history r.io/golden/nginx@{index}");
+    assert!(
+        page.contains(&format!(
+            "<pre><code data-copy=\"{cmd}\">{cmd}</code></pre>"
+        )),
+        "{page}"
+    );
+    let audit = page
+        .split("<h2 id=\"audit\">")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no audit section: {page}"))
+        .split("</section>")
+        .next()
+        .unwrap()
+        .to_string();
+    // Oldest first, the event without a time last.
+    let at = |s: &str| {
+        audit
+            .find(s)
+            .unwrap_or_else(|| panic!("{s} missing: {audit}"))
+    };
+    assert!(at("nginx-1.26-debian amd64 on base") < at("environment production"));
+    assert!(at("environment production") < at("sbom.cdx.json"));
+    assert!(at("· signed (bundle sha256:0b0b0b0b0b0b)") > 0);
+    assert_eq!(audit.matches("<tr><td>").count(), 3, "{audit}");
+    insta::assert_snapshot!("site_audit_nginx", audit);
+
+    // The base: its own command (the single pushed manifest), the hostile timeline inert.
+    let base = text(&files, "images/base-debian.html");
+    assert!(
+        base.contains(&format!(
+            "data-copy=\"golden-report history r.io/golden/base@{base_digest}\""
+        )),
+        "{base}"
+    );
+    for bad in [
+        "<script>alert",
+        "<img src=x",
+        "\u{202E}",
+        "\"><script>",
+        "</table><script>",
+    ] {
+        assert!(!base.contains(bad), "`{bad}` survived: {base}");
+    }
+    assert!(
+        base.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "{base}"
+    );
+    assert!(base.contains("&lt;/table&gt;&lt;script&gt;alert(2)&lt;/script&gt;"));
+
+    // The other files: a warning each, naming the file; none is an error.
+    let warnings: BTreeMap<&str, &str> = out
+        .problems
+        .iter()
+        .filter(|p| p.kind == ProblemKind::History)
+        .map(|p| {
+            assert_eq!(p.severity, ProblemSeverity::Warning, "{p:?}");
+            (p.path.as_deref().unwrap(), p.message.as_str())
+        })
+        .collect();
+    assert_eq!(
+        warnings.keys().copied().collect::<Vec<_>>(),
+        [
+            "history-broken.json",
+            "history-shape.json",
+            "history-unknown.json"
+        ],
+        "{:?}",
+        out.problems
+    );
+    assert!(
+        warnings["history-unknown.json"].contains(&digest("nobody-pushed-this")),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings["history-broken.json"].contains("not a timeline"),
+        "{warnings:?}"
+    );
+    assert!(
+        out.problems.iter().all(|p| p.kind == ProblemKind::History),
+        "{:?}",
+        out.problems
+    );
+    // Not shown anywhere.
+    for p in files.keys().filter(|p| p.ends_with(".html")) {
+        assert!(!text(&files, p).contains("r.io/golden/other"), "{p}");
+    }
+}
+
+#[test]
+fn an_image_not_pushed_has_no_audit_history() {
+    let files = site(&fixture("green"));
+    for p in files.keys().filter(|p| p.starts_with("images/")) {
+        assert!(!text(&files, p).contains("id=\"audit\""), "{p}");
+    }
+}
+
+/// Through the binary: the warnings go to stderr, the site is written, the exit code is 0.
+#[test]
+fn timeline_warnings_are_printed_and_the_site_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    write_pushed_with_timelines(dir.path());
+    let out = tempfile::tempdir().unwrap();
+    let site_dir = out.path().join("site");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_golden-report"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .arg("site")
+        .arg("--input")
+        .arg(dir.path())
+        .arg("--output")
+        .arg(&site_dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    for f in [
+        "history-unknown.json",
+        "history-broken.json",
+        "history-shape.json",
+    ] {
+        assert!(
+            stderr.contains(&format!("warning: {f}: audit history: ")),
+            "{f}: {stderr}"
+        );
+    }
+    assert!(
+        std::fs::read_to_string(site_dir.join("images/nginx-1.26-debian.html"))
+            .unwrap()
+            .contains("<h2 id=\"audit\">Audit history</h2>")
     );
 }
