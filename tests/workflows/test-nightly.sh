@@ -261,7 +261,17 @@ for id in "${ids[@]}"; do
 done
 grep -qF 'Content-Security-Policy' "$pages/index.html" || fail "the deployed index has no CSP"
 grep -qF '<dt>Dockerfile</dt>' "$pages/images/nginx-1.22-debian.html" || fail "the deployed nginx page names no Dockerfile (plan not read)"
-ok "catalog site: rendered from the run's documents and deployed with a page per image"
+# Each image's audit timeline, read from the registry by the site job with the push's identity.
+grep -F '[nightly/catalog site' "$log" | grep -qF 'audit timelines: 3 of 3 pushed image(s) read' \
+  || fail "the site job did not read the 3 audit timelines (see $log)"
+for id in "${ids[@]}"; do
+  page="$pages/images/$id.html"
+  grep -qF 'class="timeline"' "$page" || fail "the deployed page of $id has no audit timeline"
+  for event in built scanned signed provenance; do
+    grep -qE "<td>$event</td>|>$event<" "$page" || fail "the audit timeline of $id has no $event event"
+  done
+done
+ok "catalog site: rendered from the run's documents and deployed with a page per image and its audit timeline"
 
 # Monitoring, green night: the metrics in the Pushgateway (run group and one group per image),
 # no webhook message (green before, green now), the history saved.
