@@ -179,12 +179,13 @@ pub struct PushArgs {
     pub verify_policy: Option<PathBuf>,
 }
 
-/// How `push` and `sign` sign.
+/// The signer: a key, or an Azure Key Vault key (`push`, `sign`, and the audit records of
+/// `promote` and `sync`).
 #[derive(Args, Debug, Clone)]
-pub struct SigningArgs {
+pub struct SignerArgs {
     /// Signing key: a PKCS#8 PEM file (ECDSA P-256 or Ed25519), or the PEM itself (a secret in
     /// the environment). With it, `push` signs the pushed digest and attaches SLSA provenance
-    /// before any tag moves.
+    /// before any tag moves; `promote` and `sync` sign their audit records.
     #[arg(
         long = "sign-key",
         env = "GOLDEN_SIGNING_KEY",
@@ -201,34 +202,19 @@ pub struct SigningArgs {
         value_name = "URL"
     )]
     pub keyvault_key_id: Option<String>,
+}
+
+/// How `push` and `sign` sign.
+#[derive(Args, Debug, Clone)]
+pub struct SigningArgs {
+    #[command(flatten)]
+    pub signer: SignerArgs,
     /// Attach SLSA provenance next to the signature.
     #[arg(long, env = "GOLDEN_PROVENANCE", value_parser = BoolishValueParser::new(), default_value_t = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub provenance: bool,
     /// golden-build's build record of the image (base image digest, start time) for the provenance.
     #[arg(long, env = "GOLDEN_BUILD_RECORD", value_name = "FILE")]
     pub build_record: Option<PathBuf>,
-}
-
-/// How `promote` and `sync` sign their audit records (the same key as the push's).
-#[derive(Args, Debug, Clone)]
-pub struct AuditSigningArgs {
-    /// Sign each audit record with this key: a PKCS#8 PEM file (ECDSA P-256 or Ed25519), or
-    /// the PEM itself (a secret in the environment).
-    #[arg(
-        long = "sign-key",
-        env = "GOLDEN_SIGNING_KEY",
-        value_name = "FILE|PEM",
-        hide_env_values = true
-    )]
-    pub key: Option<String>,
-    /// Sign the audit records with this Azure Key Vault key instead
-    /// (https://VAULT.vault.azure.net/keys/NAME[/VERSION]).
-    #[arg(
-        long = "keyvault-key-id",
-        env = "AZURE_KEYVAULT_KEY_ID",
-        value_name = "URL"
-    )]
-    pub keyvault_key_id: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -388,7 +374,7 @@ pub struct SyncArgs {
     #[arg(long, env = "GOLDEN_NO_AUDIT", value_parser = BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub no_audit: bool,
     #[command(flatten)]
-    pub signing: AuditSigningArgs,
+    pub signing: SignerArgs,
     /// Write the result (every tag and what was done) as JSON to FILE.
     #[arg(long, env = "GOLDEN_RECORD", value_name = "FILE")]
     pub record: Option<PathBuf>,
@@ -455,7 +441,7 @@ pub struct PromoteArgs {
     #[arg(long, env = "GOLDEN_NO_AUDIT", value_parser = BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub no_audit: bool,
     #[command(flatten)]
-    pub signing: AuditSigningArgs,
+    pub signing: SignerArgs,
     /// The GitHub environment the promotion ran in (audit record).
     #[arg(long, env = "GOLDEN_PROMOTION_ENVIRONMENT")]
     pub environment: Option<String>,

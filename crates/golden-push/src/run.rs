@@ -405,7 +405,7 @@ async fn run_sync(a: &SyncArgs, g: &Global, log: &Log) -> Result<()> {
         &a.to,
     )?;
     let c = client(g, per)?;
-    let signer = audit_signer(&a.signing, &c).await?;
+    let signer = signer(&a.signing, &c).await?;
     let opts = crate::sync::SyncOptions {
         dest: &a.to,
         strip: a.strip_prefix.as_deref(),
@@ -505,7 +505,7 @@ async fn run_promote(a: &PromoteArgs, g: &Global, log: &Log) -> Result<()> {
             .map(std::path::PathBuf::from)
             .collect::<Vec<_>>(),
     )?;
-    let signer = audit_signer(&a.signing, &c).await?;
+    let signer = signer(&a.signing, &c).await?;
     let opts = PromoteOptions {
         to: &a.to,
         strip: a.strip_prefix.as_deref(),
@@ -672,7 +672,7 @@ async fn signing(
     entry: Option<golden_contracts::plan::PlanEntry>,
     cwd: &std::path::Path,
 ) -> Result<Option<crate::record::Signing>> {
-    let Some(signer) = signer(a.key.as_ref(), a.keyvault_key_id.as_ref(), c).await? else {
+    let Some(signer) = signer(&a.signer, c).await? else {
         return Ok(None);
     };
     let provenance = if a.provenance {
@@ -696,12 +696,11 @@ async fn signing(
 /// The signer of `--sign-key` (a PEM file or the PEM itself) or `--keyvault-key-id` (through
 /// an Entra token), or `None` without either.
 async fn signer(
-    key: Option<&String>,
-    keyvault_key_id: Option<&String>,
+    a: &crate::cli::SignerArgs,
     c: &Client,
 ) -> Result<Option<crate::sign::Signer>> {
-    let nonempty = |v: Option<&String>| v.cloned().filter(|k| !k.trim().is_empty());
-    let signer = match (nonempty(key), nonempty(keyvault_key_id)) {
+    let nonempty = |v: &Option<String>| v.clone().filter(|k| !k.trim().is_empty());
+    let signer = match (nonempty(&a.key), nonempty(&a.keyvault_key_id)) {
         (Some(_), Some(_)) => {
             return Err(Error::Usage(
                 "give either --sign-key (GOLDEN_SIGNING_KEY) or --keyvault-key-id (AZURE_KEYVAULT_KEY_ID), not both".into(),
@@ -722,14 +721,6 @@ async fn signer(
         (None, None) => return Ok(None),
     };
     Ok(Some(signer))
-}
-
-/// The signer of the audit records (`--sign-key` or `--keyvault-key-id`), or `None`.
-async fn audit_signer(
-    a: &crate::cli::AuditSigningArgs,
-    c: &Client,
-) -> Result<Option<crate::sign::Signer>> {
-    signer(a.key.as_ref(), a.keyvault_key_id.as_ref(), c).await
 }
 
 /// The trusted keys and the policy of `--verify-policy` / `--verify-key`, or `None` without
