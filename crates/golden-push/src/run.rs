@@ -695,10 +695,7 @@ async fn signing(
 
 /// The signer of `--sign-key` (a PEM file or the PEM itself) or `--keyvault-key-id` (through
 /// an Entra token), or `None` without either.
-async fn signer(
-    a: &crate::cli::SignerArgs,
-    c: &Client,
-) -> Result<Option<crate::sign::Signer>> {
+async fn signer(a: &crate::cli::SignerArgs, c: &Client) -> Result<Option<crate::sign::Signer>> {
     let nonempty = |v: &Option<String>| v.clone().filter(|k| !k.trim().is_empty());
     let signer = match (nonempty(&a.key), nonempty(&a.keyvault_key_id)) {
         (Some(_), Some(_)) => {

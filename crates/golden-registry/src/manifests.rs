@@ -669,7 +669,10 @@ impl Client {
                 // distribution without deletes: 405 UNSUPPORTED; a store that forbids them by
                 // policy answers with UNSUPPORTED or DENIED under another status.
                 RegistryError::Status {
-                    status, body, object, ..
+                    status,
+                    body,
+                    object,
+                    ..
                 } if status == 405 || body.has_code("UNSUPPORTED") => {
                     Err(RegistryError::DeleteRefused {
                         registry: reg.host.clone(),

@@ -1162,7 +1162,8 @@ async fn registry_login_writes_a_docker_config_other_tools_use() {
     .await;
     at.failed();
     assert!(
-        at.stderr.contains("is an access token, which the Docker config cannot hold")
+        at.stderr
+            .contains("is an access token, which the Docker config cannot hold")
             && at.stderr.contains("GOLDEN_ACR_REFRESH_TOKEN"),
         "{}",
         at.stderr
