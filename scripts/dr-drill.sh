@@ -5,16 +5,20 @@
 # and the DR secondary:
 #
 #   1. stage: each local golden image is scanned (golden-scan, Trivy off) and pushed to
-#      staging/golden-staging/<name> with its dated and commit tags, report and SBOM attached
-#   2. promote: `golden-push promote` (scan report passed → copy by digest with referrers →
-#      audit record → release tags) to primary/golden
-#   3. replicate: `golden-push sync` primary → secondary; a second sync copies nothing
+#      staging/golden-staging/<name> with its dated and commit tags, report and SBOM attached,
+#      signed with SLSA provenance (a drill key, `golden-push keygen`) before its tags moved
+#   2. promote: `golden-push promote` (scan report passed and `verify` with the drill key →
+#      copy by digest with referrers → signed audit record → release tags) to primary/golden
+#   3. replicate: `golden-push sync` primary → secondary (signed replication records); a second
+#      sync copies nothing
 #   4. disaster: the primary's storage is wiped (registry stopped, data removed, restarted
 #      empty) — nothing pulls from it any more
 #   5. fail over: every release tag pulls from the secondary (the engine itself pulls one) with
-#      the same digest, and its referrers (reports, SBOM, audit record) are all there
+#      the same digest, and its referrers (reports, SBOM, signatures, audit records) are all
+#      there: `golden-push verify` passes on the secondary with the drill's public key, and the
+#      timeline shows the promotion and replication records signed
 #   6. restore: `golden-push sync` secondary → primary; the primary serves every release tag
-#      again, same digests, same referrers
+#      again, same digests, same referrers, and verifies
 #   7. prints the figures: replication and restore times, the data loss window (RPO: what was
 #      promoted after the last replication) and the time to serve again (RTO)
 #
@@ -106,7 +110,10 @@ secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 referrers_of() { gp referrers "$1" --format json | jq -r '.[].artifactType | select(. != "application/vnd.golden.audit.v1+json")' | sort; }
 digest_at() { skopeo inspect --raw --tls-verify=false "docker://$1" 2>/dev/null | sha256sum | awk '{print "sha256:" $1}'; }
 
-step "1. stage: scan and push each image to $STAGING/golden-staging"
+step "1. stage: scan, push and sign each image in $STAGING/golden-staging"
+# The drill's signing key (the nightly's GOLDEN_SIGNING_KEY secret plays this part on GitHub).
+KEY="$WORK/drill-signing-key.pem"
+gp keygen "$KEY" >"$WORK/keygen.log" 2>&1 || { cat "$WORK/keygen.log" >&2; die "golden-push keygen failed"; }
 day="$(date -u +%Y%m%d)"
 sha="$(git rev-parse --short=7 HEAD 2>/dev/null || echo 0000000)"
 items=()
@@ -118,17 +125,19 @@ for img in $IMAGES; do
   env -i PATH="$PATH" HOME="$HOME" "$GS" "$img" --output "$out" --trivy off >"$WORK/scan-$name.log" 2>&1 || rc=$?
   [ "$rc" = 0 ] || fail "golden-scan $img exited $rc (policy failed or error: $WORK/scan-$name.log)"
   gp push "$img" --to "$STAGING/golden-staging/$name:$tag-$day" --tag "$tag-sha-$sha" \
-    --attach "$out/report.json" --attach "$out/sbom.cdx.json" --record "$WORK/push-$name.json" >"$WORK/push-$name.log" 2>&1 \
+    --attach "$out/report.json" --attach "$out/sbom.cdx.json" --sign-key "$KEY" --record "$WORK/push-$name.json" >"$WORK/push-$name.log" 2>&1 \
     || { cat "$WORK/push-$name.log" >&2; fail "staging $img failed"; }
   digest="$(jq -r .digest "$WORK/push-$name.json")"
   items+=("$STAGING/golden-staging/$name@$digest")
-  ok "$name $tag: $digest (report and SBOM attached)"
+  ok "$name $tag: $digest (report and SBOM attached, signed with provenance)"
 done
 
-step "2. promote to $PRIMARY/golden (check, copy with referrers, audit record, tags last)"
-gp promote "${items[@]}" --to "$PRIMARY/golden" --strip-prefix golden-staging \
+step "2. promote to $PRIMARY/golden (verify, copy with referrers, signed audit record, tags last)"
+gp promote "${items[@]}" --to "$PRIMARY/golden" --strip-prefix golden-staging --verify-key "$KEY.pub" --sign-key "$KEY" \
   --environment dr-drill --actor "$(id -un)" --record "$WORK/promotion.json" >"$WORK/promote.log" 2>&1 \
   || { cat "$WORK/promote.log" >&2; fail "promotion failed"; }
+jq -e '(.images | all(.verification.verified == true)) and (.audit_signatures | length) == (.images | length)' "$WORK/promotion.json" >/dev/null \
+  || fail "the promotion did not verify every image and sign every audit record: $(cat "$WORK/promotion.json")"
 mapfile -t released < <(jq -r '.tags_moved[]' "$WORK/promotion.json")
 declare -A want_digest want_refs
 for t in "${released[@]}"; do
@@ -142,12 +151,12 @@ step "3. replicate: primary -> secondary"
 repos="$(jq -r '.images[].destination' "$WORK/promotion.json")"
 t0="$(now)"
 # shellcheck disable=SC2086 # one argument per repository
-gp sync $repos --to "$SECONDARY" --record "$WORK/sync-1.json" >"$WORK/sync-1.log" 2>&1 || { cat "$WORK/sync-1.log" >&2; fail "replication failed"; }
+gp sync $repos --to "$SECONDARY" --sign-key "$KEY" --record "$WORK/sync-1.json" >"$WORK/sync-1.log" 2>&1 || { cat "$WORK/sync-1.log" >&2; fail "replication failed"; }
 replicated_in="$(secs "$t0" "$(now)")"
 t_replicated="$(date -u +%H:%M:%S)"
 ok "$(jq -r '"\(.copied) copied, \(.tagged) tagged, \(.referrers_copied) referrers"' "$WORK/sync-1.json") in ${replicated_in}s"
 # shellcheck disable=SC2086
-gp sync $repos --to "$SECONDARY" --record "$WORK/sync-2.json" >"$WORK/sync-2.log" 2>&1 || fail "the second replication failed"
+gp sync $repos --to "$SECONDARY" --sign-key "$KEY" --record "$WORK/sync-2.json" >"$WORK/sync-2.log" 2>&1 || fail "the second replication failed"
 jq -e '.copied == 0 and .tagged == 0 and .referrers_copied == 0' "$WORK/sync-2.json" >/dev/null \
   || fail "the second replication copied again: $(cat "$WORK/sync-2.log")"
 ok "second replication: $(grep -o 'in sync.*' "$WORK/sync-2.log")"
@@ -169,6 +178,9 @@ for t in "${released[@]}"; do
   [ "$got" = "${want_digest[$t]}" ] || fail "$s is $got on the secondary, was ${want_digest[$t]}"
   refs="$(referrers_of "${s%:*}@$got")"
   [ "$refs" = "${want_refs[$t]}" ] || fail "the referrers of $s differ on the secondary: [$(echo "$refs" | tr '\n' ' ')] vs [$(echo "${want_refs[$t]}" | tr '\n' ' ')]"
+  # Signature, signed provenance and signed passed scan report, checked on the secondary alone.
+  gp verify "$s" --key "$KEY.pub" >"$WORK/verify-secondary.log" 2>&1 \
+    || { cat "$WORK/verify-secondary.log" >&2; fail "$s does not verify on the secondary"; }
 done
 first="$SECONDARY/${released[0]#"$PRIMARY"/}"
 docker pull -q "$first" >/dev/null || fail "the engine cannot pull $first"
@@ -183,8 +195,10 @@ jq -e '[.events[].event] | (index("scanned") != null) and (index("promoted") != 
   || fail "the timeline on the secondary lacks the scan, the promotion or the replication, in that order: $(cat "$WORK/history.txt")"
 jq -e '.events[] | select(.event == "promoted") | .detail | contains("environment dr-drill")' "$WORK/history.json" >/dev/null \
   || fail "the promotion event does not name its environment: $(cat "$WORK/history.txt")"
+jq -e '[.events[] | select(.event == "promoted" or .event == "replicated")] | length >= 2 and all(.signed_by != null)' "$WORK/history.json" >/dev/null \
+  || fail "the promotion and replication records on the secondary are not all signed: $(cat "$WORK/history.txt")"
 served_again="$(secs "$t_disaster" "$(now)")"
-ok "${#released[@]} release tags pull from the secondary at the same digest with the same referrers (the engine pulled $first)"
+ok "${#released[@]} release tags pull from the secondary at the same digest with the same referrers, and verify with the drill key (the engine pulled $first)"
 ok "the audit trail is on the secondary: golden-report history shows $(jq -r '[.events[].event] | join(", ")' "$WORK/history.json")"
 sed 's/^/      /' "$WORK/history.txt"
 
@@ -199,8 +213,10 @@ for t in "${released[@]}"; do
   [ "$got" = "${want_digest[$t]}" ] || fail "the restored $t is $got, was ${want_digest[$t]}"
   refs="$(referrers_of "${t%:*}@$got")"
   [ "$refs" = "${want_refs[$t]}" ] || fail "the restored referrers of $t differ"
+  gp verify "$t" --key "$KEY.pub" >"$WORK/verify-restored.log" 2>&1 \
+    || { cat "$WORK/verify-restored.log" >&2; fail "the restored $t does not verify"; }
 done
-ok "the primary serves every release tag again: same digests, same referrers (${restored_in}s)"
+ok "the primary serves every release tag again: same digests, same referrers, verified (${restored_in}s)"
 
 step "7. figures"
 bytes="$(jq '[.images[] | .digest] | length' "$WORK/promotion.json")"
