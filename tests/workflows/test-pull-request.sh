@@ -169,6 +169,7 @@ grep -q '<!--' <<<"$body1" || fail "the comment has no sticky marker: $body1"
 grep -qF '### Packages per ecosystem' <<<"$body1" || fail "the comment has no package counts per ecosystem: $body1"
 want_dpkg="$(jq -r '.data.images[] | select(.id == "nginx-1.22-debian") | .packages_by_kind.dpkg // empty' "$comment")"
 [ -n "$want_dpkg" ] || fail "pr-comment.json has no dpkg count for nginx: $(jq -c '[.data.images[] | {id, packages, packages_by_kind}]' "$comment")"
+# shellcheck disable=SC2016 # the backticks are Markdown, matched literally
 grep -E '^\| `nginx-1\.22-debian` \| [0-9]+ \| '"$want_dpkg"' \|' <<<"$body1" >/dev/null \
   || fail "the ecosystem table's nginx row does not give the scan's $want_dpkg dpkg packages: $(grep -F 'nginx-1.22-debian' <<<"$body1")"
 [ "$(writes)" = 1 ] || fail "expected exactly one write to the comments, saw $(writes)"
