@@ -109,7 +109,7 @@ pub fn describe(
             let event = match str_at(&d, "/event") {
                 Some("promotion") => "promoted",
                 Some("replication") => "replicated",
-                Some(other) => other,
+                Some(other) => audit_event_name(other),
                 None => "audit",
             }
             .to_string();
@@ -339,12 +339,24 @@ pub fn render(h: &History) -> String {
         out.push_str(&format!(
             "{:<25} {:<11} {}  [{}]\n",
             golden_gha::neutralize(time),
-            e.event,
+            golden_gha::neutralize(&e.event),
             golden_gha::neutralize(&e.detail),
             &e.artifact.get(7..19).unwrap_or(&e.artifact)
         ));
     }
     out
+}
+
+/// An audit record's own event name as the timeline shows it: the record is registry data
+/// (anyone with push rights can attach one), so only a short token of `[A-Za-z0-9._-]` is kept;
+/// anything else reads `audit`.
+fn audit_event_name(name: &str) -> &str {
+    let token = !name.is_empty()
+        && name.len() <= 40
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if token { name } else { "audit" }
 }
 
 /// A registry client for `history` (credentials for the image's own registry only).
@@ -360,6 +372,42 @@ pub fn client_for(image: &Reference) -> Result<Client, String> {
 mod tests {
     use super::*;
     use std::collections::BTreeMap;
+
+    /// A hostile audit record (registry data) cannot start a workflow command in the text the
+    /// nightly's site job prints under Actions: its event name is kept only as a plain token,
+    /// and every field is neutralized.
+    #[test]
+    fn hostile_audit_records_cannot_become_workflow_commands() {
+        let none = BTreeMap::new();
+        let hostile = serde_json::json!({"event": "x\n::set-output name=pwned::1",
+            "time": "2026-12-07T10:00:00Z\n::add-mask::secret",
+            "context": {"approver": "eve\n::error::injected", "environment": "\r\n::warning::w"}});
+        let (time, event, detail) = describe(AUDIT_RECORD, &none, "", Some(&hostile));
+        assert_eq!(event, "audit");
+        let h = History {
+            image: "r.io/golden/nginx\n::notice::n".into(),
+            digest: format!("sha256:{}", "a".repeat(64)),
+            events: vec![Event {
+                time,
+                event: "still\n::debug::raw".into(),
+                detail,
+                subject: String::new(),
+                artifact: format!("sha256:{}", "b".repeat(64)),
+                artifact_type: AUDIT_RECORD.into(),
+                signed_by: None,
+            }],
+        };
+        let text = render(&h);
+        for line in text.lines() {
+            assert!(
+                !line.trim_start().starts_with("::"),
+                "workflow command: {line}"
+            );
+        }
+        assert!(!text.contains("set-output"), "{text}");
+        assert_eq!(audit_event_name("promotion-2"), "promotion-2");
+        assert_eq!(audit_event_name(&"a".repeat(41)), "audit");
+    }
 
     #[test]
     fn known_documents_become_events() {
